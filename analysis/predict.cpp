@@ -1,0 +1,111 @@
+#include "analysis/predict.hpp"
+
+#include <fmt/format.h>
+
+#include "theory/age_of_gossip.hpp"
+#include "theory/scaling_laws.hpp"
+#include "theory/shs_solver.hpp"
+#include "theory/users_model.hpp"
+
+namespace timely::analysis {
+namespace {
+
+using sim::GossipMode;
+using sim::TopologyKind;
+
+// flow(i, j): rate at which information goes from i to j. Push: i picks j; pull: j picks
+// i and takes i's knowledge; exchange: both.
+Eigen::MatrixXd flow_matrix(const sim::Scenario& s, const sim::Graph& graph) {
+  const Eigen::MatrixXd p = sim::partner_probabilities(graph) * s.gossip_rate();
+  switch (s.gossip.mode) {
+    case GossipMode::push: return p;
+    case GossipMode::pull: return p.transpose();
+    case GossipMode::exchange: return p + p.transpose();
+  }
+  return p;
+}
+
+std::optional<std::string> law_for(TopologyKind topology) {
+  const auto law = theory::source_scaling_law(sim::to_string(topology));
+  if (!law) return std::nullopt;
+  return fmt::format("Theta({}) ({})", law->law, law->reference);
+}
+
+Prediction without_exact(const sim::Scenario& s, std::string_view why) {
+  Prediction p;
+  p.law = law_for(s.network.topology);
+  if (p.law)
+    p.method = fmt::format("asymptotic: {} on the {}; no exact value here ({})", *p.law,
+                           sim::to_string(s.network.topology), why);
+  else
+    p.method = fmt::format("none: no exact value or known law for {} ({})", sim::to_string(s.network.topology), why);
+  return p;
+}
+
+Prediction predict_source(const sim::Scenario& s, const sim::Graph& graph) {
+  const std::uint32_t n = s.network.n;
+  const theory::SourceRates rates{s.source.rate, s.source.push_rate};
+  const double flow = information_flow(s);
+  Prediction p;
+  p.law = law_for(s.network.topology);
+  switch (s.network.topology) {
+    case TopologyKind::complete:
+      p.staleness = theory::source_age_complete(n, rates, flow);
+      p.method = "exact: complete-graph recursion (Yates 2021; MODEL 3.2)";
+      return p;
+    case TopologyKind::ring:
+      p.staleness = theory::source_age_ring(n, rates, flow);
+      p.method = "exact: ring recursion (Yates 2021; MODEL 3.3)";
+      return p;
+    default: break;
+  }
+  if (n > exact_solver_max_users)
+    return without_exact(s, fmt::format("the all-subsets solver stops at n = {}", exact_solver_max_users));
+  const std::vector<double> push(n, s.source.push_rate / n);
+  const std::vector<double> ages = theory::shs_source_ages(flow_matrix(s, graph), push, s.source.rate);
+  double sum = 0.0;
+  for (double a : ages) sum += a;
+  p.staleness = sum / n;
+  p.method = "exact: all-subsets SHS recursion on this graph (Yates 2021; MODEL 3.1)";
+  return p;
+}
+
+Prediction predict_users(const sim::Scenario& s, const sim::Graph& graph) {
+  const std::uint32_t n = s.network.n;
+  const double r = s.update_rate();  // renewal updates enter through their long-run rate
+  const double flow = information_flow(s);
+  Prediction p;
+  p.law = law_for(s.network.topology);
+  if (s.network.topology == TopologyKind::complete) {
+    p.staleness = theory::users_staleness_complete(n, r, flow);
+    p.method = s.gossip.mode == GossipMode::exchange
+                   ? "exact: r H_{n-1} / (2 lambda), complete graph, exchange (Mitra & Ulukus 2024; MODEL 3.5)"
+                   : "exact: r H_{n-1} / lambda, complete graph (Mitra & Ulukus 2024; MODEL 3.5)";
+    return p;
+  }
+  if (s.network.topology == TopologyKind::ring && n <= ring_interval_max_users) {
+    p.staleness = theory::users_staleness_ring(n, r, flow);
+    p.method = "exact: interval recursion on the ring with each user as the source (MODEL 3.1, 3.3)";
+    return p;
+  }
+  const bool transitive = sim::is_vertex_transitive(graph);
+  const std::uint32_t limit = transitive ? exact_solver_max_users : exact_solver_max_users_per_source;
+  if (n > limit)
+    return without_exact(s, fmt::format("the all-subsets solver stops at n = {} here", limit));
+  p.staleness = theory::users_staleness_mean(flow_matrix(s, graph), r, transitive);
+  p.method = "exact: all-subsets recursion with each user as the source (MODEL 3.1)";
+  return p;
+}
+
+}  // namespace
+
+double information_flow(const sim::Scenario& s) {
+  return s.gossip_rate() * (s.gossip.mode == GossipMode::exchange ? 2.0 : 1.0);
+}
+
+Prediction predict(const sim::Scenario& scenario, const sim::Graph& graph) {
+  return scenario.staleness.model == sim::StalenessModel::source ? predict_source(scenario, graph)
+                                                                  : predict_users(scenario, graph);
+}
+
+}  // namespace timely::analysis

@@ -1,0 +1,121 @@
+#include "app/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <iostream>
+
+#include "app/config.hpp"
+#include "app/progress.hpp"
+#include "app/simulate.hpp"
+#include "sim/input_error.hpp"
+#include "sim/random.hpp"
+
+namespace timely::cli {
+namespace {
+
+constexpr std::string_view overview =
+    "timely: asynchronous staleness analysis and theory validation for decentralized learning.\n"
+    "Simulates Poisson-clock local updates and randomized gossip exactly (no time steps) and\n"
+    "compares the measured version staleness with exact and asymptotic theory.";
+
+struct ScenarioArgs {
+  std::string file;
+  std::vector<std::string> sets;
+  std::optional<std::uint64_t> trials, seed;
+  bool json = false;
+
+  std::vector<std::string> settings() const {
+    std::vector<std::string> all = sets;
+    if (trials) all.push_back(fmt::format("run.trials={}", *trials));
+    if (seed) all.push_back(fmt::format("run.seed={}", *seed));
+    return all;
+  }
+  std::optional<std::filesystem::path> path() const {
+    if (file.empty()) return std::nullopt;
+    return std::filesystem::path(file);
+  }
+};
+
+void add_scenario_options(CLI::App& command, ScenarioArgs& args) {
+  command.add_option("scenario", args.file, "Scenario TOML file (optional: every key has a default)")
+      ->type_name("SCENARIO.toml");
+  command.add_option("--set", args.sets, "Override one scenario key, e.g. --set network.n=1000 (repeatable)")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
+  command.add_flag("--json", args.json, "Print one JSON object on stdout (logs and progress go to stderr)");
+  command.footer("\n" + keys_help());
+}
+
+int simulate_command(const ScenarioArgs& args, unsigned threads, const std::string& out_dir, std::ostream& out,
+                     std::ostream& err) {
+  const sim::Scenario scenario = load_scenario(args.path(), args.settings());
+  const Simulation result = simulate(scenario, threads, err, stderr_is_terminal());
+  if (!out_dir.empty()) write_simulation(out_dir, result, threads);
+  if (args.json) out << simulation_json(result, threads).dump(2) << "\n";
+  else print_simulation(out, result, threads);
+  return 0;
+}
+
+int theory_command(const ScenarioArgs& args, std::ostream& out) {
+  const sim::Scenario scenario = load_scenario(args.path(), args.settings());
+  validate(scenario);
+  sim::Rng rng = sim::make_rng(scenario.run.seed, sim::Stream::graph, 0);
+  const sim::Graph graph = sim::build_graph(scenario.network, rng);
+  const analysis::Prediction prediction = analysis::predict(scenario, graph);
+  if (args.json) out << theory_json(scenario, prediction).dump(2) << "\n";
+  else print_theory(out, scenario, prediction);
+  return 0;
+}
+
+}  // namespace
+
+int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{std::string(overview), "timely"};
+  app.set_version_flag("--version", TIMELY_VERSION);
+  app.require_subcommand(1);
+
+  ScenarioArgs sim_args, theory_args;
+  unsigned threads = 0;
+  std::string out_dir;
+
+  CLI::App* simulate_app = app.add_subcommand(
+      "simulate", "Run independent trials of one scenario and compare the mean staleness with theory");
+  add_scenario_options(*simulate_app, sim_args);
+  simulate_app->add_option("--trials", sim_args.trials, "Same as --set run.trials=N")->check(CLI::PositiveNumber);
+  simulate_app->add_option("--seed", sim_args.seed, "Same as --set run.seed=S");
+  simulate_app->add_option("--threads", threads, "Cap on parallel trials (results are identical for every value)")
+      ->check(CLI::Range(1u, 4096u));
+  simulate_app->add_option("--out", out_dir, "Also write result.json and trials.csv into this directory")
+      ->type_name("DIR");
+
+  CLI::App* theory_app =
+      app.add_subcommand("theory", "Print the exact (or asymptotic) staleness theory gives for a scenario");
+  add_scenario_options(*theory_app, theory_args);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::ParseError& e) {
+    err << "timely: error: " << e.what() << " (see timely --help)\n";
+    return 2;
+  }
+
+  try {
+    if (simulate_app->parsed()) return simulate_command(sim_args, threads, out_dir, out, err);
+    if (theory_app->parsed()) return theory_command(theory_args, out);
+  } catch (const InputError& e) {
+    err << "timely: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    err << "timely: failed: " << e.what() << "\n";
+    return 1;
+  }
+  return 1;
+}
+
+}  // namespace timely::cli

@@ -1,0 +1,367 @@
+#include "app/config.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <fmt/format.h>
+#include <sstream>
+#include <toml++/toml.h>
+#include <variant>
+
+#include "sim/input_error.hpp"
+#include "sim/trial.hpp"
+
+namespace timely::cli {
+namespace {
+
+using sim::Scenario;
+using Value = std::variant<std::int64_t, double, std::string, bool>;
+enum class Kind { integer, number, string };
+
+std::string show(const Value& v) {
+  return std::visit(
+      [](const auto& x) -> std::string {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::string>) return fmt::format("\"{}\"", x);
+        else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
+        else return fmt::format("{}", x);
+      },
+      v);
+}
+
+[[noreturn]] void reject(std::string_view key, std::string_view accepts, const std::string& got) {
+  throw InputError(fmt::format("{}: expected {}, got {}", key, accepts, got));
+}
+
+struct Key {
+  KeyInfo info;
+  Kind kind;
+  void (*set)(Scenario&, const Value&, const KeyInfo&);
+  nlohmann::ordered_json (*get)(const Scenario&);
+};
+
+std::int64_t integer(const Value& v, const KeyInfo& k) {
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
+  reject(k.name, k.accepts, show(v));
+}
+
+double number(const Value& v, const KeyInfo& k) {
+  double x;
+  if (const auto* i = std::get_if<std::int64_t>(&v)) x = static_cast<double>(*i);
+  else if (const auto* d = std::get_if<double>(&v)) x = *d;
+  else reject(k.name, k.accepts, show(v));
+  if (!std::isfinite(x)) reject(k.name, k.accepts, show(v));
+  return x;
+}
+
+const std::string& text(const Value& v, const KeyInfo& k) {
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  reject(k.name, k.accepts, show(v));
+}
+
+std::int64_t integer_in(const Value& v, const KeyInfo& k, std::int64_t lo, std::int64_t hi) {
+  const std::int64_t x = integer(v, k);
+  if (x < lo || x > hi) reject(k.name, k.accepts, show(v));
+  return x;
+}
+
+double positive(const Value& v, const KeyInfo& k) {
+  const double x = number(v, k);
+  if (!(x > 0.0)) reject(k.name, k.accepts, show(v));
+  return x;
+}
+
+double non_negative(const Value& v, const KeyInfo& k) {
+  const double x = number(v, k);
+  if (!(x >= 0.0)) reject(k.name, k.accepts, show(v));
+  return x;
+}
+
+template <class Parse>
+auto choice(const Value& v, const KeyInfo& k, Parse parse) {
+  const auto parsed = parse(text(v, k));
+  if (!parsed) reject(k.name, k.accepts, show(v));
+  return *parsed;
+}
+
+constexpr std::int64_t max_users = 100'000'000;  // 400 MB of versions in the source model
+
+double effective_p(const Scenario& s) {
+  if (s.network.p > 0.0) return s.network.p;
+  const double n = s.network.n;
+  return std::min(1.0, 2.0 * std::log(n) / n);
+}
+
+const std::vector<Key>& registry() {
+  static const std::vector<Key> keys = {
+      {{"network.n", "an integer in [2, 100000000]", "number of users (default 100)"}, Kind::integer,
+       [](Scenario& s, const Value& v, const KeyInfo& k) {
+         s.network.n = static_cast<std::uint32_t>(integer_in(v, k, 2, max_users));
+       },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.network.n; }},
+      {{"network.topology", "one of complete, ring, torus, random-regular, erdos-renyi, star, edges",
+        "graph on which users gossip (default complete)"},
+       Kind::string,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.network.topology = choice(v, k, sim::parse_topology); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.network.topology); }},
+      {{"network.degree", "an integer >= 1", "degree of the random-regular graph (default 8)"}, Kind::integer,
+       [](Scenario& s, const Value& v, const KeyInfo& k) {
+         s.network.degree = static_cast<std::uint32_t>(integer_in(v, k, 1, max_users));
+       },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.network.degree; }},
+      {{"network.p", "a probability in (0, 1]", "edge probability of erdos-renyi, resampled until connected (default 2 ln n / n)"},
+       Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) {
+         const double p = number(v, k);
+         if (!(p > 0.0 && p <= 1.0)) reject(k.name, k.accepts, show(v));
+         s.network.p = p;
+       },
+       [](const Scenario& s) -> nlohmann::ordered_json { return effective_p(s); }},
+      {{"network.edges_file", "a path to an edge list (one 'i j [weight]' per line, ids from 0)",
+        "edge list for topology edges (default none)"},
+       Kind::string,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.network.edges_file = text(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json {
+         if (s.network.edges_file.empty()) return nullptr;
+         return s.network.edges_file;
+       }},
+      {{"gossip.capacity", "a number > 0", "capacity factor kappa: each user gossips at rate kappa*g(n) (default 1)"},
+       Kind::number, [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.capacity = positive(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.gossip.capacity; }},
+      {{"gossip.scaling", "one of constant, log, linear", "g(n) = 1, ln n or n (default constant)"}, Kind::string,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.scaling = choice(v, k, sim::parse_scaling); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.gossip.scaling); }},
+      {{"gossip.mode", "one of push, pull, exchange", "who merges on a contact (default push)"}, Kind::string,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.mode = choice(v, k, sim::parse_gossip_mode); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.gossip.mode); }},
+      {{"updates.rate", "a number > 0", "rate mu of each user's local-update clock (default 1)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.updates.rate = positive(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.updates.rate; }},
+      {{"updates.delay", "a number >= 0", "deterministic part c of the update interval c + Exp(mu) (default 0)"},
+       Kind::number, [](Scenario& s, const Value& v, const KeyInfo& k) { s.updates.delay = non_negative(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.updates.delay; }},
+      {{"staleness.model", "one of users, source", "users: every user is a source; source: Yates' external source (default users)"},
+       Kind::string,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.staleness.model = choice(v, k, sim::parse_staleness_model); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.staleness.model); }},
+      {{"staleness.tracked", "an integer >= 0 (0 = all users)", "sources K tracked in the users model (default 0 = all)"},
+       Kind::integer,
+       [](Scenario& s, const Value& v, const KeyInfo& k) {
+         s.staleness.tracked = static_cast<std::uint32_t>(integer_in(v, k, 0, max_users));
+       },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.tracked_sources(); }},
+      {{"source.rate", "a number > 0", "lambda_e, version rate of the external source (default 1)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.source.rate = positive(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.source.rate; }},
+      {{"source.push_rate", "a number > 0", "lambda_0, total rate of the source's pushes to random users (default 1)"},
+       Kind::number, [](Scenario& s, const Value& v, const KeyInfo& k) { s.source.push_rate = positive(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.source.push_rate; }},
+      {{"run.horizon", "a number > 0", "simulated time per trial (default 1000)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.run.horizon = positive(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.run.horizon; }},
+      {{"run.warmup", "a number >= 0 and below run.horizon", "time discarded before averaging (default 100)"},
+       Kind::number, [](Scenario& s, const Value& v, const KeyInfo& k) { s.run.warmup = non_negative(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.run.warmup; }},
+      {{"run.trials", "an integer in [1, 1000000]", "independent trials (default 16)"}, Kind::integer,
+       [](Scenario& s, const Value& v, const KeyInfo& k) {
+         s.run.trials = static_cast<std::uint32_t>(integer_in(v, k, 1, 1'000'000));
+       },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.run.trials; }},
+      {{"run.seed", "an integer >= 0", "master seed; trial t uses the stream (seed, t) (default 1)"}, Kind::integer,
+       [](Scenario& s, const Value& v, const KeyInfo& k) {
+         s.run.seed = static_cast<std::uint64_t>(integer_in(v, k, 0, INT64_MAX));
+       },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.run.seed; }},
+  };
+  return keys;
+}
+
+const Key* find_key(std::string_view name) {
+  for (const Key& k : registry())
+    if (k.info.name == name) return &k;
+  return nullptr;
+}
+
+std::string keys_of_table(std::string_view table) {
+  std::string out;
+  for (const Key& k : registry()) {
+    const std::string_view name = k.info.name;
+    if (name.substr(0, name.find('.')) != table) continue;
+    if (!out.empty()) out += ", ";
+    out += name.substr(name.find('.') + 1);
+  }
+  return out;
+}
+
+std::string table_names() {
+  std::string out;
+  std::string_view last;
+  for (const Key& k : registry()) {
+    const std::string_view table = k.info.name.substr(0, k.info.name.find('.'));
+    if (table == last) continue;
+    if (!out.empty()) out += ", ";
+    out += table;
+    last = table;
+  }
+  return out;
+}
+
+[[noreturn]] void unknown_key(std::string_view name) {
+  const std::string_view table = name.substr(0, name.find('.'));
+  const std::string known = keys_of_table(table);
+  if (known.empty() || name.find('.') == std::string_view::npos)
+    throw InputError(fmt::format("{}: unknown key (scenario keys are table.key with tables {})", name, table_names()));
+  throw InputError(fmt::format("{}: unknown key (known keys of [{}]: {})", name, table, known));
+}
+
+Value from_raw(const Key& key, std::string_view raw) {
+  switch (key.kind) {
+    case Kind::integer: {
+      std::int64_t x = 0;
+      const auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), x);
+      if (ec != std::errc() || end != raw.data() + raw.size()) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
+      return x;
+    }
+    case Kind::number: {
+      double x = 0;
+      const auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), x);
+      if (ec != std::errc() || end != raw.data() + raw.size()) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
+      return x;
+    }
+    case Kind::string:
+      if (raw.size() >= 2 && (raw.front() == '"' || raw.front() == '\'') && raw.back() == raw.front())
+        raw = raw.substr(1, raw.size() - 2);
+      return std::string(raw);
+  }
+  return std::string(raw);
+}
+
+std::string node_description(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    default:
+      return node.visit([](const auto& value) {
+        std::ostringstream out;
+        out << value;
+        return out.str();
+      });
+  }
+}
+
+}  // namespace
+
+const std::vector<KeyInfo>& scenario_keys() {
+  static const std::vector<KeyInfo> infos = [] {
+    std::vector<KeyInfo> out;
+    for (const Key& k : registry()) out.push_back(k.info);
+    return out;
+  }();
+  return infos;
+}
+
+nlohmann::ordered_json scenario_json(const Scenario& scenario) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const Key& k : registry()) out[std::string(k.info.name)] = k.get(scenario);
+  return out;
+}
+
+void apply_value(Scenario& scenario, std::string_view name, std::string_view raw) {
+  const Key* key = find_key(name);
+  if (!key) unknown_key(name);
+  key->set(scenario, from_raw(*key, raw), key->info);
+}
+
+void apply_setting(Scenario& scenario, std::string_view setting) {
+  const auto eq = setting.find('=');
+  if (eq == std::string_view::npos || eq == 0)
+    throw InputError(fmt::format("--set: expected KEY=VALUE (e.g. network.n=1000), got '{}'", setting));
+  apply_value(scenario, setting.substr(0, eq), setting.substr(eq + 1));
+}
+
+void apply_table(Scenario& scenario, const toml::table& root, const std::filesystem::path& base_dir,
+                 const std::vector<std::string_view>& extra_tables) {
+  for (const auto& [table_key, node] : root) {
+    const std::string_view table = table_key.str();
+    if (std::find(extra_tables.begin(), extra_tables.end(), table) != extra_tables.end()) continue;
+    const toml::table* inner = node.as_table();
+    if (!inner) {
+      if (keys_of_table(table).empty()) unknown_key(table);
+      throw InputError(fmt::format("{}: expected a table [{}] of keys {}, got {}", table, table,
+                                   keys_of_table(table), node_description(node)));
+    }
+    for (const auto& [name_key, value] : *inner) {
+      const std::string name = fmt::format("{}.{}", table, name_key.str());
+      const Key* key = find_key(name);
+      if (!key) unknown_key(name);
+      Value v;
+      if (const auto* i = value.as_integer()) v = i->get();
+      else if (const auto* d = value.as_floating_point()) v = d->get();
+      else if (const auto* s = value.as_string()) v = s->get();
+      else if (const auto* b = value.as_boolean()) v = b->get();
+      else reject(name, key->info.accepts, node_description(value));
+      if (name == "network.edges_file") {
+        // A relative edge list in a scenario file is relative to that file.
+        std::filesystem::path path(std::get<std::string>(v));
+        if (path.is_relative() && !base_dir.empty()) v = (base_dir / path).lexically_normal().string();
+      }
+      key->set(scenario, v, key->info);
+    }
+  }
+}
+
+Scenario load_scenario(const std::optional<std::filesystem::path>& file, const std::vector<std::string>& settings,
+                       const std::vector<std::string_view>& extra_tables) {
+  Scenario scenario;
+  if (file) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(*file, ec))
+      throw InputError(fmt::format("{}: cannot read the scenario file (no such file)", file->string()));
+    toml::table root;
+    try {
+      root = toml::parse_file(file->string());
+    } catch (const toml::parse_error& e) {
+      throw InputError(fmt::format("{}:{}:{}: not valid TOML: {}", file->string(), e.source().begin.line,
+                                   e.source().begin.column, e.description()));
+    }
+    apply_table(scenario, root, file->parent_path(), extra_tables);
+  }
+  for (const auto& setting : settings) apply_setting(scenario, setting);
+  return scenario;
+}
+
+void validate(const Scenario& s) {
+  if (!(s.run.warmup < s.run.horizon))
+    throw InputError(fmt::format("run.warmup: expected a value in [0, run.horizon = {}), got {}", s.run.horizon,
+                                 s.run.warmup));
+  if (s.staleness.tracked > s.network.n)
+    throw InputError(fmt::format("staleness.tracked: expected 0 (all) or at most network.n = {}, got {}", s.network.n,
+                                 s.staleness.tracked));
+  if (s.network.topology == sim::TopologyKind::edges && s.network.edges_file.empty())
+    throw InputError("network.edges_file: required when network.topology = \"edges\" (a path to an edge list)");
+  // Versions are 32-bit counters; keep the expected count far below 2^32.
+  const double versions = s.run.horizon *
+      (s.staleness.model == sim::StalenessModel::source ? s.source.rate : s.update_rate());
+  if (versions > 1e9)
+    throw InputError(fmt::format("run.horizon: {} time units make about {:.3g} versions per source; "
+                                 "expected at most 1e9 (shorten run.horizon or lower the update rate)",
+                                 s.run.horizon, versions));
+  const double per_trial = static_cast<double>(sim::trial_state_bytes(s));
+  constexpr double limit = 2.0 * (1u << 30);
+  if (per_trial > limit)
+    throw InputError(fmt::format("staleness.tracked: tracking {} sources of {} users needs {:.1f} GiB per trial "
+                                 "(at most 2 GiB); set staleness.tracked to at most {}",
+                                 s.tracked_sources(), s.network.n, per_trial / (1u << 30),
+                                 static_cast<std::uint64_t>(limit / (4.0 * s.network.n))));
+}
+
+std::string keys_help() {
+  std::string out = "Scenario keys (TOML tables, or --set table.key=value):\n";
+  for (const Key& k : registry())
+    out += fmt::format("  {:<20} {}\n  {:<20}   accepts {}\n", k.info.name, k.info.meaning, "", k.info.accepts);
+  return out;
+}
+
+}  // namespace timely::cli

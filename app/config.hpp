@@ -1,0 +1,50 @@
+#pragma once
+// Scenario keys: one registry drives TOML parsing, --set, validation, --help and the
+// "scenario" object of the JSON output, so the four can never disagree.
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/scenario.hpp"
+
+namespace toml { inline namespace v3 { class table; } }
+
+namespace timely::cli {
+
+struct KeyInfo {
+  std::string_view name;     // dotted, e.g. "network.n"
+  std::string_view accepts;  // what values are accepted, for --help and errors
+  std::string_view meaning;
+};
+
+const std::vector<KeyInfo>& scenario_keys();
+
+// The effective value of every key, in registry order (the "scenario" JSON object).
+nlohmann::ordered_json scenario_json(const sim::Scenario& scenario);
+
+// Reads a scenario: defaults, then the TOML file if given, then each "key=value" of
+// `settings` in order; validates the result. Throws InputError naming the key or file.
+// Tables listed in `extra_tables` (e.g. "sweep") are left to the caller and not checked.
+sim::Scenario load_scenario(const std::optional<std::filesystem::path>& file,
+                            const std::vector<std::string>& settings,
+                            const std::vector<std::string_view>& extra_tables = {});
+
+// Apply one TOML table of scenario keys (used by sweeps for their base scenario).
+void apply_table(sim::Scenario& scenario, const toml::table& table, const std::filesystem::path& base_dir,
+                 const std::vector<std::string_view>& extra_tables = {});
+
+// Apply one "key=value" or one key with a raw string value (the --set syntax).
+void apply_setting(sim::Scenario& scenario, std::string_view setting);
+void apply_value(sim::Scenario& scenario, std::string_view key, std::string_view raw);
+
+// Checks that involve several keys (warm-up below horizon, tracked sources below n,
+// memory, version counters); single-key ranges are checked when a key is set.
+void validate(const sim::Scenario& scenario);
+
+// The help text listing every key, its accepted values and default.
+std::string keys_help();
+
+}  // namespace timely::cli

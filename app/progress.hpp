@@ -1,0 +1,35 @@
+#pragma once
+// Progress on stderr: a live line when stderr is a terminal, nothing otherwise (logs and
+// pipes get only the final result).
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <ostream>
+#include <string>
+
+namespace timely::cli {
+
+class Progress {
+ public:
+  Progress(std::ostream& err, std::string label, std::uint64_t total, bool enabled);
+  ~Progress();
+  // Thread-safe; throttled to a few redraws per second.
+  void advance(std::uint64_t done);
+  double elapsed_seconds() const;
+
+ private:
+  void draw(std::uint64_t done);
+  std::ostream& err_;
+  std::string label_;
+  std::uint64_t total_;
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_draw_{};
+  std::mutex mutex_;
+};
+
+// True when stderr is an interactive terminal.
+bool stderr_is_terminal();
+
+}  // namespace timely::cli

@@ -1,0 +1,157 @@
+#include "app/simulate.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <fmt/format.h>
+#include <ostream>
+
+#include "analysis/statistics.hpp"
+#include "app/atomic_file.hpp"
+#include "app/config.hpp"
+#include "app/progress.hpp"
+#include "sim/input_error.hpp"
+#include "sim/random.hpp"
+#include "sim/trials.hpp"
+
+namespace timely::cli {
+namespace {
+
+constexpr double quantile_levels[] = {0.5, 0.9, 0.99, 0.999};
+
+struct Totals {
+  analysis::Summary mean, worst;
+  std::vector<double> pooled;  // time spent at each staleness, all trials
+  std::uint64_t events = 0;
+};
+
+Totals totals(const Simulation& sim) {
+  std::vector<double> means, worst;
+  Totals t;
+  for (const auto& trial : sim.trials) {
+    means.push_back(trial.mean_staleness);
+    worst.push_back(trial.max_mean);
+    analysis::accumulate_histogram(t.pooled, trial.staleness_time);
+    t.events += trial.events;
+  }
+  t.mean = analysis::summarize(means);
+  t.worst = analysis::summarize(worst);
+  return t;
+}
+
+nlohmann::ordered_json optional_number(const std::optional<double>& x) {
+  if (!x) return nullptr;
+  return *x;
+}
+
+sim::Graph graph_for(const sim::Scenario& scenario) {
+  // The graph is drawn once from its own stream, so every trial (and `timely theory`)
+  // sees the same network.
+  sim::Rng rng = sim::make_rng(scenario.run.seed, sim::Stream::graph, 0);
+  return sim::build_graph(scenario.network, rng);
+}
+
+std::string quantile_name(double level) {
+  std::string digits = fmt::format("{:g}", level * 100.0);
+  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+  return "p" + digits;
+}
+
+}  // namespace
+
+Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostream& err, bool show_progress) {
+  validate(scenario);
+  Simulation result;
+  result.scenario = scenario;
+  const sim::Graph graph = graph_for(scenario);
+  result.theory = analysis::predict(scenario, graph);
+  Progress progress(err, "simulate", scenario.run.trials, show_progress);
+  const auto start = std::chrono::steady_clock::now();
+  result.trials = sim::run_trials(scenario, graph, threads, [&](std::uint32_t done) { progress.advance(done); });
+  result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+nlohmann::ordered_json theory_json(const sim::Scenario& scenario, const analysis::Prediction& prediction) {
+  nlohmann::ordered_json j;
+  j["scenario"] = scenario_json(scenario);
+  j["staleness"] = optional_number(prediction.staleness);
+  j["method"] = prediction.method;
+  j["law"] = prediction.law ? nlohmann::ordered_json(*prediction.law) : nlohmann::ordered_json(nullptr);
+  return j;
+}
+
+nlohmann::ordered_json simulation_json(const Simulation& sim, unsigned threads) {
+  const Totals t = totals(sim);
+  nlohmann::ordered_json j;
+  j["scenario"] = scenario_json(sim.scenario);
+  auto& st = j["staleness"];
+  st["mean"] = t.mean.mean;
+  st["ci95"] = optional_number(t.mean.ci_half_width);
+  st["sd"] = t.mean.count > 1 ? nlohmann::ordered_json(t.mean.sd) : nlohmann::ordered_json(nullptr);
+  st["max_mean"] = t.worst.mean;
+  st["max_ci95"] = optional_number(t.worst.ci_half_width);
+  auto& q = st["quantiles"];
+  for (double level : quantile_levels) q[quantile_name(level)] = analysis::weighted_quantile(t.pooled, level);
+  auto& th = j["theory"];
+  th["staleness"] = optional_number(sim.theory.staleness);
+  th["method"] = sim.theory.method;
+  th["law"] = sim.theory.law ? nlohmann::ordered_json(*sim.theory.law) : nlohmann::ordered_json(nullptr);
+  if (sim.theory.staleness && *sim.theory.staleness > 0.0) {
+    th["ratio"] = t.mean.mean / *sim.theory.staleness;
+    th["within_ci95"] = t.mean.ci_half_width
+                            ? nlohmann::ordered_json(std::abs(t.mean.mean - *sim.theory.staleness) <= *t.mean.ci_half_width)
+                            : nlohmann::ordered_json(nullptr);
+  } else {
+    th["ratio"] = nullptr;
+    th["within_ci95"] = nullptr;
+  }
+  j["trials"] = sim.trials.size();
+  j["events"] = t.events;
+  j["wall_seconds"] = sim.wall_seconds;
+  j["events_per_second"] = sim.wall_seconds > 0.0 ? static_cast<double>(t.events) / sim.wall_seconds : 0.0;
+  j["threads"] = threads;
+  j["timely_version"] = TIMELY_VERSION;
+  return j;
+}
+
+void print_theory(std::ostream& out, const sim::Scenario& s, const analysis::Prediction& p) {
+  out << fmt::format("{} model, {} n = {}, {} gossip at lambda = {:.6g} per user\n", sim::to_string(s.staleness.model),
+                     sim::to_string(s.network.topology), s.network.n, sim::to_string(s.gossip.mode), s.gossip_rate());
+  if (p.staleness) out << fmt::format("  staleness  {:.6g}\n", *p.staleness);
+  else out << "  staleness  (no exact value)\n";
+  out << fmt::format("  method     {}\n", p.method);
+  if (p.law) out << fmt::format("  law        {}\n", *p.law);
+}
+
+void print_simulation(std::ostream& out, const Simulation& sim, unsigned threads) {
+  const Totals t = totals(sim);
+  const auto& s = sim.scenario;
+  const auto pm = [](const std::optional<double>& ci) { return ci ? fmt::format(" ± {:.4g}", *ci) : std::string(" (one trial: no CI)"); };
+  print_theory(out, s, sim.theory);
+  out << fmt::format("  simulated  {:.6g}{} (95% CI over {} trials, window [{:g}, {:g}])\n", t.mean.mean,
+                     pm(t.mean.ci_half_width), sim.trials.size(), s.run.warmup, s.run.horizon);
+  if (sim.theory.staleness && *sim.theory.staleness > 0.0)
+    out << fmt::format("  ratio      {:.4f} (simulated / theory)\n", t.mean.mean / *sim.theory.staleness);
+  out << fmt::format("  worst      {:.6g}{} (time-averaged worst observer)\n", t.worst.mean, pm(t.worst.ci_half_width));
+  out << "  quantiles ";
+  for (double level : quantile_levels)
+    out << fmt::format(" {} {}", quantile_name(level), analysis::weighted_quantile(t.pooled, level));
+  out << "\n";
+  out << fmt::format("  events     {} in {:.3g} s ({:.3g} events/s, {} threads)\n", t.events, sim.wall_seconds,
+                     sim.wall_seconds > 0 ? t.events / sim.wall_seconds : 0.0,
+                     threads == 0 ? std::string("all") : std::to_string(threads));
+}
+
+void write_simulation(const std::filesystem::path& dir, const Simulation& sim, unsigned threads) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw InputError(fmt::format("--out: cannot create directory '{}' ({})", dir.string(), ec.message()));
+  write_file_atomically(dir / "result.json", simulation_json(sim, threads).dump(2) + "\n");
+  std::string csv = "trial,mean_staleness,max_mean,events\n";
+  for (std::size_t i = 0; i < sim.trials.size(); ++i)
+    csv += fmt::format("{},{:.17g},{:.17g},{}\n", i, sim.trials[i].mean_staleness, sim.trials[i].max_mean,
+                       sim.trials[i].events);
+  write_file_atomically(dir / "trials.csv", csv);
+}
+
+}  // namespace timely::cli

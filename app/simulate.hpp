@@ -1,0 +1,41 @@
+#pragma once
+// `timely simulate` and `timely theory`: one scenario, its trials and its theory.
+#include <filesystem>
+#include <iosfwd>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
+
+#include "analysis/predict.hpp"
+#include "sim/scenario.hpp"
+#include "sim/trial.hpp"
+
+namespace timely::cli {
+
+struct SimulateOptions {
+  unsigned threads = 0;  // 0 = all cores
+  bool json = false;
+  std::optional<std::filesystem::path> out_dir;
+};
+
+struct Simulation {
+  sim::Scenario scenario;
+  std::vector<sim::TrialResult> trials;
+  analysis::Prediction theory;
+  double wall_seconds = 0.0;
+};
+
+// Builds the graph, runs every trial (in parallel), and predicts. Throws InputError.
+Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostream& err, bool show_progress);
+
+// The JSON object of INTERFACE.md for a finished simulation.
+nlohmann::ordered_json simulation_json(const Simulation& simulation, unsigned threads);
+nlohmann::ordered_json theory_json(const sim::Scenario& scenario, const analysis::Prediction& prediction);
+
+void print_simulation(std::ostream& out, const Simulation& simulation, unsigned threads);
+void print_theory(std::ostream& out, const sim::Scenario& scenario, const analysis::Prediction& prediction);
+
+// Writes result.json and trials.csv into dir, each replaced atomically.
+void write_simulation(const std::filesystem::path& dir, const Simulation& simulation, unsigned threads);
+
+}  // namespace timely::cli

@@ -1,0 +1,287 @@
+#include "sim/trial.hpp"
+
+#include <algorithm>
+#include <boost/random/exponential_distribution.hpp>
+#include <boost/random/uniform_01.hpp>
+#include <boost/random/uniform_int_distribution.hpp>
+#include <cmath>
+#include <functional>
+#include <numeric>
+#include <queue>
+#include <type_traits>
+#include <variant>
+
+#include "sim/random.hpp"
+#include "sim/version_histogram.hpp"
+
+namespace timely::sim {
+namespace {
+
+// The observation window [warmup, horizon]: `crossed` is called when the next event would
+// fall after a boundary. Exponential clocks are memoryless, so a drawn event time stays
+// valid across the window start.
+class Window {
+ public:
+  Window(double warmup, double horizon) : warmup_(warmup), horizon_(horizon) {}
+  // True if an event at t_next is to be simulated; starts the window on the way.
+  template <class StartFn>
+  bool admits(double t_next, StartFn&& start) {
+    if (t_next <= boundary_) return true;
+    if (!started_) {
+      start(warmup_);
+      started_ = true;
+      boundary_ = horizon_;
+      return t_next <= horizon_;
+    }
+    return false;
+  }
+  double length() const { return horizon_ - warmup_; }
+  double horizon() const { return horizon_; }
+
+ private:
+  double warmup_, horizon_;
+  double boundary_ = warmup_;
+  bool started_ = false;
+};
+
+// Index in [0, count) from a uniform u in [0, 1): the event choice by superposition draws
+// one uniform and reuses it for the actor, which is uniform given the event kind.
+inline std::uint32_t scaled_index(double u, std::uint32_t count) {
+  return std::min(static_cast<std::uint32_t>(u * count), count - 1);
+}
+
+// ---- users model (Mitra & Ulukus): every user is the source of its own versions --------
+
+template <class G, GossipMode Mode>
+class UsersModel {
+ public:
+  UsersModel(const Scenario& s, const G& graph, Rng& rng)
+      : graph_(graph), n_(graph.size()), k_(s.tracked_sources()),
+        views_(static_cast<std::size_t>(n_) * k_, 0), histograms_(k_, VersionHistogram(n_ - 1)),
+        tracked_(k_) {
+    choose_tracked(rng);
+  }
+
+  // A tracked source (slot) makes a new version.
+  void update(std::uint32_t slot, double t) {
+    histograms_[slot].source_update(t);
+    ++views_[static_cast<std::size_t>(tracked_[slot]) * k_ + slot];
+  }
+
+  // User i gossips with partner j: knowledge merges by element-wise maximum (vector clock).
+  void gossip(std::uint32_t i, std::uint32_t j, double t) {
+    std::uint32_t* vi = &views_[static_cast<std::size_t>(i) * k_];
+    std::uint32_t* vj = &views_[static_cast<std::size_t>(j) * k_];
+    for (std::uint32_t s = 0; s < k_; ++s) {
+      const std::uint32_t a = vi[s], b = vj[s];
+      if constexpr (Mode == GossipMode::push) {
+        if (a > b) { histograms_[s].move(b, a, t); vj[s] = a; }
+      } else if constexpr (Mode == GossipMode::pull) {
+        if (b > a) { histograms_[s].move(a, b, t); vi[s] = b; }
+      } else {
+        if (a > b) { histograms_[s].move(b, a, t); vj[s] = a; }
+        else if (b > a) { histograms_[s].move(a, b, t); vi[s] = b; }
+      }
+    }
+  }
+
+  void start_window(double t) { for (auto& h : histograms_) h.start_window(t); }
+  void close(double t) { for (auto& h : histograms_) h.close(t); }
+  const std::vector<VersionHistogram>& histograms() const { return histograms_; }
+  std::uint32_t tracked() const { return k_; }
+  std::uint32_t size() const { return n_; }
+  const G& graph() const { return graph_; }
+
+ private:
+  // K distinct sources, uniformly (partial Fisher-Yates); all of them when K = n. On
+  // homogeneous networks any K are equivalent; sampling keeps the estimate unbiased on
+  // the others.
+  void choose_tracked(Rng& rng) {
+    if (k_ == n_) { std::iota(tracked_.begin(), tracked_.end(), 0u); return; }
+    std::vector<std::uint32_t> users(n_);
+    std::iota(users.begin(), users.end(), 0u);
+    for (std::uint32_t s = 0; s < k_; ++s) {
+      boost::random::uniform_int_distribution<std::uint32_t> pick(s, n_ - 1);
+      std::swap(users[s], users[pick(rng)]);
+      tracked_[s] = users[s];
+    }
+  }
+
+  const G& graph_;
+  std::uint32_t n_, k_;
+  std::vector<std::uint32_t> views_;  // views_[i*K + s]: user i's version of tracked source s
+  std::vector<VersionHistogram> histograms_;
+  std::vector<std::uint32_t> tracked_;
+};
+
+// Poisson update clocks: every clock joins the superposition (MODEL.md section 1).
+template <class Model>
+std::uint64_t run_poisson_updates(Model& m, const Scenario& s, Rng& rng, Window& window) {
+  const double mu = s.updates.rate, lambda = s.gossip_rate();
+  const double update_total = mu * m.tracked();
+  const double total = update_total + lambda * m.size();
+  boost::random::exponential_distribution<double> next_gap(total);
+  boost::random::uniform_01<double> uniform;
+  std::uint64_t events = 0;
+  double t = 0.0;
+  for (;;) {
+    const double t_next = t + next_gap(rng);
+    if (!window.admits(t_next, [&](double tw) { m.start_window(tw); })) break;
+    t = t_next;
+    ++events;
+    const double x = uniform(rng) * total;
+    if (x < update_total) {
+      m.update(scaled_index(x / update_total, m.tracked()), t);
+    } else {
+      const std::uint32_t i = scaled_index((x - update_total) / (total - update_total), m.size());
+      m.gossip(i, m.graph().pick(i, rng), t);
+    }
+  }
+  return events;
+}
+
+// Renewal update clocks c + Exp(mu): not memoryless, so they wait in a priority queue;
+// gossip clocks stay superposed. The drawn gossip time stays valid across updates because
+// the superposed Poisson process is independent of them and memoryless.
+template <class Model>
+std::uint64_t run_renewal_updates(Model& m, const Scenario& s, Rng& rng, Window& window) {
+  const double c = s.updates.delay, lambda_total = s.gossip_rate() * m.size();
+  boost::random::exponential_distribution<double> next_gap(lambda_total), update_gap(s.updates.rate);
+  using Due = std::pair<double, std::uint32_t>;
+  std::vector<Due> storage;
+  storage.reserve(m.tracked());
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> due(std::greater<>{}, std::move(storage));
+  for (std::uint32_t slot = 0; slot < m.tracked(); ++slot) due.emplace(c + update_gap(rng), slot);
+  boost::random::uniform_int_distribution<std::uint32_t> pick_user(0, m.size() - 1);
+  std::uint64_t events = 0;
+  double next_gossip = next_gap(rng);
+  for (;;) {
+    const bool is_update = due.top().first < next_gossip;
+    const double t = is_update ? due.top().first : next_gossip;
+    if (!window.admits(t, [&](double tw) { m.start_window(tw); })) break;
+    ++events;
+    if (is_update) {
+      const std::uint32_t slot = due.top().second;
+      due.pop();
+      m.update(slot, t);
+      due.emplace(t + c + update_gap(rng), slot);
+    } else {
+      const std::uint32_t i = pick_user(rng);
+      m.gossip(i, m.graph().pick(i, rng), t);
+      next_gossip = t + next_gap(rng);
+    }
+  }
+  return events;
+}
+
+template <class G, GossipMode Mode>
+TrialResult run_users(const Scenario& s, const G& graph, Rng& rng) {
+  UsersModel<G, Mode> m(s, graph, rng);
+  Window window(s.run.warmup, s.run.horizon);
+  TrialResult result;
+  result.events = s.updates.delay > 0.0 ? run_renewal_updates(m, s, rng, window)
+                                        : run_poisson_updates(m, s, rng, window);
+  m.close(window.horizon());
+  double worst = 0.0;
+  for (const auto& h : m.histograms()) {
+    const auto& at = h.age_time();
+    if (result.staleness_time.size() < at.size()) result.staleness_time.resize(at.size(), 0.0);
+    for (std::size_t a = 0; a < at.size(); ++a) result.staleness_time[a] += at[a];
+    worst += h.worst_time();
+  }
+  const double pairs = static_cast<double>(m.tracked()) * (m.size() - 1);
+  double integral = 0.0;
+  for (std::size_t a = 1; a < result.staleness_time.size(); ++a)
+    integral += static_cast<double>(a) * result.staleness_time[a];
+  result.mean_staleness = integral / (pairs * window.length());
+  result.max_mean = worst / (m.tracked() * window.length());
+  return result;
+}
+
+// ---- source model (Yates' age of gossip): one external source, users are observers ------
+
+template <class G, GossipMode Mode>
+TrialResult run_source(const Scenario& s, const G& graph, Rng& rng) {
+  const std::uint32_t n = graph.size();
+  const double lambda_total = s.gossip_rate() * n;
+  const double push_total = s.source.push_rate;
+  const double total = lambda_total + push_total + s.source.rate;
+  std::vector<std::uint32_t> version(n, 0);
+  VersionHistogram h(n);
+  Window window(s.run.warmup, s.run.horizon);
+  boost::random::exponential_distribution<double> next_gap(total);
+  boost::random::uniform_01<double> uniform;
+  TrialResult result;
+  double t = 0.0;
+  for (;;) {
+    const double t_next = t + next_gap(rng);
+    if (!window.admits(t_next, [&](double tw) { h.start_window(tw); })) break;
+    t = t_next;
+    ++result.events;
+    const double x = uniform(rng) * total;
+    if (x < lambda_total) {
+      const std::uint32_t i = scaled_index(x / lambda_total, n);
+      const std::uint32_t j = graph.pick(i, rng);
+      const std::uint32_t a = version[i], b = version[j];
+      if constexpr (Mode == GossipMode::push) {
+        if (a > b) { h.move(b, a, t); version[j] = a; }
+      } else if constexpr (Mode == GossipMode::pull) {
+        if (b > a) { h.move(a, b, t); version[i] = b; }
+      } else {
+        if (a > b) { h.move(b, a, t); version[j] = a; }
+        else if (b > a) { h.move(a, b, t); version[i] = b; }
+      }
+    } else if (x < lambda_total + push_total) {
+      // The source pushes its newest version to a uniformly chosen user.
+      const std::uint32_t j = scaled_index((x - lambda_total) / push_total, n);
+      if (version[j] < h.version()) { h.move(version[j], h.version(), t); version[j] = h.version(); }
+    } else {
+      h.source_update(t);
+    }
+  }
+  h.close(window.horizon());
+  result.staleness_time = h.age_time();
+  double integral = 0.0;
+  for (std::size_t a = 1; a < result.staleness_time.size(); ++a)
+    integral += static_cast<double>(a) * result.staleness_time[a];
+  result.mean_staleness = integral / (static_cast<double>(n) * window.length());
+  result.max_mean = h.worst_time() / window.length();
+  return result;
+}
+
+template <GossipMode Mode>
+using ModeTag = std::integral_constant<GossipMode, Mode>;
+
+template <class F>
+TrialResult with_mode(GossipMode mode, F&& f) {
+  switch (mode) {
+    case GossipMode::push: return f(ModeTag<GossipMode::push>{});
+    case GossipMode::pull: return f(ModeTag<GossipMode::pull>{});
+    case GossipMode::exchange: return f(ModeTag<GossipMode::exchange>{});
+  }
+  return {};
+}
+
+}  // namespace
+
+TrialResult run_trial(const Scenario& s, const Graph& graph, std::uint64_t index) {
+  Rng rng = make_rng(s.run.seed, Stream::trial, index);
+  // One dispatch per trial; the event loops are instantiated per (graph type, mode).
+  return std::visit(
+      [&](const auto& g) {
+        return with_mode(s.gossip.mode, [&](auto mode) {
+          using G = std::decay_t<decltype(g)>;
+          if (s.staleness.model == StalenessModel::source) return run_source<G, decltype(mode)::value>(s, g, rng);
+          return run_users<G, decltype(mode)::value>(s, g, rng);
+        });
+      },
+      graph);
+}
+
+std::uint64_t trial_state_bytes(const Scenario& s) {
+  const std::uint64_t n = s.network.n;
+  if (s.staleness.model == StalenessModel::source) return n * sizeof(std::uint32_t);
+  return n * s.tracked_sources() * sizeof(std::uint32_t);
+}
+
+}  // namespace timely::sim

@@ -1,0 +1,28 @@
+#pragma once
+// One trial of the staleness simulation: an exact sample path of the continuous-time
+// process of MODEL.md sections 1-2, integrated event by event.
+#include <cstdint>
+#include <vector>
+
+#include "sim/scenario.hpp"
+#include "sim/topology.hpp"
+
+namespace timely::sim {
+
+struct TrialResult {
+  double mean_staleness = 0.0;  // time average over the window, mean over (observer, source) pairs
+  double max_mean = 0.0;        // time average of the worst observer's staleness, mean over sources
+  // staleness_time[a]: time-integral over the window of the number of pairs with staleness a.
+  std::vector<double> staleness_time;
+  std::uint64_t events = 0;     // every event simulated, warm-up included
+};
+
+// Runs trial `index` of the scenario on `graph`; its randomness comes from
+// (scenario.run.seed, index) alone.
+TrialResult run_trial(const Scenario& scenario, const Graph& graph, std::uint64_t index);
+
+// Bytes of per-trial state the trial will allocate (the users model's views matrix
+// dominates); lets callers refuse a scenario before allocating.
+std::uint64_t trial_state_bytes(const Scenario& scenario);
+
+}  // namespace timely::sim
