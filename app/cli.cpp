@@ -92,6 +92,17 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       app.add_subcommand("theory", "Print the exact (or asymptotic) staleness theory gives for a scenario");
   add_scenario_options(*theory_app, theory_args);
 
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string_view command = argv[1];
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->get_name() == command;
+    if (!known) {
+      std::string names;
+      for (const CLI::App* sub : app.get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
+      err << "timely: error: " << command << ": unknown command (commands: " << names << ")\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -286,9 +286,10 @@ void apply_table(Scenario& scenario, const toml::table& root, const std::filesys
   for (const auto& [table_key, node] : root) {
     const std::string_view table = table_key.str();
     if (std::find(extra_tables.begin(), extra_tables.end(), table) != extra_tables.end()) continue;
+    if (keys_of_table(table).empty())
+      throw InputError(fmt::format("{}: unknown table (tables: {})", table, table_names()));
     const toml::table* inner = node.as_table();
     if (!inner) {
-      if (keys_of_table(table).empty()) unknown_key(table);
       throw InputError(fmt::format("{}: expected a table [{}] of keys {}, got {}", table, table,
                                    keys_of_table(table), node_description(node)));
     }

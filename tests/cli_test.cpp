@@ -1,0 +1,157 @@
+// The command line as users and scripts see it: exit codes, one-line errors that name the
+// key, the JSON contract of INTERFACE.md, and --help listing every key.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "app/cli.hpp"
+#include "app/config.hpp"
+#include "theory/harmonic.hpp"
+
+namespace {
+
+struct Outcome {
+  int status;
+  std::string out, err;
+};
+
+Outcome run_cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "timely");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int status = timely::cli::run(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {status, out.str(), err.str()};
+}
+
+std::filesystem::path temp_file(const std::string& name, const std::string& contents) {
+  const auto dir = std::filesystem::temp_directory_path() / "timely_cli_test";
+  std::filesystem::create_directories(dir);
+  const auto path = dir / name;
+  std::ofstream(path) << contents;
+  return path;
+}
+
+// Exit 2 with exactly one line on stderr that mentions `names`.
+void require_rejected(const std::vector<std::string>& args, const std::string& names) {
+  const Outcome o = run_cli(args);
+  INFO("stderr: " << o.err);
+  CHECK(o.status == 2);
+  CHECK(o.out.empty());
+  CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);
+  CHECK(o.err.find(names) != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("simulate --json prints the INTERFACE.md object and agrees with theory", "[cli]") {
+  const Outcome o = run_cli({"simulate", "--set", "network.n=40", "--set", "run.horizon=400", "--trials", "8", "--json"});
+  REQUIRE(o.status == 0);
+  const auto j = nlohmann::json::parse(o.out);  // nothing but JSON on stdout
+  CHECK(j["scenario"]["network.n"] == 40);
+  CHECK(j["scenario"]["run.trials"] == 8);
+  CHECK(j["scenario"].size() == timely::cli::scenario_keys().size());
+  CHECK(j["trials"] == 8);
+  CHECK(j["events"].get<double>() > 0);
+  CHECK(j["wall_seconds"].get<double>() >= 0);
+  CHECK(j["events_per_second"].get<double>() > 0);
+  CHECK(j["staleness"]["max_mean"].get<double>() > j["staleness"]["mean"].get<double>());
+  for (const char* q : {"p50", "p90", "p99", "p999"}) CHECK(j["staleness"]["quantiles"].contains(q));
+  const double theory = j["theory"]["staleness"];
+  CHECK(theory == Approx(timely::theory::harmonic(39)).epsilon(1e-12));
+  // 99.9% interval from the printed 95% half-width (Student t, 7 degrees of freedom).
+  const double half_width_999 = j["staleness"]["ci95"].get<double>() * 5.408 / 2.365;
+  CHECK(std::abs(j["staleness"]["mean"].get<double>() - theory) <= half_width_999);
+}
+
+TEST_CASE("theory --json names its method; a single trial has no CI rather than NaN", "[cli]") {
+  Outcome o = run_cli({"theory", "--set", "staleness.model=source", "--set", "network.topology=ring", "--json"});
+  REQUIRE(o.status == 0);
+  auto j = nlohmann::json::parse(o.out);
+  CHECK(j["method"].get<std::string>().rfind("exact:", 0) == 0);
+  CHECK(j["staleness"].is_number());
+
+  o = run_cli({"theory", "--set", "staleness.model=source", "--set", "network.topology=torus", "--set",
+               "network.n=400", "--json"});
+  REQUIRE(o.status == 0);
+  j = nlohmann::json::parse(o.out);
+  CHECK(j["staleness"].is_null());
+  CHECK(j["method"].get<std::string>().rfind("asymptotic:", 0) == 0);
+
+  o = run_cli({"simulate", "--set", "network.n=10", "--set", "run.horizon=50", "--set", "run.warmup=5", "--trials", "1", "--json"});
+  REQUIRE(o.status == 0);
+  CHECK(nlohmann::json::parse(o.out)["staleness"]["ci95"].is_null());
+}
+
+TEST_CASE("--help lists every scenario key with its accepted values", "[cli]") {
+  const Outcome o = run_cli({"simulate", "--help"});
+  CHECK(o.status == 0);
+  for (const auto& key : timely::cli::scenario_keys()) {
+    CHECK(o.out.find(std::string(key.name)) != std::string::npos);
+    CHECK(o.out.find(std::string(key.accepts)) != std::string::npos);
+  }
+}
+
+TEST_CASE("a scenario file and --set combine; --set wins", "[cli]") {
+  const auto file = temp_file("combine.toml", "[network]\nn = 12\ntopology = \"ring\"\n[run]\nhorizon = 50\nwarmup = 5\n");
+  const Outcome o = run_cli({"theory", file.string(), "--set", "network.n=14", "--json"});
+  REQUIRE(o.status == 0);
+  const auto j = nlohmann::json::parse(o.out);
+  CHECK(j["scenario"]["network.n"] == 14);
+  CHECK(j["scenario"]["network.topology"] == "ring");
+}
+
+TEST_CASE("bad input exits 2 with one line naming the key and what is accepted", "[cli]") {
+  const std::string s = "simulate";
+  require_rejected({s, "--set", "network.topolgy=ring"}, "network.topolgy: unknown key");
+  require_rejected({s, "--set", "nonsense=1"}, "nonsense: unknown key");
+  require_rejected({s, "--set", "network.n=abc"}, "network.n: expected an integer");
+  require_rejected({s, "--set", "network.n=1"}, "network.n: expected an integer in [2,");
+  require_rejected({s, "--set", "network.n=2.5"}, "network.n");
+  require_rejected({s, "--set", "gossip.capacity=0"}, "gossip.capacity: expected a number > 0");
+  require_rejected({s, "--set", "gossip.capacity=-1"}, "gossip.capacity");
+  require_rejected({s, "--set", "updates.rate=0"}, "updates.rate: expected a number > 0");
+  require_rejected({s, "--set", "updates.delay=-0.5"}, "updates.delay");
+  require_rejected({s, "--set", "source.rate=-2"}, "source.rate");
+  require_rejected({s, "--set", "source.push_rate=0"}, "source.push_rate");
+  require_rejected({s, "--set", "gossip.mode=broadcast"}, "gossip.mode: expected one of push, pull, exchange");
+  require_rejected({s, "--set", "gossip.scaling=cubic"}, "gossip.scaling");
+  require_rejected({s, "--set", "network.topology=hypercube"}, "network.topology: expected one of");
+  require_rejected({s, "--set", "network.topology=torus", "--set", "network.n=50"}, "network.n");
+  require_rejected({s, "--set", "network.topology=random-regular", "--set", "network.n=9", "--set", "network.degree=3"},
+                   "network.degree");
+  require_rejected({s, "--set", "network.topology=random-regular", "--set", "network.n=8", "--set", "network.degree=8"},
+                   "network.degree");
+  require_rejected({s, "--set", "network.topology=edges"}, "network.edges_file");
+  require_rejected({s, "--set", "network.topology=edges", "--set", "network.edges_file=/nonexistent/e.txt"},
+                   "network.edges_file");
+  const auto split = temp_file("split.txt", "0 1\n1 2\n3 4\n");
+  require_rejected({s, "--set", "network.topology=edges", "--set", "network.n=5", "--set",
+                    "network.edges_file=" + split.string()},
+                   "not connected");
+  require_rejected({s, "--set", "run.warmup=1000"}, "run.warmup: expected a value in [0, run.horizon");
+  require_rejected({s, "--set", "run.warmup=2000", "--set", "run.horizon=1000"}, "run.warmup");
+  require_rejected({s, "--set", "run.trials=0"}, "run.trials");
+  require_rejected({s, "--set", "staleness.tracked=101"}, "staleness.tracked");
+  require_rejected({s, "--set", "network.n=100000", "--set", "run.trials=1"}, "staleness.tracked");
+  require_rejected({s, "--set", "network.n"}, "--set: expected KEY=VALUE");
+  require_rejected({s, "--threads", "0"}, "--threads");
+  require_rejected({s, "--bogus"}, "--bogus");
+  require_rejected({s, "/nonexistent/scenario.toml"}, "/nonexistent/scenario.toml");
+  require_rejected({"frobnicate"}, "frobnicate: unknown command (commands: simulate, theory)");
+}
+
+TEST_CASE("bad scenario files exit 2 naming the key or the file position", "[cli]") {
+  require_rejected({"simulate", temp_file("unknown.toml", "[network]\nsize = 10\n").string()},
+                   "network.size: unknown key (known keys of [network]: n, topology");
+  require_rejected({"simulate", temp_file("table.toml", "[netwrk]\nn = 10\n").string()}, "netwrk: unknown table (tables: network, gossip, updates, staleness, source, run)");
+  require_rejected({"simulate", temp_file("type.toml", "[network]\nn = \"ten\"\n").string()},
+                   "network.n: expected an integer in [2, 100000000], got \"ten\"");
+  require_rejected({"simulate", temp_file("array.toml", "[gossip]\nmode = [1, 2]\n").string()},
+                   "gossip.mode: expected one of push, pull, exchange, got an array");
+  require_rejected({"simulate", temp_file("syntax.toml", "[network\nn = 10\n").string()}, "syntax.toml:1:");
+}

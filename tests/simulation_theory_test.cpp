@@ -1,0 +1,113 @@
+// The simulator against exact theory (MODEL.md section 3), each within a 99.9% CI.
+#include <catch2/catch.hpp>
+
+#include "sim/random.hpp"
+#include "sim/trials.hpp"
+#include "statistical.hpp"
+#include "theory/age_of_gossip.hpp"
+#include "theory/harmonic.hpp"
+#include "theory/shs_solver.hpp"
+#include "theory/users_model.hpp"
+
+using namespace timely;
+using sim::GossipMode;
+using sim::Scenario;
+using sim::StalenessModel;
+using sim::TopologyKind;
+
+namespace {
+
+Scenario base(std::uint32_t n, TopologyKind topology, StalenessModel model) {
+  Scenario s;
+  s.network.n = n;
+  s.network.topology = topology;
+  s.staleness.model = model;
+  s.run.trials = 16;
+  s.run.seed = 20261123;
+  return s;
+}
+
+std::vector<sim::TrialResult> run(const Scenario& s) {
+  auto rng = sim::make_rng(s.run.seed, sim::Stream::graph, 0);
+  return sim::run_trials(s, sim::build_graph(s.network, rng), 0);
+}
+
+}  // namespace
+
+TEST_CASE("source model on the complete graph matches Yates' recursion", "[sim][theory]") {
+  Scenario s = base(64, TopologyKind::complete, StalenessModel::source);
+  s.source = {1.0, 1.0};
+  s.run.horizon = 20000;
+  const double theory = theory::source_age_complete(64, {1.0, 1.0}, 1.0);
+  testing::require_agreement(run(s), theory, 0.02);
+}
+
+TEST_CASE("source model on the complete graph with exchange gossip doubles the flow", "[sim][theory]") {
+  Scenario s = base(32, TopologyKind::complete, StalenessModel::source);
+  s.gossip.mode = GossipMode::exchange;
+  s.source = {2.0, 0.5};
+  s.run.horizon = 10000;
+  const double theory = theory::source_age_complete(32, {2.0, 0.5}, 2.0);
+  testing::require_agreement(run(s), theory, 0.02);
+}
+
+TEST_CASE("source model on the ring matches Yates' ring recursion", "[sim][theory]") {
+  Scenario s = base(40, TopologyKind::ring, StalenessModel::source);
+  s.run.horizon = 20000;
+  const double theory = theory::source_age_ring(40, {1.0, 1.0}, 1.0);
+  testing::require_agreement(run(s), theory, 0.02);
+}
+
+TEST_CASE("source model on the 4x4 torus matches the all-subsets SHS solver", "[sim][theory]") {
+  Scenario s = base(16, TopologyKind::torus, StalenessModel::source);
+  s.run.horizon = 20000;
+  // Independent of sim's graph code: build the torus flow matrix here (each user pushes
+  // lambda/4 to each of its four neighbours).
+  Eigen::MatrixXd flow = Eigen::MatrixXd::Zero(16, 16);
+  for (int x = 0; x < 4; ++x)
+    for (int y = 0; y < 4; ++y) {
+      const int i = 4 * x + y;
+      for (const auto [dx, dy] : {std::pair{1, 0}, {3, 0}, {0, 1}, {0, 3}}) flow(i, 4 * ((x + dx) % 4) + (y + dy) % 4) = 0.25;
+    }
+  const auto ages = theory::shs_source_ages(flow, std::vector<double>(16, 1.0 / 16), 1.0);
+  testing::require_agreement(run(s), ages[0], 0.02);
+}
+
+TEST_CASE("users model on the complete graph: r H_{n-1} / lambda for push and pull", "[sim][theory]") {
+  for (GossipMode mode : {GossipMode::push, GossipMode::pull}) {
+    Scenario s = base(50, TopologyKind::complete, StalenessModel::users);
+    s.gossip.mode = mode;
+    s.gossip.capacity = 2.0;
+    s.updates.rate = 1.5;
+    s.run.horizon = 2000;
+    testing::require_agreement(run(s), 1.5 * theory::harmonic(49) / 2.0, 0.01);
+  }
+}
+
+TEST_CASE("users model on the complete graph: exchange halves the staleness", "[sim][theory]") {
+  Scenario s = base(50, TopologyKind::complete, StalenessModel::users);
+  s.gossip.mode = GossipMode::exchange;
+  s.run.horizon = 2000;
+  testing::require_agreement(run(s), theory::harmonic(49) / 2.0, 0.01);
+}
+
+TEST_CASE("users model with renewal updates c + Exp(mu) uses r = 1/(c + 1/mu)", "[sim][theory]") {
+  Scenario s = base(50, TopologyKind::complete, StalenessModel::users);
+  s.updates.rate = 2.0;
+  s.updates.delay = 0.75;  // r = 1/(0.75 + 0.5) = 0.8
+  s.run.horizon = 2000;
+  testing::require_agreement(run(s), 0.8 * theory::harmonic(49), 0.01);
+}
+
+TEST_CASE("users model with K tracked sources estimates the same mean", "[sim][theory]") {
+  Scenario s = base(400, TopologyKind::complete, StalenessModel::users);
+  s.staleness.tracked = 16;
+  s.run.horizon = 1000;
+  testing::require_agreement(run(s), theory::harmonic(399), 0.02);
+}
+
+TEST_CASE("users model on the ring matches the interval recursion", "[sim][theory]") {
+  Scenario s = base(24, TopologyKind::ring, StalenessModel::users);
+  s.run.horizon = 4000;
+  testing::require_agreement(run(s), theory::users_staleness_ring(24, 1.0, 1.0), 0.02);
+}

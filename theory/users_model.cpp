@@ -1,0 +1,99 @@
+#include "theory/users_model.hpp"
+
+#include "theory/harmonic.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace timely::theory {
+
+namespace {
+
+void check_positive(double x, const char* what) {
+  if (!(x > 0.0) || !std::isfinite(x))
+    throw std::invalid_argument(std::string("timely::theory: ") + what + " must be positive and finite, got " +
+                                std::to_string(x));
+}
+
+void check_users(std::uint64_t n, std::uint64_t n_min) {
+  if (n < n_min)
+    throw std::invalid_argument("timely::theory: need n >= " + std::to_string(n_min) +
+                                " users, got n = " + std::to_string(n));
+}
+
+}  // namespace
+
+double renewal_rate(double mu, double delay) {
+  check_positive(mu, "update rate mu");
+  if (!(delay >= 0.0) || !std::isfinite(delay))
+    throw std::invalid_argument("timely::theory: update delay c must be finite and >= 0");
+  // MODEL 1: the mean inter-update time of c + Exp(mu) is c + 1/mu (renewal theorem).
+  return 1.0 / (delay + 1.0 / mu);
+}
+
+double users_staleness_complete(std::uint64_t n, double update_rate, double flow) {
+  check_users(n, 2);
+  check_positive(update_rate, "update rate r");
+  check_positive(flow, "gossip flow");
+  // MODEL 3.5 (Mitra & Ulukus 2404.19749): r H_{n-1}/lambda for push or pull; with exchange
+  // both sides merge, which doubles the flow and halves the staleness.
+  return update_rate * harmonic(n - 1) / flow;
+}
+
+double users_staleness_ring(std::uint64_t n, double update_rate, double flow) {
+  check_users(n, 3);
+  check_positive(update_rate, "update rate r");
+  check_positive(flow, "gossip flow");
+  // MODEL 3.1 specialised to the ring (Yates 2102.02893 for the recursion; users model of
+  // Mitra & Ulukus 2404.19749 with source k). Without k the observers form the path 1..m,
+  // m = n-1, and the freshest set reachable from a singleton is an interval [a,b]. Each end
+  // receives flow/2 from outside: from k (a = 1 or b = m) that is a reset to 0, otherwise
+  // the interval grows. Total outside rate is always flow, so
+  //   v[a,b] = (r + [a>1] (flow/2) v[a-1,b] + [b<m] (flow/2) v[a,b+1]) / flow.
+  // By rotation symmetry the mean over observers of k is the mean over all ordered pairs.
+  const std::uint64_t m = n - 1;
+  const double half = 0.5 * flow;
+  std::vector<double> longer;           // v of intervals of length len+1, indexed by start - 1
+  std::vector<double> current{update_rate / flow};  // len = m: [1,m], only resets enter
+  for (std::uint64_t len = m - 1; len >= 1; --len) {
+    longer.swap(current);
+    const std::uint64_t starts = m - len + 1;  // a = 1..starts
+    current.assign(starts, 0.0);
+    for (std::uint64_t a = 1; a <= starts; ++a) {
+      double numerator = update_rate;
+      if (a > 1) numerator += half * longer[a - 2];       // grow left: [a-1, b]
+      if (a < starts) numerator += half * longer[a - 1];  // grow right: [a, b+1]; b < m iff a < starts
+      current[a - 1] = numerator / flow;
+    }
+  }
+  double sum = 0.0;
+  for (double v : current) sum += v;  // len = 1: the singletons
+  return sum / static_cast<double>(m);
+}
+
+double users_staleness_ring_closed_form(std::uint64_t n, double update_rate, double flow) {
+  check_users(n, 3);
+  check_positive(update_rate, "update rate r");
+  check_positive(flow, "gossip flow");
+  // timely's own derivation from the interval recursion above (MODEL 3.1 on the ring, users
+  // model of Mitra & Ulukus 2404.19749). Write v[a,b] = (r/flow) u[a,b]: u counts the steps of
+  // a walk whose every step moves the left end (L) or the right end (R) of the interval, each
+  // with probability 1/2, until the walk steps onto the source. From [i,i] it stops at
+  // T_i = first time #L = i or #R = n-i. After t steps, T_i > t iff #L_t + 1 <= i <= #L_t + n-1-t,
+  // a window of n-1-t values of i inside 1..n-1 whatever #L_t is. So
+  // sum_i E[T_i] = sum_{t=0}^{n-2} (n-1-t) = n(n-1)/2, and the mean over the n-1 observers is n/2.
+  return update_rate * static_cast<double>(n) / (2.0 * flow);
+}
+
+double users_staleness_heterogeneous_bound(std::uint64_t n, double update_rate_k, double min_capacity) {
+  check_users(n, 2);
+  check_positive(update_rate_k, "update rate r_k");
+  check_positive(min_capacity, "minimum capacity");
+  // MODEL 3.5 (Mitra & Ulukus 2404.19749): every user gossips at least as fast as the
+  // slowest, so the homogeneous value with lambda = min_j lambda_j bounds E[S_ik].
+  return update_rate_k * harmonic(n - 1) / min_capacity;
+}
+
+}  // namespace timely::theory
