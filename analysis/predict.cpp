@@ -28,7 +28,7 @@ Eigen::MatrixXd flow_matrix(const sim::Scenario& s, const sim::Graph& graph) {
 std::optional<std::string> law_for(TopologyKind topology) {
   const auto law = theory::source_scaling_law(sim::to_string(topology));
   if (!law) return std::nullopt;
-  return fmt::format("Theta({}) ({})", law->law, law->reference);
+  return fmt::format("Theta({}); {}", law->law, law->reference);
 }
 
 Prediction without_exact(const sim::Scenario& s, std::string_view why) {
@@ -83,9 +83,14 @@ Prediction predict_users(const sim::Scenario& s, const sim::Graph& graph) {
                    : "exact: r H_{n-1} / lambda, complete graph (Mitra & Ulukus 2024; MODEL 3.5)";
     return p;
   }
-  if (s.network.topology == TopologyKind::ring && n <= ring_interval_max_users) {
-    p.staleness = theory::users_staleness_ring(n, r, flow);
-    p.method = "exact: interval recursion on the ring with each user as the source (MODEL 3.1, 3.3)";
+  if (s.network.topology == TopologyKind::ring) {
+    if (n <= ring_interval_max_users) {
+      p.staleness = theory::users_staleness_ring(n, r, flow);
+      p.method = "exact: interval recursion on the ring with each user as the source (MODEL 3.1, 3.3)";
+    } else {
+      p.staleness = theory::users_staleness_ring_closed_form(n, r, flow);
+      p.method = "exact: r n / (2 lambda) on the ring, the interval recursion's closed form (theory/users_model.cpp)";
+    }
     return p;
   }
   const bool transitive = sim::is_vertex_transitive(graph);

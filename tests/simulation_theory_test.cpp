@@ -111,3 +111,15 @@ TEST_CASE("users model on the ring matches the interval recursion", "[sim][theor
   s.run.horizon = 4000;
   testing::require_agreement(run(s), theory::users_staleness_ring(24, 1.0, 1.0), 0.02);
 }
+
+TEST_CASE("users model on an edge-list graph (Petersen) matches the all-subsets recursion", "[sim][theory]") {
+  Scenario s = base(10, TopologyKind::edges, StalenessModel::users);
+  s.network.edges_file = std::string(TIMELY_SOURCE_DIR) + "/examples/petersen.edges";
+  s.gossip.mode = GossipMode::exchange;
+  s.run.horizon = 4000;
+  auto rng = sim::make_rng(s.run.seed, sim::Stream::graph, 0);
+  const sim::Graph graph = sim::build_graph(s.network, rng);
+  // Exchange on a 3-regular graph: information crosses each edge at 2 * lambda / 3 each way.
+  const Eigen::MatrixXd flow = sim::partner_probabilities(graph) * 2.0;
+  testing::require_agreement(sim::run_trials(s, graph, 0), theory::users_staleness_mean(flow, 1.0), 0.02);
+}

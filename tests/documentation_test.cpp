@@ -1,0 +1,37 @@
+// What users read must match what the program does: the README documents every key, and
+// every example scenario loads and has an exact theory value.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "app/config.hpp"
+#include "analysis/predict.hpp"
+#include "sim/random.hpp"
+
+namespace fs = std::filesystem;
+
+TEST_CASE("the README documents every scenario key", "[docs]") {
+  std::ifstream file(fs::path(TIMELY_SOURCE_DIR) / "README.md");
+  std::stringstream text;
+  text << file.rdbuf();
+  REQUIRE(!text.str().empty());
+  for (const auto& key : timely::cli::scenario_keys())
+    CHECK(text.str().find("`" + std::string(key.name) + "`") != std::string::npos);
+}
+
+TEST_CASE("every example scenario loads and has an exact theory value", "[docs]") {
+  int examples = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(TIMELY_SOURCE_DIR) / "examples")) {
+    if (entry.path().extension() != ".toml" || entry.path().filename().string().rfind("sweep", 0) == 0) continue;
+    INFO(entry.path());
+    const auto scenario = timely::cli::load_scenario(entry.path(), {});
+    timely::cli::validate(scenario);
+    auto rng = timely::sim::make_rng(scenario.run.seed, timely::sim::Stream::graph, 0);
+    const auto prediction = timely::analysis::predict(scenario, timely::sim::build_graph(scenario.network, rng));
+    CHECK(prediction.staleness.has_value());
+    CHECK(prediction.method.rfind("exact:", 0) == 0);
+    ++examples;
+  }
+  CHECK(examples >= 5);
+}
