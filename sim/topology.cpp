@@ -1,0 +1,510 @@
+#include "sim/topology.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+
+#include "sim/alias_table.hpp"
+#include "sim/input_error.hpp"
+
+namespace timely::sim {
+
+namespace {
+
+constexpr int max_samples = 100;  // resampling cap for graphs that must come out connected
+
+[[noreturn]] void fail(const std::string& message) { throw InputError(message); }
+
+std::string show(double x, int digits = 6) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, x);
+  return buf;
+}
+
+// The first user that breadth-first search from user 0 does not reach, if any.
+std::optional<std::uint32_t> first_unreachable(const CsrGraph& g) {
+  const std::uint32_t n = g.size();
+  if (n == 0) return std::nullopt;
+  std::vector<char> seen(n, 0);
+  std::vector<std::uint32_t> queue;
+  queue.reserve(n);
+  queue.push_back(0);
+  seen[0] = 1;
+  for (std::size_t head = 0; head < queue.size(); ++head) {
+    for (const std::uint32_t j : g.neighbours(queue[head])) {
+      if (!seen[j]) {
+        seen[j] = 1;
+        queue.push_back(j);
+      }
+    }
+  }
+  if (queue.size() == n) return std::nullopt;
+  return static_cast<std::uint32_t>(std::find(seen.begin(), seen.end(), 0) - seen.begin());
+}
+
+// ---------------------------------------------------------------- random regular graphs
+//
+// Pairing (configuration) model: n*d stubs, d per user, matched uniformly at random
+// (Bollobas 1980; McKay & Wormald 1990). It yields a multigraph; conditioned on being
+// simple it is a uniform d-regular graph, but that happens with probability about
+// exp(-(d^2 - 1)/4) (0.0000000014 for d = 8), so rejecting whole pairings is hopeless.
+// Instead each self-loop or extra copy of an edge is repaired by a random double-edge
+// swap {u,v},{x,y} -> {u,x},{v,y} (the degree-preserving switch of Milo et al. 2002/2003,
+// "Network motifs" / "On the uniform generation of random graphs with prescribed degree
+// sequences"), accepted only when both new edges are new and not loops. Each accepted
+// swap removes a defect and creates none, so the repair terminates. Only O(d^2) of the
+// n*d/2 edges are touched, so the result is approximately, not exactly, uniform (exact
+// uniformity would need McKay-Wormald's switchings with rejection steps).
+//
+// Neighbour slots are flat: user u owns adj[u*d .. u*d + d), which is exactly the CSR
+// row. Membership tests use a pair-count matrix for small n and otherwise scan d slots,
+// which beats a hash set for the sparse degrees used at large n.
+std::optional<std::vector<std::uint32_t>> regular_slots(std::uint32_t n, std::uint32_t d,
+                                                        Rng& rng) {
+  const std::uint64_t stubs = static_cast<std::uint64_t>(n) * d;
+  std::vector<std::uint32_t> s(stubs);
+  for (std::uint64_t k = 0; k < stubs; ++k) s[k] = static_cast<std::uint32_t>(k / d);
+  for (std::uint64_t k = stubs - 1; k > 0; --k) {  // Fisher-Yates
+    boost::random::uniform_int_distribution<std::uint64_t> pick(0, k);
+    std::swap(s[k], s[pick(rng)]);
+  }
+  const std::uint64_t m = stubs / 2;  // edge e is {s[2e], s[2e+1]}
+
+  std::vector<std::uint32_t> adj(stubs);
+  std::vector<std::uint32_t> fill(n, 0);
+  const auto slots = [&](std::uint32_t u) { return adj.data() + static_cast<std::uint64_t>(u) * d; };
+  for (std::uint64_t e = 0; e < m; ++e) {
+    const std::uint32_t u = s[2 * e];
+    const std::uint32_t v = s[2 * e + 1];
+    slots(u)[fill[u]++] = v;
+    slots(v)[fill[v]++] = u;
+  }
+  // For small n a pair-count matrix makes membership O(1) (dense graphs have ~d^2/4
+  // defects, and scanning d slots for each would cost O(n d^3)); otherwise scan the slots.
+  const bool matrix = n <= 4096;  // at most 32 MiB of counts, each <= d < n < 2^16
+  std::vector<std::uint16_t> count(matrix ? static_cast<std::size_t>(n) * n : 0);
+  const auto cell = [&](std::uint32_t a, std::uint32_t b) -> std::uint16_t& {
+    return count[static_cast<std::size_t>(a) * n + b];
+  };
+  if (matrix)
+    for (std::uint32_t u = 0; u < n; ++u)
+      for (std::uint32_t k = 0; k < d; ++k) ++cell(u, slots(u)[k]);
+  const auto mult = [&](std::uint32_t a, std::uint32_t b) {
+    if (matrix) return static_cast<int>(cell(a, b));
+    return static_cast<int>(std::count(slots(a), slots(a) + d, b));
+  };
+  const auto replace = [&](std::uint32_t a, std::uint32_t from, std::uint32_t to) {
+    *std::find(slots(a), slots(a) + d, from) = to;
+    if (matrix) {
+      --cell(a, from);
+      ++cell(a, to);
+    }
+  };
+  const auto same = [](std::uint32_t a, std::uint32_t b, std::uint32_t c, std::uint32_t e) {
+    return static_cast<int>((a == c && b == e) || (a == e && b == c));
+  };
+
+  std::vector<std::uint64_t> defects;
+  for (std::uint64_t e = 0; e < m; ++e)
+    if (s[2 * e] == s[2 * e + 1] || mult(s[2 * e], s[2 * e + 1]) > 1) defects.push_back(e);
+
+  boost::random::uniform_int_distribution<std::uint64_t> pick_edge(0, m - 1);
+  boost::random::uniform_int_distribution<std::uint32_t> coin(0, 1);
+  const std::uint64_t max_attempts = 1000 + 100 * m;  // a stall (tiny graphs) restarts
+  std::uint64_t attempts = 0;
+  for (const std::uint64_t e : defects) {
+    for (;;) {
+      const std::uint32_t u = s[2 * e];
+      const std::uint32_t v = s[2 * e + 1];
+      if (u != v && mult(u, v) == 1) break;  // repaired, or the other copy was
+      if (++attempts > max_attempts) return std::nullopt;
+      const std::uint64_t l = pick_edge(rng);
+      if (l == e) continue;
+      std::uint32_t x = s[2 * l];
+      std::uint32_t y = s[2 * l + 1];
+      if (coin(rng) != 0) std::swap(x, y);
+      // New edges {u,x} and {v,y}: no loops, distinct, and absent once the two old edges
+      // are gone (hence the corrections for coinciding with an old edge).
+      if (u == x || v == y || same(u, x, v, y)) continue;
+      if (mult(u, x) - same(u, x, u, v) - same(u, x, x, y) != 0) continue;
+      if (mult(v, y) - same(v, y, u, v) - same(v, y, x, y) != 0) continue;
+      // Order matters only when u == v or x == y: each call rewrites one remaining slot.
+      replace(u, v, x);
+      replace(v, u, y);
+      replace(x, y, u);
+      replace(y, x, v);
+      s[2 * e + 1] = x;
+      s[2 * l] = v;
+      s[2 * l + 1] = y;
+    }
+  }
+  return adj;
+}
+
+CsrGraph random_regular(std::uint32_t n, std::uint32_t d, Rng& rng) {
+  // Dense case: a uniform d-regular graph is the complement of a uniform
+  // (n-1-d)-regular one, which is sparse and easy to repair.
+  const bool dense = 2 * static_cast<std::uint64_t>(d) > n - 1;
+  const std::uint32_t inner = dense ? n - 1 - d : d;
+  for (int sample = 0; sample < max_samples; ++sample) {
+    std::optional<std::vector<std::uint32_t>> slots;
+    if (inner == 0) {
+      slots.emplace();
+    } else {
+      slots = regular_slots(n, inner, rng);
+      if (!slots) continue;
+    }
+    CsrGraph g;
+    g.kind = TopologyKind::random_regular;
+    g.offsets.resize(static_cast<std::size_t>(n) + 1);
+    for (std::uint32_t i = 0; i <= n; ++i) g.offsets[i] = static_cast<std::uint64_t>(i) * d;
+    if (!dense) {
+      g.targets = std::move(*slots);
+    } else {
+      g.targets.reserve(static_cast<std::size_t>(n) * d);
+      std::vector<char> mark(n, 0);
+      for (std::uint32_t i = 0; i < n; ++i) {
+        const std::uint32_t* row = slots->data() + static_cast<std::uint64_t>(i) * inner;
+        for (std::uint32_t k = 0; k < inner; ++k) mark[row[k]] = 1;
+        mark[i] = 1;
+        for (std::uint32_t j = 0; j < n; ++j)
+          if (!mark[j]) g.targets.push_back(j);
+        for (std::uint32_t k = 0; k < inner; ++k) mark[row[k]] = 0;
+        mark[i] = 0;
+      }
+    }
+    if (is_connected(g)) return g;
+  }
+  fail("network.degree: no connected random " + std::to_string(d) + "-regular graph on n = " +
+       std::to_string(n) + " users in " + std::to_string(max_samples) + " samples");
+}
+
+// ---------------------------------------------------------------- Erdos-Renyi G(n, p)
+//
+// Geometric skipping (V. Batagelj & U. Brandes, "Efficient generation of large random
+// networks", Phys. Rev. E 71, 036113, 2005, algorithm G(n,p)): the gap to the next present
+// pair among the n(n-1)/2 in order (1,0), (2,0), (2,1), (3,0), ... is geometric, so one
+// uniform per edge gives O(n + m) time instead of O(n^2).
+std::vector<Edge> gnp_edges(std::uint32_t n, double p, Rng& rng) {
+  std::vector<Edge> edges;
+  const double pairs = static_cast<double>(n) * (static_cast<double>(n) - 1.0) / 2.0;
+  edges.reserve(static_cast<std::size_t>(std::min(pairs, p * pairs * 1.05 + 16.0)));
+  if (p >= 1.0) {
+    for (std::uint32_t v = 1; v < n; ++v)
+      for (std::uint32_t w = 0; w < v; ++w) edges.push_back({v, w});
+    return edges;
+  }
+  const double log_q = std::log1p(-p);
+  boost::random::uniform_01<double> uniform;
+  std::int64_t v = 1;
+  std::int64_t w = -1;
+  while (v < n) {
+    const double skip = std::floor(std::log1p(-uniform(rng)) / log_q);
+    if (skip > pairs) break;  // past the last pair
+    w += 1 + static_cast<std::int64_t>(skip);
+    while (w >= v && v < n) {
+      w -= v;
+      ++v;
+    }
+    if (v < n) edges.push_back({static_cast<std::uint32_t>(v), static_cast<std::uint32_t>(w)});
+  }
+  return edges;
+}
+
+CsrGraph erdos_renyi(std::uint32_t n, double p_given, Rng& rng) {
+  if (!std::isfinite(p_given) || p_given < 0.0 || p_given > 1.0)
+    fail("network.p: expected a probability in (0, 1], got " + show(p_given));
+  // Default 2 ln n / n: twice the connectivity threshold ln(n)/n (Erdos & Renyi 1959).
+  const double p = p_given == 0.0
+                       ? std::min(1.0, 2.0 * std::log(static_cast<double>(n)) / n)
+                       : p_given;
+  for (int sample = 0; sample < max_samples; ++sample) {
+    const std::vector<Edge> edges = gnp_edges(n, p, rng);
+    CsrGraph g = make_csr(n, edges, {}, TopologyKind::erdos_renyi);
+    if (is_connected(g)) return g;
+  }
+  fail("network.p: G(n = " + std::to_string(n) + ", p = " + show(p) + ") was not connected in " +
+       std::to_string(max_samples) + " samples; connectivity needs p above ln(n)/n = " +
+       show(std::log(static_cast<double>(n)) / n, 3));
+}
+
+// ---------------------------------------------------------------- edge list file
+
+std::vector<std::string_view> split_fields(std::string_view line) {
+  std::vector<std::string_view> fields;
+  std::size_t k = 0;
+  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; };
+  while (k < line.size()) {
+    while (k < line.size() && space(line[k])) ++k;
+    const std::size_t start = k;
+    while (k < line.size() && !space(line[k])) ++k;
+    if (k > start) fields.push_back(line.substr(start, k - start));
+  }
+  return fields;
+}
+
+template <class T>
+bool parse_whole(std::string_view field, T& out) {
+  const char* end = field.data() + field.size();
+  const auto [ptr, ec] = std::from_chars(field.data(), end, out);
+  return ec == std::errc() && ptr == end;
+}
+
+CsrGraph read_edges(std::uint32_t n, const std::string& path) {
+  if (path.empty())
+    fail("network.edges_file: expected the path of an edge list (topology = edges), got ''");
+  std::ifstream in(path);
+  if (!in) fail("network.edges_file: cannot open '" + path + "'");
+
+  std::vector<Edge> edges;
+  std::vector<double> weights;
+  bool weighted = false;
+  std::unordered_map<std::uint64_t, std::uint64_t> first_line;  // edge -> line number
+  std::string line;
+  std::uint64_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    std::string_view content(line);
+    content = content.substr(0, content.find('#'));  // comments: whole lines or trailing
+    const std::vector<std::string_view> f = split_fields(content);
+    if (f.empty()) continue;
+    const std::string where = "network.edges_file: line " + std::to_string(line_no) + ": ";
+    std::uint32_t u = 0;
+    std::uint32_t v = 0;
+    double w = 1.0;  // a line without a weight has weight 1
+    if (f.size() < 2 || f.size() > 3 || !parse_whole(f[0], u) || !parse_whole(f[1], v) ||
+        u >= n || v >= n || (f.size() == 3 && (!parse_whole(f[2], w) || !std::isfinite(w) || w <= 0.0))) {
+      std::string shown(content);
+      shown.erase(0, shown.find_first_not_of(" \t"));
+      shown.erase(shown.find_last_not_of(" \t\r") + 1);
+      fail(where + "expected two user ids in [0, " + std::to_string(n) +
+           ") and an optional positive weight, got '" + shown + "'");
+    }
+    if (f.size() == 3) weighted = true;
+    if (u == v)
+      fail(where + "self-loop " + std::to_string(u) + " " + std::to_string(v) +
+           " (a user cannot gossip with itself)");
+    const std::uint64_t key = (static_cast<std::uint64_t>(std::min(u, v)) << 32) | std::max(u, v);
+    const auto [it, inserted] = first_line.emplace(key, line_no);
+    if (!inserted)
+      fail(where + "duplicate edge " + std::to_string(u) + " " + std::to_string(v) +
+           " (first on line " + std::to_string(it->second) + ")");
+    edges.push_back({u, v});
+    weights.push_back(w);
+  }
+  if (in.bad()) fail("network.edges_file: error reading '" + path + "'");
+
+  CsrGraph g = make_csr(n, edges, weighted ? std::span<const double>(weights) : std::span<const double>{},
+                        TopologyKind::edges);
+  if (const auto lost = first_unreachable(g))
+    fail("network.edges_file: the graph is not connected (user " + std::to_string(*lost) +
+         " cannot reach user 0)");
+  return g;
+}
+
+std::uint32_t torus_side(std::uint32_t n) {
+  auto side = static_cast<std::uint64_t>(std::sqrt(static_cast<double>(n)));
+  while (side * side > n) --side;
+  while ((side + 1) * (side + 1) <= n) ++side;
+  return side * side == n ? static_cast<std::uint32_t>(side) : 0;
+}
+
+}  // namespace
+
+std::string_view to_string(TopologyKind kind) {
+  switch (kind) {
+    case TopologyKind::complete: return "complete";
+    case TopologyKind::ring: return "ring";
+    case TopologyKind::torus: return "torus";
+    case TopologyKind::random_regular: return "random-regular";
+    case TopologyKind::erdos_renyi: return "erdos-renyi";
+    case TopologyKind::star: return "star";
+    case TopologyKind::edges: return "edges";
+  }
+  return "?";
+}
+
+std::optional<TopologyKind> parse_topology(std::string_view name) {
+  for (const TopologyKind kind :
+       {TopologyKind::complete, TopologyKind::ring, TopologyKind::torus,
+        TopologyKind::random_regular, TopologyKind::erdos_renyi, TopologyKind::star,
+        TopologyKind::edges})
+    if (to_string(kind) == name) return kind;
+  return std::nullopt;
+}
+
+CsrGraph make_csr(std::uint32_t n, std::span<const Edge> edges, std::span<const double> weights,
+                  TopologyKind kind) {
+  if (!weights.empty() && weights.size() != edges.size())
+    throw std::invalid_argument("make_csr: one weight per edge expected");
+  CsrGraph g;
+  g.kind = kind;
+  g.offsets.assign(static_cast<std::size_t>(n) + 1, 0);
+  for (std::size_t k = 0; k < edges.size(); ++k) {
+    const Edge e = edges[k];
+    if (e.u >= n || e.v >= n) throw std::invalid_argument("make_csr: user id out of range");
+    if (e.u == e.v) throw std::invalid_argument("make_csr: self-loop");
+    if (!weights.empty() && !(std::isfinite(weights[k]) && weights[k] > 0.0))
+      throw std::invalid_argument("make_csr: weights must be positive and finite");
+    ++g.offsets[e.u + 1];
+    ++g.offsets[e.v + 1];
+  }
+  for (std::uint32_t i = 0; i < n; ++i) g.offsets[i + 1] += g.offsets[i];
+  g.targets.resize(g.offsets[n]);
+  if (!weights.empty()) g.weights.resize(g.offsets[n]);
+  std::vector<std::uint64_t> fill(g.offsets.begin(), g.offsets.end() - 1);
+  for (std::size_t k = 0; k < edges.size(); ++k) {
+    const Edge e = edges[k];
+    if (!weights.empty()) {
+      g.weights[fill[e.u]] = weights[k];
+      g.weights[fill[e.v]] = weights[k];
+    }
+    g.targets[fill[e.u]++] = e.v;
+    g.targets[fill[e.v]++] = e.u;
+  }
+  if (!weights.empty()) {
+    g.alias_prob.resize(g.targets.size());
+    g.alias_index.resize(g.targets.size());
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const std::uint64_t begin = g.offsets[i];
+      const std::uint32_t deg = g.degree(i);
+      if (deg == 0) continue;
+      build_alias(std::span<const double>(g.weights).subspan(begin, deg),
+                  std::span<double>(g.alias_prob).subspan(begin, deg),
+                  std::span<std::uint32_t>(g.alias_index).subspan(begin, deg));
+    }
+  }
+  return g;
+}
+
+Graph build_graph(const NetworkSpec& spec, Rng& rng) {
+  const std::uint32_t n = spec.n;
+  if (n < 2) fail("network.n: expected an integer >= 2, got " + std::to_string(n));
+  switch (spec.topology) {
+    case TopologyKind::complete:
+      return CompleteGraph{n};
+    case TopologyKind::ring:
+      if (n < 3) fail("network.n: the ring needs n >= 3, got " + std::to_string(n));
+      return RingGraph{n};
+    case TopologyKind::torus: {
+      const std::uint32_t side = torus_side(n);
+      if (side < 3)
+        fail("network.n: the torus needs a perfect square n = side^2 with side >= 3, got " +
+             std::to_string(n));
+      return TorusGraph{side};
+    }
+    case TopologyKind::random_regular: {
+      const std::uint32_t d = spec.degree;
+      if (d < 3)
+        fail("network.degree: a random regular graph needs degree >= 3 (degree 1 or 2 is almost "
+             "never connected; use topology = ring for a cycle), got " + std::to_string(d));
+      if (d >= n || (static_cast<std::uint64_t>(n) * d) % 2 != 0)
+        fail("network.degree: a random " + std::to_string(d) +
+             "-regular graph needs n*degree even and degree < n, got n = " + std::to_string(n));
+      return random_regular(n, d, rng);
+    }
+    case TopologyKind::erdos_renyi:
+      return erdos_renyi(n, spec.p, rng);
+    case TopologyKind::star: {
+      std::vector<Edge> edges;
+      edges.reserve(n - 1);
+      for (std::uint32_t i = 1; i < n; ++i) edges.push_back({0, i});  // user 0 is the centre
+      return make_csr(n, edges, {}, TopologyKind::star);
+    }
+    case TopologyKind::edges:
+      return read_edges(n, spec.edges_file);
+  }
+  throw std::logic_error("build_graph: unknown topology");
+}
+
+std::uint32_t graph_size(const Graph& graph) {
+  return std::visit([](const auto& g) { return g.size(); }, graph);
+}
+
+bool is_connected(const CsrGraph& graph) {
+  return graph.size() > 0 && !first_unreachable(graph).has_value();
+}
+
+bool is_vertex_transitive(const Graph& graph) {
+  return !std::holds_alternative<CsrGraph>(graph);
+}
+
+std::vector<std::uint32_t> neighbours(const Graph& graph, std::uint32_t i) {
+  std::vector<std::uint32_t> out;
+  std::visit(
+      [&](const auto& g) {
+        using G = std::decay_t<decltype(g)>;
+        if (i >= g.size()) throw std::out_of_range("neighbours: user id out of range");
+        if constexpr (std::is_same_v<G, CompleteGraph>) {
+          out.reserve(g.n - 1);
+          for (std::uint32_t j = 0; j < g.n; ++j)
+            if (j != i) out.push_back(j);
+        } else if constexpr (std::is_same_v<G, RingGraph>) {
+          out = {i == 0 ? g.n - 1 : i - 1, i + 1 == g.n ? 0 : i + 1};
+        } else if constexpr (std::is_same_v<G, TorusGraph>) {
+          const std::uint32_t s = g.side;
+          const std::uint32_t row = i / s;
+          const std::uint32_t col = i % s;
+          out = {row * s + (col + 1) % s, row * s + (col + s - 1) % s, ((row + 1) % s) * s + col,
+                 ((row + s - 1) % s) * s + col};  // east, west, south, north as in pick()
+        } else {
+          const auto row = g.neighbours(i);
+          out.assign(row.begin(), row.end());
+        }
+      },
+      graph);
+  return out;
+}
+
+Eigen::MatrixXd partner_probabilities(const Graph& graph) {
+  const std::uint32_t n = graph_size(graph);
+  if (n > 4096)
+    throw std::invalid_argument("partner_probabilities: n = " + std::to_string(n) +
+                                " is too large for a dense matrix (at most 4096)");
+  Eigen::MatrixXd p = Eigen::MatrixXd::Zero(n, n);
+  if (const auto* csr = std::get_if<CsrGraph>(&graph)) {
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const std::uint64_t begin = csr->offsets[i];
+      const std::uint32_t deg = csr->degree(i);
+      double total = 0.0;
+      for (std::uint32_t k = 0; k < deg; ++k) total += csr->weighted() ? csr->weights[begin + k] : 1.0;
+      for (std::uint32_t k = 0; k < deg; ++k)
+        p(i, csr->targets[begin + k]) += (csr->weighted() ? csr->weights[begin + k] : 1.0) / total;
+    }
+    return p;
+  }
+  // Lattices: uniform over the (distinct) neighbours.
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const std::vector<std::uint32_t> nb = neighbours(graph, i);
+    for (const std::uint32_t j : nb) p(i, j) += 1.0 / static_cast<double>(nb.size());
+  }
+  return p;
+}
+
+std::string describe(const Graph& graph) {
+  return std::visit(
+      [](const auto& g) -> std::string {
+        using G = std::decay_t<decltype(g)>;
+        const std::string n = "n=" + std::to_string(g.size());
+        if constexpr (std::is_same_v<G, CompleteGraph>) {
+          return "complete " + n;
+        } else if constexpr (std::is_same_v<G, RingGraph>) {
+          return "ring " + n;
+        } else if constexpr (std::is_same_v<G, TorusGraph>) {
+          return "torus " + n + " (" + std::to_string(g.side) + "x" + std::to_string(g.side) + ")";
+        } else {
+          return "csr " + n + " edges=" + std::to_string(g.edge_count()) + " (" +
+                 std::string(to_string(g.kind)) + (g.weighted() ? ", weighted)" : ")");
+        }
+      },
+      graph);
+}
+
+}  // namespace timely::sim

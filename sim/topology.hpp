@@ -1,0 +1,173 @@
+#pragma once
+// The graph users gossip on (MODEL.md section 1) and how a user picks its partner.
+//
+// Each graph type is a small concrete struct with size(), degree(i) and an inline
+// pick(i, rng); the simulator dispatches on the Graph variant once per trial, so the event
+// loop is instantiated per type with no virtual call, allocation or string per event.
+// Regular lattices (complete, ring, torus) compute neighbours instead of storing them:
+// a complete graph on 10^6 users takes O(1) memory.
+#include <Eigen/Core>
+#include <boost/random/uniform_01.hpp>
+#include <boost/random/uniform_int_distribution.hpp>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "sim/random.hpp"
+
+namespace timely::sim {
+
+enum class TopologyKind { complete, ring, torus, random_regular, erdos_renyi, star, edges };
+
+// "complete", "ring", "torus", "random-regular", "erdos-renyi", "star", "edges"
+std::string_view to_string(TopologyKind kind);
+std::optional<TopologyKind> parse_topology(std::string_view name);
+
+// The `network.*` keys of a scenario (INTERFACE.md).
+struct NetworkSpec {
+  std::uint32_t n = 100;
+  TopologyKind topology = TopologyKind::complete;
+  std::uint32_t degree = 8;  // random-regular
+  double p = 0.0;            // erdos-renyi edge probability; 0 means the default 2 ln n / n
+  std::string edges_file;    // edges
+};
+
+// Every user is a neighbour of every other; partner uniform among the n - 1 others.
+struct CompleteGraph {
+  std::uint32_t n;
+
+  std::uint32_t size() const { return n; }
+  std::uint32_t degree(std::uint32_t) const { return n - 1; }
+  template <class R>
+  std::uint32_t pick(std::uint32_t i, R& rng) const {
+    // Draw among n - 1 slots and skip i: uniform over the others without storing edges.
+    boost::random::uniform_int_distribution<std::uint32_t> other(0, n - 2);
+    const std::uint32_t j = other(rng);
+    return j + static_cast<std::uint32_t>(j >= i);
+  }
+};
+
+// Cycle 0 - 1 - ... - (n-1) - 0 (n >= 3); each neighbour with probability 1/2.
+struct RingGraph {
+  std::uint32_t n;
+
+  std::uint32_t size() const { return n; }
+  std::uint32_t degree(std::uint32_t) const { return 2; }
+  template <class R>
+  std::uint32_t pick(std::uint32_t i, R& rng) const {
+    boost::random::uniform_int_distribution<std::uint32_t> coin(0, 1);
+    if (coin(rng) != 0) return i + 1 == n ? 0 : i + 1;
+    return i == 0 ? n - 1 : i - 1;
+  }
+};
+
+// side x side torus with wrap-around (side >= 3, so the 4 neighbours are distinct).
+// User i sits at row i / side, column i % side.
+struct TorusGraph {
+  std::uint32_t side;
+
+  std::uint32_t size() const { return side * side; }
+  std::uint32_t degree(std::uint32_t) const { return 4; }
+  template <class R>
+  std::uint32_t pick(std::uint32_t i, R& rng) const {
+    boost::random::uniform_int_distribution<std::uint32_t> direction(0, 3);
+    const std::uint32_t row = i / side;
+    const std::uint32_t col = i - row * side;
+    switch (direction(rng)) {
+      case 0: return row * side + (col + 1 == side ? 0 : col + 1);             // east
+      case 1: return row * side + (col == 0 ? side - 1 : col - 1);             // west
+      case 2: return (row + 1 == side ? 0 : row + 1) * side + col;             // south
+      default: return (row == 0 ? side - 1 : row - 1) * side + col;            // north
+    }
+  }
+};
+
+// Compressed sparse rows: the neighbours of i are targets[offsets[i] .. offsets[i+1]).
+// Every undirected edge is stored in both rows. When weights are given, alias_prob and
+// alias_index hold one alias table per row, flat in CSR order (alias_index is an index
+// within the row), and the partner is drawn in proportion to the edge weight; empty
+// vectors mean uniform.
+struct CsrGraph {
+  std::vector<std::uint64_t> offsets;  // n + 1
+  std::vector<std::uint32_t> targets;
+  std::vector<double> weights;              // CSR order; empty: unweighted
+  std::vector<double> alias_prob;           // CSR order; empty: uniform
+  std::vector<std::uint32_t> alias_index;   // CSR order; empty: uniform
+  TopologyKind kind = TopologyKind::edges;  // what built it, for describe()
+
+  std::uint32_t size() const {
+    return offsets.empty() ? 0 : static_cast<std::uint32_t>(offsets.size() - 1);
+  }
+  std::uint32_t degree(std::uint32_t i) const {
+    return static_cast<std::uint32_t>(offsets[i + 1] - offsets[i]);
+  }
+  std::span<const std::uint32_t> neighbours(std::uint32_t i) const {
+    return {targets.data() + offsets[i], degree(i)};
+  }
+  std::uint64_t edge_count() const { return targets.size() / 2; }
+  bool weighted() const { return !alias_prob.empty(); }
+
+  // Needs degree(i) >= 1, which every graph from build_graph has (it is connected).
+  template <class R>
+  std::uint32_t pick(std::uint32_t i, R& rng) const {
+    const std::uint64_t begin = offsets[i];
+    boost::random::uniform_int_distribution<std::uint32_t> column(0, degree(i) - 1);
+    std::uint32_t k = column(rng);
+    // Alias coin (Walker/Vose, see alias_table.hpp); u in [0, 1) never keeps prob 0.
+    if (!alias_prob.empty() && !(boost::random::uniform_01<double>{}(rng) < alias_prob[begin + k]))
+      k = alias_index[begin + k];
+    return targets[begin + k];
+  }
+};
+
+using Graph = std::variant<CompleteGraph, RingGraph, TorusGraph, CsrGraph>;
+
+struct Edge {
+  std::uint32_t u;
+  std::uint32_t v;
+};
+
+// Builds a CSR graph on n users from undirected edges (each listed once), with optional
+// positive weights (one per edge, or empty for uniform partner choice). Throws
+// std::invalid_argument for an id >= n, a self-loop, a weight count that differs from the
+// edge count, or a weight that is not positive and finite. Duplicates are the caller's
+// to reject. Connectivity is not checked (see is_connected).
+CsrGraph make_csr(std::uint32_t n, std::span<const Edge> edges,
+                  std::span<const double> weights = {},
+                  TopologyKind kind = TopologyKind::edges);
+
+// Validates `spec` and builds its graph; the caller passes
+// make_rng(seed, Stream::graph, 0) so the graph depends on the seed alone. Every graph
+// returned is connected. Throws timely::InputError with one line naming the key.
+//  random-regular: pairing model + switch repair, approximately uniform (see .cpp).
+//  erdos-renyi: G(n, p) by geometric skipping, resampled until connected (100 tries).
+//  star: user 0 is the centre.
+//  edges: lines "i j [weight]", 0-based ids, '#' comments and blank lines ignored; a line
+//         without a weight has weight 1; weights make partner choice proportional.
+Graph build_graph(const NetworkSpec& spec, Rng& rng);
+
+std::uint32_t graph_size(const Graph& graph);
+
+// Breadth-first search from user 0 (iterative, no recursion). Isolated users make a
+// graph disconnected; an empty graph counts as disconnected, a single user as connected.
+bool is_connected(const CsrGraph& graph);
+
+// True for complete, ring and torus: every user sees the same graph, so exact theory may
+// solve for one source instead of n. False for CsrGraph (not checked, assumed not).
+bool is_vertex_transitive(const Graph& graph);
+
+// The neighbours of i, in a fixed order (for checks and theory; O(degree), allocates).
+std::vector<std::uint32_t> neighbours(const Graph& graph, std::uint32_t i);
+
+// Dense n x n matrix: P(i, j) = probability that i picks j when it gossips; rows sum to
+// 1. Throws std::invalid_argument if n > 4096 (the matrix would take > 128 MiB).
+Eigen::MatrixXd partner_probabilities(const Graph& graph);
+
+// One line, e.g. "ring n=100", "csr n=100 edges=400 (random-regular)".
+std::string describe(const Graph& graph);
+
+}  // namespace timely::sim
