@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "theory/age_of_gossip.hpp"
+#include "theory/capacity.hpp"
+#include "theory/rumour.hpp"
 #include "theory/scaling_laws.hpp"
 #include "theory/shs_solver.hpp"
 #include "theory/users_model.hpp"
@@ -25,17 +27,28 @@ Eigen::MatrixXd flow_matrix(const sim::Scenario& s, const sim::Graph& graph) {
   return p;
 }
 
-std::optional<std::string> law_for(TopologyKind topology) {
-  const auto law = theory::source_scaling_law(sim::to_string(topology));
+// The topology's growth law at constant capacity, divided by g(n) when the capacity
+// scales (staleness is inversely proportional to the gossip rate).
+std::optional<std::string> law_for(const sim::Scenario& s) {
+  const auto law = s.staleness.model == sim::StalenessModel::source
+                       ? theory::source_scaling_law(sim::to_string(s.network.topology))
+                       : theory::users_scaling_law(sim::to_string(s.network.topology));
   if (!law) return std::nullopt;
-  return fmt::format("Theta({}); {}", law->law, law->reference);
+  std::string growth(law->law);
+  const bool logarithmic = law->exponent == 0.0;
+  switch (s.gossip.scaling) {
+    case theory::Scaling::constant: break;
+    case theory::Scaling::log: growth = logarithmic ? "1" : growth + " / ln n"; break;
+    case theory::Scaling::linear: growth = growth + " / n"; break;
+  }
+  return fmt::format("Theta({}); {}", growth, law->reference);
 }
 
 Prediction without_exact(const sim::Scenario& s, std::string_view why) {
   Prediction p;
-  p.law = law_for(s.network.topology);
+  p.law = law_for(s);
   if (p.law)
-    p.method = fmt::format("asymptotic: {} on the {}; no exact value here ({})", *p.law,
+    p.method = fmt::format("asymptotic: {} on the {} (no exact value: {})", p.law->substr(0, p.law->find(';')),
                            sim::to_string(s.network.topology), why);
   else
     p.method = fmt::format("none: no exact value or known law for {} ({})", sim::to_string(s.network.topology), why);
@@ -47,7 +60,7 @@ Prediction predict_source(const sim::Scenario& s, const sim::Graph& graph) {
   const theory::SourceRates rates{s.source.rate, s.source.push_rate};
   const double flow = information_flow(s);
   Prediction p;
-  p.law = law_for(s.network.topology);
+  p.law = law_for(s);
   switch (s.network.topology) {
     case TopologyKind::complete:
       p.staleness = theory::source_age_complete(n, rates, flow);
@@ -75,7 +88,7 @@ Prediction predict_users(const sim::Scenario& s, const sim::Graph& graph) {
   const double r = s.update_rate();  // renewal updates enter through their long-run rate
   const double flow = information_flow(s);
   Prediction p;
-  p.law = law_for(s.network.topology);
+  p.law = law_for(s);
   if (s.network.topology == TopologyKind::complete) {
     p.staleness = theory::users_staleness_complete(n, r, flow);
     p.method = s.gossip.mode == GossipMode::exchange
@@ -96,7 +109,7 @@ Prediction predict_users(const sim::Scenario& s, const sim::Graph& graph) {
   const bool transitive = sim::is_vertex_transitive(graph);
   const std::uint32_t limit = transitive ? exact_solver_max_users : exact_solver_max_users_per_source;
   if (n > limit)
-    return without_exact(s, fmt::format("the all-subsets solver stops at n = {} here", limit));
+    return without_exact(s, fmt::format("the all-subsets solver stops at n = {} for this graph", limit));
   p.staleness = theory::users_staleness_mean(flow_matrix(s, graph), r, transitive);
   p.method = "exact: all-subsets recursion with each user as the source (MODEL 3.1)";
   return p;
@@ -109,8 +122,21 @@ double information_flow(const sim::Scenario& s) {
 }
 
 Prediction predict(const sim::Scenario& scenario, const sim::Graph& graph) {
-  return scenario.staleness.model == sim::StalenessModel::source ? predict_source(scenario, graph)
-                                                                  : predict_users(scenario, graph);
+  Prediction p = scenario.staleness.model == sim::StalenessModel::source ? predict_source(scenario, graph)
+                                                                          : predict_users(scenario, graph);
+  if (scenario.network.topology != TopologyKind::complete) return p;
+  const std::uint32_t n = scenario.network.n;
+  if (scenario.gossip.mode == GossipMode::push)
+    p.rumour = Prediction::Rumour{theory::rumour_all_informed_time(n, scenario.gossip_rate()),
+                                  theory::rumour_one_informed_time(n, scenario.gossip_rate())};
+  if (scenario.staleness.model == sim::StalenessModel::users && scenario.gossip.mode != GossipMode::exchange) {
+    const auto scaling = scenario.gossip.scaling;
+    p.regime = Prediction::Regime{
+        std::string(theory::regime_law(scaling)),
+        theory::users_staleness_regime_asymptote(scaling, n, scenario.update_rate(), scenario.gossip.capacity),
+        theory::bounded_staleness_capacity(n, scenario.update_rate())};
+  }
+  return p;
 }
 
 }  // namespace timely::analysis

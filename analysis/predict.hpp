@@ -13,6 +13,21 @@ struct Prediction {
   std::optional<double> staleness;  // expected time-averaged staleness per pair (or per user)
   std::string method;               // "exact: ...", "asymptotic: ..." or "none: ..."
   std::optional<std::string> law;   // growth in n, where a scaling law is known
+
+  // Users model on the complete graph (MODEL 3.6): the capacity regime's large-n law.
+  struct Regime {
+    std::string law;                   // e.g. "r/kappa"
+    double asymptote;                  // the law's value at this n
+    double bounded_staleness_capacity; // (n-1) r, needed for a guaranteed bound
+  };
+  std::optional<Regime> regime;
+
+  // Complete graph, push (MODEL 3.7): expected rumour-spreading times at this capacity.
+  struct Rumour {
+    double all_informed;  // 2 (n-1) H_{n-1} / (n lambda)
+    double one_informed;  // H_{n-1} / lambda
+  };
+  std::optional<Rumour> rumour;
 };
 
 // Largest networks on which the all-subsets recursion (2^n states) is run.

@@ -342,6 +342,9 @@ void validate(const Scenario& s) {
                                  s.staleness.tracked));
   if (s.network.topology == sim::TopologyKind::edges && s.network.edges_file.empty())
     throw InputError("network.edges_file: required when network.topology = \"edges\" (a path to an edge list)");
+}
+
+void check_resources(const Scenario& s) {
   // Versions are 32-bit counters; keep the expected count far below 2^32.
   const double versions = s.run.horizon *
       (s.staleness.model == sim::StalenessModel::source ? s.source.rate : s.update_rate());

@@ -44,6 +44,10 @@ void apply_value(sim::Scenario& scenario, std::string_view key, std::string_view
 // memory, version counters); single-key ranges are checked when a key is set.
 void validate(const sim::Scenario& scenario);
 
+// What a simulation of the scenario needs: memory per trial, 32-bit version counters.
+// `timely theory` does not simulate and skips this.
+void check_resources(const sim::Scenario& scenario);
+
 // The help text listing every key, its accepted values and default.
 std::string keys_help();
 

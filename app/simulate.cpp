@@ -60,6 +60,7 @@ std::string quantile_name(double level) {
 
 Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostream& err, bool show_progress) {
   validate(scenario);
+  check_resources(scenario);
   Simulation result;
   result.scenario = scenario;
   const sim::Graph graph = graph_for(scenario);
@@ -77,6 +78,15 @@ nlohmann::ordered_json theory_json(const sim::Scenario& scenario, const analysis
   j["staleness"] = optional_number(prediction.staleness);
   j["method"] = prediction.method;
   j["law"] = prediction.law ? nlohmann::ordered_json(*prediction.law) : nlohmann::ordered_json(nullptr);
+  if (prediction.regime)
+    j["regime"] = {{"scaling", sim::to_string(scenario.gossip.scaling)},
+                   {"law", prediction.regime->law},
+                   {"asymptote", prediction.regime->asymptote},
+                   {"bounded_staleness_capacity", prediction.regime->bounded_staleness_capacity},
+                   {"capacity", scenario.gossip_rate()}};
+  if (prediction.rumour)
+    j["rumour"] = {{"all_informed_time", prediction.rumour->all_informed},
+                   {"one_informed_time", prediction.rumour->one_informed}};
   return j;
 }
 
@@ -121,6 +131,14 @@ void print_theory(std::ostream& out, const sim::Scenario& s, const analysis::Pre
   else out << "  staleness  (no exact value)\n";
   out << fmt::format("  method     {}\n", p.method);
   if (p.law) out << fmt::format("  law        {}\n", *p.law);
+  if (p.regime)
+    out << fmt::format("  regime     {} capacity: staleness -> {} = {:.6g}; a guaranteed bound needs capacity "
+                       ">= (n-1) r = {:.6g}\n",
+                       sim::to_string(s.gossip.scaling), p.regime->law, p.regime->asymptote,
+                       p.regime->bounded_staleness_capacity);
+  if (p.rumour)
+    out << fmt::format("  rumour     all informed after {:.6g}, a given user after {:.6g} (push, MODEL 3.7)\n",
+                       p.rumour->all_informed, p.rumour->one_informed);
 }
 
 void print_simulation(std::ostream& out, const Simulation& sim, unsigned threads) {

@@ -1,6 +1,7 @@
 #include "theory/scaling_laws.hpp"
 
 #include <array>
+#include <span>
 
 namespace timely::theory {
 
@@ -15,12 +16,25 @@ constexpr std::array<ScalingLaw, 3> known_laws{{
     {"torus", "n^(1/3)", 1.0 / 3.0, "Srivastava & Ulukus, arXiv 2307.08670 (MODEL 3.4)"},
 }};
 
-}  // namespace
+// Complete: r H_{n-1} / lambda (MODEL 3.5). Ring: the exact closed form r n / (2 lambda).
+// Torus: mean graph distance to the source grows like sqrt n, and rumour spreading on a
+// lattice advances a linear front (first-passage percolation), so staleness is Theta(sqrt n).
+constexpr std::array<ScalingLaw, 3> users_laws{{
+    {"complete", "log n", 0.0, "Mitra & Ulukus, arXiv 2404.19749 (MODEL 3.5)"},
+    {"ring", "n", 1.0, "exact r n / (2 lambda), theory/users_model.hpp"},
+    {"torus", "sqrt n", 0.5, "linear spreading on the lattice (first-passage percolation)"},
+}};
 
-std::optional<ScalingLaw> source_scaling_law(std::string_view topology) {
-  for (const ScalingLaw& law : known_laws)
+std::optional<ScalingLaw> find_law(std::span<const ScalingLaw> laws, std::string_view topology) {
+  for (const ScalingLaw& law : laws)
     if (law.topology == topology) return law;
   return std::nullopt;
 }
+
+}  // namespace
+
+std::optional<ScalingLaw> users_scaling_law(std::string_view topology) { return find_law(users_laws, topology); }
+
+std::optional<ScalingLaw> source_scaling_law(std::string_view topology) { return find_law(known_laws, topology); }
 
 }  // namespace timely::theory

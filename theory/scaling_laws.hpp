@@ -1,5 +1,6 @@
 #pragma once
-// Growth laws of the mean version age in the source model (MODEL.md section 3.4).
+// Growth laws in n of the mean staleness at constant capacity: the source model's
+// (MODEL.md section 3.4) and the users model's, where one user on the graph is the source.
 
 #include <optional>
 #include <string_view>
@@ -15,5 +16,11 @@ struct ScalingLaw {
 
 // Known law for a topology name, std::nullopt when timely knows none.
 std::optional<ScalingLaw> source_scaling_law(std::string_view topology);
+
+// Users model: the source is a user of the graph, so information must travel from it
+// across the graph rather than arrive at random users; on lattices the spread is linear in
+// graph distance, which makes the ring Theta(n) (exactly r n / (2 lambda), see
+// users_model.hpp) and the torus Theta(sqrt n).
+std::optional<ScalingLaw> users_scaling_law(std::string_view topology);
 
 }  // namespace timely::theory
