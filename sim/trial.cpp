@@ -50,22 +50,58 @@ inline std::uint32_t scaled_index(double u, std::uint32_t count) {
   return std::min(static_cast<std::uint32_t>(u * count), count - 1);
 }
 
+// One contact between i (holding version a) and j (holding b) of one source: who learns
+// depends on the mode (MODEL.md section 1). Knowledge only moves forward (maximum).
+template <GossipMode Mode, class JLearns, class ILearns>
+inline void merge(std::uint32_t a, std::uint32_t b, JLearns&& j_learns, ILearns&& i_learns) {
+  if constexpr (Mode != GossipMode::pull) {
+    if (a > b) { j_learns(); return; }
+  }
+  if constexpr (Mode != GossipMode::push) {
+    if (b > a) i_learns();
+  }
+}
+
+// Sample-path recording, compiled away when not asked for (NoTrace's calls are empty).
+struct NoTrace {
+  void update(std::uint32_t, std::uint32_t, double) {}
+  void view(std::uint32_t, std::uint32_t, std::uint32_t, double) {}
+};
+
+// Records S_ik(t) for one observer i of the source in slot 0.
+struct PairTrace {
+  std::uint32_t observer = 0;
+  std::uint32_t own = 0, seen = 0;
+  std::vector<StalenessStep> steps{{0.0, 0}};
+  void update(std::uint32_t slot, std::uint32_t version, double t) {
+    if (slot != 0) return;
+    own = version;
+    steps.push_back({t, own - seen});
+  }
+  void view(std::uint32_t i, std::uint32_t slot, std::uint32_t version, double t) {
+    if (slot != 0 || i != observer) return;
+    seen = version;
+    steps.push_back({t, own - seen});
+  }
+};
+
 // ---- users model (Mitra & Ulukus): every user is the source of its own versions --------
 
-template <class G, GossipMode Mode>
+template <class G, GossipMode Mode, class Trace = NoTrace>
 class UsersModel {
  public:
-  UsersModel(const Scenario& s, const G& graph, Rng& rng)
-      : graph_(graph), n_(graph.size()), k_(s.tracked_sources()),
-        views_(static_cast<std::size_t>(n_) * k_, 0), histograms_(k_, VersionHistogram(n_ - 1)),
-        tracked_(k_) {
+  UsersModel(const Scenario& s, const G& graph, Rng& rng, Trace& trace)
+      : graph_(graph), n_(graph.size()), k_(s.tracked_sources()), across_(k_),
+        views_(static_cast<std::size_t>(n_) * k_, 0), histograms_(k_, VersionHistogram(n_ - 1, &across_)),
+        tracked_(k_), trace_(trace) {
     choose_tracked(rng);
   }
+  UsersModel(const UsersModel&) = delete;  // histograms point at across_
 
   // A tracked source (slot) makes a new version.
   void update(std::uint32_t slot, double t) {
     histograms_[slot].source_update(t);
-    ++views_[static_cast<std::size_t>(tracked_[slot]) * k_ + slot];
+    trace_.update(slot, ++views_[static_cast<std::size_t>(tracked_[slot]) * k_ + slot], t);
   }
 
   // User i gossips with partner j: knowledge merges by element-wise maximum (vector clock).
@@ -74,25 +110,31 @@ class UsersModel {
     std::uint32_t* vj = &views_[static_cast<std::size_t>(j) * k_];
     for (std::uint32_t s = 0; s < k_; ++s) {
       const std::uint32_t a = vi[s], b = vj[s];
-      if constexpr (Mode == GossipMode::push) {
-        if (a > b) { histograms_[s].move(b, a, t); vj[s] = a; }
-      } else if constexpr (Mode == GossipMode::pull) {
-        if (b > a) { histograms_[s].move(a, b, t); vi[s] = b; }
-      } else {
-        if (a > b) { histograms_[s].move(b, a, t); vj[s] = a; }
-        else if (b > a) { histograms_[s].move(a, b, t); vi[s] = b; }
-      }
+      merge<Mode>(a, b, [&] { learn(j, s, b, a, t); vj[s] = a; }, [&] { learn(i, s, a, b, t); vi[s] = b; });
     }
   }
 
-  void start_window(double t) { for (auto& h : histograms_) h.start_window(t); }
-  void close(double t) { for (auto& h : histograms_) h.close(t); }
+  void start_window(double t) {
+    for (auto& h : histograms_) h.start_window(t);
+    across_.start_window(t);
+  }
+  void close(double t) {
+    for (auto& h : histograms_) h.close(t);
+    across_.close(t);
+  }
   const std::vector<VersionHistogram>& histograms() const { return histograms_; }
+  const WorstTracker& across() const { return across_; }
   std::uint32_t tracked() const { return k_; }
+  std::uint32_t tracked_user(std::uint32_t slot) const { return tracked_[slot]; }
   std::uint32_t size() const { return n_; }
   const G& graph() const { return graph_; }
 
  private:
+  void learn(std::uint32_t observer, std::uint32_t slot, std::uint32_t from, std::uint32_t to, double t) {
+    histograms_[slot].move(from, to, t);
+    trace_.view(observer, slot, to, t);
+  }
+
   // K distinct sources, uniformly (partial Fisher-Yates); all of them when K = n. On
   // homogeneous networks any K are equivalent; sampling keeps the estimate unbiased on
   // the others.
@@ -109,9 +151,11 @@ class UsersModel {
 
   const G& graph_;
   std::uint32_t n_, k_;
+  WorstTracker across_;
   std::vector<std::uint32_t> views_;  // views_[i*K + s]: user i's version of tracked source s
   std::vector<VersionHistogram> histograms_;
   std::vector<std::uint32_t> tracked_;
+  Trace& trace_;
 };
 
 // Poisson update clocks: every clock joins the superposition (MODEL.md section 1).
@@ -174,28 +218,55 @@ std::uint64_t run_renewal_updates(Model& m, const Scenario& s, Rng& rng, Window&
   return events;
 }
 
+// Sum over a of a * time_at[a]: the time-integral of a staleness.
+double first_moment(const std::vector<double>& time_at) {
+  double integral = 0.0;
+  for (std::size_t a = 1; a < time_at.size(); ++a) integral += static_cast<double>(a) * time_at[a];
+  return integral;
+}
+
+void add_into(std::vector<double>& into, const std::vector<double>& add) {
+  if (into.size() < add.size()) into.resize(add.size(), 0.0);
+  for (std::size_t a = 0; a < add.size(); ++a) into[a] += add[a];
+}
+
+template <class Model>
+std::uint64_t run_updates_and_gossip(Model& m, const Scenario& s, Rng& rng, Window& window) {
+  return s.updates.delay > 0.0 ? run_renewal_updates(m, s, rng, window) : run_poisson_updates(m, s, rng, window);
+}
+
 template <class G, GossipMode Mode>
 TrialResult run_users(const Scenario& s, const G& graph, Rng& rng) {
-  UsersModel<G, Mode> m(s, graph, rng);
+  NoTrace no_trace;
+  UsersModel<G, Mode> m(s, graph, rng, no_trace);
   Window window(s.run.warmup, s.run.horizon);
   TrialResult result;
-  result.events = s.updates.delay > 0.0 ? run_renewal_updates(m, s, rng, window)
-                                        : run_poisson_updates(m, s, rng, window);
+  result.events = run_updates_and_gossip(m, s, rng, window);
   m.close(window.horizon());
-  double worst = 0.0;
   for (const auto& h : m.histograms()) {
-    const auto& at = h.age_time();
-    if (result.staleness_time.size() < at.size()) result.staleness_time.resize(at.size(), 0.0);
-    for (std::size_t a = 0; a < at.size(); ++a) result.staleness_time[a] += at[a];
-    worst += h.worst_time();
+    add_into(result.staleness_time, h.age_time());
+    add_into(result.worst_time, h.worst_time());
   }
+  result.max_all_time = m.across().max_time();
   const double pairs = static_cast<double>(m.tracked()) * (m.size() - 1);
-  double integral = 0.0;
-  for (std::size_t a = 1; a < result.staleness_time.size(); ++a)
-    integral += static_cast<double>(a) * result.staleness_time[a];
-  result.mean_staleness = integral / (pairs * window.length());
-  result.max_mean = worst / (m.tracked() * window.length());
+  result.mean_staleness = first_moment(result.staleness_time) / (pairs * window.length());
+  result.max_mean = first_moment(result.worst_time) / (m.tracked() * window.length());
+  result.max_all_mean = first_moment(result.max_all_time) / window.length();
   return result;
+}
+
+template <class G, GossipMode Mode>
+SamplePath trace_users(const Scenario& s, const G& graph, Rng& rng) {
+  PairTrace trace;
+  UsersModel<G, Mode, PairTrace> m(s, graph, rng, trace);
+  SamplePath path;
+  path.source = m.tracked_user(0);
+  path.observer = (path.source + m.size() / 2) % m.size();
+  trace.observer = path.observer;
+  Window window(s.run.warmup, s.run.horizon);
+  run_updates_and_gossip(m, s, rng, window);
+  path.steps = std::move(trace.steps);
+  return path;
 }
 
 // ---- source model (Yates' age of gossip): one external source, users are observers ------
@@ -223,14 +294,7 @@ TrialResult run_source(const Scenario& s, const G& graph, Rng& rng) {
       const std::uint32_t i = scaled_index(x / lambda_total, n);
       const std::uint32_t j = graph.pick(i, rng);
       const std::uint32_t a = version[i], b = version[j];
-      if constexpr (Mode == GossipMode::push) {
-        if (a > b) { h.move(b, a, t); version[j] = a; }
-      } else if constexpr (Mode == GossipMode::pull) {
-        if (b > a) { h.move(a, b, t); version[i] = b; }
-      } else {
-        if (a > b) { h.move(b, a, t); version[j] = a; }
-        else if (b > a) { h.move(a, b, t); version[i] = b; }
-      }
+      merge<Mode>(a, b, [&] { h.move(b, a, t); version[j] = a; }, [&] { h.move(a, b, t); version[i] = b; });
     } else if (x < lambda_total + push_total) {
       // The source pushes its newest version to a uniformly chosen user.
       const std::uint32_t j = scaled_index((x - lambda_total) / push_total, n);
@@ -241,11 +305,11 @@ TrialResult run_source(const Scenario& s, const G& graph, Rng& rng) {
   }
   h.close(window.horizon());
   result.staleness_time = h.age_time();
-  double integral = 0.0;
-  for (std::size_t a = 1; a < result.staleness_time.size(); ++a)
-    integral += static_cast<double>(a) * result.staleness_time[a];
-  result.mean_staleness = integral / (static_cast<double>(n) * window.length());
-  result.max_mean = h.worst_time() / window.length();
+  result.worst_time = h.worst_time();
+  result.max_all_time = h.worst_time();  // one source: its worst observer is the worst pair
+  result.mean_staleness = first_moment(result.staleness_time) / (static_cast<double>(n) * window.length());
+  result.max_mean = first_moment(result.worst_time) / window.length();
+  result.max_all_mean = result.max_mean;
   return result;
 }
 
@@ -253,13 +317,13 @@ template <GossipMode Mode>
 using ModeTag = std::integral_constant<GossipMode, Mode>;
 
 template <class F>
-TrialResult with_mode(GossipMode mode, F&& f) {
+auto with_mode(GossipMode mode, F&& f) {
   switch (mode) {
-    case GossipMode::push: return f(ModeTag<GossipMode::push>{});
     case GossipMode::pull: return f(ModeTag<GossipMode::pull>{});
     case GossipMode::exchange: return f(ModeTag<GossipMode::exchange>{});
+    case GossipMode::push: break;
   }
-  return {};
+  return f(ModeTag<GossipMode::push>{});
 }
 
 }  // namespace
@@ -273,6 +337,17 @@ TrialResult run_trial(const Scenario& s, const Graph& graph, std::uint64_t index
           using G = std::decay_t<decltype(g)>;
           if (s.staleness.model == StalenessModel::source) return run_source<G, decltype(mode)::value>(s, g, rng);
           return run_users<G, decltype(mode)::value>(s, g, rng);
+        });
+      },
+      graph);
+}
+
+SamplePath sample_path(const Scenario& s, const Graph& graph, std::uint64_t index) {
+  Rng rng = make_rng(s.run.seed, Stream::trial, index);
+  return std::visit(
+      [&](const auto& g) {
+        return with_mode(s.gossip.mode, [&](auto mode) {
+          return trace_users<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, rng);
         });
       },
       graph);

@@ -12,14 +12,33 @@ namespace timely::sim {
 struct TrialResult {
   double mean_staleness = 0.0;  // time average over the window, mean over (observer, source) pairs
   double max_mean = 0.0;        // time average of the worst observer's staleness, mean over sources
+  double max_all_mean = 0.0;    // time average of the worst staleness over all tracked pairs
   // staleness_time[a]: time-integral over the window of the number of pairs with staleness a.
   std::vector<double> staleness_time;
+  // worst_time[w]: time-integral of the number of sources whose worst observer is w behind.
+  std::vector<double> worst_time;
+  // max_all_time[w]: time during which the worst staleness over all tracked pairs was w.
+  std::vector<double> max_all_time;
   std::uint64_t events = 0;     // every event simulated, warm-up included
 };
 
 // Runs trial `index` of the scenario on `graph`; its randomness comes from
 // (scenario.run.seed, index) alone.
 TrialResult run_trial(const Scenario& scenario, const Graph& graph, std::uint64_t index);
+
+// One pair's staleness over time (a sample path, the "sawtooth"): every change of
+// S_ik(t) for one observer i of one source k, from time 0 to the scenario's horizon.
+struct StalenessStep {
+  double time;
+  std::uint32_t staleness;  // holds from `time` until the next step
+};
+struct SamplePath {
+  std::uint32_t source, observer;
+  std::vector<StalenessStep> steps;
+};
+// The users model only; the observer is the user farthest from the source in index order
+// (antipodal on the ring). Same engine and randomness as run_trial(scenario, graph, index).
+SamplePath sample_path(const Scenario& scenario, const Graph& graph, std::uint64_t index);
 
 // Bytes of per-trial state the trial will allocate (the users model's views matrix
 // dominates); lets callers refuse a scenario before allocating.

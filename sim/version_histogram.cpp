@@ -4,19 +4,21 @@
 
 namespace timely::sim {
 
-VersionHistogram::VersionHistogram(std::uint32_t observers)
-    : counts_(16, 0), mask_(15), observers_(observers), age_time_(16, 0.0) {
+VersionHistogram::VersionHistogram(std::uint32_t observers, WorstTracker* across)
+    : counts_(16, 0), mask_(15), observers_(observers), age_time_(16, 0.0), worst_time_(16, 0.0), across_(across) {
   counts_[0] = observers;
 }
 
 void VersionHistogram::settle_worst(double t) {
-  worst_time_ += static_cast<double>(version_ - min_version_) * (t - worst_since_);
+  worst_time_[worst()] += t - worst_since_;
   worst_since_ = t;
 }
 
 void VersionHistogram::advance_min(double t) {
   settle_worst(t);
+  const std::uint32_t before = worst();
   while (min_version_ < version_ && count(min_version_) == 0) ++min_version_;
+  if (across_) across_->change(before, worst(), t);
 }
 
 void VersionHistogram::close_epoch(double t) {
@@ -42,13 +44,17 @@ void VersionHistogram::source_update(double t) {
   const std::uint32_t span = version_ - min_version_ + 1;
   if (span > counts_.size()) grow();
   count(version_) = 0;
-  if (span > age_time_.size()) age_time_.resize(std::max<std::size_t>(span, 2 * age_time_.size()), 0.0);
+  if (span > age_time_.size()) {
+    age_time_.resize(std::max<std::size_t>(span, 2 * age_time_.size()), 0.0);
+    worst_time_.resize(age_time_.size(), 0.0);
+  }
+  if (across_) across_->change(worst() - 1, worst(), t);
 }
 
 void VersionHistogram::start_window(double t) {
   std::fill(age_time_.begin(), age_time_.end(), 0.0);
   epoch_start_ = t;
-  worst_time_ = 0.0;
+  std::fill(worst_time_.begin(), worst_time_.end(), 0.0);
   worst_since_ = t;
 }
 

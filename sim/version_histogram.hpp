@@ -14,13 +14,16 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/worst_tracker.hpp"
+
 namespace timely::sim {
 
 class VersionHistogram {
  public:
   VersionHistogram() = default;
-  // `observers` views, all at version 0 like the source.
-  explicit VersionHistogram(std::uint32_t observers);
+  // `observers` views, all at version 0 like the source. If `across` is given, it is told
+  // whenever this source's worst-observer staleness changes.
+  explicit VersionHistogram(std::uint32_t observers, WorstTracker* across = nullptr);
 
   // One observer's view goes from version `from` to the newer `to` (from < to <= version()).
   void move(std::uint32_t from, std::uint32_t to, double t) {
@@ -44,8 +47,10 @@ class VersionHistogram {
   std::uint32_t observers() const { return observers_; }
   // age_time()[a]: time-integral of the number of observers whose staleness is a.
   const std::vector<double>& age_time() const { return age_time_; }
-  // Time-integral of the worst observer's staleness, version() - min_view().
-  double worst_time() const { return worst_time_; }
+  // worst_time()[w]: time during which the worst observer's staleness, version() -
+  // min_view(), was w.
+  const std::vector<double>& worst_time() const { return worst_time_; }
+  std::uint32_t worst() const { return version_ - min_version_; }
 
  private:
   std::uint32_t& count(std::uint32_t v) { return counts_[v & mask_]; }
@@ -61,8 +66,9 @@ class VersionHistogram {
   std::uint32_t min_version_ = 0;
   double epoch_start_ = 0.0;
   std::vector<double> age_time_;
-  double worst_time_ = 0.0;
+  std::vector<double> worst_time_;
   double worst_since_ = 0.0;
+  WorstTracker* across_ = nullptr;
 };
 
 }  // namespace timely::sim

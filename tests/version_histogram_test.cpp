@@ -85,6 +85,57 @@ TEST_CASE("version histogram integrates staleness exactly like a naive per-obser
       const double got = a < h.age_time().size() ? h.age_time()[a] : 0.0;
       CHECK(got == Approx(naive.age_time[a]).margin(1e-9 * total));
     }
-    CHECK(h.worst_time() == Approx(naive.worst_time).epsilon(1e-12));
+    double worst_integral = 0.0, worst_total = 0.0;
+    for (std::size_t w = 0; w < h.worst_time().size(); ++w) {
+      worst_integral += static_cast<double>(w) * h.worst_time()[w];
+      worst_total += h.worst_time()[w];
+    }
+    CHECK(worst_integral == Approx(naive.worst_time).epsilon(1e-12));
+    CHECK(worst_total == Approx(horizon - warmup).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("worst staleness over all sources is integrated exactly like a naive maximum", "[sim][staleness]") {
+  auto rng = timely::sim::make_rng(11, timely::sim::Stream::trial, 0);
+  boost::random::uniform_01<double> uniform;
+  constexpr std::uint32_t sources = 4, observers = 6;
+  timely::sim::WorstTracker across(sources);
+  std::vector<VersionHistogram> h(sources, VersionHistogram(observers, &across));
+  std::vector<std::vector<std::uint32_t>> views(sources, std::vector<std::uint32_t>(observers, 0));
+  std::vector<std::uint32_t> version(sources, 0);
+  std::vector<double> naive_max_time(256, 0.0);
+  const auto naive_max = [&] {
+    std::uint32_t m = 0;
+    for (std::uint32_t s = 0; s < sources; ++s)
+      m = std::max(m, version[s] - *std::min_element(views[s].begin(), views[s].end()));
+    return m;
+  };
+  double t = 0.0;
+  const double horizon = 80.0;
+  while (true) {
+    const double next = t + 0.01 + 0.1 * uniform(rng);
+    if (next > horizon) break;
+    naive_max_time[naive_max()] += next - t;
+    t = next;
+    boost::random::uniform_int_distribution<std::uint32_t> pick_source(0, sources - 1), pick(0, observers - 1);
+    const std::uint32_t s = pick_source(rng);
+    if (uniform(rng) < 0.1) {
+      h[s].source_update(t);
+      ++version[s];
+    } else {
+      const std::uint32_t j = pick(rng);
+      const std::uint32_t to = uniform(rng) < 0.3 ? version[s] : views[s][pick(rng)];
+      if (to > views[s][j]) {
+        h[s].move(views[s][j], to, t);
+        views[s][j] = to;
+      }
+    }
+    REQUIRE(across.max() == naive_max());
+  }
+  naive_max_time[naive_max()] += horizon - t;
+  across.close(horizon);
+  for (std::size_t w = 0; w < naive_max_time.size(); ++w) {
+    const double got = w < across.max_time().size() ? across.max_time()[w] : 0.0;
+    CHECK(got == Approx(naive_max_time[w]).margin(1e-9));
   }
 }
