@@ -47,6 +47,16 @@ double weighted_mean(std::span<const double> weights) {
   return moment / total;
 }
 
+double weighted_fraction_above(std::span<const double> weights, std::size_t bound) {
+  double total = 0.0, above = 0.0;
+  for (std::size_t a = 0; a < weights.size(); ++a) {
+    total += weights[a];
+    if (a > bound) above += weights[a];
+  }
+  if (!(total > 0.0)) throw std::invalid_argument("weighted_fraction_above: the weights sum to zero");
+  return above / total;
+}
+
 void accumulate_histogram(std::vector<double>& into, std::span<const double> add) {
   if (into.size() < add.size()) into.resize(add.size(), 0.0);
   for (std::size_t a = 0; a < add.size(); ++a) into[a] += add[a];

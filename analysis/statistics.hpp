@@ -28,6 +28,10 @@ std::size_t weighted_quantile(std::span<const double> weights, double p);
 // Mean of the same distribution.
 double weighted_mean(std::span<const double> weights);
 
+// Fraction of the total weight on values strictly above `bound`: for a distribution of
+// time over staleness values, the fraction of time the staleness exceeded the bound.
+double weighted_fraction_above(std::span<const double> weights, std::size_t bound);
+
 // Element-wise sum of histograms of possibly different lengths.
 void accumulate_histogram(std::vector<double>& into, std::span<const double> add);
 

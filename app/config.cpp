@@ -149,6 +149,12 @@ const std::vector<Key>& registry() {
          s.staleness.tracked = static_cast<std::uint32_t>(integer_in(v, k, 0, max_users));
        },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.tracked_sources(); }},
+      {{"staleness.bound", "an integer >= 0", "bound B: reports the fraction of time the worst staleness exceeds B (default 10)"},
+       Kind::integer,
+       [](Scenario& s, const Value& v, const KeyInfo& k) {
+         s.staleness.bound = static_cast<std::uint32_t>(integer_in(v, k, 0, 1'000'000'000));
+       },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.staleness.bound; }},
       {{"source.rate", "a number > 0", "lambda_e, version rate of the external source (default 1)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.source.rate = positive(v, k); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.source.rate; }},

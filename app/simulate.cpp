@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 #include <ostream>
 
-#include "analysis/statistics.hpp"
+#include "analysis/trial_summary.hpp"
 #include "app/atomic_file.hpp"
 #include "app/config.hpp"
 #include "app/progress.hpp"
@@ -15,28 +15,6 @@
 
 namespace timely::cli {
 namespace {
-
-constexpr double quantile_levels[] = {0.5, 0.9, 0.99, 0.999};
-
-struct Totals {
-  analysis::Summary mean, worst;
-  std::vector<double> pooled;  // time spent at each staleness, all trials
-  std::uint64_t events = 0;
-};
-
-Totals totals(const Simulation& sim) {
-  std::vector<double> means, worst;
-  Totals t;
-  for (const auto& trial : sim.trials) {
-    means.push_back(trial.mean_staleness);
-    worst.push_back(trial.max_mean);
-    analysis::accumulate_histogram(t.pooled, trial.staleness_time);
-    t.events += trial.events;
-  }
-  t.mean = analysis::summarize(means);
-  t.worst = analysis::summarize(worst);
-  return t;
-}
 
 nlohmann::ordered_json optional_number(const std::optional<double>& x) {
   if (!x) return nullptr;
@@ -48,12 +26,6 @@ sim::Graph graph_for(const sim::Scenario& scenario) {
   // sees the same network.
   sim::Rng rng = sim::make_rng(scenario.run.seed, sim::Stream::graph, 0);
   return sim::build_graph(scenario.network, rng);
-}
-
-std::string quantile_name(double level) {
-  std::string digits = fmt::format("{:g}", level * 100.0);
-  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
-  return "p" + digits;
 }
 
 }  // namespace
@@ -90,18 +62,28 @@ nlohmann::ordered_json theory_json(const sim::Scenario& scenario, const analysis
   return j;
 }
 
+nlohmann::ordered_json summary_json(const analysis::Summary& s) {
+  return {{"mean", s.mean}, {"ci95", optional_number(s.ci_half_width)}};
+}
+
 nlohmann::ordered_json simulation_json(const Simulation& sim, unsigned threads) {
-  const Totals t = totals(sim);
+  const analysis::TrialSummary t = analysis::summarize_trials(sim.trials, sim.scenario.staleness.bound);
   nlohmann::ordered_json j;
   j["scenario"] = scenario_json(sim.scenario);
   auto& st = j["staleness"];
   st["mean"] = t.mean.mean;
   st["ci95"] = optional_number(t.mean.ci_half_width);
   st["sd"] = t.mean.count > 1 ? nlohmann::ordered_json(t.mean.sd) : nlohmann::ordered_json(nullptr);
-  st["max_mean"] = t.worst.mean;
-  st["max_ci95"] = optional_number(t.worst.ci_half_width);
+  st["max_mean"] = t.max_mean.mean;
+  st["max_ci95"] = optional_number(t.max_mean.ci_half_width);
+  st["max_all_mean"] = t.max_all_mean.mean;
+  st["max_all_ci95"] = optional_number(t.max_all_mean.ci_half_width);
+  st["exceed"] = {{"bound", t.bound},
+                  {"per_source", summary_json(t.exceed_per_source)},
+                  {"all_pairs", summary_json(t.exceed_all_pairs)}};
   auto& q = st["quantiles"];
-  for (double level : quantile_levels) q[quantile_name(level)] = analysis::weighted_quantile(t.pooled, level);
+  for (std::size_t i = 0; i < t.quantiles.size(); ++i)
+    q[analysis::quantile_name(analysis::staleness_quantile_levels[i])] = t.quantiles[i];
   auto& th = j["theory"];
   th["staleness"] = optional_number(sim.theory.staleness);
   th["method"] = sim.theory.method;
@@ -142,18 +124,24 @@ void print_theory(std::ostream& out, const sim::Scenario& s, const analysis::Pre
 }
 
 void print_simulation(std::ostream& out, const Simulation& sim, unsigned threads) {
-  const Totals t = totals(sim);
+  const analysis::TrialSummary t = analysis::summarize_trials(sim.trials, sim.scenario.staleness.bound);
   const auto& s = sim.scenario;
-  const auto pm = [](const std::optional<double>& ci) { return ci ? fmt::format(" ± {:.4g}", *ci) : std::string(" (one trial: no CI)"); };
+  const auto pm = [](const analysis::Summary& x) {
+    return x.ci_half_width ? fmt::format("{:.6g} ± {:.4g}", x.mean, *x.ci_half_width)
+                           : fmt::format("{:.6g} (one trial: no CI)", x.mean);
+  };
   print_theory(out, s, sim.theory);
-  out << fmt::format("  simulated  {:.6g}{} (95% CI over {} trials, window [{:g}, {:g}])\n", t.mean.mean,
-                     pm(t.mean.ci_half_width), sim.trials.size(), s.run.warmup, s.run.horizon);
+  out << fmt::format("  simulated  {} (95% CI over {} trials, window [{:g}, {:g}])\n", pm(t.mean), sim.trials.size(),
+                     s.run.warmup, s.run.horizon);
   if (sim.theory.staleness && *sim.theory.staleness > 0.0)
     out << fmt::format("  ratio      {:.4f} (simulated / theory)\n", t.mean.mean / *sim.theory.staleness);
-  out << fmt::format("  worst      {:.6g}{} (time-averaged worst observer)\n", t.worst.mean, pm(t.worst.ci_half_width));
+  out << fmt::format("  worst      {} per source, {} over all tracked pairs (time averages)\n", pm(t.max_mean),
+                     pm(t.max_all_mean));
+  out << fmt::format("  exceed B={} {} of the time per source, {} over all tracked pairs\n", t.bound,
+                     pm(t.exceed_per_source), pm(t.exceed_all_pairs));
   out << "  quantiles ";
-  for (double level : quantile_levels)
-    out << fmt::format(" {} {}", quantile_name(level), analysis::weighted_quantile(t.pooled, level));
+  for (std::size_t i = 0; i < t.quantiles.size(); ++i)
+    out << fmt::format(" {} {}", analysis::quantile_name(analysis::staleness_quantile_levels[i]), t.quantiles[i]);
   out << "\n";
   out << fmt::format("  events     {} in {:.3g} s ({:.3g} events/s, {} threads)\n", t.events, sim.wall_seconds,
                      sim.wall_seconds > 0 ? t.events / sim.wall_seconds : 0.0,
@@ -165,10 +153,10 @@ void write_simulation(const std::filesystem::path& dir, const Simulation& sim, u
   std::filesystem::create_directories(dir, ec);
   if (ec) throw InputError(fmt::format("--out: cannot create directory '{}' ({})", dir.string(), ec.message()));
   write_file_atomically(dir / "result.json", simulation_json(sim, threads).dump(2) + "\n");
-  std::string csv = "trial,mean_staleness,max_mean,events\n";
+  std::string csv = "trial,mean_staleness,max_mean,max_all_mean,events\n";
   for (std::size_t i = 0; i < sim.trials.size(); ++i)
-    csv += fmt::format("{},{:.17g},{:.17g},{}\n", i, sim.trials[i].mean_staleness, sim.trials[i].max_mean,
-                       sim.trials[i].events);
+    csv += fmt::format("{},{:.17g},{:.17g},{:.17g},{}\n", i, sim.trials[i].mean_staleness, sim.trials[i].max_mean,
+                       sim.trials[i].max_all_mean, sim.trials[i].events);
   write_file_atomically(dir / "trials.csv", csv);
 }
 

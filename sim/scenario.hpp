@@ -33,6 +33,7 @@ struct UpdateSpec {
 struct StalenessSpec {
   StalenessModel model = StalenessModel::users;
   std::uint32_t tracked = 0;  // K tracked sources in the users model; 0 = all
+  std::uint32_t bound = 10;   // B in P(worst staleness > B)
 };
 
 struct SourceSpec {
