@@ -11,7 +11,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libboost-dev libboost-random-dev libboost-math-dev libboost-iostreams-dev libboost-filesystem-dev
   libeigen3-dev libtbb-dev catch2 libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev
-  libbenchmark-dev
+  libbenchmark-dev gnuplot-nox libgnuplot-iostream-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -7,6 +7,7 @@
 #include "app/config.hpp"
 #include "app/progress.hpp"
 #include "app/simulate.hpp"
+#include "app/sweep.hpp"
 #include "sim/input_error.hpp"
 #include "sim/random.hpp"
 
@@ -67,6 +68,27 @@ int theory_command(const ScenarioArgs& args, std::ostream& out) {
   return 0;
 }
 
+struct SweepArgs {
+  std::string file, out;
+  bool resume = false, force = false, quick = false;
+  unsigned threads = 0;
+};
+
+int sweep_command(const SweepArgs& args, std::ostream& out, std::ostream& err) {
+  const SweepPlan plan = load_sweep_plan(args.file, args.quick);
+  SweepOptions options;
+  options.out = args.out.empty() ? std::filesystem::path("out") / std::filesystem::path(args.file).stem()
+                                 : std::filesystem::path(args.out);
+  options.resume = args.resume;
+  options.force = args.force;
+  options.threads = args.threads;
+  options.show_progress = stderr_is_terminal();
+  const SweepOutcome outcome = run_sweep(plan, options, err);
+  out << fmt::format("sweep {}: {} points ({} run, {} resumed) in {:.1f} s -> {}\n", plan.name, plan.points.size(),
+                     outcome.points_run, outcome.points_resumed, outcome.wall_seconds, options.out.string());
+  return 0;
+}
+
 }  // namespace
 
 int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -91,6 +113,21 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   CLI::App* theory_app =
       app.add_subcommand("theory", "Print the exact (or asymptotic) staleness theory gives for a scenario");
   add_scenario_options(*theory_app, theory_args);
+
+  SweepArgs sweep_args;
+  CLI::App* sweep_app = app.add_subcommand(
+      "sweep", "Run a scenario over axes of values (e.g. network.n) and write results.csv, trials.csv, meta.json");
+  sweep_app->add_option("sweep", sweep_args.file, "Sweep file: a scenario plus a [sweep] table of \"key\" = [values]")
+      ->type_name("SWEEP.toml")
+      ->required();
+  sweep_app->add_option("--out", sweep_args.out, "Output directory (default out/<sweep file name>)")->type_name("DIR");
+  sweep_app->add_flag("--resume", sweep_args.resume, "Continue an interrupted sweep in --out, keeping finished points");
+  sweep_app->add_flag("--force", sweep_args.force, "Replace a finished or different sweep in --out");
+  sweep_app->add_flag("--quick", sweep_args.quick, "At most 4 trials per point, horizon and warm-up divided by 4");
+  sweep_app->add_option("--threads", sweep_args.threads, "Cap on parallel trials (results are identical for every value)")
+      ->check(CLI::Range(1u, 4096u));
+  sweep_app->footer("\nA range may replace a list: \"network.n\" = { from = 8, to = 65536, times = 2 } (or step = ...).\n\n" +
+                    keys_help());
 
   if (argc > 1 && argv[1][0] != '-') {
     const std::string_view command = argv[1];
@@ -119,6 +156,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   try {
     if (simulate_app->parsed()) return simulate_command(sim_args, threads, out_dir, out, err);
     if (theory_app->parsed()) return theory_command(theory_args, out);
+    if (sweep_app->parsed()) return sweep_command(sweep_args, out, err);
   } catch (const InputError& e) {
     err << "timely: error: " << e.what() << "\n";
     return 2;

@@ -1,5 +1,6 @@
 #include "app/progress.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -19,24 +20,27 @@ double Progress::elapsed_seconds() const {
 }
 
 void Progress::advance(std::uint64_t done) {
+  update(total_ ? static_cast<double>(done) / static_cast<double>(total_) : 1.0, fmt::format("{}/{}", done, total_));
+}
+
+void Progress::update(double fraction, const std::string& status) {
   if (!enabled_) return;
   const std::lock_guard lock(mutex_);
   const auto now = std::chrono::steady_clock::now();
-  if (done < total_ && now - last_draw_ < std::chrono::milliseconds(200)) return;
+  if (fraction < 1.0 && now - last_draw_ < std::chrono::milliseconds(200)) return;
   last_draw_ = now;
-  draw(done);
+  draw(fraction, status);
 }
 
-void Progress::draw(std::uint64_t done) {
+void Progress::draw(double fraction, const std::string& status) {
   const double elapsed = elapsed_seconds();
-  const double fraction = total_ ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
   constexpr int width = 24;
-  const int filled = static_cast<int>(fraction * width);
+  const int filled = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * width);
   std::string bar(static_cast<std::size_t>(filled), '#');
   bar.resize(width, '.');
   std::string eta = "--";
-  if (done > 0 && done < total_) eta = fmt::format("{:.0f} s", elapsed * (1.0 / fraction - 1.0));
-  err_ << fmt::format("\r\033[K{} [{}] {}/{}  {:.1f} s elapsed, {} left", label_, bar, done, total_, elapsed, eta)
+  if (fraction > 0.0 && fraction < 1.0) eta = fmt::format("{:.0f} s", elapsed * (1.0 / fraction - 1.0));
+  err_ << fmt::format("\r\033[K{} [{}] {}  {:.1f} s elapsed, ~{} left", label_, bar, status, elapsed, eta)
        << std::flush;
   drawn_ = true;
 }

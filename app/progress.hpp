@@ -13,12 +13,14 @@ class Progress {
  public:
   Progress(std::ostream& err, std::string label, std::uint64_t total, bool enabled);
   ~Progress();
-  // Thread-safe; throttled to a few redraws per second.
+  // Thread-safe; throttled to a few redraws per second. advance() shows "done/total";
+  // update() shows the caller's status with the fraction of work done.
   void advance(std::uint64_t done);
+  void update(double fraction, const std::string& status);
   double elapsed_seconds() const;
 
  private:
-  void draw(std::uint64_t done);
+  void draw(double fraction, const std::string& status);
   std::ostream& err_;
   std::string label_;
   std::uint64_t total_;

@@ -1,0 +1,76 @@
+#include "app/csv.hpp"
+
+#include <fmt/format.h>
+#include <fstream>
+#include <stdexcept>
+
+#include "sim/input_error.hpp"
+
+namespace timely::cli {
+
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(text);
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + '"';
+}
+
+std::string csv_line(const std::vector<std::string>& fields) {
+  std::string line;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i) line += ',';
+    line += csv_field(fields[i]);
+  }
+  return line + "\n";
+}
+
+std::vector<std::string> parse_csv_line(std::string_view line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') fields.back() += '"', ++i;
+      else if (c == '"') quoted = false;
+      else fields.back() += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else if (c != '\r') {
+      fields.back() += c;
+    }
+  }
+  return fields;
+}
+
+std::size_t CsvTable::column(std::string_view name) const {
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (header[i] == name) return i;
+  throw std::runtime_error(fmt::format("CSV has no column '{}'", name));
+}
+
+CsvTable read_csv(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw InputError(fmt::format("{}: cannot open", path));
+  CsvTable table;
+  std::string line;
+  if (!std::getline(file, line)) throw InputError(fmt::format("{}: empty file (expected a CSV header)", path));
+  table.header = parse_csv_line(line);
+  std::size_t number = 1;
+  while (std::getline(file, line)) {
+    ++number;
+    if (line.empty()) continue;
+    auto fields = parse_csv_line(line);
+    if (fields.size() != table.header.size())
+      throw InputError(fmt::format("{}: line {}: expected {} fields, got {}", path, number, table.header.size(),
+                                   fields.size()));
+    table.rows.push_back(std::move(fields));
+  }
+  return table;
+}
+
+}  // namespace timely::cli

@@ -1,0 +1,23 @@
+#pragma once
+// Minimal RFC 4180 CSV: fields with a comma, quote or newline are quoted, quotes doubled.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace timely::cli {
+
+std::string csv_field(std::string_view text);
+std::string csv_line(const std::vector<std::string>& fields);  // ends with "\n"
+// Splits one line (without its newline) into fields, undoing the quoting.
+std::vector<std::string> parse_csv_line(std::string_view line);
+
+struct CsvTable {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  // Index of a column; throws std::runtime_error naming the file's column if absent.
+  std::size_t column(std::string_view name) const;
+};
+// Reads a whole CSV file with a header row. Throws InputError naming the file.
+CsvTable read_csv(const std::string& path);
+
+}  // namespace timely::cli

@@ -1,0 +1,59 @@
+#pragma once
+// `timely sweep`: a base scenario and axes of values; every (point, trial) pair runs in one
+// TBB pool, each point's row is written as soon as its last trial finishes (files are
+// replaced atomically), and --resume continues an interrupted sweep without redoing
+// finished points, ending with the same results.csv and trials.csv as an uninterrupted run.
+#include <filesystem>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "sim/scenario.hpp"
+
+namespace timely::cli {
+
+struct SweepAxis {
+  std::string key;                  // dotted scenario key
+  std::vector<std::string> values;  // as text, the way --set takes them
+};
+
+struct SweepPoint {
+  std::size_t index = 0;
+  std::vector<std::string> values;  // one per axis
+  sim::Scenario scenario;
+};
+
+struct SweepPlan {
+  std::string name;  // shown in logs and meta.json
+  sim::Scenario base;
+  std::vector<SweepAxis> axes;
+  std::vector<SweepPoint> points;  // Cartesian product, first axis outermost
+  bool quick = false;
+  std::string fingerprint;  // identifies the definition, so --resume cannot mix sweeps
+};
+
+// Builds the points; each is validated (exit-2 errors name the point and the key).
+// quick: at most 4 trials per point, horizon and warm-up divided by 4.
+SweepPlan make_sweep_plan(std::string name, const sim::Scenario& base, std::vector<SweepAxis> axes, bool quick);
+
+// Reads a sweep file: scenario tables plus [sweep], whose keys are dotted scenario keys and
+// whose values are arrays, or ranges {from, to, times} (geometric) / {from, to, step}.
+SweepPlan load_sweep_plan(const std::filesystem::path& file, bool quick);
+
+struct SweepOptions {
+  std::filesystem::path out;
+  bool resume = false;
+  bool force = false;     // overwrite a directory that already holds a sweep
+  unsigned threads = 0;   // 0 = all cores
+  bool show_progress = false;
+  bool log_points = true; // one line per finished point on stderr when there is no live bar
+};
+
+struct SweepOutcome {
+  std::size_t points_run = 0, points_resumed = 0;
+  double wall_seconds = 0.0;
+};
+
+SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::ostream& err);
+
+}  // namespace timely::cli
