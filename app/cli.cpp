@@ -8,6 +8,7 @@
 #include "app/progress.hpp"
 #include "app/simulate.hpp"
 #include "app/sweep.hpp"
+#include "app/sweep_report.hpp"
 #include "sim/input_error.hpp"
 #include "sim/random.hpp"
 
@@ -68,6 +69,19 @@ int theory_command(const ScenarioArgs& args, std::ostream& out) {
   return 0;
 }
 
+// Draws a results directory's figures and prints its scaling fits.
+void print_fits(const SweepResults& results, std::ostream& out, std::ostream& err) {
+  const auto figures = report_sweep(results, err);
+  for (const CurveFits& cf : fit_curves(results)) {
+    out << fmt::format("  {}:", cf.curve.label.empty() ? "fit" : cf.curve.label);
+    for (const auto& fit : cf.choice.fits)
+      out << fmt::format("  {} b = {:.4g} ± {:.2g}{}", analysis::to_string(fit.law), fit.b.value, fit.b.ci95,
+                         fit.law == cf.choice.best ? " (best by AIC)" : "");
+    out << "\n";
+  }
+  out << fmt::format("  {} figures in {}\n", figures.size(), results.dir.string());
+}
+
 struct SweepArgs {
   std::string file, out;
   bool resume = false, force = false, quick = false;
@@ -86,6 +100,21 @@ int sweep_command(const SweepArgs& args, std::ostream& out, std::ostream& err) {
   const SweepOutcome outcome = run_sweep(plan, options, err);
   out << fmt::format("sweep {}: {} points ({} run, {} resumed) in {:.1f} s -> {}\n", plan.name, plan.points.size(),
                      outcome.points_run, outcome.points_resumed, outcome.wall_seconds, options.out.string());
+  print_fits(read_sweep_results(options.out), out, err);
+  return 0;
+}
+
+int plot_command(const std::string& dir, std::ostream& out, std::ostream& err) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> dirs;
+  if (fs::exists(fs::path(dir) / "results.csv")) dirs.push_back(dir);
+  else if (fs::is_directory(dir))  // a validation directory: one sweep per subdirectory
+    for (const auto& entry : fs::directory_iterator(dir))
+      if (fs::exists(entry.path() / "results.csv")) dirs.push_back(entry.path());
+  if (dirs.empty())
+    throw InputError(fmt::format("{}: no results.csv here or in its subdirectories (expected a sweep or validate --out)", dir));
+  std::sort(dirs.begin(), dirs.end());
+  for (const auto& d : dirs) print_fits(read_sweep_results(d), out, err);
   return 0;
 }
 
@@ -140,6 +169,13 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       return 2;
     }
   }
+  std::string plot_dir;
+  CLI::App* plot_app = app.add_subcommand(
+      "plot", "Redraw every figure (and fits.csv) from a sweep or validate results directory, without simulating");
+  plot_app->add_option("dir", plot_dir, "Results directory (holds results.csv and meta.json)")
+      ->type_name("RESULTS_DIR")
+      ->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -157,6 +193,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     if (simulate_app->parsed()) return simulate_command(sim_args, threads, out_dir, out, err);
     if (theory_app->parsed()) return theory_command(theory_args, out);
     if (sweep_app->parsed()) return sweep_command(sweep_args, out, err);
+    if (plot_app->parsed()) return plot_command(plot_dir, out, err);
   } catch (const InputError& e) {
     err << "timely: error: " << e.what() << "\n";
     return 2;

@@ -1,0 +1,223 @@
+#include "app/sweep_report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "analysis/statistics.hpp"
+#include "app/atomic_file.hpp"
+#include "plots/scaling_figures.hpp"
+#include "sim/input_error.hpp"
+#include "theory/scaling_laws.hpp"
+
+namespace timely::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string text_of(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "";
+  return v.dump();
+}
+
+// Standard error of each mean from its 95% CI, for weighting the fits.
+std::vector<double> standard_errors(const SweepResults& r, const Curve& c) {
+  std::vector<double> se;
+  for (std::size_t row : c.rows) {
+    const auto ci = r.number(row, "ci95");
+    const auto trials = r.number(row, "trials");
+    if (!ci || !trials || *trials < 2 || !(*ci > 0.0)) return {};
+    se.push_back(*ci / analysis::student_t_critical(0.95, static_cast<std::size_t>(*trials) - 1));
+  }
+  return se;
+}
+
+plots::CurveGroup group_of(const SweepResults& r, const Curve& c, std::string_view value, std::string_view ci,
+                           bool with_theory) {
+  plots::CurveGroup g;
+  g.label = c.label;
+  g.n = c.n;
+  bool theory_everywhere = with_theory;
+  bool ci_everywhere = true;
+  for (std::size_t row : c.rows) {
+    g.value.push_back(r.number(row, value).value_or(0.0));
+    const auto half = r.number(row, ci);
+    ci_everywhere = ci_everywhere && half.has_value();
+    g.ci95.push_back(half.value_or(0.0));
+    const auto th = r.number(row, "theory");
+    theory_everywhere = theory_everywhere && th.has_value();
+    g.theory.push_back(th.value_or(0.0));
+  }
+  if (!ci_everywhere) g.ci95.clear();
+  if (!theory_everywhere) g.theory.clear();
+  return g;
+}
+
+void render_logged(const plots::Figure& figure, const fs::path& dir, std::vector<std::string>& drawn, std::ostream& log) {
+  plots::render(figure, dir);
+  drawn.push_back(figure.name);
+  log << fmt::format("  figure {}\n", (dir / (figure.name + ".png")).string());
+}
+
+std::string yes_no(bool b) { return b ? "true" : "false"; }
+
+}  // namespace
+
+std::optional<double> SweepResults::number(std::size_t row, std::string_view column) const {
+  const std::string& field = table.rows.at(row).at(table.column(column));
+  if (field.empty()) return std::nullopt;
+  return std::stod(field);
+}
+
+std::string SweepResults::value(std::size_t row, std::string_view key) const {
+  if (std::find(axes.begin(), axes.end(), key) != axes.end()) return table.rows.at(row).at(table.column(key));
+  const auto it = base.find(std::string(key));
+  return it == base.end() ? std::string() : it->second;
+}
+
+SweepResults read_sweep_results(const fs::path& dir) {
+  SweepResults r;
+  r.dir = dir;
+  const fs::path meta_path = dir / "meta.json";
+  if (!fs::exists(meta_path)) throw InputError(fmt::format("{}: no meta.json (not a sweep results directory)", dir.string()));
+  nlohmann::ordered_json meta;
+  try {
+    std::ifstream(meta_path) >> meta;
+    for (const auto& [key, values] : meta.at("axes").items()) r.axes.push_back(key);
+    for (const auto& [key, value] : meta.at("base_scenario").items()) r.base[key] = text_of(value);
+  } catch (const std::exception& e) {
+    throw InputError(fmt::format("{}: not a timely meta.json ({})", meta_path.string(), e.what()));
+  }
+  r.table = read_csv((dir / "results.csv").string());
+  for (const auto& axis : r.axes) (void)r.table.column(axis);
+  return r;
+}
+
+std::vector<Curve> curves_over_n(const SweepResults& r) {
+  std::vector<Curve> curves;
+  if (std::find(r.axes.begin(), r.axes.end(), "network.n") == r.axes.end()) return curves;
+  std::map<std::string, std::size_t> by_label;
+  for (std::size_t row = 0; row < r.table.rows.size(); ++row) {
+    std::string label;
+    for (const auto& axis : r.axes)
+      if (axis != "network.n") label += fmt::format("{}{}={}", label.empty() ? "" : ", ", axis, r.value(row, axis));
+    auto [it, inserted] = by_label.emplace(label, curves.size());
+    if (inserted) curves.push_back(Curve{label, {}, {}});
+    curves[it->second].rows.push_back(row);
+  }
+  for (Curve& c : curves) {
+    std::sort(c.rows.begin(), c.rows.end(), [&](std::size_t a, std::size_t b) {
+      return *r.number(a, "n") < *r.number(b, "n");
+    });
+    for (std::size_t row : c.rows) c.n.push_back(*r.number(row, "n"));
+  }
+  return curves;
+}
+
+std::vector<CurveFits> fit_curves(const SweepResults& r) {
+  std::vector<CurveFits> fits;
+  for (const Curve& c : curves_over_n(r)) {
+    if (c.rows.size() < 3) continue;
+    std::vector<double> mean;
+    for (std::size_t row : c.rows) mean.push_back(r.number(row, "mean").value_or(0.0));
+    if (std::any_of(mean.begin(), mean.end(), [](double y) { return !(y > 0.0); })) continue;
+    fits.push_back({c, analysis::choose_law(c.n, mean, standard_errors(r, c))});
+  }
+  return fits;
+}
+
+std::vector<std::string> report_sweep(const SweepResults& r, std::ostream& log) {
+  std::vector<std::string> drawn;
+  const auto fits = fit_curves(r);
+
+  // fits.csv: every law for every curve, the AIC choice, and the exponent against theory.
+  std::string csv = csv_line({"curve", "law", "a", "a_ci95", "b", "b_ci95", "aic", "best", "theory_law",
+                              "theory_exponent", "exponent_within_0.1"});
+  for (const CurveFits& cf : fits) {
+    const std::size_t row = cf.curve.rows.front();
+    const std::string topology = r.value(row, "network.topology");
+    const bool constant = r.value(row, "gossip.scaling") == "constant";
+    const auto law = r.value(row, "staleness.model") == "source" ? theory::source_scaling_law(topology)
+                                                                 : theory::users_scaling_law(topology);
+    for (const analysis::Fit& fit : cf.choice.fits) {
+      std::string expected, within;
+      if (law && constant && fit.law == analysis::Law::power && law->exponent > 0.0) {
+        expected = fmt::format("{:.6g}", law->exponent);
+        within = yes_no(analysis::check_exponent(fit, law->exponent, 0.1).within);
+      }
+      csv += csv_line({cf.curve.label, std::string(analysis::law_name(fit.law)), fmt::format("{:.8g}", fit.a.value),
+                       fmt::format("{:.8g}", fit.a.ci95), fmt::format("{:.8g}", fit.b.value),
+                       fmt::format("{:.8g}", fit.b.ci95), fmt::format("{:.8g}", fit.aic),
+                       yes_no(fit.law == cf.choice.best), law && constant ? std::string(law->law) : "", expected, within});
+    }
+  }
+  if (!fits.empty()) write_file_atomically(r.dir / "fits.csv", csv);
+
+  const auto curves = curves_over_n(r);
+  if (!curves.empty()) {
+    plots::VersusN staleness{"staleness_vs_n", "Mean staleness against network size", "mean staleness (versions)", false, {}};
+    plots::VersusN loglog{"staleness_loglog", "Mean staleness, log-log, with fitted power laws", "mean staleness (versions)", true, {}};
+    plots::VersusN worst{"worst_vs_n", "Worst observer: per source and over all tracked pairs", "time-averaged worst staleness", false, {}};
+    plots::VersusN exceed{"exceed_vs_n", "", "fraction of time", false, {}};
+    bool positive = true;
+    for (const Curve& c : curves) {
+      staleness.groups.push_back(group_of(r, c, "mean", "ci95", true));
+      auto log_group = group_of(r, c, "mean", "ci95", false);
+      for (double y : log_group.value) positive = positive && y > 0.0;
+      for (const CurveFits& cf : fits)
+        if (cf.curve.label == c.label)
+          for (const auto& fit : cf.choice.fits)
+            if (fit.law == analysis::Law::power) log_group.fit = fit;
+      loglog.groups.push_back(log_group);
+      auto per_source = group_of(r, c, "max_mean", "max_ci95", false);
+      per_source.label = (c.label.empty() ? "" : c.label + ", ") + "per source";
+      auto all_pairs = group_of(r, c, "max_all_mean", "max_all_ci95", false);
+      all_pairs.label = (c.label.empty() ? "" : c.label + ", ") + "all pairs";
+      worst.groups.push_back(per_source);
+      worst.groups.push_back(all_pairs);
+      exceed.groups.push_back(group_of(r, c, "exceed_all_pairs", "exceed_all_pairs_ci95", false));
+    }
+    exceed.title = fmt::format("Probability that the worst staleness over all tracked pairs exceeds B = {}",
+                               r.value(curves.front().rows.front(), "staleness.bound"));
+    render_logged(plots::versus_n_figure(staleness), r.dir, drawn, log);
+    if (positive) render_logged(plots::versus_n_figure(loglog), r.dir, drawn, log);
+    render_logged(plots::versus_n_figure(worst), r.dir, drawn, log);
+    auto exceed_figure = plots::versus_n_figure(exceed);
+    exceed_figure.extra.push_back("set yrange [-0.05:1.05]");
+    render_logged(exceed_figure, r.dir, drawn, log);
+  } else {
+    // No n axis: one point per sweep point, labelled by its axis values.
+    plots::Figure f;
+    f.name = "staleness_by_point";
+    f.title = "Mean staleness per sweep point (95% CI) and theory";
+    f.xlabel = "sweep point";
+    f.ylabel = "mean staleness (versions)";
+    plots::Series sim{"simulation (95% CI)", {}, {}, {}, plots::Series::Style::errorbars};
+    plots::Series th{"theory", {}, {}, {}, plots::Series::Style::points};
+    std::string tics;
+    for (std::size_t row = 0; row < r.table.rows.size(); ++row) {
+      sim.x.push_back(static_cast<double>(row));
+      sim.y.push_back(r.number(row, "mean").value_or(0.0));
+      sim.err.push_back(r.number(row, "ci95").value_or(0.0));
+      if (const auto t = r.number(row, "theory")) {
+        th.x.push_back(static_cast<double>(row));
+        th.y.push_back(*t);
+      }
+      std::string label;
+      for (const auto& axis : r.axes) label += (label.empty() ? "" : " ") + r.value(row, axis);
+      tics += fmt::format("{}\"{}\" {}", row ? ", " : "", label, row);
+    }
+    f.series.push_back(sim);
+    if (!th.x.empty()) f.series.push_back(th);
+    f.extra = {fmt::format("set xtics ({}) rotate by -30", tics), "set key outside right top box",
+               fmt::format("set xrange [-0.5:{}]", r.table.rows.size() - 0.5)};
+    render_logged(f, r.dir, drawn, log);
+  }
+  return drawn;
+}
+
+}  // namespace timely::cli

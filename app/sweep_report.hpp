@@ -1,0 +1,52 @@
+#pragma once
+// Reads a sweep's results directory back (results.csv, meta.json) and derives what a user
+// looks at: scaling fits per curve (fits.csv) and figures. Used after every sweep, by
+// `timely plot DIR` (which never simulates), and by `timely validate`.
+#include <filesystem>
+#include <iosfwd>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/fits.hpp"
+#include "app/csv.hpp"
+
+namespace timely::cli {
+
+struct SweepResults {
+  std::filesystem::path dir;
+  std::vector<std::string> axes;            // dotted keys, in sweep order
+  std::map<std::string, std::string> base;  // base scenario, every key as text
+  CsvTable table;                           // results.csv
+
+  // A column's number in row r; nullopt for an empty field (e.g. no theory).
+  std::optional<double> number(std::size_t row, std::string_view column) const;
+  // Effective value of a scenario key in row r: the axis value if swept, else the base's.
+  std::string value(std::size_t row, std::string_view key) const;
+};
+
+// Throws InputError naming the file when the directory holds no finished sweep.
+SweepResults read_sweep_results(const std::filesystem::path& dir);
+
+// Rows sharing every axis but network.n, ordered by n: one curve.
+struct Curve {
+  std::string label;  // "key=value, ..." of the other axes ("" when n is the only axis)
+  std::vector<std::size_t> rows;
+  std::vector<double> n;
+};
+std::vector<Curve> curves_over_n(const SweepResults& results);
+
+struct CurveFits {
+  Curve curve;
+  analysis::LawChoice choice;  // all three laws, weighted by the CIs
+};
+// Fits every curve with at least three points and positive means.
+std::vector<CurveFits> fit_curves(const SweepResults& results);
+
+// Writes fits.csv and the figures (staleness_vs_n, staleness_loglog, worst_vs_n,
+// exceed_vs_n, or staleness_by_point when n is not swept) into the results directory;
+// returns the figure names drawn.
+std::vector<std::string> report_sweep(const SweepResults& results, std::ostream& log);
+
+}  // namespace timely::cli

@@ -1,0 +1,92 @@
+#include "plots/scaling_figures.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace timely::plots {
+namespace {
+
+std::string fit_label(const analysis::Fit& fit) {
+  switch (fit.law) {
+    case analysis::Law::logarithmic:
+      return fmt::format("fit {:.3g} + {:.3g} ln n", fit.a.value, fit.b.value);
+    case analysis::Law::power:
+      return fmt::format("fit {:.3g} n^{:.3f} (+-{:.3f})", fit.a.value, fit.b.value, fit.b.ci95);
+    case analysis::Law::square_root:
+      return fmt::format("fit {:.3g} + {:.3g} sqrt n", fit.a.value, fit.b.value);
+  }
+  return "fit";
+}
+
+// A smooth curve of the fitted law over the group's range of n (geometric grid).
+Series fit_curve(const CurveGroup& g) {
+  Series s;
+  s.title = fit_label(*g.fit);
+  s.style = Series::Style::lines;
+  const auto [lo, hi] = std::minmax_element(g.n.begin(), g.n.end());
+  constexpr int steps = 64;
+  for (int k = 0; k <= steps; ++k) {
+    const double n = *lo * std::pow(*hi / *lo, static_cast<double>(k) / steps);
+    s.x.push_back(n);
+    s.y.push_back(g.fit->predict(n));
+  }
+  return s;
+}
+
+}  // namespace
+
+Figure versus_n_figure(const VersusN& spec) {
+  Figure f;
+  f.name = spec.name;
+  f.title = spec.title;
+  f.xlabel = "users n";
+  f.ylabel = spec.ylabel;
+  f.logx = true;
+  f.logy = spec.logy;
+  f.extra = {"set key top left box opaque", "set xtics nomirror", "set format x '%g'"};
+  for (const CurveGroup& g : spec.groups) {
+    Series points;
+    points.title = g.label.empty() ? "simulation (95% CI)" : g.label + " (95% CI)";
+    points.x = g.n;
+    points.y = g.value;
+    if (!g.ci95.empty()) {
+      points.err = g.ci95;
+      points.style = Series::Style::errorbars;
+    } else {
+      points.style = Series::Style::points;
+    }
+    f.series.push_back(points);
+    if (!g.theory.empty()) {
+      Series theory;
+      theory.title = g.label.empty() ? "theory" : g.label + " theory";
+      theory.x = g.n;
+      theory.y = g.theory;
+      theory.style = Series::Style::lines;
+      f.series.push_back(theory);
+    }
+    if (g.fit) f.series.push_back(fit_curve(g));
+  }
+  return f;
+}
+
+Figure sample_path_figure(const std::string& name, const std::string& title, const std::vector<double>& times,
+                          const std::vector<double>& staleness) {
+  Figure f;
+  f.name = name;
+  f.title = title;
+  f.xlabel = "time";
+  f.ylabel = "staleness S_ik(t) (versions behind)";
+  f.extra = {"set key top left"};
+  Series s;
+  s.title = "";
+  s.x = times;
+  s.y = staleness;
+  s.style = Series::Style::steps;
+  f.series.push_back(s);
+  const double top = *std::max_element(staleness.begin(), staleness.end());
+  f.extra.push_back(fmt::format("set yrange [0:{}]", top + 1.0));
+  return f;
+}
+
+}  // namespace timely::plots

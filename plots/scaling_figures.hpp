@@ -1,0 +1,33 @@
+#pragma once
+// The figures timely draws from sweep results: a quantity against the network size n, one
+// curve per group of the other sweep axes, with CI error bars, theory and fitted laws; and
+// a sample path of one pair's staleness.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/fits.hpp"
+#include "plots/figure.hpp"
+
+namespace timely::plots {
+
+struct CurveGroup {
+  std::string label;                   // e.g. "gossip.scaling=log"
+  std::vector<double> n, value, ci95;  // ci95 empty: no error bars
+  std::vector<double> theory;          // same size as n, or empty
+  std::optional<analysis::Fit> fit;    // drawn as a line, its law in the legend
+};
+
+struct VersusN {
+  std::string name, title, ylabel;
+  bool logy = false;
+  std::vector<CurveGroup> groups;
+};
+
+Figure versus_n_figure(const VersusN& spec);
+
+// A step function: the staleness holds from times[k] until times[k+1].
+Figure sample_path_figure(const std::string& name, const std::string& title, const std::vector<double>& times,
+                          const std::vector<double>& staleness);
+
+}  // namespace timely::plots
