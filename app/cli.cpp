@@ -158,6 +158,13 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   sweep_app->footer("\nA range may replace a list: \"network.n\" = { from = 8, to = 65536, times = 2 } (or step = ...).\n\n" +
                     keys_help());
 
+  std::string plot_dir;
+  CLI::App* plot_app = app.add_subcommand(
+      "plot", "Redraw every figure (and fits.csv) from a sweep or validate results directory, without simulating");
+  plot_app->add_option("dir", plot_dir, "Results directory (holds results.csv and meta.json)")
+      ->type_name("RESULTS_DIR")
+      ->required();
+
   if (argc > 1 && argv[1][0] != '-') {
     const std::string_view command = argv[1];
     bool known = false;
@@ -169,13 +176,6 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       return 2;
     }
   }
-  std::string plot_dir;
-  CLI::App* plot_app = app.add_subcommand(
-      "plot", "Redraw every figure (and fits.csv) from a sweep or validate results directory, without simulating");
-  plot_app->add_option("dir", plot_dir, "Results directory (holds results.csv and meta.json)")
-      ->type_name("RESULTS_DIR")
-      ->required();
-
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
