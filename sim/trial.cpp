@@ -269,6 +269,32 @@ SamplePath trace_users(const Scenario& s, const G& graph, Rng& rng) {
   return path;
 }
 
+template <class G, GossipMode Mode>
+RumourResult rumour(const Scenario& s, const G& graph, Rng& rng) {
+  Scenario one_source = s;
+  one_source.staleness.tracked = 1;
+  PairTrace trace;
+  UsersModel<G, Mode, PairTrace> m(one_source, graph, rng, trace);
+  trace.observer = (m.tracked_user(0) + m.size() / 2) % m.size();
+  m.update(0, 0.0);
+  boost::random::exponential_distribution<double> next_gap(s.gossip_rate() * m.size());
+  boost::random::uniform_int_distribution<std::uint32_t> pick_user(0, m.size() - 1);
+  double t = 0.0;
+  while (m.histograms()[0].min_view() == 0) {
+    t += next_gap(rng);
+    const std::uint32_t i = pick_user(rng);
+    m.gossip(i, graph.pick(i, rng), t);
+  }
+  RumourResult r;
+  r.all_informed = t;
+  for (const StalenessStep& step : trace.steps)
+    if (step.time > 0.0 && step.staleness == 0) {
+      r.one_informed = step.time;
+      break;
+    }
+  return r;
+}
+
 // ---- source model (Yates' age of gossip): one external source, users are observers ------
 
 template <class G, GossipMode Mode>
@@ -348,6 +374,17 @@ SamplePath sample_path(const Scenario& s, const Graph& graph, std::uint64_t inde
       [&](const auto& g) {
         return with_mode(s.gossip.mode, [&](auto mode) {
           return trace_users<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, rng);
+        });
+      },
+      graph);
+}
+
+RumourResult rumour_trial(const Scenario& s, const Graph& graph, std::uint64_t index) {
+  Rng rng = make_rng(s.run.seed, Stream::trial, index);
+  return std::visit(
+      [&](const auto& g) {
+        return with_mode(s.gossip.mode, [&](auto mode) {
+          return rumour<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, rng);
         });
       },
       graph);

@@ -44,4 +44,12 @@ SamplePath sample_path(const Scenario& scenario, const Graph& graph, std::uint64
 // dominates); lets callers refuse a scenario before allocating.
 std::uint64_t trial_state_bytes(const Scenario& scenario);
 
+// Rumour spreading (MODEL.md 3.7): one user holds a new version at time 0 and nobody
+// updates again; gossip runs until every user has it. Same engine as the users model.
+struct RumourResult {
+  double all_informed = 0.0;  // time until every user holds the version
+  double one_informed = 0.0;  // time until a given user (the one farthest in index order) holds it
+};
+RumourResult rumour_trial(const Scenario& scenario, const Graph& graph, std::uint64_t index);
+
 }  // namespace timely::sim

@@ -123,3 +123,22 @@ TEST_CASE("users model on an edge-list graph (Petersen) matches the all-subsets 
   const Eigen::MatrixXd flow = sim::partner_probabilities(graph) * 2.0;
   testing::require_agreement(sim::run_trials(s, graph, 0), theory::users_staleness_mean(flow, 1.0), 0.02);
 }
+
+TEST_CASE("rumour spreading by push on the complete graph takes 2(n-1)H_{n-1}/(n lambda) and H_{n-1}/lambda",
+          "[sim][theory]") {
+  Scenario s = base(60, TopologyKind::complete, StalenessModel::users);
+  s.gossip.capacity = 2.0;
+  auto rng = sim::make_rng(s.run.seed, sim::Stream::graph, 0);
+  const sim::Graph graph = sim::build_graph(s.network, rng);
+  std::vector<double> all, one;
+  for (std::uint64_t trial = 0; trial < 4000; ++trial) {
+    const auto r = sim::rumour_trial(s, graph, trial);
+    all.push_back(r.all_informed);
+    one.push_back(r.one_informed);
+  }
+  const auto a = analysis::summarize(all, testing::agreement_level), o = analysis::summarize(one, testing::agreement_level);
+  const double h = theory::harmonic(59);
+  CHECK(std::abs(a.mean - 2.0 * 59 * h / (60 * 2.0)) <= *a.ci_half_width);
+  CHECK(std::abs(o.mean - h / 2.0) <= *o.ci_half_width);
+  CHECK(*o.ci_half_width < 0.05 * h / 2.0);
+}
