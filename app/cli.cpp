@@ -9,6 +9,7 @@
 #include "app/simulate.hpp"
 #include "app/sweep.hpp"
 #include "app/sweep_report.hpp"
+#include "app/validate.hpp"
 #include "sim/input_error.hpp"
 #include "sim/random.hpp"
 
@@ -115,6 +116,8 @@ int plot_command(const std::string& dir, std::ostream& out, std::ostream& err) {
     throw InputError(fmt::format("{}: no results.csv here or in its subdirectories (expected a sweep or validate --out)", dir));
   std::sort(dirs.begin(), dirs.end());
   for (const auto& d : dirs) print_fits(read_sweep_results(d), out, err);
+  if (is_validate_dir(dir))
+    out << fmt::format("  {} validation figures in {}\n", draw_validate_figures(dir, err).size(), dir);
   return 0;
 }
 
@@ -158,6 +161,16 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   sweep_app->footer("\nA range may replace a list: \"network.n\" = { from = 8, to = 65536, times = 2 } (or step = ...).\n\n" +
                     keys_help());
 
+  ValidateOptions validate_options;
+  std::string validate_out = validate_options.out.string();
+  CLI::App* validate_app = app.add_subcommand(
+      "validate", "Check the simulator against every theory item it can be checked against; exit 0 only if all pass");
+  validate_app->add_flag("--quick", validate_options.quick, "Smaller networks and fewer trials (under a minute)");
+  validate_app->add_option("--out", validate_out, "Output directory for report.md, CSVs and figures")
+      ->type_name("DIR")
+      ->capture_default_str();
+  validate_app->add_option("--threads", validate_options.threads, "Cap on parallel trials")->check(CLI::Range(1u, 4096u));
+
   std::string plot_dir;
   CLI::App* plot_app = app.add_subcommand(
       "plot", "Redraw every figure (and fits.csv) from a sweep or validate results directory, without simulating");
@@ -194,6 +207,11 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     if (theory_app->parsed()) return theory_command(theory_args, out);
     if (sweep_app->parsed()) return sweep_command(sweep_args, out, err);
     if (plot_app->parsed()) return plot_command(plot_dir, out, err);
+    if (validate_app->parsed()) {
+      validate_options.out = validate_out;
+      validate_options.show_progress = stderr_is_terminal();
+      return run_validate(validate_options, out, err) == 0 ? 0 : 1;
+    }
   } catch (const InputError& e) {
     err << "timely: error: " << e.what() << "\n";
     return 2;

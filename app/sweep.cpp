@@ -245,7 +245,12 @@ Finished load_finished(const fs::path& out, const SweepPlan& plan) {
 
 }  // namespace
 
-SweepPlan make_sweep_plan(std::string name, const sim::Scenario& base, std::vector<SweepAxis> axes, bool quick) {
+namespace {
+
+// Shared by products and case lists: applies each point's values, then the seed and quick
+// rules, and validates every point before anything runs.
+SweepPlan build_plan(std::string name, const sim::Scenario& base, std::vector<SweepAxis> axes,
+                     const std::vector<std::vector<std::optional<std::string>>>& rows, bool quick) {
   SweepPlan plan;
   plan.name = std::move(name);
   plan.base = base;
@@ -253,23 +258,19 @@ SweepPlan make_sweep_plan(std::string name, const sim::Scenario& base, std::vect
   plan.quick = quick;
   const bool seed_is_axis =
       std::any_of(plan.axes.begin(), plan.axes.end(), [](const SweepAxis& a) { return a.key == "run.seed"; });
-  std::size_t count = 1;
-  for (const auto& axis : plan.axes) {
-    if (axis.values.empty()) throw InputError(fmt::format("sweep.{}: expected a non-empty list of values", axis.key));
-    count *= axis.values.size();
-    if (count > 1'000'000) throw InputError("sweep: more than 10^6 points; split the sweep");
-  }
-  for (std::size_t index = 0; index < count; ++index) {
+  std::string definition = scenario_json(base).dump() + (quick ? "|quick" : "");
+  for (std::size_t index = 0; index < rows.size(); ++index) {
     SweepPoint p;
     p.index = index;
     p.scenario = base;
-    std::size_t rest = index;
-    p.values.resize(plan.axes.size());
-    for (std::size_t a = plan.axes.size(); a-- > 0;) {  // last axis varies fastest
-      p.values[a] = plan.axes[a].values[rest % plan.axes[a].values.size()];
-      rest /= plan.axes[a].values.size();
+    for (std::size_t a = 0; a < plan.axes.size(); ++a)
+      if (rows[index][a]) apply_value(p.scenario, plan.axes[a].key, *rows[index][a]);
+    const auto effective = scenario_json(p.scenario);
+    for (std::size_t a = 0; a < plan.axes.size(); ++a) {
+      const auto& v = effective[plan.axes[a].key];
+      p.values.push_back(rows[index][a] ? *rows[index][a] : v.is_string() ? v.get<std::string>() : v.dump());
+      definition += "|" + p.values.back();
     }
-    for (std::size_t a = 0; a < plan.axes.size(); ++a) apply_value(p.scenario, plan.axes[a].key, p.values[a]);
     // Independent points: point p draws from seed + p unless the seed itself is swept.
     if (!seed_is_axis) p.scenario.run.seed = base.run.seed + index;
     if (quick) {
@@ -285,9 +286,51 @@ SweepPlan make_sweep_plan(std::string name, const sim::Scenario& base, std::vect
     }
     plan.points.push_back(std::move(p));
   }
-  std::string definition = scenario_json(base).dump() + (quick ? "|quick" : "");
-  for (const auto& axis : plan.axes) definition += "|" + axis.key + "=" + nlohmann::json(axis.values).dump();
+  for (const auto& axis : plan.axes) definition += "|" + axis.key;
   plan.fingerprint = fnv1a(definition);
+  return plan;
+}
+
+}  // namespace
+
+SweepPlan make_sweep_plan(std::string name, const sim::Scenario& base, std::vector<SweepAxis> axes, bool quick) {
+  std::size_t count = 1;
+  for (const auto& axis : axes) {
+    if (axis.values.empty()) throw InputError(fmt::format("sweep.{}: expected a non-empty list of values", axis.key));
+    count *= axis.values.size();
+    if (count > 1'000'000) throw InputError("sweep: more than 10^6 points; split the sweep");
+  }
+  std::vector<std::vector<std::optional<std::string>>> rows(count);
+  for (std::size_t index = 0; index < count; ++index) {
+    std::size_t rest = index;
+    rows[index].resize(axes.size());
+    for (std::size_t a = axes.size(); a-- > 0;) {  // last axis varies fastest
+      rows[index][a] = axes[a].values[rest % axes[a].values.size()];
+      rest /= axes[a].values.size();
+    }
+  }
+  return build_plan(std::move(name), base, std::move(axes), rows, quick);
+}
+
+SweepPlan make_case_plan(std::string name, const sim::Scenario& base, const std::vector<SweepCase>& cases, bool quick) {
+  std::vector<SweepAxis> axes;
+  const auto axis_of = [&](const std::string& key) {
+    for (std::size_t a = 0; a < axes.size(); ++a)
+      if (axes[a].key == key) return a;
+    axes.push_back({key, {}});
+    return axes.size() - 1;
+  };
+  for (const auto& c : cases)
+    for (const auto& [key, value] : c) axis_of(key);
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  for (const auto& c : cases) {
+    std::vector<std::optional<std::string>> row(axes.size());
+    for (const auto& [key, value] : c) row[axis_of(key)] = value;
+    rows.push_back(std::move(row));
+  }
+  auto plan = build_plan(std::move(name), base, axes, rows, quick);
+  for (std::size_t a = 0; a < plan.axes.size(); ++a)  // the axis lists as they came out
+    for (const auto& p : plan.points) plan.axes[a].values.push_back(p.values[a]);
   return plan;
 }
 
@@ -382,7 +425,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
   }
 
   std::mutex mutex;  // guards `done`, the files, the progress line and the log
-  Progress progress(err, "sweep", 0, options.show_progress);
+  Progress progress(err, plan.name, 0, options.show_progress);
   double work_done = 0.0;
   std::size_t trials_finished = 0, points_finished = 0;
   const auto finish_trial = [&](const Task& task) {

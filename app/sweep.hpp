@@ -36,6 +36,12 @@ struct SweepPlan {
 // quick: at most 4 trials per point, horizon and warm-up divided by 4.
 SweepPlan make_sweep_plan(std::string name, const sim::Scenario& base, std::vector<SweepAxis> axes, bool quick);
 
+// Points listed one by one rather than a product: each case sets some keys. There is a
+// column for every key any case sets; where a case leaves a key alone it keeps the base's
+// value (shown as its effective value for that case).
+using SweepCase = std::vector<std::pair<std::string, std::string>>;
+SweepPlan make_case_plan(std::string name, const sim::Scenario& base, const std::vector<SweepCase>& cases, bool quick);
+
 // Reads a sweep file: scenario tables plus [sweep], whose keys are dotted scenario keys and
 // whose values are arrays, or ranges {from, to, times} (geometric) / {from, to, step}.
 SweepPlan load_sweep_plan(const std::filesystem::path& file, bool quick);

@@ -36,8 +36,18 @@ std::vector<double> standard_errors(const SweepResults& r, const Curve& c) {
   return se;
 }
 
-plots::CurveGroup group_of(const SweepResults& r, const Curve& c, std::string_view value, std::string_view ci,
-                           bool with_theory) {
+void render_logged(const plots::Figure& figure, const fs::path& dir, std::vector<std::string>& drawn, std::ostream& log) {
+  plots::render(figure, dir);
+  drawn.push_back(figure.name);
+  log << fmt::format("  figure {}\n", (dir / (figure.name + ".png")).string());
+}
+
+std::string yes_no(bool b) { return b ? "true" : "false"; }
+
+}  // namespace
+
+plots::CurveGroup curve_group(const SweepResults& r, const Curve& c, std::string_view value, std::string_view ci,
+                              bool with_theory) {
   plots::CurveGroup g;
   g.label = c.label;
   g.n = c.n;
@@ -56,16 +66,6 @@ plots::CurveGroup group_of(const SweepResults& r, const Curve& c, std::string_vi
   if (!theory_everywhere) g.theory.clear();
   return g;
 }
-
-void render_logged(const plots::Figure& figure, const fs::path& dir, std::vector<std::string>& drawn, std::ostream& log) {
-  plots::render(figure, dir);
-  drawn.push_back(figure.name);
-  log << fmt::format("  figure {}\n", (dir / (figure.name + ".png")).string());
-}
-
-std::string yes_no(bool b) { return b ? "true" : "false"; }
-
-}  // namespace
 
 std::optional<double> SweepResults::number(std::size_t row, std::string_view column) const {
   const std::string& field = table.rows.at(row).at(table.column(column));
@@ -165,21 +165,21 @@ std::vector<std::string> report_sweep(const SweepResults& r, std::ostream& log) 
     plots::VersusN exceed{"exceed_vs_n", "", "fraction of time", false, {}};
     bool positive = true;
     for (const Curve& c : curves) {
-      staleness.groups.push_back(group_of(r, c, "mean", "ci95", true));
-      auto log_group = group_of(r, c, "mean", "ci95", false);
+      staleness.groups.push_back(curve_group(r, c, "mean", "ci95", true));
+      auto log_group = curve_group(r, c, "mean", "ci95", false);
       for (double y : log_group.value) positive = positive && y > 0.0;
       for (const CurveFits& cf : fits)
         if (cf.curve.label == c.label)
           for (const auto& fit : cf.choice.fits)
             if (fit.law == analysis::Law::power) log_group.fit = fit;
       loglog.groups.push_back(log_group);
-      auto per_source = group_of(r, c, "max_mean", "max_ci95", false);
+      auto per_source = curve_group(r, c, "max_mean", "max_ci95", false);
       per_source.label = (c.label.empty() ? "" : c.label + ", ") + "per source";
-      auto all_pairs = group_of(r, c, "max_all_mean", "max_all_ci95", false);
+      auto all_pairs = curve_group(r, c, "max_all_mean", "max_all_ci95", false);
       all_pairs.label = (c.label.empty() ? "" : c.label + ", ") + "all pairs";
       worst.groups.push_back(per_source);
       worst.groups.push_back(all_pairs);
-      exceed.groups.push_back(group_of(r, c, "exceed_all_pairs", "exceed_all_pairs_ci95", false));
+      exceed.groups.push_back(curve_group(r, c, "exceed_all_pairs", "exceed_all_pairs_ci95", false));
     }
     exceed.title = fmt::format("Probability that the worst staleness over all tracked pairs exceeds B = {}",
                                r.value(curves.front().rows.front(), "staleness.bound"));

@@ -11,6 +11,7 @@
 
 #include "analysis/fits.hpp"
 #include "app/csv.hpp"
+#include "plots/scaling_figures.hpp"
 
 namespace timely::cli {
 
@@ -43,6 +44,11 @@ struct CurveFits {
 };
 // Fits every curve with at least three points and positive means.
 std::vector<CurveFits> fit_curves(const SweepResults& results);
+
+// One curve of `value` (a results.csv column) with its CI column, and the theory where
+// every point has one.
+plots::CurveGroup curve_group(const SweepResults& results, const Curve& curve, std::string_view value,
+                              std::string_view ci, bool with_theory);
 
 // Writes fits.csv and the figures (staleness_vs_n, staleness_loglog, worst_vs_n,
 // exceed_vs_n, or staleness_by_point when n is not swept) into the results directory;

@@ -44,7 +44,7 @@ Figure versus_n_figure(const VersusN& spec) {
   f.ylabel = spec.ylabel;
   f.logx = true;
   f.logy = spec.logy;
-  f.extra = {"set key top left box opaque", "set xtics nomirror", "set format x '%g'"};
+  f.extra = {fmt::format("set key {} box opaque", spec.key), "set xtics nomirror", "set format x '%g'"};
   for (const CurveGroup& g : spec.groups) {
     Series points;
     points.title = g.label.empty() ? "simulation (95% CI)" : g.label + " (95% CI)";

@@ -22,6 +22,7 @@ struct VersusN {
   std::string name, title, ylabel;
   bool logy = false;
   std::vector<CurveGroup> groups;
+  std::string key = "top left";  // gnuplot legend position
 };
 
 Figure versus_n_figure(const VersusN& spec);

@@ -142,7 +142,7 @@ TEST_CASE("bad input exits 2 with one line naming the key and what is accepted",
   require_rejected({s, "--threads", "0"}, "--threads");
   require_rejected({s, "--bogus"}, "--bogus");
   require_rejected({s, "/nonexistent/scenario.toml"}, "/nonexistent/scenario.toml");
-  require_rejected({"frobnicate"}, "frobnicate: unknown command (commands: simulate, theory, sweep, plot)");
+  require_rejected({"frobnicate"}, "frobnicate: unknown command (commands: simulate, theory, sweep, validate, plot)");
 }
 
 TEST_CASE("bad scenario files exit 2 naming the key or the file position", "[cli]") {

@@ -1,0 +1,491 @@
+#include "app/validate.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fmt/format.h>
+#include <map>
+#include <ostream>
+#include <sstream>
+#include <tbb/info.h>
+
+#include "analysis/statistics.hpp"
+#include "app/atomic_file.hpp"
+#include "app/csv.hpp"
+#include "app/sweep.hpp"
+#include "app/sweep_report.hpp"
+#include "app/version.hpp"
+#include "plots/scaling_figures.hpp"
+#include "sim/input_error.hpp"
+#include "sim/random.hpp"
+#include "sim/trial.hpp"
+#include "theory/harmonic.hpp"
+#include "theory/rumour.hpp"
+
+namespace timely::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A check passes when theory lies inside the simulation's 99.9% CI: with about forty
+// checks, a correct simulator fails one by chance in about one run of twenty-five at a
+// fresh seed; the seeds are fixed, so a run is reproducible.
+constexpr double agreement_level = 0.999;
+constexpr double exponent_tolerance = 0.1;
+
+struct Check {
+  std::string name, item, simulated, theory;
+  bool pass = false;
+};
+
+std::string pm(double mean, std::optional<double> ci) {
+  return ci ? fmt::format("{:.5g} ± {:.2g}", mean, *ci) : fmt::format("{:.5g}", mean);
+}
+
+// Half-width of the 99.9% CI of a row's mean, from its 95% half-width.
+double wide_half_width(const SweepResults& r, std::size_t row) {
+  const auto ci = r.number(row, "ci95");
+  const auto trials = r.number(row, "trials");
+  if (!ci || !trials || *trials < 2) return 0.0;
+  const std::size_t dof = static_cast<std::size_t>(*trials) - 1;
+  return *ci * analysis::student_t_critical(agreement_level, dof) / analysis::student_t_critical(0.95, dof);
+}
+
+bool row_agrees(const SweepResults& r, std::size_t row) {
+  const auto theory = r.number(row, "theory");
+  return theory && std::abs(*r.number(row, "mean") - *theory) <= wide_half_width(r, row);
+}
+
+Check agreement(const SweepResults& r, std::size_t row, std::string name, std::string item) {
+  const auto theory = r.number(row, "theory");
+  return {std::move(name), std::move(item), pm(*r.number(row, "mean"), r.number(row, "ci95")),
+          theory ? fmt::format("{:.5g}", *theory) : "none", row_agrees(r, row)};
+}
+
+Check all_agree(const SweepResults& r, const Curve& c, std::string name, std::string item) {
+  std::size_t agree = 0, with_theory = 0;
+  for (std::size_t row : c.rows) {
+    if (!r.number(row, "theory")) continue;
+    ++with_theory;
+    agree += row_agrees(r, row);
+  }
+  return {std::move(name), std::move(item), fmt::format("{}/{} points inside the 99.9% CI", agree, with_theory),
+          fmt::format("exact at n = {:g}..{:g}", c.n.front(), c.n.back()), with_theory > 0 && agree == with_theory};
+}
+
+const CurveFits* fits_for(const std::vector<CurveFits>& fits, std::string_view label) {
+  for (const auto& f : fits)
+    if (f.curve.label == label) return &f;
+  return nullptr;
+}
+
+const analysis::Fit* law_fit(const CurveFits& f, analysis::Law law) {
+  for (const auto& fit : f.choice.fits)
+    if (fit.law == law) return &fit;
+  return nullptr;
+}
+
+const Curve* curve_for(const std::vector<Curve>& curves, std::string_view label) {
+  for (const auto& c : curves)
+    if (c.label == label) return &c;
+  return nullptr;
+}
+
+// `value` at the largest n minus at the smallest, with the two 95% CIs added: a change
+// counts only if it exceeds that sum (non-overlapping intervals).
+struct Change {
+  double first, last, first_ci, last_ci;
+  double delta() const { return last - first; }
+  double margin() const { return first_ci + last_ci; }
+};
+Change change_over_n(const SweepResults& r, const Curve& c, std::string_view value, std::string_view ci) {
+  const std::size_t a = c.rows.front(), b = c.rows.back();
+  return {*r.number(a, value), *r.number(b, value), r.number(a, ci).value_or(0.0), r.number(b, ci).value_or(0.0)};
+}
+
+std::string change_text(const Change& ch, const Curve& c) {
+  return fmt::format("{:.4g} ± {:.2g} at n = {:g}, {:.4g} ± {:.2g} at n = {:g}", ch.first, ch.first_ci, c.n.front(),
+                     ch.last, ch.last_ci, c.n.back());
+}
+
+std::vector<std::string> n_values(std::initializer_list<int> ns) {
+  std::vector<std::string> v;
+  for (int n : ns) v.push_back(std::to_string(n));
+  return v;
+}
+
+// The Petersen graph, written beside the results so the edges topology is checked too.
+constexpr std::string_view petersen_edges =
+    "# Petersen graph: 10 users, 3-regular\n0 1\n1 2\n2 3\n3 4\n4 0\n0 5\n1 6\n2 7\n3 8\n4 9\n5 7\n7 9\n9 6\n6 8\n8 5\n";
+
+class Suite {
+ public:
+  Suite(const ValidateOptions& o, std::ostream& out, std::ostream& err) : o_(o), out_(out), err_(err) {}
+
+  SweepResults run(const SweepPlan& plan) {
+    err_ << fmt::format("validate: {} ({} points)\n", plan.name, plan.points.size());
+    SweepOptions options;
+    options.out = o_.out / plan.name;
+    options.force = true;
+    options.threads = o_.threads;
+    options.show_progress = o_.show_progress;
+    options.log_points = false;
+    run_sweep(plan, options, err_);
+    SweepResults results = read_sweep_results(options.out);
+    std::ostringstream quiet;
+    report_sweep(results, quiet);
+    return results;
+  }
+
+  void add(Check c) {
+    out_ << fmt::format("  {:<4} {}\n", c.pass ? "ok" : "FAIL", c.name);
+    checks_.push_back(std::move(c));
+  }
+
+  const std::vector<Check>& checks() const { return checks_; }
+  bool quick() const { return o_.quick; }
+  const fs::path& dir() const { return o_.out; }
+
+ private:
+  const ValidateOptions& o_;
+  std::ostream& out_;
+  std::ostream& err_;
+  std::vector<Check> checks_;
+};
+
+void exact_stage(Suite& suite) {
+  sim::Scenario base;
+  base.run.horizon = 2000;
+  base.run.trials = 16;
+  base.run.seed = 2026;
+  const std::string petersen = (suite.dir() / "petersen.edges").string();
+  struct Case {
+    std::string name, item;
+    SweepCase keys;
+  };
+  const std::vector<Case> cases = {
+      {"source model, complete graph, push (n = 64)", "3.2",
+       {{"staleness.model", "source"}, {"network.n", "64"}}},
+      {"source model, complete graph, exchange (n = 64)", "3.2",
+       {{"staleness.model", "source"}, {"network.n", "64"}, {"gossip.mode", "exchange"}}},
+      {"source model, ring (n = 64)", "3.3",
+       {{"staleness.model", "source"}, {"network.n", "64"}, {"network.topology", "ring"}}},
+      {"source model, 4x4 torus, all-subsets solver", "3.1",
+       {{"staleness.model", "source"}, {"network.n", "16"}, {"network.topology", "torus"}}},
+      {"source model, random 3-regular graph (n = 16), all-subsets solver", "3.1",
+       {{"staleness.model", "source"}, {"network.n", "16"}, {"network.topology", "random-regular"},
+        {"network.degree", "3"}}},
+      {"source model, star (n = 12), all-subsets solver", "3.1",
+       {{"staleness.model", "source"}, {"network.n", "12"}, {"network.topology", "star"}}},
+      {"source model, Erdos-Renyi (n = 14, p = 0.3), pull, all-subsets solver", "3.1",
+       {{"staleness.model", "source"}, {"network.n", "14"}, {"network.topology", "erdos-renyi"},
+        {"network.p", "0.3"}, {"gossip.mode", "pull"}}},
+      {"users model, complete graph, push: r H_{n-1}/lambda", "3.5", {{"network.n", "100"}}},
+      {"users model, complete graph, pull: r H_{n-1}/lambda", "3.5", {{"network.n", "100"}, {"gossip.mode", "pull"}}},
+      {"users model, complete graph, exchange: r H_{n-1}/(2 lambda)", "3.5",
+       {{"network.n", "100"}, {"gossip.mode", "exchange"}}},
+      {"users model, renewal updates c + Exp(mu): r = 1/(c + 1/mu)", "3.5",
+       {{"network.n", "100"}, {"updates.rate", "2"}, {"updates.delay", "0.75"}}},
+      {"users model, K = 16 tracked sources of n = 200", "2, 3.5",
+       {{"network.n", "200"}, {"staleness.tracked", "16"}}},
+      {"users model, ring (n = 32), interval recursion", "3.1, 3.3",
+       {{"network.n", "32"}, {"network.topology", "ring"}}},
+      {"users model, 4x4 torus, all-subsets recursion", "3.1",
+       {{"network.n", "16"}, {"network.topology", "torus"}}},
+      {"users model, random 4-regular graph (n = 16), exchange, all-subsets recursion", "3.1",
+       {{"network.n", "16"}, {"network.topology", "random-regular"}, {"network.degree", "4"},
+        {"gossip.mode", "exchange"}}},
+      {"users model, star (n = 10), pull, all-subsets recursion", "3.1",
+       {{"network.n", "10"}, {"network.topology", "star"}, {"gossip.mode", "pull"}}},
+      {"users model, Petersen graph from an edge list, all-subsets recursion", "3.1",
+       {{"network.n", "10"}, {"network.topology", "edges"}, {"network.edges_file", petersen}}},
+  };
+  std::vector<SweepCase> keys;
+  for (const auto& c : cases) keys.push_back(c.keys);
+  const SweepResults r = suite.run(make_case_plan("exact", base, keys, false));
+  for (std::size_t i = 0; i < cases.size(); ++i) suite.add(agreement(r, i, cases[i].name, cases[i].item));
+}
+
+void topology_stage(Suite& suite) {
+  sim::Scenario base;
+  base.staleness.model = sim::StalenessModel::source;
+  base.run.horizon = suite.quick() ? 2000 : 4000;
+  base.run.warmup = 200;
+  base.run.trials = suite.quick() ? 8 : 16;
+  base.run.seed = 3000;
+  const auto ns = suite.quick() ? n_values({16, 64, 256, 1024}) : n_values({16, 64, 256, 1024, 4096});
+  const SweepResults r = suite.run(make_sweep_plan(
+      "topologies", base, {{"network.topology", {"complete", "ring", "torus"}}, {"network.n", ns}}, false));
+  const auto curves = curves_over_n(r);
+  const auto fits = fit_curves(r);
+  for (const auto& [topology, item] : {std::pair{"complete", "3.2"}, std::pair{"ring", "3.3"}}) {
+    const std::string label = fmt::format("network.topology={}", topology);
+    suite.add(all_agree(r, *curve_for(curves, label), fmt::format("source model, {}: every n agrees with the exact recursion", topology), item));
+  }
+  const CurveFits* complete = fits_for(fits, "network.topology=complete");
+  const double margin = complete ? complete->choice.aic_margin : 0.0;
+  suite.add({"source model, complete graph: AIC picks the logarithmic law", "3.2, 3.4",
+             complete ? fmt::format("best {} (AIC margin {:.3g})", analysis::to_string(complete->choice.best), margin) : "no fit",
+             "Theta(log n)", complete && complete->choice.best == analysis::Law::logarithmic});
+  for (const auto& [topology, exponent, law] :
+       {std::tuple{"ring", 0.5, "n^(1/2)"}, std::tuple{"torus", 1.0 / 3.0, "n^(1/3)"}}) {
+    const CurveFits* f = fits_for(fits, fmt::format("network.topology={}", topology));
+    const analysis::Fit* power = f ? law_fit(*f, analysis::Law::power) : nullptr;
+    const auto check = power ? analysis::check_exponent(*power, exponent, exponent_tolerance) : analysis::ExponentCheck{};
+    suite.add({fmt::format("source model, {}: fitted exponent within {} of {}", topology, exponent_tolerance, law),
+               "3.4", power ? pm(power->b.value, power->b.ci95) : "no fit", fmt::format("{:.4g}", exponent),
+               power && std::abs(check.difference) <= exponent_tolerance});
+  }
+}
+
+// Users model on the complete graph under the three capacity scalings (MODEL 3.6).
+void regime_stage(Suite& suite) {
+  sim::Scenario base;
+  base.staleness.tracked = 32;
+  base.run.seed = 4000;
+  base.run.trials = suite.quick() ? 8 : 16;
+  const auto ns = suite.quick() ? n_values({64, 128, 256, 512, 1024}) : n_values({64, 128, 256, 512, 1024, 2048, 4096});
+
+  base.gossip.scaling = theory::Scaling::constant;
+  base.run.horizon = 400;
+  base.run.warmup = 40;
+  const SweepResults constant = suite.run(make_sweep_plan("regime-constant", base, {{"network.n", ns}}, false));
+  const auto constant_curves = curves_over_n(constant);
+  const Curve& cc = constant_curves.front();
+  suite.add(all_agree(constant, cc, "constant capacity: r H_{n-1}/kappa at every n", "3.5, 3.6"));
+  const auto cf = fit_curves(constant);
+  if (!cf.empty()) {
+    const auto doubling = analysis::per_doubling(*law_fit(cf.front(), analysis::Law::logarithmic));
+    const double expected = std::log(2.0);  // (r/kappa) ln 2 with r = kappa = 1
+    suite.add({"constant capacity: staleness grows by (r/kappa) ln 2 per doubling of n", "3.6",
+               pm(doubling.value, doubling.ci95), fmt::format("{:.4g}", expected),
+               std::abs(doubling.value - expected) <= std::max(doubling.ci95, 0.02)});
+  }
+
+  base.gossip.scaling = theory::Scaling::log;
+  base.run.horizon = 200;
+  base.run.warmup = 20;
+  const SweepResults log_results = suite.run(make_sweep_plan("regime-log", base, {{"network.n", ns}}, false));
+  const auto log_curves = curves_over_n(log_results);
+  const Curve& lc = log_curves.front();
+  suite.add(all_agree(log_results, lc, "log capacity: r H_{n-1}/(kappa ln n) at every n", "3.6"));
+  suite.add(agreement(log_results, lc.rows.back(),
+                      fmt::format("log capacity at n = {:g}: r H_{{n-1}}/(kappa ln n), tending to r/kappa", lc.n.back()),
+                      "3.6"));
+  const auto lf = fit_curves(log_results);
+  if (!lf.empty()) {
+    const auto* fit = law_fit(lf.front(), analysis::Law::logarithmic);
+    suite.add({"log capacity: no growth in ln n (slope near 0, against 1 under constant capacity)", "3.6",
+               pm(fit->b.value, fit->b.ci95), "|slope| <= 0.05", std::abs(fit->b.value) <= 0.05});
+  }
+
+  base.gossip.scaling = theory::Scaling::linear;
+  base.run.horizon = 20;
+  base.run.warmup = 2;
+  const auto linear_ns = suite.quick() ? n_values({32, 64, 128, 256}) : n_values({32, 64, 128, 256, 512, 1024});
+  const SweepResults linear = suite.run(make_sweep_plan("regime-linear", base, {{"network.n", linear_ns}}, false));
+  const auto linear_curves = curves_over_n(linear);
+  const Curve& nc = linear_curves.front();
+  suite.add(all_agree(linear, nc, "linear capacity: r H_{n-1}/(kappa n) at every n", "3.6"));
+  const auto nf = fit_curves(linear);
+  if (!nf.empty()) {
+    const auto* fit = law_fit(nf.front(), analysis::Law::power);
+    suite.add({"linear capacity: staleness vanishes (power-law exponent below -1/2)", "3.6",
+               pm(fit->b.value, fit->b.ci95), "(log n)/n -> 0", fit->b.value + fit->b.ci95 < -0.5});
+  }
+}
+
+// Worst staleness over all pairs (every source tracked): bounded only under linear capacity.
+void worst_stage(Suite& suite) {
+  sim::Scenario base;
+  base.staleness.bound = 2;
+  base.run.seed = 5000;
+  base.run.trials = suite.quick() ? 8 : 16;
+  const auto ns = suite.quick() ? n_values({16, 32, 64, 128}) : n_values({16, 32, 64, 128, 256});
+  base.run.horizon = 100;
+  base.run.warmup = 20;
+  const SweepResults grows = suite.run(
+      make_sweep_plan("worst-constant-log", base, {{"gossip.scaling", {"constant", "log"}}, {"network.n", ns}}, false));
+  const auto curves = curves_over_n(grows);
+  for (const auto& scaling : {"constant", "log"}) {
+    const Curve& c = *curve_for(curves, fmt::format("gossip.scaling={}", scaling));
+    const Change ch = change_over_n(grows, c, "max_all_mean", "max_all_ci95");
+    suite.add({fmt::format("{} capacity: worst staleness over all pairs grows with n", scaling), "3.6",
+               change_text(ch, c), "unbounded", ch.delta() > ch.margin()});
+  }
+  const Curve& log_curve = *curve_for(curves, "gossip.scaling=log");
+  const Change per_source = change_over_n(grows, log_curve, "max_mean", "max_ci95");
+  suite.add({"log capacity: each source's worst observer stays bounded", "3.6", change_text(per_source, log_curve),
+             "bounded (about 2 r/kappa)", std::abs(per_source.delta()) <= std::max(per_source.margin(), 0.1 * per_source.first)});
+
+  base.gossip.scaling = theory::Scaling::linear;
+  base.run.horizon = 20;
+  base.run.warmup = 2;
+  const SweepResults linear = suite.run(make_sweep_plan("worst-linear", base, {{"network.n", ns}}, false));
+  const auto linear_curves = curves_over_n(linear);
+  const Curve& c = linear_curves.front();
+  const Change worst = change_over_n(linear, c, "max_all_mean", "max_all_ci95");
+  suite.add({"linear capacity: worst staleness over all pairs does not grow with n", "3.6", change_text(worst, c),
+             "bounded", worst.delta() <= worst.margin()});
+  const Change exceed = change_over_n(linear, c, "exceed_all_pairs", "exceed_all_pairs_ci95");
+  suite.add({"linear capacity: P(worst over all pairs > 2) falls with n", "3.6", change_text(exceed, c), "-> 0",
+             exceed.delta() < 0.0});
+}
+
+void rumour_stage(Suite& suite) {
+  sim::Scenario s;
+  s.network.n = 100;
+  s.run.seed = 6000;
+  auto rng = sim::make_rng(s.run.seed, sim::Stream::graph, 0);
+  const sim::Graph graph = sim::build_graph(s.network, rng);
+  const std::uint64_t trials = suite.quick() ? 1000 : 4000;
+  std::vector<double> all, one;
+  for (std::uint64_t t = 0; t < trials; ++t) {
+    const auto r = sim::rumour_trial(s, graph, t);
+    all.push_back(r.all_informed);
+    one.push_back(r.one_informed);
+  }
+  const double lambda = s.gossip_rate();
+  for (const auto& [samples, expected, name] :
+       {std::tuple{&all, theory::rumour_all_informed_time(100, lambda), "rumour, push, complete graph (n = 100): all informed"},
+        std::tuple{&one, theory::rumour_one_informed_time(100, lambda), "rumour, push, complete graph (n = 100): a given user informed"}}) {
+    const auto wide = analysis::summarize(*samples, agreement_level);
+    const auto usual = analysis::summarize(*samples, 0.95);
+    suite.add({name, "3.7", pm(usual.mean, usual.ci_half_width), fmt::format("{:.5g}", expected),
+               std::abs(wide.mean - expected) <= *wide.ci_half_width});
+  }
+}
+
+void write_sample_path(const fs::path& dir) {
+  sim::Scenario s;
+  s.network.n = 100;
+  s.run.horizon = 40;
+  s.run.warmup = 0;
+  s.run.seed = 7000;
+  auto rng = sim::make_rng(s.run.seed, sim::Stream::graph, 0);
+  const auto path = sim::sample_path(s, sim::build_graph(s.network, rng), 0);
+  std::string csv = csv_line({"time", "staleness", "source", "observer"});
+  for (const auto& step : path.steps)
+    csv += csv_line({fmt::format("{:.17g}", step.time), std::to_string(step.staleness), std::to_string(path.source),
+                     std::to_string(path.observer)});
+  write_file_atomically(dir / "sample_path.csv", csv);
+}
+
+void write_report(const ValidateOptions& o, const std::vector<Check>& checks, const std::vector<std::string>& figures,
+                  double wall) {
+  std::string csv = csv_line({"check", "model_item", "simulated", "theory", "pass"});
+  const std::size_t passed = std::count_if(checks.begin(), checks.end(), [](const Check& c) { return c.pass; });
+  std::string md = "# timely validation report\n\n";
+  md += fmt::format("timely {} (revision {}), {} suite, {} threads, {:.0f} s. **{}/{} checks passed.**\n\n",
+                    TIMELY_VERSION, timely_git_revision(), o.quick ? "quick" : "full",
+                    o.threads ? static_cast<int>(o.threads) : tbb::info::default_concurrency(), wall, passed,
+                    checks.size());
+  md += "Simulated values are means over independent trials with 95% confidence intervals (Student t). "
+        "An exact value passes when it lies inside the 99.9% interval; a scaling law passes when the fitted "
+        "coefficient is within the stated tolerance; a trend passes when the 95% intervals at the smallest and "
+        "largest n do not overlap in the stated direction. Item numbers refer to MODEL.md section 3.\n\n";
+  md += "| check | MODEL.md | simulated | theory | result |\n|---|---|---|---|---|\n";
+  for (const Check& c : checks) {
+    md += fmt::format("| {} | {} | {} | {} | {} |\n", c.name, c.item, c.simulated, c.theory, c.pass ? "pass" : "**FAIL**");
+    csv += csv_line({c.name, c.item, c.simulated, c.theory, c.pass ? "true" : "false"});
+  }
+  md += "\n## Figures\n\n";
+  for (const auto& f : figures) md += fmt::format("![{}]({}.png)\n\n", f, f);
+  md += "Each figure's data (`.dat`) and gnuplot script (`.gp`) sit beside it; `timely plot DIR` redraws them.\n\n";
+  md += "## Data\n\nEach stage is a sweep with its own `results.csv`, `trials.csv`, `meta.json`, `fits.csv` and figures:\n\n";
+  for (const char* stage : {"exact", "topologies", "regime-constant", "regime-log", "regime-linear", "worst-constant-log", "worst-linear"})
+    md += fmt::format("- [{0}/]({0}/)\n", stage);
+  write_file_atomically(o.out / "checks.csv", csv);
+  write_file_atomically(o.out / "report.md", md);
+}
+
+}  // namespace
+
+bool is_validate_dir(const fs::path& dir) { return fs::exists(dir / "checks.csv"); }
+
+std::vector<std::string> draw_validate_figures(const fs::path& dir, std::ostream& log) {
+  std::vector<std::string> drawn;
+  const auto render = [&](const plots::Figure& f) {
+    plots::render(f, dir);
+    drawn.push_back(f.name);
+    log << fmt::format("  figure {}\n", (dir / (f.name + ".png")).string());
+  };
+  // Staleness and worst observer against n for the three capacity regimes, on one figure each.
+  plots::VersusN regimes{"regimes_staleness_vs_n",
+                         "Users model, complete graph: staleness under constant, log and linear capacity",
+                         "mean staleness (versions)", true, {}, "bottom left"};
+  plots::VersusN worst{"regimes_worst_vs_n", "Worst staleness over all pairs (every source tracked)",
+                       "time-averaged max over all pairs", false, {}};
+  for (const auto& scaling : {"constant", "log", "linear"}) {
+    const fs::path stage = dir / fmt::format("regime-{}", scaling);
+    if (fs::exists(stage / "results.csv")) {
+      const SweepResults r = read_sweep_results(stage);
+      auto g = curve_group(r, curves_over_n(r).front(), "mean", "ci95", true);
+      g.label = fmt::format("{} capacity", scaling);
+      regimes.groups.push_back(g);
+    }
+  }
+  for (const auto& stage : {"worst-constant-log", "worst-linear"}) {
+    if (!fs::exists(dir / stage / "results.csv")) continue;
+    const SweepResults r = read_sweep_results(dir / stage);
+    for (const Curve& c : curves_over_n(r)) {
+      auto g = curve_group(r, c, "max_all_mean", "max_all_ci95", false);
+      g.label = c.label.empty() ? "gossip.scaling=linear" : c.label;
+      worst.groups.push_back(g);
+    }
+  }
+  if (!regimes.groups.empty()) render(plots::versus_n_figure(regimes));
+  if (!worst.groups.empty()) render(plots::versus_n_figure(worst));
+  if (fs::exists(dir / "topologies" / "results.csv")) {
+    const SweepResults r = read_sweep_results(dir / "topologies");
+    plots::VersusN topologies{"topologies_loglog", "Source model: complete, ring and torus, with fitted power laws",
+                              "mean version age", true, {}};
+    const auto fits = fit_curves(r);
+    for (const Curve& c : curves_over_n(r)) {
+      auto g = curve_group(r, c, "mean", "ci95", false);
+      if (const CurveFits* f = fits_for(fits, c.label)) g.fit = *law_fit(*f, analysis::Law::power);
+      topologies.groups.push_back(g);
+    }
+    render(plots::versus_n_figure(topologies));
+  }
+  if (fs::exists(dir / "sample_path.csv")) {
+    const CsvTable t = read_csv((dir / "sample_path.csv").string());
+    std::vector<double> times, staleness;
+    for (const auto& row : t.rows) {
+      times.push_back(std::stod(row[t.column("time")]));
+      staleness.push_back(std::stod(row[t.column("staleness")]));
+    }
+    const std::string who = t.rows.empty() ? "" : fmt::format(" of user {} about user {}", t.rows[0][t.column("observer")],
+                                                              t.rows[0][t.column("source")]);
+    render(plots::sample_path_figure("sample_path",
+                                     "Sample path of one staleness" + who + " (users model, complete graph, n = 100)",
+                                     times, staleness));
+  }
+  return drawn;
+}
+
+std::size_t run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err) {
+  const auto start = std::chrono::steady_clock::now();
+  std::error_code ec;
+  fs::create_directories(o.out, ec);
+  if (ec) throw InputError(fmt::format("--out: cannot create directory '{}' ({})", o.out.string(), ec.message()));
+  write_file_atomically(o.out / "petersen.edges", petersen_edges);
+  out << fmt::format("timely validate ({} suite) -> {}\n", o.quick ? "quick" : "full", o.out.string());
+  Suite suite(o, out, err);
+  exact_stage(suite);
+  topology_stage(suite);
+  regime_stage(suite);
+  worst_stage(suite);
+  rumour_stage(suite);
+  write_sample_path(o.out);
+  const auto figures = draw_validate_figures(o.out, err);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  write_report(o, suite.checks(), figures, wall);
+  const std::size_t failed =
+      std::count_if(suite.checks().begin(), suite.checks().end(), [](const Check& c) { return !c.pass; });
+  out << fmt::format("{}/{} checks passed in {:.0f} s; report: {}\n", suite.checks().size() - failed,
+                     suite.checks().size(), wall, (o.out / "report.md").string());
+  return failed;
+}
+
+}  // namespace timely::cli
