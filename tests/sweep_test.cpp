@@ -1,0 +1,206 @@
+// Sweeps as users and scripts rely on them: the files of INTERFACE.md, atomic rows,
+// --resume after a real kill, identical results for every thread count, figures drawn.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <sys/wait.h>
+#include <thread>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "app/cli.hpp"
+#include "app/csv.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int run_cli(std::vector<std::string> args, std::string* out_text = nullptr, std::string* err_text = nullptr) {
+  args.insert(args.begin(), "timely");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int status = timely::cli::run(static_cast<int>(argv.size()), argv.data(), out, err);
+  if (out_text) *out_text = out.str();
+  if (err_text) *err_text = err.str();
+  return status;
+}
+
+fs::path scratch(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / "timely_sweep_test" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::size_t lines(const fs::path& p) {
+  const std::string text = slurp(p);
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// Ring, source model: points get slower with n, so a kill lands in the middle.
+fs::path ring_sweep(const fs::path& dir, const std::string& extra = "") {
+  const fs::path file = dir / "ring.toml";
+  std::ofstream(file) << "[network]\ntopology = \"ring\"\n[staleness]\nmodel = \"source\"\n"
+                         "[run]\nhorizon = 6000\nwarmup = 100\ntrials = 4\n" << extra
+                      << "[sweep]\n\"network.n\" = { from = 16, to = 2048, times = 2 }\n";
+  return file;
+}
+
+}  // namespace
+
+TEST_CASE("a sweep writes results.csv, trials.csv and meta.json as INTERFACE.md says", "[sweep]") {
+  const fs::path dir = scratch("files");
+  const fs::path file = dir / "s.toml";
+  std::ofstream(file) << "[run]\nhorizon = 200\nwarmup = 20\ntrials = 3\n[sweep]\n"
+                         "\"gossip.mode\" = [\"push\", \"exchange\"]\n\"network.n\" = [8, 16, 32]\n";
+  REQUIRE(run_cli({"sweep", file.string(), "--out", (dir / "out").string()}) == 0);
+  const auto results = timely::cli::read_csv((dir / "out" / "results.csv").string());
+  REQUIRE(results.rows.size() == 6);
+  for (const char* column : {"gossip.mode", "network.n", "mean", "ci95", "theory", "ratio"}) CHECK_NOTHROW(results.column(column));
+  // Axes in file order, last one fastest; each point carries its own seed.
+  CHECK(results.rows[0][results.column("gossip.mode")] == "push");
+  CHECK(results.rows[1][results.column("network.n")] == "16");
+  CHECK(results.rows[3][results.column("gossip.mode")] == "exchange");
+  CHECK(results.rows[4][results.column("seed")] == "5");
+  const auto trials = timely::cli::read_csv((dir / "out" / "trials.csv").string());
+  CHECK(trials.rows.size() == 18);
+  nlohmann::json meta;
+  std::ifstream(dir / "out" / "meta.json") >> meta;
+  for (const char* key : {"timely_version", "git_revision", "seed", "threads", "wall_seconds", "base_scenario", "axes"})
+    CHECK(meta.contains(key));
+  CHECK(meta["complete"] == true);
+  CHECK(meta["points"] == 6);
+  // Figures: each with its data and script, drawn by gnuplot without error.
+  for (const char* figure : {"staleness_vs_n", "staleness_loglog", "worst_vs_n", "exceed_vs_n"})
+    for (const char* ext : {".png", ".svg", ".gp", ".dat"}) {
+      INFO(figure << ext);
+      CHECK(fs::file_size(dir / "out" / (std::string(figure) + ext)) > 0);
+    }
+  CHECK(fs::exists(dir / "out" / "fits.csv"));
+  // timely plot redraws from the files alone.
+  fs::remove(dir / "out" / "staleness_vs_n.png");
+  CHECK(run_cli({"plot", (dir / "out").string()}) == 0);
+  CHECK(fs::file_size(dir / "out" / "staleness_vs_n.png") > 0);
+}
+
+TEST_CASE("sweep results are identical for 1 and 2 threads", "[sweep][determinism]") {
+  const fs::path dir = scratch("threads");
+  const fs::path file = dir / "s.toml";
+  std::ofstream(file) << "[run]\nhorizon = 100\nwarmup = 10\ntrials = 5\n[sweep]\n\"network.n\" = [8, 16, 32, 64]\n";
+  REQUIRE(run_cli({"sweep", file.string(), "--out", (dir / "one").string(), "--threads", "1"}) == 0);
+  REQUIRE(run_cli({"sweep", file.string(), "--out", (dir / "two").string(), "--threads", "2"}) == 0);
+  CHECK(slurp(dir / "one" / "results.csv") == slurp(dir / "two" / "results.csv"));
+  CHECK(slurp(dir / "one" / "trials.csv") == slurp(dir / "two" / "trials.csv"));
+}
+
+TEST_CASE("killing a sweep midway and resuming gives the same files as an uninterrupted run", "[sweep][resume]") {
+  const fs::path dir = scratch("resume");
+  const fs::path file = ring_sweep(dir);
+  const fs::path killed = dir / "killed", whole = dir / "whole";
+
+  // Start the real program, wait until some points are written, then SIGKILL it.
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const std::string out = killed.string(), sweep = file.string();
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, STDOUT_FILENO);
+    ::dup2(devnull, STDERR_FILENO);
+    ::execl(TIMELY_BINARY, "timely", "sweep", sweep.c_str(), "--out", out.c_str(), "--threads", "1", nullptr);
+    ::_exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline &&
+         !(fs::exists(killed / "results.csv") && lines(killed / "results.csv") >= 1 + 3))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  REQUIRE(WIFSIGNALED(status));  // it really was interrupted, not finished
+  const std::size_t rows_before = lines(killed / "results.csv") - 1;
+  REQUIRE(rows_before >= 3);
+  REQUIRE(rows_before < 8);
+
+  std::string out;
+  REQUIRE(run_cli({"sweep", file.string(), "--out", killed.string(), "--resume"}, &out) == 0);
+  CHECK(out.find(fmt::format("{} resumed", rows_before)) != std::string::npos);
+  REQUIRE(run_cli({"sweep", file.string(), "--out", whole.string()}) == 0);
+  CHECK(slurp(killed / "results.csv") == slurp(whole / "results.csv"));
+  CHECK(slurp(killed / "trials.csv") == slurp(whole / "trials.csv"));
+
+  // Resuming a finished sweep runs nothing and changes nothing.
+  REQUIRE(run_cli({"sweep", file.string(), "--out", killed.string(), "--resume"}, &out) == 0);
+  CHECK(out.find("(0 run, 8 resumed)") != std::string::npos);
+  CHECK(slurp(killed / "results.csv") == slurp(whole / "results.csv"));
+}
+
+TEST_CASE("a sweep never silently overwrites or mixes results", "[sweep]") {
+  const fs::path dir = scratch("refuse");
+  const fs::path file = dir / "s.toml";
+  std::ofstream(file) << "[run]\nhorizon = 50\nwarmup = 5\ntrials = 2\n[sweep]\n\"network.n\" = [8, 16]\n";
+  const std::string out = (dir / "out").string();
+  REQUIRE(run_cli({"sweep", file.string(), "--out", out}) == 0);
+  std::string err;
+  CHECK(run_cli({"sweep", file.string(), "--out", out}, nullptr, &err) == 2);
+  CHECK(err.find("--resume") != std::string::npos);
+  const fs::path other = dir / "other.toml";
+  std::ofstream(other) << "[run]\nhorizon = 50\nwarmup = 5\ntrials = 2\n[sweep]\n\"network.n\" = [8, 32]\n";
+  CHECK(run_cli({"sweep", other.string(), "--out", out, "--resume"}, nullptr, &err) == 2);
+  CHECK(err.find("different sweep") != std::string::npos);
+  CHECK(run_cli({"sweep", other.string(), "--out", out, "--force"}) == 0);
+}
+
+TEST_CASE("bad sweep files exit 2 naming the key", "[sweep]") {
+  const fs::path dir = scratch("bad");
+  const auto rejected = [&](const std::string& text, const std::string& names) {
+    const fs::path file = dir / "bad.toml";
+    std::ofstream(file) << text;
+    std::string err;
+    INFO(text);
+    CHECK(run_cli({"sweep", file.string(), "--out", (dir / "out").string()}, nullptr, &err) == 2);
+    CHECK(err.find(names) != std::string::npos);
+    CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+  };
+  rejected("[network]\nn = 10\n", "no [sweep] table");
+  rejected("[sweep]\n\"network.size\" = [1, 2]\n", "network.size: unknown key");
+  rejected("[sweep]\n\"network.n\" = []\n", "network.n");
+  rejected("[sweep]\n\"network.n\" = [16, 1]\n", "network.n: expected an integer in [2,");
+  rejected("[sweep]\n\"network.n\" = 5\n", "sweep.network.n: expected an array");
+  rejected("[sweep]\n\"network.n\" = { from = 8, to = 64 }\n", "exactly one of times");
+  rejected("[network]\ntopology = \"torus\"\n[sweep]\n\"network.n\" = [16, 20]\n", "sweep point 1 (network.n=20)");
+}
+
+TEST_CASE("CSV fields with commas and quotes survive a round trip", "[sweep][csv]") {
+  const std::vector<std::string> fields{"plain", "with, comma", "with \"quotes\"", "", "exact: r H_{n-1} / lambda"};
+  const std::string line = timely::cli::csv_line(fields);
+  CHECK(line == "plain,\"with, comma\",\"with \"\"quotes\"\"\",,exact: r H_{n-1} / lambda\n");
+  CHECK(timely::cli::parse_csv_line(line.substr(0, line.size() - 1)) == fields);
+}
+
+TEST_CASE("validate --quick passes and writes report.md, CSVs and at least four figures", "[validate]") {
+  const fs::path dir = scratch("validate");
+  std::string out;
+  REQUIRE(run_cli({"validate", "--quick", "--out", dir.string()}, &out) == 0);
+  const std::string report = slurp(dir / "report.md");
+  CHECK(report.find("| check | MODEL.md | simulated | theory | result |") != std::string::npos);
+  CHECK(report.find("FAIL") == std::string::npos);
+  CHECK(fs::file_size(dir / "checks.csv") > 0);
+  CHECK(fs::file_size(dir / "exact" / "results.csv") > 0);
+  std::size_t figures = 0;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.path().extension() == ".png" && fs::file_size(entry.path()) > 0) ++figures;
+  CHECK(figures >= 4);
+}
