@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # timely's one entry point on a fresh Debian machine.
-#   bash bootstrap.sh         install what is missing, build (Release), run the main job
+#   bash bootstrap.sh         install what is missing, build (Release), run the main job (timely validate)
 #   bash bootstrap.sh test    install what is missing, build, run the whole test suite
 # Installing is idempotent: packages already present are not touched.
 set -euo pipefail
@@ -31,7 +31,7 @@ cmake --build build -j "$jobs"
 
 case "$mode" in
   run)
-    ./build/timely simulate
+    ./build/timely validate
     ;;
   test)
     ctest --test-dir build --output-on-failure -j "$jobs"
