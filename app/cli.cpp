@@ -62,8 +62,7 @@ int simulate_command(const ScenarioArgs& args, unsigned threads, const std::stri
 int theory_command(const ScenarioArgs& args, std::ostream& out) {
   const sim::Scenario scenario = load_scenario(args.path(), args.settings());
   validate(scenario);
-  sim::Rng rng = sim::make_rng(scenario.run.seed, sim::Stream::graph, 0);
-  const sim::Graph graph = sim::build_graph(scenario.network, rng);
+  const sim::Graph graph = sim::scenario_graph(scenario);
   const analysis::Prediction prediction = analysis::predict(scenario, graph);
   if (args.json) out << theory_json(scenario, prediction).dump(2) << "\n";
   else print_theory(out, scenario, prediction);

@@ -21,12 +21,6 @@ nlohmann::ordered_json optional_number(const std::optional<double>& x) {
   return *x;
 }
 
-sim::Graph graph_for(const sim::Scenario& scenario) {
-  // The graph is drawn once from its own stream, so every trial (and `timely theory`)
-  // sees the same network.
-  sim::Rng rng = sim::make_rng(scenario.run.seed, sim::Stream::graph, 0);
-  return sim::build_graph(scenario.network, rng);
-}
 
 }  // namespace
 
@@ -35,7 +29,7 @@ Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostrea
   check_resources(scenario);
   Simulation result;
   result.scenario = scenario;
-  const sim::Graph graph = graph_for(scenario);
+  const sim::Graph graph = sim::scenario_graph(scenario);
   result.theory = analysis::predict(scenario, graph);
   Progress progress(err, "simulate", scenario.run.trials, show_progress);
   const auto start = std::chrono::steady_clock::now();

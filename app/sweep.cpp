@@ -402,8 +402,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
   for (std::size_t k = 0; k < pending.size(); ++k) {
     const sim::Scenario& s = pending[k]->scenario;
     try {
-      sim::Rng rng = sim::make_rng(s.run.seed, sim::Stream::graph, 0);
-      graphs[k] = sim::build_graph(s.network, rng);
+      graphs[k] = sim::scenario_graph(s);
       theory[k] = analysis::predict(s, graphs[k]);
     } catch (const InputError& e) {
       throw InputError(fmt::format("sweep point {} ({}): {}", pending[k]->index, point_label(plan, *pending[k]), e.what()));

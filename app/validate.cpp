@@ -137,6 +137,20 @@ class Suite {
     return results;
   }
 
+  // A stage's sweep with its curves over n and their fits.
+  struct Stage {
+    SweepResults results;
+    std::vector<Curve> curves;
+    std::vector<CurveFits> fits;
+    const Curve& curve(std::string_view label = "") const { return *curve_for(curves, label); }
+  };
+  Stage stage(const SweepPlan& plan) {
+    SweepResults r = run(plan);
+    auto curves = curves_over_n(r);
+    auto fits = fit_curves(r);
+    return {std::move(r), std::move(curves), std::move(fits)};
+  }
+
   void add(Check c) {
     out_ << fmt::format("  {:<4} {}\n", c.pass ? "ok" : "FAIL", c.name);
     checks_.push_back(std::move(c));
@@ -214,10 +228,11 @@ void topology_stage(Suite& suite) {
   base.run.trials = suite.quick() ? 8 : 16;
   base.run.seed = 3000;
   const auto ns = suite.quick() ? n_values({16, 64, 256, 1024}) : n_values({16, 64, 256, 1024, 4096});
-  const SweepResults r = suite.run(make_sweep_plan(
+  const auto stage = suite.stage(make_sweep_plan(
       "topologies", base, {{"network.topology", {"complete", "ring", "torus"}}, {"network.n", ns}}, false));
-  const auto curves = curves_over_n(r);
-  const auto fits = fit_curves(r);
+  const SweepResults& r = stage.results;
+  const auto& curves = stage.curves;
+  const auto& fits = stage.fits;
   for (const auto& [topology, item] : {std::pair{"complete", "3.2"}, std::pair{"ring", "3.3"}}) {
     const std::string label = fmt::format("network.topology={}", topology);
     suite.add(all_agree(r, *curve_for(curves, label), fmt::format("source model, {}: every n agrees with the exact recursion", topology), item));
@@ -238,7 +253,15 @@ void topology_stage(Suite& suite) {
   }
 }
 
-// Users model on the complete graph under the three capacity scalings (MODEL 3.6).
+// Users model on the complete graph under one capacity scaling (MODEL 3.6).
+Suite::Stage regime(Suite& suite, sim::Scenario base, theory::Scaling scaling, double horizon,
+                    const std::vector<std::string>& ns) {
+  base.gossip.scaling = scaling;
+  base.run.horizon = horizon;
+  base.run.warmup = horizon / 10;  // well past the ~2 ln n / lambda it takes to reach everyone
+  return suite.stage(make_sweep_plan(fmt::format("regime-{}", sim::to_string(scaling)), base, {{"network.n", ns}}, false));
+}
+
 void regime_stage(Suite& suite) {
   sim::Scenario base;
   base.staleness.tracked = 32;
@@ -246,50 +269,33 @@ void regime_stage(Suite& suite) {
   base.run.trials = suite.quick() ? 8 : 16;
   const auto ns = suite.quick() ? n_values({64, 128, 256, 512, 1024}) : n_values({64, 128, 256, 512, 1024, 2048, 4096});
 
-  base.gossip.scaling = theory::Scaling::constant;
-  base.run.horizon = 400;
-  base.run.warmup = 40;
-  const SweepResults constant = suite.run(make_sweep_plan("regime-constant", base, {{"network.n", ns}}, false));
-  const auto constant_curves = curves_over_n(constant);
-  const Curve& cc = constant_curves.front();
-  suite.add(all_agree(constant, cc, "constant capacity: r H_{n-1}/kappa at every n", "3.5, 3.6"));
-  const auto cf = fit_curves(constant);
-  if (!cf.empty()) {
-    const auto doubling = analysis::per_doubling(*law_fit(cf.front(), analysis::Law::logarithmic));
+  const auto constant = regime(suite, base, theory::Scaling::constant, 400, ns);
+  suite.add(all_agree(constant.results, constant.curve(), "constant capacity: r H_{n-1}/kappa at every n", "3.5, 3.6"));
+  if (!constant.fits.empty()) {
+    const auto doubling = analysis::per_doubling(*law_fit(constant.fits.front(), analysis::Law::logarithmic));
     const double expected = std::log(2.0);  // (r/kappa) ln 2 with r = kappa = 1
     suite.add({"constant capacity: staleness grows by (r/kappa) ln 2 per doubling of n", "3.6",
                pm(doubling.value, doubling.ci95), fmt::format("{:.4g}", expected),
                std::abs(doubling.value - expected) <= std::max(doubling.ci95, 0.02)});
   }
 
-  base.gossip.scaling = theory::Scaling::log;
-  base.run.horizon = 200;
-  base.run.warmup = 20;
-  const SweepResults log_results = suite.run(make_sweep_plan("regime-log", base, {{"network.n", ns}}, false));
-  const auto log_curves = curves_over_n(log_results);
-  const Curve& lc = log_curves.front();
-  suite.add(all_agree(log_results, lc, "log capacity: r H_{n-1}/(kappa ln n) at every n", "3.6"));
-  suite.add(agreement(log_results, lc.rows.back(),
+  const auto log = regime(suite, base, theory::Scaling::log, 200, ns);
+  const Curve& lc = log.curve();
+  suite.add(all_agree(log.results, lc, "log capacity: r H_{n-1}/(kappa ln n) at every n", "3.6"));
+  suite.add(agreement(log.results, lc.rows.back(),
                       fmt::format("log capacity at n = {:g}: r H_{{n-1}}/(kappa ln n), tending to r/kappa", lc.n.back()),
                       "3.6"));
-  const auto lf = fit_curves(log_results);
-  if (!lf.empty()) {
-    const auto* fit = law_fit(lf.front(), analysis::Law::logarithmic);
+  if (!log.fits.empty()) {
+    const auto* fit = law_fit(log.fits.front(), analysis::Law::logarithmic);
     suite.add({"log capacity: no growth in ln n (slope near 0, against 1 under constant capacity)", "3.6",
                pm(fit->b.value, fit->b.ci95), "|slope| <= 0.05", std::abs(fit->b.value) <= 0.05});
   }
 
-  base.gossip.scaling = theory::Scaling::linear;
-  base.run.horizon = 20;
-  base.run.warmup = 2;
   const auto linear_ns = suite.quick() ? n_values({32, 64, 128, 256}) : n_values({32, 64, 128, 256, 512, 1024});
-  const SweepResults linear = suite.run(make_sweep_plan("regime-linear", base, {{"network.n", linear_ns}}, false));
-  const auto linear_curves = curves_over_n(linear);
-  const Curve& nc = linear_curves.front();
-  suite.add(all_agree(linear, nc, "linear capacity: r H_{n-1}/(kappa n) at every n", "3.6"));
-  const auto nf = fit_curves(linear);
-  if (!nf.empty()) {
-    const auto* fit = law_fit(nf.front(), analysis::Law::power);
+  const auto linear = regime(suite, base, theory::Scaling::linear, 20, linear_ns);
+  suite.add(all_agree(linear.results, linear.curve(), "linear capacity: r H_{n-1}/(kappa n) at every n", "3.6"));
+  if (!linear.fits.empty()) {
+    const auto* fit = law_fit(linear.fits.front(), analysis::Law::power);
     suite.add({"linear capacity: staleness vanishes (power-law exponent below -1/2)", "3.6",
                pm(fit->b.value, fit->b.ci95), "(log n)/n -> 0", fit->b.value + fit->b.ci95 < -0.5});
   }
@@ -304,9 +310,10 @@ void worst_stage(Suite& suite) {
   const auto ns = suite.quick() ? n_values({16, 32, 64, 128}) : n_values({16, 32, 64, 128, 256});
   base.run.horizon = 100;
   base.run.warmup = 20;
-  const SweepResults grows = suite.run(
+  const auto grows_stage = suite.stage(
       make_sweep_plan("worst-constant-log", base, {{"gossip.scaling", {"constant", "log"}}, {"network.n", ns}}, false));
-  const auto curves = curves_over_n(grows);
+  const SweepResults& grows = grows_stage.results;
+  const auto& curves = grows_stage.curves;
   for (const auto& scaling : {"constant", "log"}) {
     const Curve& c = *curve_for(curves, fmt::format("gossip.scaling={}", scaling));
     const Change ch = change_over_n(grows, c, "max_all_mean", "max_all_ci95");
@@ -321,9 +328,9 @@ void worst_stage(Suite& suite) {
   base.gossip.scaling = theory::Scaling::linear;
   base.run.horizon = 20;
   base.run.warmup = 2;
-  const SweepResults linear = suite.run(make_sweep_plan("worst-linear", base, {{"network.n", ns}}, false));
-  const auto linear_curves = curves_over_n(linear);
-  const Curve& c = linear_curves.front();
+  const auto linear_stage = suite.stage(make_sweep_plan("worst-linear", base, {{"network.n", ns}}, false));
+  const SweepResults& linear = linear_stage.results;
+  const Curve& c = linear_stage.curve();
   const Change worst = change_over_n(linear, c, "max_all_mean", "max_all_ci95");
   suite.add({"linear capacity: worst staleness over all pairs does not grow with n", "3.6", change_text(worst, c),
              "bounded", worst.delta() <= worst.margin()});
@@ -336,8 +343,7 @@ void rumour_stage(Suite& suite) {
   sim::Scenario s;
   s.network.n = 100;
   s.run.seed = 6000;
-  auto rng = sim::make_rng(s.run.seed, sim::Stream::graph, 0);
-  const sim::Graph graph = sim::build_graph(s.network, rng);
+  const sim::Graph graph = sim::scenario_graph(s);
   const std::uint64_t trials = suite.quick() ? 1000 : 4000;
   std::vector<double> all, one;
   for (std::uint64_t t = 0; t < trials; ++t) {
@@ -362,8 +368,7 @@ void write_sample_path(const fs::path& dir) {
   s.run.horizon = 40;
   s.run.warmup = 0;
   s.run.seed = 7000;
-  auto rng = sim::make_rng(s.run.seed, sim::Stream::graph, 0);
-  const auto path = sim::sample_path(s, sim::build_graph(s.network, rng), 0);
+  const auto path = sim::sample_path(s, sim::scenario_graph(s), 0);
   std::string csv = csv_line({"time", "staleness", "source", "observer"});
   for (const auto& step : path.steps)
     csv += csv_line({fmt::format("{:.17g}", step.time), std::to_string(step.staleness), std::to_string(path.source),

@@ -31,8 +31,7 @@ void report(benchmark::State& state, double events) {
 }
 
 void run_engine(benchmark::State& state, const sim::Scenario& s) {
-  auto rng = sim::make_rng(s.run.seed, sim::Stream::graph, 0);
-  const sim::Graph graph = sim::build_graph(s.network, rng);
+  const sim::Graph graph = sim::scenario_graph(s);
   double events = 0;
   std::uint64_t trial = 0;
   for (auto _ : state) {

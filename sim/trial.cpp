@@ -354,40 +354,42 @@ auto with_mode(GossipMode mode, F&& f) {
 
 }  // namespace
 
-TrialResult run_trial(const Scenario& s, const Graph& graph, std::uint64_t index) {
+namespace {
+
+// One dispatch per trial on the graph type and the gossip mode, so every event loop is
+// compiled for its (graph, mode) pair; f(graph, mode_tag) runs with the trial's engine.
+template <class F>
+auto dispatch(const Scenario& s, const Graph& graph, std::uint64_t index, F&& f) {
   Rng rng = make_rng(s.run.seed, Stream::trial, index);
-  // One dispatch per trial; the event loops are instantiated per (graph type, mode).
-  return std::visit(
-      [&](const auto& g) {
-        return with_mode(s.gossip.mode, [&](auto mode) {
-          using G = std::decay_t<decltype(g)>;
-          if (s.staleness.model == StalenessModel::source) return run_source<G, decltype(mode)::value>(s, g, rng);
-          return run_users<G, decltype(mode)::value>(s, g, rng);
-        });
-      },
-      graph);
+  return std::visit([&](const auto& g) { return with_mode(s.gossip.mode, [&](auto mode) { return f(g, mode, rng); }); },
+                    graph);
+}
+
+}  // namespace
+
+Graph scenario_graph(const Scenario& s) {
+  Rng rng = make_rng(s.run.seed, Stream::graph, 0);
+  return build_graph(s.network, rng);
+}
+
+TrialResult run_trial(const Scenario& s, const Graph& graph, std::uint64_t index) {
+  return dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
+    using G = std::decay_t<decltype(g)>;
+    if (s.staleness.model == StalenessModel::source) return run_source<G, decltype(mode)::value>(s, g, rng);
+    return run_users<G, decltype(mode)::value>(s, g, rng);
+  });
 }
 
 SamplePath sample_path(const Scenario& s, const Graph& graph, std::uint64_t index) {
-  Rng rng = make_rng(s.run.seed, Stream::trial, index);
-  return std::visit(
-      [&](const auto& g) {
-        return with_mode(s.gossip.mode, [&](auto mode) {
-          return trace_users<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, rng);
-        });
-      },
-      graph);
+  return dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
+    return trace_users<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, rng);
+  });
 }
 
 RumourResult rumour_trial(const Scenario& s, const Graph& graph, std::uint64_t index) {
-  Rng rng = make_rng(s.run.seed, Stream::trial, index);
-  return std::visit(
-      [&](const auto& g) {
-        return with_mode(s.gossip.mode, [&](auto mode) {
-          return rumour<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, rng);
-        });
-      },
-      graph);
+  return dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
+    return rumour<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, rng);
+  });
 }
 
 std::uint64_t trial_state_bytes(const Scenario& s) {

@@ -22,6 +22,10 @@ struct TrialResult {
   std::uint64_t events = 0;     // every event simulated, warm-up included
 };
 
+// The scenario's network, drawn once from its own stream (run.seed, graph), so that every
+// trial, and the exact theory, see the same graph. Throws InputError for bad network keys.
+Graph scenario_graph(const Scenario& scenario);
+
 // Runs trial `index` of the scenario on `graph`; its randomness comes from
 // (scenario.run.seed, index) alone.
 TrialResult run_trial(const Scenario& scenario, const Graph& graph, std::uint64_t index);

@@ -1,6 +1,8 @@
 // The command line as users and scripts see it: exit codes, one-line errors that name the
 // key, the JSON contract of INTERFACE.md, and --help listing every key.
 #include <catch2/catch.hpp>
+
+#include "scratch_dir.hpp"
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -29,7 +31,7 @@ Outcome run_cli(std::vector<std::string> args) {
 }
 
 std::filesystem::path temp_file(const std::string& name, const std::string& contents) {
-  const auto dir = std::filesystem::temp_directory_path() / "timely_cli_test";
+  const auto dir = timely::testing::scratch_root("timely_cli_test");
   std::filesystem::create_directories(dir);
   const auto path = dir / name;
   std::ofstream(path) << contents;

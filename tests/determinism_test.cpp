@@ -33,8 +33,7 @@ TEST_CASE("results are bit-identical for 1, 2 and 4 threads", "[sim][determinism
       s.run.horizon = 200;
       s.run.warmup = 20;
       s.run.trials = 7;
-      auto rng = sim::make_rng(s.run.seed, sim::Stream::graph, 0);
-      const sim::Graph graph = sim::build_graph(s.network, rng);
+      const sim::Graph graph = sim::scenario_graph(s);
       const auto one = sim::run_trials(s, graph, 1);
       require_identical(one, sim::run_trials(s, graph, 2));
       require_identical(one, sim::run_trials(s, graph, 4));
@@ -48,8 +47,7 @@ TEST_CASE("different trials and different seeds give different sample paths", "[
   s.run.horizon = 100;
   s.run.warmup = 10;
   s.run.trials = 2;
-  auto rng = sim::make_rng(s.run.seed, sim::Stream::graph, 0);
-  const sim::Graph graph = sim::build_graph(s.network, rng);
+  const sim::Graph graph = sim::scenario_graph(s);
   const auto first = sim::run_trials(s, graph, 1);
   CHECK(first[0].mean_staleness != first[1].mean_staleness);
   s.run.seed = 2;

@@ -7,7 +7,7 @@
 
 #include "app/config.hpp"
 #include "analysis/predict.hpp"
-#include "sim/random.hpp"
+#include "sim/trial.hpp"
 
 namespace fs = std::filesystem;
 
@@ -27,8 +27,7 @@ TEST_CASE("every example scenario loads and has an exact theory value", "[docs]"
     INFO(entry.path());
     const auto scenario = timely::cli::load_scenario(entry.path(), {});
     timely::cli::validate(scenario);
-    auto rng = timely::sim::make_rng(scenario.run.seed, timely::sim::Stream::graph, 0);
-    const auto prediction = timely::analysis::predict(scenario, timely::sim::build_graph(scenario.network, rng));
+    const auto prediction = timely::analysis::predict(scenario, timely::sim::scenario_graph(scenario));
     CHECK(prediction.staleness.has_value());
     CHECK(prediction.method.rfind("exact:", 0) == 0);
     ++examples;

@@ -3,6 +3,8 @@
 // The rendering tests REQUIRE gnuplot instead of skipping without it: a figure test that passes
 // without gnuplot proves nothing, and CI installs gnuplot.
 #include <catch2/catch.hpp>
+
+#include "scratch_dir.hpp"
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,7 +21,7 @@ namespace {
 
 // One directory per test case: CTest runs test cases in parallel processes.
 fs::path fresh_dir(const std::string& test) {
-  const fs::path dir = fs::temp_directory_path() / "timely_plots_test" / test;
+  const fs::path dir = timely::testing::scratch_root("timely_plots_test") / test;
   fs::remove_all(dir);
   return dir;
 }

@@ -28,8 +28,7 @@ Scenario base(std::uint32_t n, TopologyKind topology, StalenessModel model) {
 }
 
 std::vector<sim::TrialResult> run(const Scenario& s) {
-  auto rng = sim::make_rng(s.run.seed, sim::Stream::graph, 0);
-  return sim::run_trials(s, sim::build_graph(s.network, rng), 0);
+  return sim::run_trials(s, sim::scenario_graph(s), 0);
 }
 
 }  // namespace
@@ -117,8 +116,7 @@ TEST_CASE("users model on an edge-list graph (Petersen) matches the all-subsets 
   s.network.edges_file = std::string(TIMELY_SOURCE_DIR) + "/examples/petersen.edges";
   s.gossip.mode = GossipMode::exchange;
   s.run.horizon = 4000;
-  auto rng = sim::make_rng(s.run.seed, sim::Stream::graph, 0);
-  const sim::Graph graph = sim::build_graph(s.network, rng);
+  const sim::Graph graph = sim::scenario_graph(s);
   // Exchange on a 3-regular graph: information crosses each edge at 2 * lambda / 3 each way.
   const Eigen::MatrixXd flow = sim::partner_probabilities(graph) * 2.0;
   testing::require_agreement(sim::run_trials(s, graph, 0), theory::users_staleness_mean(flow, 1.0), 0.02);
@@ -128,8 +126,7 @@ TEST_CASE("rumour spreading by push on the complete graph takes 2(n-1)H_{n-1}/(n
           "[sim][theory]") {
   Scenario s = base(60, TopologyKind::complete, StalenessModel::users);
   s.gossip.capacity = 2.0;
-  auto rng = sim::make_rng(s.run.seed, sim::Stream::graph, 0);
-  const sim::Graph graph = sim::build_graph(s.network, rng);
+  const sim::Graph graph = sim::scenario_graph(s);
   std::vector<double> all, one;
   for (std::uint64_t trial = 0; trial < 4000; ++trial) {
     const auto r = sim::rumour_trial(s, graph, trial);

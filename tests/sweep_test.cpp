@@ -1,6 +1,8 @@
 // Sweeps as users and scripts rely on them: the files of INTERFACE.md, atomic rows,
 // --resume after a real kill, identical results for every thread count, figures drawn.
 #include <catch2/catch.hpp>
+
+#include "scratch_dir.hpp"
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -32,7 +34,7 @@ int run_cli(std::vector<std::string> args, std::string* out_text = nullptr, std:
 }
 
 fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / "timely_sweep_test" / name;
+  const fs::path dir = timely::testing::scratch_root("timely_sweep_test") / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -134,8 +136,10 @@ TEST_CASE("killing a sweep midway and resuming gives the same files as an uninte
   REQUIRE(rows_before >= 3);
   REQUIRE(rows_before < 8);
 
-  std::string out;
-  REQUIRE(run_cli({"sweep", file.string(), "--out", killed.string(), "--resume"}, &out) == 0);
+  std::string out, err;
+  const int resumed = run_cli({"sweep", file.string(), "--out", killed.string(), "--resume"}, &out, &err);
+  INFO("resume stderr: " << err);
+  REQUIRE(resumed == 0);
   CHECK(out.find(fmt::format("{} resumed", rows_before)) != std::string::npos);
   REQUIRE(run_cli({"sweep", file.string(), "--out", whole.string()}) == 0);
   CHECK(slurp(killed / "results.csv") == slurp(whole / "results.csv"));

@@ -4,6 +4,8 @@
 #include <boost/math/distributions/chi_squared.hpp>
 #include <boost/math/distributions/normal.hpp>
 #include <catch2/catch.hpp>
+
+#include "scratch_dir.hpp"
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -102,7 +104,7 @@ void check_rows_sum_to_one(const Graph& g) {
 }
 
 std::filesystem::path write_temp(const std::string& name, const std::string& text) {
-  const auto dir = std::filesystem::temp_directory_path() / "timely_topology_test";
+  const auto dir = timely::testing::scratch_root("timely_topology_test");
   std::filesystem::create_directories(dir);
   const auto path = dir / name;
   std::ofstream(path) << text;

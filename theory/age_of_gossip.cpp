@@ -1,5 +1,7 @@
 #include "theory/age_of_gossip.hpp"
 
+#include "theory/arguments.hpp"
+
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -8,19 +10,11 @@ namespace timely::theory {
 
 namespace {
 
-void check_positive(double x, const char* what) {
-  if (!(x > 0.0) || !std::isfinite(x))
-    throw std::invalid_argument(std::string("timely::theory: ") + what +
-                                " must be positive and finite, got " + std::to_string(x));
-}
-
 void check_source_args(std::uint64_t n, std::uint64_t n_min, SourceRates s, double flow) {
-  if (n < n_min)
-    throw std::invalid_argument("timely::theory: need n >= " + std::to_string(n_min) +
-                                " users, got n = " + std::to_string(n));
-  check_positive(s.version_rate, "source version rate lambda_e");
-  check_positive(s.push_rate, "source push rate lambda_0");
-  check_positive(flow, "gossip flow");
+  detail::require_users(n, n_min);
+  detail::require_positive(s.version_rate, "source version rate lambda_e");
+  detail::require_positive(s.push_rate, "source push rate lambda_0");
+  detail::require_positive(flow, "gossip flow");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "theory/capacity.hpp"
 
+#include "theory/arguments.hpp"
 #include "theory/harmonic.hpp"
 
 #include <cmath>
@@ -10,16 +11,10 @@ namespace timely::theory {
 
 namespace {
 
-void check_positive(double x, const char* what) {
-  if (!(x > 0.0) || !std::isfinite(x))
-    throw std::invalid_argument(std::string("timely::theory: ") + what + " must be positive and finite, got " +
-                                std::to_string(x));
-}
+// n >= 2 also keeps ln n > 0, so the log regime never divides by zero.
+void check_users(std::uint64_t n) { detail::require_users(n, 2); }
 
-void check_users(std::uint64_t n) {
-  // n >= 2 also keeps ln n > 0, so the log regime never divides by zero.
-  if (n < 2) throw std::invalid_argument("timely::theory: need n >= 2 users, got n = " + std::to_string(n));
-}
+using detail::require_positive;
 
 }  // namespace
 
@@ -35,20 +30,20 @@ double scaling_factor(Scaling s, std::uint64_t n) {
 }
 
 double gossip_capacity(double kappa, Scaling s, std::uint64_t n) {
-  check_positive(kappa, "capacity constant kappa");
+  require_positive(kappa, "capacity constant kappa");
   return kappa * scaling_factor(s, n);  // MODEL 1: lambda = kappa g(n)
 }
 
 double users_staleness_regime(Scaling s, std::uint64_t n, double update_rate, double kappa) {
-  check_positive(update_rate, "update rate r");
+  require_positive(update_rate, "update rate r");
   // MODEL 3.5-3.6 (Mitra & Ulukus 2404.19749): E[S_ik] = r H_{n-1}/lambda with lambda = kappa g(n).
   return update_rate * harmonic(n - 1) / gossip_capacity(kappa, s, n);
 }
 
 double users_staleness_regime_asymptote(Scaling s, std::uint64_t n, double update_rate, double kappa) {
   check_users(n);
-  check_positive(update_rate, "update rate r");
-  check_positive(kappa, "capacity constant kappa");
+  require_positive(update_rate, "update rate r");
+  require_positive(kappa, "capacity constant kappa");
   const double base = update_rate / kappa;
   // MODEL 3.6 (Mitra & Ulukus 2404.19749): H_{n-1} ~ ln n, divided by g(n).
   switch (s) {
@@ -70,7 +65,7 @@ std::string_view regime_law(Scaling s) {
 
 double bounded_staleness_capacity(std::uint64_t n, double update_rate) {
   check_users(n);
-  check_positive(update_rate, "update rate r");
+  require_positive(update_rate, "update rate r");
   // MODEL 3.6, timely's reading of Mitra & Ulukus 2404.19749 (exact statement unavailable): a
   // version reaches all n-1 others before the next update only if n-1 messages go out per update.
   return static_cast<double>(n - 1) * update_rate;

@@ -1,5 +1,6 @@
 #include "theory/rumour.hpp"
 
+#include "theory/arguments.hpp"
 #include "theory/harmonic.hpp"
 
 #include <cmath>
@@ -11,9 +12,8 @@ namespace timely::theory {
 namespace {
 
 void check_args(std::uint64_t n, double lambda) {
-  if (n < 2) throw std::invalid_argument("timely::theory: need n >= 2 users, got n = " + std::to_string(n));
-  if (!(lambda > 0.0) || !std::isfinite(lambda))
-    throw std::invalid_argument("timely::theory: push rate lambda must be positive and finite");
+  detail::require_users(n, 2);
+  detail::require_positive(lambda, "push rate lambda");
 }
 
 }  // namespace

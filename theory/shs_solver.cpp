@@ -1,5 +1,7 @@
 #include "theory/shs_solver.hpp"
 
+#include "theory/arguments.hpp"
+
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -67,11 +69,6 @@ void check_flow(const Eigen::MatrixXd& flow) {
         throw std::invalid_argument("timely::theory::shs: flow rates must be finite and >= 0");
 }
 
-void check_rate(double rate, const char* what) {
-  if (!(rate > 0.0) || !std::isfinite(rate))
-    throw std::invalid_argument(std::string("timely::theory::shs: ") + what + " must be positive and finite");
-}
-
 }  // namespace
 
 std::vector<double> shs_source_ages(const Eigen::MatrixXd& flow, const std::vector<double>& source_push,
@@ -84,7 +81,7 @@ std::vector<double> shs_source_ages(const Eigen::MatrixXd& flow, const std::vect
   for (double p : source_push)
     if (!(p >= 0.0 && std::isfinite(p)))
       throw std::invalid_argument("timely::theory::shs: source push rates must be finite and >= 0");
-  check_rate(version_rate, "version rate lambda_e");
+  detail::require_positive(version_rate, "version rate lambda_e");
 
   std::vector<double> dense(n * n);
   for (std::size_t i = 0; i < n; ++i)
@@ -98,7 +95,7 @@ std::vector<double> users_staleness_from(const Eigen::MatrixXd& flow, std::size_
   const auto n = static_cast<std::size_t>(flow.rows());
   if (n < 2) throw std::invalid_argument("timely::theory::users_staleness_from: need n >= 2 users");
   if (k >= n) throw std::invalid_argument("timely::theory::users_staleness_from: source index k out of range");
-  check_rate(update_rate, "update rate r");
+  detail::require_positive(update_rate, "update rate r");
 
   // Users model (MODEL section 2, Mitra & Ulukus 2404.19749): S_ik counts k's versions that i
   // has not seen, which is the version age of observer i with k as the external source. So run

@@ -1,5 +1,6 @@
 #include "theory/users_model.hpp"
 
+#include "theory/arguments.hpp"
 #include "theory/harmonic.hpp"
 
 #include <cmath>
@@ -11,22 +12,13 @@ namespace timely::theory {
 
 namespace {
 
-void check_positive(double x, const char* what) {
-  if (!(x > 0.0) || !std::isfinite(x))
-    throw std::invalid_argument(std::string("timely::theory: ") + what + " must be positive and finite, got " +
-                                std::to_string(x));
-}
-
-void check_users(std::uint64_t n, std::uint64_t n_min) {
-  if (n < n_min)
-    throw std::invalid_argument("timely::theory: need n >= " + std::to_string(n_min) +
-                                " users, got n = " + std::to_string(n));
-}
+using detail::require_positive;
+using detail::require_users;
 
 }  // namespace
 
 double renewal_rate(double mu, double delay) {
-  check_positive(mu, "update rate mu");
+  require_positive(mu, "update rate mu");
   if (!(delay >= 0.0) || !std::isfinite(delay))
     throw std::invalid_argument("timely::theory: update delay c must be finite and >= 0");
   // MODEL 1: the mean inter-update time of c + Exp(mu) is c + 1/mu (renewal theorem).
@@ -34,18 +26,18 @@ double renewal_rate(double mu, double delay) {
 }
 
 double users_staleness_complete(std::uint64_t n, double update_rate, double flow) {
-  check_users(n, 2);
-  check_positive(update_rate, "update rate r");
-  check_positive(flow, "gossip flow");
+  require_users(n, 2);
+  require_positive(update_rate, "update rate r");
+  require_positive(flow, "gossip flow");
   // MODEL 3.5 (Mitra & Ulukus 2404.19749): r H_{n-1}/lambda for push or pull; with exchange
   // both sides merge, which doubles the flow and halves the staleness.
   return update_rate * harmonic(n - 1) / flow;
 }
 
 double users_staleness_ring(std::uint64_t n, double update_rate, double flow) {
-  check_users(n, 3);
-  check_positive(update_rate, "update rate r");
-  check_positive(flow, "gossip flow");
+  require_users(n, 3);
+  require_positive(update_rate, "update rate r");
+  require_positive(flow, "gossip flow");
   // MODEL 3.1 specialised to the ring (Yates 2102.02893 for the recursion; users model of
   // Mitra & Ulukus 2404.19749 with source k). Without k the observers form the path 1..m,
   // m = n-1, and the freshest set reachable from a singleton is an interval [a,b]. Each end
@@ -74,9 +66,9 @@ double users_staleness_ring(std::uint64_t n, double update_rate, double flow) {
 }
 
 double users_staleness_ring_closed_form(std::uint64_t n, double update_rate, double flow) {
-  check_users(n, 3);
-  check_positive(update_rate, "update rate r");
-  check_positive(flow, "gossip flow");
+  require_users(n, 3);
+  require_positive(update_rate, "update rate r");
+  require_positive(flow, "gossip flow");
   // timely's own derivation from the interval recursion above (MODEL 3.1 on the ring, users
   // model of Mitra & Ulukus 2404.19749). Write v[a,b] = (r/flow) u[a,b]: u counts the steps of
   // a walk whose every step moves the left end (L) or the right end (R) of the interval, each
@@ -88,9 +80,9 @@ double users_staleness_ring_closed_form(std::uint64_t n, double update_rate, dou
 }
 
 double users_staleness_heterogeneous_bound(std::uint64_t n, double update_rate_k, double min_capacity) {
-  check_users(n, 2);
-  check_positive(update_rate_k, "update rate r_k");
-  check_positive(min_capacity, "minimum capacity");
+  require_users(n, 2);
+  require_positive(update_rate_k, "update rate r_k");
+  require_positive(min_capacity, "minimum capacity");
   // MODEL 3.5 (Mitra & Ulukus 2404.19749): every user gossips at least as fast as the
   // slowest, so the homogeneous value with lambda = min_j lambda_j bounds E[S_ik].
   return update_rate_k * harmonic(n - 1) / min_capacity;
