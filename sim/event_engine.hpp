@@ -1,0 +1,274 @@
+#pragma once
+// The event engine shared by the staleness trials (trial.cpp) and the learning trials
+// (learning.cpp): the observation window, superposed and renewal clocks, the users model's
+// vector clocks, and the one-per-trial dispatch on (graph type, gossip mode). Internal to
+// sim/: not part of the library's interface.
+//
+// A model plugged into the loops provides: tracked() update clocks, size() users, graph(),
+// update(slot, t), gossip(i, j, t), start_window(t), and before_event(t), which runs before
+// every event (learning observes its metrics there; the staleness models do nothing).
+#include <algorithm>
+#include <boost/random/exponential_distribution.hpp>
+#include <boost/random/uniform_01.hpp>
+#include <boost/random/uniform_int_distribution.hpp>
+#include <functional>
+#include <numeric>
+#include <queue>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "sim/random.hpp"
+#include "sim/scenario.hpp"
+#include "sim/topology.hpp"
+#include "sim/trial.hpp"
+#include "sim/version_histogram.hpp"
+
+namespace timely::sim::engine {
+
+// The observation window [warmup, horizon]: `crossed` is called when the next event would
+// fall after a boundary. Exponential clocks are memoryless, so a drawn event time stays
+// valid across the window start.
+class Window {
+ public:
+  Window(double warmup, double horizon) : warmup_(warmup), horizon_(horizon) {}
+  // True if an event at t_next is to be simulated; starts the window on the way.
+  template <class StartFn>
+  bool admits(double t_next, StartFn&& start) {
+    if (t_next <= boundary_) return true;
+    if (!started_) {
+      start(warmup_);
+      started_ = true;
+      boundary_ = horizon_;
+      return t_next <= horizon_;
+    }
+    return false;
+  }
+  double length() const { return horizon_ - warmup_; }
+  double horizon() const { return horizon_; }
+
+ private:
+  double warmup_, horizon_;
+  double boundary_ = warmup_;
+  bool started_ = false;
+};
+
+// Index in [0, count) from a uniform u in [0, 1): the event choice by superposition draws
+// one uniform and reuses it for the actor, which is uniform given the event kind.
+inline std::uint32_t scaled_index(double u, std::uint32_t count) {
+  return std::min(static_cast<std::uint32_t>(u * count), count - 1);
+}
+
+// One contact between i (holding version a) and j (holding b) of one source: who learns
+// depends on the mode (MODEL.md section 1). Knowledge only moves forward (maximum).
+template <GossipMode Mode, class JLearns, class ILearns>
+inline void merge(std::uint32_t a, std::uint32_t b, JLearns&& j_learns, ILearns&& i_learns) {
+  if constexpr (Mode != GossipMode::pull) {
+    if (a > b) { j_learns(); return; }
+  }
+  if constexpr (Mode != GossipMode::push) {
+    if (b > a) i_learns();
+  }
+}
+
+// Sample-path recording, compiled away when not asked for (NoTrace's calls are empty).
+struct NoTrace {
+  void update(std::uint32_t, std::uint32_t, double) {}
+  void view(std::uint32_t, std::uint32_t, std::uint32_t, double) {}
+};
+
+// Records S_ik(t) for one observer i of the source in slot 0.
+struct PairTrace {
+  std::uint32_t observer = 0;
+  std::uint32_t own = 0, seen = 0;
+  std::vector<StalenessStep> steps{{0.0, 0}};
+  void update(std::uint32_t slot, std::uint32_t version, double t) {
+    if (slot != 0) return;
+    own = version;
+    steps.push_back({t, own - seen});
+  }
+  void view(std::uint32_t i, std::uint32_t slot, std::uint32_t version, double t) {
+    if (slot != 0 || i != observer) return;
+    seen = version;
+    steps.push_back({t, own - seen});
+  }
+};
+
+// ---- users model (Mitra & Ulukus): every user is the source of its own versions --------
+
+template <class G, GossipMode Mode, class Trace = NoTrace>
+class UsersModel {
+ public:
+  UsersModel(const Scenario& s, const G& graph, Rng& rng, Trace& trace)
+      : graph_(graph), n_(graph.size()), k_(s.tracked_sources()), across_(k_),
+        views_(static_cast<std::size_t>(n_) * k_, 0), histograms_(k_, VersionHistogram(n_ - 1, &across_)),
+        tracked_(k_), trace_(trace) {
+    choose_tracked(rng);
+  }
+  UsersModel(const UsersModel&) = delete;  // histograms point at across_
+
+  // A tracked source (slot) makes a new version.
+  void update(std::uint32_t slot, double t) {
+    histograms_[slot].source_update(t);
+    trace_.update(slot, ++views_[static_cast<std::size_t>(tracked_[slot]) * k_ + slot], t);
+  }
+
+  // User i gossips with partner j: knowledge merges by element-wise maximum (vector clock).
+  void gossip(std::uint32_t i, std::uint32_t j, double t) {
+    std::uint32_t* vi = &views_[static_cast<std::size_t>(i) * k_];
+    std::uint32_t* vj = &views_[static_cast<std::size_t>(j) * k_];
+    for (std::uint32_t s = 0; s < k_; ++s) {
+      const std::uint32_t a = vi[s], b = vj[s];
+      merge<Mode>(a, b, [&] { learn(j, s, b, a, t); vj[s] = a; }, [&] { learn(i, s, a, b, t); vi[s] = b; });
+    }
+  }
+
+  void before_event(double) {}
+  void start_window(double t) {
+    for (auto& h : histograms_) h.start_window(t);
+    across_.start_window(t);
+  }
+  void close(double t) {
+    for (auto& h : histograms_) h.close(t);
+    across_.close(t);
+  }
+  const std::vector<VersionHistogram>& histograms() const { return histograms_; }
+  const WorstTracker& across() const { return across_; }
+  std::uint32_t tracked() const { return k_; }
+  std::uint32_t tracked_user(std::uint32_t slot) const { return tracked_[slot]; }
+  std::uint32_t size() const { return n_; }
+  const G& graph() const { return graph_; }
+
+ private:
+  void learn(std::uint32_t observer, std::uint32_t slot, std::uint32_t from, std::uint32_t to, double t) {
+    histograms_[slot].move(from, to, t);
+    trace_.view(observer, slot, to, t);
+  }
+
+  // K distinct sources, uniformly (partial Fisher-Yates); all of them when K = n. On
+  // homogeneous networks any K are equivalent; sampling keeps the estimate unbiased on
+  // the others.
+  void choose_tracked(Rng& rng) {
+    if (k_ == n_) { std::iota(tracked_.begin(), tracked_.end(), 0u); return; }
+    std::vector<std::uint32_t> users(n_);
+    std::iota(users.begin(), users.end(), 0u);
+    for (std::uint32_t s = 0; s < k_; ++s) {
+      boost::random::uniform_int_distribution<std::uint32_t> pick(s, n_ - 1);
+      std::swap(users[s], users[pick(rng)]);
+      tracked_[s] = users[s];
+    }
+  }
+
+  const G& graph_;
+  std::uint32_t n_, k_;
+  WorstTracker across_;
+  std::vector<std::uint32_t> views_;  // views_[i*K + s]: user i's version of tracked source s
+  std::vector<VersionHistogram> histograms_;
+  std::vector<std::uint32_t> tracked_;
+  Trace& trace_;
+};
+
+// Poisson update clocks: every clock joins the superposition (MODEL.md section 1).
+template <class Model>
+std::uint64_t run_poisson_updates(Model& m, const Scenario& s, Rng& rng, Window& window) {
+  const double mu = s.updates.rate, lambda = s.gossip_rate();
+  const double update_total = mu * m.tracked();
+  const double total = update_total + lambda * m.size();
+  boost::random::exponential_distribution<double> next_gap(total);
+  boost::random::uniform_01<double> uniform;
+  std::uint64_t events = 0;
+  double t = 0.0;
+  for (;;) {
+    const double t_next = t + next_gap(rng);
+    if (!window.admits(t_next, [&](double tw) { m.start_window(tw); })) break;
+    m.before_event(t_next);
+    t = t_next;
+    ++events;
+    const double x = uniform(rng) * total;
+    if (x < update_total) {
+      m.update(scaled_index(x / update_total, m.tracked()), t);
+    } else {
+      const std::uint32_t i = scaled_index((x - update_total) / (total - update_total), m.size());
+      m.gossip(i, m.graph().pick(i, rng), t);
+    }
+  }
+  return events;
+}
+
+// Renewal update clocks c + Exp(mu): not memoryless, so they wait in a priority queue;
+// gossip clocks stay superposed. The drawn gossip time stays valid across updates because
+// the superposed Poisson process is independent of them and memoryless.
+template <class Model>
+std::uint64_t run_renewal_updates(Model& m, const Scenario& s, Rng& rng, Window& window) {
+  const double c = s.updates.delay, lambda_total = s.gossip_rate() * m.size();
+  boost::random::exponential_distribution<double> next_gap(lambda_total), update_gap(s.updates.rate);
+  using Due = std::pair<double, std::uint32_t>;
+  std::vector<Due> storage;
+  storage.reserve(m.tracked());
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> due(std::greater<>{}, std::move(storage));
+  for (std::uint32_t slot = 0; slot < m.tracked(); ++slot) due.emplace(c + update_gap(rng), slot);
+  boost::random::uniform_int_distribution<std::uint32_t> pick_user(0, m.size() - 1);
+  std::uint64_t events = 0;
+  double next_gossip = next_gap(rng);
+  for (;;) {
+    const bool is_update = due.top().first < next_gossip;
+    const double t = is_update ? due.top().first : next_gossip;
+    if (!window.admits(t, [&](double tw) { m.start_window(tw); })) break;
+    m.before_event(t);
+    ++events;
+    if (is_update) {
+      const std::uint32_t slot = due.top().second;
+      due.pop();
+      m.update(slot, t);
+      due.emplace(t + c + update_gap(rng), slot);
+    } else {
+      const std::uint32_t i = pick_user(rng);
+      m.gossip(i, m.graph().pick(i, rng), t);
+      next_gossip = t + next_gap(rng);
+    }
+  }
+  return events;
+}
+
+// Sum over a of a * time_at[a]: the time-integral of a staleness.
+inline double first_moment(const std::vector<double>& time_at) {
+  double integral = 0.0;
+  for (std::size_t a = 1; a < time_at.size(); ++a) integral += static_cast<double>(a) * time_at[a];
+  return integral;
+}
+
+inline void add_into(std::vector<double>& into, const std::vector<double>& add) {
+  if (into.size() < add.size()) into.resize(add.size(), 0.0);
+  for (std::size_t a = 0; a < add.size(); ++a) into[a] += add[a];
+}
+
+template <class Model>
+std::uint64_t run_updates_and_gossip(Model& m, const Scenario& s, Rng& rng, Window& window) {
+  return s.updates.delay > 0.0 ? run_renewal_updates(m, s, rng, window) : run_poisson_updates(m, s, rng, window);
+}
+
+
+template <GossipMode Mode>
+using ModeTag = std::integral_constant<GossipMode, Mode>;
+
+template <class F>
+auto with_mode(GossipMode mode, F&& f) {
+  switch (mode) {
+    case GossipMode::pull: return f(ModeTag<GossipMode::pull>{});
+    case GossipMode::exchange: return f(ModeTag<GossipMode::exchange>{});
+    case GossipMode::push: break;
+  }
+  return f(ModeTag<GossipMode::push>{});
+}
+
+
+// One dispatch per trial on the graph type and the gossip mode, so every event loop is
+// compiled for its (graph, mode) pair; f(graph, mode_tag, rng) runs with the trial's engine.
+template <class F>
+auto dispatch(const Scenario& s, const Graph& graph, std::uint64_t index, F&& f) {
+  Rng rng = make_rng(s.run.seed, Stream::trial, index);
+  return std::visit([&](const auto& g) { return with_mode(s.gossip.mode, [&](auto mode) { return f(g, mode, rng); }); },
+                    graph);
+}
+
+}  // namespace timely::sim::engine
