@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sstream>
 #include <toml++/toml.h>
 #include <variant>
@@ -14,8 +15,8 @@ namespace timely::cli {
 namespace {
 
 using sim::Scenario;
-using Value = std::variant<std::int64_t, double, std::string, bool>;
-enum class Kind { integer, number, string };
+using Value = std::variant<std::int64_t, double, std::string, bool, std::vector<std::int64_t>>;
+enum class Kind { integer, number, string, integer_list };
 
 std::string show(const Value& v) {
   return std::visit(
@@ -23,6 +24,7 @@ std::string show(const Value& v) {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, std::string>) return fmt::format("\"{}\"", x);
         else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) return fmt::format("[{}]", fmt::join(x, ", "));
         else return fmt::format("{}", x);
       },
       v);
@@ -81,6 +83,27 @@ auto choice(const Value& v, const KeyInfo& k, Parse parse) {
   const auto parsed = parse(text(v, k));
   if (!parsed) reject(k.name, k.accepts, show(v));
   return *parsed;
+}
+
+std::vector<int> positive_list(const Value& v, const KeyInfo& k) {
+  const auto* list = std::get_if<std::vector<std::int64_t>>(&v);
+  if (!list || list->empty()) reject(k.name, k.accepts, show(v));
+  std::vector<int> out;
+  for (std::int64_t x : *list) {
+    if (x < 1 || x > 100000) reject(k.name, k.accepts, show(v));
+    out.push_back(static_cast<int>(x));
+  }
+  return out;
+}
+
+double in_range(const Value& v, const KeyInfo& k, double lo, double hi, bool open_lo, bool open_hi) {
+  const double x = number(v, k);
+  if ((open_lo ? !(x > lo) : !(x >= lo)) || (open_hi ? !(x < hi) : !(x <= hi))) reject(k.name, k.accepts, show(v));
+  return x;
+}
+
+std::uint32_t count(const Value& v, const KeyInfo& k, std::int64_t lo, std::int64_t hi = 1'000'000'000) {
+  return static_cast<std::uint32_t>(integer_in(v, k, lo, hi));
 }
 
 constexpr std::int64_t max_users = 100'000'000;  // 400 MB of versions in the source model
@@ -177,6 +200,94 @@ const std::vector<Key>& registry() {
          s.run.seed = static_cast<std::uint64_t>(integer_in(v, k, 0, INT64_MAX));
        },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.run.seed; }},
+      // ---- learning mode (MODEL.md sections 4-5) ----
+      {{"model.kind", "one of none, linear, logistic, mlp", "learning model; none = staleness only (default none)"},
+       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.model.kind = choice(v, k, sim::parse_model_kind); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.learning.model.kind); }},
+      {{"model.hidden", "a list of widths >= 1, e.g. [128, 64]", "hidden layer widths of the MLP (default [128, 64])"},
+       Kind::integer_list, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.model.hidden = positive_list(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.model.hidden; }},
+      {{"model.activation", "one of relu, tanh", "MLP hidden activation (default relu)"}, Kind::string,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.model.activation = choice(v, k, sim::parse_activation); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.learning.model.activation); }},
+      {{"model.init", "one of xavier, he", "weight initialisation, each user independently (default xavier)"}, Kind::string,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.model.init = choice(v, k, sim::parse_init); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.learning.model.init); }},
+      {{"data.source", "one of synthetic-regression, synthetic-mixture, fashion-mnist", "data set (default synthetic-mixture)"},
+       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.source = choice(v, k, sim::parse_data_source); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.learning.data.source); }},
+      {{"data.partition", "one of iid, dirichlet, shards", "how training data is split over users (default iid)"},
+       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.partition = choice(v, k, models::parse_partition); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return models::to_string(s.learning.data.partition); }},
+      {{"data.alpha", "a number > 0", "Dirichlet concentration of the label skew (default 0.5)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.alpha = positive(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.alpha; }},
+      {{"data.shards_per_user", "an integer >= 1", "sorted-label shards per user for partition shards (default 2)"}, Kind::integer,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.shards_per_user = count(v, k, 1); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.shards_per_user; }},
+      {{"data.features", "an integer in [1, 100000]", "features of the synthetic sets (default 20)"}, Kind::integer,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.features = count(v, k, 1, 100000); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.features; }},
+      {{"data.classes", "an integer in [2, 1000]", "classes of the synthetic mixture (default 10)"}, Kind::integer,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.classes = count(v, k, 2, 1000); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.classes; }},
+      {{"data.train_samples", "an integer >= 0", "training samples; 0 = 20000 synthetic or all of Fashion-MNIST (default 0)"},
+       Kind::integer, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.train_samples = count(v, k, 0, 10'000'000); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.train_samples; }},
+      {{"data.test_samples", "an integer >= 0", "test samples; 0 = 5000 synthetic or all of Fashion-MNIST (default 0)"},
+       Kind::integer, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.test_samples = count(v, k, 0, 10'000'000); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.test_samples; }},
+      {{"data.noise", "a number >= 0", "noise sd of the synthetic regression (default 0.1)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.noise = non_negative(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.noise; }},
+      {{"data.separation", "a number > 0", "sd of the class means of the synthetic mixture (default 3)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.separation = positive(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.separation; }},
+      {{"data.dir", "a directory", "where Fashion-MNIST's gzip IDX files are (default /usr/share/datasets/fashion-mnist)"},
+       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.dir = text(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.dir; }},
+      {{"train.steps", "an integer in [0, 100000]", "SGD steps per local update, tau; 0 = no training (default 1)"}, Kind::integer,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.train.steps = count(v, k, 0, 100000); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.train.steps; }},
+      {{"train.batch", "an integer in [1, 4096]", "mini-batch size (default 32)"}, Kind::integer,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.train.batch = count(v, k, 1, 4096); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.train.batch; }},
+      {{"train.lr", "a number > 0", "step size (default 0.05)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.train.lr = positive(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.train.lr; }},
+      {{"train.schedule", "one of constant, inverse-time, step", "step-size schedule in simulated time (default constant)"},
+       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.train.schedule = choice(v, k, sim::parse_lr_schedule); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.learning.train.schedule); }},
+      {{"train.decay_time", "a number > 0", "inverse-time schedule: lr / (1 + t / decay_time) (default 100)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.train.decay_time = positive(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.train.decay_time; }},
+      {{"train.step_time", "a number > 0", "step schedule: lr * step_factor^floor(t / step_time) (default 100)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.train.step_time = positive(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.train.step_time; }},
+      {{"train.step_factor", "a number in (0, 1]", "step schedule factor (default 0.5)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.train.step_factor = in_range(v, k, 0.0, 1.0, true, false); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.train.step_factor; }},
+      {{"train.momentum", "a number in [0, 1)", "heavy-ball momentum; 0 = plain SGD (default 0)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.train.momentum = in_range(v, k, 0.0, 1.0, false, true); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.train.momentum; }},
+      {{"mixing.rule", "one of average, age-weighted, fedavg", "how models mix on a gossip contact, or the FedAvg baseline (default average)"},
+       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.mixing.rule = choice(v, k, sim::parse_mixing_rule); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.learning.mixing.rule); }},
+      {{"mixing.fedavg_fraction", "a number in (0, 1]", "fraction of users sampled per FedAvg round (default 0.1)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.mixing.fedavg_fraction = in_range(v, k, 0.0, 1.0, true, false); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.mixing.fedavg_fraction; }},
+      {{"observe.every", "a number > 0", "simulated time between metric observations (default 10)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.observe.every = positive(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.observe.every; }},
+      {{"observe.users", "an integer >= 1", "users whose own test metrics are averaged (default 8)"}, Kind::integer,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.observe.users = count(v, k, 1); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.observe.users; }},
+      {{"observe.test_samples", "an integer >= 0", "test samples per evaluation; 0 = the whole test set (default 0)"}, Kind::integer,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.observe.test_samples = count(v, k, 0, 10'000'000); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.observe.test_samples; }},
+      {{"target.accuracy", "a number in [0, 1]", "test accuracy whose first-passage time is reported (default 0.8)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.target_accuracy = in_range(v, k, 0.0, 1.0, false, false); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.target_accuracy; }},
   };
   return keys;
 }
@@ -232,6 +343,25 @@ Value from_raw(const Key& key, std::string_view raw) {
       const auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), x);
       if (ec != std::errc() || end != raw.data() + raw.size()) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
       return x;
+    }
+    case Kind::integer_list: {
+      // "[128, 64]" or "128,64"
+      std::string_view body = raw;
+      if (body.size() >= 2 && body.front() == '[' && body.back() == ']') body = body.substr(1, body.size() - 2);
+      std::vector<std::int64_t> list;
+      while (!body.empty()) {
+        const auto comma = body.find(',');
+        std::string_view item = body.substr(0, comma);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        std::int64_t x = 0;
+        const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), x);
+        if (ec != std::errc() || end != item.data() + item.size()) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
+        list.push_back(x);
+        if (comma == std::string_view::npos) break;
+        body.remove_prefix(comma + 1);
+      }
+      return list;
     }
     case Kind::string:
       if (raw.size() >= 2 && (raw.front() == '"' || raw.front() == '\'') && raw.back() == raw.front())
@@ -308,7 +438,15 @@ void apply_table(Scenario& scenario, const toml::table& root, const std::filesys
       else if (const auto* d = value.as_floating_point()) v = d->get();
       else if (const auto* s = value.as_string()) v = s->get();
       else if (const auto* b = value.as_boolean()) v = b->get();
-      else reject(name, key->info.accepts, node_description(value));
+      else if (const auto* array = value.as_array(); array && key->kind == Kind::integer_list) {
+        std::vector<std::int64_t> list;
+        for (const auto& item : *array) {
+          const auto* i = item.as_integer();
+          if (!i) reject(name, key->info.accepts, node_description(value));
+          list.push_back(i->get());
+        }
+        v = list;
+      } else reject(name, key->info.accepts, node_description(value));
       if (name == "network.edges_file") {
         // A relative edge list in a scenario file is relative to that file.
         std::filesystem::path path(std::get<std::string>(v));

@@ -33,7 +33,20 @@ Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostrea
   result.theory = analysis::predict(scenario, graph);
   Progress progress(err, "simulate", scenario.run.trials, show_progress);
   const auto start = std::chrono::steady_clock::now();
-  result.trials = sim::run_trials(scenario, graph, threads, [&](std::uint32_t done) { progress.advance(done); });
+  const auto advance = [&](std::uint32_t done) { progress.advance(done); };
+  if (!scenario.learning.enabled()) {
+    result.trials = sim::run_trials(scenario, graph, threads, advance);
+  } else {
+    const sim::LearningData data = sim::prepare_learning(scenario);
+    const double bytes = static_cast<double>(sim::learning_state_bytes(scenario, data));
+    if (bytes > 4.0 * (1u << 30))
+      throw InputError(fmt::format("network.n: {} users of {} parameters need {:.1f} GiB per trial (at most 4 GiB)",
+                                   scenario.network.n, models::Layout(data.architecture).parameters(), bytes / (1u << 30)));
+    result.shards = models::summarize(data.partition, data.data.train);
+    result.learning = sim::run_learning_trials(scenario, graph, data, threads, advance);
+    if (scenario.learning.mixing.rule != sim::MixingRule::fedavg)
+      for (const auto& trial : result.learning) result.trials.push_back(trial.staleness);
+  }
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
@@ -60,7 +73,111 @@ nlohmann::ordered_json summary_json(const analysis::Summary& s) {
   return {{"mean", s.mean}, {"ci95", optional_number(s.ci_half_width)}};
 }
 
+namespace {
+
+// Summaries across trials of one quantity of the last observation.
+struct LearningSummary {
+  std::optional<analysis::Summary> accuracy, user_accuracy, distance, max_user_distance;
+  analysis::Summary loss, user_loss, train_loss, consensus;
+  std::vector<double> weight_variance;  // mean over trials, per weight tensor
+  std::optional<analysis::Summary> time_to_target;
+  std::size_t reached = 0;
+  std::uint64_t updates = 0, gossips = 0, rounds = 0;
+};
+
+LearningSummary summarize_learning(const Simulation& sim) {
+  LearningSummary out;
+  std::vector<double> acc, uacc, dist, maxd, loss, uloss, tloss, cons, ttt;
+  for (const auto& trial : sim.learning) {
+    const sim::Observation& last = trial.observations.back();
+    if (last.accuracy) acc.push_back(*last.accuracy);
+    if (last.user_accuracy) uacc.push_back(*last.user_accuracy);
+    if (last.distance_to_optimum) dist.push_back(*last.distance_to_optimum);
+    if (last.max_user_distance_to_optimum) maxd.push_back(*last.max_user_distance_to_optimum);
+    loss.push_back(last.loss);
+    uloss.push_back(last.user_loss);
+    tloss.push_back(last.train_loss);
+    cons.push_back(last.consensus_distance);
+    if (trial.time_to_target) ttt.push_back(*trial.time_to_target);
+    if (out.weight_variance.empty()) out.weight_variance.assign(last.weight_variance.size(), 0.0);
+    for (std::size_t k = 0; k < last.weight_variance.size(); ++k)
+      out.weight_variance[k] += last.weight_variance[k] / static_cast<double>(sim.learning.size());
+    out.updates += trial.local_updates;
+    out.gossips += trial.gossips;
+    out.rounds += trial.rounds;
+  }
+  const auto maybe = [](const std::vector<double>& xs) -> std::optional<analysis::Summary> {
+    if (xs.empty()) return std::nullopt;
+    return analysis::summarize(xs);
+  };
+  out.accuracy = maybe(acc);
+  out.user_accuracy = maybe(uacc);
+  out.distance = maybe(dist);
+  out.max_user_distance = maybe(maxd);
+  out.loss = analysis::summarize(loss);
+  out.user_loss = analysis::summarize(uloss);
+  out.train_loss = analysis::summarize(tloss);
+  out.consensus = analysis::summarize(cons);
+  out.time_to_target = maybe(ttt);
+  out.reached = ttt.size();
+  return out;
+}
+
+nlohmann::ordered_json stat_json(const analysis::Summary& s) {
+  return {{"mean", s.mean}, {"ci95", s.ci_half_width ? nlohmann::ordered_json(*s.ci_half_width) : nlohmann::ordered_json(nullptr)}};
+}
+nlohmann::ordered_json stat_json(const std::optional<analysis::Summary>& s) {
+  return s ? stat_json(*s) : nlohmann::ordered_json(nullptr);
+}
+
+nlohmann::ordered_json learning_json(const Simulation& sim) {
+  const LearningSummary l = summarize_learning(sim);
+  nlohmann::ordered_json j;
+  auto& f = j["final"];
+  f["time"] = sim.learning.front().observations.back().time;
+  f["test_accuracy"] = stat_json(l.accuracy);
+  f["user_test_accuracy"] = stat_json(l.user_accuracy);
+  f["loss"] = stat_json(l.loss);
+  f["user_loss"] = stat_json(l.user_loss);
+  f["train_loss"] = stat_json(l.train_loss);
+  f["consensus_distance"] = stat_json(l.consensus);
+  f["relative_distance_to_optimum"] = stat_json(l.distance);
+  f["max_user_relative_distance_to_optimum"] = stat_json(l.max_user_distance);
+  f["weight_variance"] = l.weight_variance;
+  if (l.time_to_target) {
+    j["time_to_target"] = stat_json(l.time_to_target);
+    j["time_to_target"]["reached"] = l.reached;
+  } else {
+    j["time_to_target"] = nullptr;
+  }
+  j["target_accuracy"] = sim.scenario.learning.target_accuracy;
+  j["local_updates"] = l.updates;
+  j["gossips"] = l.gossips;
+  j["fedavg_rounds"] = l.rounds;
+  j["shards"] = {{"min", sim.shards.min_size}, {"max", sim.shards.max_size}, {"mean", sim.shards.mean_size},
+                 {"mean_classes_per_user", sim.shards.mean_classes_per_user}};
+  return j;
+}
+
+}  // namespace
+
 nlohmann::ordered_json simulation_json(const Simulation& sim, unsigned threads) {
+  if (sim.trials.empty()) {  // FedAvg: no gossip, no staleness
+    nlohmann::ordered_json j;
+    j["scenario"] = scenario_json(sim.scenario);
+    j["staleness"] = nullptr;
+    j["theory"] = {{"staleness", nullptr}, {"method", "none: FedAvg has no gossip"}};
+    j["learning"] = learning_json(sim);
+    j["trials"] = sim.learning.size();
+    j["wall_seconds"] = sim.wall_seconds;
+    j["threads"] = threads;
+    j["timely_version"] = TIMELY_VERSION;
+    return j;
+  }
+  return simulation_staleness_json(sim, threads);
+}
+
+nlohmann::ordered_json simulation_staleness_json(const Simulation& sim, unsigned threads) {
   const analysis::TrialSummary t = analysis::summarize_trials(sim.trials, sim.scenario.staleness.bound);
   nlohmann::ordered_json j;
   j["scenario"] = scenario_json(sim.scenario);
@@ -95,6 +212,7 @@ nlohmann::ordered_json simulation_json(const Simulation& sim, unsigned threads) 
   j["events"] = t.events;
   j["wall_seconds"] = sim.wall_seconds;
   j["events_per_second"] = sim.wall_seconds > 0.0 ? static_cast<double>(t.events) / sim.wall_seconds : 0.0;
+  if (!sim.learning.empty()) j["learning"] = learning_json(sim);
   j["threads"] = threads;
   j["timely_version"] = TIMELY_VERSION;
   return j;
@@ -117,7 +235,38 @@ void print_theory(std::ostream& out, const sim::Scenario& s, const analysis::Pre
                        p.rumour->all_informed, p.rumour->one_informed);
 }
 
+void print_learning(std::ostream& out, const Simulation& sim) {
+  const LearningSummary l = summarize_learning(sim);
+  const auto& s = sim.scenario;
+  const auto pm = [](const std::optional<analysis::Summary>& x) {
+    if (!x) return std::string("n/a");
+    return x->ci_half_width ? fmt::format("{:.4g} ± {:.2g}", x->mean, *x->ci_half_width) : fmt::format("{:.4g}", x->mean);
+  };
+  out << fmt::format("{} on {} ({} users, {} partition: {}..{} samples each), {} mixing, {} trials\n",
+                     sim::to_string(s.learning.model.kind), sim::to_string(s.learning.data.source), s.network.n,
+                     models::to_string(s.learning.data.partition), sim.shards.min_size, sim.shards.max_size,
+                     sim::to_string(s.learning.mixing.rule), sim.learning.size());
+  out << fmt::format("  at t = {:g}: test accuracy {} (average model), {} (mean over users)\n",
+                     sim.learning.front().observations.back().time, pm(l.accuracy), pm(l.user_accuracy));
+  out << fmt::format("  test loss  {}   train loss {}   consensus distance {}\n", pm(l.loss), pm(l.train_loss), pm(l.consensus));
+  if (l.distance)
+    out << fmt::format("  distance to theta* (relative to start): average model {}, worst user {}\n", pm(l.distance),
+                       pm(l.max_user_distance));
+  if (l.time_to_target)
+    out << fmt::format("  time to {:g} accuracy: {} ({}/{} trials reached it)\n", s.learning.target_accuracy,
+                       pm(l.time_to_target), l.reached, sim.learning.size());
+  else if (l.accuracy)
+    out << fmt::format("  time to {:g} accuracy: not reached by t = {:g}\n", s.learning.target_accuracy, s.run.horizon);
+  out << fmt::format("  {} local updates, {} gossips, {} FedAvg rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
+                     sim.wall_seconds);
+}
+
 void print_simulation(std::ostream& out, const Simulation& sim, unsigned threads) {
+  if (!sim.learning.empty()) {
+    print_learning(out, sim);
+    if (sim.trials.empty()) return;
+    out << "staleness in the same run:\n";
+  }
   const analysis::TrialSummary t = analysis::summarize_trials(sim.trials, sim.scenario.staleness.bound);
   const auto& s = sim.scenario;
   const auto pm = [](const analysis::Summary& x) {
@@ -152,6 +301,22 @@ void write_simulation(const std::filesystem::path& dir, const Simulation& sim, u
     csv += fmt::format("{},{:.17g},{:.17g},{:.17g},{}\n", i, sim.trials[i].mean_staleness, sim.trials[i].max_mean,
                        sim.trials[i].max_all_mean, sim.trials[i].events);
   write_file_atomically(dir / "trials.csv", csv);
+  if (sim.learning.empty()) return;
+  std::string rows = "trial,time,loss,accuracy,user_loss,user_accuracy,train_loss,consensus_distance,"
+                     "distance_to_optimum,max_user_distance_to_optimum";
+  for (std::size_t k = 0; k < sim.learning.front().observations.front().weight_variance.size(); ++k)
+    rows += fmt::format(",weight_variance_W{}", k + 1);
+  rows += "\n";
+  const auto opt = [](const std::optional<double>& x) { return x ? fmt::format("{:.10g}", *x) : std::string(); };
+  for (std::size_t trial = 0; trial < sim.learning.size(); ++trial)
+    for (const sim::Observation& o : sim.learning[trial].observations) {
+      rows += fmt::format("{},{:.10g},{:.10g},{},{:.10g},{},{:.10g},{:.10g},{},{}", trial, o.time, o.loss, opt(o.accuracy),
+                          o.user_loss, opt(o.user_accuracy), o.train_loss, o.consensus_distance,
+                          opt(o.distance_to_optimum), opt(o.max_user_distance_to_optimum));
+      for (double v : o.weight_variance) rows += fmt::format(",{:.10g}", v);
+      rows += "\n";
+    }
+  write_file_atomically(dir / "learning.csv", rows);
 }
 
 }  // namespace timely::cli

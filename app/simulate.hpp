@@ -8,6 +8,7 @@
 
 #include "analysis/predict.hpp"
 #include "sim/scenario.hpp"
+#include "sim/learning.hpp"
 #include "sim/trial.hpp"
 
 namespace timely::cli {
@@ -20,9 +21,12 @@ struct SimulateOptions {
 
 struct Simulation {
   sim::Scenario scenario;
-  std::vector<sim::TrialResult> trials;
+  std::vector<sim::TrialResult> trials;  // staleness of every trial (learning runs too, but FedAvg)
   analysis::Prediction theory;
   double wall_seconds = 0.0;
+  // Learning mode only:
+  std::vector<sim::LearningTrialResult> learning;
+  models::ShardSummary shards{};
 };
 
 // Builds the graph, runs every trial (in parallel), and predicts. Throws InputError.
@@ -30,12 +34,14 @@ Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostrea
 
 // The JSON object of INTERFACE.md for a finished simulation.
 nlohmann::ordered_json simulation_json(const Simulation& simulation, unsigned threads);
+nlohmann::ordered_json simulation_staleness_json(const Simulation& simulation, unsigned threads);
 nlohmann::ordered_json theory_json(const sim::Scenario& scenario, const analysis::Prediction& prediction);
 
 void print_simulation(std::ostream& out, const Simulation& simulation, unsigned threads);
 void print_theory(std::ostream& out, const sim::Scenario& scenario, const analysis::Prediction& prediction);
 
-// Writes result.json and trials.csv into dir, each replaced atomically.
+// Writes result.json and trials.csv (and learning.csv, one row per trial and observation,
+// in learning mode) into dir, each replaced atomically.
 void write_simulation(const std::filesystem::path& dir, const Simulation& simulation, unsigned threads);
 
 }  // namespace timely::cli

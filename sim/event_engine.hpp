@@ -242,6 +242,23 @@ inline void add_into(std::vector<double>& into, const std::vector<double>& add) 
   for (std::size_t a = 0; a < add.size(); ++a) into[a] += add[a];
 }
 
+// The staleness a finished users model measured over the window (MODEL.md section 2).
+template <class Users>
+TrialResult users_result(const Users& m, const Window& window, std::uint64_t events) {
+  TrialResult result;
+  result.events = events;
+  for (const auto& h : m.histograms()) {
+    add_into(result.staleness_time, h.age_time());
+    add_into(result.worst_time, h.worst_time());
+  }
+  result.max_all_time = m.across().max_time();
+  const double pairs = static_cast<double>(m.tracked()) * (m.size() - 1);
+  result.mean_staleness = first_moment(result.staleness_time) / (pairs * window.length());
+  result.max_mean = first_moment(result.worst_time) / (m.tracked() * window.length());
+  result.max_all_mean = first_moment(result.max_all_time) / window.length();
+  return result;
+}
+
 template <class Model>
 std::uint64_t run_updates_and_gossip(Model& m, const Scenario& s, Rng& rng, Window& window) {
   return s.updates.delay > 0.0 ? run_renewal_updates(m, s, rng, window) : run_poisson_updates(m, s, rng, window);

@@ -4,6 +4,11 @@
 #include <optional>
 #include <string_view>
 
+#include <string>
+#include <vector>
+
+#include "models/network.hpp"
+#include "models/partition.hpp"
 #include "sim/topology.hpp"
 #include "theory/capacity.hpp"
 
@@ -48,6 +53,79 @@ struct RunSpec {
   std::uint64_t seed = 1;
 };
 
+// ---- learning mode (MODEL.md sections 4-5); off while model.kind = none ---------------------
+
+enum class ModelKind { none, linear, logistic, mlp };
+enum class DataSource { synthetic_regression, synthetic_mixture, fashion_mnist };
+enum class LrSchedule { constant, inverse_time, step };
+enum class MixingRule { average, age_weighted, fedavg };
+
+std::string_view to_string(ModelKind);
+std::optional<ModelKind> parse_model_kind(std::string_view);
+std::string_view to_string(DataSource);
+std::optional<DataSource> parse_data_source(std::string_view);
+std::string_view to_string(LrSchedule);
+std::optional<LrSchedule> parse_lr_schedule(std::string_view);
+std::string_view to_string(MixingRule);
+std::optional<MixingRule> parse_mixing_rule(std::string_view);
+std::string_view to_string(models::Activation);
+std::optional<models::Activation> parse_activation(std::string_view);
+std::string_view to_string(models::Init);
+std::optional<models::Init> parse_init(std::string_view);
+
+struct ModelSpec {
+  ModelKind kind = ModelKind::none;
+  std::vector<int> hidden{128, 64};  // MLP widths
+  models::Activation activation = models::Activation::relu;
+  models::Init init = models::Init::xavier;
+};
+
+struct DataSpec {
+  DataSource source = DataSource::synthetic_mixture;
+  models::PartitionKind partition = models::PartitionKind::iid;
+  double alpha = 0.5;                 // Dirichlet concentration
+  std::uint32_t shards_per_user = 2;  // sorted-label shards
+  std::uint32_t features = 20;        // synthetic sets
+  std::uint32_t classes = 10;         // synthetic mixture
+  std::uint32_t train_samples = 0;    // 0: 20000 synthetic, all of Fashion-MNIST
+  std::uint32_t test_samples = 0;     // 0: 5000 synthetic, all of Fashion-MNIST
+  double noise = 0.1;                 // regression noise sd
+  double separation = 3.0;            // mixture: sd of the class means
+  std::string dir = "/usr/share/datasets/fashion-mnist";
+};
+
+struct TrainSpec {
+  std::uint32_t steps = 1;  // tau: SGD steps per local update
+  std::uint32_t batch = 32;
+  double lr = 0.05;
+  LrSchedule schedule = LrSchedule::constant;
+  double decay_time = 100.0;  // inverse-time: lr / (1 + t / decay_time)
+  double step_time = 100.0;   // step: lr * step_factor^floor(t / step_time)
+  double step_factor = 0.5;
+  double momentum = 0.0;
+};
+
+struct MixingSpec {
+  MixingRule rule = MixingRule::average;
+  double fedavg_fraction = 0.1;  // clients sampled per FedAvg round
+};
+
+struct ObserveSpec {
+  double every = 10.0;             // simulated time between observations
+  std::uint32_t users = 8;         // users sampled for the mean-over-users metrics
+  std::uint32_t test_samples = 0;  // test samples per evaluation (0 = the whole test set)
+};
+
+struct LearningSpec {
+  ModelSpec model;
+  DataSpec data;
+  TrainSpec train;
+  MixingSpec mixing;
+  ObserveSpec observe;
+  double target_accuracy = 0.8;
+  bool enabled() const { return model.kind != ModelKind::none; }
+};
+
 struct Scenario {
   NetworkSpec network;
   GossipSpec gossip;
@@ -55,6 +133,7 @@ struct Scenario {
   StalenessSpec staleness;
   SourceSpec source;
   RunSpec run;
+  LearningSpec learning;
 
   // lambda = kappa * g(n), each user's gossip rate (MODEL.md section 1).
   double gossip_rate() const {

@@ -14,19 +14,9 @@ TrialResult run_users(const Scenario& s, const G& graph, Rng& rng) {
   NoTrace no_trace;
   UsersModel<G, Mode> m(s, graph, rng, no_trace);
   Window window(s.run.warmup, s.run.horizon);
-  TrialResult result;
-  result.events = run_updates_and_gossip(m, s, rng, window);
+  const std::uint64_t events = run_updates_and_gossip(m, s, rng, window);
   m.close(window.horizon());
-  for (const auto& h : m.histograms()) {
-    add_into(result.staleness_time, h.age_time());
-    add_into(result.worst_time, h.worst_time());
-  }
-  result.max_all_time = m.across().max_time();
-  const double pairs = static_cast<double>(m.tracked()) * (m.size() - 1);
-  result.mean_staleness = first_moment(result.staleness_time) / (pairs * window.length());
-  result.max_mean = first_moment(result.worst_time) / (m.tracked() * window.length());
-  result.max_all_mean = first_moment(result.max_all_time) / window.length();
-  return result;
+  return users_result(m, window, events);
 }
 
 template <class G, GossipMode Mode>

@@ -6,16 +6,24 @@
 #include <functional>
 #include <vector>
 
+#include "sim/learning.hpp"
 #include "sim/trial.hpp"
 
 namespace timely::sim {
 
-// Called after each finished trial with the number finished so far (from worker threads,
-// serialised by the caller's own means; may be empty).
+// Called after each finished trial with the number finished so far (from worker threads;
+// may be empty).
 using TrialProgress = std::function<void(std::uint32_t done)>;
 
-// threads = 0: use every core TBB sees.
+// Runs run_one(trial) for trial = 0..trials-1 on at most `threads` threads (0 = every core).
+void for_each_trial(std::uint32_t trials, unsigned threads, const TrialProgress& progress,
+                    const std::function<void(std::uint32_t trial)>& run_one);
+
 std::vector<TrialResult> run_trials(const Scenario& scenario, const Graph& graph, unsigned threads,
                                     const TrialProgress& progress = {});
+
+std::vector<LearningTrialResult> run_learning_trials(const Scenario& scenario, const Graph& graph,
+                                                     const LearningData& data, unsigned threads,
+                                                     const TrialProgress& progress = {});
 
 }  // namespace timely::sim

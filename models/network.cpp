@@ -1,0 +1,253 @@
+#include "models/network.hpp"
+
+#include <algorithm>
+#include <boost/random/normal_distribution.hpp>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace timely::models {
+
+Layout::Layout(const Architecture& architecture) : architecture_(architecture) {
+  const Architecture& a = architecture_;
+  if (a.inputs <= 0) throw std::invalid_argument("models: the number of inputs must be positive");
+  if (a.outputs <= 0) throw std::invalid_argument("models: the number of outputs must be positive");
+  if (a.loss == Loss::softmax_cross_entropy && a.outputs < 2)
+    throw std::invalid_argument("models: softmax cross-entropy needs at least 2 classes");
+  std::vector<int> widths{a.inputs};
+  for (int h : a.hidden) {
+    if (h <= 0) throw std::invalid_argument("models: hidden layer widths must be positive");
+    widths.push_back(h);
+  }
+  widths.push_back(a.outputs);
+  for (std::size_t l = 1; l < widths.size(); ++l) {
+    const int fan_in = widths[l - 1];
+    const int fan_out = widths[l];
+    const std::string index = std::to_string(l);
+    tensors_.push_back({"W" + index, fan_out, fan_in, parameters_, false, fan_in, fan_out});
+    parameters_ += tensors_.back().size();
+    tensors_.push_back({"b" + index, fan_out, 1, parameters_, true, fan_in, fan_out});
+    parameters_ += tensors_.back().size();
+  }
+}
+
+template <class Scalar>
+Network<Scalar>::Network(const Architecture& architecture, int max_batch)
+    : layout_(architecture), max_batch_(max_batch) {
+  if (max_batch <= 0) throw std::invalid_argument("models: max_batch must be positive");
+  for (int l = 0; l < layout_.layers(); ++l) {
+    const int units = layout_.weights(l).rows;
+    activations_.emplace_back(units, max_batch);
+    deltas_.emplace_back(units, max_batch);
+  }
+}
+
+template <class Scalar>
+void Network<Scalar>::initialize(Eigen::Ref<Vector> params, Init init, Rng& rng) const {
+  if (static_cast<std::size_t>(params.size()) != layout_.parameters())
+    throw std::invalid_argument("models: parameter vector has the wrong length");
+  for (const Tensor& t : layout_.tensors()) {
+    auto entries = params.segment(static_cast<Eigen::Index>(t.offset), static_cast<Eigen::Index>(t.size()));
+    if (t.bias) {
+      entries.setZero();
+      continue;
+    }
+    // Glorot & Bengio (2010): Var = 2/(fan_in+fan_out); He et al. (2015): Var = 2/fan_in.
+    const double variance = init == Init::xavier ? 2.0 / (t.fan_in + t.fan_out) : 2.0 / t.fan_in;
+    boost::random::normal_distribution<double> normal(0.0, std::sqrt(variance));
+    for (Eigen::Index i = 0; i < entries.size(); ++i) entries[i] = static_cast<Scalar>(normal(rng));
+  }
+}
+
+template <class Scalar>
+void Network<Scalar>::check(const Eigen::Ref<const Vector>& params, const Eigen::Ref<const Matrix>& x,
+                            Loss loss) const {
+  const Architecture& a = layout_.architecture();
+  if (a.loss != loss)
+    throw std::invalid_argument(loss == Loss::squared ? "models: targets given to a classification network"
+                                                      : "models: labels given to a regression network");
+  if (static_cast<std::size_t>(params.size()) != layout_.parameters())
+    throw std::invalid_argument("models: parameter vector has the wrong length");
+  if (x.rows() != a.inputs) throw std::invalid_argument("models: samples have the wrong number of features");
+}
+
+template <class Scalar>
+typename Network<Scalar>::MatrixMap Network<Scalar>::forward(const Scalar* params,
+                                                            const Eigen::Ref<const Matrix>& x) {
+  const Eigen::Index batch = x.cols();
+  const int layers = layout_.layers();
+  const Activation activation = layout_.architecture().activation;
+  for (int l = 0; l < layers; ++l) {
+    const Tensor& w = layout_.weights(l);
+    const Tensor& b = layout_.biases(l);
+    const ConstMatrixMap weights(params + w.offset, w.rows, w.cols);
+    const Eigen::Map<const Vector> biases(params + b.offset, b.rows);
+    MatrixMap z(activations_[l].data(), w.rows, batch);
+    if (l == 0) {
+      z.noalias() = weights * x;
+    } else {
+      const MatrixMap previous(activations_[l - 1].data(), layout_.weights(l - 1).rows, batch);
+      z.noalias() = weights * previous;
+    }
+    z.colwise() += biases;
+    if (l + 1 == layers) return z;  // output: identity (regression) or logits (softmax)
+    if (activation == Activation::relu)
+      z = z.cwiseMax(Scalar(0));
+    else
+      z = z.array().tanh().matrix();
+  }
+  throw std::logic_error("models: network without layers");  // Layout guarantees one
+}
+
+template <class Scalar>
+double Network<Scalar>::cross_entropy(const MatrixMap& logits, const Eigen::Ref<const Eigen::VectorXi>& labels,
+                                      Scalar delta_scale, int* correct) {
+  const int classes = static_cast<int>(logits.rows());
+  MatrixMap delta(deltas_.back().data(), logits.rows(), logits.cols());
+  double total = 0;
+  for (Eigen::Index j = 0; j < logits.cols(); ++j) {
+    const int label = labels[j];
+    if (label < 0 || label >= classes) throw std::out_of_range("models: label outside [0, outputs)");
+    // Stable softmax and log-sum-exp: subtract the column maximum before exponentiating.
+    Eigen::Index argmax = 0;
+    const Scalar m = logits.col(j).maxCoeff(&argmax);
+    if (correct && argmax == label) ++*correct;
+    auto e = delta.col(j);
+    e = (logits.col(j).array() - m).exp().matrix();
+    const Scalar sum = e.sum();
+    total += static_cast<double>(std::log(sum) + m - logits(label, j));
+    if (delta_scale != Scalar(0)) {
+      e *= delta_scale / sum;  // delta_scale * p
+      e[label] -= delta_scale;
+    }
+  }
+  return total;
+}
+
+template <class Scalar>
+void Network<Scalar>::backward(const Scalar* params, const Eigen::Ref<const Matrix>& x, Scalar* grad) {
+  const Eigen::Index batch = x.cols();
+  const Activation activation = layout_.architecture().activation;
+  for (int l = layout_.layers() - 1; l >= 0; --l) {
+    const Tensor& w = layout_.weights(l);
+    const Tensor& b = layout_.biases(l);
+    const MatrixMap delta(deltas_[l].data(), w.rows, batch);
+    MatrixMap grad_weights(grad + w.offset, w.rows, w.cols);
+    Eigen::Map<Vector>(grad + b.offset, b.rows).noalias() = delta.rowwise().sum();
+    if (l == 0) {
+      grad_weights.noalias() = delta * x.transpose();
+      return;
+    }
+    const MatrixMap input(activations_[l - 1].data(), w.cols, batch);
+    grad_weights.noalias() = delta * input.transpose();
+    MatrixMap previous_delta(deltas_[l - 1].data(), w.cols, batch);
+    previous_delta.noalias() = ConstMatrixMap(params + w.offset, w.rows, w.cols).transpose() * delta;
+    // Derivative of the activation, written in terms of its output a: relu' = [a > 0],
+    // tanh' = 1 - a^2.
+    if (activation == Activation::relu)
+      previous_delta.array() = (input.array() > Scalar(0)).select(previous_delta.array(), Scalar(0));
+    else
+      previous_delta.array() *= Scalar(1) - input.array().square();
+  }
+}
+
+template <class Scalar>
+Scalar Network<Scalar>::loss_gradient(const Eigen::Ref<const Vector>& params, const Eigen::Ref<const Matrix>& x,
+                                      const Eigen::Ref<const Eigen::VectorXi>& labels, Vector* grad) {
+  check(params, x, Loss::softmax_cross_entropy);
+  const Eigen::Index batch = x.cols();
+  if (batch <= 0 || batch > max_batch_) throw std::invalid_argument("models: batch size outside [1, max_batch]");
+  if (labels.size() != batch) throw std::invalid_argument("models: one label per sample");
+  const MatrixMap logits = forward(params.data(), x);
+  // Output delta of softmax + cross-entropy, averaged over the batch: (p - onehot)/B.
+  const Scalar scale = grad ? Scalar(1) / static_cast<Scalar>(batch) : Scalar(0);
+  const double total = cross_entropy(logits, labels, scale, nullptr);
+  if (grad) {
+    grad->resize(static_cast<Eigen::Index>(layout_.parameters()));
+    backward(params.data(), x, grad->data());
+  }
+  return static_cast<Scalar>(total / static_cast<double>(batch));
+}
+
+template <class Scalar>
+Scalar Network<Scalar>::loss_gradient(const Eigen::Ref<const Vector>& params, const Eigen::Ref<const Matrix>& x,
+                                      const Eigen::Ref<const Matrix>& targets, Vector* grad) {
+  check(params, x, Loss::squared);
+  const Eigen::Index batch = x.cols();
+  if (batch <= 0 || batch > max_batch_) throw std::invalid_argument("models: batch size outside [1, max_batch]");
+  if (targets.cols() != batch || targets.rows() != layout_.architecture().outputs)
+    throw std::invalid_argument("models: targets must be outputs x batch");
+  const MatrixMap output = forward(params.data(), x);
+  MatrixMap delta(deltas_.back().data(), output.rows(), batch);
+  delta.noalias() = output - targets;
+  const double total = 0.5 * static_cast<double>(delta.squaredNorm());
+  if (grad) {
+    // d/df of (1/B) sum 0.5 ||f - y||^2 is (f - y)/B.
+    delta *= Scalar(1) / static_cast<Scalar>(batch);
+    grad->resize(static_cast<Eigen::Index>(layout_.parameters()));
+    backward(params.data(), x, grad->data());
+  }
+  return static_cast<Scalar>(total / static_cast<double>(batch));
+}
+
+template <class Scalar>
+typename Network<Scalar>::Evaluation Network<Scalar>::evaluate(const Eigen::Ref<const Vector>& params,
+                                                               const Eigen::Ref<const Matrix>& x,
+                                                               const Eigen::Ref<const Eigen::VectorXi>& labels) {
+  check(params, x, Loss::softmax_cross_entropy);
+  const Eigen::Index n = x.cols();
+  if (n <= 0) throw std::invalid_argument("models: nothing to evaluate");
+  if (labels.size() != n) throw std::invalid_argument("models: one label per sample");
+  double total = 0;
+  int correct = 0;
+  for (Eigen::Index start = 0; start < n; start += max_batch_) {
+    const Eigen::Index count = std::min<Eigen::Index>(max_batch_, n - start);
+    const auto chunk = x.middleCols(start, count);
+    const MatrixMap logits = forward(params.data(), chunk);
+    total += cross_entropy(logits, labels.segment(start, count), Scalar(0), &correct);
+  }
+  return {total / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n)};
+}
+
+template <class Scalar>
+double Network<Scalar>::evaluate_squared(const Eigen::Ref<const Vector>& params, const Eigen::Ref<const Matrix>& x,
+                                         const Eigen::Ref<const Matrix>& targets) {
+  check(params, x, Loss::squared);
+  const Eigen::Index n = x.cols();
+  if (n <= 0) throw std::invalid_argument("models: nothing to evaluate");
+  if (targets.cols() != n || targets.rows() != layout_.architecture().outputs)
+    throw std::invalid_argument("models: targets must be outputs x samples");
+  double total = 0;
+  for (Eigen::Index start = 0; start < n; start += max_batch_) {
+    const Eigen::Index count = std::min<Eigen::Index>(max_batch_, n - start);
+    const MatrixMap output = forward(params.data(), x.middleCols(start, count));
+    total += 0.5 * static_cast<double>((output - targets.middleCols(start, count)).squaredNorm());
+  }
+  return total / static_cast<double>(n);
+}
+
+template <class Scalar>
+double tensor_mean(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>>& params, const Tensor& tensor) {
+  const auto entries =
+      params.segment(static_cast<Eigen::Index>(tensor.offset), static_cast<Eigen::Index>(tensor.size()));
+  return entries.template cast<double>().mean();
+}
+
+template <class Scalar>
+double tensor_variance(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>>& params,
+                       const Tensor& tensor) {
+  // Two passes (mean, then squared deviations) in double: no cancellation.
+  const auto entries =
+      params.segment(static_cast<Eigen::Index>(tensor.offset), static_cast<Eigen::Index>(tensor.size()));
+  const double mean = entries.template cast<double>().mean();
+  return (entries.template cast<double>().array() - mean).square().mean();
+}
+
+template class Network<float>;
+template class Network<double>;
+template double tensor_mean<float>(const Eigen::Ref<const Eigen::VectorXf>&, const Tensor&);
+template double tensor_mean<double>(const Eigen::Ref<const Eigen::VectorXd>&, const Tensor&);
+template double tensor_variance<float>(const Eigen::Ref<const Eigen::VectorXf>&, const Tensor&);
+template double tensor_variance<double>(const Eigen::Ref<const Eigen::VectorXd>&, const Tensor&);
+
+}  // namespace timely::models

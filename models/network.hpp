@@ -1,0 +1,148 @@
+#pragma once
+// Feed-forward networks whose parameters live in one flat vector (MODEL.md section 4).
+//
+// One class covers the three model kinds:
+//   linear least-squares regression = no hidden layer, identity output, Loss::squared;
+//   multinomial logistic regression = no hidden layer, Loss::softmax_cross_entropy;
+//   multilayer perceptron           = hidden layers (ReLU or tanh), softmax cross-entropy.
+// The parameters of one model are ONE contiguous vector, so gossip averaging is a vector
+// operation and a user costs exactly one vector; a Layout says where each tensor lies in it.
+// A Network holds no parameters, only the scratch (activations, deltas) for one batch: a
+// worker thread owns one Network and applies it to the parameter vectors of many users.
+// Depends on nothing of timely's.
+
+#include <Eigen/Core>
+#include <boost/random/mersenne_twister.hpp>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace timely::models {
+
+// Boost.Random rather than <random>: Boost's distributions give the same draws on every
+// platform and standard library, which bit-identical results need.
+using Rng = boost::random::mt19937_64;
+
+enum class Activation { relu, tanh };
+enum class Loss { squared, softmax_cross_entropy };
+enum class Init { xavier, he };
+
+struct Architecture {
+  int inputs = 0;
+  std::vector<int> hidden;  // empty: linear or logistic model
+  int outputs = 0;          // regression targets or classes
+  Activation activation = Activation::relu;
+  Loss loss = Loss::softmax_cross_entropy;
+};
+
+// One weight matrix or bias vector inside the flat parameter vector.
+struct Tensor {
+  std::string name;    // "W1", "b1", "W2", ...
+  int rows = 0;        // W_l is (fan_out x fan_in), column-major; b_l is (fan_out x 1)
+  int cols = 0;
+  std::size_t offset = 0;  // into the parameter vector
+  bool bias = false;
+  int fan_in = 0;  // of the layer the tensor belongs to (biases too)
+  int fan_out = 0;
+  std::size_t size() const { return static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols); }
+};
+
+// Tensors in the order W1, b1, W2, b2, ..., contiguous from offset 0.
+class Layout {
+ public:
+  // Throws std::invalid_argument for non-positive sizes, or fewer than 2 classes with softmax.
+  explicit Layout(const Architecture& architecture);
+  const std::vector<Tensor>& tensors() const { return tensors_; }
+  std::size_t parameters() const { return parameters_; }  // total length
+  const Architecture& architecture() const { return architecture_; }
+  int layers() const { return static_cast<int>(tensors_.size() / 2); }
+  const Tensor& weights(int layer) const { return tensors_[2 * static_cast<std::size_t>(layer)]; }  // layer in [0, layers())
+  const Tensor& biases(int layer) const { return tensors_[2 * static_cast<std::size_t>(layer) + 1]; }
+
+ private:
+  Architecture architecture_;
+  std::vector<Tensor> tensors_;
+  std::size_t parameters_ = 0;
+};
+
+// Explicitly instantiated for float and double in network.cpp. Not thread-safe: the scratch
+// is per object; copy the Network for each thread.
+template <class Scalar>
+class Network {
+ public:
+  using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+  using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  // column-major; samples are COLUMNS
+
+  struct Evaluation {
+    double loss;      // mean over samples
+    double accuracy;  // fraction of samples whose argmax output equals the label
+  };
+
+  // Allocates all scratch for up to max_batch samples: loss, gradient and evaluation calls
+  // allocate nothing themselves (except resizing *grad on first use). Eigen's GEMM still
+  // heap-allocates its packing buffer when a panel exceeds EIGEN_STACK_ALLOCATION_LIMIT
+  // (128 KiB; e.g. the 128 x 784 first layer of an MLP in float), which malloc serves from
+  // its free lists after the first call.
+  Network(const Architecture& architecture, int max_batch);
+
+  const Layout& layout() const { return layout_; }
+  int max_batch() const { return max_batch_; }
+
+  // Weights ~ N(0, 2/(fan_in+fan_out)) for Init::xavier (Glorot & Bengio 2010) or
+  // N(0, 2/fan_in) for Init::he (He et al. 2015); biases 0. Draws in double and rounds, so
+  // float and double models from the same engine state agree.
+  void initialize(Eigen::Ref<Vector> params, Init init, Rng& rng) const;
+
+  // Mean loss over the batch (the columns of x, at most max_batch) and, if grad is not null,
+  // its gradient with respect to params (overwritten; resized if needed).
+  // Classification (Loss::softmax_cross_entropy): labels[k] in [0, outputs).
+  Scalar loss_gradient(const Eigen::Ref<const Vector>& params, const Eigen::Ref<const Matrix>& x,
+                       const Eigen::Ref<const Eigen::VectorXi>& labels, Vector* grad);
+  // Regression (Loss::squared): targets is outputs x B; loss = mean over samples of
+  // 0.5 * ||f(x) - y||^2.
+  Scalar loss_gradient(const Eigen::Ref<const Vector>& params, const Eigen::Ref<const Matrix>& x,
+                       const Eigen::Ref<const Matrix>& targets, Vector* grad);
+
+  // Any number of samples (> 0), processed in chunks of max_batch without allocation.
+  Evaluation evaluate(const Eigen::Ref<const Vector>& params, const Eigen::Ref<const Matrix>& x,
+                      const Eigen::Ref<const Eigen::VectorXi>& labels);
+  // Mean over samples of 0.5 * ||f(x) - y||^2 (Loss::squared).
+  double evaluate_squared(const Eigen::Ref<const Vector>& params, const Eigen::Ref<const Matrix>& x,
+                          const Eigen::Ref<const Matrix>& targets);
+
+ private:
+  using MatrixMap = Eigen::Map<Matrix>;
+  using ConstMatrixMap = Eigen::Map<const Matrix>;
+
+  void check(const Eigen::Ref<const Vector>& params, const Eigen::Ref<const Matrix>& x, Loss loss) const;
+  // Fills the hidden activations and the output logits for the columns of x; returns the
+  // logits (outputs x x.cols()).
+  MatrixMap forward(const Scalar* params, const Eigen::Ref<const Matrix>& x);
+  // Softmax cross-entropy summed over the batch; if delta_scale != 0, writes
+  // delta_scale * (p - onehot) into the output delta.
+  double cross_entropy(const MatrixMap& logits, const Eigen::Ref<const Eigen::VectorXi>& labels,
+                       Scalar delta_scale, int* correct);
+  // Backpropagates the output delta (already in deltas_.back()) into grad.
+  void backward(const Scalar* params, const Eigen::Ref<const Matrix>& x, Scalar* grad);
+
+  Layout layout_;
+  int max_batch_;
+  std::vector<Matrix> activations_;  // one per layer: hidden activations, then the output logits
+  std::vector<Matrix> deltas_;       // dLoss/d(pre-activation), one per layer
+};
+
+// Population variance of the entries of one tensor (the per-layer weight variance of MODEL
+// 3.9 and of the variance-corrected mixing rule, section 4). Computed in double.
+template <class Scalar>
+double tensor_variance(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>>& params,
+                       const Tensor& tensor);
+
+// Mean of the entries of one tensor. Computed in double.
+template <class Scalar>
+double tensor_mean(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>>& params,
+                   const Tensor& tensor);
+
+extern template class Network<float>;
+extern template class Network<double>;
+
+}  // namespace timely::models

@@ -1,0 +1,189 @@
+#include "models/partition.hpp"
+
+#include <algorithm>
+#include <boost/random/gamma_distribution.hpp>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+namespace timely::models {
+
+std::string_view to_string(PartitionKind kind) {
+  switch (kind) {
+    case PartitionKind::iid: return "iid";
+    case PartitionKind::dirichlet: return "dirichlet";
+    case PartitionKind::shards: return "shards";
+  }
+  return "?";
+}
+
+std::optional<PartitionKind> parse_partition(std::string_view name) {
+  for (auto kind : {PartitionKind::iid, PartitionKind::dirichlet, PartitionKind::shards})
+    if (name == to_string(kind)) return kind;
+  return std::nullopt;
+}
+
+namespace {
+
+using Indices = std::vector<std::uint32_t>;
+
+void require(bool condition, const std::string& message) {
+  if (!condition) throw std::invalid_argument("make_partition: " + message);
+}
+
+Indices all_indices(std::size_t n) {
+  Indices indices(n);
+  std::iota(indices.begin(), indices.end(), std::uint32_t{0});
+  return indices;
+}
+
+Partition iid(std::size_t samples, std::uint32_t users, Rng& rng) {
+  Indices order = all_indices(samples);
+  shuffle(std::span<std::uint32_t>(order), rng);
+  Partition p;
+  p.shards.resize(users);
+  for (std::size_t k = 0; k < samples; ++k) p.shards[k % users].push_back(order[k]);
+  return p;
+}
+
+// Proportions ~ Dirichlet(alpha, ..., alpha) as normalised Gamma(alpha, 1) draws. With a tiny
+// alpha every draw can underflow to 0; then draw again.
+std::vector<double> dirichlet_proportions(std::uint32_t users, double alpha, Rng& rng) {
+  boost::random::gamma_distribution<double> gamma(alpha, 1.0);
+  std::vector<double> p(users);
+  for (;;) {
+    double total = 0.0;
+    for (auto& v : p) total += (v = gamma(rng));
+    if (total > 0.0 && std::isfinite(total)) {
+      for (auto& v : p) v /= total;
+      return p;
+    }
+  }
+}
+
+Partition dirichlet(const Dataset& train, std::uint32_t users, double alpha, Rng& rng) {
+  std::vector<Indices> by_class(static_cast<std::size_t>(train.classes));
+  for (std::size_t s = 0; s < train.size(); ++s)
+    by_class[static_cast<std::size_t>(train.labels(static_cast<Eigen::Index>(s)))].push_back(static_cast<std::uint32_t>(s));
+
+  Partition p;
+  p.shards.resize(users);
+  for (auto& members : by_class) {
+    shuffle(std::span<std::uint32_t>(members), rng);
+    const std::vector<double> share = dirichlet_proportions(users, alpha, rng);
+    // User u gets members[round(n c_{u-1}), round(n c_u)) where c_u is the cumulative share;
+    // the last boundary is n exactly, so every sample of the class is dealt.
+    const auto n = static_cast<double>(members.size());
+    double cumulative = 0.0;
+    std::size_t begin = 0;
+    for (std::uint32_t u = 0; u < users; ++u) {
+      cumulative += share[u];
+      const std::size_t end =
+          u + 1 == users ? members.size() : std::min(members.size(), static_cast<std::size_t>(std::llround(n * cumulative)));
+      if (end > begin) p.shards[u].insert(p.shards[u].end(), members.begin() + static_cast<std::ptrdiff_t>(begin),
+                                          members.begin() + static_cast<std::ptrdiff_t>(end));
+      begin = std::max(begin, end);
+    }
+  }
+
+  // No user may be empty: move one sample from the largest shard (size >= 2 while some user
+  // is empty, since users <= samples). Ties go to the lowest user index, so this is
+  // deterministic.
+  for (auto& shard : p.shards) {
+    if (!shard.empty()) continue;
+    auto largest = std::max_element(p.shards.begin(), p.shards.end(),
+                                    [](const Indices& a, const Indices& b) { return a.size() < b.size(); });
+    shard.push_back(largest->back());
+    largest->pop_back();
+  }
+  return p;
+}
+
+Partition sorted_shards(const Dataset& train, std::uint32_t users, std::uint32_t per_user, Rng& rng) {
+  Indices sorted = all_indices(train.size());
+  std::stable_sort(sorted.begin(), sorted.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return train.labels(static_cast<Eigen::Index>(a)) < train.labels(static_cast<Eigen::Index>(b));
+  });
+  const std::size_t count = std::size_t{users} * per_user;
+  Indices shard_order = all_indices(count);
+  shuffle(std::span<std::uint32_t>(shard_order), rng);
+
+  // Shard k is sorted[k N / count, (k + 1) N / count): sizes differ by at most one.
+  const std::size_t n = sorted.size();
+  Partition p;
+  p.shards.resize(users);
+  for (std::size_t slot = 0; slot < count; ++slot) {
+    const std::size_t k = shard_order[slot];
+    auto& shard = p.shards[slot / per_user];
+    shard.insert(shard.end(), sorted.begin() + static_cast<std::ptrdiff_t>(k * n / count),
+                 sorted.begin() + static_cast<std::ptrdiff_t>((k + 1) * n / count));
+  }
+  return p;
+}
+
+}  // namespace
+
+Partition make_partition(const Dataset& train, std::uint32_t users, PartitionKind kind, double alpha,
+                         std::uint32_t shards_per_user, Rng& rng) {
+  const std::size_t samples = train.size();
+  require(users >= 1, "users must be >= 1");
+  require(samples <= std::numeric_limits<std::uint32_t>::max(), "more than 2^32 - 1 samples");
+  require(users <= samples, std::to_string(users) + " users but only " + std::to_string(samples) + " samples");
+  if (kind != PartitionKind::iid) {
+    require(train.classes >= 1 && static_cast<std::size_t>(train.labels.size()) == samples,
+            std::string(to_string(kind)) + " partition needs class labels (regression data allows only iid)");
+    for (Eigen::Index s = 0; s < train.labels.size(); ++s)
+      require(train.labels(s) >= 0 && train.labels(s) < train.classes, "label outside [0, classes)");
+  }
+
+  Partition p;
+  switch (kind) {
+    case PartitionKind::iid: p = iid(samples, users, rng); break;
+    case PartitionKind::dirichlet:
+      require(std::isfinite(alpha) && alpha > 0.0, "dirichlet alpha must be > 0, got " + std::to_string(alpha));
+      p = dirichlet(train, users, alpha, rng);
+      break;
+    case PartitionKind::shards:
+      require(shards_per_user >= 1, "shards_per_user must be >= 1");
+      require(std::size_t{users} * shards_per_user <= samples,
+              std::to_string(users) + " users x " + std::to_string(shards_per_user) + " shards exceed " +
+                  std::to_string(samples) + " samples");
+      p = sorted_shards(train, users, shards_per_user, rng);
+      break;
+  }
+  // Ascending indices: a shard is a set, and ascending order reads the data matrix in order.
+  for (auto& shard : p.shards) std::sort(shard.begin(), shard.end());
+  return p;
+}
+
+std::vector<std::size_t> class_counts(const std::vector<std::uint32_t>& shard, const Dataset& train) {
+  if (train.classes <= 0 || static_cast<std::size_t>(train.labels.size()) != train.size()) return {};
+  std::vector<std::size_t> counts(static_cast<std::size_t>(train.classes), 0);
+  for (const std::uint32_t s : shard) {
+    const int label = train.labels(static_cast<Eigen::Index>(s));
+    if (label >= 0 && label < train.classes) ++counts[static_cast<std::size_t>(label)];
+  }
+  return counts;
+}
+
+ShardSummary summarize(const Partition& partition, const Dataset& train) {
+  ShardSummary summary;
+  if (partition.shards.empty()) return summary;
+  summary.min_size = std::numeric_limits<std::size_t>::max();
+  double total_size = 0.0, total_classes = 0.0;
+  for (const auto& shard : partition.shards) {
+    summary.min_size = std::min(summary.min_size, shard.size());
+    summary.max_size = std::max(summary.max_size, shard.size());
+    total_size += static_cast<double>(shard.size());
+    const auto counts = class_counts(shard, train);
+    total_classes += static_cast<double>(std::count_if(counts.begin(), counts.end(), [](std::size_t c) { return c > 0; }));
+  }
+  const auto users = static_cast<double>(partition.shards.size());
+  summary.mean_size = total_size / users;
+  summary.mean_classes_per_user = total_classes / users;
+  return summary;
+}
+
+}  // namespace timely::models

@@ -1,0 +1,376 @@
+#include "sim/learning.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "sim/event_engine.hpp"
+#include "sim/input_error.hpp"
+
+namespace timely::sim {
+namespace {
+
+using namespace engine;
+using Params = Eigen::MatrixXf;  // one column per user
+using Vector = Eigen::VectorXf;
+using Net = models::Network<float>;
+
+double learning_rate(const TrainSpec& t, double time) {
+  switch (t.schedule) {
+    case LrSchedule::inverse_time: return t.lr / (1.0 + time / t.decay_time);
+    case LrSchedule::step: return t.lr * std::pow(t.step_factor, std::floor(time / t.step_time));
+    case LrSchedule::constant: break;
+  }
+  return t.lr;
+}
+
+// The learning state of one trial: a model per user, SGD on each user's shard, and the
+// metrics of MODEL.md section 4 on the observation grid.
+class Learners {
+ public:
+  Learners(const Scenario& s, const LearningData& d, Rng& rng)
+      : s_(s), d_(d), rng_(rng), net_(d.architecture, static_cast<int>(s.learning.train.batch)),
+        layout_(net_.layout()), n_(static_cast<std::uint32_t>(d.partition.shards.size())),
+        params_(static_cast<Eigen::Index>(layout_.parameters()), n_), ages_(n_, 0.0),
+        batch_x_(d.data.train.features(), s.learning.train.batch), batch_labels_(s.learning.train.batch),
+        grad_(static_cast<Eigen::Index>(layout_.parameters())) {
+    const bool regression = d.data.train.classes == 0;
+    if (regression) batch_targets_.resize(d.data.train.targets.rows(), s.learning.train.batch);
+    if (s.learning.train.momentum > 0.0) velocity_ = Params::Zero(params_.rows(), n_);
+    // Every user is initialised independently (its own draw of Xavier or He).
+    for (std::uint32_t u = 0; u < n_; ++u) {
+      Vector column(params_.rows());
+      net_.initialize(column, s.learning.model.init, rng_);
+      params_.col(u) = column;
+    }
+    // Users whose own test metrics are followed, and the evaluation subsets.
+    const std::uint32_t followed = std::min(s.learning.observe.users, n_);
+    for (std::uint32_t k = 0; k < followed; ++k) followed_.push_back(static_cast<std::uint32_t>((std::uint64_t{k} * n_) / followed));
+    const auto& test = d.data.test;
+    test_count_ = s.learning.observe.test_samples == 0 ? static_cast<Eigen::Index>(test.size())
+                                                       : std::min<Eigen::Index>(s.learning.observe.test_samples, test.size());
+    train_count_ = std::min<Eigen::Index>(2000, static_cast<Eigen::Index>(d.data.train.size()));
+    if (d.data.train.optimum) {
+      initial_distance_.resize(n_);
+      for (std::uint32_t u = 0; u < n_; ++u) initial_distance_[u] = (params_.col(u) - *d.data.train.optimum).norm();
+      initial_mean_distance_ = (params_.rowwise().mean() - *d.data.train.optimum).norm();
+    }
+  }
+
+  std::uint32_t size() const { return n_; }
+
+  // tau mini-batch SGD steps of user u on its own shard; the model's age grows by the samples used.
+  void train(std::uint32_t u, double t) { train_column(params_.col(u), u, t, velocity_.size() ? &velocity_ : nullptr); }
+
+  // Receiver r mixes in the sender's model (MODEL.md section 4).
+  void mix_into(std::uint32_t receiver, std::uint32_t sender) {
+    double w = 0.5;
+    if (s_.learning.mixing.rule == MixingRule::age_weighted) {
+      const double total = ages_[receiver] + ages_[sender];
+      w = total > 0.0 ? ages_[sender] / total : 0.5;
+      ages_[receiver] = std::max(ages_[receiver], ages_[sender]);
+    }
+    params_.col(receiver) = (1.0f - static_cast<float>(w)) * params_.col(receiver) + static_cast<float>(w) * params_.col(sender);
+  }
+
+  // Exchange: both end with the same mixture.
+  void mix_both(std::uint32_t i, std::uint32_t j) {
+    mix_into(i, j);
+    params_.col(j) = params_.col(i);
+    ages_[j] = ages_[i];
+  }
+
+  // One FedAvg round: sampled clients start from the global model, train, and the server
+  // averages them weighted by shard size (McMahan et al. 2017).
+  void fedavg_round(double t) {
+    if (global_.size() == 0) global_ = params_.rowwise().mean();
+    const std::uint32_t m = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::lround(s_.learning.mixing.fedavg_fraction * n_)));
+    chosen_.resize(n_);
+    std::iota(chosen_.begin(), chosen_.end(), 0u);
+    Vector sum = Vector::Zero(global_.size());
+    double weight = 0.0;
+    for (std::uint32_t k = 0; k < m; ++k) {
+      boost::random::uniform_int_distribution<std::uint32_t> pick(k, n_ - 1);
+      std::swap(chosen_[k], chosen_[pick(rng_)]);
+      const std::uint32_t c = chosen_[k];
+      params_.col(c) = global_;
+      train_column(params_.col(c), c, t, nullptr);
+      const double size = static_cast<double>(d_.partition.shards[c].size());
+      sum += static_cast<float>(size) * params_.col(c);
+      weight += size;
+    }
+    global_ = sum / static_cast<float>(weight);
+    for (std::uint32_t k = 0; k < m; ++k) params_.col(chosen_[k]) = global_;
+  }
+
+  Observation observe(double t) {
+    Observation o;
+    o.time = t;
+    const bool federated = global_.size() > 0;
+    const Vector mean = federated ? global_ : Vector(params_.rowwise().mean());
+    const auto& test = d_.data.test;
+    const auto& train = d_.data.train;
+    const bool regression = train.classes == 0;
+    const auto evaluate = [&](const Vector& theta, const models::Dataset& set, Eigen::Index count, double& loss,
+                              std::optional<double>& accuracy) {
+      if (regression) {
+        loss = net_.evaluate_squared(theta, set.x.leftCols(count), set.targets.leftCols(count));
+      } else {
+        const auto e = net_.evaluate(theta, set.x.leftCols(count), set.labels.head(count));
+        loss = e.loss;
+        accuracy = e.accuracy;
+      }
+    };
+    evaluate(mean, test, test_count_, o.loss, o.accuracy);
+    std::optional<double> ignored;
+    evaluate(mean, train, train_count_, o.train_loss, ignored);
+    double user_loss = 0.0, user_accuracy = 0.0;
+    for (std::uint32_t u : followed_) {
+      double loss = 0.0;
+      std::optional<double> accuracy;
+      evaluate(federated ? global_ : Vector(params_.col(u)), test, test_count_, loss, accuracy);
+      user_loss += loss;
+      user_accuracy += accuracy.value_or(0.0);
+    }
+    o.user_loss = user_loss / static_cast<double>(followed_.size());
+    if (!regression) o.user_accuracy = user_accuracy / static_cast<double>(followed_.size());
+    if (!federated) o.consensus_distance = (params_.colwise() - mean).colwise().squaredNorm().sum() / n_;
+    if (train.optimum) {
+      const Vector& star = *train.optimum;
+      o.distance_to_optimum = initial_mean_distance_ > 0.0 ? (mean - star).norm() / initial_mean_distance_ : 0.0;
+      double worst = 0.0;
+      for (std::uint32_t u = 0; u < n_; ++u) {
+        const double now = federated ? (global_ - star).norm() : (params_.col(u) - star).norm();
+        worst = std::max(worst, initial_distance_[u] > 0.0 ? now / initial_distance_[u] : 0.0);
+      }
+      o.max_user_distance_to_optimum = worst;
+    }
+    for (const models::Tensor& tensor : layout_.tensors()) {
+      if (tensor.bias) continue;
+      double variance = 0.0;
+      for (std::uint32_t u = 0; u < n_; ++u)
+        variance += models::tensor_variance<float>(federated ? global_ : Vector(params_.col(u)), tensor);
+      o.weight_variance.push_back(variance / n_);
+    }
+    return o;
+  }
+
+ private:
+  template <class Column>
+  void train_column(Column theta, std::uint32_t u, double t, Params* velocity) {
+    const auto& shard = d_.partition.shards[u];
+    const auto& train = d_.data.train;
+    const auto batch = static_cast<Eigen::Index>(s_.learning.train.batch);
+    boost::random::uniform_int_distribution<std::size_t> pick(0, shard.size() - 1);
+    const float lr = static_cast<float>(learning_rate(s_.learning.train, t));
+    for (std::uint32_t step = 0; step < s_.learning.train.steps; ++step) {
+      // A mini-batch drawn uniformly (with replacement) from the user's shard.
+      for (Eigen::Index k = 0; k < batch; ++k) {
+        const std::uint32_t sample = shard[pick(rng_)];
+        batch_x_.col(k) = train.x.col(sample);
+        if (train.classes > 0) batch_labels_[k] = train.labels[sample];
+        else batch_targets_.col(k) = train.targets.col(sample);
+      }
+      if (train.classes > 0) net_.loss_gradient(theta, batch_x_, batch_labels_, &grad_);
+      else net_.loss_gradient(theta, batch_x_, batch_targets_, &grad_);
+      if (velocity) {
+        auto v = velocity->col(u);
+        v = static_cast<float>(s_.learning.train.momentum) * v + grad_;
+        theta -= lr * v;
+      } else {
+        theta -= lr * grad_;
+      }
+      ages_[u] += static_cast<double>(batch);
+    }
+  }
+
+  const Scenario& s_;
+  const LearningData& d_;
+  Rng& rng_;
+  Net net_;
+  const models::Layout& layout_;
+  std::uint32_t n_;
+  Params params_;
+  Params velocity_;
+  std::vector<double> ages_;
+  Eigen::MatrixXf batch_x_, batch_targets_;
+  Eigen::VectorXi batch_labels_;
+  Vector grad_;
+  Vector global_;  // FedAvg's server model
+  std::vector<std::uint32_t> chosen_;
+  std::vector<std::uint32_t> followed_;
+  Eigen::Index test_count_ = 0, train_count_ = 0;
+  std::vector<double> initial_distance_;
+  double initial_mean_distance_ = 0.0;
+};
+
+// Observations on the grid 0, every, 2 every, ... up to the horizon, taken before the first
+// event after each grid time (the state is piecewise constant), plus time to target.
+class ObservationGrid {
+ public:
+  ObservationGrid(const Scenario& s, Learners& learners) : s_(s), learners_(learners) {}
+  void before(double t) {
+    while (next_ <= t && next_ <= s_.run.horizon) {
+      Observation o = learners_.observe(next_);
+      if (!reached_ && o.accuracy && *o.accuracy >= s_.learning.target_accuracy) reached_ = o.time;
+      observations_.push_back(std::move(o));
+      next_ = s_.learning.observe.every * static_cast<double>(observations_.size());
+    }
+  }
+  std::vector<Observation> take() { return std::move(observations_); }
+  std::optional<double> time_to_target() const { return reached_; }
+
+ private:
+  const Scenario& s_;
+  Learners& learners_;
+  double next_ = 0.0;
+  std::vector<Observation> observations_;
+  std::optional<double> reached_;
+};
+
+// Decentralised learning: the users model's clocks and vector clocks drive training and mixing.
+template <class G, GossipMode Mode>
+class LearningModel {
+ public:
+  LearningModel(const Scenario& s, const G& graph, Learners& learners, ObservationGrid& grid, Rng& rng)
+      : staleness_(s, graph, rng, no_trace_), learners_(learners), grid_(grid), slot_of_(graph.size(), none) {
+    for (std::uint32_t slot = 0; slot < staleness_.tracked(); ++slot) slot_of_[staleness_.tracked_user(slot)] = slot;
+  }
+  std::uint32_t tracked() const { return staleness_.size(); }  // every user trains on its own clock
+  std::uint32_t size() const { return staleness_.size(); }
+  const G& graph() const { return staleness_.graph(); }
+  void before_event(double t) { grid_.before(t); }
+  void start_window(double t) { staleness_.start_window(t); }
+
+  void update(std::uint32_t user, double t) {
+    learners_.train(user, t);
+    ++updates_;
+    if (slot_of_[user] != none) staleness_.update(slot_of_[user], t);
+  }
+
+  void gossip(std::uint32_t i, std::uint32_t j, double t) {
+    staleness_.gossip(i, j, t);
+    ++gossips_;
+    if constexpr (Mode == GossipMode::push) learners_.mix_into(j, i);
+    else if constexpr (Mode == GossipMode::pull) learners_.mix_into(i, j);
+    else learners_.mix_both(i, j);
+  }
+
+  void close(double t) {
+    staleness_.close(t);
+    grid_.before(t);
+  }
+  const UsersModel<G, Mode>& staleness() const { return staleness_; }
+  std::uint64_t updates() const { return updates_; }
+  std::uint64_t gossips() const { return gossips_; }
+
+ private:
+  static constexpr std::uint32_t none = ~std::uint32_t{0};
+  NoTrace no_trace_;
+  UsersModel<G, Mode> staleness_;
+  Learners& learners_;
+  ObservationGrid& grid_;
+  std::vector<std::uint32_t> slot_of_;
+  std::uint64_t updates_ = 0, gossips_ = 0;
+};
+
+template <class G, GossipMode Mode>
+LearningTrialResult run_gossip_learning(const Scenario& s, const G& graph, const LearningData& d, Rng& rng) {
+  Learners learners(s, d, rng);
+  ObservationGrid grid(s, learners);
+  LearningModel<G, Mode> m(s, graph, learners, grid, rng);
+  Window window(s.run.warmup, s.run.horizon);
+  LearningTrialResult result;
+  const std::uint64_t events = run_updates_and_gossip(m, s, rng, window);
+  m.close(window.horizon());
+  result.staleness = users_result(m.staleness(), window, events);
+  result.local_updates = m.updates();
+  result.gossips = m.gossips();
+  result.observations = grid.take();
+  result.time_to_target = grid.time_to_target();
+  return result;
+}
+
+// FedAvg: rounds every 1/updates.rate time units (a round is one local update of each
+// sampled client); the gossip clocks play no part.
+LearningTrialResult run_fedavg(const Scenario& s, const LearningData& d, Rng& rng) {
+  Learners learners(s, d, rng);
+  ObservationGrid grid(s, learners);
+  LearningTrialResult result;
+  const double period = 1.0 / s.updates.rate;
+  for (std::uint64_t k = 1;; ++k) {
+    const double t = period * static_cast<double>(k);
+    if (t > s.run.horizon) break;
+    grid.before(t);
+    learners.fedavg_round(t);
+    ++result.rounds;
+  }
+  grid.before(s.run.horizon);
+  result.observations = grid.take();
+  result.time_to_target = grid.time_to_target();
+  return result;
+}
+
+}  // namespace
+
+LearningData prepare_learning(const Scenario& s) {
+  const LearningSpec& l = s.learning;
+  LearningData d;
+  models::Rng rng = make_rng(s.run.seed, Stream::data, 0);
+  const bool regression = l.data.source == DataSource::synthetic_regression;
+  if (regression != (l.model.kind == ModelKind::linear))
+    throw InputError(fmt::format("model.kind: \"{}\" does not fit data.source = \"{}\" (linear needs "
+                                 "synthetic-regression; logistic and mlp need synthetic-mixture or fashion-mnist)",
+                                 to_string(l.model.kind), to_string(l.data.source)));
+  try {
+    switch (l.data.source) {
+      case DataSource::synthetic_regression:
+        d.data = models::synthetic_regression(static_cast<int>(l.data.features), 1, l.data.train_samples ? l.data.train_samples : 20000,
+                                              l.data.test_samples ? l.data.test_samples : 5000, l.data.noise, rng);
+        break;
+      case DataSource::synthetic_mixture:
+        d.data = models::synthetic_mixture(static_cast<int>(l.data.features), static_cast<int>(l.data.classes),
+                                           l.data.train_samples ? l.data.train_samples : 20000,
+                                           l.data.test_samples ? l.data.test_samples : 5000, l.data.separation, rng);
+        break;
+      case DataSource::fashion_mnist:
+        d.data = models::load_fashion_mnist(l.data.dir, l.data.train_samples, l.data.test_samples);
+        break;
+    }
+  } catch (const models::DatasetError& e) {
+    throw InputError(fmt::format("data.source: {}", e.what()));
+  }
+  if (s.network.n > d.data.train.size())
+    throw InputError(fmt::format("network.n: {} users need at least as many training samples, have {}", s.network.n,
+                                 d.data.train.size()));
+  try {
+    d.partition = models::make_partition(d.data.train, s.network.n, l.data.partition, l.data.alpha,
+                                         l.data.shards_per_user, rng);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(fmt::format("data.partition: {}", e.what()));
+  }
+  d.architecture.inputs = d.data.train.features();
+  d.architecture.outputs = regression ? static_cast<int>(d.data.train.targets.rows()) : d.data.train.classes;
+  d.architecture.loss = regression ? models::Loss::squared : models::Loss::softmax_cross_entropy;
+  d.architecture.activation = l.model.activation;
+  if (l.model.kind == ModelKind::mlp) d.architecture.hidden = l.model.hidden;
+  return d;
+}
+
+LearningTrialResult run_learning_trial(const Scenario& s, const Graph& graph, const LearningData& d,
+                                       std::uint64_t index) {
+  if (s.learning.mixing.rule == MixingRule::fedavg) {
+    Rng rng = make_rng(s.run.seed, Stream::trial, index);
+    return run_fedavg(s, d, rng);
+  }
+  return dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
+    return run_gossip_learning<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, d, rng);
+  });
+}
+
+std::uint64_t learning_state_bytes(const Scenario& s, const LearningData& d) {
+  const std::uint64_t per_user = models::Layout(d.architecture).parameters() * sizeof(float);
+  return per_user * s.network.n * (s.learning.train.momentum > 0.0 ? 2 : 1);
+}
+
+}  // namespace timely::sim

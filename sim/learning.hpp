@@ -1,0 +1,57 @@
+#pragma once
+// Learning on the event engine (MODEL.md sections 4-5): every user holds a model and a data
+// shard; a local-update tick runs tau mini-batch SGD steps on the shard, a gossip tick mixes
+// models by the configured rule in the configured mode, and staleness is measured in the
+// same run. FedAvg is the baseline: a server (the centre of a star) averages sampled
+// clients each round.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "models/dataset.hpp"
+#include "models/network.hpp"
+#include "models/partition.hpp"
+#include "sim/scenario.hpp"
+#include "sim/topology.hpp"
+#include "sim/trial.hpp"
+
+namespace timely::sim {
+
+// Prepared once per run and shared read-only by every trial.
+struct LearningData {
+  models::Split data;
+  models::Partition partition;  // sample indices of each user
+  models::Architecture architecture;
+};
+
+// Loads or generates the data (randomness from the stream (seed, data)), partitions it and
+// derives the architecture. Throws InputError naming the key or file.
+LearningData prepare_learning(const Scenario& scenario);
+
+struct Observation {
+  double time = 0.0;
+  double loss = 0.0;                    // average model on the test set (cross-entropy, or 0.5 squared error)
+  std::optional<double> accuracy;       // average model, test accuracy (classification)
+  double user_loss = 0.0;               // mean over sampled users, test
+  std::optional<double> user_accuracy;  // mean over sampled users, test accuracy
+  double train_loss = 0.0;              // average model on a training subset
+  double consensus_distance = 0.0;      // (1/n) sum_i ||theta_i - mean||^2
+  std::optional<double> distance_to_optimum;      // ||mean - theta*|| / ||mean(0) - theta*||
+  std::optional<double> max_user_distance_to_optimum;  // max_i ||theta_i - theta*|| / ||theta_i(0) - theta*||
+  std::vector<double> weight_variance;  // per weight tensor (W1, W2, ...), mean over users
+};
+
+struct LearningTrialResult {
+  std::vector<Observation> observations;  // at 0, every, 2 every, ... <= horizon
+  std::optional<double> time_to_target;   // first observation whose accuracy reaches the target
+  TrialResult staleness;                  // measured in the same run (empty for FedAvg)
+  std::uint64_t local_updates = 0, gossips = 0, rounds = 0;
+};
+
+LearningTrialResult run_learning_trial(const Scenario& scenario, const Graph& graph, const LearningData& data,
+                                       std::uint64_t index);
+
+// Bytes a learning trial allocates: one model per user (and a momentum buffer if used).
+std::uint64_t learning_state_bytes(const Scenario& scenario, const LearningData& data);
+
+}  // namespace timely::sim
