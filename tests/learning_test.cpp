@@ -1,0 +1,145 @@
+// Learning on the event engine against what is known exactly (MODEL.md 3.8, 4).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <sstream>
+
+#include "analysis/statistics.hpp"
+#include "app/cli.hpp"
+#include "sim/learning.hpp"
+#include "sim/trials.hpp"
+#include "statistical.hpp"
+
+using namespace timely;
+
+namespace {
+
+sim::Scenario regression(std::uint32_t n) {
+  sim::Scenario s;
+  s.network.n = n;
+  s.learning.model.kind = sim::ModelKind::linear;
+  s.learning.data.source = sim::DataSource::synthetic_regression;
+  s.learning.data.features = 5;
+  s.learning.data.train_samples = 4000;
+  s.learning.data.test_samples = 500;
+  s.run.warmup = 0;
+  s.run.seed = 99;
+  return s;
+}
+
+int run_cli(std::vector<std::string> args, std::string* err_text = nullptr) {
+  args.insert(args.begin(), "timely");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int status = cli::run(static_cast<int>(argv.size()), argv.data(), out, err);
+  if (err_text) *err_text = err.str();
+  return status;
+}
+
+}  // namespace
+
+TEST_CASE("pure gossip averaging decays as exp(-n lambda t/(n-1)) (Boyd et al. 2006)", "[learning][theory]") {
+  // No training, exchange averaging on the complete graph: the consensus distance of
+  // independently initialised models shrinks by exp(-n lambda t/(n-1)) in expectation.
+  sim::Scenario s = regression(24);
+  s.learning.train.steps = 0;
+  s.gossip.mode = sim::GossipMode::exchange;
+  s.gossip.capacity = 0.5;
+  s.learning.observe.every = 1.0;
+  s.run.horizon = 4.0;
+  s.run.trials = 400;
+  const auto data = sim::prepare_learning(s);
+  const auto results = sim::run_learning_trials(s, sim::scenario_graph(s), data, 0);
+  const double n = 24, lambda = 0.5;
+  for (std::size_t k = 1; k <= 4; ++k) {
+    std::vector<double> ratio;
+    for (const auto& r : results)
+      ratio.push_back(r.observations[k].consensus_distance / r.observations[0].consensus_distance);
+    const auto sum = analysis::summarize(ratio, testing::agreement_level);
+    const double theory = std::exp(-n * lambda * static_cast<double>(k) / (n - 1));
+    INFO("t = " << k << ": " << sum.mean << " +- " << *sum.ci_half_width << ", theory " << theory);
+    CHECK(std::abs(sum.mean - theory) <= *sum.ci_half_width);
+    CHECK(*sum.ci_half_width < 0.1 * theory);
+  }
+}
+
+TEST_CASE("linear regression by gossip brings every user within 1% of theta* and to consensus", "[learning]") {
+  sim::Scenario s = regression(64);
+  s.learning.data.features = 20;
+  s.learning.data.train_samples = 20000;
+  s.gossip.mode = sim::GossipMode::exchange;
+  s.learning.train.schedule = sim::LrSchedule::inverse_time;
+  s.learning.train.decay_time = 50;
+  s.learning.observe.every = 500;
+  s.run.horizon = 1000;
+  s.run.trials = 2;
+  const auto data = sim::prepare_learning(s);
+  for (const auto& r : sim::run_learning_trials(s, sim::scenario_graph(s), data, 0)) {
+    const auto& first = r.observations.front();
+    const auto& last = r.observations.back();
+    CHECK(*last.max_user_distance_to_optimum < 0.01);
+    CHECK(last.consensus_distance < 1e-5 * first.consensus_distance);
+    // The test loss reaches the noise floor sigma^2/2 = 0.005 of the generating model.
+    CHECK(last.loss < 0.0055);
+  }
+}
+
+TEST_CASE("learning results are bit-identical for 1 and 2 threads", "[learning][determinism]") {
+  sim::Scenario s = regression(16);
+  s.learning.model.kind = sim::ModelKind::mlp;
+  s.learning.model.hidden = {8};
+  s.learning.data.source = sim::DataSource::synthetic_mixture;
+  s.learning.data.classes = 3;
+  s.learning.train.momentum = 0.5;
+  s.learning.mixing.rule = sim::MixingRule::age_weighted;
+  s.updates.delay = 0.2;
+  s.run.horizon = 30;
+  s.run.trials = 3;
+  const auto data = sim::prepare_learning(s);
+  const auto graph = sim::scenario_graph(s);
+  const auto a = sim::run_learning_trials(s, graph, data, 1), b = sim::run_learning_trials(s, graph, data, 2);
+  for (std::size_t t = 0; t < a.size(); ++t) {
+    REQUIRE(a[t].observations.size() == b[t].observations.size());
+    for (std::size_t k = 0; k < a[t].observations.size(); ++k) {
+      CHECK(a[t].observations[k].loss == b[t].observations[k].loss);
+      CHECK(a[t].observations[k].consensus_distance == b[t].observations[k].consensus_distance);
+    }
+    CHECK(a[t].staleness.mean_staleness == b[t].staleness.mean_staleness);
+  }
+}
+
+TEST_CASE("bad learning input exits 2 naming the key or the file", "[learning][cli]") {
+  const auto rejected = [](std::vector<std::string> args, const std::string& names) {
+    std::string err;
+    args.insert(args.begin(), "simulate");
+    INFO(err);
+    CHECK(run_cli(args, &err) == 2);
+    CHECK(err.find(names) != std::string::npos);
+    CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+  };
+  rejected({"--set", "model.kind=cnn"}, "model.kind: expected one of none, linear, logistic, mlp");
+  rejected({"--set", "model.kind=linear", "--set", "data.source=fashion-mnist"}, "model.kind");
+  rejected({"--set", "model.kind=mlp", "--set", "model.hidden=[64, 0]"}, "model.hidden");
+  rejected({"--set", "model.kind=mlp", "--set", "model.hidden=[64, x]"}, "model.hidden");
+  rejected({"--set", "train.lr=0"}, "train.lr");
+  rejected({"--set", "train.momentum=1"}, "train.momentum");
+  rejected({"--set", "mixing.rule=gossip"}, "mixing.rule");
+  rejected({"--set", "data.partition=sorted"}, "data.partition");
+  rejected({"--set", "model.kind=logistic", "--set", "data.source=fashion-mnist", "--set", "data.dir=/nonexistent"},
+           "dataset-fashion-mnist");
+  rejected({"--set", "model.kind=logistic", "--set", "data.train_samples=10", "--set", "network.n=100"}, "network.n");
+}
+
+// Fashion-MNIST accuracies (the targets); slow, so hidden from the default run:
+//   build/tests/timely_tests "[slow]"
+TEST_CASE("logistic regression on Fashion-MNIST with 50 users reaches 80% by gossip and by FedAvg", "[.slow][learning]") {
+  for (const char* rule : {"average", "fedavg"}) {
+    std::string err;
+    CHECK(run_cli({"simulate", "--set", "model.kind=logistic", "--set", "data.source=fashion-mnist", "--set", "network.n=50",
+                   "--set", "train.lr=0.1", "--set", "train.steps=5", "--set", std::string("mixing.rule=") + rule, "--set",
+                   "mixing.fedavg_fraction=0.2", "--set", "run.horizon=200", "--set", "run.warmup=0", "--set",
+                   "observe.every=50", "--trials", "2", "--out", "out/slow-logistic"},
+                  &err) == 0);
+  }
+}
