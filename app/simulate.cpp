@@ -5,10 +5,12 @@
 #include <fmt/format.h>
 #include <ostream>
 
+#include "analysis/learning_summary.hpp"
 #include "analysis/trial_summary.hpp"
 #include "app/atomic_file.hpp"
 #include "app/config.hpp"
 #include "app/progress.hpp"
+#include "plots/scaling_figures.hpp"
 #include "sim/input_error.hpp"
 #include "sim/random.hpp"
 #include "sim/trials.hpp"
@@ -42,7 +44,7 @@ Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostrea
     if (bytes > 4.0 * (1u << 30))
       throw InputError(fmt::format("network.n: {} users of {} parameters need {:.1f} GiB per trial (at most 4 GiB)",
                                    scenario.network.n, models::Layout(data.architecture).parameters(), bytes / (1u << 30)));
-    result.shards = models::summarize(data.partition, data.data.train);
+    result.shards = models::summarize(data.partition, data.data->train);
     result.learning = sim::run_learning_trials(scenario, graph, data, threads, advance);
     if (scenario.learning.mixing.rule != sim::MixingRule::fedavg)
       for (const auto& trial : result.learning) result.trials.push_back(trial.staleness);
@@ -75,53 +77,9 @@ nlohmann::ordered_json summary_json(const analysis::Summary& s) {
 
 namespace {
 
-// Summaries across trials of one quantity of the last observation.
-struct LearningSummary {
-  std::optional<analysis::Summary> accuracy, user_accuracy, distance, max_user_distance;
-  analysis::Summary loss, user_loss, train_loss, consensus;
-  std::vector<double> weight_variance;  // mean over trials, per weight tensor
-  std::optional<analysis::Summary> time_to_target;
-  std::size_t reached = 0;
-  std::uint64_t updates = 0, gossips = 0, rounds = 0;
-};
+using analysis::LearningSummary;
 
-LearningSummary summarize_learning(const Simulation& sim) {
-  LearningSummary out;
-  std::vector<double> acc, uacc, dist, maxd, loss, uloss, tloss, cons, ttt;
-  for (const auto& trial : sim.learning) {
-    const sim::Observation& last = trial.observations.back();
-    if (last.accuracy) acc.push_back(*last.accuracy);
-    if (last.user_accuracy) uacc.push_back(*last.user_accuracy);
-    if (last.distance_to_optimum) dist.push_back(*last.distance_to_optimum);
-    if (last.max_user_distance_to_optimum) maxd.push_back(*last.max_user_distance_to_optimum);
-    loss.push_back(last.loss);
-    uloss.push_back(last.user_loss);
-    tloss.push_back(last.train_loss);
-    cons.push_back(last.consensus_distance);
-    if (trial.time_to_target) ttt.push_back(*trial.time_to_target);
-    if (out.weight_variance.empty()) out.weight_variance.assign(last.weight_variance.size(), 0.0);
-    for (std::size_t k = 0; k < last.weight_variance.size(); ++k)
-      out.weight_variance[k] += last.weight_variance[k] / static_cast<double>(sim.learning.size());
-    out.updates += trial.local_updates;
-    out.gossips += trial.gossips;
-    out.rounds += trial.rounds;
-  }
-  const auto maybe = [](const std::vector<double>& xs) -> std::optional<analysis::Summary> {
-    if (xs.empty()) return std::nullopt;
-    return analysis::summarize(xs);
-  };
-  out.accuracy = maybe(acc);
-  out.user_accuracy = maybe(uacc);
-  out.distance = maybe(dist);
-  out.max_user_distance = maybe(maxd);
-  out.loss = analysis::summarize(loss);
-  out.user_loss = analysis::summarize(uloss);
-  out.train_loss = analysis::summarize(tloss);
-  out.consensus = analysis::summarize(cons);
-  out.time_to_target = maybe(ttt);
-  out.reached = ttt.size();
-  return out;
-}
+LearningSummary summarize_learning(const Simulation& sim) { return analysis::summarize_learning(sim.learning); }
 
 nlohmann::ordered_json stat_json(const analysis::Summary& s) {
   return {{"mean", s.mean}, {"ci95", s.ci_half_width ? nlohmann::ordered_json(*s.ci_half_width) : nlohmann::ordered_json(nullptr)}};
@@ -246,8 +204,11 @@ void print_learning(std::ostream& out, const Simulation& sim) {
                      sim::to_string(s.learning.model.kind), sim::to_string(s.learning.data.source), s.network.n,
                      models::to_string(s.learning.data.partition), sim.shards.min_size, sim.shards.max_size,
                      sim::to_string(s.learning.mixing.rule), sim.learning.size());
-  out << fmt::format("  at t = {:g}: test accuracy {} (average model), {} (mean over users)\n",
-                     sim.learning.front().observations.back().time, pm(l.accuracy), pm(l.user_accuracy));
+  if (l.accuracy)
+    out << fmt::format("  at t = {:g}: test accuracy {} (average model), {} (mean over users)\n",
+                       sim.learning.front().observations.back().time, pm(l.accuracy), pm(l.user_accuracy));
+  else
+    out << fmt::format("  at t = {:g}:\n", sim.learning.front().observations.back().time);
   out << fmt::format("  test loss  {}   train loss {}   consensus distance {}\n", pm(l.loss), pm(l.train_loss), pm(l.consensus));
   if (l.distance)
     out << fmt::format("  distance to theta* (relative to start): average model {}, worst user {}\n", pm(l.distance),
@@ -317,6 +278,26 @@ void write_simulation(const std::filesystem::path& dir, const Simulation& sim, u
       rows += "\n";
     }
   write_file_atomically(dir / "learning.csv", rows);
+  // Loss and accuracy against time, mean over trials with 95% CIs.
+  plots::TimeSeries accuracy, loss;
+  bool positive = true;
+  for (const auto& c : analysis::learning_curve(sim.learning)) {
+    loss.time.push_back(c.time);
+    loss.value.push_back(c.loss.mean);
+    positive = positive && c.loss.mean > 0.0;
+    if (c.accuracy) {
+      accuracy.time.push_back(c.time);
+      accuracy.value.push_back(c.accuracy->mean);
+      accuracy.ci95.push_back(c.accuracy->ci_half_width.value_or(0.0));
+    }
+  }
+  if (!accuracy.time.empty()) {
+    auto f = plots::versus_time_figure("accuracy_vs_time", "Test accuracy of the average model (95% CI over trials)",
+                                       "test accuracy", {accuracy}, false);
+    f.extra.push_back("set yrange [0:1]");
+    plots::render(f, dir);
+  }
+  plots::render(plots::versus_time_figure("loss_vs_time", "Test loss of the average model", "test loss", {loss}, positive), dir);
 }
 
 }  // namespace timely::cli

@@ -15,6 +15,7 @@
 #include <tbb/task_group.h>
 #include <toml++/toml.h>
 
+#include "analysis/learning_summary.hpp"
 #include "analysis/predict.hpp"
 #include "analysis/trial_summary.hpp"
 #include "app/atomic_file.hpp"
@@ -23,6 +24,7 @@
 #include "app/progress.hpp"
 #include "app/version.hpp"
 #include "sim/input_error.hpp"
+#include "sim/learning.hpp"
 #include "sim/random.hpp"
 
 namespace timely::cli {
@@ -92,6 +94,22 @@ std::vector<std::string> range_values(const toml::table& range, std::string_view
   return values;
 }
 
+bool learning_plan(const SweepPlan& plan) { return plan.points.front().scenario.learning.enabled(); }
+
+std::string summary_text(const std::optional<analysis::Summary>& x) { return x ? number_text(x->mean) : ""; }
+std::string summary_ci(const std::optional<analysis::Summary>& x) { return x ? optional_text(x->ci_half_width) : ""; }
+
+constexpr const char* learning_columns[] = {"final_accuracy", "final_accuracy_ci95", "final_loss", "final_loss_ci95",
+                                            "consensus_distance", "consensus_distance_ci95", "distance_to_optimum",
+                                            "distance_to_optimum_ci95", "time_to_target", "time_to_target_ci95", "reached"};
+
+std::vector<std::string> learning_fields(const std::vector<sim::LearningTrialResult>& trials) {
+  const analysis::LearningSummary l = analysis::summarize_learning(trials);
+  return {summary_text(l.accuracy), summary_ci(l.accuracy), number_text(l.loss.mean), optional_text(l.loss.ci_half_width),
+          number_text(l.consensus.mean), optional_text(l.consensus.ci_half_width), summary_text(l.distance),
+          summary_ci(l.distance), summary_text(l.time_to_target), summary_ci(l.time_to_target), std::to_string(l.reached)};
+}
+
 // ---- files --------------------------------------------------------------------------------
 
 std::vector<std::string> results_header(const SweepPlan& plan) {
@@ -103,6 +121,16 @@ std::vector<std::string> results_header(const SweepPlan& plan) {
     h.emplace_back(c);
   for (double level : analysis::staleness_quantile_levels) h.push_back(analysis::quantile_name(level));
   for (const char* c : {"events", "seed", "method", "law"}) h.emplace_back(c);
+  if (learning_plan(plan))
+    for (const char* c : learning_columns) h.emplace_back(c);
+  return h;
+}
+
+std::vector<std::string> curves_header(const SweepPlan& plan) {
+  std::vector<std::string> h{"point"};
+  for (const auto& axis : plan.axes) h.push_back(axis.key);
+  for (const char* c : {"time", "loss", "loss_ci95", "accuracy", "accuracy_ci95", "consensus_distance", "weight_variance"})
+    h.emplace_back(c);
   return h;
 }
 
@@ -112,58 +140,103 @@ std::vector<std::string> trials_header(const SweepPlan& plan) {
   for (const char* c : {"trial", "mean_staleness", "max_mean", "max_all_mean", "exceed_per_source",
                         "exceed_all_pairs", "events"})
     h.emplace_back(c);
+  if (learning_plan(plan))
+    for (const char* c : {"final_accuracy", "final_loss", "time_to_target"}) h.emplace_back(c);
   return h;
 }
 
 std::string results_row(const SweepPoint& p, const analysis::Prediction& theory,
-                        const std::vector<sim::TrialResult>& trials) {
+                        const std::vector<sim::TrialResult>& trials,
+                        const std::vector<sim::LearningTrialResult>* learning) {
   const sim::Scenario& s = p.scenario;
-  const analysis::TrialSummary t = analysis::summarize_trials(trials, s.staleness.bound);
   std::vector<std::string> f{std::to_string(p.index)};
   f.insert(f.end(), p.values.begin(), p.values.end());
   f.push_back(std::to_string(s.network.n));
   f.push_back(number_text(s.gossip_rate()));
-  f.push_back(std::to_string(trials.size()));
-  f.push_back(number_text(t.mean.mean));
-  f.push_back(optional_text(t.mean.ci_half_width));
-  f.push_back(t.mean.count > 1 ? number_text(t.mean.sd) : "");
-  f.push_back(optional_text(theory.staleness));
-  const bool comparable = theory.staleness && *theory.staleness > 0.0;
-  f.push_back(comparable ? number_text(t.mean.mean / *theory.staleness) : "");
-  f.push_back(comparable && t.mean.ci_half_width ? number_text(*t.mean.ci_half_width / *theory.staleness) : "");
-  // z: the difference in standard errors of the trial mean.
-  f.push_back(comparable && t.mean.sd > 0.0
-                  ? number_text((t.mean.mean - *theory.staleness) / (t.mean.sd / std::sqrt(double(trials.size()))))
-                  : "");
-  for (const analysis::Summary* x : {&t.max_mean, &t.max_all_mean}) {
-    f.push_back(number_text(x->mean));
-    f.push_back(optional_text(x->ci_half_width));
+  f.push_back(std::to_string(s.run.trials));
+  if (trials.empty()) {  // FedAvg: no gossip, so no staleness
+    f.resize(f.size() + 15 + analysis::staleness_quantile_levels.size() + 1);
+    f.push_back(std::to_string(s.run.seed));
+    f.push_back("none: FedAvg has no gossip");
+    f.push_back("");
+  } else {
+    const analysis::TrialSummary t = analysis::summarize_trials(trials, s.staleness.bound);
+    f.push_back(number_text(t.mean.mean));
+    f.push_back(optional_text(t.mean.ci_half_width));
+    f.push_back(t.mean.count > 1 ? number_text(t.mean.sd) : "");
+    f.push_back(optional_text(theory.staleness));
+    const bool comparable = theory.staleness && *theory.staleness > 0.0;
+    f.push_back(comparable ? number_text(t.mean.mean / *theory.staleness) : "");
+    f.push_back(comparable && t.mean.ci_half_width ? number_text(*t.mean.ci_half_width / *theory.staleness) : "");
+    // z: the difference in standard errors of the trial mean.
+    f.push_back(comparable && t.mean.sd > 0.0
+                    ? number_text((t.mean.mean - *theory.staleness) / (t.mean.sd / std::sqrt(double(trials.size()))))
+                    : "");
+    for (const analysis::Summary* x : {&t.max_mean, &t.max_all_mean}) {
+      f.push_back(number_text(x->mean));
+      f.push_back(optional_text(x->ci_half_width));
+    }
+    f.push_back(std::to_string(t.bound));
+    for (const analysis::Summary* x : {&t.exceed_per_source, &t.exceed_all_pairs}) {
+      f.push_back(number_text(x->mean));
+      f.push_back(optional_text(x->ci_half_width));
+    }
+    for (std::size_t q : t.quantiles) f.push_back(std::to_string(q));
+    f.push_back(std::to_string(t.events));
+    f.push_back(std::to_string(s.run.seed));
+    f.push_back(theory.method);
+    f.push_back(theory.law.value_or(""));
   }
-  f.push_back(std::to_string(t.bound));
-  for (const analysis::Summary* x : {&t.exceed_per_source, &t.exceed_all_pairs}) {
-    f.push_back(number_text(x->mean));
-    f.push_back(optional_text(x->ci_half_width));
+  if (learning) {
+    const auto l = learning_fields(*learning);
+    f.insert(f.end(), l.begin(), l.end());
   }
-  for (std::size_t q : t.quantiles) f.push_back(std::to_string(q));
-  f.push_back(std::to_string(t.events));
-  f.push_back(std::to_string(s.run.seed));
-  f.push_back(theory.method);
-  f.push_back(theory.law.value_or(""));
   return csv_line(f);
 }
 
-std::string trial_rows(const SweepPoint& p, const std::vector<sim::TrialResult>& trials) {
+std::string trial_rows(const SweepPoint& p, const std::vector<sim::TrialResult>& trials,
+                       const std::vector<sim::LearningTrialResult>* learning) {
   std::string rows;
-  for (std::size_t i = 0; i < trials.size(); ++i) {
-    const auto& r = trials[i];
+  for (std::size_t i = 0; i < p.scenario.run.trials; ++i) {
     std::vector<std::string> f{std::to_string(p.index)};
     f.insert(f.end(), p.values.begin(), p.values.end());
     f.push_back(std::to_string(i));
-    for (double x : {r.mean_staleness, r.max_mean, r.max_all_mean,
-                     analysis::weighted_fraction_above(r.worst_time, p.scenario.staleness.bound),
-                     analysis::weighted_fraction_above(r.max_all_time, p.scenario.staleness.bound)})
-      f.push_back(fmt::format("{:.17g}", x));
-    f.push_back(std::to_string(r.events));
+    if (i < trials.size()) {
+      const auto& r = trials[i];
+      for (double x : {r.mean_staleness, r.max_mean, r.max_all_mean,
+                       analysis::weighted_fraction_above(r.worst_time, p.scenario.staleness.bound),
+                       analysis::weighted_fraction_above(r.max_all_time, p.scenario.staleness.bound)})
+        f.push_back(fmt::format("{:.17g}", x));
+      f.push_back(std::to_string(r.events));
+    } else {
+      f.resize(f.size() + 6);
+    }
+    if (learning) {
+      const auto& l = (*learning)[i];
+      const auto& last = l.observations.back();
+      f.push_back(last.accuracy ? fmt::format("{:.17g}", *last.accuracy) : "");
+      f.push_back(fmt::format("{:.17g}", last.loss));
+      f.push_back(l.time_to_target ? fmt::format("{:.17g}", *l.time_to_target) : "");
+    }
+    rows += csv_line(f);
+  }
+  return rows;
+}
+
+std::string curve_rows(const SweepPoint& p, const std::vector<sim::LearningTrialResult>& learning) {
+  std::string rows;
+  for (const auto& c : analysis::learning_curve(learning)) {
+    std::vector<std::string> f{std::to_string(p.index)};
+    f.insert(f.end(), p.values.begin(), p.values.end());
+    f.push_back(number_text(c.time));
+    f.push_back(number_text(c.loss.mean));
+    f.push_back(optional_text(c.loss.ci_half_width));
+    f.push_back(c.accuracy ? number_text(c.accuracy->mean) : "");
+    f.push_back(c.accuracy ? optional_text(c.accuracy->ci_half_width) : "");
+    f.push_back(number_text(c.consensus.mean));
+    std::string variance;
+    for (double v : c.weight_variance) variance += (variance.empty() ? "" : ";") + number_text(v);
+    f.push_back(variance);
     rows += csv_line(f);
   }
   return rows;
@@ -174,6 +247,7 @@ std::string trial_rows(const SweepPoint& p, const std::vector<sim::TrialResult>&
 struct Finished {
   std::map<std::size_t, std::string> results;
   std::map<std::size_t, std::string> trials;
+  std::map<std::size_t, std::string> curves;  // learning sweeps
 };
 
 void write_rows(const fs::path& out, const SweepPlan& plan, const Finished& done) {
@@ -181,6 +255,11 @@ void write_rows(const fs::path& out, const SweepPlan& plan, const Finished& done
   std::string trials = csv_line(trials_header(plan));
   for (const auto& [index, rows] : done.trials) trials += rows;
   write_file_atomically(out / "trials.csv", trials);
+  if (learning_plan(plan)) {
+    std::string curves = csv_line(curves_header(plan));
+    for (const auto& [index, rows] : done.curves) curves += rows;
+    write_file_atomically(out / "learning_curves.csv", curves);
+  }
   std::string results = csv_line(results_header(plan));
   for (const auto& [index, row] : done.results) results += row;
   write_file_atomically(out / "results.csv", results);
@@ -228,8 +307,14 @@ Finished load_finished(const fs::path& out, const SweepPlan& plan) {
   const CsvTable trials = read_csv((out / "trials.csv").string());
   if (results.header != results_header(plan) || trials.header != trials_header(plan))
     throw InputError(fmt::format("--resume: the CSV columns in {} differ from this sweep's", out.string()));
-  std::map<std::size_t, std::vector<const std::vector<std::string>*>> trial_rows_of;
+  std::map<std::size_t, std::vector<const std::vector<std::string>*>> trial_rows_of, curve_rows_of;
   for (const auto& row : trials.rows) trial_rows_of[std::stoul(row[0])].push_back(&row);
+  CsvTable curves;
+  if (learning_plan(plan)) {
+    if (!fs::exists(out / "learning_curves.csv")) return done;
+    curves = read_csv((out / "learning_curves.csv").string());
+    for (const auto& row : curves.rows) curve_rows_of[std::stoul(row[0])].push_back(&row);
+  }
   for (const auto& row : results.rows) {
     const std::size_t index = std::stoul(row[0]);
     if (index >= plan.points.size()) continue;
@@ -237,8 +322,10 @@ Finished load_finished(const fs::path& out, const SweepPlan& plan) {
     if (!std::equal(p.values.begin(), p.values.end(), row.begin() + 1)) continue;  // edited by hand: redo
     const auto& rows = trial_rows_of[index];
     if (rows.size() != p.scenario.run.trials) continue;
+    if (learning_plan(plan) && curve_rows_of[index].empty()) continue;
     done.results[index] = csv_line(row);
     for (const auto* r : rows) done.trials[index] += csv_line(*r);
+    for (const auto* r : curve_rows_of[index]) done.curves[index] += csv_line(*r);
   }
   return done;
 }
@@ -284,6 +371,9 @@ SweepPlan build_plan(std::string name, const sim::Scenario& base, std::vector<Sw
     } catch (const InputError& e) {
       throw InputError(fmt::format("sweep point {} ({}): {}", index, point_label(plan, p), e.what()));
     }
+    if (!plan.points.empty() && plan.points.front().scenario.learning.enabled() != p.scenario.learning.enabled())
+      throw InputError("model.kind: a sweep is either all learning or all staleness; sweep model.kind over "
+                       "linear, logistic and mlp, not none");
     plan.points.push_back(std::move(p));
   }
   for (const auto& axis : plan.axes) definition += "|" + axis.key;
@@ -399,11 +489,19 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
   // Graphs and theory per point (random graphs are drawn from the point's own seed).
   std::vector<sim::Graph> graphs(pending.size());
   std::vector<analysis::Prediction> theory(pending.size());
+  const bool learning = learning_plan(plan);
+  std::vector<sim::LearningData> data(learning ? pending.size() : 0);
+  std::map<std::string, std::shared_ptr<const models::Split>> loaded;  // one load per distinct data set
   for (std::size_t k = 0; k < pending.size(); ++k) {
     const sim::Scenario& s = pending[k]->scenario;
     try {
       graphs[k] = sim::scenario_graph(s);
       theory[k] = analysis::predict(s, graphs[k]);
+      if (learning) {
+        auto& split = loaded[sim::learning_data_key(s)];
+        if (!split) split = sim::load_learning_data(s);
+        data[k] = sim::prepare_learning(s, split);
+      }
     } catch (const InputError& e) {
       throw InputError(fmt::format("sweep point {} ({}): {}", pending[k]->index, point_label(plan, *pending[k]), e.what()));
     }
@@ -415,10 +513,12 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
   };
   std::vector<Task> tasks;
   std::vector<std::vector<sim::TrialResult>> results(pending.size());
+  std::vector<std::vector<sim::LearningTrialResult>> learned(pending.size());
   std::vector<std::atomic<std::uint32_t>> trials_done(pending.size());
   double total_work = 0.0;
   for (std::size_t k = 0; k < pending.size(); ++k) {
     results[k].resize(pending[k]->scenario.run.trials);
+    if (learning) learned[k].resize(pending[k]->scenario.run.trials);
     for (std::uint32_t t = 0; t < pending[k]->scenario.run.trials; ++t) tasks.push_back({k, t});
     total_work += trial_work(pending[k]->scenario) * pending[k]->scenario.run.trials;
   }
@@ -435,10 +535,21 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
     work_done += trial_work(p.scenario);
     if (point_complete) {
       ++points_finished;
-      done.trials[p.index] = trial_rows(p, results[task.point]);
-      done.results[p.index] = results_row(p, theory[task.point], results[task.point]);
+      const bool fedavg = learning && p.scenario.learning.mixing.rule == sim::MixingRule::fedavg;
+      if (fedavg) results[task.point].clear();
+      const auto* learned_point = learning ? &learned[task.point] : nullptr;
+      done.trials[p.index] = trial_rows(p, results[task.point], learned_point);
+      done.results[p.index] = results_row(p, theory[task.point], results[task.point], learned_point);
+      if (learning) done.curves[p.index] = curve_rows(p, learned[task.point]);
       write_rows(out, plan, done);
-      if (options.log_points && !options.show_progress) {
+      if (options.log_points && !options.show_progress && learning) {
+        const auto l = analysis::summarize_learning(learned[task.point]);
+        err << fmt::format("sweep {}: point {}/{} ({}): final accuracy {}, time to target {}  [{:.1f} s]\n", plan.name,
+                           points_finished + outcome.points_resumed, plan.points.size(), point_label(plan, p),
+                           l.accuracy ? fmt::format("{:.4g}", l.accuracy->mean) : "n/a",
+                           l.time_to_target ? fmt::format("{:.4g}", l.time_to_target->mean) : "not reached",
+                           progress.elapsed_seconds());
+      } else if (options.log_points && !options.show_progress) {
         const auto t = analysis::summarize_trials(results[task.point], p.scenario.staleness.bound);
         err << fmt::format("sweep {}: point {}/{} ({}): staleness {:.6g}{}{}  [{:.1f} s]\n", plan.name,
                            points_finished + outcome.points_resumed, plan.points.size(), point_label(plan, p),
@@ -466,7 +577,13 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
         for (std::size_t k; (k = next++) < tasks.size();) {
           const Task& task = tasks[k];
           const SweepPoint& p = *pending[task.point];
-          results[task.point][task.trial] = sim::run_trial(p.scenario, graphs[task.point], task.trial);
+          if (learning) {
+            learned[task.point][task.trial] =
+                sim::run_learning_trial(p.scenario, graphs[task.point], data[task.point], task.trial);
+            results[task.point][task.trial] = learned[task.point][task.trial].staleness;
+          } else {
+            results[task.point][task.trial] = sim::run_trial(p.scenario, graphs[task.point], task.trial);
+          }
           finish_trial(task);
         }
       });

@@ -44,6 +44,64 @@ void render_logged(const plots::Figure& figure, const fs::path& dir, std::vector
 
 std::string yes_no(bool b) { return b ? "true" : "false"; }
 
+// Learning sweeps: accuracy and loss against time per point (learning_curves.csv), and the
+// time to the target accuracy against n per curve.
+void report_learning(const SweepResults& r, std::vector<std::string>& drawn, std::ostream& log) {
+  const CsvTable curves = read_csv((r.dir / "learning_curves.csv").string());
+  std::map<std::string, plots::TimeSeries> accuracy, loss;
+  std::vector<std::string> order;
+  for (const auto& row : curves.rows) {
+    std::string label;
+    for (const auto& axis : r.axes) label += fmt::format("{}{}={}", label.empty() ? "" : ", ", axis, row[curves.column(axis)]);
+    if (!loss.count(label)) order.push_back(label);
+    const double t = std::stod(row[curves.column("time")]);
+    auto& l = loss[label];
+    l.label = label;
+    l.time.push_back(t);
+    l.value.push_back(std::stod(row[curves.column("loss")]));
+    const std::string& a = row[curves.column("accuracy")];
+    if (!a.empty()) {
+      auto& acc = accuracy[label];
+      acc.label = label;
+      acc.time.push_back(t);
+      acc.value.push_back(std::stod(a));
+      const std::string& ci = row[curves.column("accuracy_ci95")];
+      acc.ci95.push_back(ci.empty() ? 0.0 : std::stod(ci));
+    }
+  }
+  std::vector<plots::TimeSeries> acc_series, loss_series;
+  bool positive = true;
+  for (const auto& label : order) {
+    if (accuracy.count(label)) acc_series.push_back(accuracy[label]);
+    loss_series.push_back(loss[label]);
+    for (double v : loss[label].value) positive = positive && v > 0.0;
+  }
+  if (!acc_series.empty()) {
+    auto f = plots::versus_time_figure("accuracy_vs_time", "Test accuracy of the average model (95% CI over trials)",
+                                       "test accuracy", acc_series, false);
+    f.extra.push_back("set yrange [0:1]");
+    render_logged(f, r.dir, drawn, log);
+  }
+  render_logged(plots::versus_time_figure("loss_vs_time", "Test loss of the average model", "test loss", loss_series, positive),
+                r.dir, drawn, log);
+  // Convergence time against n, for curves where every point reached the target.
+  plots::VersusN convergence{"convergence_time_vs_n", "Time to the target accuracy (95% CI over the trials that reached it)",
+                             "time to target", false, {}};
+  for (const Curve& c : curves_over_n(r)) {
+    plots::CurveGroup g;
+    g.label = c.label;
+    for (std::size_t row : c.rows) {
+      const auto t = r.number(row, "time_to_target");
+      if (!t) continue;
+      g.n.push_back(*r.number(row, "n"));
+      g.value.push_back(*t);
+      g.ci95.push_back(r.number(row, "time_to_target_ci95").value_or(0.0));
+    }
+    if (!g.n.empty()) convergence.groups.push_back(g);
+  }
+  if (!convergence.groups.empty()) render_logged(plots::versus_n_figure(convergence), r.dir, drawn, log);
+}
+
 }  // namespace
 
 plots::CurveGroup curve_group(const SweepResults& r, const Curve& c, std::string_view value, std::string_view ci,
@@ -156,6 +214,9 @@ std::vector<std::string> report_sweep(const SweepResults& r, std::ostream& log) 
     }
   }
   if (!fits.empty()) write_file_atomically(r.dir / "fits.csv", csv);
+
+  if (std::find(r.table.header.begin(), r.table.header.end(), "final_accuracy") != r.table.header.end())
+    report_learning(r, drawn, log);
 
   const auto curves = curves_over_n(r);
   if (!curves.empty()) {

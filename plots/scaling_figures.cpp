@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <limits>
 
 namespace timely::plots {
 namespace {
@@ -32,6 +33,23 @@ Series fit_curve(const CurveGroup& g) {
     s.y.push_back(g.fit->predict(n));
   }
   return s;
+}
+
+// gnuplot warns (and render() fails) on a flat y range; a flat curve is legitimate data, so
+// give it an explicit range around its value.
+void guard_flat_range(Figure& f) {
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const Series& s : f.series)
+    for (std::size_t k = 0; k < s.y.size(); ++k) {
+      const double e = s.err.empty() ? 0.0 : s.err[k];
+      lo = std::min(lo, s.y[k] - e);
+      hi = std::max(hi, s.y[k] + e);
+    }
+  if (!(hi > lo)) {
+    const double pad = lo != 0.0 ? 0.1 * std::abs(lo) : 1.0;
+    const double bottom = f.logy ? lo / 2 : lo - pad;
+    f.extra.push_back(fmt::format("set yrange [{}:{}]", bottom, f.logy ? hi * 2 : hi + pad));
+  }
 }
 
 }  // namespace
@@ -67,6 +85,29 @@ Figure versus_n_figure(const VersusN& spec) {
     }
     if (g.fit) f.series.push_back(fit_curve(g));
   }
+  guard_flat_range(f);
+  return f;
+}
+
+Figure versus_time_figure(const std::string& name, const std::string& title, const std::string& ylabel,
+                          const std::vector<TimeSeries>& series, bool logy) {
+  Figure f;
+  f.name = name;
+  f.title = title;
+  f.xlabel = "time";
+  f.ylabel = ylabel;
+  f.logy = logy;
+  f.extra = {"set key outside right top box"};
+  for (const TimeSeries& t : series) {
+    Series s;
+    s.title = t.label.empty() ? "mean over trials" : t.label;
+    s.x = t.time;
+    s.y = t.value;
+    s.err = t.ci95;
+    s.style = Series::Style::linespoints;
+    f.series.push_back(s);
+  }
+  guard_flat_range(f);
   return f;
 }
 

@@ -27,6 +27,14 @@ struct VersusN {
 
 Figure versus_n_figure(const VersusN& spec);
 
+// Learning curves: one quantity against simulated time, one curve per scenario.
+struct TimeSeries {
+  std::string label;
+  std::vector<double> time, value, ci95;  // ci95 empty: no error bars
+};
+Figure versus_time_figure(const std::string& name, const std::string& title, const std::string& ylabel,
+                          const std::vector<TimeSeries>& series, bool logy);
+
 // A step function: the staleness holds from times[k] until times[k+1].
 Figure sample_path_figure(const std::string& name, const std::string& title, const std::vector<double>& times,
                           const std::vector<double>& staleness);

@@ -32,10 +32,10 @@ class Learners {
       : s_(s), d_(d), rng_(rng), net_(d.architecture, static_cast<int>(s.learning.train.batch)),
         layout_(net_.layout()), n_(static_cast<std::uint32_t>(d.partition.shards.size())),
         params_(static_cast<Eigen::Index>(layout_.parameters()), n_), ages_(n_, 0.0),
-        batch_x_(d.data.train.features(), s.learning.train.batch), batch_labels_(s.learning.train.batch),
+        batch_x_(d.data->train.features(), s.learning.train.batch), batch_labels_(s.learning.train.batch),
         grad_(static_cast<Eigen::Index>(layout_.parameters())) {
-    const bool regression = d.data.train.classes == 0;
-    if (regression) batch_targets_.resize(d.data.train.targets.rows(), s.learning.train.batch);
+    const bool regression = d.data->train.classes == 0;
+    if (regression) batch_targets_.resize(d.data->train.targets.rows(), s.learning.train.batch);
     if (s.learning.train.momentum > 0.0) velocity_ = Params::Zero(params_.rows(), n_);
     // Every user is initialised independently (its own draw of Xavier or He).
     for (std::uint32_t u = 0; u < n_; ++u) {
@@ -46,14 +46,14 @@ class Learners {
     // Users whose own test metrics are followed, and the evaluation subsets.
     const std::uint32_t followed = std::min(s.learning.observe.users, n_);
     for (std::uint32_t k = 0; k < followed; ++k) followed_.push_back(static_cast<std::uint32_t>((std::uint64_t{k} * n_) / followed));
-    const auto& test = d.data.test;
+    const auto& test = d.data->test;
     test_count_ = s.learning.observe.test_samples == 0 ? static_cast<Eigen::Index>(test.size())
                                                        : std::min<Eigen::Index>(s.learning.observe.test_samples, test.size());
-    train_count_ = std::min<Eigen::Index>(2000, static_cast<Eigen::Index>(d.data.train.size()));
-    if (d.data.train.optimum) {
+    train_count_ = std::min<Eigen::Index>(2000, static_cast<Eigen::Index>(d.data->train.size()));
+    if (d.data->train.optimum) {
       initial_distance_.resize(n_);
-      for (std::uint32_t u = 0; u < n_; ++u) initial_distance_[u] = (params_.col(u) - *d.data.train.optimum).norm();
-      initial_mean_distance_ = (params_.rowwise().mean() - *d.data.train.optimum).norm();
+      for (std::uint32_t u = 0; u < n_; ++u) initial_distance_[u] = (params_.col(u) - *d.data->train.optimum).norm();
+      initial_mean_distance_ = (params_.rowwise().mean() - *d.data->train.optimum).norm();
     }
   }
 
@@ -108,8 +108,8 @@ class Learners {
     o.time = t;
     const bool federated = global_.size() > 0;
     const Vector mean = federated ? global_ : Vector(params_.rowwise().mean());
-    const auto& test = d_.data.test;
-    const auto& train = d_.data.train;
+    const auto& test = d_.data->test;
+    const auto& train = d_.data->train;
     const bool regression = train.classes == 0;
     const auto evaluate = [&](const Vector& theta, const models::Dataset& set, Eigen::Index count, double& loss,
                               std::optional<double>& accuracy) {
@@ -159,7 +159,7 @@ class Learners {
   template <class Column>
   void train_column(Column theta, std::uint32_t u, double t, Params* velocity) {
     const auto& shard = d_.partition.shards[u];
-    const auto& train = d_.data.train;
+    const auto& train = d_.data->train;
     const auto batch = static_cast<Eigen::Index>(s_.learning.train.batch);
     boost::random::uniform_int_distribution<std::size_t> pick(0, shard.size() - 1);
     const float lr = static_cast<float>(learning_rate(s_.learning.train, t));
@@ -313,44 +313,63 @@ LearningTrialResult run_fedavg(const Scenario& s, const LearningData& d, Rng& rn
 
 }  // namespace
 
-LearningData prepare_learning(const Scenario& s) {
+std::string learning_data_key(const Scenario& s) {
+  const DataSpec& d = s.learning.data;
+  // Fashion-MNIST does not depend on the seed; the synthetic sets are drawn from it.
+  const std::uint64_t seed = d.source == DataSource::fashion_mnist ? 0 : s.run.seed;
+  return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}", to_string(d.source), d.dir, d.features, d.classes, d.train_samples,
+                     d.test_samples, d.noise, d.separation, seed);
+}
+
+std::shared_ptr<const models::Split> load_learning_data(const Scenario& s) {
   const LearningSpec& l = s.learning;
-  LearningData d;
   models::Rng rng = make_rng(s.run.seed, Stream::data, 0);
-  const bool regression = l.data.source == DataSource::synthetic_regression;
-  if (regression != (l.model.kind == ModelKind::linear))
-    throw InputError(fmt::format("model.kind: \"{}\" does not fit data.source = \"{}\" (linear needs "
-                                 "synthetic-regression; logistic and mlp need synthetic-mixture or fashion-mnist)",
-                                 to_string(l.model.kind), to_string(l.data.source)));
+  auto split = std::make_shared<models::Split>();
   try {
     switch (l.data.source) {
       case DataSource::synthetic_regression:
-        d.data = models::synthetic_regression(static_cast<int>(l.data.features), 1, l.data.train_samples ? l.data.train_samples : 20000,
+        *split = models::synthetic_regression(static_cast<int>(l.data.features), 1, l.data.train_samples ? l.data.train_samples : 20000,
                                               l.data.test_samples ? l.data.test_samples : 5000, l.data.noise, rng);
         break;
       case DataSource::synthetic_mixture:
-        d.data = models::synthetic_mixture(static_cast<int>(l.data.features), static_cast<int>(l.data.classes),
+        *split = models::synthetic_mixture(static_cast<int>(l.data.features), static_cast<int>(l.data.classes),
                                            l.data.train_samples ? l.data.train_samples : 20000,
                                            l.data.test_samples ? l.data.test_samples : 5000, l.data.separation, rng);
         break;
       case DataSource::fashion_mnist:
-        d.data = models::load_fashion_mnist(l.data.dir, l.data.train_samples, l.data.test_samples);
+        *split = models::load_fashion_mnist(l.data.dir, l.data.train_samples, l.data.test_samples);
         break;
     }
   } catch (const models::DatasetError& e) {
     throw InputError(fmt::format("data.source: {}", e.what()));
   }
-  if (s.network.n > d.data.train.size())
+  return split;
+}
+
+LearningData prepare_learning(const Scenario& s) { return prepare_learning(s, load_learning_data(s)); }
+
+LearningData prepare_learning(const Scenario& s, std::shared_ptr<const models::Split> data) {
+  const LearningSpec& l = s.learning;
+  const bool regression = l.data.source == DataSource::synthetic_regression;
+  if (regression != (l.model.kind == ModelKind::linear))
+    throw InputError(fmt::format("model.kind: \"{}\" does not fit data.source = \"{}\" (linear needs "
+                                 "synthetic-regression; logistic and mlp need synthetic-mixture or fashion-mnist)",
+                                 to_string(l.model.kind), to_string(l.data.source)));
+  LearningData d;
+  d.data = std::move(data);
+  if (s.network.n > d.data->train.size())
     throw InputError(fmt::format("network.n: {} users need at least as many training samples, have {}", s.network.n,
-                                 d.data.train.size()));
+                                 d.data->train.size()));
+  // The partition's randomness: the data stream, after the synthetic set's draws.
+  models::Rng rng = make_rng(s.run.seed, Stream::data, 1);
   try {
-    d.partition = models::make_partition(d.data.train, s.network.n, l.data.partition, l.data.alpha,
+    d.partition = models::make_partition(d.data->train, s.network.n, l.data.partition, l.data.alpha,
                                          l.data.shards_per_user, rng);
   } catch (const std::invalid_argument& e) {
     throw InputError(fmt::format("data.partition: {}", e.what()));
   }
-  d.architecture.inputs = d.data.train.features();
-  d.architecture.outputs = regression ? static_cast<int>(d.data.train.targets.rows()) : d.data.train.classes;
+  d.architecture.inputs = d.data->train.features();
+  d.architecture.outputs = regression ? static_cast<int>(d.data->train.targets.rows()) : d.data->train.classes;
   d.architecture.loss = regression ? models::Loss::squared : models::Loss::softmax_cross_entropy;
   d.architecture.activation = l.model.activation;
   if (l.model.kind == ModelKind::mlp) d.architecture.hidden = l.model.hidden;

@@ -5,7 +5,9 @@
 // same run. FedAvg is the baseline: a server (the centre of a star) averages sampled
 // clients each round.
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "models/dataset.hpp"
@@ -19,7 +21,7 @@ namespace timely::sim {
 
 // Prepared once per run and shared read-only by every trial.
 struct LearningData {
-  models::Split data;
+  std::shared_ptr<const models::Split> data;  // shared: sweep points over the same data load it once
   models::Partition partition;  // sample indices of each user
   models::Architecture architecture;
 };
@@ -27,6 +29,12 @@ struct LearningData {
 // Loads or generates the data (randomness from the stream (seed, data)), partitions it and
 // derives the architecture. Throws InputError naming the key or file.
 LearningData prepare_learning(const Scenario& scenario);
+// The same with the data already loaded (see load_learning_data).
+LearningData prepare_learning(const Scenario& scenario, std::shared_ptr<const models::Split> data);
+// Loads or generates the scenario's data set alone. Throws InputError.
+std::shared_ptr<const models::Split> load_learning_data(const Scenario& scenario);
+// Scenarios with equal keys read the same data: the cache key for load_learning_data.
+std::string learning_data_key(const Scenario& scenario);
 
 struct Observation {
   double time = 0.0;

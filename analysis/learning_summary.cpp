@@ -1,0 +1,74 @@
+#include "analysis/learning_summary.hpp"
+
+#include <algorithm>
+
+namespace timely::analysis {
+namespace {
+
+std::optional<Summary> maybe(const std::vector<double>& xs) {
+  if (xs.empty()) return std::nullopt;
+  return summarize(xs);
+}
+
+}  // namespace
+
+LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& trials) {
+  LearningSummary out;
+  std::vector<double> acc, uacc, dist, maxd, loss, uloss, tloss, cons, ttt;
+  for (const auto& trial : trials) {
+    const sim::Observation& last = trial.observations.back();
+    if (last.accuracy) acc.push_back(*last.accuracy);
+    if (last.user_accuracy) uacc.push_back(*last.user_accuracy);
+    if (last.distance_to_optimum) dist.push_back(*last.distance_to_optimum);
+    if (last.max_user_distance_to_optimum) maxd.push_back(*last.max_user_distance_to_optimum);
+    loss.push_back(last.loss);
+    uloss.push_back(last.user_loss);
+    tloss.push_back(last.train_loss);
+    cons.push_back(last.consensus_distance);
+    if (trial.time_to_target) ttt.push_back(*trial.time_to_target);
+    if (out.weight_variance.empty()) out.weight_variance.assign(last.weight_variance.size(), 0.0);
+    for (std::size_t k = 0; k < last.weight_variance.size(); ++k)
+      out.weight_variance[k] += last.weight_variance[k] / static_cast<double>(trials.size());
+    out.updates += trial.local_updates;
+    out.gossips += trial.gossips;
+    out.rounds += trial.rounds;
+  }
+  out.accuracy = maybe(acc);
+  out.user_accuracy = maybe(uacc);
+  out.distance = maybe(dist);
+  out.max_user_distance = maybe(maxd);
+  out.loss = summarize(loss);
+  out.user_loss = summarize(uloss);
+  out.train_loss = summarize(tloss);
+  out.consensus = summarize(cons);
+  out.time_to_target = maybe(ttt);
+  out.reached = ttt.size();
+  return out;
+}
+
+std::vector<CurvePoint> learning_curve(const std::vector<sim::LearningTrialResult>& trials) {
+  std::vector<CurvePoint> curve;
+  std::size_t points = trials.front().observations.size();
+  for (const auto& t : trials) points = std::min(points, t.observations.size());
+  for (std::size_t k = 0; k < points; ++k) {
+    std::vector<double> loss, acc, cons;
+    CurvePoint p;
+    p.time = trials.front().observations[k].time;
+    for (const auto& t : trials) {
+      const sim::Observation& o = t.observations[k];
+      loss.push_back(o.loss);
+      if (o.accuracy) acc.push_back(*o.accuracy);
+      cons.push_back(o.consensus_distance);
+      if (p.weight_variance.empty()) p.weight_variance.assign(o.weight_variance.size(), 0.0);
+      for (std::size_t w = 0; w < o.weight_variance.size(); ++w)
+        p.weight_variance[w] += o.weight_variance[w] / static_cast<double>(trials.size());
+    }
+    p.loss = summarize(loss);
+    p.accuracy = maybe(acc);
+    p.consensus = summarize(cons);
+    curve.push_back(std::move(p));
+  }
+  return curve;
+}
+
+}  // namespace timely::analysis

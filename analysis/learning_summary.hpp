@@ -1,0 +1,33 @@
+#pragma once
+// Learning results across trials (MODEL.md section 4): the final observation's metrics and
+// the time to the target accuracy, each with a 95% CI, and the mean learning curve.
+#include <optional>
+#include <vector>
+
+#include "analysis/statistics.hpp"
+#include "sim/learning.hpp"
+
+namespace timely::analysis {
+
+struct LearningSummary {
+  std::optional<Summary> accuracy, user_accuracy, distance, max_user_distance;
+  Summary loss, user_loss, train_loss, consensus;
+  std::vector<double> weight_variance;   // final, mean over trials, per weight tensor
+  std::optional<Summary> time_to_target;  // over the trials that reached it
+  std::size_t reached = 0;
+  std::uint64_t updates = 0, gossips = 0, rounds = 0;
+};
+
+LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& trials);
+
+// Mean over trials at each observation time (trials share the grid).
+struct CurvePoint {
+  double time;
+  Summary loss;
+  std::optional<Summary> accuracy;
+  Summary consensus;
+  std::vector<double> weight_variance;  // mean over trials, per weight tensor
+};
+std::vector<CurvePoint> learning_curve(const std::vector<sim::LearningTrialResult>& trials);
+
+}  // namespace timely::analysis
