@@ -12,6 +12,7 @@ packages=(
   libboost-dev libboost-random-dev libboost-math-dev libboost-iostreams-dev libboost-filesystem-dev
   libeigen3-dev libtbb-dev catch2 libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev
   libbenchmark-dev gnuplot-nox libgnuplot-iostream-dev
+  dataset-fashion-mnist
 )
 missing=()
 for p in "${packages[@]}"; do
