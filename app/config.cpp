@@ -16,7 +16,7 @@ namespace {
 
 using sim::Scenario;
 using Value = std::variant<std::int64_t, double, std::string, bool, std::vector<std::int64_t>>;
-enum class Kind { integer, number, string, integer_list };
+enum class Kind { integer, number, string, integer_list, boolean };
 
 std::string show(const Value& v) {
   return std::visit(
@@ -53,6 +53,11 @@ double number(const Value& v, const KeyInfo& k) {
   else reject(k.name, k.accepts, show(v));
   if (!std::isfinite(x)) reject(k.name, k.accepts, show(v));
   return x;
+}
+
+bool flag(const Value& v, const KeyInfo& k) {
+  if (const auto* b = std::get_if<bool>(&v)) return *b;
+  reject(k.name, k.accepts, show(v));
 }
 
 const std::string& text(const Value& v, const KeyInfo& k) {
@@ -270,12 +275,23 @@ const std::vector<Key>& registry() {
       {{"train.momentum", "a number in [0, 1)", "heavy-ball momentum; 0 = plain SGD (default 0)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.train.momentum = in_range(v, k, 0.0, 1.0, false, true); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.train.momentum; }},
-      {{"mixing.rule", "one of average, age-weighted, fedavg", "how models mix on a gossip contact, or the FedAvg baseline (default average)"},
+      {{"mixing.rule", "one of average, age-weighted, variance-corrected, fedavg",
+        "how models mix on a gossip contact, or the FedAvg baseline (default average)"},
        Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.mixing.rule = choice(v, k, sim::parse_mixing_rule); },
        [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.learning.mixing.rule); }},
       {{"mixing.fedavg_fraction", "a number in (0, 1]", "fraction of users sampled per FedAvg round (default 0.1)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.mixing.fedavg_fraction = in_range(v, k, 0.0, 1.0, true, false); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.mixing.fedavg_fraction; }},
+      {{"mixing.variance_target", "one of contributing, received",
+        "variance-corrected: target = mean variance of all contributing models or of the received ones (default contributing)"},
+       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.mixing.variance_target = choice(v, k, sim::parse_variance_target); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.learning.mixing.variance_target); }},
+      {{"mixing.correct_biases", "true or false", "variance correction also rescales bias vectors (default false)"}, Kind::boolean,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.mixing.correct_biases = flag(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.mixing.correct_biases; }},
+      {{"mixing.fedavg_variance_correction", "true or false", "the FedAvg server variance-corrects its average (default false)"},
+       Kind::boolean, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.mixing.fedavg_variance_correction = flag(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.mixing.fedavg_variance_correction; }},
       {{"observe.every", "a number > 0", "simulated time between metric observations (default 10)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.observe.every = positive(v, k); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.observe.every; }},
@@ -344,6 +360,10 @@ Value from_raw(const Key& key, std::string_view raw) {
       if (ec != std::errc() || end != raw.data() + raw.size()) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
       return x;
     }
+    case Kind::boolean:
+      if (raw == "true") return true;
+      if (raw == "false") return false;
+      reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
     case Kind::integer_list: {
       // "[128, 64]" or "128,64"
       std::string_view body = raw;

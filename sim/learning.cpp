@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "models/variance_correction.hpp"
 #include "sim/event_engine.hpp"
 #include "sim/input_error.hpp"
 
@@ -37,6 +38,8 @@ class Learners {
     const bool regression = d.data->train.classes == 0;
     if (regression) batch_targets_.resize(d.data->train.targets.rows(), s.learning.train.batch);
     if (s.learning.train.momentum > 0.0) velocity_ = Params::Zero(params_.rows(), n_);
+    correction_.biases = s.learning.mixing.correct_biases;
+    targets_.assign(layout_.tensors().size(), 0.0);
     // Every user is initialised independently (its own draw of Xavier or He).
     for (std::uint32_t u = 0; u < n_; ++u) {
       Vector column(params_.rows());
@@ -64,6 +67,12 @@ class Learners {
 
   // Receiver r mixes in the sender's model (MODEL.md section 4).
   void mix_into(std::uint32_t receiver, std::uint32_t sender) {
+    if (s_.learning.mixing.rule == MixingRule::variance_corrected) {
+      target_for(receiver, sender, targets_);
+      params_.col(receiver) = 0.5f * (params_.col(receiver) + params_.col(sender));
+      models::correct_variance(params_.col(receiver), layout_, targets_, correction_);
+      return;
+    }
     double w = 0.5;
     if (s_.learning.mixing.rule == MixingRule::age_weighted) {
       const double total = ages_[receiver] + ages_[sender];
@@ -73,8 +82,19 @@ class Learners {
     params_.col(receiver) = (1.0f - static_cast<float>(w)) * params_.col(receiver) + static_cast<float>(w) * params_.col(sender);
   }
 
-  // Exchange: both end with the same mixture.
+  // Exchange: both end with the same mixture (with variance correction, each rescaled to
+  // its own target when the target counts received models only).
   void mix_both(std::uint32_t i, std::uint32_t j) {
+    if (s_.learning.mixing.rule == MixingRule::variance_corrected) {
+      target_for(i, j, targets_);
+      std::vector<double>& other = other_targets_;
+      target_for(j, i, other);
+      params_.col(i) = 0.5f * (params_.col(i) + params_.col(j));
+      params_.col(j) = params_.col(i);
+      models::correct_variance(params_.col(i), layout_, targets_, correction_);
+      models::correct_variance(params_.col(j), layout_, other, correction_);
+      return;
+    }
     mix_into(i, j);
     params_.col(j) = params_.col(i);
     ages_[j] = ages_[i];
@@ -100,6 +120,15 @@ class Learners {
       weight += size;
     }
     global_ = sum / static_cast<float>(weight);
+    if (s_.learning.mixing.fedavg_variance_correction) {
+      // Target: the mean variance of the clients' tensors (the server holds no model of its own).
+      std::fill(targets_.begin(), targets_.end(), 0.0);
+      for (std::uint32_t k = 0; k < m; ++k) {
+        models::tensor_variances(params_.col(chosen_[k]), layout_, correction_, own_variance_);
+        for (std::size_t t = 0; t < own_variance_.size(); ++t) targets_[t] += own_variance_[t] / m;
+      }
+      models::correct_variance(global_, layout_, targets_, correction_);
+    }
     for (std::uint32_t k = 0; k < m; ++k) params_.col(chosen_[k]) = global_;
   }
 
@@ -156,6 +185,15 @@ class Learners {
   }
 
  private:
+  // Variance targets of the receiver's corrected average: the mean over both models, or the
+  // sender's alone (MODEL.md section 4, both choices seen in public code).
+  void target_for(std::uint32_t receiver, std::uint32_t sender, std::vector<double>& out) {
+    models::tensor_variances(params_.col(sender), layout_, correction_, out);
+    if (s_.learning.mixing.variance_target == VarianceTarget::received) return;
+    models::tensor_variances(params_.col(receiver), layout_, correction_, own_variance_);
+    for (std::size_t k = 0; k < out.size(); ++k) out[k] = 0.5 * (out[k] + own_variance_[k]);
+  }
+
   template <class Column>
   void train_column(Column theta, std::uint32_t u, double t, Params* velocity) {
     const auto& shard = d_.partition.shards[u];
@@ -198,6 +236,8 @@ class Learners {
   Vector grad_;
   Vector global_;  // FedAvg's server model
   std::vector<std::uint32_t> chosen_;
+  models::CorrectionOptions correction_{};
+  std::vector<double> targets_, other_targets_, own_variance_;
   std::vector<std::uint32_t> followed_;
   Eigen::Index test_count_ = 0, train_count_ = 0;
   std::vector<double> initial_distance_;

@@ -28,7 +28,10 @@ constexpr std::pair<DataSource, std::string_view> data_sources[] = {
 constexpr std::pair<LrSchedule, std::string_view> lr_schedules[] = {
     {LrSchedule::constant, "constant"}, {LrSchedule::inverse_time, "inverse-time"}, {LrSchedule::step, "step"}};
 constexpr std::pair<MixingRule, std::string_view> mixing_rules[] = {
-    {MixingRule::average, "average"}, {MixingRule::age_weighted, "age-weighted"}, {MixingRule::fedavg, "fedavg"}};
+    {MixingRule::average, "average"}, {MixingRule::age_weighted, "age-weighted"},
+    {MixingRule::variance_corrected, "variance-corrected"}, {MixingRule::fedavg, "fedavg"}};
+constexpr std::pair<VarianceTarget, std::string_view> variance_targets[] = {
+    {VarianceTarget::contributing, "contributing"}, {VarianceTarget::received, "received"}};
 constexpr std::pair<models::Activation, std::string_view> activations[] = {
     {models::Activation::relu, "relu"}, {models::Activation::tanh, "tanh"}};
 constexpr std::pair<models::Init, std::string_view> inits[] = {{models::Init::xavier, "xavier"}, {models::Init::he, "he"}};
@@ -43,6 +46,8 @@ std::string_view to_string(LrSchedule v) { return name_of(lr_schedules, v); }
 std::optional<LrSchedule> parse_lr_schedule(std::string_view t) { return value_of(lr_schedules, t); }
 std::string_view to_string(MixingRule v) { return name_of(mixing_rules, v); }
 std::optional<MixingRule> parse_mixing_rule(std::string_view t) { return value_of(mixing_rules, t); }
+std::string_view to_string(VarianceTarget v) { return name_of(variance_targets, v); }
+std::optional<VarianceTarget> parse_variance_target(std::string_view t) { return value_of(variance_targets, t); }
 std::string_view to_string(models::Activation v) { return name_of(activations, v); }
 std::optional<models::Activation> parse_activation(std::string_view t) { return value_of(activations, t); }
 std::string_view to_string(models::Init v) { return name_of(inits, v); }

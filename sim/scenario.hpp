@@ -58,7 +58,8 @@ struct RunSpec {
 enum class ModelKind { none, linear, logistic, mlp };
 enum class DataSource { synthetic_regression, synthetic_mixture, fashion_mnist };
 enum class LrSchedule { constant, inverse_time, step };
-enum class MixingRule { average, age_weighted, fedavg };
+enum class MixingRule { average, age_weighted, variance_corrected, fedavg };
+enum class VarianceTarget { contributing, received };
 
 std::string_view to_string(ModelKind);
 std::optional<ModelKind> parse_model_kind(std::string_view);
@@ -68,6 +69,8 @@ std::string_view to_string(LrSchedule);
 std::optional<LrSchedule> parse_lr_schedule(std::string_view);
 std::string_view to_string(MixingRule);
 std::optional<MixingRule> parse_mixing_rule(std::string_view);
+std::string_view to_string(VarianceTarget);
+std::optional<VarianceTarget> parse_variance_target(std::string_view);
 std::string_view to_string(models::Activation);
 std::optional<models::Activation> parse_activation(std::string_view);
 std::string_view to_string(models::Init);
@@ -108,6 +111,11 @@ struct TrainSpec {
 struct MixingSpec {
   MixingRule rule = MixingRule::average;
   double fedavg_fraction = 0.1;  // clients sampled per FedAvg round
+  // Variance correction (Tian et al., arXiv 2404.04616): the target variance is the mean
+  // over the contributing models including the receiver, or over the received models only.
+  VarianceTarget variance_target = VarianceTarget::contributing;
+  bool correct_biases = false;
+  bool fedavg_variance_correction = false;  // the FedAvg server corrects its average too
 };
 
 struct ObserveSpec {
