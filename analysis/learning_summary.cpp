@@ -14,7 +14,7 @@ std::optional<Summary> maybe(const std::vector<double>& xs) {
 
 LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& trials) {
   LearningSummary out;
-  std::vector<double> acc, uacc, dist, maxd, loss, uloss, tloss, cons, ttt;
+  std::vector<double> acc, uacc, dist, maxd, loss, uloss, tloss, cons, ttt, plateau, baseline, delay;
   for (const auto& trial : trials) {
     const sim::Observation& last = trial.observations.back();
     if (last.accuracy) acc.push_back(*last.accuracy);
@@ -26,6 +26,9 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
     tloss.push_back(last.train_loss);
     cons.push_back(last.consensus_distance);
     if (trial.time_to_target) ttt.push_back(*trial.time_to_target);
+    if (trial.plateau_time) plateau.push_back(*trial.plateau_time);
+    if (trial.baseline_plateau_time) baseline.push_back(*trial.baseline_plateau_time);
+    if (trial.plateau_time && trial.baseline_plateau_time) delay.push_back(*trial.plateau_time - *trial.baseline_plateau_time);
     if (out.weight_variance.empty()) out.weight_variance.assign(last.weight_variance.size(), 0.0);
     for (std::size_t k = 0; k < last.weight_variance.size(); ++k)
       out.weight_variance[k] += last.weight_variance[k] / static_cast<double>(trials.size());
@@ -43,6 +46,9 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
   out.consensus = summarize(cons);
   out.time_to_target = maybe(ttt);
   out.reached = ttt.size();
+  out.plateau_time = maybe(plateau);
+  out.baseline_plateau_time = maybe(baseline);
+  out.plateau_delay = maybe(delay);
   return out;
 }
 

@@ -14,6 +14,8 @@ struct LearningSummary {
   Summary loss, user_loss, train_loss, consensus;
   std::vector<double> weight_variance;   // final, mean over trials, per weight tensor
   std::optional<Summary> time_to_target;  // over the trials that reached it
+  // Plateau time here, for one user on all the data, and their per-trial difference.
+  std::optional<Summary> plateau_time, baseline_plateau_time, plateau_delay;
   std::size_t reached = 0;
   std::uint64_t updates = 0, gossips = 0, rounds = 0;
 };

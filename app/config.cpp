@@ -301,6 +301,10 @@ const std::vector<Key>& registry() {
       {{"observe.test_samples", "an integer >= 0", "test samples per evaluation; 0 = the whole test set (default 0)"}, Kind::integer,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.observe.test_samples = count(v, k, 0, 10'000'000); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.observe.test_samples; }},
+      {{"observe.plateau_fraction", "a number in (0, 1]", "plateau delay: first time accuracy reaches this fraction of its final value, "
+                                                          "against one user training on all the data (default 0.5)"},
+       Kind::number, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.observe.plateau_fraction = in_range(v, k, 0.0, 1.0, true, false); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.observe.plateau_fraction; }},
       {{"target.accuracy", "a number in [0, 1]", "test accuracy whose first-passage time is reported (default 0.8)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.target_accuracy = in_range(v, k, 0.0, 1.0, false, false); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.target_accuracy; }},

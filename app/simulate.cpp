@@ -109,6 +109,10 @@ nlohmann::ordered_json learning_json(const Simulation& sim) {
     j["time_to_target"] = nullptr;
   }
   j["target_accuracy"] = sim.scenario.learning.target_accuracy;
+  j["plateau"] = {{"fraction", sim.scenario.learning.observe.plateau_fraction},
+                  {"time", stat_json(l.plateau_time)},
+                  {"single_user_time", stat_json(l.baseline_plateau_time)},
+                  {"delay", stat_json(l.plateau_delay)}};
   j["local_updates"] = l.updates;
   j["gossips"] = l.gossips;
   j["fedavg_rounds"] = l.rounds;
@@ -218,6 +222,10 @@ void print_learning(std::ostream& out, const Simulation& sim) {
                        pm(l.time_to_target), l.reached, sim.learning.size());
   else if (l.accuracy)
     out << fmt::format("  time to {:g} accuracy: not reached by t = {:g}\n", s.learning.target_accuracy, s.run.horizon);
+  if (l.plateau_delay)
+    out << fmt::format("  plateau ({:g} of final accuracy) at {}, one user on all data at {}: delay {}\n",
+                       s.learning.observe.plateau_fraction, pm(l.plateau_time), pm(l.baseline_plateau_time),
+                       pm(l.plateau_delay));
   out << fmt::format("  {} local updates, {} gossips, {} FedAvg rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
                      sim.wall_seconds);
 }

@@ -101,13 +101,15 @@ std::string summary_ci(const std::optional<analysis::Summary>& x) { return x ? o
 
 constexpr const char* learning_columns[] = {"final_accuracy", "final_accuracy_ci95", "final_loss", "final_loss_ci95",
                                             "consensus_distance", "consensus_distance_ci95", "distance_to_optimum",
-                                            "distance_to_optimum_ci95", "time_to_target", "time_to_target_ci95", "reached"};
+                                            "distance_to_optimum_ci95", "time_to_target", "time_to_target_ci95", "reached",
+                                            "plateau_time", "plateau_time_ci95", "plateau_delay", "plateau_delay_ci95"};
 
 std::vector<std::string> learning_fields(const std::vector<sim::LearningTrialResult>& trials) {
   const analysis::LearningSummary l = analysis::summarize_learning(trials);
   return {summary_text(l.accuracy), summary_ci(l.accuracy), number_text(l.loss.mean), optional_text(l.loss.ci_half_width),
           number_text(l.consensus.mean), optional_text(l.consensus.ci_half_width), summary_text(l.distance),
-          summary_ci(l.distance), summary_text(l.time_to_target), summary_ci(l.time_to_target), std::to_string(l.reached)};
+          summary_ci(l.distance), summary_text(l.time_to_target), summary_ci(l.time_to_target), std::to_string(l.reached),
+          summary_text(l.plateau_time), summary_ci(l.plateau_time), summary_text(l.plateau_delay), summary_ci(l.plateau_delay)};
 }
 
 // ---- files --------------------------------------------------------------------------------
@@ -155,7 +157,7 @@ std::string results_row(const SweepPoint& p, const analysis::Prediction& theory,
   f.push_back(number_text(s.gossip_rate()));
   f.push_back(std::to_string(s.run.trials));
   if (trials.empty()) {  // FedAvg: no gossip, so no staleness
-    f.resize(f.size() + 15 + analysis::staleness_quantile_levels.size() + 1);
+    f.resize(f.size() + 16 + analysis::staleness_quantile_levels.size() + 1);  // the staleness columns, empty
     f.push_back(std::to_string(s.run.seed));
     f.push_back("none: FedAvg has no gossip");
     f.push_back("");

@@ -103,7 +103,9 @@ class Learners {
   // One FedAvg round: sampled clients start from the global model, train, and the server
   // averages them weighted by shard size (McMahan et al. 2017).
   void fedavg_round(double t) {
-    if (global_.size() == 0) global_ = params_.rowwise().mean();
+    // The server starts from one initialised model, as federated learning does: averaging
+    // the users' independent initialisations would divide its weight variance by n.
+    if (global_.size() == 0) global_ = params_.col(0);
     const std::uint32_t m = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::lround(s_.learning.mixing.fedavg_fraction * n_)));
     chosen_.resize(n_);
     std::iota(chosen_.begin(), chosen_.end(), 0u);
@@ -351,6 +353,35 @@ LearningTrialResult run_fedavg(const Scenario& s, const LearningData& d, Rng& rn
   return result;
 }
 
+// First observation time at which accuracy reaches `fraction` of the final accuracy.
+std::optional<double> plateau_time(const std::vector<Observation>& observations, double fraction) {
+  if (observations.empty() || !observations.back().accuracy) return std::nullopt;
+  const double level = fraction * *observations.back().accuracy;
+  for (const Observation& o : observations)
+    if (o.accuracy && *o.accuracy >= level) return o.time;
+  return std::nullopt;
+}
+
+// One user training on the union of all shards, on the same update clock (Poisson at the
+// long-run rate r), the same SGD settings and observation grid: the reference for the
+// plateau delay.
+std::vector<Observation> single_user_baseline(const Scenario& s, const LearningData& d, std::uint64_t index) {
+  LearningData single{d.data, {}, d.architecture};
+  single.partition.shards.resize(1);
+  single.partition.shards[0].resize(d.data->train.size());
+  std::iota(single.partition.shards[0].begin(), single.partition.shards[0].end(), 0u);
+  Rng rng = make_rng(s.run.seed, Stream::baseline, index);
+  Learners learner(s, single, rng);
+  ObservationGrid grid(s, learner);
+  boost::random::exponential_distribution<double> gap(s.update_rate());
+  for (double t = gap(rng); t <= s.run.horizon; t += gap(rng)) {
+    grid.before(t);
+    learner.train(0, t);
+  }
+  grid.before(s.run.horizon);
+  return grid.take();
+}
+
 }  // namespace
 
 std::string learning_data_key(const Scenario& s) {
@@ -418,13 +449,21 @@ LearningData prepare_learning(const Scenario& s, std::shared_ptr<const models::S
 
 LearningTrialResult run_learning_trial(const Scenario& s, const Graph& graph, const LearningData& d,
                                        std::uint64_t index) {
+  LearningTrialResult result;
   if (s.learning.mixing.rule == MixingRule::fedavg) {
     Rng rng = make_rng(s.run.seed, Stream::trial, index);
-    return run_fedavg(s, d, rng);
+    result = run_fedavg(s, d, rng);
+  } else {
+    result = dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
+      return run_gossip_learning<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, d, rng);
+    });
   }
-  return dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
-    return run_gossip_learning<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, d, rng);
-  });
+  if (d.data->train.classes > 0) {
+    const double fraction = s.learning.observe.plateau_fraction;
+    result.plateau_time = plateau_time(result.observations, fraction);
+    result.baseline_plateau_time = plateau_time(single_user_baseline(s, d, index), fraction);
+  }
+  return result;
 }
 
 std::uint64_t learning_state_bytes(const Scenario& s, const LearningData& d) {

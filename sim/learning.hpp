@@ -53,6 +53,10 @@ struct LearningTrialResult {
   std::vector<Observation> observations;  // at 0, every, 2 every, ... <= horizon
   std::optional<double> time_to_target;   // first observation whose accuracy reaches the target
   TrialResult staleness;                  // measured in the same run (empty for FedAvg)
+  // Plateau delay (MODEL.md section 4): the first time accuracy reaches
+  // observe.plateau_fraction of its final value, here and for one user training on all the
+  // data on the same clock; the delay is their difference. Classification only.
+  std::optional<double> plateau_time, baseline_plateau_time;
   std::uint64_t local_updates = 0, gossips = 0, rounds = 0;
 };
 

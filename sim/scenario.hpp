@@ -122,6 +122,7 @@ struct ObserveSpec {
   double every = 10.0;             // simulated time between observations
   std::uint32_t users = 8;         // users sampled for the mean-over-users metrics
   std::uint32_t test_samples = 0;  // test samples per evaluation (0 = the whole test set)
+  double plateau_fraction = 0.5;   // plateau delay: first time accuracy >= fraction * final
 };
 
 struct LearningSpec {

@@ -214,22 +214,22 @@ TEST_CASE("a learning sweep writes learning columns, curves and figures, and res
   const fs::path file = dir / "learn.toml";
   std::ofstream(file) << "[model]\nkind = \"logistic\"\n[data]\ntrain_samples = 2000\ntest_samples = 500\n"
                          "[observe]\nevery = 5\nusers = 2\n[target]\naccuracy = 0.5\n[run]\nhorizon = 20\nwarmup = 0\ntrials = 2\n"
-                         "[sweep]\n\"network.n\" = [8, 16, 32]\n";
+                         "[sweep]\n\"mixing.rule\" = [\"average\", \"fedavg\"]\n\"network.n\" = [8, 16, 32]\n";
   const std::string out = (dir / "out").string();
   REQUIRE(run_cli({"sweep", file.string(), "--out", out}) == 0);
   const auto results = timely::cli::read_csv((dir / "out" / "results.csv").string());
-  REQUIRE(results.rows.size() == 3);
+  REQUIRE(results.rows.size() == 6);
   for (const auto& row : results.rows) {
     CHECK(std::stod(row[results.column("final_accuracy")]) > 0.5);
     CHECK(!row[results.column("time_to_target")].empty());
   }
   const auto curves = timely::cli::read_csv((dir / "out" / "learning_curves.csv").string());
-  CHECK(curves.rows.size() == 3 * 5);  // observations at 0, 5, 10, 15, 20
+  CHECK(curves.rows.size() == 6 * 5);  // observations at 0, 5, 10, 15, 20
   for (const char* figure : {"accuracy_vs_time", "loss_vs_time", "convergence_time_vs_n"})
     CHECK(fs::file_size(dir / "out" / (std::string(figure) + ".png")) > 0);
   const std::string before = slurp(dir / "out" / "learning_curves.csv");
   std::string text;
   REQUIRE(run_cli({"sweep", file.string(), "--out", out, "--resume"}, &text) == 0);
-  CHECK(text.find("(0 run, 3 resumed)") != std::string::npos);
+  CHECK(text.find("(0 run, 6 resumed)") != std::string::npos);
   CHECK(slurp(dir / "out" / "learning_curves.csv") == before);
 }
