@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <sstream>
 
 #include "analysis/statistics.hpp"
 #include "app/atomic_file.hpp"
@@ -69,6 +70,41 @@ void report_learning(const SweepResults& r, std::vector<std::string>& drawn, std
       acc.ci95.push_back(ci.empty() ? 0.0 : std::stod(ci));
     }
   }
+  // Per-layer weight variance relative to its value at time 0 (the Xavier/He draw).
+  std::map<std::string, std::vector<plots::TimeSeries>> variance;
+  std::map<std::string, std::vector<double>> initial;
+  for (const auto& row : curves.rows) {
+    std::string label;
+    for (const auto& axis : r.axes) label += fmt::format("{}{}={}", label.empty() ? "" : ", ", axis, row[curves.column(axis)]);
+    std::vector<double> layers;
+    std::stringstream list(row[curves.column("weight_variance")]);
+    for (std::string item; std::getline(list, item, ';');) layers.push_back(std::stod(item));
+    auto& series = variance[label];
+    if (series.empty()) {
+      initial[label] = layers;
+      for (std::size_t k = 0; k < layers.size(); ++k)
+        series.push_back({fmt::format("{}{}W{}", label, label.empty() ? "" : ", ", k + 1), {}, {}, {}});
+    }
+    for (std::size_t k = 0; k < layers.size() && k < series.size(); ++k) {
+      series[k].time.push_back(std::stod(row[curves.column("time")]));
+      series[k].value.push_back(layers[k] / initial[label][k]);
+    }
+  }
+  std::vector<plots::TimeSeries> variance_series;
+  bool variance_positive = true;
+  for (const auto& label : order)
+    for (const auto& series : variance[label]) {
+      for (double v : series.value) variance_positive = variance_positive && v > 0.0 && std::isfinite(v);
+      variance_series.push_back(series);
+    }
+  if (!variance_series.empty() && variance_positive) {
+    auto f = plots::versus_time_figure("weight_variance_vs_time",
+                                       "Per-layer weight variance, mean over users, relative to its initial (Xavier/He) value",
+                                       "variance / initial variance", variance_series, true);
+    f.extra.push_back("set arrow from graph 0, first 1 to graph 1, first 1 nohead dashtype 2");
+    render_logged(f, r.dir, drawn, log);
+  }
+
   std::vector<plots::TimeSeries> acc_series, loss_series;
   bool positive = true;
   for (const auto& label : order) {
