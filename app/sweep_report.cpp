@@ -99,7 +99,7 @@ void report_learning(const SweepResults& r, std::vector<std::string>& drawn, std
     }
   if (!variance_series.empty() && variance_positive) {
     auto f = plots::versus_time_figure("weight_variance_vs_time",
-                                       "Per-layer weight variance, mean over users, relative to its initial (Xavier/He) value",
+                                       "Weight variance per layer relative to its initial (Xavier) value",
                                        "variance / initial variance", variance_series, true);
     f.extra.push_back("set arrow from graph 0, first 1 to graph 1, first 1 nohead dashtype 2");
     render_logged(f, r.dir, drawn, log);
