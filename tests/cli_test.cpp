@@ -2,6 +2,7 @@
 // key, the JSON contract of INTERFACE.md, and --help listing every key.
 #include <catch2/catch.hpp>
 
+#include "run_cli.hpp"
 #include "scratch_dir.hpp"
 #include <filesystem>
 #include <fstream>
@@ -16,19 +17,9 @@
 
 namespace {
 
-struct Outcome {
-  int status;
-  std::string out, err;
-};
+using Outcome = timely::testing::CliOutcome;
 
-Outcome run_cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "timely");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int status = timely::cli::run(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {status, out.str(), err.str()};
-}
+Outcome run_cli(std::vector<std::string> args) { return timely::testing::run_timely(std::move(args)); }
 
 std::filesystem::path temp_file(const std::string& name, const std::string& contents) {
   const auto dir = timely::testing::scratch_root("timely_cli_test");

@@ -12,6 +12,7 @@
 #include "app/cli.hpp"
 #include "sim/learning.hpp"
 #include "sim/trials.hpp"
+#include "run_cli.hpp"
 #include "statistical.hpp"
 
 using namespace timely;
@@ -32,13 +33,9 @@ sim::Scenario regression(std::uint32_t n) {
 }
 
 int run_cli(std::vector<std::string> args, std::string* err_text = nullptr) {
-  args.insert(args.begin(), "timely");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int status = cli::run(static_cast<int>(argv.size()), argv.data(), out, err);
-  if (err_text) *err_text = err.str();
-  return status;
+  const auto o = testing::run_timely(std::move(args));
+  if (err_text) *err_text = o.err;
+  return o.status;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // --resume after a real kill, identical results for every thread count, figures drawn.
 #include <catch2/catch.hpp>
 
+#include "run_cli.hpp"
 #include "scratch_dir.hpp"
 #include <chrono>
 #include <csignal>
@@ -23,14 +24,10 @@ namespace fs = std::filesystem;
 namespace {
 
 int run_cli(std::vector<std::string> args, std::string* out_text = nullptr, std::string* err_text = nullptr) {
-  args.insert(args.begin(), "timely");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int status = timely::cli::run(static_cast<int>(argv.size()), argv.data(), out, err);
-  if (out_text) *out_text = out.str();
-  if (err_text) *err_text = err.str();
-  return status;
+  const auto o = timely::testing::run_timely(std::move(args));
+  if (out_text) *out_text = o.out;
+  if (err_text) *err_text = o.err;
+  return o.status;
 }
 
 fs::path scratch(const std::string& name) {
