@@ -1,6 +1,7 @@
 #include "app/sweep_report.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fmt/format.h>
 #include <fstream>
@@ -45,97 +46,158 @@ void render_logged(const plots::Figure& figure, const fs::path& dir, std::vector
 
 std::string yes_no(bool b) { return b ? "true" : "false"; }
 
-// Learning sweeps: accuracy and loss against time per point (learning_curves.csv), and the
-// time to the target accuracy against n per curve.
-void report_learning(const SweepResults& r, std::vector<std::string>& drawn, std::ostream& log) {
-  const CsvTable curves = read_csv((r.dir / "learning_curves.csv").string());
-  std::map<std::string, plots::TimeSeries> accuracy, loss;
-  std::vector<std::string> order;
-  for (const auto& row : curves.rows) {
-    std::string label;
-    for (const auto& axis : r.axes) label += fmt::format("{}{}={}", label.empty() ? "" : ", ", axis, row[curves.column(axis)]);
-    if (!loss.count(label)) order.push_back(label);
-    const double t = std::stod(row[curves.column("time")]);
-    auto& l = loss[label];
-    l.label = label;
-    l.time.push_back(t);
-    l.value.push_back(std::stod(row[curves.column("loss")]));
-    const std::string& a = row[curves.column("accuracy")];
-    if (!a.empty()) {
-      auto& acc = accuracy[label];
-      acc.label = label;
-      acc.time.push_back(t);
-      acc.value.push_back(std::stod(a));
-      const std::string& ci = row[curves.column("accuracy_ci95")];
-      acc.ci95.push_back(ci.empty() ? 0.0 : std::stod(ci));
+// One sweep point's learning curves (learning_curves.csv), means over trials.
+struct PointCurves {
+  plots::TimeSeries accuracy, loss;
+  std::vector<plots::TimeSeries> variance;  // per layer, relative to its value at time 0
+  std::vector<double> initial;              // per-layer variance at time 0 (the Xavier/He draw)
+};
+
+// The points drawn together in one set of time figures, and what names and titles them.
+struct Panel {
+  std::string suffix, title;          // figure-name suffix and title suffix ("" for a single panel)
+  std::vector<std::string> points;    // keys into the point map, in sweep order
+  std::vector<std::string> curve;     // legend title of each point's curve
+};
+
+// Figure names take [A-Za-z0-9_-] only.
+std::string slug(const std::string& text) {
+  std::string out;
+  for (char c : text) out += std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '-';
+  return out;
+}
+
+// Beyond a handful of points, curves of every point in one figure are unreadable: then each
+// combination of all varying axes but the last gets its own figures, with one curve per value
+// of the last axis (e.g. per mixing rule for each n, topology and partition).
+std::vector<Panel> learning_panels(const SweepResults& r, const CsvTable& curves,
+                                   const std::vector<std::string>& order,
+                                   const std::map<std::string, std::vector<std::string>>& row_of) {
+  const auto varying = r.varying_axes();
+  constexpr std::size_t one_panel_at_most = 6;
+  if (order.size() <= one_panel_at_most || varying.size() < 2) return {Panel{"", "", order, order}};
+  std::vector<Panel> panels;
+  std::map<std::string, std::size_t> index;
+  for (const auto& point : order) {
+    const auto& row = row_of.at(point);
+    std::string title, suffix;
+    for (std::size_t a = 0; a + 1 < varying.size(); ++a) {
+      const std::string& v = row[curves.column(varying[a])];
+      title += fmt::format("{}{}={}", title.empty() ? "" : ", ", varying[a], v);
+      suffix.push_back('_');
+      suffix += slug(v);
+    }
+    auto [it, inserted] = index.emplace(title, panels.size());
+    if (inserted) panels.push_back(Panel{suffix, title, {}, {}});
+    Panel& p = panels[it->second];
+    p.points.push_back(point);
+    p.curve.push_back(fmt::format("{}={}", varying.back(), row[curves.column(varying.back())]));
+  }
+  return panels;
+}
+
+void draw_panel(const SweepResults& r, const Panel& p, const std::map<std::string, PointCurves>& points,
+                std::vector<std::string>& drawn, std::ostream& log) {
+  const std::string in = p.title.empty() ? "" : "\n" + p.title;
+  std::vector<plots::TimeSeries> acc_series, loss_series, variance_series;
+  bool loss_positive = true, variance_positive = true;
+  for (std::size_t k = 0; k < p.points.size(); ++k) {
+    const PointCurves& c = points.at(p.points[k]);
+    if (!c.accuracy.time.empty()) {
+      acc_series.push_back(c.accuracy);
+      acc_series.back().label = p.curve[k];
+    }
+    loss_series.push_back(c.loss);
+    loss_series.back().label = p.curve[k];
+    for (double v : c.loss.value) loss_positive = loss_positive && v > 0.0;
+    for (std::size_t layer = 0; layer < c.variance.size(); ++layer) {
+      variance_series.push_back(c.variance[layer]);
+      variance_series.back().label = fmt::format("{}{}W{}", p.curve[k], p.curve[k].empty() ? "" : ", ", layer + 1);
+      for (double v : c.variance[layer].value) variance_positive = variance_positive && v > 0.0 && std::isfinite(v);
     }
   }
-  // Per-layer weight variance relative to its value at time 0 (the Xavier/He draw).
-  std::map<std::string, std::vector<plots::TimeSeries>> variance;
-  std::map<std::string, std::vector<double>> initial;
-  for (const auto& row : curves.rows) {
-    std::string label;
-    for (const auto& axis : r.axes) label += fmt::format("{}{}={}", label.empty() ? "" : ", ", axis, row[curves.column(axis)]);
-    std::vector<double> layers;
-    std::stringstream list(row[curves.column("weight_variance")]);
-    for (std::string item; std::getline(list, item, ';');) layers.push_back(std::stod(item));
-    auto& series = variance[label];
-    if (series.empty()) {
-      initial[label] = layers;
-      for (std::size_t k = 0; k < layers.size(); ++k)
-        series.push_back({fmt::format("{}{}W{}", label, label.empty() ? "" : ", ", k + 1), {}, {}, {}});
-    }
-    for (std::size_t k = 0; k < layers.size() && k < series.size(); ++k) {
-      series[k].time.push_back(std::stod(row[curves.column("time")]));
-      series[k].value.push_back(layers[k] / initial[label][k]);
-    }
-  }
-  std::vector<plots::TimeSeries> variance_series;
-  bool variance_positive = true;
-  for (const auto& label : order)
-    for (const auto& series : variance[label]) {
-      for (double v : series.value) variance_positive = variance_positive && v > 0.0 && std::isfinite(v);
-      variance_series.push_back(series);
-    }
   if (!variance_series.empty() && variance_positive) {
-    auto f = plots::versus_time_figure("weight_variance_vs_time",
-                                       "Weight variance per layer relative to its initial (Xavier) value",
+    auto f = plots::versus_time_figure("weight_variance_vs_time" + p.suffix,
+                                       "Weight variance per layer relative to its initial (Xavier) value" + in,
                                        "variance / initial variance", variance_series, true);
     f.extra.push_back("set arrow from graph 0, first 1 to graph 1, first 1 nohead dashtype 2");
     render_logged(f, r.dir, drawn, log);
   }
-
-  std::vector<plots::TimeSeries> acc_series, loss_series;
-  bool positive = true;
-  for (const auto& label : order) {
-    if (accuracy.count(label)) acc_series.push_back(accuracy[label]);
-    loss_series.push_back(loss[label]);
-    for (double v : loss[label].value) positive = positive && v > 0.0;
-  }
   if (!acc_series.empty()) {
-    auto f = plots::versus_time_figure("accuracy_vs_time", "Test accuracy of the average model (95% CI over trials)",
-                                       "test accuracy", acc_series, false);
+    auto f = plots::versus_time_figure("accuracy_vs_time" + p.suffix,
+                                       "Test accuracy of the average model (95% CI over trials)" + in, "test accuracy",
+                                       acc_series, false);
     f.extra.push_back("set yrange [0:1]");
     render_logged(f, r.dir, drawn, log);
   }
-  render_logged(plots::versus_time_figure("loss_vs_time", "Test loss of the average model", "test loss", loss_series, positive),
+  render_logged(plots::versus_time_figure("loss_vs_time" + p.suffix, "Test loss of the average model" + in, "test loss",
+                                          loss_series, loss_positive),
                 r.dir, drawn, log);
-  // Convergence time against n, for curves where every point reached the target.
-  plots::VersusN convergence{"convergence_time_vs_n", "Time to the target accuracy (95% CI over the trials that reached it)",
-                             "time to target", false, {}};
-  for (const Curve& c : curves_over_n(r)) {
-    plots::CurveGroup g;
-    g.label = c.label;
-    for (std::size_t row : c.rows) {
-      const auto t = r.number(row, "time_to_target");
-      if (!t) continue;
-      g.n.push_back(*r.number(row, "n"));
-      g.value.push_back(*t);
-      g.ci95.push_back(r.number(row, "time_to_target_ci95").value_or(0.0));
+}
+
+// Learning sweeps: accuracy, loss and weight variance against time per point
+// (learning_curves.csv), and the time to the target accuracy and the plateau delay against n.
+void report_learning(const SweepResults& r, std::vector<std::string>& drawn, std::ostream& log) {
+  const CsvTable curves = read_csv((r.dir / "learning_curves.csv").string());
+  const auto varying = r.varying_axes();
+  std::map<std::string, PointCurves> points;
+  std::map<std::string, std::vector<std::string>> row_of;
+  std::vector<std::string> order;
+  for (const auto& row : curves.rows) {
+    std::string label;
+    for (const auto& axis : varying) label += fmt::format("{}{}={}", label.empty() ? "" : ", ", axis, row[curves.column(axis)]);
+    auto [it, inserted] = points.try_emplace(label);
+    if (inserted) {
+      order.push_back(label);
+      row_of[label] = row;
     }
-    if (!g.n.empty()) convergence.groups.push_back(g);
+    PointCurves& c = it->second;
+    const double t = std::stod(row[curves.column("time")]);
+    c.loss.time.push_back(t);
+    c.loss.value.push_back(std::stod(row[curves.column("loss")]));
+    const std::string& a = row[curves.column("accuracy")];
+    if (!a.empty()) {
+      c.accuracy.time.push_back(t);
+      c.accuracy.value.push_back(std::stod(a));
+      const std::string& ci = row[curves.column("accuracy_ci95")];
+      c.accuracy.ci95.push_back(ci.empty() ? 0.0 : std::stod(ci));
+    }
+    std::vector<double> layers;
+    std::stringstream list(row[curves.column("weight_variance")]);
+    for (std::string item; std::getline(list, item, ';');) layers.push_back(std::stod(item));
+    if (inserted) {
+      c.initial = layers;
+      c.variance.resize(layers.size());
+    }
+    for (std::size_t k = 0; k < layers.size() && k < c.variance.size(); ++k) {
+      c.variance[k].time.push_back(t);
+      c.variance[k].value.push_back(layers[k] / c.initial[k]);
+    }
   }
-  if (!convergence.groups.empty()) render_logged(plots::versus_n_figure(convergence), r.dir, drawn, log);
+  for (const Panel& p : learning_panels(r, curves, order, row_of)) draw_panel(r, p, points, drawn, log);
+
+  // Time to the target and plateau delay against n, from the trials that reached them.
+  const auto versus_n = [&](std::string name, std::string title, std::string ylabel, std::string_view column,
+                            std::string_view ci) {
+    plots::VersusN figure{std::move(name), std::move(title), std::move(ylabel), false, {}};
+    for (const Curve& c : curves_over_n(r)) {
+      plots::CurveGroup g;
+      g.label = c.label;
+      for (std::size_t row : c.rows) {
+        const auto v = r.number(row, column);
+        if (!v) continue;
+        g.n.push_back(*r.number(row, "n"));
+        g.value.push_back(*v);
+        g.ci95.push_back(r.number(row, ci).value_or(0.0));
+      }
+      if (!g.n.empty()) figure.groups.push_back(g);
+    }
+    if (!figure.groups.empty()) render_logged(plots::versus_n_figure(figure), r.dir, drawn, log);
+  };
+  versus_n("convergence_time_vs_n", "Time to the target accuracy (95% CI over the trials that reached it)",
+           "time to target", "time_to_target", "time_to_target_ci95");
+  versus_n("plateau_delay_vs_n", "Plateau delay against one user training on all the data (95% CI)",
+           "plateau delay", "plateau_delay", "plateau_delay_ci95");
 }
 
 }  // namespace
@@ -159,6 +221,19 @@ plots::CurveGroup curve_group(const SweepResults& r, const Curve& c, std::string
   if (!ci_everywhere) g.ci95.clear();
   if (!theory_everywhere) g.theory.clear();
   return g;
+}
+
+std::vector<std::string> SweepResults::varying_axes() const {
+  std::vector<std::string> out;
+  for (const auto& axis : axes) {
+    const std::size_t c = table.column(axis);
+    for (const auto& row : table.rows)
+      if (row[c] != table.rows.front()[c]) {
+        out.push_back(axis);
+        break;
+      }
+  }
+  return out;
 }
 
 std::optional<double> SweepResults::number(std::size_t row, std::string_view column) const {
@@ -193,11 +268,13 @@ SweepResults read_sweep_results(const fs::path& dir) {
 
 std::vector<Curve> curves_over_n(const SweepResults& r) {
   std::vector<Curve> curves;
-  if (std::find(r.axes.begin(), r.axes.end(), "network.n") == r.axes.end()) return curves;
+  const auto varying = r.varying_axes();
+  // Curves need at least two sizes: a single n is no x axis.
+  if (std::find(varying.begin(), varying.end(), "network.n") == varying.end()) return curves;
   std::map<std::string, std::size_t> by_label;
   for (std::size_t row = 0; row < r.table.rows.size(); ++row) {
     std::string label;
-    for (const auto& axis : r.axes)
+    for (const auto& axis : varying)
       if (axis != "network.n") label += fmt::format("{}{}={}", label.empty() ? "" : ", ", axis, r.value(row, axis));
     auto [it, inserted] = by_label.emplace(label, curves.size());
     if (inserted) curves.push_back(Curve{label, {}, {}});

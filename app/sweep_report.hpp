@@ -21,6 +21,8 @@ struct SweepResults {
   std::map<std::string, std::string> base;  // base scenario, every key as text
   CsvTable table;                           // results.csv
 
+  // The axes whose value differs between points (curve labels name only these).
+  std::vector<std::string> varying_axes() const;
   // A column's number in row r; nullopt for an empty field (e.g. no theory).
   std::optional<double> number(std::size_t row, std::string_view column) const;
   // Effective value of a scenario key in row r: the axis value if swept, else the base's.

@@ -59,6 +59,9 @@ void validate(const Figure& figure) {
   validate_name(figure.name);
   if (figure.series.empty())
     throw std::invalid_argument("plots: " + describe(figure) + " has no series");
+  if (figure.width < 100 || figure.height < 100 || figure.width > 10000 || figure.height > 10000)
+    throw std::invalid_argument("plots: " + describe(figure) + " size " + std::to_string(figure.width) + "x" +
+                                std::to_string(figure.height) + " is outside 100..10000 pixels");
   for (std::size_t k = 0; k < figure.series.size(); ++k) {
     const Series& s = figure.series[k];
     if (s.x.empty())
@@ -171,12 +174,13 @@ void write_script(const Figure& figure, const fs::path& path) {
   if (figure.logy) out << "set logscale y\n";
   out << "set grid\n";
   for (const std::string& line : figure.extra) out << line << "\n";
-  out << "\nset terminal pngcairo size 900,600 font \"sans,11\" noenhanced\n"
+  const std::string size = std::to_string(figure.width) + "," + std::to_string(figure.height);
+  out << "\nset terminal pngcairo size " << size << " font \"sans,11\" noenhanced\n"
       << "set output '" << n << ".png'\n"
       << "plot ";
   for (std::size_t k = 0; k < figure.series.size(); ++k)
     out << (k == 0 ? "" : ", \\\n     ") << plot_clause(figure, k);
-  out << "\n\nset terminal svg size 900,600 font \"sans,11\" noenhanced\n"
+  out << "\n\nset terminal svg size " << size << " font \"sans,11\" noenhanced\n"
       << "set output '" << n << ".svg'\n"
       << "replot\n"
       << "unset output\n";

@@ -25,6 +25,7 @@ struct Figure {
   bool logx = false, logy = false;
   std::vector<Series> series;
   std::vector<std::string> extra;  // gnuplot commands inserted before the plot, e.g. "set key top left"
+  int width = 900, height = 600;   // pixels of the PNG (and SVG units)
 };
 
 struct Rendered {

@@ -52,6 +52,26 @@ void guard_flat_range(Figure& f) {
   }
 }
 
+// Up to a handful of legend entries sit inside the plot at `inside`; more go below it, and the
+// canvas grows to hold them (one row per entry, ~8 px per character of the longest title),
+// so gnuplot never has to squeeze titles into the key, which it reports as a warning.
+void place_key(Figure& f, const std::string& inside) {
+  std::size_t entries = 0, longest = 0;
+  for (const Series& s : f.series)
+    if (!s.title.empty()) {
+      ++entries;
+      longest = std::max(longest, s.title.size());
+    }
+  constexpr std::size_t inside_at_most = 6;
+  if (!inside.empty() && entries <= inside_at_most) {
+    f.extra.insert(f.extra.begin(), fmt::format("set key {} box opaque", inside));
+    return;
+  }
+  f.extra.insert(f.extra.begin(), "set key outside below box vertical maxcols 1");
+  f.height += static_cast<int>(20 * entries);
+  f.width = std::max(f.width, static_cast<int>(8 * longest + 120));
+}
+
 }  // namespace
 
 Figure versus_n_figure(const VersusN& spec) {
@@ -62,7 +82,7 @@ Figure versus_n_figure(const VersusN& spec) {
   f.ylabel = spec.ylabel;
   f.logx = true;
   f.logy = spec.logy;
-  f.extra = {fmt::format("set key {} box opaque", spec.key), "set xtics nomirror", "set format x '%g'"};
+  f.extra = {"set xtics nomirror", "set format x '%g'"};
   for (const CurveGroup& g : spec.groups) {
     Series points;
     points.title = g.label.empty() ? "simulation (95% CI)" : g.label + " (95% CI)";
@@ -85,6 +105,7 @@ Figure versus_n_figure(const VersusN& spec) {
     }
     if (g.fit) f.series.push_back(fit_curve(g));
   }
+  place_key(f, spec.key);
   guard_flat_range(f);
   return f;
 }
@@ -97,7 +118,6 @@ Figure versus_time_figure(const std::string& name, const std::string& title, con
   f.xlabel = "time";
   f.ylabel = ylabel;
   f.logy = logy;
-  f.extra = {"set key outside right top box"};
   for (const TimeSeries& t : series) {
     Series s;
     s.title = t.label.empty() ? "mean over trials" : t.label;
@@ -107,6 +127,7 @@ Figure versus_time_figure(const std::string& name, const std::string& title, con
     s.style = Series::Style::linespoints;
     f.series.push_back(s);
   }
+  place_key(f, "");
   guard_flat_range(f);
   return f;
 }

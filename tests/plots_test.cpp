@@ -12,6 +12,7 @@
 #include <string>
 
 #include "plots/figure.hpp"
+#include "plots/scaling_figures.hpp"
 
 namespace fs = std::filesystem;
 using timely::plots::Figure;
@@ -199,5 +200,34 @@ TEST_CASE("invalid names, mismatched sizes and non-positive data on log axes are
   logy.series[0].y[0] = -1.0;
   CHECK_THROWS_WITH(render(logy, dir), Contains("logarithmic") && Contains("y[0]"));
 
+  Figure tiny = all_styles("tiny");
+  tiny.height = 10;
+  CHECK_THROWS_WITH(render(tiny, dir), Contains("size"));
+
   CHECK_FALSE(fs::exists(dir));  // refused before anything was written
+}
+
+TEST_CASE("figures with many long legend titles grow to fit them instead of squeezing the key", "[plots]") {
+  // gnuplot warns "difficulty fitting plot titles into key" when a key does not fit, and
+  // render treats any warning as an error; a 36-point learning sweep produced such a key.
+  const fs::path dir = fresh_dir("many");
+  std::vector<timely::plots::TimeSeries> series;
+  timely::plots::VersusN spec{"many_vs_n", "Many curves", "value", false, {}};
+  for (int k = 0; k < 36; ++k) {
+    const std::string label = "network.topology=random-regular, data.partition=dirichlet, mixing.rule=variance-corrected " +
+                              std::to_string(k);
+    series.push_back({label, {0.0, 1.0, 2.0}, {1.0 + k, 2.0 + k, 3.0 + k}, {0.1, 0.1, 0.1}});
+    spec.groups.push_back({label, {16.0, 64.0}, {1.0 + k, 2.0 + k}, {0.2, 0.2}, {}, std::nullopt});
+  }
+  const Figure in_time = timely::plots::versus_time_figure("many_vs_time", "Many curves", "value", series, false);
+  const Figure in_n = timely::plots::versus_n_figure(spec);
+  for (const Figure& f : {in_time, in_n}) {
+    INFO(f.name);
+    CHECK(f.height >= 600 + 20 * 36);
+    CHECK_NOTHROW(timely::plots::render(f, dir));
+    CHECK(png_signature(dir / (f.name + ".png")));
+  }
+  // A few curves keep the key inside, on the default canvas.
+  spec.groups.resize(3);
+  CHECK(timely::plots::versus_n_figure(spec).height == 600);
 }

@@ -230,3 +230,27 @@ TEST_CASE("a learning sweep writes learning columns, curves and figures, and res
   CHECK(text.find("(0 run, 6 resumed)") != std::string::npos);
   CHECK(slurp(dir / "out" / "learning_curves.csv") == before);
 }
+
+TEST_CASE("a learning sweep of many points draws one set of time figures per panel of the other axes",
+          "[sweep][learning]") {
+  const fs::path dir = scratch("panels");
+  const fs::path file = dir / "panels.toml";
+  std::ofstream(file) << "[model]\nkind = \"logistic\"\n[data]\ntrain_samples = 1000\ntest_samples = 300\n"
+                         "[observe]\nevery = 5\nusers = 2\n[target]\naccuracy = 0.5\n[run]\nhorizon = 10\nwarmup = 0\ntrials = 2\n"
+                         "[sweep]\n\"network.n\" = [8, 16]\n\"network.topology\" = [\"complete\", \"ring\"]\n"
+                         "\"mixing.rule\" = [\"average\", \"variance-corrected\"]\n";
+  const fs::path out = dir / "out";
+  REQUIRE(run_cli({"sweep", file.string(), "--out", out.string()}) == 0);
+  // Eight points: four panels (n x topology), each with one curve per mixing rule.
+  for (const char* panel : {"_8_complete", "_8_ring", "_16_complete", "_16_ring"})
+    for (const char* figure : {"accuracy_vs_time", "loss_vs_time", "weight_variance_vs_time"}) {
+      const fs::path png = out / (std::string(figure) + panel + ".png");
+      INFO(png);
+      REQUIRE(fs::exists(png));
+      const std::string script = slurp(out / (std::string(figure) + panel + ".gp"));
+      CHECK(script.find("mixing.rule=average") != std::string::npos);
+      CHECK(script.find("mixing.rule=variance-corrected") != std::string::npos);
+    }
+  CHECK_FALSE(fs::exists(out / "accuracy_vs_time.png"));
+  for (const char* figure : {"convergence_time_vs_n", "plateau_delay_vs_n"}) CHECK(fs::exists(out / (std::string(figure) + ".png")));
+}
