@@ -101,15 +101,16 @@ class Learners {
   }
 
   // One FedAvg round: sampled clients start from the global model, train, and the server
-  // averages them weighted by shard size (McMahan et al. 2017).
-  void fedavg_round(double t) {
+  // averages them weighted by shard size (McMahan et al. 2017). Returns the number of clients
+  // trained, each one local update.
+  std::uint32_t fedavg_round(double t) {
     // The server starts from one initialised model, as federated learning does: averaging
     // the users' independent initialisations would divide its weight variance by n.
     if (global_.size() == 0) global_ = params_.col(0);
     const std::uint32_t m = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::lround(s_.learning.mixing.fedavg_fraction * n_)));
     chosen_.resize(n_);
     std::iota(chosen_.begin(), chosen_.end(), 0u);
-    Vector sum = Vector::Zero(global_.size());
+    fedavg_sum_.setZero(global_.size());  // allocates on the first round only
     double weight = 0.0;
     for (std::uint32_t k = 0; k < m; ++k) {
       boost::random::uniform_int_distribution<std::uint32_t> pick(k, n_ - 1);
@@ -118,10 +119,10 @@ class Learners {
       params_.col(c) = global_;
       train_column(params_.col(c), c, t, nullptr);
       const double size = static_cast<double>(d_.partition.shards[c].size());
-      sum += static_cast<float>(size) * params_.col(c);
+      fedavg_sum_ += static_cast<float>(size) * params_.col(c);
       weight += size;
     }
-    global_ = sum / static_cast<float>(weight);
+    global_ = fedavg_sum_ / static_cast<float>(weight);
     if (s_.learning.mixing.fedavg_variance_correction) {
       // Target: the mean variance of the clients' tensors (the server holds no model of its own).
       std::fill(targets_.begin(), targets_.end(), 0.0);
@@ -132,6 +133,7 @@ class Learners {
       models::correct_variance(global_, layout_, targets_, correction_);
     }
     for (std::uint32_t k = 0; k < m; ++k) params_.col(chosen_[k]) = global_;
+    return m;
   }
 
   Observation observe(double t) {
@@ -236,7 +238,8 @@ class Learners {
   Eigen::MatrixXf batch_x_, batch_targets_;
   Eigen::VectorXi batch_labels_;
   Vector grad_;
-  Vector global_;  // FedAvg's server model
+  Vector global_;      // FedAvg's server model
+  Vector fedavg_sum_;  // FedAvg's scratch: the weighted sum of the clients' models
   std::vector<std::uint32_t> chosen_;
   models::CorrectionOptions correction_{};
   std::vector<double> targets_, other_targets_, own_variance_;
@@ -344,7 +347,7 @@ LearningTrialResult run_fedavg(const Scenario& s, const LearningData& d, Rng& rn
     const double t = period * static_cast<double>(k);
     if (t > s.run.horizon) break;
     grid.before(t);
-    learners.fedavg_round(t);
+    result.local_updates += learners.fedavg_round(t);
     ++result.rounds;
   }
   grid.before(s.run.horizon);

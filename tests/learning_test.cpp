@@ -191,3 +191,16 @@ TEST_CASE("variance-corrected gossip keeps weight variance at its initial value 
     }
   }
 }
+
+TEST_CASE("a FedAvg round trains each sampled client once and counts it as a local update", "[learning]") {
+  sim::Scenario s = regression(10);
+  s.learning.mixing.rule = sim::MixingRule::fedavg;
+  s.learning.mixing.fedavg_fraction = 0.3;  // 3 clients per round
+  s.run.horizon = 5.0;                      // rounds at t = 1, ..., 5 (update rate 1)
+  s.run.trials = 1;
+  const auto results = sim::run_learning_trials(s, sim::scenario_graph(s), sim::prepare_learning(s), 0);
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].rounds == 5);
+  CHECK(results[0].local_updates == 15);
+  CHECK(results[0].gossips == 0);
+}
