@@ -206,11 +206,15 @@ plots::CurveGroup curve_group(const SweepResults& r, const Curve& c, std::string
                               bool with_theory) {
   plots::CurveGroup g;
   g.label = c.label;
-  g.n = c.n;
   bool theory_everywhere = with_theory;
   bool ci_everywhere = true;
-  for (std::size_t row : c.rows) {
-    g.value.push_back(r.number(row, value).value_or(0.0));
+  for (std::size_t k = 0; k < c.rows.size(); ++k) {
+    const std::size_t row = c.rows[k];
+    // A point without the quantity (FedAvg has no staleness) is left out, not drawn as 0.
+    const auto v = r.number(row, value);
+    if (!v) continue;
+    g.n.push_back(c.n[k]);
+    g.value.push_back(*v);
     const auto half = r.number(row, ci);
     ci_everywhere = ci_everywhere && half.has_value();
     g.ci95.push_back(half.value_or(0.0));
@@ -339,30 +343,36 @@ std::vector<std::string> report_sweep(const SweepResults& r, std::ostream& log) 
     plots::VersusN exceed{"exceed_vs_n", "", "fraction of time", false, {}};
     bool positive = true;
     for (const Curve& c : curves) {
-      staleness.groups.push_back(curve_group(r, c, "mean", "ci95", true));
+      const auto add = [](plots::VersusN& figure, plots::CurveGroup g) {
+        if (!g.n.empty()) figure.groups.push_back(std::move(g));
+      };
+      add(staleness, curve_group(r, c, "mean", "ci95", true));
       auto log_group = curve_group(r, c, "mean", "ci95", false);
       for (double y : log_group.value) positive = positive && y > 0.0;
       for (const CurveFits& cf : fits)
         if (cf.curve.label == c.label)
           for (const auto& fit : cf.choice.fits)
             if (fit.law == analysis::Law::power) log_group.fit = fit;
-      loglog.groups.push_back(log_group);
+      add(loglog, log_group);
       auto per_source = curve_group(r, c, "max_mean", "max_ci95", false);
       per_source.label = (c.label.empty() ? "" : c.label + ", ") + "per source";
       auto all_pairs = curve_group(r, c, "max_all_mean", "max_all_ci95", false);
       all_pairs.label = (c.label.empty() ? "" : c.label + ", ") + "all pairs";
-      worst.groups.push_back(per_source);
-      worst.groups.push_back(all_pairs);
-      exceed.groups.push_back(curve_group(r, c, "exceed_all_pairs", "exceed_all_pairs_ci95", false));
+      add(worst, per_source);
+      add(worst, all_pairs);
+      add(exceed, curve_group(r, c, "exceed_all_pairs", "exceed_all_pairs_ci95", false));
     }
     exceed.title = fmt::format("Probability that the worst staleness over all tracked pairs exceeds B = {}",
                                r.value(curves.front().rows.front(), "staleness.bound"));
-    render_logged(plots::versus_n_figure(staleness), r.dir, drawn, log);
-    if (positive) render_logged(plots::versus_n_figure(loglog), r.dir, drawn, log);
-    render_logged(plots::versus_n_figure(worst), r.dir, drawn, log);
-    auto exceed_figure = plots::versus_n_figure(exceed);
-    exceed_figure.extra.push_back("set yrange [-0.05:1.05]");
-    render_logged(exceed_figure, r.dir, drawn, log);
+    // A sweep of FedAvg points alone measured no staleness: nothing to draw.
+    if (!staleness.groups.empty()) {
+      render_logged(plots::versus_n_figure(staleness), r.dir, drawn, log);
+      if (positive) render_logged(plots::versus_n_figure(loglog), r.dir, drawn, log);
+      render_logged(plots::versus_n_figure(worst), r.dir, drawn, log);
+      auto exceed_figure = plots::versus_n_figure(exceed);
+      exceed_figure.extra.push_back("set yrange [-0.05:1.05]");
+      render_logged(exceed_figure, r.dir, drawn, log);
+    }
   } else {
     // No n axis: one point per sweep point, labelled by its axis values.
     plots::Figure f;
@@ -374,8 +384,10 @@ std::vector<std::string> report_sweep(const SweepResults& r, std::ostream& log) 
     plots::Series th{"theory", {}, {}, {}, plots::Series::Style::points};
     std::string tics;
     for (std::size_t row = 0; row < r.table.rows.size(); ++row) {
+      const auto mean = r.number(row, "mean");
+      if (!mean) continue;  // no staleness measured (FedAvg): left out, not drawn as 0
       sim.x.push_back(static_cast<double>(row));
-      sim.y.push_back(r.number(row, "mean").value_or(0.0));
+      sim.y.push_back(*mean);
       sim.err.push_back(r.number(row, "ci95").value_or(0.0));
       if (const auto t = r.number(row, "theory")) {
         th.x.push_back(static_cast<double>(row));
@@ -383,13 +395,15 @@ std::vector<std::string> report_sweep(const SweepResults& r, std::ostream& log) 
       }
       std::string label;
       for (const auto& axis : r.axes) label += (label.empty() ? "" : " ") + r.value(row, axis);
-      tics += fmt::format("{}\"{}\" {}", row ? ", " : "", label, row);
+      tics += fmt::format("{}\"{}\" {}", tics.empty() ? "" : ", ", label, row);
     }
-    f.series.push_back(sim);
-    if (!th.x.empty()) f.series.push_back(th);
-    f.extra = {fmt::format("set xtics ({}) rotate by -30", tics), "set key outside right top box",
-               fmt::format("set xrange [-0.5:{}]", r.table.rows.size() - 0.5)};
-    render_logged(f, r.dir, drawn, log);
+    if (!sim.x.empty()) {
+      f.series.push_back(sim);
+      if (!th.x.empty()) f.series.push_back(th);
+      f.extra = {fmt::format("set xtics ({}) rotate by -30", tics), "set key outside right top box",
+                 fmt::format("set xrange [-0.5:{}]", r.table.rows.size() - 0.5)};
+      render_logged(f, r.dir, drawn, log);
+    }
   }
   return drawn;
 }

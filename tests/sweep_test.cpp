@@ -224,6 +224,10 @@ TEST_CASE("a learning sweep writes learning columns, curves and figures, and res
   CHECK(curves.rows.size() == 6 * 5);  // observations at 0, 5, 10, 15, 20
   for (const char* figure : {"accuracy_vs_time", "loss_vs_time", "convergence_time_vs_n"})
     CHECK(fs::file_size(dir / "out" / (std::string(figure) + ".png")) > 0);
+  // FedAvg measures no staleness: its curve is left out of the staleness figures, not drawn at 0.
+  const std::string staleness = slurp(dir / "out" / "staleness_vs_n.dat");
+  CHECK(staleness.find("mixing.rule=average") != std::string::npos);
+  CHECK(staleness.find("fedavg") == std::string::npos);
   const std::string before = slurp(dir / "out" / "learning_curves.csv");
   std::string text;
   REQUIRE(run_cli({"sweep", file.string(), "--out", out, "--resume"}, &text) == 0);
@@ -253,4 +257,17 @@ TEST_CASE("a learning sweep of many points draws one set of time figures per pan
     }
   CHECK_FALSE(fs::exists(out / "accuracy_vs_time.png"));
   for (const char* figure : {"convergence_time_vs_n", "plateau_delay_vs_n"}) CHECK(fs::exists(out / (std::string(figure) + ".png")));
+}
+
+TEST_CASE("a FedAvg-only sweep, which measures no staleness, draws its learning figures and no staleness ones",
+          "[sweep][learning]") {
+  const fs::path dir = scratch("fedavg-only");
+  const fs::path file = dir / "fedavg.toml";
+  std::ofstream(file) << "[model]\nkind = \"logistic\"\n[data]\ntrain_samples = 1000\ntest_samples = 300\n"
+                         "[mixing]\nrule = \"fedavg\"\n[observe]\nevery = 5\n[run]\nhorizon = 10\nwarmup = 0\ntrials = 2\n"
+                         "[sweep]\n\"network.n\" = [8, 16]\n";
+  const fs::path out = dir / "out";
+  REQUIRE(run_cli({"sweep", file.string(), "--out", out.string()}) == 0);
+  CHECK(fs::exists(out / "accuracy_vs_time.png"));
+  CHECK_FALSE(fs::exists(out / "staleness_vs_n.png"));
 }
