@@ -235,16 +235,29 @@ TEST_CASE("a learning sweep writes learning columns, curves and figures, and res
   CHECK(slurp(dir / "out" / "learning_curves.csv") == before);
 }
 
-TEST_CASE("a learning sweep of many points draws one set of time figures per panel of the other axes",
-          "[sweep][learning]") {
-  const fs::path dir = scratch("panels");
-  const fs::path file = dir / "panels.toml";
+namespace {
+
+// A small logistic-regression learning sweep on synthetic data, run to completion; `tables`
+// adds scenario tables, `axes` is the body of [sweep]. Returns the output directory.
+fs::path small_learning_sweep(const std::string& name, const std::string& tables, const std::string& axes) {
+  const fs::path dir = scratch(name);
+  const fs::path file = dir / (name + ".toml");
   std::ofstream(file) << "[model]\nkind = \"logistic\"\n[data]\ntrain_samples = 1000\ntest_samples = 300\n"
-                         "[observe]\nevery = 5\nusers = 2\n[target]\naccuracy = 0.5\n[run]\nhorizon = 10\nwarmup = 0\ntrials = 2\n"
-                         "[sweep]\n\"network.n\" = [8, 16]\n\"network.topology\" = [\"complete\", \"ring\"]\n"
-                         "\"mixing.rule\" = [\"average\", \"variance-corrected\"]\n";
+                         "[observe]\nevery = 5\nusers = 2\n[target]\naccuracy = 0.5\n[run]\nhorizon = 10\nwarmup = 0\n"
+                         "trials = 2\n"
+                      << tables << "[sweep]\n" << axes;
   const fs::path out = dir / "out";
   REQUIRE(run_cli({"sweep", file.string(), "--out", out.string()}) == 0);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a learning sweep of many points draws one set of time figures per panel of the other axes",
+          "[sweep][learning]") {
+  const fs::path out = small_learning_sweep("panels", "",
+                                            "\"network.n\" = [8, 16]\n\"network.topology\" = [\"complete\", \"ring\"]\n"
+                                            "\"mixing.rule\" = [\"average\", \"variance-corrected\"]\n");
   // Eight points: four panels (n x topology), each with one curve per mixing rule.
   for (const char* panel : {"_8_complete", "_8_ring", "_16_complete", "_16_ring"})
     for (const char* figure : {"accuracy_vs_time", "loss_vs_time", "weight_variance_vs_time"}) {
@@ -261,13 +274,7 @@ TEST_CASE("a learning sweep of many points draws one set of time figures per pan
 
 TEST_CASE("a FedAvg-only sweep, which measures no staleness, draws its learning figures and no staleness ones",
           "[sweep][learning]") {
-  const fs::path dir = scratch("fedavg-only");
-  const fs::path file = dir / "fedavg.toml";
-  std::ofstream(file) << "[model]\nkind = \"logistic\"\n[data]\ntrain_samples = 1000\ntest_samples = 300\n"
-                         "[mixing]\nrule = \"fedavg\"\n[observe]\nevery = 5\n[run]\nhorizon = 10\nwarmup = 0\ntrials = 2\n"
-                         "[sweep]\n\"network.n\" = [8, 16]\n";
-  const fs::path out = dir / "out";
-  REQUIRE(run_cli({"sweep", file.string(), "--out", out.string()}) == 0);
+  const fs::path out = small_learning_sweep("fedavg-only", "[mixing]\nrule = \"fedavg\"\n", "\"network.n\" = [8, 16]\n");
   CHECK(fs::exists(out / "accuracy_vs_time.png"));
   CHECK_FALSE(fs::exists(out / "staleness_vs_n.png"));
 }
