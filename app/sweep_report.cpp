@@ -88,7 +88,13 @@ std::vector<Panel> learning_panels(const SweepResults& r, const CsvTable& curves
       suffix += slug(v);
     }
     auto [it, inserted] = index.emplace(title, panels.size());
-    if (inserted) panels.push_back(Panel{suffix, title, {}, {}});
+    if (inserted) {
+      // Values that differ only in characters a name cannot hold ("0.5", "0-5") would
+      // overwrite each other's figures: number the later panel.
+      if (std::any_of(panels.begin(), panels.end(), [&](const Panel& q) { return q.suffix == suffix; }))
+        suffix += fmt::format("_{}", panels.size());
+      panels.push_back(Panel{suffix, title, {}, {}});
+    }
     Panel& p = panels[it->second];
     p.points.push_back(point);
     p.curve.push_back(fmt::format("{}={}", varying.back(), row[curves.column(varying.back())]));
