@@ -67,7 +67,10 @@ void place_key(Figure& f, const std::string& inside) {
     f.extra.insert(f.extra.begin(), fmt::format("set key {} box opaque", inside));
     return;
   }
-  f.extra.insert(f.extra.begin(), "set key outside below box vertical maxcols 1");
+  // An explicit bottom margin (a row per entry, and room for the tics and the x label):
+  // gnuplot's own places a large key's box over the x label.
+  f.extra.insert(f.extra.begin(),
+                 {"set key outside below box vertical maxcols 1", fmt::format("set bmargin {}", entries + 5)});
   f.height += static_cast<int>(20 * entries);
   f.width = std::max(f.width, static_cast<int>(8 * longest + 120));
 }
@@ -88,12 +91,14 @@ Figure versus_n_figure(const VersusN& spec) {
     points.title = g.label.empty() ? "simulation (95% CI)" : g.label + " (95% CI)";
     points.x = g.n;
     points.y = g.value;
-    if (!g.ci95.empty()) {
-      points.err = g.ci95;
-      points.style = Series::Style::errorbars;
-    } else {
-      points.style = Series::Style::points;
-    }
+    // Points stand alone beside a theory or fitted line; with neither, a line joins them so
+    // that each curve can be followed across n among many.
+    const bool joined = g.theory.empty() && !g.fit;
+    points.err = g.ci95;
+    if (!g.ci95.empty())
+      points.style = joined ? Series::Style::linespoints : Series::Style::errorbars;
+    else
+      points.style = joined ? Series::Style::linespoints : Series::Style::points;
     f.series.push_back(points);
     if (!g.theory.empty()) {
       Series theory;
