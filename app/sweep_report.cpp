@@ -70,10 +70,9 @@ std::string slug(const std::string& text) {
 // Beyond a handful of points, curves of every point in one figure are unreadable: then each
 // combination of all varying axes but the last gets its own figures, with one curve per value
 // of the last axis (e.g. per mixing rule for each n, topology and partition).
-std::vector<Panel> learning_panels(const SweepResults& r, const CsvTable& curves,
+std::vector<Panel> learning_panels(const std::vector<std::string>& varying, const CsvTable& curves,
                                    const std::vector<std::string>& order,
                                    const std::map<std::string, std::vector<std::string>>& row_of) {
-  const auto varying = r.varying_axes();
   constexpr std::size_t one_panel_at_most = 6;
   if (order.size() <= one_panel_at_most || varying.size() < 2) return {Panel{"", "", order, order}};
   std::vector<Panel> panels;
@@ -180,24 +179,15 @@ void report_learning(const SweepResults& r, std::vector<std::string>& drawn, std
       c.variance[k].value.push_back(layers[k] / c.initial[k]);
     }
   }
-  for (const Panel& p : learning_panels(r, curves, order, row_of)) draw_panel(r, p, points, drawn, log);
+  for (const Panel& p : learning_panels(varying, curves, order, row_of)) draw_panel(r, p, points, drawn, log);
 
   // Time to the target and plateau delay against n, from the trials that reached them.
+  const auto curves_n = curves_over_n(r);
   const auto versus_n = [&](std::string name, std::string title, std::string ylabel, std::string_view column,
                             std::string_view ci) {
     plots::VersusN figure{std::move(name), std::move(title), std::move(ylabel), false, {}};
-    for (const Curve& c : curves_over_n(r)) {
-      plots::CurveGroup g;
-      g.label = c.label;
-      for (std::size_t row : c.rows) {
-        const auto v = r.number(row, column);
-        if (!v) continue;
-        g.n.push_back(*r.number(row, "n"));
-        g.value.push_back(*v);
-        g.ci95.push_back(r.number(row, ci).value_or(0.0));
-      }
-      if (!g.n.empty()) figure.groups.push_back(g);
-    }
+    for (const Curve& c : curves_n)
+      if (auto g = curve_group(r, c, column, ci, false); !g.n.empty()) figure.groups.push_back(std::move(g));
     if (!figure.groups.empty()) render_logged(plots::versus_n_figure(figure), r.dir, drawn, log);
   };
   versus_n("convergence_time_vs_n", "Time to the target accuracy (95% CI over the trials that reached it)",

@@ -95,10 +95,8 @@ Figure versus_n_figure(const VersusN& spec) {
     // that each curve can be followed across n among many.
     const bool joined = g.theory.empty() && !g.fit;
     points.err = g.ci95;
-    if (!g.ci95.empty())
-      points.style = joined ? Series::Style::linespoints : Series::Style::errorbars;
-    else
-      points.style = joined ? Series::Style::linespoints : Series::Style::points;
+    points.style = joined ? Series::Style::linespoints
+                          : (g.ci95.empty() ? Series::Style::points : Series::Style::errorbars);
     f.series.push_back(points);
     if (!g.theory.empty()) {
       Series theory;
