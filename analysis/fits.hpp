@@ -1,5 +1,5 @@
 #pragma once
-// Scaling-law fits of a measured quantity y(n) against the network size n (MODEL.md 3.2-3.4,
+// Scaling-law fits of a measured quantity y(n) against the network size n (docs/model.md §3.2-3.4,
 // 3.6): weighted linear least squares on a transformed scale, coefficients with 95% Student-t
 // confidence intervals, and a choice between laws by Akaike's information criterion.
 #include <cstddef>
@@ -9,7 +9,7 @@
 
 namespace timely::analysis {
 
-// The growth laws of MODEL.md section 3: complete graph Theta(ln n), ring Theta(sqrt n),
+// The growth laws of docs/model.md §3: complete graph Theta(ln n), ring Theta(sqrt n),
 // 2-D torus Theta(n^(1/3)).
 enum class Law {
   logarithmic,  // y = a + b ln n
@@ -81,7 +81,7 @@ struct ExponentCheck {
 ExponentCheck check_exponent(const Fit& power_fit, double expected, double tolerance);
 
 // Growth per doubling of n for a logarithmic fit: b ln 2 with half-width ci95(b) ln 2 (checks
-// "(r/kappa) ln 2 per doubling", MODEL.md 3.6). Throws std::invalid_argument unless logarithmic.
+// "(r/kappa) ln 2 per doubling", docs/model.md §3.6). Throws std::invalid_argument unless logarithmic.
 Coefficient per_doubling(const Fit& log_fit);
 
 }  // namespace timely::analysis

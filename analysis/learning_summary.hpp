@@ -1,5 +1,5 @@
 #pragma once
-// Learning results across trials (MODEL.md section 4): the final observation's metrics and
+// Learning results across trials (docs/model.md §4): the final observation's metrics and
 // the time to the target accuracy, each with a 95% CI, and the mean learning curve.
 #include <optional>
 #include <vector>

@@ -64,11 +64,11 @@ Prediction predict_source(const sim::Scenario& s, const sim::Graph& graph) {
   switch (s.network.topology) {
     case TopologyKind::complete:
       p.staleness = theory::source_age_complete(n, rates, flow);
-      p.method = "exact: complete-graph recursion (Yates 2021; MODEL 3.2)";
+      p.method = "exact: complete-graph recursion (Yates 2021; docs/model.md §3.2)";
       return p;
     case TopologyKind::ring:
       p.staleness = theory::source_age_ring(n, rates, flow);
-      p.method = "exact: ring recursion (Yates 2021; MODEL 3.3)";
+      p.method = "exact: ring recursion (Yates 2021; docs/model.md §3.3)";
       return p;
     default: break;
   }
@@ -79,7 +79,7 @@ Prediction predict_source(const sim::Scenario& s, const sim::Graph& graph) {
   double sum = 0.0;
   for (double a : ages) sum += a;
   p.staleness = sum / n;
-  p.method = "exact: all-subsets SHS recursion on this graph (Yates 2021; MODEL 3.1)";
+  p.method = "exact: all-subsets SHS recursion on this graph (Yates 2021; docs/model.md §3.1)";
   return p;
 }
 
@@ -92,17 +92,19 @@ Prediction predict_users(const sim::Scenario& s, const sim::Graph& graph) {
   if (s.network.topology == TopologyKind::complete) {
     p.staleness = theory::users_staleness_complete(n, r, flow);
     p.method = s.gossip.mode == GossipMode::exchange
-                   ? "exact: r H_{n-1} / (2 lambda), complete graph, exchange (Mitra & Ulukus 2024; MODEL 3.5)"
-                   : "exact: r H_{n-1} / lambda, complete graph (Mitra & Ulukus 2024; MODEL 3.5)";
+                   ? "exact: r H_{n-1} / (2 lambda), complete graph, exchange (derived in docs/model.md §3.5; "
+                     "Mitra & Ulukus 2024 bound it above)"
+                   : "exact: r H_{n-1} / lambda, complete graph (derived in docs/model.md §3.5; "
+                     "Mitra & Ulukus 2024 bound it above)";
     return p;
   }
   if (s.network.topology == TopologyKind::ring) {
     if (n <= ring_interval_max_users) {
       p.staleness = theory::users_staleness_ring(n, r, flow);
-      p.method = "exact: interval recursion on the ring with each user as the source (MODEL 3.1, 3.3)";
+      p.method = "exact: interval recursion on the ring with each user as the source (docs/model.md §3.1, §3.3)";
     } else {
       p.staleness = theory::users_staleness_ring_closed_form(n, r, flow);
-      p.method = "exact: r n / (2 lambda) on the ring, the interval recursion's closed form (theory/users_model.cpp)";
+      p.method = "exact: r n / (2 lambda) on the ring, the interval recursion's closed form (docs/model.md §3.3)";
     }
     return p;
   }
@@ -111,7 +113,7 @@ Prediction predict_users(const sim::Scenario& s, const sim::Graph& graph) {
   if (n > limit)
     return without_exact(s, fmt::format("the all-subsets solver stops at n = {} for this graph", limit));
   p.staleness = theory::users_staleness_mean(flow_matrix(s, graph), r, transitive);
-  p.method = "exact: all-subsets recursion with each user as the source (MODEL 3.1)";
+  p.method = "exact: all-subsets recursion with each user as the source (docs/model.md §3.1)";
   return p;
 }
 

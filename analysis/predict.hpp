@@ -1,6 +1,6 @@
 #pragma once
 // What theory says a scenario's mean staleness is: the exact value whenever one is
-// computable, else the asymptotic law, labelled by the method used (MODEL.md section 3).
+// computable, else the asymptotic law, labelled by the method used (docs/model.md §3).
 #include <optional>
 #include <string>
 
@@ -14,7 +14,7 @@ struct Prediction {
   std::string method;               // "exact: ...", "asymptotic: ..." or "none: ..."
   std::optional<std::string> law;   // growth in n, where a scaling law is known
 
-  // Users model on the complete graph (MODEL 3.6): the capacity regime's large-n law.
+  // Users model on the complete graph (docs/model.md §3.6): the capacity regime's large-n law.
   struct Regime {
     std::string law;                   // e.g. "r/kappa"
     double asymptote;                  // the law's value at this n
@@ -22,7 +22,7 @@ struct Prediction {
   };
   std::optional<Regime> regime;
 
-  // Complete graph, push (MODEL 3.7): expected rumour-spreading times at this capacity.
+  // Complete graph, push (docs/model.md §3.7): expected rumour-spreading times at this capacity.
   struct Rumour {
     double all_informed;  // 2 (n-1) H_{n-1} / (n lambda)
     double one_informed;  // H_{n-1} / lambda

@@ -1,5 +1,5 @@
 #pragma once
-// Data sets users train on (MODEL.md section 5): synthetic sets with known answers and
+// Data sets users train on (docs/model.md §5): synthetic sets with known answers and
 // Fashion-MNIST read from the Debian package dataset-fashion-mnist.
 //
 // Samples are COLUMNS (features x samples), as in models/network.hpp. Depends on nothing of

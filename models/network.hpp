@@ -1,5 +1,5 @@
 #pragma once
-// Feed-forward networks whose parameters live in one flat vector (MODEL.md section 4).
+// Feed-forward networks whose parameters live in one flat vector (docs/model.md §4).
 //
 // One class covers the three model kinds:
 //   linear least-squares regression = no hidden layer, identity output, Loss::squared;
@@ -131,8 +131,8 @@ class Network {
   std::vector<Matrix> deltas_;       // dLoss/d(pre-activation), one per layer
 };
 
-// Population variance of the entries of one tensor (the per-layer weight variance of MODEL
-// 3.9 and of the variance-corrected mixing rule, section 4). Computed in double.
+// Population variance of the entries of one tensor (the per-layer weight variance of
+// docs/model.md §3.9 and of the variance-corrected mixing rule, §4). Computed in double.
 template <class Scalar>
 double tensor_variance(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>>& params,
                        const Tensor& tensor);

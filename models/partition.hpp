@@ -1,5 +1,5 @@
 #pragma once
-// How the training set is dealt out to users (MODEL.md section 5): IID, Dirichlet label
+// How the training set is dealt out to users (docs/model.md §5): IID, Dirichlet label
 // skew, or shards of sorted labels. Depends on nothing of timely's.
 
 #include <cstddef>

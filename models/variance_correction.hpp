@@ -1,7 +1,7 @@
 #pragma once
 // Variance-corrected model averaging (Tian, Al-Ars, Kitsak & Hofstee, arXiv 2404.04616;
-// MODEL.md section 4). Averaging k uncorrelated models divides each weight tensor's
-// variance by k ("vanishing variance", MODEL 3.9), which delays the accuracy take-off.
+// docs/model.md §4). Averaging k uncorrelated models divides each weight tensor's
+// variance by k ("vanishing variance", docs/model.md §3.9), which delays the accuracy take-off.
 // After averaging, each tensor W is rescaled about its mean so that its variance equals a
 // target, the mean variance of the contributing models' tensors:
 //     W' = (W - mean W) * sqrt(target / var W) + mean W.

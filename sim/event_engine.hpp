@@ -60,7 +60,7 @@ inline std::uint32_t scaled_index(double u, std::uint32_t count) {
 }
 
 // One contact between i (holding version a) and j (holding b) of one source: who learns
-// depends on the mode (MODEL.md section 1). Knowledge only moves forward (maximum).
+// depends on the mode (docs/model.md §1). Knowledge only moves forward (maximum).
 template <GossipMode Mode, class JLearns, class ILearns>
 inline void merge(std::uint32_t a, std::uint32_t b, JLearns&& j_learns, ILearns&& i_learns) {
   if constexpr (Mode != GossipMode::pull) {
@@ -168,7 +168,7 @@ class UsersModel {
   Trace& trace_;
 };
 
-// Poisson update clocks: every clock joins the superposition (MODEL.md section 1).
+// Poisson update clocks: every clock joins the superposition (docs/model.md §1).
 template <class Model>
 std::uint64_t run_poisson_updates(Model& m, const Scenario& s, Rng& rng, Window& window) {
   const double mu = s.updates.rate, lambda = s.gossip_rate();
@@ -242,7 +242,7 @@ inline void add_into(std::vector<double>& into, const std::vector<double>& add) 
   for (std::size_t a = 0; a < add.size(); ++a) into[a] += add[a];
 }
 
-// The staleness a finished users model measured over the window (MODEL.md section 2).
+// The staleness a finished users model measured over the window (docs/model.md §2).
 template <class Users>
 TrialResult users_result(const Users& m, const Window& window, std::uint64_t events) {
   TrialResult result;

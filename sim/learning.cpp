@@ -26,7 +26,7 @@ double learning_rate(const TrainSpec& t, double time) {
 }
 
 // The learning state of one trial: a model per user, SGD on each user's shard, and the
-// metrics of MODEL.md section 4 on the observation grid.
+// metrics of docs/model.md §4 on the observation grid.
 class Learners {
  public:
   Learners(const Scenario& s, const LearningData& d, Rng& rng)
@@ -65,7 +65,7 @@ class Learners {
   // tau mini-batch SGD steps of user u on its own shard; the model's age grows by the samples used.
   void train(std::uint32_t u, double t) { train_column(params_.col(u), u, t, velocity_.size() ? &velocity_ : nullptr); }
 
-  // Receiver r mixes in the sender's model (MODEL.md section 4).
+  // Receiver r mixes in the sender's model (docs/model.md §4).
   void mix_into(std::uint32_t receiver, std::uint32_t sender) {
     if (s_.learning.mixing.rule == MixingRule::variance_corrected) {
       target_for(receiver, sender, targets_);
@@ -190,7 +190,7 @@ class Learners {
 
  private:
   // Variance targets of the receiver's corrected average: the mean over both models, or the
-  // sender's alone (MODEL.md section 4, both choices seen in public code).
+  // sender's alone (docs/model.md §4, both choices seen in public code).
   void target_for(std::uint32_t receiver, std::uint32_t sender, std::vector<double>& out) {
     models::tensor_variances(params_.col(sender), layout_, correction_, out);
     if (s_.learning.mixing.variance_target == VarianceTarget::received) return;

@@ -1,5 +1,5 @@
 #pragma once
-// Learning on the event engine (MODEL.md sections 4-5): every user holds a model and a data
+// Learning on the event engine (docs/model.md §4-5): every user holds a model and a data
 // shard; a local-update tick runs tau mini-batch SGD steps on the shard, a gossip tick mixes
 // models by the configured rule in the configured mode, and staleness is measured in the
 // same run. FedAvg is the baseline: a server (the centre of a star) averages sampled
@@ -53,7 +53,7 @@ struct LearningTrialResult {
   std::vector<Observation> observations;  // at 0, every, 2 every, ... <= horizon
   std::optional<double> time_to_target;   // first observation whose accuracy reaches the target
   TrialResult staleness;                  // measured in the same run (empty for FedAvg)
-  // Plateau delay (MODEL.md section 4): the first time accuracy reaches
+  // Plateau delay (docs/model.md §4): the first time accuracy reaches
   // observe.plateau_fraction of its final value, here and for one user training on all the
   // data on the same clock; the delay is their difference. Classification only.
   std::optional<double> plateau_time, baseline_plateau_time;

@@ -1,5 +1,5 @@
 #pragma once
-// What one simulation run computes: every scenario key of INTERFACE.md, already validated.
+// What one simulation run computes: every scenario key of docs/interface.md, already validated.
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -53,7 +53,7 @@ struct RunSpec {
   std::uint64_t seed = 1;
 };
 
-// ---- learning mode (MODEL.md sections 4-5); off while model.kind = none ---------------------
+// ---- learning mode (docs/model.md §4-5); off while model.kind = none ---------------------
 
 enum class ModelKind { none, linear, logistic, mlp };
 enum class DataSource { synthetic_regression, synthetic_mixture, fashion_mnist };
@@ -144,11 +144,11 @@ struct Scenario {
   RunSpec run;
   LearningSpec learning;
 
-  // lambda = kappa * g(n), each user's gossip rate (MODEL.md section 1).
+  // lambda = kappa * g(n), each user's gossip rate (docs/model.md §1).
   double gossip_rate() const {
     return theory::gossip_capacity(gossip.capacity, gossip.scaling, network.n);
   }
-  // Long-run update rate r = 1/(c + 1/mu) of a user (MODEL.md section 1).
+  // Long-run update rate r = 1/(c + 1/mu) of a user (docs/model.md §1).
   double update_rate() const { return 1.0 / (updates.delay + 1.0 / updates.rate); }
   // K: sources whose staleness is measured (users model).
   std::uint32_t tracked_sources() const {

@@ -1,5 +1,5 @@
 #pragma once
-// The graph users gossip on (MODEL.md section 1) and how a user picks its partner.
+// The graph users gossip on (docs/model.md §1) and how a user picks its partner.
 //
 // Each graph type is a small concrete struct with size(), degree(i) and an inline
 // pick(i, rng); the simulator dispatches on the Graph variant once per trial, so the event
@@ -27,7 +27,7 @@ enum class TopologyKind { complete, ring, torus, random_regular, erdos_renyi, st
 std::string_view to_string(TopologyKind kind);
 std::optional<TopologyKind> parse_topology(std::string_view name);
 
-// The `network.*` keys of a scenario (INTERFACE.md).
+// The `network.*` keys of a scenario (docs/interface.md).
 struct NetworkSpec {
   std::uint32_t n = 100;
   TopologyKind topology = TopologyKind::complete;

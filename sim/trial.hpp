@@ -1,6 +1,6 @@
 #pragma once
 // One trial of the staleness simulation: an exact sample path of the continuous-time
-// process of MODEL.md sections 1-2, integrated event by event.
+// process of docs/model.md §1-2, integrated event by event.
 #include <cstdint>
 #include <vector>
 
@@ -48,7 +48,7 @@ SamplePath sample_path(const Scenario& scenario, const Graph& graph, std::uint64
 // dominates); lets callers refuse a scenario before allocating.
 std::uint64_t trial_state_bytes(const Scenario& scenario);
 
-// Rumour spreading (MODEL.md 3.7): one user holds a new version at time 0 and nobody
+// Rumour spreading (docs/model.md §3.7): one user holds a new version at time 0 and nobody
 // updates again; gossip runs until every user has it. Same engine as the users model.
 struct RumourResult {
   double all_informed = 0.0;  // time until every user holds the version

@@ -197,7 +197,7 @@ TEST_CASE("model choice: AIC picks the generating law by a margin above 2", "[fi
     CHECK(choice.best == law);
     CHECK(choice.aic_margin > 2.0);
     if (law == Law::power) {
-      // The torus exponent 1/3 (MODEL.md 3.4), at the 99.9% level.
+      // The torus exponent 1/3 (docs/model.md §3.4), at the 99.9% level.
       const auto check = timely::analysis::check_exponent(
           choice.fits[1], 1.0 / 3.0, half_width_999(choice.fits[1].b, n.size()));
       CHECK(check.within);

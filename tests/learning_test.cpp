@@ -1,4 +1,4 @@
-// Learning on the event engine against what is known exactly (MODEL.md 3.8, 4).
+// Learning on the event engine against what is known exactly (docs/model.md §3.8, §4).
 #include <catch2/catch.hpp>
 
 #include <cmath>

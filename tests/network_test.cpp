@@ -1,5 +1,5 @@
 // The flat-parameter networks of models/network.hpp: layout, exact gradients (against
-// central finite differences), initialisation variances (MODEL 3.9) and training sanity.
+// central finite differences), initialisation variances (docs/model.md §3.9) and training sanity.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -257,7 +257,7 @@ TEST_CASE("He initialisation has weight variance 2/fan_in and zero biases", "[mo
   CHECK(params.segment(net.layout().biases(0).offset, 256).isZero(0.0f));
 }
 
-TEST_CASE("Averaging k independent Xavier models divides each weight tensor's variance by k (MODEL 3.9)",
+TEST_CASE("Averaging k independent Xavier models divides each weight tensor's variance by k (docs/model.md, section 3.9)",
           "[models]") {
   // Each entry of the average of k independent N(0, s^2) models is N(0, s^2/k), and the
   // entries stay independent, so the averaged tensor's sample variance obeys the same

@@ -1,4 +1,4 @@
-// The simulator against exact theory (MODEL.md section 3), each within a 99.9% CI.
+// The simulator against exact theory (docs/model.md §3), each within a 99.9% CI.
 #include <catch2/catch.hpp>
 
 #include "sim/random.hpp"

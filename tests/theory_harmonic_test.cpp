@@ -1,4 +1,4 @@
-// Harmonic numbers (MODEL.md section 3): the digamma form agrees with direct summation.
+// Harmonic numbers (docs/model.md §3): the digamma form agrees with direct summation.
 
 #include "theory/harmonic.hpp"
 

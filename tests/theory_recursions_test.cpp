@@ -1,4 +1,4 @@
-// Exact recursions of the theory library (MODEL.md sections 3.1-3.7) checked against each
+// Exact recursions of the theory library (docs/model.md §3.1-3.7) checked against each
 // other and against their closed forms and asymptotes.
 
 #include "theory/age_of_gossip.hpp"
@@ -56,7 +56,7 @@ std::vector<double> uniform_push(std::size_t n, double push_rate) {
 
 }  // namespace
 
-// ---- MODEL 3.1 against 3.2 and 3.3 --------------------------------------------------------
+// ---- docs/model.md §3.1 against §3.2 and §3.3 ----------------------------------------------
 
 TEST_CASE("SHS solver on the complete graph equals the complete-graph recursion for every user",
           "[theory][shs][age_of_gossip]") {
@@ -97,7 +97,7 @@ TEST_CASE("SHS solver on a 20-user ring runs well under 2 s", "[theory][shs][tim
   CHECK(elapsed.count() < 2.0);
 }
 
-// ---- Users model: MODEL 3.5 -----------------------------------------------------------------
+// ---- Users model: docs/model.md §3.5 -------------------------------------------------------
 
 TEST_CASE("users model on the complete graph equals r H_{n-1}/flow for push and exchange",
           "[theory][shs][users]") {
@@ -107,7 +107,7 @@ TEST_CASE("users model on the complete graph equals r H_{n-1}/flow for push and 
       const double push = th::users_staleness_complete(n, r, lambda);
       const double exchange = th::users_staleness_complete(n, r, 2 * lambda);
       CHECK(close(push, r * th::harmonic(n - 1) / lambda));
-      CHECK(close(exchange, push / 2));  // MODEL 3.5: exchange halves it
+      CHECK(close(exchange, push / 2));  // docs/model.md §3.5: exchange halves it
       CHECK(close(th::users_staleness_mean(complete_flow(n, lambda, Mode::push), r), push));
       CHECK(close(th::users_staleness_mean(complete_flow(n, lambda, Mode::exchange), r), exchange));
       for (double s : th::users_staleness_from(complete_flow(n, lambda, Mode::push), 3, r))
@@ -173,7 +173,7 @@ TEST_CASE("renewal rate is 1/(c + 1/mu) and the Poisson clock when c = 0", "[the
   CHECK(close(th::renewal_rate(2.0, 0.5), 1.0));
 }
 
-// ---- Asymptotes: MODEL 3.2-3.3 ------------------------------------------------------------
+// ---- Asymptotes: docs/model.md §3.2-3.3 ----------------------------------------------------
 
 TEST_CASE("complete-graph age tends to (lambda_e/lambda)(ln n + gamma) with an O(ln n / n) gap",
           "[theory][age_of_gossip]") {
@@ -207,7 +207,7 @@ TEST_CASE("ring age grows like sqrt(pi n / 2), the ratio rising monotonically to
   CHECK(previous > 0.99);  // n = 10^6
 }
 
-// ---- Rumour spreading: MODEL 3.7 -----------------------------------------------------------
+// ---- Rumour spreading: docs/model.md §3.7 --------------------------------------------------
 
 TEST_CASE("rumour times equal the Markov-chain sums", "[theory][rumour]") {
   for (const std::uint64_t n : {2ULL, 3ULL, 10ULL, 137ULL, 5000ULL}) {
@@ -228,7 +228,7 @@ TEST_CASE("rumour times equal the Markov-chain sums", "[theory][rumour]") {
   }
 }
 
-// ---- Capacity regimes: MODEL 1, 3.6 --------------------------------------------------------
+// ---- Capacity regimes: docs/model.md §1, §3.6 ----------------------------------------------
 
 TEST_CASE("capacity regimes: exact value, asymptote and law names", "[theory][capacity]") {
   const double r = 1.5;
@@ -257,7 +257,7 @@ TEST_CASE("capacity regimes: exact value, asymptote and law names", "[theory][ca
   CHECK(close(th::bounded_staleness_capacity(n, r), 999 * r));
 }
 
-// ---- Scaling laws: MODEL 3.4 ---------------------------------------------------------------
+// ---- Scaling laws: docs/model.md §3.4 ------------------------------------------------------
 
 TEST_CASE("source scaling laws for complete, ring and torus; none for others", "[theory][scaling]") {
   const auto complete = th::source_scaling_law("complete");

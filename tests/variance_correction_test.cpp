@@ -1,4 +1,4 @@
-// Variance-corrected averaging (MODEL.md 3.9, 4; issue 5).
+// Variance-corrected averaging (docs/model.md §3.9, §4; issue 5).
 #include <catch2/catch.hpp>
 
 #include <boost/random/mersenne_twister.hpp>

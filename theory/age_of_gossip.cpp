@@ -22,7 +22,7 @@ void check_source_args(std::uint64_t n, std::uint64_t n_min, SourceRates s, doub
 double source_age_complete(std::uint64_t n, SourceRates s, double flow) {
   check_source_args(n, 2, s, flow);
   const double nd = static_cast<double>(n);
-  // MODEL 3.2 (Yates 2102.02893, complete graph): by symmetry v_S depends only on
+  // docs/model.md §3.2 (Yates 2102.02893, complete graph): by symmetry v_S depends only on
   // j = |S|. Each ordered pair carries flow/(n-1), so the j(n-j) pairs entering S give
   // b_j = j(n-j) flow/(n-1); the source hits S at rate j lambda_0/n.
   double v = s.version_rate / s.push_rate;  // v_n: only source pushes reset the whole set
@@ -37,7 +37,7 @@ double source_age_complete(std::uint64_t n, SourceRates s, double flow) {
 double source_age_ring(std::uint64_t n, SourceRates s, double flow) {
   check_source_args(n, 3, s, flow);
   const double nd = static_cast<double>(n);
-  // MODEL 3.3 (Yates 2102.02893, ring): the freshest set is an arc; its two ends each
+  // docs/model.md §3.3 (Yates 2102.02893, ring): the freshest set is an arc; its two ends each
   // receive flow/2 from outside, so it grows at rate flow whatever its length j < n.
   double v = s.version_rate / s.push_rate;  // v_n
   for (std::uint64_t j = n - 1; j >= 1; --j) {

@@ -1,5 +1,5 @@
 #pragma once
-// Age of gossip, source model (MODEL.md section 2 "source", sections 3.2-3.3;
+// Age of gossip, source model (docs/model.md §2 "source", §3.2-3.3;
 // Yates, "The Age of Gossip in Networks", arXiv 2102.02893).
 //
 // Flow convention (shared by the whole theory library): `flow` is the total rate at which
@@ -16,10 +16,10 @@ struct SourceRates {
   double push_rate;     // lambda_0: total push rate of the source, uniform over the n users
 };
 
-// Mean version age of one user on the complete graph (MODEL 3.2). O(n), n >= 2.
+// Mean version age of one user on the complete graph (docs/model.md §3.2). O(n), n >= 2.
 double source_age_complete(std::uint64_t n, SourceRates s, double flow);
 
-// Mean version age of one user on the ring (MODEL 3.3): each user sends flow/2 to each of
+// Mean version age of one user on the ring (docs/model.md §3.3): each user sends flow/2 to each of
 // its two neighbours. O(n), n >= 3.
 double source_age_ring(std::uint64_t n, SourceRates s, double flow);
 

@@ -21,7 +21,7 @@ using detail::require_positive;
 double scaling_factor(Scaling s, std::uint64_t n) {
   check_users(n);
   const double nd = static_cast<double>(n);
-  switch (s) {  // MODEL 1: gossip.scaling = constant | log | linear
+  switch (s) {  // docs/model.md §1: gossip.scaling = constant | log | linear
     case Scaling::constant: return 1.0;
     case Scaling::log: return std::log(nd);
     case Scaling::linear: return nd;
@@ -31,12 +31,12 @@ double scaling_factor(Scaling s, std::uint64_t n) {
 
 double gossip_capacity(double kappa, Scaling s, std::uint64_t n) {
   require_positive(kappa, "capacity constant kappa");
-  return kappa * scaling_factor(s, n);  // MODEL 1: lambda = kappa g(n)
+  return kappa * scaling_factor(s, n);  // docs/model.md §1: lambda = kappa g(n)
 }
 
 double users_staleness_regime(Scaling s, std::uint64_t n, double update_rate, double kappa) {
   require_positive(update_rate, "update rate r");
-  // MODEL 3.5-3.6 (Mitra & Ulukus 2404.19749): E[S_ik] = r H_{n-1}/lambda with lambda = kappa g(n).
+  // docs/model.md §3.5-3.6: E[S_ik] = r H_{n-1}/lambda (exact, derived in §3.5) with lambda = kappa g(n).
   return update_rate * harmonic(n - 1) / gossip_capacity(kappa, s, n);
 }
 
@@ -45,7 +45,7 @@ double users_staleness_regime_asymptote(Scaling s, std::uint64_t n, double updat
   require_positive(update_rate, "update rate r");
   require_positive(kappa, "capacity constant kappa");
   const double base = update_rate / kappa;
-  // MODEL 3.6 (Mitra & Ulukus 2404.19749): H_{n-1} ~ ln n, divided by g(n).
+  // docs/model.md §3.6: H_{n-1} ~ ln n, divided by g(n).
   switch (s) {
     case Scaling::constant: return base * std::log(static_cast<double>(n));
     case Scaling::log: return base;  // Omega(log n) capacity: bounded mean staleness
@@ -66,8 +66,9 @@ std::string_view regime_law(Scaling s) {
 double bounded_staleness_capacity(std::uint64_t n, double update_rate) {
   check_users(n);
   require_positive(update_rate, "update rate r");
-  // MODEL 3.6, timely's reading of Mitra & Ulukus 2404.19749 (exact statement unavailable): a
-  // version reaches all n-1 others before the next update only if n-1 messages go out per update.
+  // docs/model.md §3.6: timely's reading of Mitra & Ulukus 2404.19749, whose exact statement was
+  // not available: a version reaches all n-1 others before the next update only if n-1
+  // messages go out per update.
   return static_cast<double>(n - 1) * update_rate;
 }
 

@@ -14,7 +14,7 @@ double harmonic(std::uint64_t m) {
     for (std::uint64_t k = m; k >= 1; --k) sum += 1.0 / static_cast<double>(k);  // small terms first
     return sum;
   }
-  // MODEL.md section 3: H_m = digamma(m+1) + gamma. O(1) for any m.
+  // docs/model.md §3: H_m = digamma(m+1) + gamma. O(1) for any m.
   return boost::math::digamma(static_cast<double>(m) + 1.0) +
          boost::math::constants::euler<double>();
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Harmonic numbers, the building block of every complete-graph formula (MODEL.md section 3).
+// Harmonic numbers, the building block of every complete-graph formula (docs/model.md §3).
 
 #include <cstdint>
 

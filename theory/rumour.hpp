@@ -1,5 +1,5 @@
 #pragma once
-// Rumour spreading by continuous push on the complete graph (MODEL.md section 3.7): every
+// Rumour spreading by continuous push on the complete graph (docs/model.md §3.7): every
 // informed user pushes at rate lambda to a uniformly chosen other user.
 
 #include <cstdint>

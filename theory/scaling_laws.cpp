@@ -7,22 +7,23 @@ namespace timely::theory {
 
 namespace {
 
-// MODEL 3.4. Complete and ring: Yates arXiv 2102.02893 (also MODEL 3.2-3.3); 2-D torus (grid):
+// docs/model.md §3.4. Complete and ring: Yates arXiv 2102.02893 (also §3.2-3.3); 2-D torus (grid):
 // Srivastava & Ulukus arXiv 2307.08670. Clustered networks (Buyukates, Bastopcu & Ulukus
 // arXiv 2109.08669) depend on the cluster layout and have no single entry here.
 constexpr std::array<ScalingLaw, 3> known_laws{{
-    {"complete", "log n", 0.0, "Yates, arXiv 2102.02893 (MODEL 3.2, 3.4)"},
-    {"ring", "sqrt n", 0.5, "Yates, arXiv 2102.02893 (MODEL 3.3, 3.4)"},
-    {"torus", "n^(1/3)", 1.0 / 3.0, "Srivastava & Ulukus, arXiv 2307.08670 (MODEL 3.4)"},
+    {"complete", "log n", 0.0, "Yates, arXiv 2102.02893 (docs/model.md §3.2, §3.4)"},
+    {"ring", "sqrt n", 0.5, "Yates, arXiv 2102.02893 (docs/model.md §3.3, §3.4)"},
+    {"torus", "n^(1/3)", 1.0 / 3.0, "Srivastava & Ulukus, arXiv 2307.08670 (docs/model.md §3.4)"},
 }};
 
-// Complete: r H_{n-1} / lambda (MODEL 3.5). Ring: the exact closed form r n / (2 lambda).
-// Torus: mean graph distance to the source grows like sqrt n, and rumour spreading on a
-// lattice advances a linear front (first-passage percolation), so staleness is Theta(sqrt n).
+// Derived in docs/model.md: complete r H_{n-1} / lambda (§3.5), ring the exact closed form
+// r n / (2 lambda) (§3.3). Torus, a heuristic (§3.4): mean graph distance to the source grows
+// like sqrt n, and rumour spreading on a lattice advances a linear front (first-passage
+// percolation), so staleness is Theta(sqrt n).
 constexpr std::array<ScalingLaw, 3> users_laws{{
-    {"complete", "log n", 0.0, "Mitra & Ulukus, arXiv 2404.19749 (MODEL 3.5)"},
-    {"ring", "n", 1.0, "exact r n / (2 lambda), theory/users_model.hpp"},
-    {"torus", "sqrt n", 0.5, "linear spreading on the lattice (first-passage percolation)"},
+    {"complete", "log n", 0.0, "exact r H_{n-1} / lambda (docs/model.md §3.5)"},
+    {"ring", "n", 1.0, "exact r n / (2 lambda) (docs/model.md §3.3)"},
+    {"torus", "sqrt n", 0.5, "heuristic: linear spreading on the lattice (docs/model.md §3.4)"},
 }};
 
 std::optional<ScalingLaw> find_law(std::span<const ScalingLaw> laws, std::string_view topology) {

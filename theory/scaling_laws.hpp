@@ -1,6 +1,6 @@
 #pragma once
 // Growth laws in n of the mean staleness at constant capacity: the source model's
-// (MODEL.md section 3.4) and the users model's, where one user on the graph is the source.
+// (docs/model.md §3.4) and the users model's, where one user on the graph is the source.
 
 #include <optional>
 #include <string_view>

@@ -15,7 +15,7 @@ namespace {
 using Mask = std::uint32_t;
 static_assert(shs_max_users < 32, "masks are 32-bit");
 
-// Core of MODEL 3.1 on m users given as a dense row-major flow table (m*m) and source pushes.
+// Core of docs/model.md §3.1 on m users given as a dense row-major flow table (m*m) and source pushes.
 // Returns v_{{i}} for i = 0..m-1.
 std::vector<double> solve_subsets(std::size_t m, const std::vector<double>& flow, const std::vector<double>& push,
                                   double version_rate) {
@@ -32,7 +32,7 @@ std::vector<double> solve_subsets(std::size_t m, const std::vector<double>& flow
     double source_in = 0.0;  // lambda_0(S)
     for (Mask bits = set; bits != 0; bits &= bits - 1) source_in += push[std::countr_zero(bits)];
 
-    // Yates 2102.02893 (MODEL 3.1): X_S resets to 0 on a source push into S, becomes
+    // Yates 2102.02893 (docs/model.md §3.1): X_S resets to 0 on a source push into S, becomes
     // X_{S+i} when outsider i sends into S, and otherwise grows at rate lambda_e.
     double numerator = version_rate;
     double denominator = source_in;
@@ -97,9 +97,9 @@ std::vector<double> users_staleness_from(const Eigen::MatrixXd& flow, std::size_
   if (k >= n) throw std::invalid_argument("timely::theory::users_staleness_from: source index k out of range");
   detail::require_positive(update_rate, "update rate r");
 
-  // Users model (MODEL section 2, Mitra & Ulukus 2404.19749): S_ik counts k's versions that i
+  // Users model (docs/model.md §2, Mitra & Ulukus 2404.19749): S_ik counts k's versions that i
   // has not seen, which is the version age of observer i with k as the external source. So run
-  // MODEL 3.1 over the n-1 observers with lambda_e = r and source pushes flow(k, j).
+  // docs/model.md §3.1 over the n-1 observers with lambda_e = r and source pushes flow(k, j).
   const std::size_t m = n - 1;
   std::vector<std::size_t> observer(m);
   for (std::size_t a = 0, i = 0; i < n; ++i)

@@ -1,7 +1,7 @@
 #pragma once
 // Exact mean ages on a small arbitrary graph by Yates' all-subsets SHS recursion
-// (MODEL.md section 3.1; Yates, arXiv 2102.02893), and the users model on the same graph
-// (MODEL.md section 2 "users"; Mitra & Ulukus, arXiv 2404.19749) as that recursion with one
+// (docs/model.md §3.1; Yates, arXiv 2102.02893), and the users model on the same graph
+// (docs/model.md §2 "users"; Mitra & Ulukus, arXiv 2404.19749) as that recursion with one
 // user playing the source.
 //
 // Flow matrix convention: flow(i, j) for i != j is the rate at which information flows from
@@ -18,7 +18,7 @@ namespace timely::theory {
 // 2^n doubles of memory (32 MiB at n = 22); beyond this the recursion is not practical.
 constexpr std::size_t shs_max_users = 22;
 
-// Mean version age v_{{i}} of every user i (MODEL 3.1). source_push[j] is the rate at which the
+// Mean version age v_{{i}} of every user i (docs/model.md §3.1). source_push[j] is the rate at which the
 // external source pushes its newest version into user j; version_rate is lambda_e.
 // Time O(2^n * n * out-degree), memory O(2^n). Throws std::invalid_argument if
 // n = 0 or n > shs_max_users, on negative/non-finite rates, and if some set of users is never

@@ -21,7 +21,7 @@ double renewal_rate(double mu, double delay) {
   require_positive(mu, "update rate mu");
   if (!(delay >= 0.0) || !std::isfinite(delay))
     throw std::invalid_argument("timely::theory: update delay c must be finite and >= 0");
-  // MODEL 1: the mean inter-update time of c + Exp(mu) is c + 1/mu (renewal theorem).
+  // docs/model.md §1: the mean inter-update time of c + Exp(mu) is c + 1/mu (renewal theorem).
   return 1.0 / (delay + 1.0 / mu);
 }
 
@@ -29,8 +29,10 @@ double users_staleness_complete(std::uint64_t n, double update_rate, double flow
   require_users(n, 2);
   require_positive(update_rate, "update rate r");
   require_positive(flow, "gossip flow");
-  // MODEL 3.5 (Mitra & Ulukus 2404.19749): r H_{n-1}/lambda for push or pull; with exchange
-  // both sides merge, which doubles the flow and halves the staleness.
+  // docs/model.md §3.5, derived there (Mitra & Ulukus 2404.19749 give it as an upper bound):
+  // S_ik counts k's updates since the latest time whose version has reached i, and by time
+  // reversal that delay is the push-rumour time to one given user, H_{n-1}/lambda. With
+  // exchange both sides merge, which doubles the flow and halves the staleness.
   return update_rate * harmonic(n - 1) / flow;
 }
 
@@ -38,8 +40,8 @@ double users_staleness_ring(std::uint64_t n, double update_rate, double flow) {
   require_users(n, 3);
   require_positive(update_rate, "update rate r");
   require_positive(flow, "gossip flow");
-  // MODEL 3.1 specialised to the ring (Yates 2102.02893 for the recursion; users model of
-  // Mitra & Ulukus 2404.19749 with source k). Without k the observers form the path 1..m,
+  // docs/model.md §3.1 specialised to the ring, §3.3 (Yates 2102.02893 for the recursion;
+  // users model of Mitra & Ulukus 2404.19749 with source k). Without k the observers form the path 1..m,
   // m = n-1, and the freshest set reachable from a singleton is an interval [a,b]. Each end
   // receives flow/2 from outside: from k (a = 1 or b = m) that is a reset to 0, otherwise
   // the interval grows. Total outside rate is always flow, so
@@ -69,7 +71,7 @@ double users_staleness_ring_closed_form(std::uint64_t n, double update_rate, dou
   require_users(n, 3);
   require_positive(update_rate, "update rate r");
   require_positive(flow, "gossip flow");
-  // timely's own derivation from the interval recursion above (MODEL 3.1 on the ring, users
+  // timely's own derivation from the interval recursion above (docs/model.md §3.3; users
   // model of Mitra & Ulukus 2404.19749). Write v[a,b] = (r/flow) u[a,b]: u counts the steps of
   // a walk whose every step moves the left end (L) or the right end (R) of the interval, each
   // with probability 1/2, until the walk steps onto the source. From [i,i] it stops at
@@ -83,8 +85,8 @@ double users_staleness_heterogeneous_bound(std::uint64_t n, double update_rate_k
   require_users(n, 2);
   require_positive(update_rate_k, "update rate r_k");
   require_positive(min_capacity, "minimum capacity");
-  // MODEL 3.5 (Mitra & Ulukus 2404.19749): every user gossips at least as fast as the
-  // slowest, so the homogeneous value with lambda = min_j lambda_j bounds E[S_ik].
+  // docs/model.md §3.5, the bound of Mitra & Ulukus 2404.19749: every user gossips at least as
+  // fast as the slowest, so the homogeneous value with lambda = min_j lambda_j bounds E[S_ik].
   return update_rate_k * harmonic(n - 1) / min_capacity;
 }
 
