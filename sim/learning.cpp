@@ -1,7 +1,9 @@
 #include "sim/learning.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <limits>
 #include <fmt/format.h>
 
 #include "models/variance_correction.hpp"
@@ -16,6 +18,35 @@ using Params = Eigen::MatrixXf;  // one column per user
 using Vector = Eigen::VectorXf;
 using Net = models::Network<float>;
 
+// The larger of a and b, NaN if either is NaN (std::max(a, NaN) drops the NaN), so a
+// non-finite value reaches the observation's finiteness check.
+double max_or_nan(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  return std::max(a, b);
+}
+
+// No entry is infinite or NaN. A float is non-finite exactly when its exponent bits are all
+// ones, that is when (bits & 0x7f800000) + 0x00800000 carries into bit 31: an integer
+// OR-reduction that the compiler vectorises with no dependency chain (Eigen's allFinite is
+// a scalar loop, and a float sum a latency-bound chain, each costing a third or more of a
+// gossip's mix).
+bool all_finite(const float* x, Eigen::Index size) {
+  std::uint32_t carry = 0;
+  for (Eigen::Index k = 0; k < size; ++k) carry |= (std::bit_cast<std::uint32_t>(x[k]) & 0x7f800000u) + 0x00800000u;
+  return (carry & 0x80000000u) == 0;
+}
+
+bool finite(const std::optional<double>& x) { return !x || std::isfinite(*x); }
+
+// Every field of an observation is finite (a stored observation always is).
+bool finite(const Observation& o) {
+  if (!std::isfinite(o.time) || !std::isfinite(o.loss) || !finite(o.accuracy) || !std::isfinite(o.user_loss) ||
+      !finite(o.user_accuracy) || !std::isfinite(o.train_loss) || !std::isfinite(o.consensus_distance) ||
+      !finite(o.distance_to_optimum) || !finite(o.max_user_distance_to_optimum))
+    return false;
+  return std::all_of(o.weight_variance.begin(), o.weight_variance.end(), [](double v) { return std::isfinite(v); });
+}
+
 double learning_rate(const TrainSpec& t, double time) {
   switch (t.schedule) {
     case LrSchedule::inverse_time: return t.lr / (1.0 + time / t.decay_time);
@@ -27,6 +58,19 @@ double learning_rate(const TrainSpec& t, double time) {
 
 // The learning state of one trial: a model per user, SGD on each user's shard, and the
 // metrics of docs/model.md §4 on the observation grid.
+//
+// Divergence (LearningTrialResult::diverged_at): every write of parameters that can leave
+// the finite range is checked, so "not diverged" implies "every parameter is finite": a
+// user's column after its local update, the receiver's (both, for a variance-corrected
+// exchange) after an age-weighted or variance-corrected mix, the server's average after a
+// FedAvg round. The plain average of two finite models is always finite, so it is not
+// checked. Non-finite entries cannot become finite again under SGD
+// steps or averaging, so one check after the tau steps of an update suffices. Metrics of
+// finite models can still overflow (a float squared norm, a loss), so ObservationGrid checks
+// every field of an observation before storing it and flags divergence at its time
+// otherwise. Once diverged, no model arithmetic runs (train, mix and fedavg_round return
+// at once), but train still draws its mini-batch indices: the trial's engine is shared with
+// the clocks, and the clocks' draws, hence the staleness, must not depend on the model.
 class Learners {
  public:
   Learners(const Scenario& s, const LearningData& d, Rng& rng)
@@ -62,29 +106,52 @@ class Learners {
 
   std::uint32_t size() const { return n_; }
 
+  // The simulated time of the first non-finite parameter or metric, if any.
+  const std::optional<double>& diverged_at() const { return diverged_at_; }
+  bool diverged() const { return diverged_; }
+  void diverge(double t) {
+    if (diverged_) return;
+    diverged_ = true;
+    diverged_at_ = t;
+  }
+
   // tau mini-batch SGD steps of user u on its own shard; the model's age grows by the samples used.
-  void train(std::uint32_t u, double t) { train_column(params_.col(u), u, t, velocity_.size() ? &velocity_ : nullptr); }
+  void train(std::uint32_t u, double t) {
+    if (diverged_) {
+      skip_training(u);
+      return;
+    }
+    train_column(params_.col(u), u, t, velocity_.size() ? &velocity_ : nullptr);
+    check(params_.col(u), t);
+  }
 
   // Receiver r mixes in the sender's model (docs/model.md §4).
-  void mix_into(std::uint32_t receiver, std::uint32_t sender) {
+  void mix_into(std::uint32_t receiver, std::uint32_t sender, double t) {
+    if (diverged_) return;
     if (s_.learning.mixing.rule == MixingRule::variance_corrected) {
       target_for(receiver, sender, targets_);
       params_.col(receiver) = 0.5f * (params_.col(receiver) + params_.col(sender));
       models::correct_variance(params_.col(receiver), layout_, targets_, correction_);
+      check(params_.col(receiver), t);
       return;
     }
     double w = 0.5;
     if (s_.learning.mixing.rule == MixingRule::age_weighted) {
       const double total = ages_[receiver] + ages_[sender];
       w = total > 0.0 ? ages_[sender] / total : 0.5;
-      ages_[receiver] = std::max(ages_[receiver], ages_[sender]);
+      ages_[receiver] = max_or_nan(ages_[receiver], ages_[sender]);
     }
     params_.col(receiver) = (1.0f - static_cast<float>(w)) * params_.col(receiver) + static_cast<float>(w) * params_.col(sender);
+    // The plain average of finite floats is finite (0.5 a + 0.5 b is at most FLT_MAX in
+    // magnitude before rounding, so also after): no check. Other weights, each rounded to
+    // float, can round a combination of values near FLT_MAX past it.
+    if (s_.learning.mixing.rule != MixingRule::average) check(params_.col(receiver), t);
   }
 
   // Exchange: both end with the same mixture (with variance correction, each rescaled to
   // its own target when the target counts received models only).
-  void mix_both(std::uint32_t i, std::uint32_t j) {
+  void mix_both(std::uint32_t i, std::uint32_t j, double t) {
+    if (diverged_) return;
     if (s_.learning.mixing.rule == MixingRule::variance_corrected) {
       target_for(i, j, targets_);
       std::vector<double>& other = other_targets_;
@@ -93,9 +160,11 @@ class Learners {
       params_.col(j) = params_.col(i);
       models::correct_variance(params_.col(i), layout_, targets_, correction_);
       models::correct_variance(params_.col(j), layout_, other, correction_);
+      check(params_.col(i), t);
+      check(params_.col(j), t);
       return;
     }
-    mix_into(i, j);
+    mix_into(i, j, t);  // checks i; j becomes a copy
     params_.col(j) = params_.col(i);
     ages_[j] = ages_[i];
   }
@@ -104,10 +173,12 @@ class Learners {
   // averages them weighted by shard size (McMahan et al. 2017). Returns the number of clients
   // trained, each one local update.
   std::uint32_t fedavg_round(double t) {
+    const std::uint32_t m = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::lround(s_.learning.mixing.fedavg_fraction * n_)));
+    // After divergence nothing else reads the engine (FedAvg measures no staleness).
+    if (diverged_) return m;
     // The server starts from one initialised model, as federated learning does: averaging
     // the users' independent initialisations would divide its weight variance by n.
     if (global_.size() == 0) global_ = params_.col(0);
-    const std::uint32_t m = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::lround(s_.learning.mixing.fedavg_fraction * n_)));
     chosen_.resize(n_);
     std::iota(chosen_.begin(), chosen_.end(), 0u);
     fedavg_sum_.setZero(global_.size());  // allocates on the first round only
@@ -132,6 +203,9 @@ class Learners {
       }
       models::correct_variance(global_, layout_, targets_, correction_);
     }
+    // A non-finite client makes the weighted sum non-finite, and the sum can overflow on its
+    // own: checking the server's model covers the round.
+    check(global_, t);
     for (std::uint32_t k = 0; k < m; ++k) params_.col(chosen_[k]) = global_;
     return m;
   }
@@ -174,7 +248,7 @@ class Learners {
       double worst = 0.0;
       for (std::uint32_t u = 0; u < n_; ++u) {
         const double now = federated ? (global_ - star).norm() : (params_.col(u) - star).norm();
-        worst = std::max(worst, initial_distance_[u] > 0.0 ? now / initial_distance_[u] : 0.0);
+        worst = max_or_nan(worst, initial_distance_[u] > 0.0 ? now / initial_distance_[u] : 0.0);
       }
       o.max_user_distance_to_optimum = worst;
     }
@@ -189,6 +263,18 @@ class Learners {
   }
 
  private:
+  // Flags divergence at t if the model just written holds a non-finite entry.
+  void check(const Eigen::Ref<const Vector>& theta, double t) {
+    if (!all_finite(theta.data(), theta.size())) diverge(t);
+  }
+
+  // The engine draws of train_column, without the arithmetic (see the class comment).
+  void skip_training(std::uint32_t u) {
+    boost::random::uniform_int_distribution<std::size_t> pick(0, d_.partition.shards[u].size() - 1);
+    const auto draws = static_cast<std::uint64_t>(s_.learning.train.steps) * s_.learning.train.batch;
+    for (std::uint64_t k = 0; k < draws; ++k) static_cast<void>(pick(rng_));
+  }
+
   // Variance targets of the receiver's corrected average: the mean over both models, or the
   // sender's alone (docs/model.md §4, both choices seen in public code).
   void target_for(std::uint32_t receiver, std::uint32_t sender, std::vector<double>& out) {
@@ -247,6 +333,8 @@ class Learners {
   Eigen::Index test_count_ = 0, train_count_ = 0;
   std::vector<double> initial_distance_;
   double initial_mean_distance_ = 0.0;
+  std::optional<double> diverged_at_;
+  bool diverged_ = false;  // diverged_at_.has_value(), kept apart for the hot paths
 };
 
 // Observations on the grid 0, every, 2 every, ... up to the horizon, taken before the first
@@ -255,8 +343,12 @@ class ObservationGrid {
  public:
   ObservationGrid(const Scenario& s, Learners& learners) : s_(s), learners_(learners) {}
   void before(double t) {
-    while (next_ <= t && next_ <= s_.run.horizon) {
+    while (next_ <= t && next_ <= s_.run.horizon && !learners_.diverged()) {
       Observation o = learners_.observe(next_);
+      if (!finite(o)) {  // finite models whose metrics overflow: diverged at this grid time
+        learners_.diverge(next_);
+        return;
+      }
       if (!reached_ && o.accuracy && *o.accuracy >= s_.learning.target_accuracy) reached_ = o.time;
       observations_.push_back(std::move(o));
       next_ = s_.learning.observe.every * static_cast<double>(observations_.size());
@@ -296,9 +388,9 @@ class LearningModel {
   void gossip(std::uint32_t i, std::uint32_t j, double t) {
     staleness_.gossip(i, j, t);
     ++gossips_;
-    if constexpr (Mode == GossipMode::push) learners_.mix_into(j, i);
-    else if constexpr (Mode == GossipMode::pull) learners_.mix_into(i, j);
-    else learners_.mix_both(i, j);
+    if constexpr (Mode == GossipMode::push) learners_.mix_into(j, i, t);
+    else if constexpr (Mode == GossipMode::pull) learners_.mix_into(i, j, t);
+    else learners_.mix_both(i, j, t);
   }
 
   void close(double t) {
@@ -333,6 +425,7 @@ LearningTrialResult run_gossip_learning(const Scenario& s, const G& graph, const
   result.gossips = m.gossips();
   result.observations = grid.take();
   result.time_to_target = grid.time_to_target();
+  result.diverged_at = learners.diverged_at();
   return result;
 }
 
@@ -353,6 +446,7 @@ LearningTrialResult run_fedavg(const Scenario& s, const LearningData& d, Rng& rn
   grid.before(s.run.horizon);
   result.observations = grid.take();
   result.time_to_target = grid.time_to_target();
+  result.diverged_at = learners.diverged_at();
   return result;
 }
 
@@ -368,7 +462,12 @@ std::optional<double> plateau_time(const std::vector<Observation>& observations,
 // One user training on the union of all shards, on the same update clock (Poisson at the
 // long-run rate r), the same SGD settings and observation grid: the reference for the
 // plateau delay.
-std::vector<Observation> single_user_baseline(const Scenario& s, const LearningData& d, std::uint64_t index) {
+// Observations end before a divergence, as in the trial itself.
+struct Baseline {
+  std::vector<Observation> observations;
+  std::optional<double> diverged_at;
+};
+Baseline single_user_baseline(const Scenario& s, const LearningData& d, std::uint64_t index) {
   LearningData single{d.data, {}, d.architecture};
   single.partition.shards.resize(1);
   single.partition.shards[0].resize(d.data->train.size());
@@ -380,9 +479,10 @@ std::vector<Observation> single_user_baseline(const Scenario& s, const LearningD
   for (double t = gap(rng); t <= s.run.horizon; t += gap(rng)) {
     grid.before(t);
     learner.train(0, t);
+    if (learner.diverged()) break;  // nothing more to observe; the baseline has no clocks to keep
   }
   grid.before(s.run.horizon);
-  return grid.take();
+  return {grid.take(), learner.diverged_at()};
 }
 
 }  // namespace
@@ -464,7 +564,9 @@ LearningTrialResult run_learning_trial(const Scenario& s, const Graph& graph, co
   if (d.data->train.classes > 0) {
     const double fraction = s.learning.observe.plateau_fraction;
     result.plateau_time = plateau_time(result.observations, fraction);
-    result.baseline_plateau_time = plateau_time(single_user_baseline(s, d, index), fraction);
+    const Baseline baseline = single_user_baseline(s, d, index);
+    result.baseline_plateau_time = plateau_time(baseline.observations, fraction);
+    result.baseline_diverged_at = baseline.diverged_at;
   }
   return result;
 }

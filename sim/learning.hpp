@@ -50,7 +50,7 @@ struct Observation {
 };
 
 struct LearningTrialResult {
-  std::vector<Observation> observations;  // at 0, every, 2 every, ... <= horizon
+  std::vector<Observation> observations;  // at 0, every, 2 every, ... <= horizon; all fields finite
   std::optional<double> time_to_target;   // first observation whose accuracy reaches the target
   TrialResult staleness;                  // measured in the same run (empty for FedAvg)
   // Plateau delay (docs/model.md §4): the first time accuracy reaches
@@ -58,6 +58,22 @@ struct LearningTrialResult {
   // data on the same clock; the delay is their difference. Classification only.
   std::optional<double> plateau_time, baseline_plateau_time;
   std::uint64_t local_updates = 0, gossips = 0, rounds = 0;
+  // Divergence: the simulated time of the first non-finite parameter or metric; empty if the
+  // run stayed finite. Parameters are checked after every write that can overflow (a
+  // user's after its local update, the receiver's after an age-weighted or variance-corrected
+  // mix, the server's after a FedAvg round; a plain average of finite models is finite),
+  // and every observation's fields before it is stored (metrics of finite models, such as a
+  // float loss or consensus distance, can overflow first; divergence is then the grid time),
+  // so no stored observation holds a NaN or inf.
+  // From diverged_at on, no model arithmetic runs (no training, mixing or evaluation), but
+  // the clocks run to the horizon, drawing from the engine exactly what a finite run draws:
+  // `staleness`, local_updates, gossips and rounds cover the whole run and are bit-identical
+  // to those of the same scenario and seed at any learning rate. `observations` end with the
+  // last grid time before diverged_at, and time_to_target and plateau_time come from those.
+  std::optional<double> diverged_at;
+  // The same for the single-user baseline, whose observations (and baseline_plateau_time)
+  // likewise end before it.
+  std::optional<double> baseline_diverged_at;
 };
 
 LearningTrialResult run_learning_trial(const Scenario& scenario, const Graph& graph, const LearningData& data,

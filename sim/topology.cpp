@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <limits>
 #include <stdexcept>
 #include <type_traits>
@@ -257,51 +261,184 @@ bool parse_whole(std::string_view field, T& out) {
   return ec == std::errc() && ptr == end;
 }
 
-CsrGraph read_edges(std::uint32_t n, const std::string& path) {
-  if (path.empty())
-    fail("network.edges_file: expected the path of an edge list (topology = edges), got ''");
-  std::ifstream in(path);
-  if (!in) fail("network.edges_file: cannot open '" + path + "'");
+// Input bytes as shown in an error: printable ASCII as it is, every other byte as \xNN, at
+// most `limit` bytes of input (then "..."), so that the message stays one short line
+// whatever the file holds.
+std::string shown_bytes(std::string_view text, std::size_t limit = 60) {
+  std::string out;
+  for (std::size_t k = 0; k < text.size() && k < limit; ++k) {
+    const auto c = static_cast<unsigned char>(text[k]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char escaped[5];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
+      out += escaped;
+    }
+  }
+  if (text.size() > limit) out += "...";
+  return out;
+}
 
+// A path as shown in an error: control characters escaped (\n, \t, \xNN), the rest as it is.
+std::string shown_path(std::string_view path) {
+  std::string out;
+  for (const char c : path) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (u < 0x20 || u == 0x7f) out += shown_bytes(std::string_view(&c, 1));
+    else out += c;
+  }
+  return out;
+}
+
+// "[1e-12, 1e12]"
+std::string weight_range() {
+  std::string range(1, '[');
+  range.append(show(min_edge_weight)).append(", ").append(show(max_edge_weight)).append("]");
+  range.erase(std::remove(range.begin(), range.end(), '+'), range.end());
+  return range;
+}
+
+std::string_view trimmed(std::string_view text) {
+  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; };
+  while (!text.empty() && space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+std::string_view file_type(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+// Closes a file descriptor on every path out of read_edges.
+struct Descriptor {
+  int fd = -1;
+  ~Descriptor() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// One line of an edge list (without its '\n'): appends its edge and weight, or throws.
+struct EdgeListParser {
+  std::uint32_t n;
+  const std::string& path;
   std::vector<Edge> edges;
   std::vector<double> weights;
   bool weighted = false;
   std::unordered_map<std::uint64_t, std::uint64_t> first_line;  // edge -> line number
-  std::string line;
-  std::uint64_t line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    std::string_view content(line);
-    content = content.substr(0, content.find('#'));  // comments: whole lines or trailing
+
+  [[noreturn]] void fail_at(std::uint64_t line_no, const std::string& what) const {
+    fail("network.edges_file: " + shown_path(path) + ":" + std::to_string(line_no) + ": " + what);
+  }
+
+  void line(std::uint64_t line_no, std::string_view line) {
+    std::string_view content = line.substr(0, line.find('#'));  // comments: whole lines or trailing
+    // Edge lines are ASCII text; a comment may hold anything but a NUL.
+    for (std::size_t k = 0; k < line.size(); ++k) {
+      const auto c = static_cast<unsigned char>(line[k]);
+      const bool text = (c >= 0x20 && c < 0x7f) || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+      if (c == 0 || (k < content.size() && !text))
+        fail_at(line_no, "byte " + shown_bytes(line.substr(k, 1)) + " at column " + std::to_string(k + 1) +
+                             " is not text (expected lines 'i j [weight]'; is this a binary file?), got '" +
+                             shown_bytes(line, 16) + "'");
+    }
     const std::vector<std::string_view> f = split_fields(content);
-    if (f.empty()) continue;
-    const std::string where = "network.edges_file: line " + std::to_string(line_no) + ": ";
+    if (f.empty()) return;
     std::uint32_t u = 0;
     std::uint32_t v = 0;
+    if (f.size() < 2 || f.size() > 3 || !parse_whole(f[0], u) || !parse_whole(f[1], v) || u >= n || v >= n)
+      fail_at(line_no, "expected two user ids in [0, " + std::to_string(n) + ") and an optional weight in " +
+                           weight_range() + ", got '" + shown_bytes(trimmed(content)) + "'");
     double w = 1.0;  // a line without a weight has weight 1
-    if (f.size() < 2 || f.size() > 3 || !parse_whole(f[0], u) || !parse_whole(f[1], v) ||
-        u >= n || v >= n || (f.size() == 3 && (!parse_whole(f[2], w) || !std::isfinite(w) || w <= 0.0))) {
-      std::string shown(content);
-      shown.erase(0, shown.find_first_not_of(" \t"));
-      shown.erase(shown.find_last_not_of(" \t\r") + 1);
-      fail(where + "expected two user ids in [0, " + std::to_string(n) +
-           ") and an optional positive weight, got '" + shown + "'");
+    if (f.size() == 3) {
+      // Weights are relative gossip rates: the range keeps every user's total, and the
+      // exact theory's rates, far from overflow and underflow.
+      if (!parse_whole(f[2], w) || !std::isfinite(w) || w < min_edge_weight || w > max_edge_weight)
+        fail_at(line_no, "expected a weight in " + weight_range() +
+                             " (weights are relative gossip rates), got '" +
+                             shown_bytes(f[2]) + "'");
+      weighted = true;
     }
-    if (f.size() == 3) weighted = true;
     if (u == v)
-      fail(where + "self-loop " + std::to_string(u) + " " + std::to_string(v) +
-           " (a user cannot gossip with itself)");
+      fail_at(line_no, "self-loop " + std::to_string(u) + " " + std::to_string(v) + " (a user cannot gossip with itself)");
     const std::uint64_t key = (static_cast<std::uint64_t>(std::min(u, v)) << 32) | std::max(u, v);
     const auto [it, inserted] = first_line.emplace(key, line_no);
     if (!inserted)
-      fail(where + "duplicate edge " + std::to_string(u) + " " + std::to_string(v) +
-           " (first on line " + std::to_string(it->second) + ")");
+      fail_at(line_no, "duplicate edge " + std::to_string(u) + " " + std::to_string(v) + " (first on line " +
+                           std::to_string(it->second) + ")");
     edges.push_back({u, v});
     weights.push_back(w);
   }
-  if (in.bad()) fail("network.edges_file: error reading '" + path + "'");
+};
 
-  CsrGraph g = make_csr(n, edges, weighted ? std::span<const double>(weights) : std::span<const double>{},
+// Reads an edge list (format and limits in topology.hpp). Only a regular file is opened:
+// a FIFO would block the open, a device (/dev/zero) or a growing file would never end, so
+// the type is checked before opening and again on the open descriptor (opened
+// non-blocking, so a file swapped for a FIFO in between cannot hang it either), and both
+// the file's size and each line's length are bounded.
+CsrGraph read_edges(std::uint32_t n, const std::string& path) {
+  if (path.empty())
+    fail("network.edges_file: expected the path of an edge list (topology = edges), got ''");
+  std::string quoted(1, '\'');  // (not "'" + ...: GCC 12 warns falsely, -Wrestrict)
+  quoted.append(shown_path(path)).push_back('\'');
+  const auto check_type = [&](const struct stat& st) {
+    if (!S_ISREG(st.st_mode))
+      fail("network.edges_file: " + quoted + " is " + std::string(file_type(st.st_mode)) +
+           "; expected a regular file of lines 'i j [weight]'");
+    if (static_cast<std::uint64_t>(st.st_size) > max_edges_file_bytes)
+      fail("network.edges_file: " + quoted + " has " + std::to_string(st.st_size) +
+           " bytes; an edge list may have at most " + std::to_string(max_edges_file_bytes) + " (1 GiB)");
+  };
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) fail("network.edges_file: cannot open " + quoted);
+  check_type(st);
+  Descriptor file{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)};
+  if (file.fd < 0) fail("network.edges_file: cannot open " + quoted);
+  if (::fstat(file.fd, &st) != 0) fail("network.edges_file: cannot read " + quoted);
+  check_type(st);
+
+  EdgeListParser parser{n, path, {}, {}, false, {}};
+  std::string line;
+  std::uint64_t line_no = 1, total = 0;
+  std::vector<char> buffer(1 << 16);
+  for (;;) {
+    const ssize_t got = ::read(file.fd, buffer.data(), buffer.size());
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      fail("network.edges_file: error reading " + quoted + ": " + std::strerror(errno));
+    }
+    if (got == 0) break;
+    total += static_cast<std::uint64_t>(got);
+    if (total > max_edges_file_bytes)  // the file grew after the size check
+      fail("network.edges_file: " + quoted + " has more than " + std::to_string(max_edges_file_bytes) +
+           " bytes (1 GiB), the most an edge list may have");
+    std::string_view chunk(buffer.data(), static_cast<std::size_t>(got));
+    for (;;) {
+      const std::size_t end = chunk.find('\n');
+      const std::string_view part = chunk.substr(0, end);
+      if (line.size() + part.size() > max_edges_line_bytes)
+        parser.fail_at(line_no, "line longer than " + std::to_string(max_edges_line_bytes) +
+                                    " bytes (expected lines 'i j [weight]'; is this a text file?), starts '" +
+                                    shown_bytes(line.empty() ? part : std::string_view(line)) + "'");
+      line.append(part);
+      if (end == std::string_view::npos) break;
+      parser.line(line_no++, line);
+      line.clear();
+      chunk.remove_prefix(end + 1);
+    }
+  }
+  if (!line.empty()) parser.line(line_no, line);
+
+  CsrGraph g = make_csr(n, parser.edges,
+                        parser.weighted ? std::span<const double>(parser.weights) : std::span<const double>{},
                         TopologyKind::edges);
   if (const auto lost = first_unreachable(g))
     fail("network.edges_file: the graph is not connected (user " + std::to_string(*lost) +

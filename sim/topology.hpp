@@ -140,6 +140,11 @@ CsrGraph make_csr(std::uint32_t n, std::span<const Edge> edges,
                   std::span<const double> weights = {},
                   TopologyKind kind = TopologyKind::edges);
 
+// Limits of an edge-list file (topology = edges).
+inline constexpr double min_edge_weight = 1e-12, max_edge_weight = 1e12;
+inline constexpr std::uint64_t max_edges_file_bytes = std::uint64_t{1} << 30;  // 1 GiB
+inline constexpr std::size_t max_edges_line_bytes = 4096;
+
 // Validates `spec` and builds its graph; the caller passes
 // make_rng(seed, Stream::graph, 0) so the graph depends on the seed alone. Every graph
 // returned is connected. Throws timely::InputError with one line naming the key.
@@ -147,7 +152,12 @@ CsrGraph make_csr(std::uint32_t n, std::span<const Edge> edges,
 //  erdos-renyi: G(n, p) by geometric skipping, resampled until connected (100 tries).
 //  star: user 0 is the centre.
 //  edges: lines "i j [weight]", 0-based ids, '#' comments and blank lines ignored; a line
-//         without a weight has weight 1; weights make partner choice proportional.
+//         without a weight has weight 1; weights make partner choice proportional and
+//         must lie in [min_edge_weight, max_edge_weight]. The file must be a regular file
+//         (a FIFO, device or directory is refused before it is opened) of at most
+//         max_edges_file_bytes, with lines of at most max_edges_line_bytes; edge lines are
+//         ASCII text. A bad line fails with "network.edges_file: PATH:LINE: ...", input
+//         bytes echoed printable (others as \xNN).
 Graph build_graph(const NetworkSpec& spec, Rng& rng);
 
 std::uint32_t graph_size(const Graph& graph);

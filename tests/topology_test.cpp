@@ -378,19 +378,23 @@ TEST_CASE("bad network input throws InputError naming the key", "[topology]") {
     s.edges_file = write_temp(name, text).string();
     return input_error(s);
   };
+  // "network.edges_file: PATH:LINE: " of the file write_temp(name, ...) wrote.
+  const auto line = [](const std::string& name, int k) {
+    return "network.edges_file: " + (timely::testing::scratch_root("timely_topology_test") / name).string() + ":" +
+           std::to_string(k) + ": ";
+  };
   CHECK(file_error("bad_token.txt", "# header\n0 1\n1 2\n\n2 3\n3 4\n3 x\n") ==
-        "network.edges_file: line 7: expected two user ids in [0, 10) and an optional positive "
-        "weight, got '3 x'");
-  CHECK(starts_with(file_error("out_of_range.txt", "0 1\n1 10\n"), "network.edges_file: line 2: expected two user ids"));
-  CHECK(starts_with(file_error("negative_id.txt", "0 -1\n"), "network.edges_file: line 1: expected"));
-  CHECK(starts_with(file_error("one_id.txt", "0\n"), "network.edges_file: line 1: expected"));
-  CHECK(starts_with(file_error("four_fields.txt", "0 1 2 3\n"), "network.edges_file: line 1: expected"));
-  CHECK(starts_with(file_error("zero_weight.txt", "0 1 0\n"), "network.edges_file: line 1: expected"));
-  CHECK(starts_with(file_error("negative_weight.txt", "0 1 -2\n"), "network.edges_file: line 1: expected"));
-  CHECK(starts_with(file_error("nan_weight.txt", "0 1 nan\n"), "network.edges_file: line 1: expected"));
-  CHECK(starts_with(file_error("self_loop.txt", "0 1\n# c\n4 4\n"), "network.edges_file: line 3: self-loop"));
+        line("bad_token.txt", 7) + "expected two user ids in [0, 10) and an optional weight in [1e-12, 1e12], got '3 x'");
+  CHECK(starts_with(file_error("out_of_range.txt", "0 1\n1 10\n"), line("out_of_range.txt", 2) + "expected two user ids"));
+  CHECK(starts_with(file_error("negative_id.txt", "0 -1\n"), line("negative_id.txt", 1) + "expected"));
+  CHECK(starts_with(file_error("one_id.txt", "0\n"), line("one_id.txt", 1) + "expected"));
+  CHECK(starts_with(file_error("four_fields.txt", "0 1 2 3\n"), line("four_fields.txt", 1) + "expected"));
+  CHECK(starts_with(file_error("zero_weight.txt", "0 1 0\n"), line("zero_weight.txt", 1) + "expected a weight"));
+  CHECK(starts_with(file_error("negative_weight.txt", "0 1 -2\n"), line("negative_weight.txt", 1) + "expected a weight"));
+  CHECK(starts_with(file_error("nan_weight.txt", "0 1 nan\n"), line("nan_weight.txt", 1) + "expected a weight"));
+  CHECK(starts_with(file_error("self_loop.txt", "0 1\n# c\n4 4\n"), line("self_loop.txt", 3) + "self-loop"));
   CHECK(file_error("duplicate.txt", "0 1\n1 2\n2 1\n") ==
-        "network.edges_file: line 3: duplicate edge 2 1 (first on line 2)");
+        line("duplicate.txt", 3) + "duplicate edge 2 1 (first on line 2)");
   std::string chain;  // 0-1-...-8, user 9 isolated
   for (int i = 0; i < 8; ++i) chain += std::to_string(i) + " " + std::to_string(i + 1) + "\n";
   CHECK(file_error("isolated.txt", chain) ==
