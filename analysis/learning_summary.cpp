@@ -14,6 +14,15 @@ std::optional<Summary> maybe(const std::vector<double>& xs) {
 
 LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& trials) {
   LearningSummary out;
+  for (const auto& trial : trials) {
+    out.updates += trial.local_updates;
+    out.gossips += trial.gossips;
+    out.rounds += trial.rounds;
+    if (!trial.diverged_at) continue;
+    ++out.diverged;
+    out.diverged_at = std::min(out.diverged_at.value_or(*trial.diverged_at), *trial.diverged_at);
+  }
+  if (out.diverged > 0) return out;
   std::vector<double> acc, uacc, dist, maxd, loss, uloss, tloss, cons, ttt, plateau, baseline, delay;
   for (const auto& trial : trials) {
     const sim::Observation& last = trial.observations.back();
@@ -32,18 +41,15 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
     if (out.weight_variance.empty()) out.weight_variance.assign(last.weight_variance.size(), 0.0);
     for (std::size_t k = 0; k < last.weight_variance.size(); ++k)
       out.weight_variance[k] += last.weight_variance[k] / static_cast<double>(trials.size());
-    out.updates += trial.local_updates;
-    out.gossips += trial.gossips;
-    out.rounds += trial.rounds;
   }
   out.accuracy = maybe(acc);
   out.user_accuracy = maybe(uacc);
   out.distance = maybe(dist);
   out.max_user_distance = maybe(maxd);
-  out.loss = summarize(loss);
-  out.user_loss = summarize(uloss);
-  out.train_loss = summarize(tloss);
-  out.consensus = summarize(cons);
+  out.loss = maybe(loss);
+  out.user_loss = maybe(uloss);
+  out.train_loss = maybe(tloss);
+  out.consensus = maybe(cons);
   out.time_to_target = maybe(ttt);
   out.reached = ttt.size();
   out.plateau_time = maybe(plateau);

@@ -9,9 +9,14 @@
 
 namespace timely::analysis {
 
+// A run in which any trial diverged is reported as diverged: `diverged` counts those trials,
+// `diverged_at` is the earliest time, and no metric is summarised (every summary is empty),
+// since averaging the finite trials alone would hide the failure.
 struct LearningSummary {
   std::optional<Summary> accuracy, user_accuracy, distance, max_user_distance;
-  Summary loss, user_loss, train_loss, consensus;
+  std::optional<Summary> loss, user_loss, train_loss, consensus;
+  std::size_t diverged = 0;
+  std::optional<double> diverged_at;
   std::vector<double> weight_variance;   // final, mean over trials, per weight tensor
   std::optional<Summary> time_to_target;  // over the trials that reached it
   // Plateau time here, for one user on all the data, and their per-trial difference.

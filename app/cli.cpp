@@ -4,17 +4,19 @@
 #include <fmt/format.h>
 #include <iostream>
 
-#include "app/config.hpp"
-#include "app/progress.hpp"
-#include "app/simulate.hpp"
-#include "app/sweep.hpp"
-#include "app/sweep_report.hpp"
-#include "app/validate.hpp"
+#include "experiments/scenario_keys.hpp"
+#include "experiments/progress.hpp"
+#include "experiments/simulation.hpp"
+#include "experiments/sweep.hpp"
+#include "experiments/sweep_report.hpp"
+#include "experiments/validate.hpp"
 #include "sim/input_error.hpp"
 #include "sim/random.hpp"
 
 namespace timely::cli {
 namespace {
+
+using namespace timely::experiments;
 
 constexpr std::string_view overview =
     "timely: asynchronous staleness analysis and theory validation for decentralized learning.\n"
@@ -24,7 +26,9 @@ constexpr std::string_view overview =
 struct ScenarioArgs {
   std::string file;
   std::vector<std::string> sets;
-  std::optional<std::uint64_t> trials, seed;
+  std::optional<std::uint64_t> trials;
+  std::optional<std::string> seed;  // checked by run.seed's own parser: the full 64-bit range, no sign
+  double max_events = RunLimits{}.max_events;
   bool json = false;
 
   std::vector<std::string> settings() const {
@@ -52,8 +56,8 @@ void add_scenario_options(CLI::App& command, ScenarioArgs& args) {
 int simulate_command(const ScenarioArgs& args, unsigned threads, const std::string& out_dir, std::ostream& out,
                      std::ostream& err) {
   const sim::Scenario scenario = load_scenario(args.path(), args.settings());
-  const Simulation result = simulate(scenario, threads, err, stderr_is_terminal());
-  if (!out_dir.empty()) write_simulation(out_dir, result, threads);
+  const Simulation result = simulate(scenario, threads, err, stderr_is_terminal(), RunLimits{args.max_events});
+  if (!out_dir.empty()) write_simulation(out_dir, result, threads, err);
   if (args.json) out << simulation_json(result, threads).dump(2) << "\n";
   else print_simulation(out, result, threads);
   return 0;
@@ -86,10 +90,11 @@ struct SweepArgs {
   std::string file, out;
   bool resume = false, force = false, quick = false;
   unsigned threads = 0;
+  double max_events = RunLimits{}.max_events;
 };
 
 int sweep_command(const SweepArgs& args, std::ostream& out, std::ostream& err) {
-  const SweepPlan plan = load_sweep_plan(args.file, args.quick);
+  const SweepPlan plan = load_sweep_plan(args.file, PlanOptions{args.quick, RunLimits{args.max_events}, {}});
   SweepOptions options;
   options.out = args.out.empty() ? std::filesystem::path("out") / std::filesystem::path(args.file).stem()
                                  : std::filesystem::path(args.out);
@@ -135,7 +140,11 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       "simulate", "Run independent trials of one scenario and compare the mean staleness with theory");
   add_scenario_options(*simulate_app, sim_args);
   simulate_app->add_option("--trials", sim_args.trials, "Same as --set run.trials=N")->check(CLI::PositiveNumber);
-  simulate_app->add_option("--seed", sim_args.seed, "Same as --set run.seed=S");
+  simulate_app->add_option("--seed", sim_args.seed, "Same as --set run.seed=S (an integer in [0, 2^64))")->type_name("S");
+  simulate_app->add_option("--max-events", sim_args.max_events,
+                           "Refuse a scenario whose trial would simulate more events than this (default 1e10)")
+      ->check(CLI::PositiveNumber)
+      ->type_name("N");
   simulate_app->add_option("--threads", threads, "Cap on parallel trials (results are identical for every value)")
       ->check(CLI::Range(1u, 4096u));
   simulate_app->add_option("--out", out_dir, "Also write result.json and trials.csv into this directory")
@@ -155,6 +164,10 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   sweep_app->add_flag("--resume", sweep_args.resume, "Continue an interrupted sweep in --out, keeping finished points");
   sweep_app->add_flag("--force", sweep_args.force, "Replace a finished or different sweep in --out");
   sweep_app->add_flag("--quick", sweep_args.quick, "At most 4 trials per point, horizon and warm-up divided by 4");
+  sweep_app->add_option("--max-events", sweep_args.max_events,
+                        "Refuse a point whose trial would simulate more events than this (default 1e10)")
+      ->check(CLI::PositiveNumber)
+      ->type_name("N");
   sweep_app->add_option("--threads", sweep_args.threads, "Cap on parallel trials (results are identical for every value)")
       ->check(CLI::Range(1u, 4096u));
   sweep_app->footer("\nA range may replace a list: \"network.n\" = { from = 8, to = 65536, times = 2 } (or step = ...).\n\n" +
@@ -163,7 +176,9 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   ValidateOptions validate_options;
   std::string validate_out = validate_options.out.string();
   CLI::App* validate_app = app.add_subcommand(
-      "validate", "Check the simulator against every theory item it can be checked against; exit 0 only if all pass");
+      "validate",
+      "Check the simulator against the exact values, scaling laws, capacity regimes and rumour-spreading times of "
+      "docs/model.md section 3 (36 checks); exit 0 only if all pass");
   validate_app->add_flag("--quick", validate_options.quick, "Smaller networks and fewer trials (under a minute)");
   validate_app->add_option("--out", validate_out, "Output directory for report.md, CSVs and figures")
       ->type_name("DIR")
@@ -184,7 +199,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     if (!known) {
       std::string names;
       for (const CLI::App* sub : app.get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
-      err << "timely: error: " << command << ": unknown command (commands: " << names << ")\n";
+      err << "timely: error: " << one_line(command) << ": unknown command (commands: " << names << ")\n";
       return 2;
     }
   }
@@ -197,7 +212,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e, out, err);
   } catch (const CLI::ParseError& e) {
-    err << "timely: error: " << e.what() << " (see timely --help)\n";
+    err << "timely: error: " << one_line(e.what()) << " (see timely --help)\n";
     return 2;
   }
 
@@ -212,10 +227,10 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       return run_validate(validate_options, out, err) == 0 ? 0 : 1;
     }
   } catch (const InputError& e) {
-    err << "timely: error: " << e.what() << "\n";
+    err << "timely: error: " << one_line(e.what()) << "\n";
     return 2;
   } catch (const std::exception& e) {
-    err << "timely: failed: " << e.what() << "\n";
+    err << "timely: failed: " << one_line(e.what()) << "\n";
     return 1;
   }
   return 1;

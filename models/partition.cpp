@@ -10,21 +10,6 @@
 
 namespace timely::models {
 
-std::string_view to_string(PartitionKind kind) {
-  switch (kind) {
-    case PartitionKind::iid: return "iid";
-    case PartitionKind::dirichlet: return "dirichlet";
-    case PartitionKind::shards: return "shards";
-  }
-  return "?";
-}
-
-std::optional<PartitionKind> parse_partition(std::string_view name) {
-  for (auto kind : {PartitionKind::iid, PartitionKind::dirichlet, PartitionKind::shards})
-    if (name == to_string(kind)) return kind;
-  return std::nullopt;
-}
-
 namespace {
 
 using Indices = std::vector<std::uint32_t>;
@@ -133,7 +118,7 @@ Partition make_partition(const Dataset& train, std::uint32_t users, PartitionKin
   require(users <= samples, std::to_string(users) + " users but only " + std::to_string(samples) + " samples");
   if (kind != PartitionKind::iid) {
     require(train.classes >= 1 && static_cast<std::size_t>(train.labels.size()) == samples,
-            std::string(to_string(kind)) + " partition needs class labels (regression data allows only iid)");
+            std::string(kind == PartitionKind::dirichlet ? "dirichlet" : "shards") + " partition needs class labels (regression data allows only iid)");
     for (Eigen::Index s = 0; s < train.labels.size(); ++s)
       require(train.labels(s) >= 0 && train.labels(s) < train.classes, "label outside [0, classes)");
   }

@@ -14,9 +14,7 @@ namespace timely::models {
 
 enum class PartitionKind { iid, dirichlet, shards };
 
-// "iid", "dirichlet", "shards"
-std::string_view to_string(PartitionKind kind);
-std::optional<PartitionKind> parse_partition(std::string_view name);
+// Names ("iid", "dirichlet", "shards") are in sim/choices.hpp, with every other choice.
 
 struct Partition {
   std::vector<std::vector<std::uint32_t>> shards;  // sample indices of each user, ascending

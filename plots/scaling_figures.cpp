@@ -50,6 +50,17 @@ void guard_flat_range(Figure& f) {
     const double bottom = f.logy ? lo / 2 : lo - pad;
     f.extra.push_back(fmt::format("set yrange [{}:{}]", bottom, f.logy ? hi * 2 : hi + pad));
   }
+  // The same for x: a run observed once (horizon below observe.every) has one time only.
+  double left = std::numeric_limits<double>::infinity(), right = -left;
+  for (const Series& s : f.series)
+    for (double x : s.x) {
+      left = std::min(left, x);
+      right = std::max(right, x);
+    }
+  if (!(right > left) && std::isfinite(left)) {
+    const double pad = left != 0.0 ? 0.1 * std::abs(left) : 1.0;
+    f.extra.push_back(fmt::format("set xrange [{}:{}]", f.logx ? left / 2 : left - pad, f.logx ? right * 2 : right + pad));
+  }
 }
 
 // Up to a handful of legend entries sit inside the plot at `inside`; more go below it, and the

@@ -75,6 +75,8 @@ std::string_view to_string(models::Activation);
 std::optional<models::Activation> parse_activation(std::string_view);
 std::string_view to_string(models::Init);
 std::optional<models::Init> parse_init(std::string_view);
+std::string_view to_string(models::PartitionKind);
+std::optional<models::PartitionKind> parse_partition(std::string_view);
 
 struct ModelSpec {
   ModelKind kind = ModelKind::none;

@@ -455,28 +455,6 @@ std::uint32_t torus_side(std::uint32_t n) {
 
 }  // namespace
 
-std::string_view to_string(TopologyKind kind) {
-  switch (kind) {
-    case TopologyKind::complete: return "complete";
-    case TopologyKind::ring: return "ring";
-    case TopologyKind::torus: return "torus";
-    case TopologyKind::random_regular: return "random-regular";
-    case TopologyKind::erdos_renyi: return "erdos-renyi";
-    case TopologyKind::star: return "star";
-    case TopologyKind::edges: return "edges";
-  }
-  return "?";
-}
-
-std::optional<TopologyKind> parse_topology(std::string_view name) {
-  for (const TopologyKind kind :
-       {TopologyKind::complete, TopologyKind::ring, TopologyKind::torus,
-        TopologyKind::random_regular, TopologyKind::erdos_renyi, TopologyKind::star,
-        TopologyKind::edges})
-    if (to_string(kind) == name) return kind;
-  return std::nullopt;
-}
-
 CsrGraph make_csr(std::uint32_t n, std::span<const Edge> edges, std::span<const double> weights,
                   TopologyKind kind) {
   if (!weights.empty() && weights.size() != edges.size())

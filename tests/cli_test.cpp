@@ -1,5 +1,5 @@
 // The command line as users and scripts see it: exit codes, one-line errors that name the
-// key, the JSON contract of INTERFACE.md, and --help listing every key.
+// key, the JSON contract of docs/interface.md, and --help listing every key.
 #include <catch2/catch.hpp>
 
 #include "run_cli.hpp"
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "app/cli.hpp"
-#include "app/config.hpp"
+#include "experiments/scenario_keys.hpp"
 #include "theory/harmonic.hpp"
 
 namespace {
@@ -41,13 +41,13 @@ void require_rejected(const std::vector<std::string>& args, const std::string& n
 
 }  // namespace
 
-TEST_CASE("simulate --json prints the INTERFACE.md object and agrees with theory", "[cli]") {
+TEST_CASE("simulate --json prints the docs/interface.md object and agrees with theory", "[cli]") {
   const Outcome o = run_cli({"simulate", "--set", "network.n=40", "--set", "run.horizon=400", "--trials", "8", "--json"});
   REQUIRE(o.status == 0);
   const auto j = nlohmann::json::parse(o.out);  // nothing but JSON on stdout
   CHECK(j["scenario"]["network.n"] == 40);
   CHECK(j["scenario"]["run.trials"] == 8);
-  CHECK(j["scenario"].size() == timely::cli::scenario_keys().size());
+  CHECK(j["scenario"].size() == timely::experiments::scenario_keys().size());
   CHECK(j["trials"] == 8);
   CHECK(j["events"].get<double>() > 0);
   CHECK(j["wall_seconds"].get<double>() >= 0);
@@ -83,7 +83,7 @@ TEST_CASE("theory --json names its method; a single trial has no CI rather than 
 TEST_CASE("--help lists every scenario key with its accepted values", "[cli]") {
   const Outcome o = run_cli({"simulate", "--help"});
   CHECK(o.status == 0);
-  for (const auto& key : timely::cli::scenario_keys()) {
+  for (const auto& key : timely::experiments::scenario_keys()) {
     CHECK(o.out.find(std::string(key.name)) != std::string::npos);
     CHECK(o.out.find(std::string(key.accepts)) != std::string::npos);
   }

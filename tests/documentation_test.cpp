@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "app/config.hpp"
+#include "experiments/scenario_keys.hpp"
 #include "analysis/predict.hpp"
 #include "sim/trial.hpp"
 
@@ -16,7 +16,7 @@ TEST_CASE("the README documents every scenario key", "[docs]") {
   std::stringstream text;
   text << file.rdbuf();
   REQUIRE(!text.str().empty());
-  for (const auto& key : timely::cli::scenario_keys())
+  for (const auto& key : timely::experiments::scenario_keys())
     CHECK(text.str().find("`" + std::string(key.name) + "`") != std::string::npos);
 }
 
@@ -25,8 +25,8 @@ TEST_CASE("every example scenario loads and has an exact theory value", "[docs]"
   for (const auto& entry : fs::directory_iterator(fs::path(TIMELY_SOURCE_DIR) / "examples")) {
     if (entry.path().extension() != ".toml" || entry.path().filename().string().rfind("sweep", 0) == 0) continue;
     INFO(entry.path());
-    const auto scenario = timely::cli::load_scenario(entry.path(), {});
-    timely::cli::validate(scenario);
+    const auto scenario = timely::experiments::load_scenario(entry.path(), {});
+    timely::experiments::validate(scenario);
     const auto prediction = timely::analysis::predict(scenario, timely::sim::scenario_graph(scenario));
     CHECK(prediction.staleness.has_value());
     CHECK(prediction.method.rfind("exact:", 0) == 0);

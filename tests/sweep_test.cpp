@@ -1,4 +1,4 @@
-// Sweeps as users and scripts rely on them: the files of INTERFACE.md, atomic rows,
+// Sweeps as users and scripts rely on them: the files of docs/interface.md, atomic rows,
 // --resume after a real kill, identical results for every thread count, figures drawn.
 #include <catch2/catch.hpp>
 
@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "app/cli.hpp"
-#include "app/csv.hpp"
+#include "experiments/csv.hpp"
 
 namespace fs = std::filesystem;
 
@@ -60,13 +60,13 @@ fs::path ring_sweep(const fs::path& dir, const std::string& extra = "") {
 
 }  // namespace
 
-TEST_CASE("a sweep writes results.csv, trials.csv and meta.json as INTERFACE.md says", "[sweep]") {
+TEST_CASE("a sweep writes results.csv, trials.csv and meta.json as docs/interface.md says", "[sweep]") {
   const fs::path dir = scratch("files");
   const fs::path file = dir / "s.toml";
   std::ofstream(file) << "[run]\nhorizon = 200\nwarmup = 20\ntrials = 3\n[sweep]\n"
                          "\"gossip.mode\" = [\"push\", \"exchange\"]\n\"network.n\" = [8, 16, 32]\n";
   REQUIRE(run_cli({"sweep", file.string(), "--out", (dir / "out").string()}) == 0);
-  const auto results = timely::cli::read_csv((dir / "out" / "results.csv").string());
+  const auto results = timely::experiments::read_csv((dir / "out" / "results.csv").string());
   REQUIRE(results.rows.size() == 6);
   for (const char* column : {"gossip.mode", "network.n", "mean", "ci95", "theory", "ratio"}) CHECK_NOTHROW(results.column(column));
   // Axes in file order, last one fastest; each point carries its own seed.
@@ -74,7 +74,7 @@ TEST_CASE("a sweep writes results.csv, trials.csv and meta.json as INTERFACE.md 
   CHECK(results.rows[1][results.column("network.n")] == "16");
   CHECK(results.rows[3][results.column("gossip.mode")] == "exchange");
   CHECK(results.rows[4][results.column("seed")] == "5");
-  const auto trials = timely::cli::read_csv((dir / "out" / "trials.csv").string());
+  const auto trials = timely::experiments::read_csv((dir / "out" / "trials.csv").string());
   CHECK(trials.rows.size() == 18);
   nlohmann::json meta;
   std::ifstream(dir / "out" / "meta.json") >> meta;
@@ -186,9 +186,9 @@ TEST_CASE("bad sweep files exit 2 naming the key", "[sweep]") {
 
 TEST_CASE("CSV fields with commas and quotes survive a round trip", "[sweep][csv]") {
   const std::vector<std::string> fields{"plain", "with, comma", "with \"quotes\"", "", "exact: r H_{n-1} / lambda"};
-  const std::string line = timely::cli::csv_line(fields);
+  const std::string line = timely::experiments::csv_line(fields);
   CHECK(line == "plain,\"with, comma\",\"with \"\"quotes\"\"\",,exact: r H_{n-1} / lambda\n");
-  CHECK(timely::cli::parse_csv_line(line.substr(0, line.size() - 1)) == fields);
+  CHECK(timely::experiments::parse_csv_line(line.substr(0, line.size() - 1)) == fields);
 }
 
 TEST_CASE("validate --quick passes and writes report.md, CSVs and at least four figures", "[validate]") {
@@ -196,7 +196,7 @@ TEST_CASE("validate --quick passes and writes report.md, CSVs and at least four 
   std::string out;
   REQUIRE(run_cli({"validate", "--quick", "--out", dir.string()}, &out) == 0);
   const std::string report = slurp(dir / "report.md");
-  CHECK(report.find("| check | MODEL.md | simulated | theory | result |") != std::string::npos);
+  CHECK(report.find("| check | docs/model.md | simulated | theory | result |") != std::string::npos);
   CHECK(report.find("FAIL") == std::string::npos);
   CHECK(fs::file_size(dir / "checks.csv") > 0);
   CHECK(fs::file_size(dir / "exact" / "results.csv") > 0);
@@ -214,13 +214,13 @@ TEST_CASE("a learning sweep writes learning columns, curves and figures, and res
                          "[sweep]\n\"mixing.rule\" = [\"average\", \"fedavg\"]\n\"network.n\" = [8, 16, 32]\n";
   const std::string out = (dir / "out").string();
   REQUIRE(run_cli({"sweep", file.string(), "--out", out}) == 0);
-  const auto results = timely::cli::read_csv((dir / "out" / "results.csv").string());
+  const auto results = timely::experiments::read_csv((dir / "out" / "results.csv").string());
   REQUIRE(results.rows.size() == 6);
   for (const auto& row : results.rows) {
     CHECK(std::stod(row[results.column("final_accuracy")]) > 0.5);
     CHECK(!row[results.column("time_to_target")].empty());
   }
-  const auto curves = timely::cli::read_csv((dir / "out" / "learning_curves.csv").string());
+  const auto curves = timely::experiments::read_csv((dir / "out" / "learning_curves.csv").string());
   CHECK(curves.rows.size() == 6 * 5);  // observations at 0, 5, 10, 15, 20
   for (const char* figure : {"accuracy_vs_time", "loss_vs_time", "convergence_time_vs_n"})
     CHECK(fs::file_size(dir / "out" / (std::string(figure) + ".png")) > 0);

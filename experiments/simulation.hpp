@@ -7,11 +7,13 @@
 #include <vector>
 
 #include "analysis/predict.hpp"
+#include "experiments/columns.hpp"
+#include "experiments/scenario_keys.hpp"
 #include "sim/scenario.hpp"
 #include "sim/learning.hpp"
 #include "sim/trial.hpp"
 
-namespace timely::cli {
+namespace timely::experiments {
 
 struct SimulateOptions {
   unsigned threads = 0;  // 0 = all cores
@@ -30,11 +32,17 @@ struct Simulation {
 };
 
 // Builds the graph, runs every trial (in parallel), and predicts. Throws InputError.
-Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostream& err, bool show_progress);
+Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostream& err, bool show_progress,
+                    const RunLimits& limits = {});
 
-// The JSON object of INTERFACE.md for a finished simulation.
+// Refuses (InputError) a learning scenario whose models would not fit in 4 GiB per trial.
+void check_learning_memory(const sim::Scenario& scenario, const sim::LearningData& data);
+
+// The run's typed result, as a sweep point would have it (columns.hpp).
+PointResult point_result(const Simulation& simulation);
+
+// The `simulate --json` object of docs/interface.md for a finished simulation.
 nlohmann::ordered_json simulation_json(const Simulation& simulation, unsigned threads);
-nlohmann::ordered_json simulation_staleness_json(const Simulation& simulation, unsigned threads);
 nlohmann::ordered_json theory_json(const sim::Scenario& scenario, const analysis::Prediction& prediction);
 
 void print_simulation(std::ostream& out, const Simulation& simulation, unsigned threads);
@@ -42,6 +50,8 @@ void print_theory(std::ostream& out, const sim::Scenario& scenario, const analys
 
 // Writes result.json and trials.csv (and learning.csv, one row per trial and observation,
 // in learning mode) into dir, each replaced atomically.
-void write_simulation(const std::filesystem::path& dir, const Simulation& simulation, unsigned threads);
+// Figures that cannot be drawn are reported on `log` and skipped. Takes the directory's lock.
+void write_simulation(const std::filesystem::path& dir, const Simulation& simulation, unsigned threads,
+                      std::ostream& log);
 
-}  // namespace timely::cli
+}  // namespace timely::experiments

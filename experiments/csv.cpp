@@ -1,12 +1,14 @@
-#include "app/csv.hpp"
+#include "experiments/csv.hpp"
 
+#include <charconv>
+#include <cmath>
 #include <fmt/format.h>
 #include <fstream>
 #include <stdexcept>
 
 #include "sim/input_error.hpp"
 
-namespace timely::cli {
+namespace timely::experiments {
 
 std::string csv_field(std::string_view text) {
   if (text.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(text);
@@ -50,7 +52,25 @@ std::vector<std::string> parse_csv_line(std::string_view line) {
 std::size_t CsvTable::column(std::string_view name) const {
   for (std::size_t i = 0; i < header.size(); ++i)
     if (header[i] == name) return i;
-  throw std::runtime_error(fmt::format("CSV has no column '{}'", name));
+  throw InputError(fmt::format("CSV file has no column '{}'", name));
+}
+
+double parse_number(std::string_view field, std::string_view where) {
+  double x = 0.0;
+  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), x);
+  if (field.empty() || ec != std::errc() || end != field.data() + field.size() || !std::isfinite(x))
+    throw InputError(fmt::format("{}: expected a finite number, got '{}'", where, field.substr(0, 40)));
+  return x;
+}
+
+CsvTable read_csv_header(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw InputError(fmt::format("{}: cannot open", path));
+  CsvTable table;
+  std::string line;
+  if (!std::getline(file, line)) throw InputError(fmt::format("{}: empty file (expected a CSV header)", path));
+  table.header = parse_csv_line(line);
+  return table;
 }
 
 CsvTable read_csv(const std::string& path) {
@@ -73,4 +93,4 @@ CsvTable read_csv(const std::string& path) {
   return table;
 }
 
-}  // namespace timely::cli
+}  // namespace timely::experiments

@@ -1,9 +1,9 @@
 #pragma once
 #include <string_view>
 
-namespace timely::cli {
+namespace timely::experiments {
 
 // The git revision the build was configured from ("unknown" outside a git checkout).
 std::string_view timely_git_revision();
 
-}  // namespace timely::cli
+}  // namespace timely::experiments

@@ -1,6 +1,7 @@
-#include "app/config.hpp"
+#include "experiments/scenario_keys.hpp"
 
 #include <charconv>
+#include <deque>
 #include <cmath>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -8,15 +9,28 @@
 #include <toml++/toml.h>
 #include <variant>
 
+#include "sim/choices.hpp"
 #include "sim/input_error.hpp"
 #include "sim/trial.hpp"
 
-namespace timely::cli {
+namespace timely::experiments {
 namespace {
 
 using sim::Scenario;
-using Value = std::variant<std::int64_t, double, std::string, bool, std::vector<std::int64_t>>;
-enum class Kind { integer, number, string, integer_list, boolean };
+using Value = std::variant<std::int64_t, double, std::string, bool, std::vector<std::int64_t>, std::uint64_t>;
+// seed: the full unsigned 64-bit range (TOML integers stop at 2^63 - 1, so a TOML file may
+// also give a seed as a string of digits).
+enum class Kind { integer, number, string, integer_list, boolean, seed };
+
+// Keys whose value is a file path: relative to the file (scenario or sweep) that gives them.
+bool is_path_key(std::string_view name) { return name == "network.edges_file"; }
+
+std::optional<std::uint64_t> parse_u64(std::string_view raw) {
+  std::uint64_t x = 0;
+  const auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), x);
+  if (raw.empty() || ec != std::errc() || end != raw.data() + raw.size()) return std::nullopt;
+  return x;
+}
 
 std::string show(const Value& v) {
   return std::visit(
@@ -25,6 +39,7 @@ std::string show(const Value& v) {
         if constexpr (std::is_same_v<T, std::string>) return fmt::format("\"{}\"", x);
         else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
         else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) return fmt::format("[{}]", fmt::join(x, ", "));
+        else if constexpr (std::is_same_v<T, std::uint64_t>) return fmt::format("{}", x);
         else return fmt::format("{}", x);
       },
       v);
@@ -83,11 +98,18 @@ double non_negative(const Value& v, const KeyInfo& k) {
   return x;
 }
 
-template <class Parse>
-auto choice(const Value& v, const KeyInfo& k, Parse parse) {
-  const auto parsed = parse(text(v, k));
+template <class E>
+E choice(const Value& v, const KeyInfo& k, const sim::ChoiceTable<E>& table) {
+  const auto parsed = table.parse(text(v, k));
   if (!parsed) reject(k.name, k.accepts, show(v));
   return *parsed;
+}
+
+// The accepted-values text of a choice key, from its table; kept for the program's life.
+template <class E>
+std::string_view accepted(const sim::ChoiceTable<E>& table) {
+  static std::deque<std::string> texts;  // stable addresses; filled once, when the registry is built
+  return texts.emplace_back(table.accepted());
 }
 
 std::vector<int> positive_list(const Value& v, const KeyInfo& k) {
@@ -126,10 +148,10 @@ const std::vector<Key>& registry() {
          s.network.n = static_cast<std::uint32_t>(integer_in(v, k, 2, max_users));
        },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.network.n; }},
-      {{"network.topology", "one of complete, ring, torus, random-regular, erdos-renyi, star, edges",
+      {{"network.topology", accepted(sim::topologies()),
         "graph on which users gossip (default complete)"},
        Kind::string,
-       [](Scenario& s, const Value& v, const KeyInfo& k) { s.network.topology = choice(v, k, sim::parse_topology); },
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.network.topology = choice(v, k, sim::topologies()); },
        [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.network.topology); }},
       {{"network.degree", "an integer >= 1", "degree of the random-regular graph (default 8)"}, Kind::integer,
        [](Scenario& s, const Value& v, const KeyInfo& k) {
@@ -155,11 +177,11 @@ const std::vector<Key>& registry() {
       {{"gossip.capacity", "a number > 0", "capacity factor kappa: each user gossips at rate kappa*g(n) (default 1)"},
        Kind::number, [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.capacity = positive(v, k); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.gossip.capacity; }},
-      {{"gossip.scaling", "one of constant, log, linear", "g(n) = 1, ln n or n (default constant)"}, Kind::string,
-       [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.scaling = choice(v, k, sim::parse_scaling); },
+      {{"gossip.scaling", accepted(sim::capacity_scalings()), "g(n) = 1, ln n or n (default constant)"}, Kind::string,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.scaling = choice(v, k, sim::capacity_scalings()); },
        [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.gossip.scaling); }},
-      {{"gossip.mode", "one of push, pull, exchange", "who merges on a contact (default push)"}, Kind::string,
-       [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.mode = choice(v, k, sim::parse_gossip_mode); },
+      {{"gossip.mode", accepted(sim::gossip_modes()), "who merges on a contact (default push)"}, Kind::string,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.mode = choice(v, k, sim::gossip_modes()); },
        [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.gossip.mode); }},
       {{"updates.rate", "a number > 0", "rate mu of each user's local-update clock (default 1)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.updates.rate = positive(v, k); },
@@ -167,9 +189,9 @@ const std::vector<Key>& registry() {
       {{"updates.delay", "a number >= 0", "deterministic part c of the update interval c + Exp(mu) (default 0)"},
        Kind::number, [](Scenario& s, const Value& v, const KeyInfo& k) { s.updates.delay = non_negative(v, k); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.updates.delay; }},
-      {{"staleness.model", "one of users, source", "users: every user is a source; source: Yates' external source (default users)"},
+      {{"staleness.model", accepted(sim::staleness_models()), "users: every user is a source; source: Yates' external source (default users)"},
        Kind::string,
-       [](Scenario& s, const Value& v, const KeyInfo& k) { s.staleness.model = choice(v, k, sim::parse_staleness_model); },
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.staleness.model = choice(v, k, sim::staleness_models()); },
        [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.staleness.model); }},
       {{"staleness.tracked", "an integer >= 0 (0 = all users)", "sources K tracked in the users model (default 0 = all)"},
        Kind::integer,
@@ -200,30 +222,35 @@ const std::vector<Key>& registry() {
          s.run.trials = static_cast<std::uint32_t>(integer_in(v, k, 1, 1'000'000));
        },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.run.trials; }},
-      {{"run.seed", "an integer >= 0", "master seed; trial t uses the stream (seed, t) (default 1)"}, Kind::integer,
+      {{"run.seed", "an integer in [0, 18446744073709551615]",
+        "master seed; trial t uses the stream (seed, t); sweep point p uses seed + p (mod 2^64) (default 1)"},
+       Kind::seed,
        [](Scenario& s, const Value& v, const KeyInfo& k) {
-         s.run.seed = static_cast<std::uint64_t>(integer_in(v, k, 0, INT64_MAX));
+         if (const auto* u = std::get_if<std::uint64_t>(&v)) s.run.seed = *u;
+         else if (const auto* i = std::get_if<std::int64_t>(&v); i && *i >= 0) s.run.seed = static_cast<std::uint64_t>(*i);
+         else if (const auto* t = std::get_if<std::string>(&v); t && parse_u64(*t)) s.run.seed = *parse_u64(*t);
+         else reject(k.name, k.accepts, show(v));
        },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.run.seed; }},
-      // ---- learning mode (MODEL.md sections 4-5) ----
-      {{"model.kind", "one of none, linear, logistic, mlp", "learning model; none = staleness only (default none)"},
-       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.model.kind = choice(v, k, sim::parse_model_kind); },
+      // ---- learning mode (docs/model.md §4-5) ----
+      {{"model.kind", accepted(sim::model_kinds()), "learning model; none = staleness only (default none)"},
+       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.model.kind = choice(v, k, sim::model_kinds()); },
        [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.learning.model.kind); }},
       {{"model.hidden", "a list of widths >= 1, e.g. [128, 64]", "hidden layer widths of the MLP (default [128, 64])"},
        Kind::integer_list, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.model.hidden = positive_list(v, k); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.model.hidden; }},
-      {{"model.activation", "one of relu, tanh", "MLP hidden activation (default relu)"}, Kind::string,
-       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.model.activation = choice(v, k, sim::parse_activation); },
+      {{"model.activation", accepted(sim::activations()), "MLP hidden activation (default relu)"}, Kind::string,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.model.activation = choice(v, k, sim::activations()); },
        [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.learning.model.activation); }},
-      {{"model.init", "one of xavier, he", "weight initialisation, each user independently (default xavier)"}, Kind::string,
-       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.model.init = choice(v, k, sim::parse_init); },
+      {{"model.init", accepted(sim::initialisations()), "weight initialisation, each user independently (default xavier)"}, Kind::string,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.model.init = choice(v, k, sim::initialisations()); },
        [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.learning.model.init); }},
-      {{"data.source", "one of synthetic-regression, synthetic-mixture, fashion-mnist", "data set (default synthetic-mixture)"},
-       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.source = choice(v, k, sim::parse_data_source); },
+      {{"data.source", accepted(sim::data_sources()), "data set (default synthetic-mixture)"},
+       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.source = choice(v, k, sim::data_sources()); },
        [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.learning.data.source); }},
-      {{"data.partition", "one of iid, dirichlet, shards", "how training data is split over users (default iid)"},
-       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.partition = choice(v, k, models::parse_partition); },
-       [](const Scenario& s) -> nlohmann::ordered_json { return models::to_string(s.learning.data.partition); }},
+      {{"data.partition", accepted(sim::partitions()), "how training data is split over users (default iid)"},
+       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.partition = choice(v, k, sim::partitions()); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.learning.data.partition); }},
       {{"data.alpha", "a number > 0", "Dirichlet concentration of the label skew (default 0.5)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.alpha = positive(v, k); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.alpha; }},
@@ -260,8 +287,8 @@ const std::vector<Key>& registry() {
       {{"train.lr", "a number > 0", "step size (default 0.05)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.train.lr = positive(v, k); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.train.lr; }},
-      {{"train.schedule", "one of constant, inverse-time, step", "step-size schedule in simulated time (default constant)"},
-       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.train.schedule = choice(v, k, sim::parse_lr_schedule); },
+      {{"train.schedule", accepted(sim::lr_schedules()), "step-size schedule in simulated time (default constant)"},
+       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.train.schedule = choice(v, k, sim::lr_schedules()); },
        [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.learning.train.schedule); }},
       {{"train.decay_time", "a number > 0", "inverse-time schedule: lr / (1 + t / decay_time) (default 100)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.train.decay_time = positive(v, k); },
@@ -275,16 +302,16 @@ const std::vector<Key>& registry() {
       {{"train.momentum", "a number in [0, 1)", "heavy-ball momentum; 0 = plain SGD (default 0)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.train.momentum = in_range(v, k, 0.0, 1.0, false, true); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.train.momentum; }},
-      {{"mixing.rule", "one of average, age-weighted, variance-corrected, fedavg",
+      {{"mixing.rule", accepted(sim::mixing_rules()),
         "how models mix on a gossip contact, or the FedAvg baseline (default average)"},
-       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.mixing.rule = choice(v, k, sim::parse_mixing_rule); },
+       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.mixing.rule = choice(v, k, sim::mixing_rules()); },
        [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.learning.mixing.rule); }},
       {{"mixing.fedavg_fraction", "a number in (0, 1]", "fraction of users sampled per FedAvg round (default 0.1)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.mixing.fedavg_fraction = in_range(v, k, 0.0, 1.0, true, false); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.mixing.fedavg_fraction; }},
-      {{"mixing.variance_target", "one of contributing, received",
+      {{"mixing.variance_target", accepted(sim::variance_targets()),
         "variance-corrected: target = mean variance of all contributing models or of the received ones (default contributing)"},
-       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.mixing.variance_target = choice(v, k, sim::parse_variance_target); },
+       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.mixing.variance_target = choice(v, k, sim::variance_targets()); },
        [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.learning.mixing.variance_target); }},
       {{"mixing.correct_biases", "true or false", "variance correction also rescales bias vectors (default false)"}, Kind::boolean,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.mixing.correct_biases = flag(v, k); },
@@ -350,6 +377,16 @@ std::string table_names() {
   throw InputError(fmt::format("{}: unknown key (known keys of [{}]: {})", name, table, known));
 }
 
+// A relative path given in a file is relative to that file's directory. Anything but a
+// string is left for the key's own type check to refuse.
+Value relative_to(const Value& v, const std::filesystem::path& base_dir) {
+  const auto* text = std::get_if<std::string>(&v);
+  if (!text || text->empty() || base_dir.empty()) return v;
+  const std::filesystem::path path(*text);
+  if (path.is_relative()) return (base_dir / path).lexically_normal().string();
+  return v;
+}
+
 Value from_raw(const Key& key, std::string_view raw) {
   switch (key.kind) {
     case Kind::integer: {
@@ -363,6 +400,11 @@ Value from_raw(const Key& key, std::string_view raw) {
       const auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), x);
       if (ec != std::errc() || end != raw.data() + raw.size()) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
       return x;
+    }
+    case Kind::seed: {
+      const auto x = parse_u64(raw);
+      if (!x) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
+      return *x;
     }
     case Kind::boolean:
       if (raw == "true") return true;
@@ -428,10 +470,13 @@ nlohmann::ordered_json scenario_json(const Scenario& scenario) {
   return out;
 }
 
-void apply_value(Scenario& scenario, std::string_view name, std::string_view raw) {
+void apply_value(Scenario& scenario, std::string_view name, std::string_view raw,
+                 const std::filesystem::path& base_dir) {
   const Key* key = find_key(name);
   if (!key) unknown_key(name);
-  key->set(scenario, from_raw(*key, raw), key->info);
+  Value v = from_raw(*key, raw);
+  if (is_path_key(name)) v = relative_to(v, base_dir);
+  key->set(scenario, v, key->info);
 }
 
 void apply_setting(Scenario& scenario, std::string_view setting) {
@@ -471,11 +516,7 @@ void apply_table(Scenario& scenario, const toml::table& root, const std::filesys
         }
         v = list;
       } else reject(name, key->info.accepts, node_description(value));
-      if (name == "network.edges_file") {
-        // A relative edge list in a scenario file is relative to that file.
-        std::filesystem::path path(std::get<std::string>(v));
-        if (path.is_relative() && !base_dir.empty()) v = (base_dir / path).lexically_normal().string();
-      }
+      if (is_path_key(name)) v = relative_to(v, base_dir);
       key->set(scenario, v, key->info);
     }
   }
@@ -512,7 +553,21 @@ void validate(const Scenario& s) {
     throw InputError("network.edges_file: required when network.topology = \"edges\" (a path to an edge list)");
 }
 
-void check_resources(const Scenario& s) {
+double estimated_events(const Scenario& s) {
+  const double n = s.network.n;
+  // Every clock ticks at its long-run rate: each user's gossip and update clocks (users
+  // model and learning), or the users' gossip plus the source's two clocks (source model).
+  const double rate = s.staleness.model == sim::StalenessModel::source
+                          ? n * s.gossip_rate() + s.source.rate + s.source.push_rate
+                          : n * (s.gossip_rate() + s.update_rate());
+  return s.run.horizon * rate;
+}
+
+double estimated_observations(const Scenario& s) {
+  return s.learning.enabled() ? std::floor(s.run.horizon / s.learning.observe.every) + 1.0 : 0.0;
+}
+
+void check_resources(const Scenario& s, const RunLimits& limits) {
   // Versions are 32-bit counters; keep the expected count far below 2^32.
   const double versions = s.run.horizon *
       (s.staleness.model == sim::StalenessModel::source ? s.source.rate : s.update_rate());
@@ -520,6 +575,22 @@ void check_resources(const Scenario& s) {
     throw InputError(fmt::format("run.horizon: {} time units make about {:.3g} versions per source; "
                                  "expected at most 1e9 (shorten run.horizon or lower the update rate)",
                                  s.run.horizon, versions));
+  // Total work, before anything runs: a typo such as gossip.capacity = 1e300 must be refused,
+  // not simulated for ever.
+  const double events = estimated_events(s);
+  if (!(events <= limits.max_events)) {
+    const char* keys = s.staleness.model == sim::StalenessModel::source
+                           ? "run.horizon, network.n, gossip.capacity, gossip.scaling, source.rate, source.push_rate"
+                           : "run.horizon, network.n, gossip.capacity, gossip.scaling, updates.rate, updates.delay";
+    throw InputError(fmt::format("{}: one trial would simulate about {:.3g} events, more than the limit of {:.3g} "
+                                 "(lower these keys, or raise the limit with --max-events)",
+                                 keys, events, limits.max_events));
+  }
+  const double observations = estimated_observations(s);
+  if (observations > max_observations)
+    throw InputError(fmt::format("observe.every, run.horizon: one trial would record about {:.3g} observations, "
+                                 "more than the limit of {:.3g} (observe less often or shorten run.horizon)",
+                                 observations, max_observations));
   const double per_trial = static_cast<double>(sim::trial_state_bytes(s));
   constexpr double limit = 2.0 * (1u << 30);
   if (per_trial > limit)
@@ -536,4 +607,4 @@ std::string keys_help() {
   return out;
 }
 
-}  // namespace timely::cli
+}  // namespace timely::experiments

@@ -1,6 +1,6 @@
 #pragma once
-// `timely validate`: the built-in suite that checks the simulator against every theory item
-// it can be checked against (MODEL.md section 3): exact values within confidence intervals,
+// `timely validate`: the built-in suite that checks the simulator against the theory of
+// docs/model.md section 3 (items 3.1-3.7): exact values within confidence intervals,
 // scaling laws by their fits, the capacity regimes, worst-observer boundedness and rumour
 // spreading. Writes report.md, checks.csv, each stage's sweep directory and the figures.
 #include <filesystem>
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace timely::cli {
+namespace timely::experiments {
 
 struct ValidateOptions {
   std::filesystem::path out = "out/validate";
@@ -27,4 +27,4 @@ bool is_validate_dir(const std::filesystem::path& dir);
 // from the stage directories and sample_path.csv; returns the figure names.
 std::vector<std::string> draw_validate_figures(const std::filesystem::path& dir, std::ostream& log);
 
-}  // namespace timely::cli
+}  // namespace timely::experiments

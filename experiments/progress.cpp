@@ -1,10 +1,10 @@
-#include "app/progress.hpp"
+#include "experiments/progress.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
 #include <unistd.h>
 
-namespace timely::cli {
+namespace timely::experiments {
 
 bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
 
@@ -45,4 +45,4 @@ void Progress::draw(double fraction, const std::string& status) {
   drawn_ = true;
 }
 
-}  // namespace timely::cli
+}  // namespace timely::experiments

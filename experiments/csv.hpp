@@ -4,7 +4,7 @@
 #include <string_view>
 #include <vector>
 
-namespace timely::cli {
+namespace timely::experiments {
 
 std::string csv_field(std::string_view text);
 std::string csv_line(const std::vector<std::string>& fields);  // ends with "\n"
@@ -19,5 +19,10 @@ struct CsvTable {
 };
 // Reads a whole CSV file with a header row. Throws InputError naming the file.
 CsvTable read_csv(const std::string& path);
+// A finite number from a CSV field; InputError naming `where` (file, line, column) otherwise.
+double parse_number(std::string_view field, std::string_view where);
 
-}  // namespace timely::cli
+// Reads the header row alone.
+CsvTable read_csv_header(const std::string& path);
+
+}  // namespace timely::experiments

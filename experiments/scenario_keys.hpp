@@ -12,7 +12,7 @@
 
 namespace toml { inline namespace v3 { class table; } }
 
-namespace timely::cli {
+namespace timely::experiments {
 
 struct KeyInfo {
   std::string_view name;     // dotted, e.g. "network.n"
@@ -38,17 +38,29 @@ void apply_table(sim::Scenario& scenario, const toml::table& table, const std::f
 
 // Apply one "key=value" or one key with a raw string value (the --set syntax).
 void apply_setting(sim::Scenario& scenario, std::string_view setting);
-void apply_value(sim::Scenario& scenario, std::string_view key, std::string_view raw);
+// A path key's relative value is taken relative to base_dir (the sweep file's directory).
+void apply_value(sim::Scenario& scenario, std::string_view key, std::string_view raw,
+                 const std::filesystem::path& base_dir = {});
 
 // Checks that involve several keys (warm-up below horizon, tracked sources below n,
 // memory, version counters); single-key ranges are checked when a key is set.
 void validate(const sim::Scenario& scenario);
 
-// What a simulation of the scenario needs: memory per trial, 32-bit version counters.
-// `timely theory` does not simulate and skips this.
-void check_resources(const sim::Scenario& scenario);
+// Limits on the work of one trial, checked before anything runs (docs/interface.md, "Limits").
+struct RunLimits {
+  double max_events = 1e10;  // clock events per trial; --max-events raises it
+};
+inline constexpr double max_observations = 1e6;  // learning observations per trial (memory)
+
+// Expected events of one trial (every clock at its long-run rate) and learning observations.
+double estimated_events(const sim::Scenario& scenario);
+double estimated_observations(const sim::Scenario& scenario);
+
+// What a simulation of the scenario needs: events and observations within the limits,
+// memory per trial, 32-bit version counters. `timely theory` does not simulate and skips this.
+void check_resources(const sim::Scenario& scenario, const RunLimits& limits = {});
 
 // The help text listing every key, its accepted values and default.
 std::string keys_help();
 
-}  // namespace timely::cli
+}  // namespace timely::experiments

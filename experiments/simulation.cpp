@@ -1,4 +1,4 @@
-#include "app/simulate.hpp"
+#include "experiments/simulation.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -7,15 +7,17 @@
 
 #include "analysis/learning_summary.hpp"
 #include "analysis/trial_summary.hpp"
-#include "app/atomic_file.hpp"
-#include "app/config.hpp"
-#include "app/progress.hpp"
+#include "experiments/columns.hpp"
+#include "experiments/files.hpp"
+#include "experiments/scenario_keys.hpp"
+#include "experiments/progress.hpp"
+#include "experiments/sweep_report.hpp"
 #include "plots/scaling_figures.hpp"
 #include "sim/input_error.hpp"
 #include "sim/random.hpp"
 #include "sim/trials.hpp"
 
-namespace timely::cli {
+namespace timely::experiments {
 namespace {
 
 nlohmann::ordered_json optional_number(const std::optional<double>& x) {
@@ -26,9 +28,17 @@ nlohmann::ordered_json optional_number(const std::optional<double>& x) {
 
 }  // namespace
 
-Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostream& err, bool show_progress) {
+void check_learning_memory(const sim::Scenario& scenario, const sim::LearningData& data) {
+  const double bytes = static_cast<double>(sim::learning_state_bytes(scenario, data));
+  if (bytes > 4.0 * (1u << 30))
+    throw InputError(fmt::format("network.n: {} users of {} parameters need {:.1f} GiB per trial (at most 4 GiB)",
+                                 scenario.network.n, models::Layout(data.architecture).parameters(), bytes / (1u << 30)));
+}
+
+Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostream& err, bool show_progress,
+                    const RunLimits& limits) {
   validate(scenario);
-  check_resources(scenario);
+  check_resources(scenario, limits);
   Simulation result;
   result.scenario = scenario;
   const sim::Graph graph = sim::scenario_graph(scenario);
@@ -40,10 +50,7 @@ Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostrea
     result.trials = sim::run_trials(scenario, graph, threads, advance);
   } else {
     const sim::LearningData data = sim::prepare_learning(scenario);
-    const double bytes = static_cast<double>(sim::learning_state_bytes(scenario, data));
-    if (bytes > 4.0 * (1u << 30))
-      throw InputError(fmt::format("network.n: {} users of {} parameters need {:.1f} GiB per trial (at most 4 GiB)",
-                                   scenario.network.n, models::Layout(data.architecture).parameters(), bytes / (1u << 30)));
+    check_learning_memory(scenario, data);
     result.shards = models::summarize(data.partition, data.data->train);
     result.learning = sim::run_learning_trials(scenario, graph, data, threads, advance);
     if (scenario.learning.mixing.rule != sim::MixingRule::fedavg)
@@ -71,110 +78,22 @@ nlohmann::ordered_json theory_json(const sim::Scenario& scenario, const analysis
   return j;
 }
 
-nlohmann::ordered_json summary_json(const analysis::Summary& s) {
-  return {{"mean", s.mean}, {"ci95", optional_number(s.ci_half_width)}};
+PointResult point_result(const Simulation& sim) {
+  return make_point_result(0, {}, sim.scenario, sim.theory, sim.trials, sim.learning.empty() ? nullptr : &sim.learning,
+                           sim.learning.empty() ? std::nullopt : std::optional<models::ShardSummary>(sim.shards));
 }
-
-namespace {
-
-using analysis::LearningSummary;
-
-LearningSummary summarize_learning(const Simulation& sim) { return analysis::summarize_learning(sim.learning); }
-
-nlohmann::ordered_json stat_json(const analysis::Summary& s) {
-  return {{"mean", s.mean}, {"ci95", s.ci_half_width ? nlohmann::ordered_json(*s.ci_half_width) : nlohmann::ordered_json(nullptr)}};
-}
-nlohmann::ordered_json stat_json(const std::optional<analysis::Summary>& s) {
-  return s ? stat_json(*s) : nlohmann::ordered_json(nullptr);
-}
-
-nlohmann::ordered_json learning_json(const Simulation& sim) {
-  const LearningSummary l = summarize_learning(sim);
-  nlohmann::ordered_json j;
-  auto& f = j["final"];
-  f["time"] = sim.learning.front().observations.back().time;
-  f["test_accuracy"] = stat_json(l.accuracy);
-  f["user_test_accuracy"] = stat_json(l.user_accuracy);
-  f["loss"] = stat_json(l.loss);
-  f["user_loss"] = stat_json(l.user_loss);
-  f["train_loss"] = stat_json(l.train_loss);
-  f["consensus_distance"] = stat_json(l.consensus);
-  f["relative_distance_to_optimum"] = stat_json(l.distance);
-  f["max_user_relative_distance_to_optimum"] = stat_json(l.max_user_distance);
-  f["weight_variance"] = l.weight_variance;
-  if (l.time_to_target) {
-    j["time_to_target"] = stat_json(l.time_to_target);
-    j["time_to_target"]["reached"] = l.reached;
-  } else {
-    j["time_to_target"] = nullptr;
-  }
-  j["target_accuracy"] = sim.scenario.learning.target_accuracy;
-  j["plateau"] = {{"fraction", sim.scenario.learning.observe.plateau_fraction},
-                  {"time", stat_json(l.plateau_time)},
-                  {"single_user_time", stat_json(l.baseline_plateau_time)},
-                  {"delay", stat_json(l.plateau_delay)}};
-  j["local_updates"] = l.updates;
-  j["gossips"] = l.gossips;
-  j["fedavg_rounds"] = l.rounds;
-  j["shards"] = {{"min", sim.shards.min_size}, {"max", sim.shards.max_size}, {"mean", sim.shards.mean_size},
-                 {"mean_classes_per_user", sim.shards.mean_classes_per_user}};
-  return j;
-}
-
-}  // namespace
 
 nlohmann::ordered_json simulation_json(const Simulation& sim, unsigned threads) {
-  if (sim.trials.empty()) {  // FedAvg: no gossip, no staleness
-    nlohmann::ordered_json j;
-    j["scenario"] = scenario_json(sim.scenario);
-    j["staleness"] = nullptr;
-    j["theory"] = {{"staleness", nullptr}, {"method", "none: FedAvg has no gossip"}};
-    j["learning"] = learning_json(sim);
-    j["trials"] = sim.learning.size();
-    j["wall_seconds"] = sim.wall_seconds;
-    j["threads"] = threads;
-    j["timely_version"] = TIMELY_VERSION;
-    return j;
-  }
-  return simulation_staleness_json(sim, threads);
-}
-
-nlohmann::ordered_json simulation_staleness_json(const Simulation& sim, unsigned threads) {
-  const analysis::TrialSummary t = analysis::summarize_trials(sim.trials, sim.scenario.staleness.bound);
   nlohmann::ordered_json j;
   j["scenario"] = scenario_json(sim.scenario);
-  auto& st = j["staleness"];
-  st["mean"] = t.mean.mean;
-  st["ci95"] = optional_number(t.mean.ci_half_width);
-  st["sd"] = t.mean.count > 1 ? nlohmann::ordered_json(t.mean.sd) : nlohmann::ordered_json(nullptr);
-  st["max_mean"] = t.max_mean.mean;
-  st["max_ci95"] = optional_number(t.max_mean.ci_half_width);
-  st["max_all_mean"] = t.max_all_mean.mean;
-  st["max_all_ci95"] = optional_number(t.max_all_mean.ci_half_width);
-  st["exceed"] = {{"bound", t.bound},
-                  {"per_source", summary_json(t.exceed_per_source)},
-                  {"all_pairs", summary_json(t.exceed_all_pairs)}};
-  auto& q = st["quantiles"];
-  for (std::size_t i = 0; i < t.quantiles.size(); ++i)
-    q[analysis::quantile_name(analysis::staleness_quantile_levels[i])] = t.quantiles[i];
-  auto& th = j["theory"];
-  th["staleness"] = optional_number(sim.theory.staleness);
-  th["method"] = sim.theory.method;
-  th["law"] = sim.theory.law ? nlohmann::ordered_json(*sim.theory.law) : nlohmann::ordered_json(nullptr);
-  if (sim.theory.staleness && *sim.theory.staleness > 0.0) {
-    th["ratio"] = t.mean.mean / *sim.theory.staleness;
-    th["within_ci95"] = t.mean.ci_half_width
-                            ? nlohmann::ordered_json(std::abs(t.mean.mean - *sim.theory.staleness) <= *t.mean.ci_half_width)
-                            : nlohmann::ordered_json(nullptr);
-  } else {
-    th["ratio"] = nullptr;
-    th["within_ci95"] = nullptr;
-  }
-  j["trials"] = sim.trials.size();
-  j["events"] = t.events;
+  j["staleness"] = nlohmann::ordered_json::object();
+  j["theory"] = nlohmann::ordered_json::object();
+  add_result_json(j, point_result(sim));  // every result field, from the column registry
   j["wall_seconds"] = sim.wall_seconds;
-  j["events_per_second"] = sim.wall_seconds > 0.0 ? static_cast<double>(t.events) / sim.wall_seconds : 0.0;
-  if (!sim.learning.empty()) j["learning"] = learning_json(sim);
+  if (!sim.trials.empty()) {
+    const double events = j["events"].get<double>();
+    j["events_per_second"] = sim.wall_seconds > 0.0 ? events / sim.wall_seconds : 0.0;
+  }
   j["threads"] = threads;
   j["timely_version"] = TIMELY_VERSION;
   return j;
@@ -188,17 +107,19 @@ void print_theory(std::ostream& out, const sim::Scenario& s, const analysis::Pre
   out << fmt::format("  method     {}\n", p.method);
   if (p.law) out << fmt::format("  law        {}\n", *p.law);
   if (p.regime)
-    out << fmt::format("  regime     {} capacity: staleness -> {} = {:.6g}; a guaranteed bound needs capacity "
-                       ">= (n-1) r = {:.6g}\n",
+    out << fmt::format("  regime     {} capacity: staleness -> {} = {:.6g}; timely's reading of Mitra & Ulukus "
+                       "(docs/model.md §3.6): a guaranteed bound needs capacity >= (n-1) r = {:.6g}\n",
                        sim::to_string(s.gossip.scaling), p.regime->law, p.regime->asymptote,
                        p.regime->bounded_staleness_capacity);
   if (p.rumour)
-    out << fmt::format("  rumour     all informed after {:.6g}, a given user after {:.6g} (push, MODEL 3.7)\n",
+    out << fmt::format("  rumour     all informed after {:.6g}, a given user after {:.6g} (push, docs/model.md §3.7)\n",
                        p.rumour->all_informed, p.rumour->one_informed);
 }
 
+using analysis::LearningSummary;
+
 void print_learning(std::ostream& out, const Simulation& sim) {
-  const LearningSummary l = summarize_learning(sim);
+  const LearningSummary l = analysis::summarize_learning(sim.learning);
   const auto& s = sim.scenario;
   const auto pm = [](const std::optional<analysis::Summary>& x) {
     if (!x) return std::string("n/a");
@@ -206,13 +127,22 @@ void print_learning(std::ostream& out, const Simulation& sim) {
   };
   out << fmt::format("{} on {} ({} users, {} partition: {}..{} samples each), {} mixing, {} trials\n",
                      sim::to_string(s.learning.model.kind), sim::to_string(s.learning.data.source), s.network.n,
-                     models::to_string(s.learning.data.partition), sim.shards.min_size, sim.shards.max_size,
+                     sim::to_string(s.learning.data.partition), sim.shards.min_size, sim.shards.max_size,
                      sim::to_string(s.learning.mixing.rule), sim.learning.size());
+  if (l.diverged > 0) {
+    out << fmt::format("  DIVERGED: {}/{} trials reached a non-finite parameter or loss, the first at t = {:.6g}; "
+                       "no accuracy, loss or time to target is reported (lower train.lr)\n",
+                       l.diverged, sim.learning.size(), *l.diverged_at);
+    out << fmt::format("  {} local updates, {} gossips, {} FedAvg rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
+                       sim.wall_seconds);
+    return;
+  }
+  const double final_time = point_result(sim).final_time;
   if (l.accuracy)
-    out << fmt::format("  at t = {:g}: test accuracy {} (average model), {} (mean over users)\n",
-                       sim.learning.front().observations.back().time, pm(l.accuracy), pm(l.user_accuracy));
+    out << fmt::format("  at t = {:g}: test accuracy {} (average model), {} (mean over users)\n", final_time,
+                       pm(l.accuracy), pm(l.user_accuracy));
   else
-    out << fmt::format("  at t = {:g}:\n", sim.learning.front().observations.back().time);
+    out << fmt::format("  at t = {:g}:\n", final_time);
   out << fmt::format("  test loss  {}   train loss {}   consensus distance {}\n", pm(l.loss), pm(l.train_loss), pm(l.consensus));
   if (l.distance)
     out << fmt::format("  distance to theta* (relative to start): average model {}, worst user {}\n", pm(l.distance),
@@ -260,10 +190,9 @@ void print_simulation(std::ostream& out, const Simulation& sim, unsigned threads
                      threads == 0 ? std::string("all") : std::to_string(threads));
 }
 
-void write_simulation(const std::filesystem::path& dir, const Simulation& sim, unsigned threads) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw InputError(fmt::format("--out: cannot create directory '{}' ({})", dir.string(), ec.message()));
+void write_simulation(const std::filesystem::path& dir, const Simulation& sim, unsigned threads, std::ostream& log) {
+  create_output_directory(dir);
+  const DirectoryLock lock(dir);
   write_file_atomically(dir / "result.json", simulation_json(sim, threads).dump(2) + "\n");
   std::string csv = "trial,mean_staleness,max_mean,max_all_mean,events\n";
   for (std::size_t i = 0; i < sim.trials.size(); ++i)
@@ -303,9 +232,11 @@ void write_simulation(const std::filesystem::path& dir, const Simulation& sim, u
     auto f = plots::versus_time_figure("accuracy_vs_time", "Test accuracy of the average model (95% CI over trials)",
                                        "test accuracy", {accuracy}, false);
     f.extra.push_back("set yrange [0:1]");
-    plots::render(f, dir);
+    draw_figure(f, dir, log);
   }
-  plots::render(plots::versus_time_figure("loss_vs_time", "Test loss of the average model", "test loss", {loss}, positive), dir);
+  if (!loss.time.empty())
+    draw_figure(plots::versus_time_figure("loss_vs_time", "Test loss of the average model", "test loss", {loss}, positive),
+                dir, log);
 }
 
-}  // namespace timely::cli
+}  // namespace timely::experiments

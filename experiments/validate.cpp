@@ -1,4 +1,4 @@
-#include "app/validate.hpp"
+#include "experiments/validate.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -10,11 +10,11 @@
 #include <tbb/info.h>
 
 #include "analysis/statistics.hpp"
-#include "app/atomic_file.hpp"
-#include "app/csv.hpp"
-#include "app/sweep.hpp"
-#include "app/sweep_report.hpp"
-#include "app/version.hpp"
+#include "experiments/files.hpp"
+#include "experiments/csv.hpp"
+#include "experiments/sweep.hpp"
+#include "experiments/sweep_report.hpp"
+#include "experiments/version.hpp"
 #include "plots/scaling_figures.hpp"
 #include "sim/input_error.hpp"
 #include "sim/random.hpp"
@@ -22,7 +22,7 @@
 #include "theory/harmonic.hpp"
 #include "theory/rumour.hpp"
 
-namespace timely::cli {
+namespace timely::experiments {
 namespace {
 
 namespace fs = std::filesystem;
@@ -216,7 +216,7 @@ void exact_stage(Suite& suite) {
   };
   std::vector<SweepCase> keys;
   for (const auto& c : cases) keys.push_back(c.keys);
-  const SweepResults r = suite.run(make_case_plan("exact", base, keys, false));
+  const SweepResults r = suite.run(make_case_plan("exact", base, keys));
   for (std::size_t i = 0; i < cases.size(); ++i) suite.add(agreement(r, i, cases[i].name, cases[i].item));
 }
 
@@ -229,7 +229,7 @@ void topology_stage(Suite& suite) {
   base.run.seed = 3000;
   const auto ns = suite.quick() ? n_values({16, 64, 256, 1024}) : n_values({16, 64, 256, 1024, 4096});
   const auto stage = suite.stage(make_sweep_plan(
-      "topologies", base, {{"network.topology", {"complete", "ring", "torus"}}, {"network.n", ns}}, false));
+      "topologies", base, {{"network.topology", {"complete", "ring", "torus"}}, {"network.n", ns}}));
   const SweepResults& r = stage.results;
   const auto& curves = stage.curves;
   const auto& fits = stage.fits;
@@ -253,13 +253,13 @@ void topology_stage(Suite& suite) {
   }
 }
 
-// Users model on the complete graph under one capacity scaling (MODEL 3.6).
+// Users model on the complete graph under one capacity scaling (docs/model.md §3.6).
 Suite::Stage regime(Suite& suite, sim::Scenario base, theory::Scaling scaling, double horizon,
                     const std::vector<std::string>& ns) {
   base.gossip.scaling = scaling;
   base.run.horizon = horizon;
   base.run.warmup = horizon / 10;  // well past the ~2 ln n / lambda it takes to reach everyone
-  return suite.stage(make_sweep_plan(fmt::format("regime-{}", sim::to_string(scaling)), base, {{"network.n", ns}}, false));
+  return suite.stage(make_sweep_plan(fmt::format("regime-{}", sim::to_string(scaling)), base, {{"network.n", ns}}));
 }
 
 void regime_stage(Suite& suite) {
@@ -311,7 +311,7 @@ void worst_stage(Suite& suite) {
   base.run.horizon = 100;
   base.run.warmup = 20;
   const auto grows_stage = suite.stage(
-      make_sweep_plan("worst-constant-log", base, {{"gossip.scaling", {"constant", "log"}}, {"network.n", ns}}, false));
+      make_sweep_plan("worst-constant-log", base, {{"gossip.scaling", {"constant", "log"}}, {"network.n", ns}}));
   const SweepResults& grows = grows_stage.results;
   const auto& curves = grows_stage.curves;
   for (const auto& scaling : {"constant", "log"}) {
@@ -328,7 +328,7 @@ void worst_stage(Suite& suite) {
   base.gossip.scaling = theory::Scaling::linear;
   base.run.horizon = 20;
   base.run.warmup = 2;
-  const auto linear_stage = suite.stage(make_sweep_plan("worst-linear", base, {{"network.n", ns}}, false));
+  const auto linear_stage = suite.stage(make_sweep_plan("worst-linear", base, {{"network.n", ns}}));
   const SweepResults& linear = linear_stage.results;
   const Curve& c = linear_stage.curve();
   const Change worst = change_over_n(linear, c, "max_all_mean", "max_all_ci95");
@@ -388,8 +388,9 @@ void write_report(const ValidateOptions& o, const std::vector<Check>& checks, co
   md += "Simulated values are means over independent trials with 95% confidence intervals (Student t). "
         "An exact value passes when it lies inside the 99.9% interval; a scaling law passes when the fitted "
         "coefficient is within the stated tolerance; a trend passes when the 95% intervals at the smallest and "
-        "largest n do not overlap in the stated direction. Item numbers refer to MODEL.md section 3.\n\n";
-  md += "| check | MODEL.md | simulated | theory | result |\n|---|---|---|---|---|\n";
+        "largest n do not overlap in the stated direction. Item numbers refer to the sections of docs/model.md in the "
+        "timely repository (section 3: the theory).\n\n";
+  md += "| check | docs/model.md | simulated | theory | result |\n|---|---|---|---|---|\n";
   for (const Check& c : checks) {
     md += fmt::format("| {} | {} | {} | {} | {} |\n", c.name, c.item, c.simulated, c.theory, c.pass ? "pass" : "**FAIL**");
     csv += csv_line({c.name, c.item, c.simulated, c.theory, c.pass ? "true" : "false"});
@@ -411,9 +412,7 @@ bool is_validate_dir(const fs::path& dir) { return fs::exists(dir / "checks.csv"
 std::vector<std::string> draw_validate_figures(const fs::path& dir, std::ostream& log) {
   std::vector<std::string> drawn;
   const auto render = [&](const plots::Figure& f) {
-    plots::render(f, dir);
-    drawn.push_back(f.name);
-    log << fmt::format("  figure {}\n", (dir / (f.name + ".png")).string());
+    if (draw_figure(f, dir, log)) drawn.push_back(f.name);
   };
   // Staleness and worst observer against n for the three capacity regimes, on one figure each.
   plots::VersusN regimes{"regimes_staleness_vs_n",
@@ -456,9 +455,11 @@ std::vector<std::string> draw_validate_figures(const fs::path& dir, std::ostream
   if (fs::exists(dir / "sample_path.csv")) {
     const CsvTable t = read_csv((dir / "sample_path.csv").string());
     std::vector<double> times, staleness;
-    for (const auto& row : t.rows) {
-      times.push_back(std::stod(row[t.column("time")]));
-      staleness.push_back(std::stod(row[t.column("staleness")]));
+    const std::string file = (dir / "sample_path.csv").string();
+    for (std::size_t line = 0; line < t.rows.size(); ++line) {
+      times.push_back(parse_number(t.rows[line][t.column("time")], fmt::format("{}: line {}: time", file, line + 2)));
+      staleness.push_back(
+          parse_number(t.rows[line][t.column("staleness")], fmt::format("{}: line {}: staleness", file, line + 2)));
     }
     const std::string who = t.rows.empty() ? "" : fmt::format(" of user {} about user {}", t.rows[0][t.column("observer")],
                                                               t.rows[0][t.column("source")]);
@@ -471,9 +472,8 @@ std::vector<std::string> draw_validate_figures(const fs::path& dir, std::ostream
 
 std::size_t run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err) {
   const auto start = std::chrono::steady_clock::now();
-  std::error_code ec;
-  fs::create_directories(o.out, ec);
-  if (ec) throw InputError(fmt::format("--out: cannot create directory '{}' ({})", o.out.string(), ec.message()));
+  create_output_directory(o.out);
+  const DirectoryLock lock(o.out);
   write_file_atomically(o.out / "petersen.edges", petersen_edges);
   out << fmt::format("timely validate ({} suite) -> {}\n", o.quick ? "quick" : "full", o.out.string());
   Suite suite(o, out, err);
@@ -493,4 +493,4 @@ std::size_t run_validate(const ValidateOptions& o, std::ostream& out, std::ostre
   return failed;
 }
 
-}  // namespace timely::cli
+}  // namespace timely::experiments

@@ -7,7 +7,7 @@
 #include <ostream>
 #include <string>
 
-namespace timely::cli {
+namespace timely::experiments {
 
 class Progress {
  public:
@@ -34,4 +34,4 @@ class Progress {
 // True when stderr is an interactive terminal.
 bool stderr_is_terminal();
 
-}  // namespace timely::cli
+}  // namespace timely::experiments

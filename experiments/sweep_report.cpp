@@ -1,4 +1,4 @@
-#include "app/sweep_report.hpp"
+#include "experiments/sweep_report.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -10,12 +10,13 @@
 #include <sstream>
 
 #include "analysis/statistics.hpp"
-#include "app/atomic_file.hpp"
+#include "experiments/columns.hpp"
+#include "experiments/files.hpp"
 #include "plots/scaling_figures.hpp"
 #include "sim/input_error.hpp"
 #include "theory/scaling_laws.hpp"
 
-namespace timely::cli {
+namespace timely::experiments {
 namespace {
 
 namespace fs = std::filesystem;
@@ -39,9 +40,7 @@ std::vector<double> standard_errors(const SweepResults& r, const Curve& c) {
 }
 
 void render_logged(const plots::Figure& figure, const fs::path& dir, std::vector<std::string>& drawn, std::ostream& log) {
-  plots::render(figure, dir);
-  drawn.push_back(figure.name);
-  log << fmt::format("  figure {}\n", (dir / (figure.name + ".png")).string());
+  if (draw_figure(figure, dir, log)) drawn.push_back(figure.name);
 }
 
 std::string yes_no(bool b) { return b ? "true" : "false"; }
@@ -143,33 +142,39 @@ void draw_panel(const SweepResults& r, const Panel& p, const std::map<std::strin
 // Learning sweeps: accuracy, loss and weight variance against time per point
 // (learning_curves.csv), and the time to the target accuracy and the plateau delay against n.
 void report_learning(const SweepResults& r, std::vector<std::string>& drawn, std::ostream& log) {
-  const CsvTable curves = read_csv((r.dir / "learning_curves.csv").string());
+  const CsvTable curves =
+      read_results_file(r.dir / "learning_curves.csv", ResultsFile::curves, r.axes, true);
   const auto varying = r.varying_axes();
   std::map<std::string, PointCurves> points;
   std::map<std::string, std::vector<std::string>> row_of;
   std::vector<std::string> order;
-  for (const auto& row : curves.rows) {
+  const std::string file = (r.dir / "learning_curves.csv").string();
+  for (std::size_t line = 0; line < curves.rows.size(); ++line) {
+    const auto& row = curves.rows[line];
+    const auto field = [&](std::string_view column) -> const std::string& { return row[curves.column(column)]; };
+    const auto number = [&](std::string_view text, std::string_view column) {
+      return parse_number(text, fmt::format("{}: line {}: column {}", file, line + 2, column));
+    };
     std::string label;
-    for (const auto& axis : varying) label += fmt::format("{}{}={}", label.empty() ? "" : ", ", axis, row[curves.column(axis)]);
+    for (const auto& axis : varying) label += fmt::format("{}{}={}", label.empty() ? "" : ", ", axis, field(axis));
     auto [it, inserted] = points.try_emplace(label);
     if (inserted) {
       order.push_back(label);
       row_of[label] = row;
     }
     PointCurves& c = it->second;
-    const double t = std::stod(row[curves.column("time")]);
+    const double t = number(field("time"), "time");
     c.loss.time.push_back(t);
-    c.loss.value.push_back(std::stod(row[curves.column("loss")]));
-    const std::string& a = row[curves.column("accuracy")];
-    if (!a.empty()) {
+    c.loss.value.push_back(number(field("loss"), "loss"));
+    if (const std::string& a = field("accuracy"); !a.empty()) {
       c.accuracy.time.push_back(t);
-      c.accuracy.value.push_back(std::stod(a));
-      const std::string& ci = row[curves.column("accuracy_ci95")];
-      c.accuracy.ci95.push_back(ci.empty() ? 0.0 : std::stod(ci));
+      c.accuracy.value.push_back(number(a, "accuracy"));
+      const std::string& ci = field("accuracy_ci95");
+      c.accuracy.ci95.push_back(ci.empty() ? 0.0 : number(ci, "accuracy_ci95"));
     }
     std::vector<double> layers;
-    std::stringstream list(row[curves.column("weight_variance")]);
-    for (std::string item; std::getline(list, item, ';');) layers.push_back(std::stod(item));
+    std::stringstream list(field("weight_variance"));
+    for (std::string item; std::getline(list, item, ';');) layers.push_back(number(item, "weight_variance"));
     if (inserted) {
       c.initial = layers;
       c.variance.resize(layers.size());
@@ -197,6 +202,19 @@ void report_learning(const SweepResults& r, std::vector<std::string>& drawn, std
 }
 
 }  // namespace
+
+bool draw_figure(const plots::Figure& figure, const fs::path& dir, std::ostream& log) {
+  try {
+    plots::render(figure, dir);
+  } catch (const std::exception& e) {
+    // A figure is a view of results already on disk: one that cannot be drawn is reported
+    // and skipped, and the run's exit status stays that of its results.
+    log << fmt::format("  figure {} not drawn: {}\n", figure.name, one_line(e.what()));
+    return false;
+  }
+  log << fmt::format("  figure {}\n", (dir / (figure.name + ".png")).string());
+  return true;
+}
 
 plots::CurveGroup curve_group(const SweepResults& r, const Curve& c, std::string_view value, std::string_view ci,
                               bool with_theory) {
@@ -261,8 +279,8 @@ SweepResults read_sweep_results(const fs::path& dir) {
   } catch (const std::exception& e) {
     throw InputError(fmt::format("{}: not a timely meta.json ({})", meta_path.string(), e.what()));
   }
-  r.table = read_csv((dir / "results.csv").string());
-  for (const auto& axis : r.axes) (void)r.table.column(axis);
+  const CsvTable header_only = read_csv_header((dir / "results.csv").string());
+  r.table = read_results_file(dir / "results.csv", ResultsFile::results, r.axes, header_is_learning(header_only.header));
   return r;
 }
 
@@ -404,4 +422,4 @@ std::vector<std::string> report_sweep(const SweepResults& r, std::ostream& log) 
   return drawn;
 }
 
-}  // namespace timely::cli
+}  // namespace timely::experiments

@@ -1,0 +1,463 @@
+#include "experiments/columns.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+
+#include "sim/input_error.hpp"
+
+namespace timely::experiments {
+namespace {
+
+using analysis::Summary;
+using R = PointResult;
+
+Cell number(const std::optional<double>& x) { return x ? Cell(*x) : Cell(); }
+Cell mean_of(const std::optional<Summary>& s) { return s ? Cell(s->mean) : Cell(); }
+Cell ci_of(const std::optional<Summary>& s) { return s && s->ci_half_width ? Cell(*s->ci_half_width) : Cell(); }
+Cell mean_of(const Summary& s) { return s.mean; }
+Cell ci_of(const Summary& s) { return number(s.ci_half_width); }
+
+// Staleness getters only run when the point has staleness (the group says so).
+const analysis::TrialSummary& st(const R& r) { return *r.staleness; }
+const analysis::LearningSummary& le(const R& r) { return *r.learning; }
+
+// Theory against simulation, where theory has a positive value to compare with.
+std::optional<double> comparable_theory(const R& r) {
+  if (r.theory.staleness && *r.theory.staleness > 0.0) return *r.theory.staleness;
+  return std::nullopt;
+}
+
+template <std::size_t I>
+Cell quantile(const R& r) {
+  return static_cast<std::uint64_t>(st(r).quantiles[I]);
+}
+
+constexpr ColumnType integer = ColumnType::integer, num = ColumnType::number, text = ColumnType::text,
+                     flag = ColumnType::boolean;
+constexpr ColumnGroup point = ColumnGroup::point, stale = ColumnGroup::staleness, learn = ColumnGroup::learning;
+
+static_assert(analysis::staleness_quantile_levels.size() == 4, "one column per quantile level below");
+
+const std::vector<Column> registry = {
+    {"point", "", integer, point, [](const R& r) -> Cell { return static_cast<std::uint64_t>(r.index); }},
+    {"n", "", integer, point, [](const R& r) -> Cell { return static_cast<std::uint64_t>(r.scenario.network.n); }},
+    {"lambda", "", num, point, [](const R& r) -> Cell { return r.scenario.gossip_rate(); }},
+    {"trials", "trials", integer, point, [](const R& r) -> Cell { return static_cast<std::uint64_t>(r.scenario.run.trials); }},
+    {"mean", "staleness.mean", num, stale, [](const R& r) { return mean_of(st(r).mean); }},
+    {"ci95", "staleness.ci95", num, stale, [](const R& r) { return ci_of(st(r).mean); }},
+    {"sd", "staleness.sd", num, stale,
+     [](const R& r) { return st(r).mean.count > 1 ? Cell(st(r).mean.sd) : Cell(); }},
+    {"theory", "theory.staleness", num, point, [](const R& r) { return number(r.theory.staleness); }},
+    {"ratio", "theory.ratio", num, stale,
+     [](const R& r) {
+       const auto th = comparable_theory(r);
+       return th ? Cell(st(r).mean.mean / *th) : Cell();
+     }},
+    {"ratio_ci95", "theory.ratio_ci95", num, stale,
+     [](const R& r) {
+       const auto th = comparable_theory(r);
+       return th && st(r).mean.ci_half_width ? Cell(*st(r).mean.ci_half_width / *th) : Cell();
+     }},
+    // z: the difference in standard errors of the trial mean.
+    {"z", "theory.z", num, stale,
+     [](const R& r) {
+       const auto th = comparable_theory(r);
+       const Summary& m = st(r).mean;
+       return th && m.sd > 0.0 ? Cell((m.mean - *th) / (m.sd / std::sqrt(static_cast<double>(m.count)))) : Cell();
+     }},
+    {"", "theory.within_ci95", flag, stale,
+     [](const R& r) {
+       const auto th = comparable_theory(r);
+       const Summary& m = st(r).mean;
+       return th && m.ci_half_width ? Cell(std::abs(m.mean - *th) <= *m.ci_half_width) : Cell();
+     }},
+    {"max_mean", "staleness.max_mean", num, stale, [](const R& r) { return mean_of(st(r).max_mean); }},
+    {"max_ci95", "staleness.max_ci95", num, stale, [](const R& r) { return ci_of(st(r).max_mean); }},
+    {"max_all_mean", "staleness.max_all_mean", num, stale, [](const R& r) { return mean_of(st(r).max_all_mean); }},
+    {"max_all_ci95", "staleness.max_all_ci95", num, stale, [](const R& r) { return ci_of(st(r).max_all_mean); }},
+    {"bound", "staleness.exceed.bound", integer, stale,
+     [](const R& r) -> Cell { return static_cast<std::uint64_t>(st(r).bound); }},
+    {"exceed_per_source", "staleness.exceed.per_source.mean", num, stale,
+     [](const R& r) { return mean_of(st(r).exceed_per_source); }},
+    {"exceed_per_source_ci95", "staleness.exceed.per_source.ci95", num, stale,
+     [](const R& r) { return ci_of(st(r).exceed_per_source); }},
+    {"exceed_all_pairs", "staleness.exceed.all_pairs.mean", num, stale,
+     [](const R& r) { return mean_of(st(r).exceed_all_pairs); }},
+    {"exceed_all_pairs_ci95", "staleness.exceed.all_pairs.ci95", num, stale,
+     [](const R& r) { return ci_of(st(r).exceed_all_pairs); }},
+    {"p50", "staleness.quantiles.p50", integer, stale, quantile<0>},
+    {"p90", "staleness.quantiles.p90", integer, stale, quantile<1>},
+    {"p99", "staleness.quantiles.p99", integer, stale, quantile<2>},
+    {"p999", "staleness.quantiles.p999", integer, stale, quantile<3>},
+    {"events", "events", integer, stale, [](const R& r) -> Cell { return st(r).events; }},
+    {"seed", "", integer, point, [](const R& r) -> Cell { return r.scenario.run.seed; }},
+    {"method", "theory.method", text, point, [](const R& r) -> Cell { return r.theory.method; }},
+    {"law", "theory.law", text, point, [](const R& r) { return r.theory.law ? Cell(*r.theory.law) : Cell(); }},
+    // ---- learning (docs/model.md §4) ----
+    {"", "learning.final.time", num, learn, [](const R& r) -> Cell { return r.final_time; }},
+    {"final_accuracy", "learning.final.test_accuracy.mean", num, learn, [](const R& r) { return mean_of(le(r).accuracy); }},
+    {"final_accuracy_ci95", "learning.final.test_accuracy.ci95", num, learn, [](const R& r) { return ci_of(le(r).accuracy); }},
+    {"", "learning.final.user_test_accuracy.mean", num, learn, [](const R& r) { return mean_of(le(r).user_accuracy); }},
+    {"", "learning.final.user_test_accuracy.ci95", num, learn, [](const R& r) { return ci_of(le(r).user_accuracy); }},
+    {"final_loss", "learning.final.loss.mean", num, learn, [](const R& r) { return mean_of(le(r).loss); }},
+    {"final_loss_ci95", "learning.final.loss.ci95", num, learn, [](const R& r) { return ci_of(le(r).loss); }},
+    {"", "learning.final.user_loss.mean", num, learn, [](const R& r) { return mean_of(le(r).user_loss); }},
+    {"", "learning.final.user_loss.ci95", num, learn, [](const R& r) { return ci_of(le(r).user_loss); }},
+    {"", "learning.final.train_loss.mean", num, learn, [](const R& r) { return mean_of(le(r).train_loss); }},
+    {"", "learning.final.train_loss.ci95", num, learn, [](const R& r) { return ci_of(le(r).train_loss); }},
+    {"consensus_distance", "learning.final.consensus_distance.mean", num, learn,
+     [](const R& r) { return mean_of(le(r).consensus); }},
+    {"consensus_distance_ci95", "learning.final.consensus_distance.ci95", num, learn,
+     [](const R& r) { return ci_of(le(r).consensus); }},
+    {"distance_to_optimum", "learning.final.relative_distance_to_optimum.mean", num, learn,
+     [](const R& r) { return mean_of(le(r).distance); }},
+    {"distance_to_optimum_ci95", "learning.final.relative_distance_to_optimum.ci95", num, learn,
+     [](const R& r) { return ci_of(le(r).distance); }},
+    {"", "learning.final.max_user_relative_distance_to_optimum.mean", num, learn,
+     [](const R& r) { return mean_of(le(r).max_user_distance); }},
+    {"", "learning.final.max_user_relative_distance_to_optimum.ci95", num, learn,
+     [](const R& r) { return ci_of(le(r).max_user_distance); }},
+    {"", "learning.final.weight_variance", num, learn,
+     [](const R& r) { return le(r).diverged ? Cell() : Cell(le(r).weight_variance); }},
+    {"time_to_target", "learning.time_to_target.mean", num, learn, [](const R& r) { return mean_of(le(r).time_to_target); }},
+    {"time_to_target_ci95", "learning.time_to_target.ci95", num, learn,
+     [](const R& r) { return ci_of(le(r).time_to_target); }},
+    {"reached", "learning.time_to_target.reached", integer, learn,
+     [](const R& r) -> Cell { return static_cast<std::uint64_t>(le(r).reached); }},
+    {"", "learning.target_accuracy", num, learn, [](const R& r) -> Cell { return r.scenario.learning.target_accuracy; }},
+    {"", "learning.plateau.fraction", num, learn,
+     [](const R& r) -> Cell { return r.scenario.learning.observe.plateau_fraction; }},
+    {"plateau_time", "learning.plateau.time.mean", num, learn, [](const R& r) { return mean_of(le(r).plateau_time); }},
+    {"plateau_time_ci95", "learning.plateau.time.ci95", num, learn, [](const R& r) { return ci_of(le(r).plateau_time); }},
+    {"", "learning.plateau.single_user_time.mean", num, learn,
+     [](const R& r) { return mean_of(le(r).baseline_plateau_time); }},
+    {"", "learning.plateau.single_user_time.ci95", num, learn,
+     [](const R& r) { return ci_of(le(r).baseline_plateau_time); }},
+    {"plateau_delay", "learning.plateau.delay.mean", num, learn, [](const R& r) { return mean_of(le(r).plateau_delay); }},
+    {"plateau_delay_ci95", "learning.plateau.delay.ci95", num, learn, [](const R& r) { return ci_of(le(r).plateau_delay); }},
+    {"", "learning.local_updates", integer, learn, [](const R& r) -> Cell { return le(r).updates; }},
+    {"", "learning.gossips", integer, learn, [](const R& r) -> Cell { return le(r).gossips; }},
+    {"", "learning.fedavg_rounds", integer, learn, [](const R& r) -> Cell { return le(r).rounds; }},
+    {"", "learning.shards.min", integer, learn,
+     [](const R& r) { return r.shards ? Cell(static_cast<std::uint64_t>(r.shards->min_size)) : Cell(); }},
+    {"", "learning.shards.max", integer, learn,
+     [](const R& r) { return r.shards ? Cell(static_cast<std::uint64_t>(r.shards->max_size)) : Cell(); }},
+    {"", "learning.shards.mean", num, learn, [](const R& r) { return r.shards ? Cell(r.shards->mean_size) : Cell(); }},
+    {"", "learning.shards.mean_classes_per_user", num, learn,
+     [](const R& r) { return r.shards ? Cell(r.shards->mean_classes_per_user) : Cell(); }},
+    // Divergence (a non-finite parameter or loss): how many trials, and the first time.
+    {"diverged", "learning.diverged.trials", integer, learn,
+     [](const R& r) -> Cell { return static_cast<std::uint64_t>(le(r).diverged); }},
+    {"diverged_at", "learning.diverged.time", num, learn, [](const R& r) { return number(le(r).diverged_at); }},
+};
+
+bool in_table(const Column& c, bool learning) { return !c.csv.empty() && (learning || c.group != learn); }
+
+// CSV text of a cell: numbers with `digits` significant digits, empty for no value.
+std::string cell_text(const Cell& cell, int digits) {
+  return std::visit(
+      [digits](const auto& x) -> std::string {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) return "";
+        else if constexpr (std::is_same_v<T, double>) return fmt::format("{:.{}g}", x, digits);
+        else if constexpr (std::is_same_v<T, std::string>) return x;
+        else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::vector<double>>) {
+          std::string out;
+          for (double v : x) out += (out.empty() ? "" : ";") + fmt::format("{:.{}g}", v, digits);
+          return out;
+        } else return std::to_string(x);
+      },
+      cell);
+}
+
+nlohmann::ordered_json cell_json(const Cell& cell) {
+  return std::visit(
+      [](const auto& x) -> nlohmann::ordered_json {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) return nullptr;
+        else return x;
+      },
+      cell);
+}
+
+// A summary object ({"mean", "ci95", ...}) whose mean is null is null: nothing was measured.
+void collapse_empty_summaries(nlohmann::ordered_json& j) {
+  if (!j.is_object()) return;
+  for (auto& [key, value] : j.items()) {
+    collapse_empty_summaries(value);
+    if (value.is_object() && value.contains("mean") && value["mean"].is_null()) value = nullptr;
+  }
+}
+
+// ---- trials.csv --------------------------------------------------------------------------
+
+struct TrialColumn {
+  std::string_view csv;
+  ColumnType type;
+  ColumnGroup group;
+  Cell (*get)(const TrialRow&);
+};
+
+Cell staleness_value(const TrialRow& t, double (*f)(const TrialRow&)) { return t.staleness ? Cell(f(t)) : Cell(); }
+
+// The final observation of a trial that stayed finite (a diverged trial has none to report).
+const sim::Observation* final_observation(const TrialRow& t) {
+  if (!t.learning || t.learning->diverged_at || t.learning->observations.empty()) return nullptr;
+  return &t.learning->observations.back();
+}
+
+const std::vector<TrialColumn> trial_registry = {
+    {"trial", integer, point, [](const TrialRow& t) -> Cell { return static_cast<std::uint64_t>(t.trial); }},
+    {"mean_staleness", num, stale,
+     [](const TrialRow& t) { return staleness_value(t, [](const TrialRow& x) { return x.staleness->mean_staleness; }); }},
+    {"max_mean", num, stale,
+     [](const TrialRow& t) { return staleness_value(t, [](const TrialRow& x) { return x.staleness->max_mean; }); }},
+    {"max_all_mean", num, stale,
+     [](const TrialRow& t) { return staleness_value(t, [](const TrialRow& x) { return x.staleness->max_all_mean; }); }},
+    {"exceed_per_source", num, stale,
+     [](const TrialRow& t) {
+       return staleness_value(t, [](const TrialRow& x) {
+         return analysis::weighted_fraction_above(x.staleness->worst_time, x.point->scenario.staleness.bound);
+       });
+     }},
+    {"exceed_all_pairs", num, stale,
+     [](const TrialRow& t) {
+       return staleness_value(t, [](const TrialRow& x) {
+         return analysis::weighted_fraction_above(x.staleness->max_all_time, x.point->scenario.staleness.bound);
+       });
+     }},
+    {"events", integer, stale, [](const TrialRow& t) { return t.staleness ? Cell(t.staleness->events) : Cell(); }},
+    {"final_accuracy", num, learn,
+     [](const TrialRow& t) {
+       const auto* o = final_observation(t);
+       return o ? number(o->accuracy) : Cell();
+     }},
+    {"final_loss", num, learn,
+     [](const TrialRow& t) {
+       const auto* o = final_observation(t);
+       return o ? Cell(o->loss) : Cell();
+     }},
+    {"time_to_target", num, learn, [](const TrialRow& t) { return number(t.learning->time_to_target); }},
+    {"diverged_at", num, learn, [](const TrialRow& t) { return number(t.learning->diverged_at); }},
+};
+
+std::vector<std::string> prefixed(const std::vector<std::string>& axes) {
+  std::vector<std::string> h{"point"};
+  h.insert(h.end(), axes.begin(), axes.end());
+  return h;
+}
+
+// ---- reading -------------------------------------------------------------------------------
+
+// The type of every column of a file, in header order (axes are text).
+std::vector<ColumnType> column_types(ResultsFile file, const std::vector<std::string>& axes, bool learning) {
+  std::vector<ColumnType> types{integer};
+  types.insert(types.end(), axes.size(), text);
+  switch (file) {
+    case ResultsFile::results:
+      for (const Column& c : registry)
+        if (in_table(c, learning) && c.csv != "point") types.push_back(c.type);
+      break;
+    case ResultsFile::trials:
+      for (const TrialColumn& c : trial_registry)
+        if (learning || c.group != learn) types.push_back(c.type);
+      break;
+    case ResultsFile::curves:
+      for (int k = 0; k < 6; ++k) types.push_back(num);
+      types.push_back(text);  // weight_variance: a ';'-separated list
+      break;
+  }
+  return types;
+}
+
+bool valid(std::string_view field, ColumnType type) {
+  if (field.empty()) return true;  // no value
+  switch (type) {
+    case ColumnType::integer: {
+      std::uint64_t x = 0;
+      const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), x);
+      return ec == std::errc() && end == field.data() + field.size();
+    }
+    case ColumnType::number: {
+      double x = 0;
+      const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), x);
+      return ec == std::errc() && end == field.data() + field.size() && std::isfinite(x);
+    }
+    case ColumnType::boolean: return field == "true" || field == "false";
+    case ColumnType::text: return true;
+  }
+  return false;
+}
+
+std::string_view type_text(ColumnType type) {
+  switch (type) {
+    case ColumnType::integer: return "an integer in [0, 2^64)";
+    case ColumnType::number: return "a finite number";
+    case ColumnType::boolean: return "true or false";
+    case ColumnType::text: return "text";
+  }
+  return "";
+}
+
+}  // namespace
+
+const std::vector<Column>& result_columns() { return registry; }
+
+PointResult make_point_result(std::size_t index, std::vector<std::string> axis_values, const sim::Scenario& scenario,
+                              analysis::Prediction theory, const std::vector<sim::TrialResult>& staleness,
+                              const std::vector<sim::LearningTrialResult>* learning,
+                              std::optional<models::ShardSummary> shards) {
+  PointResult r;
+  r.index = index;
+  r.axis_values = std::move(axis_values);
+  r.scenario = scenario;
+  r.theory = std::move(theory);
+  if (!staleness.empty()) r.staleness = analysis::summarize_trials(staleness, scenario.staleness.bound);
+  else r.theory = {std::nullopt, "none: FedAvg has no gossip", std::nullopt, std::nullopt, std::nullopt};
+  if (learning) {
+    r.learning = analysis::summarize_learning(*learning);
+    r.shards = shards;
+    std::size_t common = learning->front().observations.size();
+    for (const auto& t : *learning) common = std::min(common, t.observations.size());
+    r.final_time = common ? learning->front().observations[common - 1].time : 0.0;
+  }
+  return r;
+}
+
+std::vector<std::string> results_header(const std::vector<std::string>& axes, bool learning) {
+  std::vector<std::string> h = prefixed(axes);
+  for (const Column& c : registry)
+    if (in_table(c, learning) && c.csv != "point") h.emplace_back(c.csv);
+  return h;
+}
+
+std::string results_row(const PointResult& r, bool learning) {
+  std::vector<std::string> f{std::to_string(r.index)};
+  f.insert(f.end(), r.axis_values.begin(), r.axis_values.end());
+  for (const Column& c : registry) {
+    if (!in_table(c, learning) || c.csv == "point") continue;
+    const bool present = c.group == point || (c.group == stale ? r.staleness.has_value() : r.learning.has_value());
+    f.push_back(present ? cell_text(c.get(r), 12) : std::string());
+  }
+  return csv_line(f);
+}
+
+void add_result_json(nlohmann::ordered_json& j, const PointResult& r) {
+  if (!r.staleness) j["staleness"] = nullptr;
+  for (const Column& c : registry) {
+    if (c.json.empty()) continue;
+    if ((c.group == stale && !r.staleness) || (c.group == learn && !r.learning)) continue;
+    nlohmann::ordered_json* at = &j;
+    std::string_view path = c.json;
+    for (std::size_t dot; (dot = path.find('.')) != std::string_view::npos; path.remove_prefix(dot + 1))
+      at = &(*at)[std::string(path.substr(0, dot))];
+    (*at)[std::string(path)] = cell_json(c.get(r));
+  }
+  if (r.learning) {
+    auto& l = j["learning"];
+    l["diverged"]["of"] = r.scenario.run.trials;
+    if (r.learning->diverged > 0) {
+      // A diverged run has no final metrics, time to target or plateau to report.
+      for (const char* key : {"final", "time_to_target", "plateau"}) l.erase(key);
+      l["status"] = "diverged";
+    } else {
+      l["status"] = "completed";
+    }
+  }
+  collapse_empty_summaries(j);
+}
+
+std::vector<std::string> trials_header(const std::vector<std::string>& axes, bool learning) {
+  std::vector<std::string> h = prefixed(axes);
+  for (const TrialColumn& c : trial_registry)
+    if (learning || c.group != learn) h.emplace_back(c.csv);
+  return h;
+}
+
+std::string trial_rows(const PointResult& p, const std::vector<sim::TrialResult>& staleness,
+                       const std::vector<sim::LearningTrialResult>* learning) {
+  std::string rows;
+  for (std::uint32_t i = 0; i < p.scenario.run.trials; ++i) {
+    const TrialRow t{&p, i, i < staleness.size() ? &staleness[i] : nullptr, learning ? &(*learning)[i] : nullptr};
+    std::vector<std::string> f{std::to_string(p.index)};
+    f.insert(f.end(), p.axis_values.begin(), p.axis_values.end());
+    for (const TrialColumn& c : trial_registry)
+      if (learning || c.group != learn) f.push_back(cell_text(c.get(t), 17));
+    rows += csv_line(f);
+  }
+  return rows;
+}
+
+std::vector<std::string> curves_header(const std::vector<std::string>& axes) {
+  std::vector<std::string> h = prefixed(axes);
+  for (const char* c : {"time", "loss", "loss_ci95", "accuracy", "accuracy_ci95", "consensus_distance", "weight_variance"})
+    h.emplace_back(c);
+  return h;
+}
+
+std::string curve_rows(const PointResult& p, const std::vector<sim::LearningTrialResult>& learning) {
+  std::string rows;
+  for (const auto& c : analysis::learning_curve(learning)) {
+    std::vector<std::string> f{std::to_string(p.index)};
+    f.insert(f.end(), p.axis_values.begin(), p.axis_values.end());
+    for (const Cell& cell : {Cell(c.time), Cell(c.loss.mean), number(c.loss.ci_half_width), mean_of(c.accuracy),
+                             ci_of(c.accuracy), Cell(c.consensus.mean), Cell(c.weight_variance)})
+      f.push_back(cell_text(cell, 12));
+    rows += csv_line(f);
+  }
+  return rows;
+}
+
+bool header_is_learning(const std::vector<std::string>& header) {
+  return std::find(header.begin(), header.end(), "final_accuracy") != header.end();
+}
+
+CsvTable read_results_file(const std::filesystem::path& path, ResultsFile file, const std::vector<std::string>& axes,
+                           bool learning, bool allow_torn_tail) {
+  const std::string name = path.string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(fmt::format("{}: cannot open", name));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string content = buffer.str();
+  if (allow_torn_tail && !content.empty() && content.back() != '\n') content.erase(content.rfind('\n') + 1);
+  const std::vector<std::string> expected = file == ResultsFile::results  ? results_header(axes, learning)
+                                            : file == ResultsFile::trials ? trials_header(axes, learning)
+                                                                          : curves_header(axes);
+  const std::vector<ColumnType> types = column_types(file, axes, learning);
+  CsvTable table;
+  std::size_t line_no = 0, start = 0;
+  while (start < content.size()) {
+    std::size_t end = content.find('\n', start);
+    if (end == std::string::npos) end = content.size();
+    const std::string_view line(content.data() + start, end - start);
+    start = end + 1;
+    ++line_no;
+    if (line_no == 1) {
+      table.header = parse_csv_line(line);
+      if (table.header != expected)
+        throw InputError(fmt::format("{}: line 1: the columns differ from this sweep's (expected {} columns starting "
+                                     "'{}')",
+                                     name, expected.size(), csv_line(expected).substr(0, 60)));
+      continue;
+    }
+    if (line.empty()) continue;
+    auto fields = parse_csv_line(line);
+    if (fields.size() != expected.size())
+      throw InputError(fmt::format("{}: line {}: expected {} fields, got {}", name, line_no, expected.size(), fields.size()));
+    for (std::size_t k = 0; k < fields.size(); ++k)
+      if (!valid(fields[k], types[k]) || (k == 0 && fields[k].empty()))
+        throw InputError(fmt::format("{}: line {}: column {}: expected {}, got '{}'", name, line_no, expected[k],
+                                     type_text(types[k]), fields[k].substr(0, 40)));
+    table.rows.push_back(std::move(fields));
+  }
+  if (table.header.empty()) throw InputError(fmt::format("{}: empty file (expected a CSV header)", name));
+  return table;
+}
+
+}  // namespace timely::experiments

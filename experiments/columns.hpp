@@ -1,0 +1,99 @@
+#pragma once
+// The result columns of timely, in one registry. A sweep point's (or a `simulate` run's)
+// result is a typed value, PointResult; every column is one entry that names its results.csv
+// column and/or its place in the `--json` object and says how to read it from a PointResult.
+// The results.csv header and rows, the JSON fields, and the reader that --resume, `plot` and
+// `validate` use all come from this table, so a new column is one entry. trials.csv has its
+// own table of the same kind.
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "analysis/learning_summary.hpp"
+#include "analysis/predict.hpp"
+#include "analysis/trial_summary.hpp"
+#include "experiments/csv.hpp"
+#include "models/partition.hpp"
+#include "sim/learning.hpp"
+#include "sim/scenario.hpp"
+
+namespace timely::experiments {
+
+// What one sweep point, or one `simulate` run, measured.
+struct PointResult {
+  std::size_t index = 0;                 // sweep point (0 for simulate)
+  std::vector<std::string> axis_values;  // one per sweep axis, as given
+  sim::Scenario scenario;                // effective: the point's seed, --quick applied
+  analysis::Prediction theory;           // FedAvg: "none: FedAvg has no gossip"
+  std::optional<analysis::TrialSummary> staleness;    // none for FedAvg (no gossip)
+  std::optional<analysis::LearningSummary> learning;  // learning runs only
+  std::optional<models::ShardSummary> shards;         // learning runs only
+  double final_time = 0.0;  // time of the last observation every trial has (learning)
+};
+
+// Summarises a point's trials. `learning` is null for staleness runs; `staleness` is empty
+// for FedAvg, whose theory becomes "none".
+PointResult make_point_result(std::size_t index, std::vector<std::string> axis_values, const sim::Scenario& scenario,
+                              analysis::Prediction theory, const std::vector<sim::TrialResult>& staleness,
+                              const std::vector<sim::LearningTrialResult>* learning,
+                              std::optional<models::ShardSummary> shards = std::nullopt);
+
+// One value: empty (an empty CSV field, JSON null), a number, an integer, text, a flag or a
+// list of numbers (JSON only).
+using Cell = std::variant<std::monostate, double, std::int64_t, std::uint64_t, std::string, bool, std::vector<double>>;
+
+enum class ColumnType { integer, number, text, boolean };
+// Which results a column reads: always present, staleness (absent for FedAvg), learning.
+enum class ColumnGroup { point, staleness, learning };
+
+struct Column {
+  std::string_view csv;   // results.csv column; "" = JSON only
+  std::string_view json;  // dotted path in `simulate --json`; "" = CSV only
+  ColumnType type;
+  ColumnGroup group;
+  Cell (*get)(const PointResult&);
+};
+
+// The registry, in results.csv order (the sweep axes' columns follow "point").
+const std::vector<Column>& result_columns();
+
+std::vector<std::string> results_header(const std::vector<std::string>& axes, bool learning);
+std::string results_row(const PointResult& result, bool learning);  // one CSV line
+
+// Fills the staleness, theory and learning fields of a `simulate --json` object. A summary
+// without a mean is null; a run without staleness (FedAvg) has "staleness": null.
+void add_result_json(nlohmann::ordered_json& j, const PointResult& result);
+
+// trials.csv: one row per trial.
+struct TrialRow {
+  const PointResult* point;
+  std::uint32_t trial;
+  const sim::TrialResult* staleness;              // null for FedAvg
+  const sim::LearningTrialResult* learning;       // null for staleness runs
+};
+std::vector<std::string> trials_header(const std::vector<std::string>& axes, bool learning);
+std::string trial_rows(const PointResult& point, const std::vector<sim::TrialResult>& staleness,
+                       const std::vector<sim::LearningTrialResult>* learning);
+
+// learning_curves.csv: the mean learning curve of each point.
+std::vector<std::string> curves_header(const std::vector<std::string>& axes);
+std::string curve_rows(const PointResult& point, const std::vector<sim::LearningTrialResult>& learning);
+
+// Which file a table is, for the typed reader.
+enum class ResultsFile { results, trials, curves };
+
+// Reads results.csv, trials.csv or learning_curves.csv of a sweep with these axes: the header
+// must be the registry's, every field must have its column's type (integers in
+// [0, 2^64), numbers finite), else InputError naming the file, line and column. A
+// last line cut short by a kill (no newline at its end) is dropped when `allow_torn_tail`.
+CsvTable read_results_file(const std::filesystem::path& path, ResultsFile file, const std::vector<std::string>& axes,
+                           bool learning, bool allow_torn_tail = false);
+// The axes and learning flag of a results.csv header, checked against the registry.
+bool header_is_learning(const std::vector<std::string>& header);
+
+}  // namespace timely::experiments

@@ -1,0 +1,211 @@
+#include "experiments/sweep.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <toml++/toml.h>
+
+#include "experiments/scenario_keys.hpp"
+#include "sim/input_error.hpp"
+
+namespace timely::experiments {
+namespace {
+
+namespace fs = std::filesystem;
+
+
+// FNV-1a: a stable hash (std::hash is not stable across libraries).
+std::string fnv1a(std::string_view text) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", h);
+}
+
+
+std::string scalar_text(const toml::node& node, std::string_view key) {
+  if (const auto* i = node.as_integer()) return std::to_string(i->get());
+  if (const auto* d = node.as_floating_point()) return fmt::format("{}", d->get());
+  if (const auto* s = node.as_string()) return s->get();
+  if (const auto* b = node.as_boolean()) return b->get() ? "true" : "false";
+  throw InputError(fmt::format("sweep.{}: expected an array of values or a range {{from, to, times}}", key));
+}
+
+std::vector<std::string> range_values(const toml::table& range, std::string_view key) {
+  const auto number = [&](std::string_view field) -> std::optional<double> {
+    const toml::node* node = range.get(field);
+    if (!node) return std::nullopt;
+    if (const auto* i = node->as_integer()) return static_cast<double>(i->get());
+    if (const auto* d = node->as_floating_point()) return d->get();
+    throw InputError(fmt::format("sweep.{}.{}: expected a number", key, field));
+  };
+  for (const auto& [field, value] : range)
+    if (field.str() != "from" && field.str() != "to" && field.str() != "times" && field.str() != "step")
+      throw InputError(fmt::format("sweep.{}.{}: unknown range field (expected from, to and times or step)", key,
+                                   field.str()));
+  const auto from = number("from"), to = number("to"), times = number("times"), step = number("step");
+  if (!from || !to || (!times == !step))
+    throw InputError(fmt::format("sweep.{}: a range needs from, to and exactly one of times (geometric) or step", key));
+  if (times && !(*times > 1.0 && *from > 0.0))
+    throw InputError(fmt::format("sweep.{}: a geometric range needs from > 0 and times > 1", key));
+  if (step && !(*step > 0.0)) throw InputError(fmt::format("sweep.{}: a range needs step > 0", key));
+  const bool integral = range.get("from")->is_integer() && range.get("to")->is_integer() &&
+                        (!times || std::floor(*times) == *times) && (!step || std::floor(*step) == *step);
+  std::vector<std::string> values;
+  for (double x = *from; x <= *to * (1 + 1e-12); x = times ? x * *times : x + *step) {
+    values.push_back(integral ? std::to_string(static_cast<long long>(std::llround(x))) : fmt::format("{}", x));
+    if (values.size() > 100000) throw InputError(fmt::format("sweep.{}: the range has more than 100000 values", key));
+  }
+  if (values.empty()) throw InputError(fmt::format("sweep.{}: the range is empty (from > to)", key));
+  return values;
+}
+
+// Shared by products and case lists: applies each point's values, then the seed and quick
+// rules, and validates every point before anything runs.
+SweepPlan build_plan(std::string name, const sim::Scenario& base, std::vector<SweepAxis> axes,
+                     const std::vector<std::vector<std::optional<std::string>>>& rows, const PlanOptions& options) {
+  const bool quick = options.quick;
+  SweepPlan plan;
+  plan.name = std::move(name);
+  plan.base = base;
+  plan.axes = std::move(axes);
+  plan.quick = quick;
+  const bool seed_is_axis =
+      std::any_of(plan.axes.begin(), plan.axes.end(), [](const SweepAxis& a) { return a.key == "run.seed"; });
+  std::string definition = scenario_json(base).dump() + (quick ? "|quick" : "");
+  for (std::size_t index = 0; index < rows.size(); ++index) {
+    SweepPoint p;
+    p.index = index;
+    p.scenario = base;
+    for (std::size_t a = 0; a < plan.axes.size(); ++a)
+      if (rows[index][a]) apply_value(p.scenario, plan.axes[a].key, *rows[index][a], options.base_dir);
+    const auto effective = scenario_json(p.scenario);
+    for (std::size_t a = 0; a < plan.axes.size(); ++a) {
+      const auto& v = effective[plan.axes[a].key];
+      p.values.push_back(rows[index][a] ? *rows[index][a] : v.is_string() ? v.get<std::string>() : v.dump());
+      definition += "|" + p.values.back();
+    }
+    // Independent points: point p draws from seed + p (mod 2^64) unless the seed itself is
+    // swept, so two sweeps whose seeds differ by less than their point count share streams.
+    if (!seed_is_axis) p.scenario.run.seed = base.run.seed + index;
+    if (quick) {
+      p.scenario.run.trials = std::min<std::uint32_t>(p.scenario.run.trials, 4);
+      p.scenario.run.horizon /= 4;
+      p.scenario.run.warmup /= 4;
+    }
+    try {
+      validate(p.scenario);
+      check_resources(p.scenario, options.limits);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("sweep point {} ({}): {}", index, point_label(plan, p), e.what()));
+    }
+    if (!plan.points.empty() && plan.points.front().scenario.learning.enabled() != p.scenario.learning.enabled())
+      throw InputError("model.kind: a sweep is either all learning or all staleness; sweep model.kind over "
+                       "linear, logistic and mlp, not none");
+    plan.points.push_back(std::move(p));
+  }
+  for (const auto& axis : plan.axes) definition += "|" + axis.key;
+  plan.fingerprint = fnv1a(definition);
+  return plan;
+}
+
+}  // namespace
+
+std::vector<std::string> SweepPlan::axis_keys() const {
+  std::vector<std::string> keys;
+  for (const auto& axis : axes) keys.push_back(axis.key);
+  return keys;
+}
+
+std::string point_label(const SweepPlan& plan, const SweepPoint& p) {
+  std::string label;
+  for (std::size_t a = 0; a < plan.axes.size(); ++a)
+    label += fmt::format("{}{}={}", a ? ", " : "", plan.axes[a].key, p.values[a]);
+  return label;
+}
+
+SweepPlan make_sweep_plan(std::string name, const sim::Scenario& base, std::vector<SweepAxis> axes,
+                          const PlanOptions& options) {
+  std::size_t count = 1;
+  for (const auto& axis : axes) {
+    if (axis.values.empty()) throw InputError(fmt::format("sweep.{}: expected a non-empty list of values", axis.key));
+    count *= axis.values.size();
+    if (count > 1'000'000) throw InputError("sweep: more than 10^6 points; split the sweep");
+  }
+  std::vector<std::vector<std::optional<std::string>>> rows(count);
+  for (std::size_t index = 0; index < count; ++index) {
+    std::size_t rest = index;
+    rows[index].resize(axes.size());
+    for (std::size_t a = axes.size(); a-- > 0;) {  // last axis varies fastest
+      rows[index][a] = axes[a].values[rest % axes[a].values.size()];
+      rest /= axes[a].values.size();
+    }
+  }
+  return build_plan(std::move(name), base, std::move(axes), rows, options);
+}
+
+SweepPlan make_case_plan(std::string name, const sim::Scenario& base, const std::vector<SweepCase>& cases,
+                         const PlanOptions& options) {
+  std::vector<SweepAxis> axes;
+  const auto axis_of = [&](const std::string& key) {
+    for (std::size_t a = 0; a < axes.size(); ++a)
+      if (axes[a].key == key) return a;
+    axes.push_back({key, {}});
+    return axes.size() - 1;
+  };
+  for (const auto& c : cases)
+    for (const auto& [key, value] : c) axis_of(key);
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  for (const auto& c : cases) {
+    std::vector<std::optional<std::string>> row(axes.size());
+    for (const auto& [key, value] : c) row[axis_of(key)] = value;
+    rows.push_back(std::move(row));
+  }
+  auto plan = build_plan(std::move(name), base, axes, rows, options);
+  for (std::size_t a = 0; a < plan.axes.size(); ++a)  // the axis lists as they came out
+    for (const auto& p : plan.points) plan.axes[a].values.push_back(p.values[a]);
+  return plan;
+}
+
+SweepPlan load_sweep_plan(const fs::path& file, PlanOptions options) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec))
+    throw InputError(fmt::format("{}: cannot read the sweep file (no such file)", file.string()));
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    throw InputError(fmt::format("{}:{}:{}: not valid TOML: {}", file.string(), e.source().begin.line,
+                                 e.source().begin.column, e.description()));
+  }
+  sim::Scenario base;
+  apply_table(base, root, file.parent_path(), {"sweep"});
+  const toml::table* sweep = root["sweep"].as_table();
+  if (!sweep || sweep->empty())
+    throw InputError(fmt::format("{}: no [sweep] table; a sweep file is a scenario plus a [sweep] table of "
+                                 "\"key\" = [values]",
+                                 file.string()));
+  // Axes in the order they appear in the file.
+  std::vector<std::pair<std::uint32_t, SweepAxis>> ordered;
+  for (const auto& [key, node] : *sweep) {
+    SweepAxis axis;
+    axis.key = std::string(key.str());
+    if (const auto* list = node.as_array()) {
+      for (const auto& value : *list) axis.values.push_back(scalar_text(value, axis.key));
+    } else if (const auto* range = node.as_table()) {
+      axis.values = range_values(*range, axis.key);
+    } else {
+      throw InputError(fmt::format("sweep.{}: expected an array of values or a range {{from, to, times}}", axis.key));
+    }
+    sim::Scenario probe = base;  // unknown keys and bad values fail here, naming the key
+    for (const auto& v : axis.values) apply_value(probe, axis.key, v, file.parent_path());
+    ordered.emplace_back(node.source().begin.line, std::move(axis));
+  }
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<SweepAxis> axes;
+  for (auto& [line, axis] : ordered) axes.push_back(std::move(axis));
+  options.base_dir = file.parent_path();  // a relative path in an axis is relative to the sweep file
+  return make_sweep_plan(file.filename().string(), base, std::move(axes), options);
+}
+
+}  // namespace timely::experiments

@@ -1,0 +1,335 @@
+// Running a planned sweep: preparation, the (point, trial) pool, the results files and --resume.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fmt/format.h>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <tbb/info.h>
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
+
+#include "analysis/predict.hpp"
+#include "experiments/columns.hpp"
+#include "experiments/files.hpp"
+#include "experiments/progress.hpp"
+#include "experiments/simulation.hpp"
+#include "experiments/sweep.hpp"
+#include "experiments/version.hpp"
+#include "sim/input_error.hpp"
+#include "sim/learning.hpp"
+
+namespace timely::experiments {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Rough cost of one trial, for the time-left estimate: events times the work per event.
+double trial_work(const sim::Scenario& s) {
+  if (s.staleness.model == sim::StalenessModel::source) return estimated_events(s);
+  return estimated_events(s) * (1.0 + s.tracked_sources());
+}
+
+// The rows of one finished point, in each file's format.
+struct PointRows {
+  std::string results, trials, curves;
+};
+
+nlohmann::ordered_json meta_json(const SweepPlan& plan, const SweepOptions& options, std::size_t done,
+                                 std::size_t resumed, bool complete, double wall) {
+  nlohmann::ordered_json j;
+  j["sweep"] = plan.name;
+  j["timely_version"] = TIMELY_VERSION;
+  j["git_revision"] = timely_git_revision();
+  j["fingerprint"] = plan.fingerprint;
+  j["seed"] = plan.base.run.seed;
+  j["threads"] = options.threads == 0 ? tbb::info::default_concurrency() : static_cast<int>(options.threads);
+  j["quick"] = plan.quick;
+  j["points"] = plan.points.size();
+  j["points_done"] = done;
+  j["points_resumed"] = resumed;
+  j["complete"] = complete;
+  j["wall_seconds"] = wall;
+  j["base_scenario"] = scenario_json(plan.base);
+  auto& axes = j["axes"];
+  axes = nlohmann::ordered_json::object();
+  for (const auto& axis : plan.axes) axes[axis.key] = axis.values;
+  return j;
+}
+
+// Finished points of an earlier run of the same sweep in `out`. Every file is read by the
+// column registry's reader (exit 2 naming the file and line on a malformed field); a last
+// line cut short by a kill is dropped. A point counts as finished only if its results row,
+// all its trial rows and (learning) its curve rows are there and its axis values match.
+std::map<std::size_t, PointRows> load_finished(const fs::path& out, const SweepPlan& plan) {
+  std::map<std::size_t, PointRows> done;
+  const fs::path meta_path = out / "meta.json";
+  if (!fs::exists(meta_path)) return done;
+  nlohmann::json meta;
+  try {
+    std::ifstream(meta_path) >> meta;
+  } catch (const std::exception&) {
+    throw InputError(fmt::format("--resume: {} is not valid JSON", meta_path.string()));
+  }
+  if (!meta.is_object() || !meta.contains("fingerprint") || !meta["fingerprint"].is_string())
+    throw InputError(fmt::format("--resume: {} is not a timely sweep's meta.json (no \"fingerprint\" string)",
+                                 meta_path.string()));
+  if (meta["fingerprint"].get<std::string>() != plan.fingerprint)
+    throw InputError(fmt::format("--resume: {} holds a different sweep (base scenario, axes or --quick differ); "
+                                 "use another --out, or --force to start over",
+                                 out.string()));
+  const bool learning = plan.learning();
+  const auto axes = plan.axis_keys();
+  if (!fs::exists(out / "results.csv") || !fs::exists(out / "trials.csv")) return done;
+  if (learning && !fs::exists(out / "learning_curves.csv")) return done;
+  const CsvTable results = read_results_file(out / "results.csv", ResultsFile::results, axes, learning, true);
+  const CsvTable trials = read_results_file(out / "trials.csv", ResultsFile::trials, axes, learning, true);
+  CsvTable curves;
+  if (learning) curves = read_results_file(out / "learning_curves.csv", ResultsFile::curves, axes, learning, true);
+  std::map<std::size_t, std::vector<const std::vector<std::string>*>> trial_rows_of, curve_rows_of;
+  for (const auto& row : trials.rows) trial_rows_of[std::stoull(row[0])].push_back(&row);
+  for (const auto& row : curves.rows) curve_rows_of[std::stoull(row[0])].push_back(&row);
+  for (const auto& row : results.rows) {
+    const std::size_t index = std::stoull(row[0]);
+    if (index >= plan.points.size() || done.count(index)) continue;
+    const SweepPoint& p = plan.points[index];
+    if (!std::equal(p.values.begin(), p.values.end(), row.begin() + 1)) continue;  // edited by hand: redo
+    const auto& rows = trial_rows_of[index];
+    if (rows.size() != p.scenario.run.trials) continue;
+    if (learning && curve_rows_of[index].empty()) continue;
+    PointRows& d = done[index];
+    d.results = csv_line(row);
+    for (const auto* r : rows) d.trials += csv_line(*r);
+    for (const auto* r : curve_rows_of[index]) d.curves += csv_line(*r);
+  }
+  return done;
+}
+
+// The files of a sweep, written in point order: a point's rows are appended once it and
+// every point before it are finished (results.csv last, so a results row means the point's
+// other rows are on disk). Points finished out of order wait in `ready`. A kill therefore
+// leaves whole points, a prefix of the sweep, and the files never depend on thread timing.
+class SweepFiles {
+ public:
+  SweepFiles(const fs::path& out, const SweepPlan& plan, const SweepOptions& options, std::size_t resumed)
+      : out_(out), plan_(plan), options_(options), resumed_(resumed) {}
+
+  // Starts the files with the header and the finished prefix of `done`; the rest of `done`
+  // waits its turn.
+  void start(std::map<std::size_t, PointRows> done) {
+    const auto axes = plan_.axis_keys();
+    std::string results = csv_line(results_header(axes, plan_.learning()));
+    std::string trials = csv_line(trials_header(axes, plan_.learning()));
+    std::string curves = csv_line(curves_header(axes));
+    while (done.count(next_)) {
+      const PointRows& rows = done[next_];
+      results += rows.results;
+      trials += rows.trials;
+      curves += rows.curves;
+      done.erase(next_++);
+    }
+    ready_ = std::move(done);
+    write_file_atomically(out_ / "trials.csv", trials);
+    if (plan_.learning()) write_file_atomically(out_ / "learning_curves.csv", curves);
+    write_file_atomically(out_ / "results.csv", results);
+    write_meta(false, 0.0);
+    flush();
+  }
+
+  void finished(std::size_t index, PointRows rows) {
+    ready_[index] = std::move(rows);
+    flush();
+  }
+
+  std::size_t written() const { return next_; }
+
+  void write_meta(bool complete, double wall) {
+    write_file_atomically(out_ / "meta.json",
+                          meta_json(plan_, options_, next_, resumed_, complete, wall).dump(2) + "\n");
+    last_meta_ = std::chrono::steady_clock::now();
+  }
+
+ private:
+  void flush() {
+    bool wrote = false;
+    for (auto it = ready_.find(next_); it != ready_.end(); it = ready_.find(next_)) {
+      append_whole(out_ / "trials.csv", it->second.trials);
+      if (plan_.learning()) append_whole(out_ / "learning_curves.csv", it->second.curves);
+      append_whole(out_ / "results.csv", it->second.results);
+      ready_.erase(it);
+      ++next_;
+      wrote = true;
+    }
+    // meta.json's points_done follows the files, at most once a second (a rewrite per point
+    // would cost more than the rows for sweeps of thousands of small points).
+    if (wrote && std::chrono::steady_clock::now() - last_meta_ > std::chrono::seconds(1)) write_meta(false, 0.0);
+  }
+
+  const fs::path out_;
+  const SweepPlan& plan_;
+  const SweepOptions& options_;
+  const std::size_t resumed_;
+  std::size_t next_ = 0;  // points 0..next_-1 are on disk
+  std::map<std::size_t, PointRows> ready_;
+  std::chrono::steady_clock::time_point last_meta_{};
+};
+
+// What a pending point needs, prepared before any file is written.
+struct Prepared {
+  const SweepPoint* point;
+  sim::Graph graph;
+  analysis::Prediction theory;
+  sim::LearningData data;
+};
+
+std::vector<Prepared> prepare(const SweepPlan& plan, const std::vector<const SweepPoint*>& pending) {
+  std::vector<Prepared> prepared(pending.size());
+  std::map<std::string, std::shared_ptr<const models::Split>> loaded;  // one load per distinct data set
+  for (std::size_t k = 0; k < pending.size(); ++k) {
+    const sim::Scenario& s = pending[k]->scenario;
+    Prepared& p = prepared[k];
+    p.point = pending[k];
+    try {
+      p.graph = sim::scenario_graph(s);  // random graphs are drawn from the point's own seed
+      p.theory = analysis::predict(s, p.graph);
+      if (plan.learning()) {
+        auto& split = loaded[sim::learning_data_key(s)];
+        if (!split) split = sim::load_learning_data(s);
+        p.data = sim::prepare_learning(s, split);
+        check_learning_memory(s, p.data);
+      }
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("sweep point {} ({}): {}", pending[k]->index, point_label(plan, *pending[k]), e.what()));
+    }
+  }
+  return prepared;
+}
+
+std::string point_log(const SweepPlan& plan, const SweepPoint& p, const PointResult& r, std::size_t done,
+                      double elapsed) {
+  std::string what;
+  if (r.learning && r.learning->diverged > 0) {
+    what = fmt::format("DIVERGED in {}/{} trials (first at t = {:.4g})", r.learning->diverged, p.scenario.run.trials,
+                       *r.learning->diverged_at);
+  } else if (r.learning) {
+    const auto& l = *r.learning;
+    what = fmt::format("final accuracy {}, time to target {}",
+                       l.accuracy ? fmt::format("{:.4g}", l.accuracy->mean) : "n/a",
+                       l.time_to_target ? fmt::format("{:.4g}", l.time_to_target->mean) : "not reached");
+  } else {
+    const auto& t = r.staleness->mean;
+    what = fmt::format("staleness {:.6g}{}{}", t.mean, t.ci_half_width ? fmt::format(" ± {:.3g}", *t.ci_half_width) : "",
+                       r.theory.staleness ? fmt::format(", theory {:.6g}", *r.theory.staleness) : "");
+  }
+  return fmt::format("sweep {}: point {}/{} ({}): {}  [{:.1f} s]\n", plan.name, done, plan.points.size(),
+                     point_label(plan, p), what, elapsed);
+}
+
+}  // namespace
+
+SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::ostream& err) {
+  const auto start = std::chrono::steady_clock::now();
+  const fs::path& out = options.out;
+  create_output_directory(out);
+  const DirectoryLock lock(out);
+  if (!options.resume && !options.force && fs::exists(out / "results.csv"))
+    throw InputError(fmt::format("--out: {} already holds a sweep (results.csv); pass --resume to continue it or "
+                                 "--force to replace it",
+                                 out.string()));
+
+  auto done = options.resume ? load_finished(out, plan) : std::map<std::size_t, PointRows>{};
+  SweepOutcome outcome;
+  outcome.points_resumed = done.size();
+  std::vector<const SweepPoint*> pending;
+  for (const auto& p : plan.points)
+    if (!done.count(p.index)) pending.push_back(&p);
+  const std::vector<Prepared> prepared = prepare(plan, pending);
+
+  SweepFiles files(out, plan, options, outcome.points_resumed);
+  files.start(std::move(done));
+
+  struct Task {
+    std::size_t point;  // index into pending
+    std::uint32_t trial;
+  };
+  const bool learning = plan.learning();
+  std::vector<Task> tasks;
+  std::vector<std::vector<sim::TrialResult>> results(pending.size());
+  std::vector<std::vector<sim::LearningTrialResult>> learned(pending.size());
+  std::vector<std::atomic<std::uint32_t>> trials_done(pending.size());
+  double total_work = 0.0;
+  for (std::size_t k = 0; k < pending.size(); ++k) {
+    const auto trials = pending[k]->scenario.run.trials;
+    results[k].resize(trials);
+    if (learning) learned[k].resize(trials);
+    for (std::uint32_t t = 0; t < trials; ++t) tasks.push_back({k, t});
+    total_work += trial_work(pending[k]->scenario) * trials;
+  }
+
+  std::mutex mutex;  // guards the files, the progress line and the log
+  Progress progress(err, plan.name, 0, options.show_progress);
+  double work_done = 0.0;
+  std::size_t trials_finished = 0, points_finished = 0;
+  const auto finish_trial = [&](const Task& task) {
+    const Prepared& prep = prepared[task.point];
+    const SweepPoint& p = *prep.point;
+    const bool point_complete = ++trials_done[task.point] == p.scenario.run.trials;
+    const std::lock_guard lock_files(mutex);
+    ++trials_finished;
+    work_done += trial_work(p.scenario);
+    if (point_complete) {
+      ++points_finished;
+      auto& staleness = results[task.point];
+      if (learning && p.scenario.learning.mixing.rule == sim::MixingRule::fedavg) staleness.clear();
+      const auto* learned_point = learning ? &learned[task.point] : nullptr;
+      const PointResult r = make_point_result(p.index, p.values, p.scenario, prep.theory, staleness, learned_point);
+      PointRows rows{results_row(r, learning), trial_rows(r, staleness, learned_point),
+                     learning ? curve_rows(r, learned[task.point]) : std::string()};
+      files.finished(p.index, std::move(rows));
+      if (options.log_points && !options.show_progress)
+        err << point_log(plan, p, r, points_finished + outcome.points_resumed, progress.elapsed_seconds());
+      // The trials' memory (staleness histograms, curves) is not needed any more.
+      std::vector<sim::TrialResult>().swap(staleness);
+      std::vector<sim::LearningTrialResult>().swap(learned[task.point]);
+    }
+    progress.update(total_work > 0 ? work_done / total_work : 1.0,
+                    fmt::format("points {}/{}, trials {}/{}", points_finished + outcome.points_resumed,
+                                plan.points.size(), trials_finished, tasks.size()));
+  };
+
+  // One pool for all (point, trial) pairs; workers take tasks in order, so points finish
+  // roughly in order and an interrupted sweep leaves a prefix of finished points.
+  const int cores = tbb::info::default_concurrency();
+  const int workers = options.threads == 0 ? cores : std::min(static_cast<int>(options.threads), cores);
+  std::atomic<std::size_t> next{0};
+  tbb::task_arena arena(workers);
+  arena.execute([&] {
+    tbb::task_group group;
+    for (int w = 0; w < workers; ++w)
+      group.run([&] {
+        for (std::size_t k; (k = next++) < tasks.size();) {
+          const Task& task = tasks[k];
+          const Prepared& prep = prepared[task.point];
+          const sim::Scenario& s = prep.point->scenario;
+          if (learning) {
+            learned[task.point][task.trial] = sim::run_learning_trial(s, prep.graph, prep.data, task.trial);
+            results[task.point][task.trial] = learned[task.point][task.trial].staleness;
+          } else {
+            results[task.point][task.trial] = sim::run_trial(s, prep.graph, task.trial);
+          }
+          finish_trial(task);
+        }
+      });
+    group.wait();
+  });
+
+  outcome.points_run = pending.size();
+  outcome.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  files.write_meta(true, outcome.wall_seconds);
+  return outcome;
+}
+
+}  // namespace timely::experiments
