@@ -77,7 +77,7 @@ int theory_command(const ScenarioArgs& args, std::ostream& out) {
 void print_fits(const SweepResults& results, std::ostream& out, std::ostream& err) {
   const auto figures = report_sweep(results, err);
   for (const CurveFits& cf : fit_curves(results)) {
-    out << fmt::format("  {}:", cf.curve.label.empty() ? "fit" : cf.curve.label);
+    out << fmt::format("  {}:", cf.curve.label.empty() ? "fit" : one_line(cf.curve.label));
     for (const auto& fit : cf.choice.fits)
       out << fmt::format("  {} b = {:.4g} ± {:.2g}{}", analysis::to_string(fit.law), fit.b.value, fit.b.ci95,
                          fit.law == cf.choice.best ? " (best by AIC)" : "");

@@ -168,7 +168,10 @@ std::string cell_text(const Cell& cell, int digits) {
         else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
         else if constexpr (std::is_same_v<T, std::vector<double>>) {
           std::string out;
-          for (double v : x) out += (out.empty() ? "" : ";") + fmt::format("{:.{}g}", v, digits);
+          for (double v : x) {
+            if (!out.empty()) out += ';';
+            out += fmt::format("{:.{}g}", v, digits);
+          }
           return out;
         } else return std::to_string(x);
       },
@@ -420,6 +423,7 @@ bool header_is_learning(const std::vector<std::string>& header) {
 CsvTable read_results_file(const std::filesystem::path& path, ResultsFile file, const std::vector<std::string>& axes,
                            bool learning, bool allow_torn_tail) {
   const std::string name = path.string();
+  require_regular_file(name);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("{}: cannot open", name));
   std::stringstream buffer;
@@ -433,8 +437,10 @@ CsvTable read_results_file(const std::filesystem::path& path, ResultsFile file, 
   CsvTable table;
   std::size_t line_no = 0, start = 0;
   while (start < content.size()) {
-    std::size_t end = content.find('\n', start);
-    if (end == std::string::npos) end = content.size();
+    // A record ends at a newline outside quotes (a quoted field may hold a newline).
+    std::size_t end = start;
+    for (bool quoted = false; end < content.size() && (quoted || content[end] != '\n'); ++end)
+      if (content[end] == '"') quoted = !quoted;
     const std::string_view line(content.data() + start, end - start);
     start = end + 1;
     ++line_no;

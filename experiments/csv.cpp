@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <fmt/format.h>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -55,6 +56,14 @@ std::size_t CsvTable::column(std::string_view name) const {
   throw InputError(fmt::format("CSV file has no column '{}'", name));
 }
 
+void require_regular_file(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) throw InputError(fmt::format("{}: no such file", path));
+  if (!std::filesystem::is_regular_file(status))
+    throw InputError(fmt::format("{}: not a regular file (a directory, FIFO or device cannot be read as results)", path));
+}
+
 double parse_number(std::string_view field, std::string_view where) {
   double x = 0.0;
   const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), x);
@@ -64,6 +73,7 @@ double parse_number(std::string_view field, std::string_view where) {
 }
 
 CsvTable read_csv_header(const std::string& path) {
+  require_regular_file(path);
   std::ifstream file(path);
   if (!file) throw InputError(fmt::format("{}: cannot open", path));
   CsvTable table;
@@ -74,6 +84,7 @@ CsvTable read_csv_header(const std::string& path) {
 }
 
 CsvTable read_csv(const std::string& path) {
+  require_regular_file(path);
   std::ifstream file(path);
   if (!file) throw InputError(fmt::format("{}: cannot open", path));
   CsvTable table;

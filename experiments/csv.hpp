@@ -19,6 +19,10 @@ struct CsvTable {
 };
 // Reads a whole CSV file with a header row. Throws InputError naming the file.
 CsvTable read_csv(const std::string& path);
+// Refuses (InputError naming the path) anything but an existing regular file: a FIFO or a
+// device in a results directory must not block or flood a reader.
+void require_regular_file(const std::string& path);
+
 // A finite number from a CSV field; InputError naming `where` (file, line, column) otherwise.
 double parse_number(std::string_view field, std::string_view where);
 

@@ -254,7 +254,7 @@ const std::vector<Key>& registry() {
       {{"data.alpha", "a number > 0", "Dirichlet concentration of the label skew (default 0.5)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.alpha = positive(v, k); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.alpha; }},
-      {{"data.shards_per_user", "an integer >= 1", "sorted-label shards per user for partition shards (default 2)"}, Kind::integer,
+      {{"data.shards_per_user", "an integer in [1, 1000000000]", "sorted-label shards per user for partition shards (default 2)"}, Kind::integer,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.shards_per_user = count(v, k, 1); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.shards_per_user; }},
       {{"data.features", "an integer in [1, 100000]", "features of the synthetic sets (default 20)"}, Kind::integer,
@@ -263,10 +263,10 @@ const std::vector<Key>& registry() {
       {{"data.classes", "an integer in [2, 1000]", "classes of the synthetic mixture (default 10)"}, Kind::integer,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.classes = count(v, k, 2, 1000); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.classes; }},
-      {{"data.train_samples", "an integer >= 0", "training samples; 0 = 20000 synthetic or all of Fashion-MNIST (default 0)"},
+      {{"data.train_samples", "an integer in [0, 10000000]", "training samples; 0 = 20000 synthetic or all of Fashion-MNIST (default 0)"},
        Kind::integer, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.train_samples = count(v, k, 0, 10'000'000); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.train_samples; }},
-      {{"data.test_samples", "an integer >= 0", "test samples; 0 = 5000 synthetic or all of Fashion-MNIST (default 0)"},
+      {{"data.test_samples", "an integer in [0, 10000000]", "test samples; 0 = 5000 synthetic or all of Fashion-MNIST (default 0)"},
        Kind::integer, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.test_samples = count(v, k, 0, 10'000'000); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.test_samples; }},
       {{"data.noise", "a number >= 0", "noise sd of the synthetic regression (default 0.1)"}, Kind::number,
@@ -322,10 +322,10 @@ const std::vector<Key>& registry() {
       {{"observe.every", "a number > 0", "simulated time between metric observations (default 10)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.observe.every = positive(v, k); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.observe.every; }},
-      {{"observe.users", "an integer >= 1", "users whose own test metrics are averaged (default 8)"}, Kind::integer,
+      {{"observe.users", "an integer in [1, 1000000000]", "users whose own test metrics are averaged (default 8)"}, Kind::integer,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.observe.users = count(v, k, 1); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.observe.users; }},
-      {{"observe.test_samples", "an integer >= 0", "test samples per evaluation; 0 = the whole test set (default 0)"}, Kind::integer,
+      {{"observe.test_samples", "an integer in [0, 10000000]", "test samples per evaluation; 0 = the whole test set (default 0)"}, Kind::integer,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.observe.test_samples = count(v, k, 0, 10'000'000); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.observe.test_samples; }},
       {{"observe.plateau_fraction", "a number in (0, 1]", "plateau delay: first time accuracy reaches this fraction of its final value, "
@@ -591,6 +591,27 @@ void check_resources(const Scenario& s, const RunLimits& limits) {
     throw InputError(fmt::format("observe.every, run.horizon: one trial would record about {:.3g} observations, "
                                  "more than the limit of {:.3g} (observe less often or shorten run.horizon)",
                                  observations, max_observations));
+  if (s.learning.enabled()) {
+    // Learning work: every local update computes train.steps mini-batch gradients.
+    const double gradients = s.run.horizon * s.network.n * s.update_rate() * s.learning.train.steps *
+                             static_cast<double>(s.learning.train.batch);
+    const double gradient_limit = limits.max_events / 10.0;
+    if (!(gradients <= gradient_limit))
+      throw InputError(fmt::format("train.steps, train.batch, updates.rate, network.n, run.horizon: one trial would "
+                                   "compute about {:.3g} sample gradients, more than the limit of {:.3g} (a tenth of "
+                                   "--max-events; lower these keys or raise --max-events)",
+                                   gradients, gradient_limit));
+    // A synthetic set is generated in memory as floats: refuse one that cannot fit.
+    if (s.learning.data.source != sim::DataSource::fashion_mnist) {
+      const auto& d = s.learning.data;
+      const double samples = (d.train_samples ? d.train_samples : 20000.0) + (d.test_samples ? d.test_samples : 5000.0);
+      const double bytes = samples * d.features * sizeof(float);
+      if (bytes > 4.0 * (1u << 30))
+        throw InputError(fmt::format("data.features, data.train_samples, data.test_samples: the synthetic data set "
+                                     "needs {:.1f} GiB (at most 4 GiB)",
+                                     bytes / (1u << 30)));
+    }
+  }
   const double per_trial = static_cast<double>(sim::trial_state_bytes(s));
   constexpr double limit = 2.0 * (1u << 30);
   if (per_trial > limit)

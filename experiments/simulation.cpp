@@ -131,7 +131,7 @@ void print_learning(std::ostream& out, const Simulation& sim) {
                      sim::to_string(s.learning.mixing.rule), sim.learning.size());
   if (l.diverged > 0) {
     out << fmt::format("  DIVERGED: {}/{} trials reached a non-finite parameter or loss, the first at t = {:.6g}; "
-                       "no accuracy, loss or time to target is reported (lower train.lr)\n",
+                       "no accuracy, loss or time to target is reported (e.g. lower train.lr)\n",
                        l.diverged, sim.learning.size(), *l.diverged_at);
     out << fmt::format("  {} local updates, {} gossips, {} FedAvg rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
                        sim.wall_seconds);

@@ -272,6 +272,7 @@ SweepResults read_sweep_results(const fs::path& dir) {
   const fs::path meta_path = dir / "meta.json";
   if (!fs::exists(meta_path)) throw InputError(fmt::format("{}: no meta.json (not a sweep results directory)", dir.string()));
   nlohmann::ordered_json meta;
+  require_regular_file(meta_path.string());
   try {
     std::ifstream(meta_path) >> meta;
     for (const auto& [key, values] : meta.at("axes").items()) r.axes.push_back(key);
@@ -397,6 +398,7 @@ std::vector<std::string> report_sweep(const SweepResults& r, std::ostream& log) 
     plots::Series sim{"simulation (95% CI)", {}, {}, {}, plots::Series::Style::errorbars};
     plots::Series th{"theory", {}, {}, {}, plots::Series::Style::points};
     std::string tics;
+    std::size_t longest = 0;
     for (std::size_t row = 0; row < r.table.rows.size(); ++row) {
       const auto mean = r.number(row, "mean");
       if (!mean) continue;  // no staleness measured (FedAvg): left out, not drawn as 0
@@ -409,13 +411,19 @@ std::vector<std::string> report_sweep(const SweepResults& r, std::ostream& log) 
       }
       std::string label;
       for (const auto& axis : r.axes) label += (label.empty() ? "" : " ") + r.value(row, axis);
-      tics += fmt::format("{}\"{}\" {}", tics.empty() ? "" : ", ", label, row);
+      longest = std::max(longest, label.size());
+      tics += fmt::format("{}{} {}", tics.empty() ? "" : ", ", plots::quoted(label), row);
     }
     if (!sim.x.empty()) {
       f.series.push_back(sim);
       if (!th.x.empty()) f.series.push_back(th);
+      // Room for every label: the canvas widens with the points and the bottom margin grows
+      // with the longest (rotated) label, so gnuplot never has to squeeze the tics.
+      f.width = std::max(f.width, static_cast<int>(std::min<std::size_t>(r.table.rows.size(), 400) * 40 + 300));
+      const std::size_t margin = std::min<std::size_t>(6 + longest * 2 / 3, 60);
+      f.height = std::max(f.height, static_cast<int>(400 + 12 * margin));
       f.extra = {fmt::format("set xtics ({}) rotate by -30", tics), "set key outside right top box",
-                 fmt::format("set xrange [-0.5:{}]", r.table.rows.size() - 0.5)};
+                 fmt::format("set xrange [-0.5:{}]", r.table.rows.size() - 0.5), fmt::format("set bmargin {}", margin)};
       render_logged(f, r.dir, drawn, log);
     }
   }

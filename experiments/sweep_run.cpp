@@ -69,6 +69,7 @@ std::map<std::size_t, PointRows> load_finished(const fs::path& out, const SweepP
   const fs::path meta_path = out / "meta.json";
   if (!fs::exists(meta_path)) return done;
   nlohmann::json meta;
+  require_regular_file(meta_path.string());
   try {
     std::ifstream(meta_path) >> meta;
   } catch (const std::exception&) {
@@ -224,8 +225,9 @@ std::string point_log(const SweepPlan& plan, const SweepPoint& p, const PointRes
     what = fmt::format("staleness {:.6g}{}{}", t.mean, t.ci_half_width ? fmt::format(" ± {:.3g}", *t.ci_half_width) : "",
                        r.theory.staleness ? fmt::format(", theory {:.6g}", *r.theory.staleness) : "");
   }
-  return fmt::format("sweep {}: point {}/{} ({}): {}  [{:.1f} s]\n", plan.name, done, plan.points.size(),
-                     point_label(plan, p), what, elapsed);
+  return one_line(fmt::format("sweep {}: point {}/{} ({}): {}  [{:.1f} s]", plan.name, done, plan.points.size(),
+                              point_label(plan, p), what, elapsed)) +
+         "\n";
 }
 
 }  // namespace

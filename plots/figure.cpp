@@ -1,5 +1,7 @@
 #include "plots/figure.hpp"
 
+#include <fmt/format.h>
+
 #include <gnuplot-iostream.h>
 
 #include <charconv>
@@ -90,21 +92,30 @@ void validate(const Figure& figure) {
   }
 }
 
-// A double-quoted gnuplot string showing `text` literally.
+}  // namespace
+
+// A double-quoted gnuplot string showing `text` literally: quotes and backslashes escaped,
+// control characters and '@' (gnuplot's macro character) written as octal escapes, so no
+// text taken from a sweep file can end the string or run a command.
 std::string quoted(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       case '\n': out += "\\n"; break;
       case '\t': out += "\\t"; break;
       case '\r': break;
-      default: out += c;
+      default:
+        if (u < 0x20 || u == 0x7f || c == '@') out += fmt::format("\\{:03o}", u);
+        else out += c;
     }
   }
   return out + "\"";
 }
+
+namespace {
 
 // A single-quoted POSIX shell word.
 std::string shell_quoted(const std::string& text) {

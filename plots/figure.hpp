@@ -41,6 +41,10 @@ struct Rendered {
 // say the range meant with `extra` ("set yrange [0:3]").
 Rendered render(const Figure& figure, const std::filesystem::path& dir);
 
+// `text` as a double-quoted gnuplot string shown literally (for labels in `extra` commands);
+// nothing in it can end the string or reach gnuplot's command line.
+std::string quoted(const std::string& text);
+
 // Whether `gnuplot --version` runs successfully.
 bool gnuplot_available();
 
