@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # timely's one entry point on a fresh Debian machine.
-#   bash bootstrap.sh         install what is missing, build (Release), run the main job (timely validate)
-#   bash bootstrap.sh test    install what is missing, build, run the whole test suite
+#   bash bootstrap.sh         install what is missing, build the program (Release), run the main job (timely validate)
+#   bash bootstrap.sh test    install what is missing, build everything (Release) and run the test suite,
+#                             then build the tests with AddressSanitizer and UndefinedBehaviorSanitizer
+#                             (build-asan/) and run the suite again there
 # Installing is idempotent: packages already present are not touched.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -27,15 +29,35 @@ if ((${#missing[@]})); then
 fi
 
 jobs=$(nproc)
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j "$jobs"
+configure() { cmake -S . -G Ninja "$@" >/dev/null; }
+# Runs "$@" and reports its wall time on stderr under the label $1.
+timed() {
+  local label=$1 start=$SECONDS
+  shift
+  "$@"
+  echo "bootstrap: $label took $((SECONDS - start)) s" >&2
+}
 
 case "$mode" in
   run)
+    configure -B build -DCMAKE_BUILD_TYPE=Release
+    cmake --build build -j "$jobs" --target timely  # the program alone: no tests, no benchmarks
     ./build/timely validate
     ;;
   test)
-    ctest --test-dir build --output-on-failure -j "$jobs"
+    configure -B build -DCMAKE_BUILD_TYPE=Release
+    timed "Release build" cmake --build build -j "$jobs"
+    timed "Release tests" ctest --test-dir build --output-on-failure --no-tests=error -j "$jobs"
+
+    # The same suite under AddressSanitizer (with LeakSanitizer) and UndefinedBehaviorSanitizer:
+    # -O2 with line tables for the stacks, the tests and the program they run only.
+    sanitize="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+    configure -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIMELY_BUILD_BENCH=OFF \
+      -DCMAKE_CXX_FLAGS="$sanitize" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
+    timed "sanitizer build" cmake --build build-asan -j "$jobs" --target timely_tests
+    export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:check_initialization_order=1:strict_init_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+    timed "sanitizer tests" ctest --test-dir build-asan --output-on-failure --no-tests=error -j "$jobs"
     ;;
   *)
     echo "bootstrap: unknown mode '$mode' (expected: run or test)" >&2
