@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "sim/input_error.hpp"
@@ -272,7 +273,7 @@ std::vector<ColumnType> column_types(ResultsFile file, const std::vector<std::st
       break;
     case ResultsFile::curves:
       for (int k = 0; k < 6; ++k) types.push_back(num);
-      types.push_back(text);  // weight_variance: a ';'-separated list
+      types.push_back(ColumnType::number_list);  // weight_variance: a ';'-separated list
       break;
   }
   return types;
@@ -293,6 +294,13 @@ bool valid(std::string_view field, ColumnType type) {
     }
     case ColumnType::boolean: return field == "true" || field == "false";
     case ColumnType::text: return true;
+    case ColumnType::number_list:
+      for (std::size_t start = 0;;) {
+        const std::size_t end = std::min(field.find(';', start), field.size());
+        if (!valid(field.substr(start, end - start), ColumnType::number) || end == start) return false;
+        if (end == field.size()) return true;
+        start = end + 1;
+      }
   }
   return false;
 }
@@ -303,6 +311,7 @@ std::string_view type_text(ColumnType type) {
     case ColumnType::number: return "a finite number";
     case ColumnType::boolean: return "true or false";
     case ColumnType::text: return "text";
+    case ColumnType::number_list: return "a ';'-separated list of finite numbers";
   }
   return "";
 }
@@ -435,6 +444,7 @@ CsvTable read_results_file(const std::filesystem::path& path, ResultsFile file, 
                                                                           : curves_header(axes);
   const std::vector<ColumnType> types = column_types(file, axes, learning);
   CsvTable table;
+  std::set<std::string> seen_points;
   std::size_t line_no = 0, start = 0;
   while (start < content.size()) {
     // A record ends at a newline outside quotes (a quoted field may hold a newline).
@@ -460,6 +470,9 @@ CsvTable read_results_file(const std::filesystem::path& path, ResultsFile file, 
       if (!valid(fields[k], types[k]) || (k == 0 && fields[k].empty()))
         throw InputError(fmt::format("{}: line {}: column {}: expected {}, got '{}'", name, line_no, expected[k],
                                      type_text(types[k]), fields[k].substr(0, 40)));
+    // results.csv has one row per point: a repeated point (edited by hand) is refused.
+    if (file == ResultsFile::results && !seen_points.insert(fields[0]).second)
+      throw InputError(fmt::format("{}: line {}: point {} appears twice", name, line_no, fields[0]));
     table.rows.push_back(std::move(fields));
   }
   if (table.header.empty()) throw InputError(fmt::format("{}: empty file (expected a CSV header)", name));

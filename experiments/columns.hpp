@@ -47,7 +47,7 @@ PointResult make_point_result(std::size_t index, std::vector<std::string> axis_v
 // list of numbers (JSON only).
 using Cell = std::variant<std::monostate, double, std::int64_t, std::uint64_t, std::string, bool, std::vector<double>>;
 
-enum class ColumnType { integer, number, text, boolean };
+enum class ColumnType { integer, number, text, boolean, number_list };
 // Which results a column reads: always present, staleness (absent for FedAvg), learning.
 enum class ColumnGroup { point, staleness, learning };
 

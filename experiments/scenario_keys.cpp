@@ -129,6 +129,10 @@ double in_range(const Value& v, const KeyInfo& k, double lo, double hi, bool ope
   return x;
 }
 
+// Clock rates: a denormal or astronomically large rate only makes non-finite theory and
+// unbounded work, so rates live in [1e-9, 1e9].
+double rate(const Value& v, const KeyInfo& k) { return in_range(v, k, 1e-9, 1e9, false, false); }
+
 std::uint32_t count(const Value& v, const KeyInfo& k, std::int64_t lo, std::int64_t hi = 1'000'000'000) {
   return static_cast<std::uint32_t>(integer_in(v, k, lo, hi));
 }
@@ -174,8 +178,8 @@ const std::vector<Key>& registry() {
          if (s.network.edges_file.empty()) return nullptr;
          return s.network.edges_file;
        }},
-      {{"gossip.capacity", "a number > 0", "capacity factor kappa: each user gossips at rate kappa*g(n) (default 1)"},
-       Kind::number, [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.capacity = positive(v, k); },
+      {{"gossip.capacity", "a number in [1e-9, 1e9]", "capacity factor kappa: each user gossips at rate kappa*g(n) (default 1)"},
+       Kind::number, [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.capacity = rate(v, k); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.gossip.capacity; }},
       {{"gossip.scaling", accepted(sim::capacity_scalings()), "g(n) = 1, ln n or n (default constant)"}, Kind::string,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.scaling = choice(v, k, sim::capacity_scalings()); },
@@ -183,11 +187,11 @@ const std::vector<Key>& registry() {
       {{"gossip.mode", accepted(sim::gossip_modes()), "who merges on a contact (default push)"}, Kind::string,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.mode = choice(v, k, sim::gossip_modes()); },
        [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.gossip.mode); }},
-      {{"updates.rate", "a number > 0", "rate mu of each user's local-update clock (default 1)"}, Kind::number,
-       [](Scenario& s, const Value& v, const KeyInfo& k) { s.updates.rate = positive(v, k); },
+      {{"updates.rate", "a number in [1e-9, 1e9]", "rate mu of each user's local-update clock (default 1)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.updates.rate = rate(v, k); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.updates.rate; }},
-      {{"updates.delay", "a number >= 0", "deterministic part c of the update interval c + Exp(mu) (default 0)"},
-       Kind::number, [](Scenario& s, const Value& v, const KeyInfo& k) { s.updates.delay = non_negative(v, k); },
+      {{"updates.delay", "a number in [0, 1e9]", "deterministic part c of the update interval c + Exp(mu) (default 0)"},
+       Kind::number, [](Scenario& s, const Value& v, const KeyInfo& k) { s.updates.delay = in_range(v, k, 0.0, 1e9, false, false); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.updates.delay; }},
       {{"staleness.model", accepted(sim::staleness_models()), "users: every user is a source; source: Yates' external source (default users)"},
        Kind::string,
@@ -205,11 +209,11 @@ const std::vector<Key>& registry() {
          s.staleness.bound = static_cast<std::uint32_t>(integer_in(v, k, 0, 1'000'000'000));
        },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.staleness.bound; }},
-      {{"source.rate", "a number > 0", "lambda_e, version rate of the external source (default 1)"}, Kind::number,
-       [](Scenario& s, const Value& v, const KeyInfo& k) { s.source.rate = positive(v, k); },
+      {{"source.rate", "a number in [1e-9, 1e9]", "lambda_e, version rate of the external source (default 1)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.source.rate = rate(v, k); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.source.rate; }},
-      {{"source.push_rate", "a number > 0", "lambda_0, total rate of the source's pushes to random users (default 1)"},
-       Kind::number, [](Scenario& s, const Value& v, const KeyInfo& k) { s.source.push_rate = positive(v, k); },
+      {{"source.push_rate", "a number in [1e-9, 1e9]", "lambda_0, total rate of the source's pushes to random users (default 1)"},
+       Kind::number, [](Scenario& s, const Value& v, const KeyInfo& k) { s.source.push_rate = rate(v, k); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.source.push_rate; }},
       {{"run.horizon", "a number > 0", "simulated time per trial (default 1000)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.run.horizon = positive(v, k); },
@@ -269,11 +273,11 @@ const std::vector<Key>& registry() {
       {{"data.test_samples", "an integer in [0, 10000000]", "test samples; 0 = 5000 synthetic or all of Fashion-MNIST (default 0)"},
        Kind::integer, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.test_samples = count(v, k, 0, 10'000'000); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.test_samples; }},
-      {{"data.noise", "a number >= 0", "noise sd of the synthetic regression (default 0.1)"}, Kind::number,
-       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.noise = non_negative(v, k); },
+      {{"data.noise", "a number in [0, 1e6]", "noise sd of the synthetic regression (default 0.1)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.noise = in_range(v, k, 0.0, 1e6, false, false); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.noise; }},
-      {{"data.separation", "a number > 0", "sd of the class means of the synthetic mixture (default 3)"}, Kind::number,
-       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.separation = positive(v, k); },
+      {{"data.separation", "a number in (0, 1e6]", "sd of the class means of the synthetic mixture (default 3)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.separation = in_range(v, k, 0.0, 1e6, true, false); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.separation; }},
       {{"data.dir", "a directory", "where Fashion-MNIST's gzip IDX files are (default /usr/share/datasets/fashion-mnist)"},
        Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.dir = text(v, k); },
@@ -563,6 +567,14 @@ double estimated_events(const Scenario& s) {
   return s.run.horizon * rate;
 }
 
+double estimated_work(const Scenario& s) {
+  const double version_rate = s.staleness.model == sim::StalenessModel::source ? s.source.rate : s.update_rate();
+  const double span = version_rate / s.gossip_rate() * std::log(static_cast<double>(s.network.n));
+  // A gossip of the users model also merges the views of all K tracked sources.
+  const double merged = s.staleness.model == sim::StalenessModel::source ? 0.0 : s.tracked_sources();
+  return estimated_events(s) * (1.0 + merged + span);
+}
+
 double estimated_observations(const Scenario& s) {
   return s.learning.enabled() ? std::floor(s.run.horizon / s.learning.observe.every) + 1.0 : 0.0;
 }
@@ -586,6 +598,17 @@ void check_resources(const Scenario& s, const RunLimits& limits) {
                                  "(lower these keys, or raise the limit with --max-events)",
                                  keys, events, limits.max_events));
   }
+  // Each event integrates the staleness over the span of versions between a source's newest
+  // and oldest known one, about (rate of versions / gossip rate) ln n of them.
+  const double work = estimated_work(s);
+  if (!(work <= work_per_event_limit * limits.max_events))
+    throw InputError(fmt::format("{}: one trial would simulate about {:.3g} events of about {:.3g} steps each "
+                                 "(tracked sources merged and the staleness span integrated), more than {:.3g} steps in "
+                                 "all (lower these keys or staleness.tracked, or raise the limit with --max-events)",
+                                 s.staleness.model == sim::StalenessModel::source
+                                     ? "source.rate, gossip.capacity, gossip.scaling, network.n, run.horizon"
+                                     : "updates.rate, updates.delay, gossip.capacity, gossip.scaling, network.n, run.horizon",
+                                 events, work / events, work_per_event_limit * limits.max_events));
   const double observations = estimated_observations(s);
   if (observations > max_observations)
     throw InputError(fmt::format("observe.every, run.horizon: one trial would record about {:.3g} observations, "

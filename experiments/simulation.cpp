@@ -202,7 +202,8 @@ void write_simulation(const std::filesystem::path& dir, const Simulation& sim, u
   if (sim.learning.empty()) return;
   std::string rows = "trial,time,loss,accuracy,user_loss,user_accuracy,train_loss,consensus_distance,"
                      "distance_to_optimum,max_user_distance_to_optimum";
-  for (std::size_t k = 0; k < sim.learning.front().observations.front().weight_variance.size(); ++k)
+  const auto& first = sim.learning.front().observations;  // empty if a trial diverged at once
+  for (std::size_t k = 0; k < (first.empty() ? 0 : first.front().weight_variance.size()); ++k)
     rows += fmt::format(",weight_variance_W{}", k + 1);
   rows += "\n";
   const auto opt = [](const std::optional<double>& x) { return x ? fmt::format("{:.10g}", *x) : std::string(); };

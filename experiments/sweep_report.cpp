@@ -315,7 +315,14 @@ std::vector<CurveFits> fit_curves(const SweepResults& r) {
     std::vector<double> mean;
     for (std::size_t row : c.rows) mean.push_back(r.number(row, "mean").value_or(0.0));
     if (std::any_of(mean.begin(), mean.end(), [](double y) { return !(y > 0.0); })) continue;
-    fits.push_back({c, analysis::choose_law(c.n, mean, standard_errors(r, c))});
+    CurveFits cf{c, analysis::choose_law(c.n, mean, standard_errors(r, c))};
+    // A degenerate curve (e.g. every mean equal within rounding) can give a non-finite fit:
+    // it is left out rather than written as inf or NaN.
+    const bool finite = std::all_of(cf.choice.fits.begin(), cf.choice.fits.end(), [](const analysis::Fit& f) {
+      return std::isfinite(f.a.value) && std::isfinite(f.a.ci95) && std::isfinite(f.b.value) &&
+             std::isfinite(f.b.ci95) && std::isfinite(f.aic);
+    });
+    if (finite) fits.push_back(std::move(cf));
   }
   return fits;
 }

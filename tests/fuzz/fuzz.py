@@ -1156,6 +1156,9 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default="fuzz-out")
     ap.add_argument("--timeout", type=float, default=20.0, help="seconds before a run counts as a hang")
+    ap.add_argument("--max-events", default="1e8",
+                    help="passed to simulate and sweep cases that do not set it: the work the program accepts is "
+                         "bounded by this flag, so a run past --timeout is a hang, not an accepted long run")
     ap.add_argument("--mem-mb", type=int, default=2048, help="resident memory above which a run is killed")
     ap.add_argument("--keep", type=int, default=3, help="reproducers kept per distinct signature")
     ap.add_argument("--replay", metavar="CORPUS_DIR", help="run the corpus cases instead of fuzzing")
@@ -1180,6 +1183,8 @@ def main():
 
     def one(index):
         case = make_case(a.seed, index)
+        if case.args and case.args[0] in ("simulate", "sweep") and "--max-events" not in case.args:
+            case.args = list(case.args) + ["--max-events", a.max_events]
         res = execute(binary, case.args, case.files, case.setup, a.timeout, a.mem_mb)
         cls, detail = classify(case, res)
         with lock:
