@@ -575,6 +575,31 @@ double estimated_work(const Scenario& s) {
   return estimated_events(s) * (1.0 + merged + span);
 }
 
+// Parameters of the scenario's model, from the keys alone (models/network.hpp builds the same
+// layers): inputs, hidden widths and outputs, each layer with its biases.
+double model_parameters(const Scenario& s) {
+  const auto& l = s.learning;
+  const bool fashion = l.data.source == sim::DataSource::fashion_mnist;
+  const double inputs = fashion ? 784.0 : l.data.features;
+  const double outputs = l.data.source == sim::DataSource::synthetic_regression ? 1.0
+                         : fashion                                               ? 10.0
+                                                                                 : l.data.classes;
+  double parameters = 0.0, width = inputs;
+  if (l.model.kind == sim::ModelKind::mlp)
+    for (const int hidden : l.model.hidden) {
+      parameters += (width + 1.0) * hidden;
+      width = hidden;
+    }
+  return parameters + (width + 1.0) * outputs;
+}
+
+// Test samples one evaluation uses.
+double evaluation_samples(const Scenario& s) {
+  const auto& d = s.learning.data;
+  const double test = d.test_samples ? d.test_samples : d.source == sim::DataSource::fashion_mnist ? 10000.0 : 5000.0;
+  return s.learning.observe.test_samples ? std::min<double>(s.learning.observe.test_samples, test) : test;
+}
+
 double estimated_observations(const Scenario& s) {
   return s.learning.enabled() ? std::floor(s.run.horizon / s.learning.observe.every) + 1.0 : 0.0;
 }
@@ -615,15 +640,21 @@ void check_resources(const Scenario& s, const RunLimits& limits) {
                                  "more than the limit of {:.3g} (observe less often or shorten run.horizon)",
                                  observations, max_observations));
   if (s.learning.enabled()) {
-    // Learning work: every local update computes train.steps mini-batch gradients.
+    // Learning work: every local update computes train.steps mini-batch gradients, and every
+    // observation evaluates the average model and observe.users users' models on the test
+    // samples; each costs a few multiply-adds per parameter and sample.
     const double gradients = s.run.horizon * s.network.n * s.update_rate() * s.learning.train.steps *
                              static_cast<double>(s.learning.train.batch);
-    const double gradient_limit = limits.max_events / 10.0;
-    if (!(gradients <= gradient_limit))
-      throw InputError(fmt::format("train.steps, train.batch, updates.rate, network.n, run.horizon: one trial would "
-                                   "compute about {:.3g} sample gradients, more than the limit of {:.3g} (a tenth of "
-                                   "--max-events; lower these keys or raise --max-events)",
-                                   gradients, gradient_limit));
+    const double evaluations = estimated_observations(s) * (s.learning.observe.users + 1.0) * evaluation_samples(s);
+    const double flops = model_parameters(s) * (6.0 * gradients + 2.0 * evaluations);
+    const double flop_limit = learning_flops_per_event * limits.max_events;
+    if (!(flops <= flop_limit))
+      throw InputError(fmt::format("train.steps, train.batch, model.hidden, data.features, observe.every, network.n, "
+                                   "run.horizon: one trial would compute about {:.3g} sample gradients and {:.3g} "
+                                   "sample evaluations of a {:.3g}-parameter model, about {:.3g} operations, more than "
+                                   "the limit of {:.3g} ({:g} per --max-events; lower these keys or raise --max-events)",
+                                   gradients, evaluations, model_parameters(s), flops, flop_limit,
+                                   learning_flops_per_event));
     // A synthetic set is generated in memory as floats: refuse one that cannot fit.
     if (s.learning.data.source != sim::DataSource::fashion_mnist) {
       const auto& d = s.learning.data;

@@ -53,6 +53,8 @@ struct RunLimits {
 inline constexpr double max_observations = 1e6;  // learning observations per trial (memory)
 // Events weighted by the staleness span each integrates may reach this many times max_events.
 inline constexpr double work_per_event_limit = 100.0;
+// Learning: multiply-adds of gradients and evaluations may reach this many times max_events.
+inline constexpr double learning_flops_per_event = 1e4;
 
 // Expected events of one trial (every clock at its long-run rate) and learning observations.
 double estimated_events(const sim::Scenario& scenario);

@@ -68,13 +68,25 @@ TEST_CASE("a key of the wrong type in a scenario file exits 2 naming it (edges_f
 }
 
 TEST_CASE("work beyond the limit is refused before running, naming the keys and the estimate", "[robustness]") {
-  refused(run_timely({"simulate", "--set", "gossip.capacity=1e300"}), "gossip.capacity");
+  refused(run_timely({"simulate", "--set", "gossip.capacity=1e300"}), "gossip.capacity: expected a number in [1e-9, 1e9]");
+  refused(run_timely({"simulate", "--set", "gossip.capacity=1e9"}), "gossip.capacity");
   refused(run_timely({"simulate", "--set", "updates.rate=1e6"}), "updates.rate");
   refused(run_timely({"simulate", "--set", "model.kind=linear", "--set", "data.source=synthetic-regression", "--set",
                       "observe.every=1e-9"}),
           "observe.every");
-  const auto o = run_timely({"simulate", "--set", "gossip.capacity=1e300"});
-  CHECK(o.err.find("1e+305 events") != std::string::npos);
+  // Learning counts model operations: gradients and evaluations times the parameters.
+  refused(run_timely({"simulate", "--set", "model.kind=logistic", "--set", "train.steps=100000", "--set",
+                      "train.batch=4096"}),
+          "operations");
+  refused(run_timely({"simulate", "--set", "model.kind=mlp", "--set", "model.hidden=[100000]", "--set",
+                      "data.classes=1000", "--max-events", "1e8"}),
+          "parameter model");
+  // Each event is weighted by the staleness span it integrates: 6e7 events of ~1e6 versions.
+  refused(run_timely({"simulate", "--set", "network.n=6", "--set", "run.horizon=10", "--set", "run.warmup=0", "--set",
+                      "updates.rate=1e6"}),
+          "steps each");
+  const auto o = run_timely({"simulate", "--set", "gossip.capacity=1e9"});
+  CHECK(o.err.find("1e+14 events") != std::string::npos);
   CHECK(o.err.find("--max-events") != std::string::npos);
   // The estimate is the expected number of clock events: n (lambda + r) horizon.
   timely::sim::Scenario s;
@@ -85,7 +97,7 @@ TEST_CASE("work beyond the limit is refused before running, naming the keys and 
                     "run.warmup=5"}).status == 0);
   // Sweeps check every point the same way.
   const fs::path dir = scratch("work_sweep");
-  std::ofstream(dir / "s.toml") << "[sweep]\n\"gossip.capacity\" = [1, 1e300]\n";
+  std::ofstream(dir / "s.toml") << "[sweep]\n\"gossip.capacity\" = [1, 1e9]\n";
   refused(run_timely({"sweep", (dir / "s.toml").string(), "--out", (dir / "out").string()}), "sweep point 1");
   CHECK_FALSE(fs::exists(dir / "out" / "results.csv"));
 }
@@ -95,7 +107,8 @@ TEST_CASE("a sweep applies the memory check that simulate applies", "[robustness
   std::ofstream(dir / "s.toml") << "[model]\nkind = \"mlp\"\nhidden = [4096, 4096]\n[data]\nsource = \"synthetic-mixture\"\n"
                                    "train_samples = 200000\n[run]\nhorizon = 1\nwarmup = 0\ntrials = 1\n"
                                    "[sweep]\n\"network.n\" = [100000]\n";
-  refused(run_timely({"sweep", (dir / "s.toml").string(), "--out", (dir / "out").string()}), "GiB per trial");
+  refused(run_timely({"sweep", (dir / "s.toml").string(), "--out", (dir / "out").string(), "--max-events", "1e30"}),
+          "GiB per trial");
   CHECK_FALSE(fs::exists(dir / "out" / "results.csv"));
 }
 

@@ -1156,7 +1156,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default="fuzz-out")
     ap.add_argument("--timeout", type=float, default=20.0, help="seconds before a run counts as a hang")
-    ap.add_argument("--max-events", default="1e8",
+    ap.add_argument("--max-events", default="1e7",
                     help="passed to simulate and sweep cases that do not set it: the work the program accepts is "
                          "bounded by this flag, so a run past --timeout is a hang, not an accepted long run")
     ap.add_argument("--mem-mb", type=int, default=2048, help="resident memory above which a run is killed")
