@@ -105,9 +105,9 @@ TEST_CASE("bad input exits 2 with one line naming the key and what is accepted",
   require_rejected({s, "--set", "network.n=abc"}, "network.n: expected an integer");
   require_rejected({s, "--set", "network.n=1"}, "network.n: expected an integer in [2,");
   require_rejected({s, "--set", "network.n=2.5"}, "network.n");
-  require_rejected({s, "--set", "gossip.capacity=0"}, "gossip.capacity: expected a number > 0");
+  require_rejected({s, "--set", "gossip.capacity=0"}, "gossip.capacity: expected a number in [1e-9, 1e9]");
   require_rejected({s, "--set", "gossip.capacity=-1"}, "gossip.capacity");
-  require_rejected({s, "--set", "updates.rate=0"}, "updates.rate: expected a number > 0");
+  require_rejected({s, "--set", "updates.rate=0"}, "updates.rate: expected a number in [1e-9, 1e9]");
   require_rejected({s, "--set", "updates.delay=-0.5"}, "updates.delay");
   require_rejected({s, "--set", "source.rate=-2"}, "source.rate");
   require_rejected({s, "--set", "source.push_rate=0"}, "source.push_rate");
