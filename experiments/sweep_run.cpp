@@ -118,38 +118,37 @@ class SweepFiles {
   SweepFiles(const fs::path& out, const SweepPlan& plan, const SweepOptions& options, std::size_t resumed)
       : out_(out), plan_(plan), options_(options), resumed_(resumed) {}
 
-  // Starts the files with the header and the finished prefix of `done`; the rest of `done`
-  // waits its turn.
+  // Starts the files with the header and every finished point of `done`, in point order.
+  // When `done` has holes (rows deleted or redone by hand), the files are rewritten whole,
+  // in order, each time a point fills a hole, so no finished point leaves the disk.
   void start(std::map<std::size_t, PointRows> done) {
-    const auto axes = plan_.axis_keys();
-    std::string results = csv_line(results_header(axes, plan_.learning()));
-    std::string trials = csv_line(trials_header(axes, plan_.learning()));
-    std::string curves = csv_line(curves_header(axes));
-    while (done.count(next_)) {
-      const PointRows& rows = done[next_];
-      results += rows.results;
-      trials += rows.trials;
-      curves += rows.curves;
-      done.erase(next_++);
-    }
-    ready_ = std::move(done);
-    write_file_atomically(out_ / "trials.csv", trials);
-    if (plan_.learning()) write_file_atomically(out_ / "learning_curves.csv", curves);
-    write_file_atomically(out_ / "results.csv", results);
+    all_ = std::move(done);
+    while (all_.count(next_)) ++next_;
+    write_all();
+    if (all_.size() == next_) all_.clear();  // no holes: from here on, points are appended
     write_meta(false, 0.0);
-    flush();
   }
 
   void finished(std::size_t index, PointRows rows) {
-    ready_[index] = std::move(rows);
-    flush();
+    if (all_.empty()) {
+      ready_[index] = std::move(rows);
+      flush();
+      return;
+    }
+    all_[index] = std::move(rows);
+    while (all_.count(next_)) ++next_;
+    write_all();
+    if (all_.size() == next_) all_.clear();
+    write_meta(false, 0.0);
   }
 
   std::size_t written() const { return next_; }
 
   void write_meta(bool complete, double wall) {
     write_file_atomically(out_ / "meta.json",
-                          meta_json(plan_, options_, next_, resumed_, complete, wall).dump(2) + "\n");
+                          meta_json(plan_, options_, all_.empty() ? next_ : all_.size(), resumed_, complete, wall)
+                                  .dump(2) +
+                              "\n");
     last_meta_ = std::chrono::steady_clock::now();
   }
 
@@ -173,8 +172,25 @@ class SweepFiles {
   const SweepPlan& plan_;
   const SweepOptions& options_;
   const std::size_t resumed_;
+  // Every finished point in point order (replaced atomically): the start, and while holes remain.
+  void write_all() {
+    const auto axes = plan_.axis_keys();
+    std::string results = csv_line(results_header(axes, plan_.learning()));
+    std::string trials = csv_line(trials_header(axes, plan_.learning()));
+    std::string curves = csv_line(curves_header(axes));
+    for (const auto& [index, rows] : all_) {
+      results += rows.results;
+      trials += rows.trials;
+      curves += rows.curves;
+    }
+    write_file_atomically(out_ / "trials.csv", trials);
+    if (plan_.learning()) write_file_atomically(out_ / "learning_curves.csv", curves);
+    write_file_atomically(out_ / "results.csv", results);
+  }
+
   std::size_t next_ = 0;  // points 0..next_-1 are on disk
-  std::map<std::size_t, PointRows> ready_;
+  std::map<std::size_t, PointRows> ready_;  // finished, waiting for the points before them
+  std::map<std::size_t, PointRows> all_;    // every finished point, while the files have holes
   std::chrono::steady_clock::time_point last_meta_{};
 };
 
