@@ -614,20 +614,23 @@ void check_resources(const Scenario& s, const RunLimits& limits) {
                                  s.run.horizon, versions));
   // Total work, before anything runs: a typo such as gossip.capacity = 1e300 must be refused,
   // not simulated for ever.
-  const double events = estimated_events(s);
+  // The limits bound a whole run (every trial), so a million trials of a small scenario are
+  // refused as surely as one huge trial.
+  const double trials = s.run.trials;
+  const double events = estimated_events(s) * trials;
   if (!(events <= limits.max_events)) {
     const char* keys = s.staleness.model == sim::StalenessModel::source
                            ? "run.horizon, network.n, gossip.capacity, gossip.scaling, source.rate, source.push_rate"
                            : "run.horizon, network.n, gossip.capacity, gossip.scaling, updates.rate, updates.delay";
-    throw InputError(fmt::format("{}: one trial would simulate about {:.3g} events, more than the limit of {:.3g} "
-                                 "(lower these keys, or raise the limit with --max-events)",
+    throw InputError(fmt::format("{}, run.trials: the run would simulate about {:.3g} events, more than the limit of "
+                                 "{:.3g} (lower these keys, or raise the limit with --max-events)",
                                  keys, events, limits.max_events));
   }
   // Each event integrates the staleness over the span of versions between a source's newest
   // and oldest known one, about (rate of versions / gossip rate) ln n of them.
-  const double work = estimated_work(s);
+  const double work = estimated_work(s) * trials;
   if (!(work <= work_per_event_limit * limits.max_events))
-    throw InputError(fmt::format("{}: one trial would simulate about {:.3g} events of about {:.3g} steps each "
+    throw InputError(fmt::format("{}, run.trials: the run would simulate about {:.3g} events of about {:.3g} steps each "
                                  "(tracked sources merged and the staleness span integrated), more than {:.3g} steps in "
                                  "all (lower these keys or staleness.tracked, or raise the limit with --max-events)",
                                  s.staleness.model == sim::StalenessModel::source
@@ -646,12 +649,14 @@ void check_resources(const Scenario& s, const RunLimits& limits) {
     const double gradients = s.run.horizon * s.network.n * s.update_rate() * s.learning.train.steps *
                              static_cast<double>(s.learning.train.batch);
     const double evaluations = estimated_observations(s) * (s.learning.observe.users + 1.0) * evaluation_samples(s);
-    const double flops = model_parameters(s) * (6.0 * gradients + 2.0 * evaluations);
+    // Every sample also costs a fixed amount beside its parameters (batch gathering, the
+    // loss, the step): counted as 1000 operations, so tiny models are not free.
+    const double flops = (model_parameters(s) + 1000.0) * (6.0 * gradients + 2.0 * evaluations) * trials;
     const double flop_limit = learning_flops_per_event * limits.max_events;
     if (!(flops <= flop_limit))
       throw InputError(fmt::format("train.steps, train.batch, model.hidden, data.features, observe.every, network.n, "
-                                   "run.horizon: one trial would compute about {:.3g} sample gradients and {:.3g} "
-                                   "sample evaluations of a {:.3g}-parameter model, about {:.3g} operations, more than "
+                                   "run.horizon, run.trials: each trial would compute about {:.3g} sample gradients and {:.3g} "
+                                   "sample evaluations of a {:.3g}-parameter model, about {:.3g} operations in all, more than "
                                    "the limit of {:.3g} ({:g} per --max-events; lower these keys or raise --max-events)",
                                    gradients, evaluations, model_parameters(s), flops, flop_limit,
                                    learning_flops_per_event));

@@ -81,12 +81,16 @@ TEST_CASE("work beyond the limit is refused before running, naming the keys and 
   refused(run_timely({"simulate", "--set", "model.kind=mlp", "--set", "model.hidden=[100000]", "--set",
                       "data.classes=1000", "--max-events", "1e8"}),
           "parameter model");
+  // The limits bound the whole run: a million trials of a tiny scenario are refused too.
+  refused(run_timely({"simulate", "--set", "network.n=6", "--set", "run.horizon=10", "--set", "run.warmup=0", "--set",
+                      "run.trials=1000000", "--max-events", "1e7"}),
+          "run.trials");
   // Each event is weighted by the staleness span it integrates: 6e7 events of ~1e6 versions.
   refused(run_timely({"simulate", "--set", "network.n=6", "--set", "run.horizon=10", "--set", "run.warmup=0", "--set",
                       "updates.rate=1e6"}),
           "steps each");
   const auto o = run_timely({"simulate", "--set", "gossip.capacity=1e9"});
-  CHECK(o.err.find("1e+14 events") != std::string::npos);
+  CHECK(o.err.find("1.6e+15 events") != std::string::npos);  // 16 trials of n (lambda + r) horizon
   CHECK(o.err.find("--max-events") != std::string::npos);
   // The estimate is the expected number of clock events: n (lambda + r) horizon.
   timely::sim::Scenario s;
