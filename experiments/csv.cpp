@@ -72,25 +72,31 @@ double parse_number(std::string_view field, std::string_view where) {
   return x;
 }
 
-CsvTable read_csv_header(const std::string& path) {
+namespace {
+
+// Opens a CSV file and reads its header row into `table`; the stream is left after it.
+std::ifstream open_with_header(const std::string& path, CsvTable& table) {
   require_regular_file(path);
   std::ifstream file(path);
   if (!file) throw InputError(fmt::format("{}: cannot open", path));
-  CsvTable table;
   std::string line;
   if (!std::getline(file, line)) throw InputError(fmt::format("{}: empty file (expected a CSV header)", path));
   table.header = parse_csv_line(line);
+  return file;
+}
+
+}  // namespace
+
+CsvTable read_csv_header(const std::string& path) {
+  CsvTable table;
+  open_with_header(path, table);
   return table;
 }
 
 CsvTable read_csv(const std::string& path) {
-  require_regular_file(path);
-  std::ifstream file(path);
-  if (!file) throw InputError(fmt::format("{}: cannot open", path));
   CsvTable table;
+  std::ifstream file = open_with_header(path, table);
   std::string line;
-  if (!std::getline(file, line)) throw InputError(fmt::format("{}: empty file (expected a CSV header)", path));
-  table.header = parse_csv_line(line);
   std::size_t number = 1;
   while (std::getline(file, line)) {
     ++number;
