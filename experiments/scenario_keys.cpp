@@ -273,6 +273,11 @@ const std::vector<Key>& registry() {
       {{"data.test_samples", "an integer in [0, 10000000]", "test samples; 0 = 5000 synthetic or all of Fashion-MNIST (default 0)"},
        Kind::integer, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.test_samples = count(v, k, 0, 10'000'000); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.test_samples; }},
+      {{"data.spread", "a number in [0, 1e6]",
+        "heterogeneity: sd of the quadratic optima a_i, or of each regression user's theta_i* around theta* (default 0)"},
+       Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.spread = in_range(v, k, 0.0, 1e6, false, false); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.spread; }},
       {{"data.noise", "a number in [0, 1e6]", "noise sd of the synthetic regression (default 0.1)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.noise = in_range(v, k, 0.0, 1e6, false, false); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.noise; }},
@@ -339,6 +344,21 @@ const std::vector<Key>& registry() {
       {{"target.accuracy", "a number in [0, 1]", "test accuracy whose first-passage time is reported (default 0.8)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.target_accuracy = in_range(v, k, 0.0, 1.0, false, false); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.target_accuracy; }},
+      {{"target.loss", "a number in [0, 1e300]", "test loss of the average model whose first-passage time is reported (default none)"},
+       Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.target_loss = in_range(v, k, 0.0, 1e300, false, false); },
+       [](const Scenario& s) -> nlohmann::ordered_json {
+         if (!s.learning.target_loss) return nullptr;
+         return *s.learning.target_loss;
+       }},
+      {{"target.distance", "a number in [0, 1e300]",
+        "relative distance to the optimum whose first-passage time is reported (default none)"},
+       Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.target_distance = in_range(v, k, 0.0, 1e300, false, false); },
+       [](const Scenario& s) -> nlohmann::ordered_json {
+         if (!s.learning.target_distance) return nullptr;
+         return *s.learning.target_distance;
+       }},
   };
   return keys;
 }

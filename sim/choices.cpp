@@ -31,6 +31,7 @@ constexpr Choice<ModelKind> model_kind_rows[] = {
     {ModelKind::linear, "linear", "linear regression, squared loss"},
     {ModelKind::logistic, "logistic", "multinomial logistic regression"},
     {ModelKind::mlp, "mlp", "multilayer perceptron (model.hidden)"},
+    {ModelKind::quadratic, "quadratic", "f_i(x) = ||x - a_i||^2 / 2 per user, exact stationary theory"},
 };
 constexpr Choice<models::Activation> activation_rows[] = {
     {models::Activation::relu, "relu", "max(0, x)"},

@@ -55,7 +55,7 @@ struct RunSpec {
 
 // ---- learning mode (docs/model.md §4-5); off while model.kind = none ---------------------
 
-enum class ModelKind { none, linear, logistic, mlp };
+enum class ModelKind { none, linear, logistic, mlp, quadratic };
 enum class DataSource { synthetic_regression, synthetic_mixture, fashion_mnist };
 enum class LrSchedule { constant, inverse_time, step };
 enum class MixingRule { average, age_weighted, variance_corrected, fedavg };
@@ -96,6 +96,9 @@ struct DataSpec {
   std::uint32_t test_samples = 0;     // 0: 5000 synthetic, all of Fashion-MNIST
   double noise = 0.1;                 // regression noise sd
   double separation = 3.0;            // mixture: sd of the class means
+  // Heterogeneity of the users' objectives: sd of each quadratic user's optimum a_i around
+  // the mean (docs/model.md §6), and of each regression user's theta_i* around theta*.
+  double spread = 0.0;
   std::string dir = "/usr/share/datasets/fashion-mnist";
 };
 
@@ -134,6 +137,8 @@ struct LearningSpec {
   MixingSpec mixing;
   ObserveSpec observe;
   double target_accuracy = 0.8;
+  std::optional<double> target_loss;      // test loss of the average model whose first passage is reported
+  std::optional<double> target_distance;  // relative distance to the optimum, likewise
   bool enabled() const { return model.kind != ModelKind::none; }
 };
 
