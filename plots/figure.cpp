@@ -4,14 +4,17 @@
 
 #include <gnuplot-iostream.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 namespace timely::plots {
 
@@ -19,11 +22,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string describe(const Figure& figure) { return "figure '" + figure.name + "'"; }
+// Who a message is about: "figure 'NAME'", or for one panel of a multi-panel figure
+// "figure 'NAME', panel 2 ('its title')".
+std::string describe(const std::string& name) { return "figure '" + name + "'"; }
 
-std::string describe(const Figure& figure, std::size_t k) {
+std::string describe_panel(const PanelFigure& figure, std::size_t p) {
+  std::string d = describe(figure.name) + ", panel " + std::to_string(p);
+  if (!figure.panels[p].title.empty()) d += " ('" + figure.panels[p].title + "')";
+  return d;
+}
+
+std::string describe_series(const std::string& who, const Figure& figure, std::size_t k) {
   const Series& s = figure.series[k];
-  std::string d = describe(figure) + ", series " + std::to_string(k);
+  std::string d = who + ", series " + std::to_string(k);
   if (!s.title.empty()) d += " ('" + s.title + "')";
   return d;
 }
@@ -35,6 +46,12 @@ void validate_name(const std::string& name) {
                                 "' must be non-empty and use only [A-Za-z0-9_-]");
 }
 
+void validate_size(const std::string& who, const std::string& what, long width, long height) {
+  if (width < 100 || height < 100 || width > 10000 || height > 10000)
+    throw std::invalid_argument("plots: " + who + " " + what + " " + std::to_string(width) + "x" +
+                                std::to_string(height) + " is outside 100..10000 pixels");
+}
+
 std::string number(double v) {
   // Shortest text that reads back as the same double: full precision, as %.17g, but readable.
   char buf[32];
@@ -42,54 +59,79 @@ std::string number(double v) {
   return std::string(buf, end);
 }
 
-void check_column(const Figure& figure, std::size_t k, const std::vector<double>& values,
-                  const char* column, bool log_axis, const char* axis) {
+void check_column(const std::string& who, const Figure& figure, std::size_t k,
+                  const std::vector<double>& values, const char* column, bool log_axis,
+                  const char* axis) {
   for (std::size_t i = 0; i < values.size(); ++i) {
     const double v = values[i];
     if (!std::isfinite(v))
-      throw std::invalid_argument("plots: " + describe(figure, k) + ": " + column + "[" +
+      throw std::invalid_argument("plots: " + describe_series(who, figure, k) + ": " + column + "[" +
                                   std::to_string(i) + "] is not finite");
     // gnuplot silently drops such points on a log axis, so a curve would lose data unseen.
     if (log_axis && v <= 0.0)
-      throw std::invalid_argument("plots: " + describe(figure, k) + ": " + column + "[" +
+      throw std::invalid_argument("plots: " + describe_series(who, figure, k) + ": " + column + "[" +
                                   std::to_string(i) + "] = " + number(v) + " is not positive, but " +
                                   axis + " is logarithmic");
   }
 }
 
-void validate(const Figure& figure) {
-  validate_name(figure.name);
-  if (figure.series.empty())
-    throw std::invalid_argument("plots: " + describe(figure) + " has no series");
-  if (figure.width < 100 || figure.height < 100 || figure.width > 10000 || figure.height > 10000)
-    throw std::invalid_argument("plots: " + describe(figure) + " size " + std::to_string(figure.width) + "x" +
-                                std::to_string(figure.height) + " is outside 100..10000 pixels");
+// The series of one figure or panel (`who` says which); its name and size are checked apart.
+void validate_series(const std::string& who, const Figure& figure) {
+  if (figure.series.empty()) throw std::invalid_argument("plots: " + who + " has no series");
   for (std::size_t k = 0; k < figure.series.size(); ++k) {
     const Series& s = figure.series[k];
-    if (s.x.empty())
-      throw std::invalid_argument("plots: " + describe(figure, k) + " is empty");
+    const std::string d = describe_series(who, figure, k);
+    if (s.x.empty()) throw std::invalid_argument("plots: " + d + " is empty");
     if (s.x.size() != s.y.size())
-      throw std::invalid_argument("plots: " + describe(figure, k) + " has " +
-                                  std::to_string(s.x.size()) + " x values but " +
-                                  std::to_string(s.y.size()) + " y values");
+      throw std::invalid_argument("plots: " + d + " has " + std::to_string(s.x.size()) +
+                                  " x values but " + std::to_string(s.y.size()) + " y values");
     if (!s.err.empty() && s.err.size() != s.y.size())
-      throw std::invalid_argument("plots: " + describe(figure, k) + " has " +
-                                  std::to_string(s.y.size()) + " y values but " +
-                                  std::to_string(s.err.size()) + " error bars");
+      throw std::invalid_argument("plots: " + d + " has " + std::to_string(s.y.size()) +
+                                  " y values but " + std::to_string(s.err.size()) + " error bars");
     if (s.style == Series::Style::errorbars && s.err.empty())
-      throw std::invalid_argument("plots: " + describe(figure, k) +
-                                  " has style errorbars but no error values");
+      throw std::invalid_argument("plots: " + d + " has style errorbars but no error values");
     if (s.style == Series::Style::steps && !s.err.empty())
-      throw std::invalid_argument("plots: " + describe(figure, k) +
-                                  " has style steps, which cannot draw error bars");
-    check_column(figure, k, s.x, "x", figure.logx, "the x axis");
-    check_column(figure, k, s.y, "y", figure.logy, "the y axis");
-    check_column(figure, k, s.err, "err", false, "");
+      throw std::invalid_argument("plots: " + d + " has style steps, which cannot draw error bars");
+    check_column(who, figure, k, s.x, "x", figure.logx, "the x axis");
+    check_column(who, figure, k, s.y, "y", figure.logy, "the y axis");
+    check_column(who, figure, k, s.err, "err", false, "");
     for (std::size_t i = 0; i < s.err.size(); ++i)
-      if (s.err[i] < 0.0)
-        throw std::invalid_argument("plots: " + describe(figure, k) + ": err[" +
-                                    std::to_string(i) + "] is negative");
+      if (s.err[i] < 0.0) throw std::invalid_argument("plots: " + d + ": err[" + std::to_string(i) + "] is negative");
   }
+}
+
+void validate(const Figure& figure) {
+  validate_name(figure.name);
+  const std::string who = describe(figure.name);
+  validate_size(who, "size", figure.width, figure.height);
+  validate_series(who, figure);
+}
+
+// Multiplot geometry: rows and columns of panels, and the whole canvas in pixels.
+struct Layout {
+  long rows, columns, width, height;
+};
+
+Layout layout(const PanelFigure& figure) {
+  const long n = static_cast<long>(figure.panels.size());
+  const long columns = figure.columns == 0 ? n : std::min<long>(figure.columns, n);
+  const long rows = (n + columns - 1) / columns;
+  const long title_strip = figure.title.empty() ? 0 : 30;  // the overall title, above the panels
+  return {rows, columns, columns * figure.panel_width, rows * figure.panel_height + title_strip};
+}
+
+void validate(const PanelFigure& figure) {
+  validate_name(figure.name);
+  const std::string who = describe(figure.name);
+  if (figure.panels.empty()) throw std::invalid_argument("plots: " + who + " has no panels");
+  if (figure.columns < 0)
+    throw std::invalid_argument("plots: " + who + " has " + std::to_string(figure.columns) +
+                                " columns; give a positive number, or 0 for one row");
+  validate_size(who, "panel size", figure.panel_width, figure.panel_height);
+  const Layout l = layout(figure);
+  validate_size(who, "size (" + std::to_string(l.rows) + "x" + std::to_string(l.columns) + " panels)",
+                l.width, l.height);
+  for (std::size_t p = 0; p < figure.panels.size(); ++p) validate_series(describe_panel(figure, p), figure.panels[p]);
 }
 
 }  // namespace
@@ -129,18 +171,25 @@ std::string shell_quoted(const std::string& text) {
   return out + "'";
 }
 
-// NAME.dat: one block per series, separated by two blank lines so that `index k` addresses
-// series k; a comment line names the series. gnuplot-iostream's file1d() is not used here: it
-// writes one block with the stream's default 6 significant digits and no comments.
-void write_data(const Figure& figure, const fs::path& path) {
-  std::ofstream out(path);
+void write_file(const std::string& who, const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error("plots: " + who + ": cannot write " + path.string());
+}
+
+// The series of one figure or panel as data blocks `first`, `first` + 1, ..., each after two
+// blank lines when it is not the file's first block, so that `index b` addresses block b; a
+// comment line names the series (`label` says whose). gnuplot-iostream's file1d() is not used
+// here: it writes one block with the stream's default 6 significant digits and no comments.
+void write_blocks(std::ostream& out, const Figure& figure, std::size_t first, const std::string& label) {
   for (std::size_t k = 0; k < figure.series.size(); ++k) {
     const Series& s = figure.series[k];
-    if (k > 0) out << "\n\n";
+    if (first + k > 0) out << "\n\n";
     std::string title = s.title;
     for (char& c : title)
       if (c == '\n' || c == '\r') c = ' ';
-    out << "# series " << k << ": " << title << "\n";
+    out << "# " << label << "series " << k << ": " << title << "\n";
     out << (s.err.empty() ? "# x y\n" : "# x y err\n");
     for (std::size_t i = 0; i < s.x.size(); ++i) {
       out << number(s.x[i]) << ' ' << number(s.y[i]);
@@ -148,55 +197,114 @@ void write_data(const Figure& figure, const fs::path& path) {
       out << '\n';
     }
   }
-  out.close();
-  if (!out) throw std::runtime_error("plots: " + describe(figure) + ": cannot write " + path.string());
 }
 
-std::string plot_clause(const Figure& figure, std::size_t k) {
-  const Series& s = figure.series[k];
-  const bool err = !s.err.empty();
-  std::string with;
-  switch (s.style) {
-    case Series::Style::points: with = err ? "yerrorbars" : "points"; break;
-    case Series::Style::lines: with = err ? "yerrorlines pointtype -1" : "lines"; break;
-    case Series::Style::linespoints: with = err ? "yerrorlines" : "linespoints"; break;
-    case Series::Style::errorbars: with = "yerrorbars"; break;
-    case Series::Style::steps: with = "steps"; break;
+// The plot command drawing `figure`'s series from data blocks `first`, `first` + 1, ... of
+// `data`.
+std::string plot_command(const Figure& figure, const std::string& data, std::size_t first) {
+  std::string command = "plot ";
+  for (std::size_t k = 0; k < figure.series.size(); ++k) {
+    const Series& s = figure.series[k];
+    const bool err = !s.err.empty();
+    std::string with;
+    switch (s.style) {
+      case Series::Style::points: with = err ? "yerrorbars" : "points"; break;
+      case Series::Style::lines: with = err ? "yerrorlines pointtype -1" : "lines"; break;
+      case Series::Style::linespoints: with = err ? "yerrorlines" : "linespoints"; break;
+      case Series::Style::errorbars: with = "yerrorbars"; break;
+      case Series::Style::steps: with = "steps"; break;
+    }
+    if (k > 0) command += ", \\\n     ";
+    command += (k == 0 ? "'" + data + "'" : std::string("''")) + " index " + std::to_string(first + k) +
+               " using " + (err ? "1:2:3" : "1:2") + " with " + with;
+    command += s.title.empty() ? " notitle" : " title " + quoted(s.title);
   }
-  std::string clause = (k == 0 ? "'" + figure.name + ".dat'" : std::string("''")) + " index " +
-                       std::to_string(k) + " using " + (err ? "1:2:3" : "1:2") + " with " + with;
-  clause += s.title.empty() ? " notitle" : " title " + quoted(s.title);
-  return clause;
+  return command + "\n";
 }
 
-// NAME.gp: standalone, every path relative to the directory it lives in.
-void write_script(const Figure& figure, const fs::path& path) {
+// The settings of one figure or panel before its plot command: title, labels, log axes, grid
+// and its `extra` commands.
+std::string settings(const Figure& figure) {
+  std::string out;
+  if (!figure.title.empty()) out += "set title " + quoted(figure.title) + "\n";
+  if (!figure.xlabel.empty()) out += "set xlabel " + quoted(figure.xlabel) + "\n";
+  if (!figure.ylabel.empty()) out += "set ylabel " + quoted(figure.ylabel) + "\n";
+  if (figure.logx) out += "set logscale x\n";
+  if (figure.logy) out += "set logscale y\n";
+  out += "set grid\n";
+  for (const std::string& line : figure.extra) out += line + "\n";
+  return out;
+}
+
+std::string script_header(const std::string& n, const std::string& blocks) {
+  return "# " + n + ".gp -- written by timely. Redraw after restyling with:\n" +
+         "#   cd <this directory> && gnuplot " + n + ".gp\n" + "# Reads " + n + ".dat (" + blocks +
+         "); writes " + n + ".png and " + n + ".svg.\n" +
+         "# Text is shown literally (noenhanced); drop noenhanced below for ^ _ { } markup.\n";
+}
+
+std::string terminal(const char* type, long width, long height) {
+  return std::string("set terminal ") + type + " size " + std::to_string(width) + "," +
+         std::to_string(height) + " font \"sans,11\" noenhanced\n";
+}
+
+// NAME.gp of a single figure: standalone, every path relative to the directory it lives in.
+std::string script(const Figure& figure) {
   const std::string& n = figure.name;
-  std::ofstream out(path);
-  out << "# " << n << ".gp -- written by timely. Redraw after restyling with:\n"
-      << "#   cd <this directory> && gnuplot " << n << ".gp\n"
-      << "# Reads " << n << ".dat (series k is data block `index k`); writes " << n << ".png and "
-      << n << ".svg.\n"
-      << "# Text is shown literally (noenhanced); drop noenhanced below for ^ _ { } markup.\n";
-  if (!figure.title.empty()) out << "set title " << quoted(figure.title) << "\n";
-  if (!figure.xlabel.empty()) out << "set xlabel " << quoted(figure.xlabel) << "\n";
-  if (!figure.ylabel.empty()) out << "set ylabel " << quoted(figure.ylabel) << "\n";
-  if (figure.logx) out << "set logscale x\n";
-  if (figure.logy) out << "set logscale y\n";
-  out << "set grid\n";
-  for (const std::string& line : figure.extra) out << line << "\n";
-  const std::string size = std::to_string(figure.width) + "," + std::to_string(figure.height);
-  out << "\nset terminal pngcairo size " << size << " font \"sans,11\" noenhanced\n"
-      << "set output '" << n << ".png'\n"
-      << "plot ";
-  for (std::size_t k = 0; k < figure.series.size(); ++k)
-    out << (k == 0 ? "" : ", \\\n     ") << plot_clause(figure, k);
-  out << "\n\nset terminal svg size " << size << " font \"sans,11\" noenhanced\n"
-      << "set output '" << n << ".svg'\n"
-      << "replot\n"
-      << "unset output\n";
-  out.close();
-  if (!out) throw std::runtime_error("plots: " + describe(figure) + ": cannot write " + path.string());
+  return script_header(n, "series k is data block `index k`") + settings(figure) + "\n" +
+         terminal("pngcairo", figure.width, figure.height) + "set output '" + n + ".png'\n" +
+         plot_command(figure, n + ".dat", 0) + "\n" + terminal("svg", figure.width, figure.height) +
+         "set output '" + n + ".svg'\n" + "replot\n" + "unset output\n";
+}
+
+std::size_t count_lines(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// NAME.gp of a multi-panel figure. `replot` would redraw only the last panel, and commands
+// inside a gnuplot loop or block get wrong line numbers in gnuplot's error messages; so the
+// script, run on its own, loads itself once per image, and the panel commands stay top-level
+// lines that exist once. `panel_lines` receives the script lines [first, last] (1-based) of
+// each panel's commands.
+std::string script(const PanelFigure& figure, std::vector<std::pair<std::size_t, std::size_t>>& panel_lines) {
+  const std::string& n = figure.name;
+  const Layout l = layout(figure);
+  const std::string size = std::to_string(l.width) + "," + std::to_string(l.height);
+  std::string out =
+      script_header(n, "data block b is `index b`; each panel's comment lists its blocks") +
+      "# Run on its own, the script loads itself twice, with timely_image = \"png\" and then\n"
+      "# \"svg\": the commands after this block draw one image, and exist once. Each panel begins\n"
+      "# with `reset`, so nothing one panel sets (log axes, ranges, key, extra commands) reaches\n"
+      "# the next. Keep the file name: the block loads '" + n + ".gp'.\n"
+      "if (!exists(\"timely_image\")) {\n"
+      "  timely_image = \"png\"; load '" + n + ".gp'\n"
+      "  timely_image = \"svg\"; load '" + n + ".gp'\n"
+      "  unset output\n"
+      "  undefine timely_image\n"
+      "  exit\n"
+      "}\n"
+      "\n"
+      "timely_terminal = timely_image eq \"png\" ? \"pngcairo\" : \"svg\"\n"
+      "set terminal @timely_terminal size " + size + " font \"sans,11\" noenhanced\n"
+      "set output '" + n + ".'.timely_image\n"
+      "set multiplot layout " + std::to_string(l.rows) + "," + std::to_string(l.columns) +
+      (figure.title.empty() ? std::string() : " title " + quoted(figure.title)) + "\n";
+  std::size_t block = 0;
+  for (std::size_t p = 0; p < figure.panels.size(); ++p) {
+    const Figure& panel = figure.panels[p];
+    std::string title = panel.title;
+    for (char& c : title)
+      if (c == '\n' || c == '\r') c = ' ';
+    out += "\n";
+    const std::size_t first_line = count_lines(out) + 1;
+    // The comment ends in a digit: a backslash at the end of a title would continue it.
+    out += "# panel " + std::to_string(p) + (title.empty() ? "" : " (" + title + ")") + ": blocks " +
+           std::to_string(block) + "-" + std::to_string(block + panel.series.size() - 1) + "\n" +
+           "reset\n" + settings(panel) + plot_command(panel, n + ".dat", block);
+    panel_lines.emplace_back(first_line, count_lines(out));
+    block += panel.series.size();
+  }
+  return out + "\nunset multiplot\n";
 }
 
 // The line of gnuplot's stderr that says what went wrong: its located message
@@ -218,17 +326,20 @@ std::uintmax_t size_or_zero(const fs::path& p) {
   return ec ? 0 : size;
 }
 
-}  // namespace
-
-Rendered render(const Figure& figure, const std::filesystem::path& dir_in) {
-  validate(figure);
+// The four paths of figure `n` in `dir`, made absolute; `dir` is created if needed.
+Rendered paths(const fs::path& dir_in, const std::string& n) {
   const fs::path dir = fs::absolute(dir_in);
   fs::create_directories(dir);
-  const std::string& n = figure.name;
-  Rendered r{dir / (n + ".dat"), dir / (n + ".gp"), dir / (n + ".png"), dir / (n + ".svg")};
-  const fs::path log = dir / (n + ".log");
-  write_data(figure, r.data);
-  write_script(figure, r.script);
+  return {dir / (n + ".dat"), dir / (n + ".gp"), dir / (n + ".png"), dir / (n + ".svg")};
+}
+
+// Runs gnuplot on the script `r.script` in its directory and checks that it drew both images
+// and said nothing; `who` names the figure in errors, and `where(line)` names the part of the
+// script at a line that gnuplot's error message points to ("" = nothing more to say).
+void run_gnuplot(const std::string& who, const Rendered& r,
+                 const std::function<std::string(std::size_t)>& where) {
+  const fs::path dir = r.script.parent_path();
+  const fs::path log = fs::path(r.script).replace_extension(".log");
   // Stale images from an earlier run must not pass for fresh ones.
   fs::remove(r.png);
   fs::remove(r.svg);
@@ -240,7 +351,7 @@ Rendered render(const Figure& figure, const std::filesystem::path& dir_in) {
   // by the shell; the command itself then exits 0. Nothing is written into the pipe, so a
   // gnuplot that dies early cannot raise SIGPIPE in this process.
   const std::string command = "{ cd " + shell_quoted(dir.string()) + " && gnuplot " +
-                              shell_quoted(n + ".gp") +
+                              shell_quoted(r.script.filename().string()) +
                               " || echo \"gnuplot exited with status $?\" >&2; } 2> " +
                               shell_quoted(log.string());
   {
@@ -250,23 +361,66 @@ Rendered render(const Figure& figure, const std::filesystem::path& dir_in) {
   std::string messages;
   {
     std::ifstream in(log);
-    if (!in)
-      throw std::runtime_error("plots: " + describe(figure) + ": gnuplot did not run (no " +
-                               log.string() + ")");
+    if (!in) throw std::runtime_error("plots: " + who + ": gnuplot did not run (no " + log.string() + ")");
     std::ostringstream text;
     text << in.rdbuf();
     messages = text.str();
   }
   // No whitelist: a gnuplot warning (empty range, dropped points, unknown font) means the
   // figure is not what was asked for.
-  if (messages.find_first_not_of(" \t\r\n") != std::string::npos)
-    throw std::runtime_error("plots: " + describe(figure) + ": gnuplot reported: " +
-                             first_error_line(messages) + " (full log: " + log.string() + ")");
+  if (messages.find_first_not_of(" \t\r\n") != std::string::npos) {
+    const std::string error = first_error_line(messages);
+    std::string place;
+    static const std::regex line_number("\" line ([0-9]+):");
+    std::smatch m;
+    if (std::regex_search(error, m, line_number)) {
+      const std::string part = where(std::stoul(m[1].str()));
+      if (!part.empty()) place = " in " + part;
+    }
+    throw std::runtime_error("plots: " + who + ": gnuplot reported" + place + ": " + error +
+                             " (full log: " + log.string() + ")");
+  }
   for (const fs::path& image : {r.png, r.svg})
     if (size_or_zero(image) == 0)
-      throw std::runtime_error("plots: " + describe(figure) + ": gnuplot left " + image.string() +
-                               " missing or empty");
+      throw std::runtime_error("plots: " + who + ": gnuplot left " + image.string() + " missing or empty");
   fs::remove(log);
+}
+
+}  // namespace
+
+Rendered render(const Figure& figure, const std::filesystem::path& dir) {
+  validate(figure);
+  const std::string who = describe(figure.name);
+  const Rendered r = paths(dir, figure.name);
+  std::ostringstream data;
+  write_blocks(data, figure, 0, "");
+  write_file(who, r.data, data.str());
+  write_file(who, r.script, script(figure));
+  run_gnuplot(who, r, [](std::size_t) { return std::string(); });
+  return r;
+}
+
+Rendered render(const PanelFigure& figure, const std::filesystem::path& dir) {
+  validate(figure);
+  const std::string who = describe(figure.name);
+  const Rendered r = paths(dir, figure.name);
+  std::ostringstream data;
+  std::size_t block = 0;
+  for (std::size_t p = 0; p < figure.panels.size(); ++p) {
+    write_blocks(data, figure.panels[p], block, "panel " + std::to_string(p) + ", ");
+    block += figure.panels[p].series.size();
+  }
+  write_file(who, r.data, data.str());
+  std::vector<std::pair<std::size_t, std::size_t>> panel_lines;
+  write_file(who, r.script, script(figure, panel_lines));
+  run_gnuplot(who, r, [&](std::size_t line) {
+    for (std::size_t p = 0; p < panel_lines.size(); ++p)
+      if (line >= panel_lines[p].first && line <= panel_lines[p].second) {
+        const std::string panel = describe_panel(figure, p);
+        return panel.substr(panel.find(", ") + 2);  // "panel 2 ('its title')"
+      }
+    return std::string();
+  });
   return r;
 }
 

@@ -41,6 +41,32 @@ struct Rendered {
 // say the range meant with `extra` ("set yrange [0:3]").
 Rendered render(const Figure& figure, const std::filesystem::path& dir);
 
+// Several figures side by side in one image: gnuplot's multiplot, one panel per Figure, in
+// rows of `columns` panels. Still four files: NAME.dat holds every panel's series as
+// consecutive blocks (panel 0's series first, then panel 1's, ...), and NAME.gp draws NAME.png
+// and NAME.svg with `set multiplot layout R,C`. Both images come from one copy of the panel
+// commands (the script loads itself once per image, so it must keep its name), so a restyle
+// is one edit, and gnuplot's error messages give the true line of a failing command.
+struct PanelFigure {
+  std::string name;     // file stem, [A-Za-z0-9_-]+ only
+  std::string title;    // overall title above the panels ("" = none), shown literally
+  // Each drawn as one panel with its own title, labels, log axes, series and `extra` commands.
+  // Every panel starts from gnuplot's defaults (the script runs `reset` before each), so what
+  // one panel sets, in `extra` or by its log axes, never reaches the next. A panel's name,
+  // width and height are ignored.
+  std::vector<Figure> panels;
+  int columns = 0;      // panels per row; 0 (or more than there are panels) = all in one row
+  int panel_width = 500, panel_height = 450;  // pixels per panel (the title adds a strip above)
+};
+
+// As render(Figure): writes NAME.dat and NAME.gp into `dir` and runs gnuplot on the script.
+// Every panel is validated as a single figure would be, and the invalid_argument names the
+// panel ("figure 'NAME', panel 2 ('its title'), series 0 ..."); a figure with no panels, a
+// negative `columns`, a panel size outside 100..10000 pixels or a whole canvas beyond 10000
+// pixels is refused too. gnuplot's errors and warnings throw runtime_error as for a single
+// figure; an error located in one panel's commands names that panel.
+Rendered render(const PanelFigure& figure, const std::filesystem::path& dir);
+
 // `text` as a double-quoted gnuplot string shown literally (for labels in `extra` commands);
 // nothing in it can end the string or reach gnuplot's command line.
 std::string quoted(const std::string& text);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
+#include <utility>
 
 namespace timely::plots {
 namespace {
@@ -63,16 +64,26 @@ void guard_flat_range(Figure& f) {
   }
 }
 
+struct Legend {
+  std::size_t entries = 0, longest = 0;  // titled series, characters of the longest title
+  int width() const { return static_cast<int>(8 * longest + 120); }  // pixels to show it
+};
+
+Legend legend(const Figure& f) {
+  Legend l;
+  for (const Series& s : f.series)
+    if (!s.title.empty()) {
+      ++l.entries;
+      l.longest = std::max(l.longest, s.title.size());
+    }
+  return l;
+}
+
 // Up to a handful of legend entries sit inside the plot at `inside`; more go below it, and the
 // canvas grows to hold them (one row per entry, ~8 px per character of the longest title),
 // so gnuplot never has to squeeze titles into the key, which it reports as a warning.
 void place_key(Figure& f, const std::string& inside) {
-  std::size_t entries = 0, longest = 0;
-  for (const Series& s : f.series)
-    if (!s.title.empty()) {
-      ++entries;
-      longest = std::max(longest, s.title.size());
-    }
+  const std::size_t entries = legend(f).entries;
   constexpr std::size_t inside_at_most = 6;
   if (!inside.empty() && entries <= inside_at_most) {
     f.extra.insert(f.extra.begin(), fmt::format("set key {} box opaque", inside));
@@ -83,7 +94,7 @@ void place_key(Figure& f, const std::string& inside) {
   f.extra.insert(f.extra.begin(),
                  {"set key outside below box vertical maxcols 1", fmt::format("set bmargin {}", entries + 5)});
   f.height += static_cast<int>(20 * entries);
-  f.width = std::max(f.width, static_cast<int>(8 * longest + 120));
+  f.width = std::max(f.width, legend(f).width());
 }
 
 }  // namespace
@@ -122,6 +133,21 @@ Figure versus_n_figure(const VersusN& spec) {
   place_key(f, spec.key);
   guard_flat_range(f);
   return f;
+}
+
+PanelFigure versus_n_panels(std::string name, std::string title, const std::vector<VersusN>& panels) {
+  PanelFigure figure;
+  figure.name = std::move(name);
+  figure.title = std::move(title);
+  const Figure single;  // the canvas versus_n_figure starts from, before place_key grows it
+  const int height = figure.panel_height;
+  for (const VersusN& spec : panels) {
+    Figure panel = versus_n_figure(spec);
+    figure.panel_height = std::max(figure.panel_height, height + panel.height - single.height);
+    figure.panel_width = std::max(figure.panel_width, legend(panel).width());
+    figure.panels.push_back(std::move(panel));
+  }
+  return figure;
 }
 
 Figure versus_time_figure(const std::string& name, const std::string& title, const std::string& ylabel,

@@ -27,6 +27,13 @@ struct VersusN {
 
 Figure versus_n_figure(const VersusN& spec);
 
+// Several versus-n figures side by side in one image, one panel per spec, each drawn exactly
+// as versus_n_figure draws it (the specs' names are ignored). The panels grow as
+// versus_n_figure grows a single figure when a legend moves below a panel: taller by its
+// rows, wide enough for its longest title. All panels sit in one row; set `columns` of the
+// result for a grid.
+PanelFigure versus_n_panels(std::string name, std::string title, const std::vector<VersusN>& panels);
+
 // Learning curves: one quantity against simulated time, one curve per scenario.
 struct TimeSeries {
   std::string label;

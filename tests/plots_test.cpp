@@ -1,21 +1,26 @@
 // Figures: every style renders to data, a standalone script and two images; gnuplot's errors
-// surface as exceptions; invalid figures are refused before gnuplot sees them.
+// surface as exceptions; invalid figures are refused before gnuplot sees them. Multi-panel
+// figures keep every one of these guarantees, panel by panel.
 // The rendering tests REQUIRE gnuplot instead of skipping without it: a figure test that passes
 // without gnuplot proves nothing, and CI installs gnuplot.
 #include <catch2/catch.hpp>
 
 #include "scratch_dir.hpp"
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "plots/figure.hpp"
 #include "plots/scaling_figures.hpp"
 
 namespace fs = std::filesystem;
 using timely::plots::Figure;
+using timely::plots::PanelFigure;
 using timely::plots::Series;
 
 namespace {
@@ -76,6 +81,38 @@ int count_blocks(const std::string& text) {
     start = end + 3;
   }
   return blocks;
+}
+
+// Four versus-n panels as a scaling study draws them: a log-y panel with theory and a power
+// fit, a linear panel with error bars, a flat panel (versus_n_figure sets its y range) and a
+// panel of several joined curves.
+PanelFigure four_panels(const std::string& name) {
+  using timely::plots::CurveGroup;
+  using timely::plots::VersusN;
+  const std::vector<double> n{16, 32, 64, 128, 256};
+  timely::analysis::Fit power;
+  power.law = timely::analysis::Law::power;
+  power.a = {0.5, 0.01};
+  power.b = {0.5, 0.02};
+  std::vector<VersusN> specs;
+  specs.push_back({"ignored", "Staleness (log y)", "mean staleness", true,
+                   {{"complete", n, {2, 2.8, 4, 5.7, 8}, {0.1, 0.1, 0.2, 0.2, 0.3}, {2, 2.83, 4, 5.66, 8}, power}}});
+  specs.push_back({"ignored", "Age (linear)", "mean age", false,
+                   {{"ring", n, {-1, 0, 1, 2, 3}, {0.3, 0.3, 0.3, 0.3, 0.3}, {}, std::nullopt}}});
+  specs.push_back({"ignored", "Flat", "versions", false, {{"", n, {1, 1, 1, 1, 1}, {}, {}, std::nullopt}}});
+  VersusN joined{"ignored", "Several curves", "rate", false, {}};
+  for (int k = 0; k < 3; ++k)
+    joined.groups.push_back({"k=" + std::to_string(k), n, {1.0 + k, 1.5 + k, 2.0 + k, 2.2 + k, 2.3 + k}, {}, {}, std::nullopt});
+  specs.push_back(joined);
+  PanelFigure f = timely::plots::versus_n_panels(name, "Scaling: \"four\" panels @ a_b", specs);
+  f.columns = 2;
+  return f;
+}
+
+std::size_t series_count(const PanelFigure& f) {
+  std::size_t count = 0;
+  for (const Figure& panel : f.panels) count += panel.series.size();
+  return count;
 }
 
 }  // namespace
@@ -230,4 +267,189 @@ TEST_CASE("figures with many long legend titles grow to fit them instead of sque
   // A few curves keep the key inside, on the default canvas.
   spec.groups.resize(3);
   CHECK(timely::plots::versus_n_figure(spec).height == 600);
+}
+
+TEST_CASE("a four-panel figure renders one data file, a standalone script and both images", "[plots]") {
+  REQUIRE(timely::plots::gnuplot_available());
+  const fs::path dir = fresh_dir("panels");
+  const PanelFigure f = four_panels("four_panels");
+  REQUIRE(f.panels.size() == 4);
+  const std::size_t blocks = series_count(f);
+  CHECK(blocks == 8);  // 3 (points, theory, fit) + 1 + 1 + 3
+  const auto r = timely::plots::render(f, dir);
+
+  CHECK(r.data == fs::absolute(dir / "four_panels.dat"));
+  for (const fs::path& p : {r.data, r.script, r.png, r.svg}) {
+    INFO(p);
+    REQUIRE(fs::exists(p));
+    CHECK(fs::file_size(p) > 0);
+  }
+  CHECK_FALSE(fs::exists(dir / "four_panels.log"));
+  CHECK(png_signature(r.png));
+
+  // Every panel is in the SVG, not only the last one that a `replot` would redraw.
+  const std::string svg = slurp(r.svg);
+  for (const Figure& panel : f.panels) {
+    INFO(panel.title);
+    CHECK(svg.find(panel.title) != std::string::npos);
+  }
+  CHECK(svg.find("Scaling: \"four\" panels @ a_b") != std::string::npos);  // shown literally
+
+  // One block per series across all panels, numbered on from panel to panel.
+  const std::string data = slurp(r.data);
+  CHECK(count_blocks(data) == static_cast<int>(blocks));
+  CHECK(data.find("# panel 3, series 2: k=2") != std::string::npos);
+
+  const std::string script = slurp(r.script);
+  CHECK(script.find("set multiplot layout 2,2 title") != std::string::npos);
+  CHECK(script.find("'four_panels.dat' index 0 using") != std::string::npos);
+  CHECK(script.find("'four_panels.dat' index 3 using") != std::string::npos);  // panel 1's first
+  CHECK(script.find("index " + std::to_string(blocks - 1) + " using") != std::string::npos);
+  CHECK(script.find("index " + std::to_string(blocks) + " ") == std::string::npos);
+  CHECK(script.find(dir.string()) == std::string::npos);  // no absolute paths
+  CHECK(script.find("replot") == std::string::npos);
+
+  // Standalone: gnuplot on the script in its directory reproduces both images.
+  const std::string png = slurp(r.png);
+  fs::remove(r.png);
+  fs::remove(r.svg);
+  const std::string command = "cd '" + dir.string() + "' && gnuplot four_panels.gp";
+  REQUIRE(std::system(command.c_str()) == 0);
+  CHECK(png_signature(r.png));
+  CHECK(slurp(r.png) == png);
+  CHECK(slurp(r.svg) == svg);
+}
+
+TEST_CASE("what one panel sets does not reach the next panel", "[plots]") {
+  REQUIRE(timely::plots::gnuplot_available());
+  const fs::path dir = fresh_dir("panel_state");
+  PanelFigure f;
+  f.name = "log_then_linear";
+  Figure log_panel;
+  log_panel.title = "log panel";
+  log_panel.logx = log_panel.logy = true;
+  log_panel.extra = {"set yrange [0.1:1000]", "set key bottom right"};
+  log_panel.series.push_back(series("log", Series::Style::lines, 1));
+  Figure linear;
+  linear.title = "linear panel";
+  // Non-positive values: on an inherited log axis gnuplot would drop them and warn.
+  linear.series.push_back(Series{"signed", {-2, -1, 0, 1, 2}, {-3, 0, 1, 2, 5}, {}, Series::Style::linespoints});
+  f.panels = {log_panel, linear};
+  const auto r = timely::plots::render(f, dir);
+  CHECK(png_signature(r.png));
+
+  const std::string script = slurp(r.script);
+  CHECK(script.find("set multiplot layout 1,2") != std::string::npos);
+  const std::size_t log_plot = script.find("plot 'log_then_linear.dat' index 0");
+  const std::size_t linear_plot = script.find("plot 'log_then_linear.dat' index 1");
+  REQUIRE(log_plot != std::string::npos);
+  REQUIRE(linear_plot != std::string::npos);
+  REQUIRE(log_plot < linear_plot);
+  const std::string log_part = script.substr(0, log_plot);
+  CHECK(log_part.find("set logscale y") != std::string::npos);
+  CHECK(log_part.find("set yrange [0.1:1000]") != std::string::npos);
+  // Between the two plots the second panel starts from gnuplot's defaults and sets nothing
+  // of the first panel's.
+  const std::string linear_part = script.substr(log_plot, linear_plot - log_plot);
+  CHECK(linear_part.find("\nreset\n") != std::string::npos);
+  CHECK(linear_part.find("logscale") == std::string::npos);
+  CHECK(linear_part.find("yrange") == std::string::npos);
+  CHECK(linear_part.find("set key") == std::string::npos);
+  // The panels are drawn twice (PNG, then SVG): the first panel resets too, so the SVG pass
+  // does not start from the last panel's settings.
+  const std::string first_part = script.substr(script.find("set multiplot"), log_plot - script.find("set multiplot"));
+  CHECK(first_part.find("\nreset\n") != std::string::npos);
+}
+
+TEST_CASE("invalid panels are refused naming the panel, before anything is written", "[plots]") {
+  const fs::path dir = fresh_dir("invalid_panels");
+  using Catch::Matchers::Contains;
+  using timely::plots::render;
+
+  PanelFigure nan = four_panels("nan");
+  nan.panels[1].series[0].y[2] = std::nan("");
+  CHECK_THROWS_MATCHES(render(nan, dir), std::invalid_argument,
+                       Catch::Matchers::Predicate<std::invalid_argument>([](const auto& e) {
+                         const std::string what = e.what();
+                         return what.find("figure 'nan', panel 1 ('Age (linear)'), series 0") != std::string::npos &&
+                                what.find("y[2] is not finite") != std::string::npos;
+                       }));
+
+  PanelFigure log = four_panels("log");
+  log.panels[0].series[1].y[0] = 0.0;  // the theory curve of the log-y panel
+  CHECK_THROWS_WITH(render(log, dir), Contains("panel 0 ('Staleness (log y)')") && Contains("series 1") &&
+                                          Contains("y[0] = 0 is not positive") && Contains("logarithmic"));
+
+  PanelFigure logx = four_panels("logx");
+  logx.panels[3].series[2].x[4] = -1.0;  // versus n: x is logarithmic in every panel
+  CHECK_THROWS_WITH(render(logx, dir), Contains("panel 3") && Contains("x[4]") && Contains("logarithmic"));
+
+  PanelFigure empty = four_panels("empty");
+  empty.panels[2].series.clear();
+  CHECK_THROWS_WITH(render(empty, dir), Contains("panel 2 ('Flat') has no series"));
+
+  PanelFigure sizes = four_panels("sizes");
+  sizes.panels[1].series[0].err.pop_back();
+  CHECK_THROWS_WITH(render(sizes, dir), Contains("panel 1") && Contains("error bars"));
+
+  PanelFigure none = four_panels("none");
+  none.panels.clear();
+  CHECK_THROWS_WITH(render(none, dir), Contains("has no panels"));
+
+  PanelFigure columns = four_panels("columns");
+  columns.columns = -1;
+  CHECK_THROWS_WITH(render(columns, dir), Contains("columns"));
+
+  PanelFigure small = four_panels("small");
+  small.panel_height = 50;
+  CHECK_THROWS_WITH(render(small, dir), Contains("panel size"));
+
+  PanelFigure wide = four_panels("wide");
+  wide.columns = 0;  // one row of four 3000-pixel panels
+  wide.panel_width = 3000;
+  CHECK_THROWS_WITH(render(wide, dir), Contains("12000x") && Contains("outside"));
+
+  for (const std::string name : {"", "a b", "../escape"}) {
+    INFO("name: " << name);
+    CHECK_THROWS_AS(render(four_panels(name), dir), std::invalid_argument);
+  }
+
+  CHECK_FALSE(fs::exists(dir));  // refused before anything was written
+}
+
+TEST_CASE("a gnuplot error in one panel's commands names the figure and the panel", "[plots]") {
+  REQUIRE(timely::plots::gnuplot_available());
+  const fs::path dir = fresh_dir("broken_panel");
+  PanelFigure f = four_panels("broken_panels");
+  f.panels[2].extra.push_back("set nonsense 1");
+  CHECK_THROWS_MATCHES(timely::plots::render(f, dir), std::runtime_error,
+                       Catch::Matchers::Predicate<std::runtime_error>([](const auto& e) {
+                         const std::string what = e.what();
+                         return what.find("figure 'broken_panels'") != std::string::npos &&
+                                what.find("in panel 2 ('Flat')") != std::string::npos &&
+                                what.find("unrecognized option") != std::string::npos;
+                       }));
+}
+
+TEST_CASE("versus_n_panels grows the panels to hold legends moved below them", "[plots]") {
+  REQUIRE(timely::plots::gnuplot_available());
+  const fs::path dir = fresh_dir("many_panels");
+  timely::plots::VersusN many{"many", "Many curves", "value", false, {}};
+  for (int k = 0; k < 12; ++k)
+    many.groups.push_back({"network.topology=random-regular, mixing.rule=variance-corrected " + std::to_string(k),
+                           {16.0, 64.0}, {1.0 + k, 2.0 + k}, {0.2, 0.2}, {}, std::nullopt});
+  timely::plots::VersusN few{"few", "Few curves", "value", true, {}};
+  few.groups.push_back({"a", {16.0, 64.0}, {1.0, 2.0}, {0.2, 0.2}, {}, std::nullopt});
+  const PanelFigure f = timely::plots::versus_n_panels("many_panels", "", {few, many});
+  CHECK(f.panels.size() == 2);
+  CHECK(f.panels[0].logy);
+  CHECK_FALSE(f.panels[1].logy);
+  CHECK(f.panel_height >= 450 + 20 * 12);
+  CHECK(f.panel_width > 500);
+  CHECK_NOTHROW(timely::plots::render(f, dir));
+
+  // Few short legends keep the default panel.
+  const PanelFigure small = timely::plots::versus_n_panels("small", "", {few, few});
+  CHECK(small.panel_width == 500);
+  CHECK(small.panel_height == 450);
 }
