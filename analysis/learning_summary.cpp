@@ -18,13 +18,20 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
     out.updates += trial.local_updates;
     out.gossips += trial.gossips;
     out.rounds += trial.rounds;
+    if (trial.heterogeneity) out.heterogeneity = *trial.heterogeneity;
     if (!trial.diverged_at) continue;
     ++out.diverged;
     out.diverged_at = std::min(out.diverged_at.value_or(*trial.diverged_at), *trial.diverged_at);
   }
   if (out.diverged > 0) return out;
   std::vector<double> acc, uacc, dist, maxd, loss, uloss, tloss, cons, ttt, plateau, baseline, delay;
+  std::vector<double> stationary_error, stationary_worst, stationary_consensus;
   for (const auto& trial : trials) {
+    if (trial.stationary) {
+      stationary_error.push_back(trial.stationary->error);
+      stationary_worst.push_back(trial.stationary->worst_error);
+      stationary_consensus.push_back(trial.stationary->consensus);
+    }
     const sim::Observation& last = trial.observations.back();
     if (last.accuracy) acc.push_back(*last.accuracy);
     if (last.user_accuracy) uacc.push_back(*last.user_accuracy);
@@ -55,6 +62,9 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
   out.plateau_time = maybe(plateau);
   out.baseline_plateau_time = maybe(baseline);
   out.plateau_delay = maybe(delay);
+  out.stationary_error = maybe(stationary_error);
+  out.stationary_worst_error = maybe(stationary_worst);
+  out.stationary_consensus = maybe(stationary_consensus);
   return out;
 }
 

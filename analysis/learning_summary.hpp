@@ -23,6 +23,10 @@ struct LearningSummary {
   std::optional<Summary> plateau_time, baseline_plateau_time, plateau_delay;
   std::size_t reached = 0;
   std::uint64_t updates = 0, gossips = 0, rounds = 0;
+  // model.kind = quadratic: the stationary errors (sim::StationaryErrors) across trials, and
+  // the realized heterogeneity zeta^2 (a run constant).
+  std::optional<Summary> stationary_error, stationary_worst_error, stationary_consensus;
+  std::optional<double> heterogeneity;
 };
 
 LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& trials);

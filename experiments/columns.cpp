@@ -124,6 +124,20 @@ const std::vector<Column> registry = {
      [](const R& r) { return ci_of(le(r).max_user_distance); }},
     {"", "learning.final.weight_variance", num, learn,
      [](const R& r) { return le(r).diverged ? Cell() : Cell(le(r).weight_variance); }},
+    // model.kind = quadratic (docs/model.md §6): exact time averages over [run.warmup, run.horizon].
+    {"stationary_error", "learning.stationary.error.mean", num, learn,
+     [](const R& r) { return mean_of(le(r).stationary_error); }},
+    {"stationary_error_ci95", "learning.stationary.error.ci95", num, learn,
+     [](const R& r) { return ci_of(le(r).stationary_error); }},
+    {"stationary_worst_error", "learning.stationary.worst_error.mean", num, learn,
+     [](const R& r) { return mean_of(le(r).stationary_worst_error); }},
+    {"stationary_worst_error_ci95", "learning.stationary.worst_error.ci95", num, learn,
+     [](const R& r) { return ci_of(le(r).stationary_worst_error); }},
+    {"stationary_consensus", "learning.stationary.consensus_distance.mean", num, learn,
+     [](const R& r) { return mean_of(le(r).stationary_consensus); }},
+    {"stationary_consensus_ci95", "learning.stationary.consensus_distance.ci95", num, learn,
+     [](const R& r) { return ci_of(le(r).stationary_consensus); }},
+    {"heterogeneity", "learning.heterogeneity", num, learn, [](const R& r) { return number(le(r).heterogeneity); }},
     {"time_to_target", "learning.time_to_target.mean", num, learn, [](const R& r) { return mean_of(le(r).time_to_target); }},
     {"time_to_target_ci95", "learning.time_to_target.ci95", num, learn,
      [](const R& r) { return ci_of(le(r).time_to_target); }},
@@ -248,6 +262,12 @@ const std::vector<TrialColumn> trial_registry = {
      }},
     {"time_to_target", num, learn, [](const TrialRow& t) { return number(t.learning->time_to_target); }},
     {"diverged_at", num, learn, [](const TrialRow& t) { return number(t.learning->diverged_at); }},
+    {"stationary_error", num, learn,
+     [](const TrialRow& t) { return t.learning->stationary ? Cell(t.learning->stationary->error) : Cell(); }},
+    {"stationary_worst_error", num, learn,
+     [](const TrialRow& t) { return t.learning->stationary ? Cell(t.learning->stationary->worst_error) : Cell(); }},
+    {"stationary_consensus", num, learn,
+     [](const TrialRow& t) { return t.learning->stationary ? Cell(t.learning->stationary->consensus) : Cell(); }},
 };
 
 std::vector<std::string> prefixed(const std::vector<std::string>& axes) {
@@ -375,7 +395,7 @@ void add_result_json(nlohmann::ordered_json& j, const PointResult& r) {
     l["diverged"]["of"] = r.scenario.run.trials;
     if (r.learning->diverged > 0) {
       // A diverged run has no final metrics, time to target or plateau to report.
-      for (const char* key : {"final", "time_to_target", "plateau"}) l.erase(key);
+      for (const char* key : {"final", "time_to_target", "plateau", "stationary"}) l.erase(key);
       l["status"] = "diverged";
     } else {
       l["status"] = "completed";

@@ -11,6 +11,7 @@
 
 #include "sim/choices.hpp"
 #include "sim/input_error.hpp"
+#include "sim/quadratic.hpp"
 #include "sim/trial.hpp"
 
 namespace timely::experiments {
@@ -624,6 +625,27 @@ double estimated_observations(const Scenario& s) {
   return s.learning.enabled() ? std::floor(s.run.horizon / s.learning.observe.every) + 1.0 : 0.0;
 }
 
+// The quadratic model (docs/model.md §6): every event costs O(d) arithmetic plus O(log n) for
+// the worst-error tree, and every observation O(n d); the models take n d doubles per trial.
+static void check_quadratic_resources(const Scenario& s, const RunLimits& limits) {
+  const double n = s.network.n, d = s.learning.data.features;
+  const double per_event = 8.0 * d + 2.0 * std::log2(n) + 20.0;
+  const double operations = (estimated_events(s) * per_event + estimated_observations(s) * 6.0 * n * d) * s.run.trials;
+  const double limit = learning_flops_per_event * limits.max_events;
+  if (!(operations <= limit))
+    throw InputError(fmt::format("data.features, network.n, run.horizon, run.trials, observe.every: the quadratic model "
+                                 "would take about {:.3g} operations (O(data.features) per event, O(n data.features) per "
+                                 "observation), more than the limit of {:.3g} ({:g} per --max-events; lower these keys or "
+                                 "raise --max-events)",
+                                 operations, limit, learning_flops_per_event));
+  constexpr double memory = 4.0 * (1u << 30);
+  const double bytes = static_cast<double>(std::max(sim::quadratic_state_bytes(s), sim::quadratic_problem_bytes(s)));
+  if (bytes > memory)
+    throw InputError(fmt::format("network.n, data.features: {} users in {} dimensions need {:.1f} GiB per trial "
+                                 "(at most 4 GiB)",
+                                 s.network.n, s.learning.data.features, bytes / (1u << 30)));
+}
+
 void check_resources(const Scenario& s, const RunLimits& limits) {
   // Versions are 32-bit counters; keep the expected count far below 2^32.
   const double versions = s.run.horizon *
@@ -662,7 +684,9 @@ void check_resources(const Scenario& s, const RunLimits& limits) {
     throw InputError(fmt::format("observe.every, run.horizon: one trial would record about {:.3g} observations, "
                                  "more than the limit of {:.3g} (observe less often or shorten run.horizon)",
                                  observations, max_observations));
-  if (s.learning.enabled()) {
+  if (s.learning.model.kind == sim::ModelKind::quadratic) {
+    check_quadratic_resources(s, limits);
+  } else if (s.learning.enabled()) {
     // Learning work: every local update computes train.steps mini-batch gradients, and every
     // observation evaluates the average model and observe.users users' models on the test
     // samples; each costs a few multiply-adds per parameter and sample.

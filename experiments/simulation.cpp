@@ -14,6 +14,7 @@
 #include "experiments/sweep_report.hpp"
 #include "plots/scaling_figures.hpp"
 #include "sim/input_error.hpp"
+#include "sim/quadratic.hpp"
 #include "sim/random.hpp"
 #include "sim/trials.hpp"
 
@@ -79,8 +80,10 @@ nlohmann::ordered_json theory_json(const sim::Scenario& scenario, const analysis
 }
 
 PointResult point_result(const Simulation& sim) {
+  // The quadratic model has no data set, hence no shards.
+  const bool shards = !sim.learning.empty() && sim.scenario.learning.model.kind != sim::ModelKind::quadratic;
   return make_point_result(0, {}, sim.scenario, sim.theory, sim.trials, sim.learning.empty() ? nullptr : &sim.learning,
-                           sim.learning.empty() ? std::nullopt : std::optional<models::ShardSummary>(sim.shards));
+                           shards ? std::optional<models::ShardSummary>(sim.shards) : std::nullopt);
 }
 
 nlohmann::ordered_json simulation_json(const Simulation& sim, unsigned threads) {
@@ -125,10 +128,22 @@ void print_learning(std::ostream& out, const Simulation& sim) {
     if (!x) return std::string("n/a");
     return x->ci_half_width ? fmt::format("{:.4g} ± {:.2g}", x->mean, *x->ci_half_width) : fmt::format("{:.4g}", x->mean);
   };
-  out << fmt::format("{} on {} ({} users, {} partition: {}..{} samples each), {} mixing, {} trials\n",
-                     sim::to_string(s.learning.model.kind), sim::to_string(s.learning.data.source), s.network.n,
-                     sim::to_string(s.learning.data.partition), sim.shards.min_size, sim.shards.max_size,
-                     sim::to_string(s.learning.mixing.rule), sim.learning.size());
+  const bool quadratic = s.learning.model.kind == sim::ModelKind::quadratic;
+  if (quadratic)
+    out << fmt::format("quadratic objectives ||x - a_i||^2/2 in d = {} ({} users, data.spread = {:g}: heterogeneity "
+                       "zeta^2 = {}), tau = {} gradient steps of eta = {:g} per update{}, {} mixing, {} trials\n",
+                       s.learning.data.features, s.network.n, s.learning.data.spread,
+                       l.heterogeneity ? fmt::format("{:.6g}", *l.heterogeneity) : std::string("n/a"),
+                       s.learning.train.steps, s.learning.train.lr,
+                       s.learning.train.schedule == sim::LrSchedule::constant
+                           ? fmt::format(" (rho = {:.6g})", sim::quadratic_contraction(s.learning.train.lr, s.learning.train.steps))
+                           : std::string(),
+                       sim::to_string(s.learning.mixing.rule), sim.learning.size());
+  else
+    out << fmt::format("{} on {} ({} users, {} partition: {}..{} samples each), {} mixing, {} trials\n",
+                       sim::to_string(s.learning.model.kind), sim::to_string(s.learning.data.source), s.network.n,
+                       sim::to_string(s.learning.data.partition), sim.shards.min_size, sim.shards.max_size,
+                       sim::to_string(s.learning.mixing.rule), sim.learning.size());
   if (l.diverged > 0) {
     out << fmt::format("  DIVERGED: {}/{} trials reached a non-finite parameter or loss, the first at t = {:.6g}; "
                        "no accuracy, loss or time to target is reported (e.g. lower train.lr)\n",
@@ -137,6 +152,11 @@ void print_learning(std::ostream& out, const Simulation& sim) {
                        sim.wall_seconds);
     return;
   }
+  if (l.stationary_error)
+    out << fmt::format("  stationary over [{:g}, {:g}] (exact time averages, 95% CI): error {}, worst user's error {}, "
+                       "consensus distance {}\n",
+                       s.run.warmup, s.run.horizon, pm(l.stationary_error), pm(l.stationary_worst_error),
+                       pm(l.stationary_consensus));
   const double final_time = point_result(sim).final_time;
   if (l.accuracy)
     out << fmt::format("  at t = {:g}: test accuracy {} (average model), {} (mean over users)\n", final_time,
@@ -201,7 +221,7 @@ void write_simulation(const std::filesystem::path& dir, const Simulation& sim, u
   write_file_atomically(dir / "trials.csv", csv);
   if (sim.learning.empty()) return;
   std::string rows = "trial,time,loss,accuracy,user_loss,user_accuracy,train_loss,consensus_distance,"
-                     "distance_to_optimum,max_user_distance_to_optimum";
+                     "distance_to_optimum,max_user_distance_to_optimum,user_error,worst_user_error";
   const auto& first = sim.learning.front().observations;  // empty if a trial diverged at once
   for (std::size_t k = 0; k < (first.empty() ? 0 : first.front().weight_variance.size()); ++k)
     rows += fmt::format(",weight_variance_W{}", k + 1);
@@ -209,9 +229,10 @@ void write_simulation(const std::filesystem::path& dir, const Simulation& sim, u
   const auto opt = [](const std::optional<double>& x) { return x ? fmt::format("{:.10g}", *x) : std::string(); };
   for (std::size_t trial = 0; trial < sim.learning.size(); ++trial)
     for (const sim::Observation& o : sim.learning[trial].observations) {
-      rows += fmt::format("{},{:.10g},{:.10g},{},{:.10g},{},{:.10g},{:.10g},{},{}", trial, o.time, o.loss, opt(o.accuracy),
-                          o.user_loss, opt(o.user_accuracy), o.train_loss, o.consensus_distance,
-                          opt(o.distance_to_optimum), opt(o.max_user_distance_to_optimum));
+      rows += fmt::format("{},{:.10g},{:.10g},{},{:.10g},{},{:.10g},{:.10g},{},{},{},{}", trial, o.time, o.loss,
+                          opt(o.accuracy), o.user_loss, opt(o.user_accuracy), o.train_loss, o.consensus_distance,
+                          opt(o.distance_to_optimum), opt(o.max_user_distance_to_optimum), opt(o.user_error),
+                          opt(o.worst_user_error));
       for (double v : o.weight_variance) rows += fmt::format(",{:.10g}", v);
       rows += "\n";
     }

@@ -9,6 +9,7 @@
 #include "models/variance_correction.hpp"
 #include "sim/event_engine.hpp"
 #include "sim/input_error.hpp"
+#include "sim/quadratic.hpp"
 
 namespace timely::sim {
 namespace {
@@ -42,7 +43,8 @@ bool finite(const std::optional<double>& x) { return !x || std::isfinite(*x); }
 bool finite(const Observation& o) {
   if (!std::isfinite(o.time) || !std::isfinite(o.loss) || !finite(o.accuracy) || !std::isfinite(o.user_loss) ||
       !finite(o.user_accuracy) || !std::isfinite(o.train_loss) || !std::isfinite(o.consensus_distance) ||
-      !finite(o.distance_to_optimum) || !finite(o.max_user_distance_to_optimum))
+      !finite(o.distance_to_optimum) || !finite(o.max_user_distance_to_optimum) || !finite(o.user_error) ||
+      !finite(o.worst_user_error))
     return false;
   return std::all_of(o.weight_variance.begin(), o.weight_variance.end(), [](double v) { return std::isfinite(v); });
 }
@@ -497,6 +499,8 @@ std::string learning_data_key(const Scenario& s) {
 
 std::shared_ptr<const models::Split> load_learning_data(const Scenario& s) {
   const LearningSpec& l = s.learning;
+  // The quadratic model has no data set (data.source is ignored): an empty one.
+  if (l.model.kind == ModelKind::quadratic) return std::make_shared<const models::Split>();
   models::Rng rng = make_rng(s.run.seed, Stream::data, 0);
   auto split = std::make_shared<models::Split>();
   try {
@@ -524,6 +528,12 @@ LearningData prepare_learning(const Scenario& s) { return prepare_learning(s, lo
 
 LearningData prepare_learning(const Scenario& s, std::shared_ptr<const models::Split> data) {
   const LearningSpec& l = s.learning;
+  if (l.model.kind == ModelKind::quadratic) {  // the optima instead of a data set (sim/quadratic.hpp)
+    LearningData d;
+    d.data = std::make_shared<const models::Split>();
+    d.quadratic = std::make_shared<const QuadraticProblem>(make_quadratic_problem(s));
+    return d;
+  }
   const bool regression = l.data.source == DataSource::synthetic_regression;
   if (regression != (l.model.kind == ModelKind::linear))
     throw InputError(fmt::format("model.kind: \"{}\" does not fit data.source = \"{}\" (linear needs "
@@ -552,6 +562,7 @@ LearningData prepare_learning(const Scenario& s, std::shared_ptr<const models::S
 
 LearningTrialResult run_learning_trial(const Scenario& s, const Graph& graph, const LearningData& d,
                                        std::uint64_t index) {
+  if (s.learning.model.kind == ModelKind::quadratic) return run_quadratic_trial(s, graph, *d.quadratic, index);
   LearningTrialResult result;
   if (s.learning.mixing.rule == MixingRule::fedavg) {
     Rng rng = make_rng(s.run.seed, Stream::trial, index);
@@ -572,6 +583,7 @@ LearningTrialResult run_learning_trial(const Scenario& s, const Graph& graph, co
 }
 
 std::uint64_t learning_state_bytes(const Scenario& s, const LearningData& d) {
+  if (s.learning.model.kind == ModelKind::quadratic) return quadratic_state_bytes(s);
   const std::uint64_t per_user = models::Layout(d.architecture).parameters() * sizeof(float);
   return per_user * s.network.n * (s.learning.train.momentum > 0.0 ? 2 : 1);
 }

@@ -19,11 +19,15 @@
 
 namespace timely::sim {
 
+struct QuadraticProblem;  // sim/quadratic.hpp
+
 // Prepared once per run and shared read-only by every trial.
 struct LearningData {
   std::shared_ptr<const models::Split> data;  // shared: sweep points over the same data load it once
   models::Partition partition;  // sample indices of each user
   models::Architecture architecture;
+  // model.kind = quadratic: the users' optima (the data set above is then empty).
+  std::shared_ptr<const QuadraticProblem> quadratic;
 };
 
 // Loads or generates the data (randomness from the stream (seed, data)), partitions it and
@@ -46,12 +50,28 @@ struct Observation {
   double consensus_distance = 0.0;      // (1/n) sum_i ||theta_i - mean||^2
   std::optional<double> distance_to_optimum;      // ||mean - theta*|| / ||mean(0) - theta*||
   std::optional<double> max_user_distance_to_optimum;  // max_i ||theta_i - theta*|| / ||theta_i(0) - theta*||
+  // Squared distance of the users' models to the optimum: mean over users of ||theta_i - opt||^2
+  // and its maximum over users (quadratic: opt = a_bar).
+  std::optional<double> user_error, worst_user_error;
   std::vector<double> weight_variance;  // per weight tensor (W1, W2, ...), mean over users
+};
+
+// Exact time averages over the window [run.warmup, run.horizon], integrated event by event
+// (model.kind = quadratic): the mean over users of ||x_i - a_bar||^2, its maximum over users,
+// and the consensus distance (1/n) sum_i ||x_i - xbar||^2.
+struct StationaryErrors {
+  double error = 0.0, worst_error = 0.0, consensus = 0.0;
 };
 
 struct LearningTrialResult {
   std::vector<Observation> observations;  // at 0, every, 2 every, ... <= horizon; all fields finite
   std::optional<double> time_to_target;   // first observation whose accuracy reaches the target
+  // First observation whose distance_to_optimum is at most target.distance (quadratic).
+  std::optional<double> time_to_distance;
+  // model.kind = quadratic: the stationary errors (empty if the trial diverged) and the
+  // realized heterogeneity zeta^2 = (1/n) sum_i ||a_i - a_bar||^2 (a run constant).
+  std::optional<StationaryErrors> stationary;
+  std::optional<double> heterogeneity;
   TrialResult staleness;                  // measured in the same run (empty for FedAvg)
   // Plateau delay (docs/model.md §4): the first time accuracy reaches
   // observe.plateau_fraction of its final value, here and for one user training on all the

@@ -1,0 +1,435 @@
+#include "sim/quadratic.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <boost/random/normal_distribution.hpp>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "sim/event_engine.hpp"
+#include "sim/input_error.hpp"
+#include "sim/random.hpp"
+
+namespace timely::sim {
+namespace {
+
+using namespace engine;
+
+// The step size at simulated time t: the same schedules as the neural models (docs/model.md §4).
+double step_size(const TrainSpec& t, double time) {
+  switch (t.schedule) {
+    case LrSchedule::inverse_time: return t.lr / (1.0 + time / t.decay_time);
+    case LrSchedule::step: return t.lr * std::pow(t.step_factor, std::floor(time / t.step_time));
+    case LrSchedule::constant: break;
+  }
+  return t.lr;
+}
+
+// Maximum of n non-negative values under point updates: a tournament tree whose leaves are
+// the values (padded with 0) and whose every inner node holds the larger of its children.
+// An update costs log2(n) comparisons; the maximum is the root.
+class MaxTree {
+ public:
+  explicit MaxTree(std::size_t n) : leaves_(std::bit_ceil(std::max<std::size_t>(n, 1))), node_(2 * leaves_, 0.0) {}
+  void set(std::size_t i, double value) {
+    std::size_t k = i + leaves_;
+    node_[k] = value;
+    for (k >>= 1; k > 0; k >>= 1) node_[k] = std::max(node_[2 * k], node_[2 * k + 1]);
+  }
+  double max() const { return node_[1]; }
+
+ private:
+  std::size_t leaves_;
+  std::vector<double> node_;
+};
+
+// The models of one trial and their metrics.
+//
+// Exact time averages: between events the state is constant, so the integral of a metric
+// over the window is the sum of (its value after an event) x (time to the next event).
+// before_event adds that product lazily, so every event costs O(1) for the integrals. The
+// metrics themselves are maintained incrementally: each user's error E_i = ||x_i - a_bar||^2
+// is recomputed in O(d) whenever x_i changes (so E_i itself carries no accumulated error), the
+// sums sum_i E_i and sum_i x_i are updated by the change, and the worst E_i is the root of a
+// tournament tree (O(log n)). The consensus distance is then
+// (1/n) sum_i E_i - ||xbar - a_bar||^2 (O(d)).
+//
+// Floating drift: an incremental sum updated by differences accumulates a rounding error of
+// about one ulp of its largest magnitude per event, and keeps the error of values since left
+// behind (an error that shrank by orders of magnitude would still carry the rounding of its
+// early, large sums). So both sums are recomputed from scratch (from the exact per-user E_i and
+// the models) every n events: O(n d) per n events, O(d) per event amortised, and the error of
+// any sum is then that of at most n incremental steps on values of its current magnitude,
+// about n ulps. The consensus distance is a difference of two non-negative terms; it loses
+// relative precision only when it is many orders of magnitude below the mean error, and is
+// clamped at 0 against rounding.
+//
+// Divergence (docs/model.md §4): the first time a model or a metric becomes non-finite (a
+// step size with |rho| > 1 makes the models grow geometrically). A model is finite exactly
+// when its error E_i is (a sum of squares has no cancellation), so checking E_i after each
+// change covers the models; the sums, the consensus distance and the integrals are checked
+// too. From then on no arithmetic runs and nothing more is integrated or observed.
+class QuadraticState {
+ public:
+  QuadraticState(const Scenario& s, const QuadraticProblem& p)
+      : s_(s), p_(p), n_(p.users), d_(p.dimension), x_(static_cast<std::size_t>(n_) * d_, 0.0), error_(n_),
+        sum_(d_, 0.0), worst_(n_), scratch_(d_) {
+    if (s.learning.train.schedule == LrSchedule::constant) rho_ = quadratic_contraction(s.learning.train.lr, s.learning.train.steps);
+    // Every user starts at 0: E_i = ||a_bar||^2.
+    double start = 0.0;
+    for (std::uint32_t k = 0; k < d_; ++k) start += p.mean[k] * p.mean[k];
+    initial_distance_ = std::sqrt(start);
+    std::fill(error_.begin(), error_.end(), start);
+    for (std::uint32_t i = 0; i < n_; ++i) worst_.set(i, start);
+    recompute();
+    if (!refresh()) diverge(0.0);
+  }
+
+  bool diverged() const { return diverged_at_.has_value(); }
+  const std::optional<double>& diverged_at() const { return diverged_at_; }
+
+  // tau full-gradient steps of user u: x_u <- rho x_u + (1 - rho) a_u.
+  void train(std::uint32_t u, double t) {
+    if (diverged()) return;
+    const double rho = rho_ ? *rho_ : quadratic_contraction(step_size(s_.learning.train, t), s_.learning.train.steps);
+    double* x = model(u);
+    const double* a = p_.optimum(u);
+    double error = 0.0;
+    for (std::uint32_t k = 0; k < d_; ++k) {
+      const double next = rho * x[k] + (1.0 - rho) * a[k];
+      sum_[k] += next - x[k];
+      x[k] = next;
+      const double e = next - p_.mean[k];
+      error += e * e;
+    }
+    set_error(u, error);
+    changed(t);
+  }
+
+  // Receiver r takes the average of its model and the sender's.
+  void mix_into(std::uint32_t r, std::uint32_t sender, double t) {
+    if (diverged()) return;
+    double* x = model(r);
+    const double* y = model(sender);
+    double error = 0.0;
+    for (std::uint32_t k = 0; k < d_; ++k) {
+      const double next = 0.5 * x[k] + 0.5 * y[k];
+      sum_[k] += next - x[k];
+      x[k] = next;
+      const double e = next - p_.mean[k];
+      error += e * e;
+    }
+    set_error(r, error);
+    changed(t);
+  }
+
+  // Exchange: both take the average.
+  void mix_both(std::uint32_t i, std::uint32_t j, double t) {
+    if (diverged()) return;
+    double* x = model(i);
+    double* y = model(j);
+    double error = 0.0;
+    for (std::uint32_t k = 0; k < d_; ++k) {
+      const double next = 0.5 * x[k] + 0.5 * y[k];
+      sum_[k] += (next - x[k]) + (next - y[k]);
+      x[k] = next;
+      y[k] = next;
+      const double e = next - p_.mean[k];
+      error += e * e;
+    }
+    set_error(i, error);
+    set_error(j, error);
+    changed(t);
+  }
+
+  // Integrates the metrics up to t (the state has been constant since the last event).
+  void integrate_to(double t) {
+    if (!in_window_ || diverged()) return;
+    const double dt = t - last_;
+    error_integral_ += current_error_ * dt;
+    worst_integral_ += current_worst_ * dt;
+    consensus_integral_ += current_consensus_ * dt;
+    last_ = t;
+    if (!std::isfinite(error_integral_) || !std::isfinite(worst_integral_) || !std::isfinite(consensus_integral_))
+      diverge(t);
+  }
+  void start_window(double t) {
+    in_window_ = true;
+    last_ = t;
+  }
+  // The time averages over [start, t], once integrated up to t; empty after divergence.
+  std::optional<StationaryErrors> stationary(double length) const {
+    if (diverged() || !in_window_) return std::nullopt;
+    return StationaryErrors{error_integral_ / length, worst_integral_ / length, consensus_integral_ / length};
+  }
+
+  // The metrics at time t, computed from scratch (docs/interface.md: the quadratic model's
+  // observation fields).
+  Observation observe(double t) const {
+    Observation o;
+    o.time = t;
+    std::fill(scratch_.begin(), scratch_.end(), 0.0);
+    for (std::uint32_t i = 0; i < n_; ++i) {
+      const double* x = model(i);
+      for (std::uint32_t k = 0; k < d_; ++k) scratch_[k] += x[k];
+    }
+    double gap = 0.0;  // ||xbar - a_bar||^2
+    for (std::uint32_t k = 0; k < d_; ++k) {
+      scratch_[k] /= n_;
+      const double e = scratch_[k] - p_.mean[k];
+      gap += e * e;
+    }
+    double errors = 0.0, worst = 0.0, consensus = 0.0;
+    for (std::uint32_t i = 0; i < n_; ++i) {
+      const double* x = model(i);
+      double e = 0.0, c = 0.0;
+      for (std::uint32_t k = 0; k < d_; ++k) {
+        e += (x[k] - p_.mean[k]) * (x[k] - p_.mean[k]);
+        c += (x[k] - scratch_[k]) * (x[k] - scratch_[k]);
+      }
+      errors += e;
+      consensus += c;
+      worst = std::isnan(e) || std::isnan(worst) ? e : std::max(worst, e);
+    }
+    // F(x) = (1/n) sum_i f_i(x) = ||x - a_bar||^2 / 2 + zeta^2 / 2.
+    o.loss = gap / 2.0;                                 // F(xbar) - F(a_bar)
+    o.user_loss = errors / n_ / 2.0;                    // mean over users of F(x_i) - F(a_bar)
+    o.train_loss = (gap + p_.heterogeneity) / 2.0;      // F(xbar)
+    o.consensus_distance = consensus / n_;
+    o.user_error = errors / n_;
+    o.worst_user_error = worst;
+    o.distance_to_optimum = initial_distance_ > 0.0 ? std::sqrt(gap) / initial_distance_ : 0.0;
+    o.max_user_distance_to_optimum = initial_distance_ > 0.0 ? std::sqrt(worst) / initial_distance_ : 0.0;
+    return o;
+  }
+
+  void diverge(double t) {
+    if (!diverged_at_) diverged_at_ = t;
+  }
+
+ private:
+  double* model(std::uint32_t i) { return x_.data() + static_cast<std::size_t>(i) * d_; }
+  const double* model(std::uint32_t i) const { return x_.data() + static_cast<std::size_t>(i) * d_; }
+
+  void set_error(std::uint32_t u, double error) {
+    error_sum_ += error - error_[u];
+    error_[u] = error;
+    if (std::isfinite(error)) worst_.set(u, error);
+    else nonfinite_ = true;
+  }
+
+  // After every change: the periodic exact recomputation, the current metrics, divergence.
+  void changed(double t) {
+    if (++since_recompute_ >= n_) recompute();
+    if (nonfinite_ || !refresh()) diverge(t);
+  }
+
+  void recompute() {
+    since_recompute_ = 0;
+    error_sum_ = 0.0;
+    for (double e : error_) error_sum_ += e;
+    std::fill(sum_.begin(), sum_.end(), 0.0);
+    for (std::uint32_t i = 0; i < n_; ++i) {
+      const double* x = model(i);
+      for (std::uint32_t k = 0; k < d_; ++k) sum_[k] += x[k];
+    }
+  }
+
+  // The current metrics from the maintained sums; false if one is not finite.
+  bool refresh() {
+    double gap = 0.0;
+    for (std::uint32_t k = 0; k < d_; ++k) {
+      const double e = sum_[k] / n_ - p_.mean[k];
+      gap += e * e;
+    }
+    current_error_ = error_sum_ / n_;
+    current_worst_ = worst_.max();
+    const double consensus = current_error_ - gap;
+    if (!std::isfinite(current_error_) || !std::isfinite(consensus)) return false;
+    current_consensus_ = std::max(0.0, consensus);
+    return true;
+  }
+
+  const Scenario& s_;
+  const QuadraticProblem& p_;
+  std::uint32_t n_, d_;
+  std::vector<double> x_;      // user-major: x_i[k] = x_[i * d + k]
+  std::vector<double> error_;  // E_i, exact for the current x_i
+  std::vector<double> sum_;    // sum_i x_i, maintained
+  double error_sum_ = 0.0;     // sum_i E_i, maintained
+  MaxTree worst_;
+  std::optional<double> rho_;  // constant schedule: one rho for the whole run
+  double initial_distance_ = 0.0;
+  std::uint32_t since_recompute_ = 0;
+  bool nonfinite_ = false;
+  double current_error_ = 0.0, current_worst_ = 0.0, current_consensus_ = 0.0;
+  bool in_window_ = false;
+  double last_ = 0.0;
+  double error_integral_ = 0.0, worst_integral_ = 0.0, consensus_integral_ = 0.0;
+  std::optional<double> diverged_at_;
+  mutable std::vector<double> scratch_;
+};
+
+bool finite(const std::optional<double>& x) { return !x || std::isfinite(*x); }
+
+bool finite(const Observation& o) {
+  return std::isfinite(o.time) && std::isfinite(o.loss) && std::isfinite(o.user_loss) && std::isfinite(o.train_loss) &&
+         std::isfinite(o.consensus_distance) && finite(o.distance_to_optimum) &&
+         finite(o.max_user_distance_to_optimum) && finite(o.user_error) && finite(o.worst_user_error);
+}
+
+// The quadratic model on the engine: the users model's clocks and vector clocks drive the
+// updates and the averaging, and observations are taken on the grid 0, every, 2 every, ...
+// before the first event after each grid time (the state is piecewise constant).
+template <class G, GossipMode Mode>
+class QuadraticModel {
+ public:
+  QuadraticModel(const Scenario& s, const G& graph, QuadraticState& state, Rng& rng)
+      : s_(s), staleness_(s, graph, rng, no_trace_), state_(state), slot_of_(graph.size(), none) {
+    for (std::uint32_t slot = 0; slot < staleness_.tracked(); ++slot) slot_of_[staleness_.tracked_user(slot)] = slot;
+  }
+  std::uint32_t tracked() const { return staleness_.size(); }  // every user updates on its own clock
+  std::uint32_t size() const { return staleness_.size(); }
+  const G& graph() const { return staleness_.graph(); }
+
+  void before_event(double t) {
+    state_.integrate_to(t);
+    observe_until(t);
+  }
+  void start_window(double t) {
+    staleness_.start_window(t);
+    state_.start_window(t);
+  }
+
+  void update(std::uint32_t user, double t) {
+    state_.train(user, t);
+    ++updates_;
+    if (slot_of_[user] != none) staleness_.update(slot_of_[user], t);
+  }
+
+  void gossip(std::uint32_t i, std::uint32_t j, double t) {
+    staleness_.gossip(i, j, t);
+    ++gossips_;
+    if constexpr (Mode == GossipMode::push) state_.mix_into(j, i, t);
+    else if constexpr (Mode == GossipMode::pull) state_.mix_into(i, j, t);
+    else state_.mix_both(i, j, t);
+  }
+
+  void close(double t) {
+    staleness_.close(t);
+    state_.integrate_to(t);
+    observe_until(t);
+  }
+
+  const UsersModel<G, Mode>& staleness() const { return staleness_; }
+  std::uint64_t updates() const { return updates_; }
+  std::uint64_t gossips() const { return gossips_; }
+  std::vector<Observation> take_observations() { return std::move(observations_); }
+  const std::optional<double>& time_to_distance() const { return reached_; }
+
+ private:
+  void observe_until(double t) {
+    while (next_ <= t && next_ <= s_.run.horizon && !state_.diverged()) {
+      Observation o = state_.observe(next_);
+      if (!finite(o)) {  // finite models whose metrics overflow: diverged at this grid time
+        state_.diverge(next_);
+        return;
+      }
+      if (!reached_ && s_.learning.target_distance && o.distance_to_optimum &&
+          *o.distance_to_optimum <= *s_.learning.target_distance)
+        reached_ = o.time;
+      observations_.push_back(std::move(o));
+      next_ = s_.learning.observe.every * static_cast<double>(observations_.size());
+    }
+  }
+
+  static constexpr std::uint32_t none = ~std::uint32_t{0};
+  const Scenario& s_;
+  NoTrace no_trace_;
+  UsersModel<G, Mode> staleness_;
+  QuadraticState& state_;
+  std::vector<std::uint32_t> slot_of_;
+  std::uint64_t updates_ = 0, gossips_ = 0;
+  double next_ = 0.0;
+  std::vector<Observation> observations_;
+  std::optional<double> reached_;
+};
+
+template <class G, GossipMode Mode>
+LearningTrialResult run_quadratic(const Scenario& s, const G& graph, const QuadraticProblem& p, Rng& rng) {
+  QuadraticState state(s, p);
+  QuadraticModel<G, Mode> m(s, graph, state, rng);
+  Window window(s.run.warmup, s.run.horizon);
+  const std::uint64_t events = run_updates_and_gossip(m, s, rng, window);
+  m.close(window.horizon());
+  LearningTrialResult result;
+  result.staleness = users_result(m.staleness(), window, events);
+  result.local_updates = m.updates();
+  result.gossips = m.gossips();
+  result.observations = m.take_observations();
+  result.time_to_distance = m.time_to_distance();
+  result.stationary = state.stationary(window.length());
+  result.heterogeneity = p.heterogeneity;
+  result.diverged_at = state.diverged_at();
+  return result;
+}
+
+}  // namespace
+
+double quadratic_contraction(double lr, std::uint32_t steps) { return std::pow(1.0 - lr, static_cast<double>(steps)); }
+
+void check_quadratic_scenario(const Scenario& s) {
+  const LearningSpec& l = s.learning;
+  if (l.mixing.rule != MixingRule::average)
+    throw InputError(fmt::format("mixing.rule: model.kind = \"quadratic\" accepts only \"average\", got \"{}\"",
+                                 to_string(l.mixing.rule)));
+  if (l.train.momentum > 0.0)
+    throw InputError(fmt::format("train.momentum: model.kind = \"quadratic\" takes plain gradient steps; expected 0, got {}",
+                                 l.train.momentum));
+}
+
+QuadraticProblem make_quadratic_problem(const Scenario& s) {
+  check_quadratic_scenario(s);
+  QuadraticProblem p;
+  p.users = s.network.n;
+  p.dimension = s.learning.data.features;
+  const std::size_t d = p.dimension;
+  p.optima.resize(static_cast<std::size_t>(p.users) * d);
+  p.mean.assign(d, 0.0);
+  // Standard normal draws scaled by the spread, so runs that differ only in data.spread share
+  // their directions.
+  Rng rng = make_rng(s.run.seed, Stream::data, 0);
+  boost::random::normal_distribution<double> normal(0.0, 1.0);
+  const double spread = s.learning.data.spread;
+  for (double& a : p.optima) a = spread * normal(rng);
+  for (std::uint32_t i = 0; i < p.users; ++i)
+    for (std::size_t k = 0; k < d; ++k) p.mean[k] += p.optimum(i)[k];
+  for (double& m : p.mean) m /= p.users;
+  for (std::uint32_t i = 0; i < p.users; ++i)
+    for (std::size_t k = 0; k < d; ++k) {
+      const double e = p.optimum(i)[k] - p.mean[k];
+      p.heterogeneity += e * e;
+    }
+  p.heterogeneity /= p.users;
+  return p;
+}
+
+LearningTrialResult run_quadratic_trial(const Scenario& s, const Graph& graph, const QuadraticProblem& p,
+                                        std::uint64_t index) {
+  return dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
+    return run_quadratic<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, p, rng);
+  });
+}
+
+std::uint64_t quadratic_state_bytes(const Scenario& s) {
+  const std::uint64_t n = s.network.n, d = s.learning.data.features;
+  // Models, per-user errors, the tree (at most 4n entries), the sums.
+  return sizeof(double) * (n * d + n + 4 * n + 2 * d);
+}
+
+std::uint64_t quadratic_problem_bytes(const Scenario& s) {
+  const std::uint64_t n = s.network.n, d = s.learning.data.features;
+  return sizeof(double) * (n * d + d);
+}
+
+}  // namespace timely::sim
