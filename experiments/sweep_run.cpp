@@ -231,6 +231,9 @@ std::string point_log(const SweepPlan& plan, const SweepPoint& p, const PointRes
   if (r.learning && r.learning->diverged > 0) {
     what = fmt::format("DIVERGED in {}/{} trials (first at t = {:.4g})", r.learning->diverged, p.scenario.run.trials,
                        *r.learning->diverged_at);
+  } else if (r.learning && r.learning->stationary_error) {  // quadratic
+    const auto& e = *r.learning->stationary_error;
+    what = fmt::format("stationary error {:.6g}{}", e.mean, e.ci_half_width ? fmt::format(" ± {:.3g}", *e.ci_half_width) : "");
   } else if (r.learning) {
     const auto& l = *r.learning;
     what = fmt::format("final accuracy {}, time to target {}",
