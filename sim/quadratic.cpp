@@ -5,6 +5,7 @@
 #include <boost/random/normal_distribution.hpp>
 #include <cmath>
 #include <fmt/format.h>
+#include <limits>
 
 #include "sim/event_engine.hpp"
 #include "sim/input_error.hpp"
@@ -189,7 +190,7 @@ class QuadraticState {
       }
       errors += e;
       consensus += c;
-      worst = std::isnan(e) || std::isnan(worst) ? e : std::max(worst, e);
+      worst = std::isnan(e) || std::isnan(worst) ? std::numeric_limits<double>::quiet_NaN() : std::max(worst, e);
     }
     // F(x) = (1/n) sum_i f_i(x) = ||x - a_bar||^2 / 2 + zeta^2 / 2.
     o.loss = gap / 2.0;                                 // F(xbar) - F(a_bar)
