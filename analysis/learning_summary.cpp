@@ -25,6 +25,7 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
   }
   if (out.diverged > 0) return out;
   std::vector<double> acc, uacc, dist, maxd, loss, uloss, tloss, cons, ttt, plateau, baseline, delay;
+  std::vector<double> worst_uloss, uerror, worst_uerror, ttl, ttd;
   std::vector<double> stationary_error, stationary_worst, stationary_consensus;
   for (const auto& trial : trials) {
     if (trial.stationary) {
@@ -39,6 +40,11 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
     if (last.max_user_distance_to_optimum) maxd.push_back(*last.max_user_distance_to_optimum);
     loss.push_back(last.loss);
     uloss.push_back(last.user_loss);
+    worst_uloss.push_back(last.worst_user_loss);
+    if (last.user_error) uerror.push_back(*last.user_error);
+    if (last.worst_user_error) worst_uerror.push_back(*last.worst_user_error);
+    if (trial.time_to_loss) ttl.push_back(*trial.time_to_loss);
+    if (trial.time_to_distance) ttd.push_back(*trial.time_to_distance);
     tloss.push_back(last.train_loss);
     cons.push_back(last.consensus_distance);
     if (trial.time_to_target) ttt.push_back(*trial.time_to_target);
@@ -59,6 +65,13 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
   out.consensus = maybe(cons);
   out.time_to_target = maybe(ttt);
   out.reached = ttt.size();
+  out.worst_user_loss = maybe(worst_uloss);
+  out.user_error = maybe(uerror);
+  out.worst_user_error = maybe(worst_uerror);
+  out.time_to_loss = maybe(ttl);
+  out.reached_loss = ttl.size();
+  out.time_to_distance = maybe(ttd);
+  out.reached_distance = ttd.size();
   out.plateau_time = maybe(plateau);
   out.baseline_plateau_time = maybe(baseline);
   out.plateau_delay = maybe(delay);

@@ -15,6 +15,9 @@ namespace timely::analysis {
 struct LearningSummary {
   std::optional<Summary> accuracy, user_accuracy, distance, max_user_distance;
   std::optional<Summary> loss, user_loss, train_loss, consensus;
+  // The worst sampled user's test loss; the mean and largest squared distance of the users'
+  // models to a known optimum (sim::Observation::user_error, worst_user_error).
+  std::optional<Summary> worst_user_loss, user_error, worst_user_error;
   std::size_t diverged = 0;
   std::optional<double> diverged_at;
   std::vector<double> weight_variance;   // final, mean over trials, per weight tensor
@@ -22,6 +25,9 @@ struct LearningSummary {
   // Plateau time here, for one user on all the data, and their per-trial difference.
   std::optional<Summary> plateau_time, baseline_plateau_time, plateau_delay;
   std::size_t reached = 0;
+  // Times to target.loss and target.distance over the trials that reached them, and how many did.
+  std::optional<Summary> time_to_loss, time_to_distance;
+  std::size_t reached_loss = 0, reached_distance = 0;
   std::uint64_t updates = 0, gossips = 0, rounds = 0;
   // model.kind = quadratic: the stationary errors (sim::StationaryErrors) across trials, and
   // the realized heterogeneity zeta^2 (a run constant).

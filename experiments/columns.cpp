@@ -122,6 +122,18 @@ const std::vector<Column> registry = {
      [](const R& r) { return mean_of(le(r).max_user_distance); }},
     {"", "learning.final.max_user_relative_distance_to_optimum.ci95", num, learn,
      [](const R& r) { return ci_of(le(r).max_user_distance); }},
+    // Each user's own error: the worst sampled user's test loss, and the mean and largest
+    // squared distance of the users' models to a known optimum.
+    {"worst_user_loss", "learning.final.worst_user_loss.mean", num, learn,
+     [](const R& r) { return mean_of(le(r).worst_user_loss); }},
+    {"worst_user_loss_ci95", "learning.final.worst_user_loss.ci95", num, learn,
+     [](const R& r) { return ci_of(le(r).worst_user_loss); }},
+    {"user_error", "learning.final.user_error.mean", num, learn, [](const R& r) { return mean_of(le(r).user_error); }},
+    {"user_error_ci95", "learning.final.user_error.ci95", num, learn, [](const R& r) { return ci_of(le(r).user_error); }},
+    {"worst_user_error", "learning.final.worst_user_error.mean", num, learn,
+     [](const R& r) { return mean_of(le(r).worst_user_error); }},
+    {"worst_user_error_ci95", "learning.final.worst_user_error.ci95", num, learn,
+     [](const R& r) { return ci_of(le(r).worst_user_error); }},
     {"", "learning.final.weight_variance", num, learn,
      [](const R& r) { return le(r).diverged ? Cell() : Cell(le(r).weight_variance); }},
     // model.kind = quadratic (docs/model.md §6): exact time averages over [run.warmup, run.horizon].
@@ -144,6 +156,19 @@ const std::vector<Column> registry = {
     {"reached", "learning.time_to_target.reached", integer, learn,
      [](const R& r) -> Cell { return static_cast<std::uint64_t>(le(r).reached); }},
     {"", "learning.target_accuracy", num, learn, [](const R& r) -> Cell { return r.scenario.learning.target_accuracy; }},
+    // Times to target.loss and target.distance, over the trials that reached them.
+    {"time_to_loss", "learning.time_to_loss.mean", num, learn, [](const R& r) { return mean_of(le(r).time_to_loss); }},
+    {"time_to_loss_ci95", "learning.time_to_loss.ci95", num, learn, [](const R& r) { return ci_of(le(r).time_to_loss); }},
+    {"reached_loss", "learning.time_to_loss.reached", integer, learn,
+     [](const R& r) -> Cell { return static_cast<std::uint64_t>(le(r).reached_loss); }},
+    {"", "learning.target_loss", num, learn, [](const R& r) { return number(r.scenario.learning.target_loss); }},
+    {"time_to_distance", "learning.time_to_distance.mean", num, learn,
+     [](const R& r) { return mean_of(le(r).time_to_distance); }},
+    {"time_to_distance_ci95", "learning.time_to_distance.ci95", num, learn,
+     [](const R& r) { return ci_of(le(r).time_to_distance); }},
+    {"reached_distance", "learning.time_to_distance.reached", integer, learn,
+     [](const R& r) -> Cell { return static_cast<std::uint64_t>(le(r).reached_distance); }},
+    {"", "learning.target_distance", num, learn, [](const R& r) { return number(r.scenario.learning.target_distance); }},
     {"", "learning.plateau.fraction", num, learn,
      [](const R& r) -> Cell { return r.scenario.learning.observe.plateau_fraction; }},
     {"plateau_time", "learning.plateau.time.mean", num, learn, [](const R& r) { return mean_of(le(r).plateau_time); }},
@@ -261,6 +286,8 @@ const std::vector<TrialColumn> trial_registry = {
        return o ? Cell(o->loss) : Cell();
      }},
     {"time_to_target", num, learn, [](const TrialRow& t) { return number(t.learning->time_to_target); }},
+    {"time_to_loss", num, learn, [](const TrialRow& t) { return number(t.learning->time_to_loss); }},
+    {"time_to_distance", num, learn, [](const TrialRow& t) { return number(t.learning->time_to_distance); }},
     {"diverged_at", num, learn, [](const TrialRow& t) { return number(t.learning->diverged_at); }},
     {"stationary_error", num, learn,
      [](const TrialRow& t) { return t.learning->stationary ? Cell(t.learning->stationary->error) : Cell(); }},
@@ -395,7 +422,7 @@ void add_result_json(nlohmann::ordered_json& j, const PointResult& r) {
     l["diverged"]["of"] = r.scenario.run.trials;
     if (r.learning->diverged > 0) {
       // A diverged run has no final metrics, time to target or plateau to report.
-      for (const char* key : {"final", "time_to_target", "plateau", "stationary"}) l.erase(key);
+      for (const char* key : {"final", "time_to_target", "time_to_loss", "time_to_distance", "plateau", "stationary"}) l.erase(key);
       l["status"] = "diverged";
     } else {
       l["status"] = "completed";

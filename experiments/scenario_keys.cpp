@@ -282,6 +282,15 @@ const std::vector<Key>& registry() {
       {{"data.noise", "a number in [0, 1e6]", "noise sd of the synthetic regression (default 0.1)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.noise = in_range(v, k, 0.0, 1e6, false, false); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.noise; }},
+      {{"data.target", accepted(sim::regression_targets()),
+        "law of the synthetic regression's targets: W* x + b*, or a fixed random tanh teacher network (default linear)"},
+       Kind::string,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.target = choice(v, k, sim::regression_targets()); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.learning.data.target); }},
+      {{"data.teacher_hidden", "an integer in [1, 100000]", "hidden width of the teacher network of data.target = teacher (default 32)"},
+       Kind::integer,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.teacher_hidden = count(v, k, 1, 100000); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.teacher_hidden; }},
       {{"data.separation", "a number in (0, 1e6]", "sd of the class means of the synthetic mixture (default 3)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.data.separation = in_range(v, k, 0.0, 1e6, true, false); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.data.separation; }},
@@ -621,6 +630,9 @@ double evaluation_samples(const Scenario& s) {
   return s.learning.observe.test_samples ? std::min<double>(s.learning.observe.test_samples, test) : test;
 }
 
+constexpr double max_teacher_operations = 1e11;
+constexpr std::uint32_t max_least_squares_features = 1000;
+
 double estimated_observations(const Scenario& s) {
   return s.learning.enabled() ? std::floor(s.run.horizon / s.learning.observe.every) + 1.0 : 0.0;
 }
@@ -713,6 +725,22 @@ void check_resources(const Scenario& s, const RunLimits& limits) {
         throw InputError(fmt::format("data.features, data.train_samples, data.test_samples: the synthetic data set "
                                      "needs {:.1f} GiB (at most 4 GiB)",
                                      bytes / (1u << 30)));
+      if (d.source == sim::DataSource::synthetic_regression && d.target == sim::RegressionTarget::teacher) {
+        // The teacher's hidden layer is evaluated for every sample when the set is drawn
+        // (and again for the features of data.spread).
+        const double operations = samples * d.teacher_hidden * (d.features + 1.0);
+        if (operations > max_teacher_operations)
+          throw InputError(fmt::format("data.teacher_hidden, data.features, data.train_samples, data.test_samples: "
+                                       "drawing the teacher's targets takes about {:.3g} operations (at most {:.3g})",
+                                       operations, max_teacher_operations));
+      }
+      // The exact global optimum of a linear model on data it cannot fit exactly (docs/model.md
+      // §5) solves (features + 1)-dimensional normal equations over all training samples.
+      if (d.source == sim::DataSource::synthetic_regression && s.learning.model.kind == sim::ModelKind::linear &&
+          (d.target == sim::RegressionTarget::teacher || d.spread > 0.0) && d.features > max_least_squares_features)
+        throw InputError(fmt::format("data.features: the exact global optimum of a linear model with data.target = "
+                                     "teacher or data.spread > 0 is solved for at most {} features, got {}",
+                                     max_least_squares_features, d.features));
     }
   }
   const double per_trial = static_cast<double>(sim::trial_state_bytes(s));

@@ -164,6 +164,9 @@ void print_learning(std::ostream& out, const Simulation& sim) {
   else
     out << fmt::format("  at t = {:g}:\n", final_time);
   out << fmt::format("  test loss  {}   train loss {}   consensus distance {}\n", pm(l.loss), pm(l.train_loss), pm(l.consensus));
+  if (s.learning.model.kind != sim::ModelKind::quadratic)  // a model with a test set
+    out << fmt::format("  users' own test loss: mean {}, worst of {} sampled {}\n", pm(l.user_loss),
+                       std::min(s.learning.observe.users, s.network.n), pm(l.worst_user_loss));
   if (l.distance)
     out << fmt::format("  distance to theta* (relative to start): average model {}, worst user {}\n", pm(l.distance),
                        pm(l.max_user_distance));
@@ -172,6 +175,21 @@ void print_learning(std::ostream& out, const Simulation& sim) {
                        pm(l.time_to_target), l.reached, sim.learning.size());
   else if (l.accuracy)
     out << fmt::format("  time to {:g} accuracy: not reached by t = {:g}\n", s.learning.target_accuracy, s.run.horizon);
+  if (s.learning.target_loss) {
+    if (l.time_to_loss)
+      out << fmt::format("  time to test loss {:g}: {} ({}/{} trials reached it)\n", *s.learning.target_loss,
+                         pm(l.time_to_loss), l.reached_loss, sim.learning.size());
+    else
+      out << fmt::format("  time to test loss {:g}: not reached by t = {:g}\n", *s.learning.target_loss, s.run.horizon);
+  }
+  if (s.learning.target_distance && l.distance) {
+    if (l.time_to_distance)
+      out << fmt::format("  time to relative distance {:g}: {} ({}/{} trials reached it)\n", *s.learning.target_distance,
+                         pm(l.time_to_distance), l.reached_distance, sim.learning.size());
+    else
+      out << fmt::format("  time to relative distance {:g}: not reached by t = {:g}\n", *s.learning.target_distance,
+                         s.run.horizon);
+  }
   if (l.plateau_delay)
     out << fmt::format("  plateau ({:g} of final accuracy) at {}, one user on all data at {}: delay {}\n",
                        s.learning.observe.plateau_fraction, pm(l.plateau_time), pm(l.baseline_plateau_time),
@@ -221,7 +239,7 @@ void write_simulation(const std::filesystem::path& dir, const Simulation& sim, u
   write_file_atomically(dir / "trials.csv", csv);
   if (sim.learning.empty()) return;
   std::string rows = "trial,time,loss,accuracy,user_loss,user_accuracy,train_loss,consensus_distance,"
-                     "distance_to_optimum,max_user_distance_to_optimum,user_error,worst_user_error";
+                     "distance_to_optimum,max_user_distance_to_optimum,user_error,worst_user_error,worst_user_loss";
   const auto& first = sim.learning.front().observations;  // empty if a trial diverged at once
   for (std::size_t k = 0; k < (first.empty() ? 0 : first.front().weight_variance.size()); ++k)
     rows += fmt::format(",weight_variance_W{}", k + 1);
@@ -233,6 +251,7 @@ void write_simulation(const std::filesystem::path& dir, const Simulation& sim, u
                           opt(o.accuracy), o.user_loss, opt(o.user_accuracy), o.train_loss, o.consensus_distance,
                           opt(o.distance_to_optimum), opt(o.max_user_distance_to_optimum), opt(o.user_error),
                           opt(o.worst_user_error));
+      rows += fmt::format(",{:.10g}", o.worst_user_loss);
       for (double v : o.weight_variance) rows += fmt::format(",{:.10g}", v);
       rows += "\n";
     }

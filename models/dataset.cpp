@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <boost/iostreams/filter/gzip.hpp>
 #include <boost/iostreams/filtering_stream.hpp>
+#include <Eigen/Cholesky>
 #include <boost/random/normal_distribution.hpp>
 #include <cmath>
 #include <cstdint>
@@ -82,6 +83,133 @@ Split synthetic_regression(int features, int outputs, std::size_t train_samples,
   split.train = draw(n_train);
   split.test = draw(n_test);
   return split;
+}
+
+Split synthetic_teacher_regression(int features, int outputs, int hidden, std::size_t train_samples,
+                                   std::size_t test_samples, double noise_sd, Rng& rng) {
+  require(features >= 1, "synthetic_teacher_regression: features must be >= 1");
+  require(outputs >= 1, "synthetic_teacher_regression: outputs must be >= 1");
+  require(hidden >= 1, "synthetic_teacher_regression: hidden must be >= 1");
+  require(train_samples >= 1, "synthetic_teacher_regression: train_samples must be >= 1");
+  require(std::isfinite(noise_sd) && noise_sd >= 0.0, "synthetic_teacher_regression: noise_sd must be finite and >= 0");
+  const Eigen::Index n_train = as_index(train_samples, "synthetic_teacher_regression: too many train samples");
+  const Eigen::Index n_test = as_index(test_samples, "synthetic_teacher_regression: too many test samples");
+
+  boost::random::normal_distribution<double> normal(0.0, 1.0);
+  const auto draw_matrix = [&](Eigen::Index rows, Eigen::Index cols, double scale) {
+    Eigen::MatrixXf m(rows, cols);
+    for (Eigen::Index j = 0; j < cols; ++j)
+      for (Eigen::Index i = 0; i < rows; ++i) m(i, j) = static_cast<float>(scale * normal(rng));
+    return m;
+  };
+  Teacher teacher;
+  teacher.hidden_weights = draw_matrix(hidden, features, teacher_gain / std::sqrt(static_cast<double>(features)));
+  teacher.hidden_biases = draw_matrix(hidden, 1, 1.0);
+  teacher.output_weights = draw_matrix(outputs, hidden, 1.0 / std::sqrt(static_cast<double>(hidden)));
+  teacher.output_biases = draw_matrix(outputs, 1, 1.0);
+
+  // The teacher is evaluated in double from its stored float weights.
+  const Eigen::MatrixXd a = teacher.hidden_weights.cast<double>();
+  const Eigen::VectorXd a0 = teacher.hidden_biases.cast<double>();
+  const Eigen::MatrixXd v = teacher.output_weights.cast<double>();
+  const Eigen::VectorXd c = teacher.output_biases.cast<double>();
+  auto draw = [&](Eigen::Index n) {
+    Dataset d;
+    d.x.resize(features, n);
+    d.targets.resize(outputs, n);
+    for (Eigen::Index s = 0; s < n; ++s) {
+      for (Eigen::Index i = 0; i < features; ++i) d.x(i, s) = draw_float(normal, rng);
+      const Eigen::VectorXd h = (a * d.x.col(s).cast<double>() + a0).array().tanh().matrix();
+      const Eigen::VectorXd clean = v * h + c;
+      for (Eigen::Index k = 0; k < outputs; ++k) d.targets(k, s) = static_cast<float>(clean(k) + noise_sd * normal(rng));
+    }
+    d.teacher = teacher;
+    return d;
+  };
+  Split split;
+  split.train = draw(n_train);
+  split.test = draw(n_test);
+  return split;
+}
+
+Eigen::MatrixXd regression_features(const Dataset& set) {
+  const Eigen::Index n = set.x.cols();
+  const Eigen::MatrixXd x = set.x.cast<double>();
+  Eigen::MatrixXd phi;
+  if (set.teacher) {
+    const Eigen::MatrixXd a = set.teacher->hidden_weights.cast<double>();
+    const Eigen::VectorXd a0 = set.teacher->hidden_biases.cast<double>();
+    phi.resize(a.rows() + 1, n);
+    phi.topRows(a.rows()) = ((a * x).colwise() + a0).array().tanh().matrix();
+  } else {
+    phi.resize(x.rows() + 1, n);
+    phi.topRows(x.rows()) = x;
+  }
+  phi.bottomRows(1).setOnes();
+  return phi;
+}
+
+void spread_regression(Split& split, std::span<const std::vector<std::uint32_t>> shards, double spread, Rng& rng) {
+  require(split.train.classes == 0 && split.train.targets.cols() == split.train.x.cols(),
+          "spread_regression: needs regression data");
+  require(std::isfinite(spread) && spread >= 0.0, "spread_regression: spread must be finite and >= 0");
+  require(!shards.empty(), "spread_regression: needs at least one user");
+  const Eigen::Index outputs = split.train.targets.rows();
+  const Eigen::MatrixXd phi = regression_features(split.train);
+  const Eigen::Index k = phi.rows();
+  boost::random::normal_distribution<double> normal(0.0, 1.0);
+  Eigen::MatrixXd mean_shift = Eigen::MatrixXd::Zero(outputs, k);
+  for (const auto& shard : shards) {
+    Eigen::MatrixXd shift(outputs, k);
+    for (Eigen::Index j = 0; j < k; ++j)
+      for (Eigen::Index i = 0; i < outputs; ++i) shift(i, j) = spread * normal(rng);
+    mean_shift += shift;
+    for (const std::uint32_t s : shard) {
+      const Eigen::VectorXd y = split.train.targets.col(s).cast<double>() + shift * phi.col(s);
+      split.train.targets.col(s) = y.cast<float>();
+    }
+  }
+  mean_shift /= static_cast<double>(shards.size());
+  if (split.test.size() > 0) {
+    const Eigen::MatrixXd y = split.test.targets.cast<double>() + mean_shift * regression_features(split.test);
+    split.test.targets = y.cast<float>();
+  }
+  split.train.optimum.reset();
+  split.test.optimum.reset();
+}
+
+Eigen::VectorXf global_least_squares(const Dataset& train, std::span<const std::vector<std::uint32_t>> shards) {
+  require(train.classes == 0 && train.targets.cols() == train.x.cols(), "global_least_squares: needs regression data");
+  const Eigen::Index d = train.x.rows(), outputs = train.targets.rows();
+  // Normal equations of the augmented features z = (x, 1): (sum w_s z z^T) theta^T = sum w_s z y^T.
+  Eigen::MatrixXd normal = Eigen::MatrixXd::Zero(d + 1, d + 1);
+  Eigen::MatrixXd right = Eigen::MatrixXd::Zero(d + 1, outputs);
+  for (const auto& shard : shards) {
+    require(!shard.empty(), "global_least_squares: every user needs a sample");
+    Eigen::MatrixXd z(d + 1, static_cast<Eigen::Index>(shard.size()));
+    Eigen::MatrixXd y(outputs, z.cols());
+    for (Eigen::Index k = 0; k < z.cols(); ++k) {
+      const auto s = static_cast<Eigen::Index>(shard[static_cast<std::size_t>(k)]);
+      z.col(k).head(d) = train.x.col(s).cast<double>();
+      z(d, k) = 1.0;
+      y.col(k) = train.targets.col(s).cast<double>();
+    }
+    const double weight = 1.0 / static_cast<double>(z.cols());
+    normal.selfadjointView<Eigen::Lower>().rankUpdate(z, weight);
+    right.noalias() += weight * (z * y.transpose());
+  }
+  normal.triangularView<Eigen::StrictlyUpper>() = normal.transpose();
+  const Eigen::LDLT<Eigen::MatrixXd> ldlt(normal);
+  // Singular (e.g. fewer samples than features + 1): a pivot that vanishes against the largest.
+  const Eigen::VectorXd pivots = ldlt.vectorD().cwiseAbs();
+  require(ldlt.info() == Eigen::Success && pivots.minCoeff() > 1e-12 * pivots.maxCoeff(),
+          "global_least_squares: the normal equations are singular (need more samples than features)");
+  const Eigen::MatrixXd theta = ldlt.solve(right).transpose();  // outputs x (d + 1): [W, b]
+  Eigen::VectorXf optimum(outputs * (d + 1));
+  const Eigen::MatrixXf w = theta.leftCols(d).cast<float>();
+  optimum.head(w.size()) = Eigen::Map<const Eigen::VectorXf>(w.data(), w.size());
+  optimum.tail(outputs) = theta.col(d).cast<float>();
+  return optimum;
 }
 
 Split synthetic_mixture(int features, int classes, std::size_t train_samples, std::size_t test_samples,

@@ -14,6 +14,8 @@
 #include <span>
 #include <stdexcept>
 #include <utility>
+#include <vector>
+#include <cstdint>
 
 namespace timely::models {
 
@@ -30,6 +32,15 @@ class DatasetError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The fixed random teacher network of synthetic_teacher_regression (docs/model.md §5):
+// f(x) = v tanh(A x + a) + c, one tanh hidden layer.
+struct Teacher {
+  Eigen::MatrixXf hidden_weights;  // A: hidden x features
+  Eigen::VectorXf hidden_biases;   // a: hidden
+  Eigen::MatrixXf output_weights;  // v: outputs x hidden
+  Eigen::VectorXf output_biases;   // c: outputs
+};
+
 struct Dataset {
   Eigen::MatrixXf x;        // features x samples (one column per sample)
   Eigen::VectorXi labels;   // classification: class of each sample in [0, classes); empty for regression
@@ -38,6 +49,8 @@ struct Dataset {
   // Known minimiser theta* (linear regression), laid out as [W (outputs x features,
   // column-major), b (outputs)]: the parameter layout of a network with no hidden layer.
   std::optional<Eigen::VectorXf> optimum;
+  // The teacher whose outputs are the regression targets (synthetic_teacher_regression).
+  std::optional<Teacher> teacher;
 
   std::size_t size() const { return static_cast<std::size_t>(x.cols()); }
   int features() const { return static_cast<int>(x.rows()); }
@@ -54,6 +67,39 @@ struct Split {
 // features < 1, outputs < 1, train_samples = 0 or noise_sd < 0 (or not finite).
 Split synthetic_regression(int features, int outputs, std::size_t train_samples, std::size_t test_samples,
                            double noise_sd, Rng& rng);
+
+// Teacher-network regression: x ~ N(0, I_features) and y = v tanh(A x + a) + c + e,
+// e ~ N(0, noise_sd^2 I), with a fixed random teacher drawn first from `rng`: A (hidden x
+// features) ~ N(0, teacher_gain^2 / features), a ~ N(0, 1), v (outputs x hidden) ~ N(0, 1 / hidden)
+// and c ~ N(0, 1) entrywise, in that order (each matrix column-major), then the training and
+// the test samples as in synthetic_regression. The teacher is kept in both sets; there is no
+// `optimum` (the minimiser depends on the student). Throws std::invalid_argument as
+// synthetic_regression does, and for hidden < 1.
+inline constexpr double teacher_gain = 2.0;
+Split synthetic_teacher_regression(int features, int outputs, int hidden, std::size_t train_samples,
+                                   std::size_t test_samples, double noise_sd, Rng& rng);
+
+// The features phi(x) that the output layer of the regression law acts on, in double: the
+// teacher's hidden activations tanh(A x + a) if the set has a teacher, else x itself; with a
+// final 1 for the bias. One column per sample of `set`.
+Eigen::MatrixXd regression_features(const Dataset& set);
+
+// Users with their own regression laws (docs/model.md §5): user u's output layer (W*, b*,
+// or the teacher's v, c) is shifted by spread * delta_u, delta_u ~ N(0, I) entrywise drawn
+// from `rng` for u = 0, 1, ... (each outputs x (k + 1), column-major, the bias column last),
+// so its training samples' targets grow by delta_u phi(x). The test targets grow by the
+// users' mean shift (1/n) sum_u delta_u phi(x). `shards[u]` lists user u's training samples.
+// The sets' `optimum` is dropped (it no longer minimises anything). Throws
+// std::invalid_argument for a regression-free split or spread < 0.
+void spread_regression(Split& split, std::span<const std::vector<std::uint32_t>> shards, double spread, Rng& rng);
+
+// The exact global optimum of linear least squares over users: the minimiser of
+// sum_u (1 / |S_u|) sum_{s in S_u} ||y_s - W x_s - b||^2 / 2, laid out as Dataset::optimum,
+// from the normal equations in double (LDLT). With shards of equal size it is the ordinary
+// least-squares fit to the union of the training data. Throws std::invalid_argument for
+// classification data, an empty shard, or a singular system (fewer samples than
+// features + 1).
+Eigen::VectorXf global_least_squares(const Dataset& train, std::span<const std::vector<std::uint32_t>> shards);
 
 // Gaussian-mixture classification: class means mu_c ~ N(0, separation^2 I) drawn first, then
 // samples x ~ N(mu_c, I). Classes are balanced (counts differ by at most one) and appear in

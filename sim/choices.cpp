@@ -46,6 +46,10 @@ constexpr Choice<DataSource> data_source_rows[] = {
     {DataSource::synthetic_mixture, "synthetic-mixture", "Gaussian-mixture classification"},
     {DataSource::fashion_mnist, "fashion-mnist", "Fashion-MNIST from the dataset-fashion-mnist package"},
 };
+constexpr Choice<RegressionTarget> regression_target_rows[] = {
+    {RegressionTarget::linear, "linear", "y = W* x + b* + noise"},
+    {RegressionTarget::teacher, "teacher", "y = a fixed random tanh teacher network of x, plus noise"},
+};
 constexpr Choice<models::PartitionKind> partition_rows[] = {
     {models::PartitionKind::iid, "iid", "a uniform random deal"},
     {models::PartitionKind::dirichlet, "dirichlet", "Dirichlet(data.alpha) label skew"},
@@ -113,6 +117,10 @@ const ChoiceTable<DataSource>& data_sources() {
   static const auto t = table("data.source", data_source_rows);
   return t;
 }
+const ChoiceTable<RegressionTarget>& regression_targets() {
+  static const auto t = table("data.target", regression_target_rows);
+  return t;
+}
 const ChoiceTable<models::PartitionKind>& partitions() {
   static const auto t = table("data.partition", partition_rows);
   return t;
@@ -134,7 +142,8 @@ std::vector<ChoiceListing> all_choices() {
   return {listing(topologies()),     listing(gossip_modes()),    listing(capacity_scalings()),
           listing(staleness_models()), listing(model_kinds()),   listing(activations()),
           listing(initialisations()), listing(data_sources()),   listing(partitions()),
-          listing(lr_schedules()),    listing(mixing_rules()),   listing(variance_targets())};
+          listing(lr_schedules()),    listing(mixing_rules()),   listing(variance_targets()),
+          listing(regression_targets())};
 }
 
 // The names, for code that prints a value: one mapping, the tables above.
@@ -154,6 +163,8 @@ std::string_view to_string(models::Init v) { return initialisations().name(v); }
 std::optional<models::Init> parse_init(std::string_view t) { return initialisations().parse(t); }
 std::string_view to_string(DataSource v) { return data_sources().name(v); }
 std::optional<DataSource> parse_data_source(std::string_view t) { return data_sources().parse(t); }
+std::string_view to_string(RegressionTarget v) { return regression_targets().name(v); }
+std::optional<RegressionTarget> parse_regression_target(std::string_view t) { return regression_targets().parse(t); }
 std::string_view to_string(models::PartitionKind v) { return partitions().name(v); }
 std::optional<models::PartitionKind> parse_partition(std::string_view t) { return partitions().parse(t); }
 std::string_view to_string(LrSchedule v) { return lr_schedules().name(v); }

@@ -52,6 +52,7 @@ const ChoiceTable<ModelKind>& model_kinds();
 const ChoiceTable<models::Activation>& activations();
 const ChoiceTable<models::Init>& initialisations();
 const ChoiceTable<DataSource>& data_sources();
+const ChoiceTable<RegressionTarget>& regression_targets();
 const ChoiceTable<models::PartitionKind>& partitions();
 const ChoiceTable<LrSchedule>& lr_schedules();
 const ChoiceTable<MixingRule>& mixing_rules();

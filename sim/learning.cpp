@@ -42,7 +42,8 @@ bool finite(const std::optional<double>& x) { return !x || std::isfinite(*x); }
 // Every field of an observation is finite (a stored observation always is).
 bool finite(const Observation& o) {
   if (!std::isfinite(o.time) || !std::isfinite(o.loss) || !finite(o.accuracy) || !std::isfinite(o.user_loss) ||
-      !finite(o.user_accuracy) || !std::isfinite(o.train_loss) || !std::isfinite(o.consensus_distance) ||
+      !std::isfinite(o.worst_user_loss) || !finite(o.user_accuracy) || !std::isfinite(o.train_loss) ||
+      !std::isfinite(o.consensus_distance) ||
       !finite(o.distance_to_optimum) || !finite(o.max_user_distance_to_optimum) || !finite(o.user_error) ||
       !finite(o.worst_user_error))
     return false;
@@ -99,10 +100,10 @@ class Learners {
     test_count_ = s.learning.observe.test_samples == 0 ? static_cast<Eigen::Index>(test.size())
                                                        : std::min<Eigen::Index>(s.learning.observe.test_samples, test.size());
     train_count_ = std::min<Eigen::Index>(2000, static_cast<Eigen::Index>(d.data->train.size()));
-    if (d.data->train.optimum) {
+    if (d.optimum) {
       initial_distance_.resize(n_);
-      for (std::uint32_t u = 0; u < n_; ++u) initial_distance_[u] = (params_.col(u) - *d.data->train.optimum).norm();
-      initial_mean_distance_ = (params_.rowwise().mean() - *d.data->train.optimum).norm();
+      for (std::uint32_t u = 0; u < n_; ++u) initial_distance_[u] = (params_.col(u) - *d.optimum).norm();
+      initial_mean_distance_ = (params_.rowwise().mean() - *d.optimum).norm();
     }
   }
 
@@ -233,26 +234,32 @@ class Learners {
     evaluate(mean, test, test_count_, o.loss, o.accuracy);
     std::optional<double> ignored;
     evaluate(mean, train, train_count_, o.train_loss, ignored);
-    double user_loss = 0.0, user_accuracy = 0.0;
+    double user_loss = 0.0, user_accuracy = 0.0, worst_user_loss = 0.0;
     for (std::uint32_t u : followed_) {
       double loss = 0.0;
       std::optional<double> accuracy;
       evaluate(federated ? global_ : Vector(params_.col(u)), test, test_count_, loss, accuracy);
       user_loss += loss;
+      worst_user_loss = max_or_nan(worst_user_loss, loss);
       user_accuracy += accuracy.value_or(0.0);
     }
     o.user_loss = user_loss / static_cast<double>(followed_.size());
+    o.worst_user_loss = worst_user_loss;
     if (!regression) o.user_accuracy = user_accuracy / static_cast<double>(followed_.size());
     if (!federated) o.consensus_distance = (params_.colwise() - mean).colwise().squaredNorm().sum() / n_;
-    if (train.optimum) {
-      const Vector& star = *train.optimum;
+    if (d_.optimum) {
+      const Vector& star = *d_.optimum;
       o.distance_to_optimum = initial_mean_distance_ > 0.0 ? (mean - star).norm() / initial_mean_distance_ : 0.0;
-      double worst = 0.0;
+      double worst = 0.0, squared = 0.0, worst_squared = 0.0;
       for (std::uint32_t u = 0; u < n_; ++u) {
         const double now = federated ? (global_ - star).norm() : (params_.col(u) - star).norm();
         worst = max_or_nan(worst, initial_distance_[u] > 0.0 ? now / initial_distance_[u] : 0.0);
+        squared += now * now;
+        worst_squared = max_or_nan(worst_squared, now * now);
       }
       o.max_user_distance_to_optimum = worst;
+      o.user_error = squared / n_;
+      o.worst_user_error = worst_squared;
     }
     for (const models::Tensor& tensor : layout_.tensors()) {
       if (tensor.bias) continue;
@@ -340,7 +347,9 @@ class Learners {
 };
 
 // Observations on the grid 0, every, 2 every, ... up to the horizon, taken before the first
-// event after each grid time (the state is piecewise constant), plus time to target.
+// event after each grid time (the state is piecewise constant), plus the times to target:
+// the first grid time whose accuracy reaches target.accuracy, whose test loss is at most
+// target.loss, and whose relative distance to the optimum is at most target.distance.
 class ObservationGrid {
  public:
   ObservationGrid(const Scenario& s, Learners& learners) : s_(s), learners_(learners) {}
@@ -352,19 +361,25 @@ class ObservationGrid {
         return;
       }
       if (!reached_ && o.accuracy && *o.accuracy >= s_.learning.target_accuracy) reached_ = o.time;
+      if (!reached_loss_ && s_.learning.target_loss && o.loss <= *s_.learning.target_loss) reached_loss_ = o.time;
+      if (!reached_distance_ && s_.learning.target_distance && o.distance_to_optimum &&
+          *o.distance_to_optimum <= *s_.learning.target_distance)
+        reached_distance_ = o.time;
       observations_.push_back(std::move(o));
       next_ = s_.learning.observe.every * static_cast<double>(observations_.size());
     }
   }
   std::vector<Observation> take() { return std::move(observations_); }
   std::optional<double> time_to_target() const { return reached_; }
+  std::optional<double> time_to_loss() const { return reached_loss_; }
+  std::optional<double> time_to_distance() const { return reached_distance_; }
 
  private:
   const Scenario& s_;
   Learners& learners_;
   double next_ = 0.0;
   std::vector<Observation> observations_;
-  std::optional<double> reached_;
+  std::optional<double> reached_, reached_loss_, reached_distance_;
 };
 
 // Decentralised learning: the users model's clocks and vector clocks drive training and mixing.
@@ -427,6 +442,8 @@ LearningTrialResult run_gossip_learning(const Scenario& s, const G& graph, const
   result.gossips = m.gossips();
   result.observations = grid.take();
   result.time_to_target = grid.time_to_target();
+  result.time_to_loss = grid.time_to_loss();
+  result.time_to_distance = grid.time_to_distance();
   result.diverged_at = learners.diverged_at();
   return result;
 }
@@ -448,6 +465,8 @@ LearningTrialResult run_fedavg(const Scenario& s, const LearningData& d, Rng& rn
   grid.before(s.run.horizon);
   result.observations = grid.take();
   result.time_to_target = grid.time_to_target();
+  result.time_to_loss = grid.time_to_loss();
+  result.time_to_distance = grid.time_to_distance();
   result.diverged_at = learners.diverged_at();
   return result;
 }
@@ -470,7 +489,10 @@ struct Baseline {
   std::optional<double> diverged_at;
 };
 Baseline single_user_baseline(const Scenario& s, const LearningData& d, std::uint64_t index) {
-  LearningData single{d.data, {}, d.architecture};
+  LearningData single;
+  single.data = d.data;
+  single.architecture = d.architecture;
+  single.optimum = d.optimum;
   single.partition.shards.resize(1);
   single.partition.shards[0].resize(d.data->train.size());
   std::iota(single.partition.shards[0].begin(), single.partition.shards[0].end(), 0u);
@@ -493,8 +515,8 @@ std::string learning_data_key(const Scenario& s) {
   const DataSpec& d = s.learning.data;
   // Fashion-MNIST does not depend on the seed; the synthetic sets are drawn from it.
   const std::uint64_t seed = d.source == DataSource::fashion_mnist ? 0 : s.run.seed;
-  return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}", to_string(d.source), d.dir, d.features, d.classes, d.train_samples,
-                     d.test_samples, d.noise, d.separation, seed);
+  return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", to_string(d.source), d.dir, d.features, d.classes,
+                     d.train_samples, d.test_samples, d.noise, d.separation, seed, to_string(d.target), d.teacher_hidden);
 }
 
 std::shared_ptr<const models::Split> load_learning_data(const Scenario& s) {
@@ -506,8 +528,14 @@ std::shared_ptr<const models::Split> load_learning_data(const Scenario& s) {
   try {
     switch (l.data.source) {
       case DataSource::synthetic_regression:
-        *split = models::synthetic_regression(static_cast<int>(l.data.features), 1, l.data.train_samples ? l.data.train_samples : 20000,
-                                              l.data.test_samples ? l.data.test_samples : 5000, l.data.noise, rng);
+        if (l.data.target == RegressionTarget::teacher)
+          *split = models::synthetic_teacher_regression(
+              static_cast<int>(l.data.features), 1, static_cast<int>(l.data.teacher_hidden),
+              l.data.train_samples ? l.data.train_samples : 20000, l.data.test_samples ? l.data.test_samples : 5000,
+              l.data.noise, rng);
+        else
+          *split = models::synthetic_regression(static_cast<int>(l.data.features), 1, l.data.train_samples ? l.data.train_samples : 20000,
+                                                l.data.test_samples ? l.data.test_samples : 5000, l.data.noise, rng);
         break;
       case DataSource::synthetic_mixture:
         *split = models::synthetic_mixture(static_cast<int>(l.data.features), static_cast<int>(l.data.classes),
@@ -535,10 +563,15 @@ LearningData prepare_learning(const Scenario& s, std::shared_ptr<const models::S
     return d;
   }
   const bool regression = l.data.source == DataSource::synthetic_regression;
-  if (regression != (l.model.kind == ModelKind::linear))
+  // mlp fits either kind of set (squared loss on regression, cross-entropy on classification).
+  if ((l.model.kind == ModelKind::linear && !regression) || (l.model.kind == ModelKind::logistic && regression))
     throw InputError(fmt::format("model.kind: \"{}\" does not fit data.source = \"{}\" (linear needs "
-                                 "synthetic-regression; logistic and mlp need synthetic-mixture or fashion-mnist)",
+                                 "synthetic-regression; logistic needs synthetic-mixture or fashion-mnist; mlp takes any)",
                                  to_string(l.model.kind), to_string(l.data.source)));
+  if (!regression && l.data.spread > 0.0)
+    throw InputError(fmt::format("data.spread: per-user laws need data.source = \"synthetic-regression\" (or "
+                                 "model.kind = \"quadratic\"), got {} with data.source = \"{}\"",
+                                 l.data.spread, to_string(l.data.source)));
   LearningData d;
   d.data = std::move(data);
   if (s.network.n > d.data->train.size())
@@ -551,6 +584,27 @@ LearningData prepare_learning(const Scenario& s, std::shared_ptr<const models::S
                                          l.data.shards_per_user, rng);
   } catch (const std::invalid_argument& e) {
     throw InputError(fmt::format("data.partition: {}", e.what()));
+  }
+  // Users with their own regression laws (docs/model.md §5), drawn after the partition from
+  // the data stream; the shared, seed-keyed set is left alone and this run gets its own copy.
+  if (regression && l.data.spread > 0.0) {
+    auto own = std::make_shared<models::Split>(*d.data);
+    models::Rng users_rng = make_rng(s.run.seed, Stream::data, 2);
+    models::spread_regression(*own, d.partition.shards, l.data.spread, users_rng);
+    d.data = std::move(own);
+  }
+  // The global optimum of a linear model: the generating (W*, b*) when every user follows the
+  // linear law, else the exact least-squares minimiser of the users' summed losses.
+  if (l.model.kind == ModelKind::linear) {
+    if (l.data.target == RegressionTarget::linear && l.data.spread == 0.0) {
+      d.optimum = d.data->train.optimum;
+    } else {
+      try {
+        d.optimum = models::global_least_squares(d.data->train, d.partition.shards);
+      } catch (const std::invalid_argument& e) {
+        throw InputError(fmt::format("data.train_samples: {}", e.what()));
+      }
+    }
   }
   d.architecture.inputs = d.data->train.features();
   d.architecture.outputs = regression ? static_cast<int>(d.data->train.targets.rows()) : d.data->train.classes;

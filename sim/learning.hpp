@@ -28,6 +28,11 @@ struct LearningData {
   models::Architecture architecture;
   // model.kind = quadratic: the users' optima (the data set above is then empty).
   std::shared_ptr<const QuadraticProblem> quadratic;
+  // Regression with a linear model: the global optimum theta* whose distance is observed
+  // (docs/model.md §5): the generating (W*, b*) of the linear law, or the exact least-squares
+  // minimiser of the users' summed losses (data.target = teacher or data.spread > 0). Empty
+  // for the other models.
+  std::optional<Eigen::VectorXf> optimum;
 };
 
 // Loads or generates the data (randomness from the stream (seed, data)), partitions it and
@@ -45,6 +50,7 @@ struct Observation {
   double loss = 0.0;                    // average model on the test set (cross-entropy, or 0.5 squared error)
   std::optional<double> accuracy;       // average model, test accuracy (classification)
   double user_loss = 0.0;               // mean over sampled users, test
+  double worst_user_loss = 0.0;         // the largest over the sampled users, test
   std::optional<double> user_accuracy;  // mean over sampled users, test accuracy
   double train_loss = 0.0;              // average model on a training subset
   double consensus_distance = 0.0;      // (1/n) sum_i ||theta_i - mean||^2
@@ -66,8 +72,11 @@ struct StationaryErrors {
 struct LearningTrialResult {
   std::vector<Observation> observations;  // at 0, every, 2 every, ... <= horizon; all fields finite
   std::optional<double> time_to_target;   // first observation whose accuracy reaches the target
-  // First observation whose distance_to_optimum is at most target.distance (quadratic).
+  // First observation whose distance_to_optimum is at most target.distance (quadratic, and
+  // regression with a linear model).
   std::optional<double> time_to_distance;
+  // First observation whose test loss (average model) is at most target.loss.
+  std::optional<double> time_to_loss;
   // model.kind = quadratic: the stationary errors (empty if the trial diverged) and the
   // realized heterogeneity zeta^2 = (1/n) sum_i ||a_i - a_bar||^2 (a run constant).
   std::optional<StationaryErrors> stationary;

@@ -57,6 +57,7 @@ struct RunSpec {
 
 enum class ModelKind { none, linear, logistic, mlp, quadratic };
 enum class DataSource { synthetic_regression, synthetic_mixture, fashion_mnist };
+enum class RegressionTarget { linear, teacher };  // data.target (docs/model.md §5)
 enum class LrSchedule { constant, inverse_time, step };
 enum class MixingRule { average, age_weighted, variance_corrected, fedavg };
 enum class VarianceTarget { contributing, received };
@@ -65,6 +66,8 @@ std::string_view to_string(ModelKind);
 std::optional<ModelKind> parse_model_kind(std::string_view);
 std::string_view to_string(DataSource);
 std::optional<DataSource> parse_data_source(std::string_view);
+std::string_view to_string(RegressionTarget);
+std::optional<RegressionTarget> parse_regression_target(std::string_view);
 std::string_view to_string(LrSchedule);
 std::optional<LrSchedule> parse_lr_schedule(std::string_view);
 std::string_view to_string(MixingRule);
@@ -99,6 +102,8 @@ struct DataSpec {
   // Heterogeneity of the users' objectives: sd of each quadratic user's optimum a_i around
   // the mean (docs/model.md §6), and of each regression user's theta_i* around theta*.
   double spread = 0.0;
+  RegressionTarget target = RegressionTarget::linear;  // synthetic regression: W* x + b*, or a teacher network
+  std::uint32_t teacher_hidden = 32;                   // the teacher's tanh hidden width
   std::string dir = "/usr/share/datasets/fashion-mnist";
 };
 

@@ -42,7 +42,8 @@ TEST_CASE("every named choice round-trips through its table", "[choices]") {
   round_trips(lr_schedules());
   round_trips(mixing_rules());
   round_trips(variance_targets());
-  CHECK(all_choices().size() == 12);
+  round_trips(regression_targets());
+  CHECK(all_choices().size() == 13);
 }
 
 TEST_CASE("each choice key accepts exactly its table's names and says so in its error", "[choices]") {
