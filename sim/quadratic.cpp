@@ -195,6 +195,7 @@ class QuadraticState {
     // F(x) = (1/n) sum_i f_i(x) = ||x - a_bar||^2 / 2 + zeta^2 / 2.
     o.loss = gap / 2.0;                                 // F(xbar) - F(a_bar)
     o.user_loss = errors / n_ / 2.0;                    // mean over users of F(x_i) - F(a_bar)
+    o.worst_user_loss = worst / 2.0;                    // their largest
     o.train_loss = (gap + p_.heterogeneity) / 2.0;      // F(xbar)
     o.consensus_distance = consensus / n_;
     o.user_error = errors / n_;
@@ -327,6 +328,7 @@ class QuadraticModel {
   std::uint64_t gossips() const { return gossips_; }
   std::vector<Observation> take_observations() { return std::move(observations_); }
   const std::optional<double>& time_to_distance() const { return reached_; }
+  const std::optional<double>& time_to_loss() const { return reached_loss_; }
 
  private:
   void observe_until(double t) {
@@ -339,6 +341,7 @@ class QuadraticModel {
       if (!reached_ && s_.learning.target_distance && o.distance_to_optimum &&
           *o.distance_to_optimum <= *s_.learning.target_distance)
         reached_ = o.time;
+      if (!reached_loss_ && s_.learning.target_loss && o.loss <= *s_.learning.target_loss) reached_loss_ = o.time;
       observations_.push_back(std::move(o));
       next_ = s_.learning.observe.every * static_cast<double>(observations_.size());
     }
@@ -353,7 +356,7 @@ class QuadraticModel {
   std::uint64_t updates_ = 0, gossips_ = 0;
   double next_ = 0.0;
   std::vector<Observation> observations_;
-  std::optional<double> reached_;
+  std::optional<double> reached_, reached_loss_;
 };
 
 template <class G, GossipMode Mode>
@@ -369,6 +372,7 @@ LearningTrialResult run_quadratic(const Scenario& s, const G& graph, const Quadr
   result.gossips = m.gossips();
   result.observations = m.take_observations();
   result.time_to_distance = m.time_to_distance();
+  result.time_to_loss = m.time_to_loss();
   result.stationary = state.stationary(window.length());
   result.heterogeneity = p.heterogeneity;
   result.diverged_at = state.diverged_at();

@@ -195,6 +195,8 @@ TEST_CASE("quadratic: exact stationary averages agree with a naive reference sim
 TEST_CASE("quadratic: observations are the definitions' values at the grid times", "[quadratic]") {
   sim::Scenario s = quadratic(8, sim::GossipMode::exchange);
   s.run.trials = 2;
+  s.learning.target_distance = 0.5;
+  s.learning.target_loss = 0.01;
   const auto results = run(s);
   const sim::QuadraticProblem p = sim::make_quadratic_problem(s);
   for (const auto& r : results) {
@@ -209,8 +211,19 @@ TEST_CASE("quadratic: observations are the definitions' values at the grid times
     CHECK(first.distance_to_optimum == Approx(1.0));
     CHECK(first.loss == Approx(start / 2));
     CHECK(first.train_loss == Approx((start + p.heterogeneity) / 2));
+    // Times to target: the first grid times at which the distance and the loss reach them.
+    std::optional<double> distance, loss;
+    for (const auto& o : r.observations) {
+      if (!distance && *o.distance_to_optimum <= 0.5) distance = o.time;
+      if (!loss && o.loss <= 0.01) loss = o.time;
+    }
+    REQUIRE(distance);
+    REQUIRE(loss);
+    CHECK(r.time_to_distance == distance);
+    CHECK(r.time_to_loss == loss);
     for (const auto& o : r.observations) {
       CHECK(*o.user_error == Approx(2 * o.user_loss));
+      CHECK(*o.worst_user_error == Approx(2 * o.worst_user_loss));
       CHECK(*o.user_error >= o.consensus_distance - 1e-12);
       CHECK(*o.worst_user_error >= *o.user_error - 1e-12);
       CHECK(o.consensus_distance == Approx(*o.user_error - 2 * o.loss).margin(1e-12));
