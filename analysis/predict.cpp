@@ -8,6 +8,9 @@
 #include "theory/scaling_laws.hpp"
 #include "theory/shs_solver.hpp"
 #include "theory/users_model.hpp"
+#include "sim/quadratic.hpp"
+#include "sim/user_clocks.hpp"
+#include "theory/quadratic.hpp"
 
 namespace timely::analysis {
 namespace {
@@ -40,6 +43,7 @@ std::optional<std::string> law_for(const sim::Scenario& s) {
     case theory::Scaling::constant: break;
     case theory::Scaling::log: growth = logarithmic ? "1" : growth + " / ln n"; break;
     case theory::Scaling::linear: growth = growth + " / n"; break;
+    case theory::Scaling::power: growth = fmt::format("{} / n^{:g}", growth, s.gossip.exponent); break;
   }
   return fmt::format("Theta({}); {}", growth, law->reference);
 }
@@ -83,7 +87,61 @@ Prediction predict_source(const sim::Scenario& s, const sim::Graph& graph) {
   return p;
 }
 
+// Heterogeneous users: flow(i, j) from each user's own gossip rate (push: i's clock picks j;
+// pull: j's clock picks i; exchange: both).
+Eigen::MatrixXd heterogeneous_flow(const sim::Scenario& s, const sim::Graph& graph, const sim::UserClocks& clocks) {
+  Eigen::MatrixXd p = sim::partner_probabilities(graph);
+  for (Eigen::Index i = 0; i < p.rows(); ++i) p.row(i) *= clocks.gossip_rate[static_cast<std::size_t>(i)];
+  switch (s.gossip.mode) {
+    case GossipMode::push: return p;
+    case GossipMode::pull: return p.transpose();
+    case GossipMode::exchange: return p + p.transpose();
+  }
+  return p;
+}
+
+Prediction predict_heterogeneous(const sim::Scenario& s, const sim::Graph& graph) {
+  const std::uint32_t n = s.network.n;
+  const sim::UserClocks clocks = sim::user_clocks(s);
+  const bool exact = n <= exact_solver_max_users_per_source;
+  const bool complete = s.network.topology == TopologyKind::complete;
+  const double flow_factor = s.gossip.mode == GossipMode::exchange ? 2.0 : 1.0;
+  const Eigen::MatrixXd flow = exact ? heterogeneous_flow(s, graph, clocks) : Eigen::MatrixXd();
+  Prediction p;
+  double sum = 0.0;
+  for (const std::uint32_t k : sim::heterogeneous_tracked(s)) {
+    Prediction::Source source{k, clocks.long_run_rate(k), clocks.gossip_rate[k], std::nullopt, std::nullopt};
+    if (exact) {
+      // E[S_ik] = r_k E[age of k's information at i]: updates are independent of gossip
+      // (docs/model.md §3.1 with user k as the source).
+      const std::vector<double> per_observer = theory::users_staleness_from(flow, k, source.update_rate);
+      double total = 0.0;
+      for (double v : per_observer) total += v;
+      source.exact = total / (n - 1);
+      sum += *source.exact;
+    }
+    // docs/model.md §3.5: every pair's delivery stream is at least as fast as with every user
+    // at the slowest rate, and knowledge is monotone in deliveries.
+    if (complete)
+      source.bound = theory::users_staleness_heterogeneous_bound(n, source.update_rate, flow_factor * clocks.min_gossip_rate());
+    p.sources.push_back(source);
+  }
+  if (exact) {
+    p.staleness = sum / static_cast<double>(p.sources.size());
+    p.method = "exact: all-subsets recursion with each tracked user as the source, per-user rates (docs/model.md §3.1, §3.5)";
+  } else if (complete) {
+    p.method = fmt::format("bound: r_k H_(n-1) / min_j lambda_j per source (Mitra & Ulukus 2024; docs/model.md §3.5); "
+                           "no exact value: the all-subsets solver stops at n = {} for per-user rates",
+                           exact_solver_max_users_per_source);
+  } else {
+    p.method = fmt::format("none: per-user rates on the {} (the all-subsets solver stops at n = {})",
+                           sim::to_string(s.network.topology), exact_solver_max_users_per_source);
+  }
+  return p;
+}
+
 Prediction predict_users(const sim::Scenario& s, const sim::Graph& graph) {
+  if (s.heterogeneous()) return predict_heterogeneous(s, graph);
   const std::uint32_t n = s.network.n;
   const double r = s.update_rate();  // renewal updates enter through their long-run rate
   const double flow = information_flow(s);
@@ -117,6 +175,71 @@ Prediction predict_users(const sim::Scenario& s, const sim::Graph& graph) {
   return p;
 }
 
+// Largest network on which the quadratic model's moment equations are solved directly
+// (n^2 unknowns per dimension, docs/model.md §6.3).
+constexpr std::uint32_t quadratic_direct_max_users = 20;
+
+theory::QuadraticMixing quadratic_mixing(GossipMode mode) {
+  switch (mode) {
+    case GossipMode::pull: return theory::QuadraticMixing::pull;
+    case GossipMode::exchange: return theory::QuadraticMixing::exchange;
+    case GossipMode::push: break;
+  }
+  return theory::QuadraticMixing::push;
+}
+
+Prediction::Learning predict_quadratic(const sim::Scenario& s, const sim::Graph& graph) {
+  Prediction::Learning l;
+  const sim::QuadraticProblem problem = sim::make_quadratic_problem(s);
+  l.heterogeneity = problem.heterogeneity;
+  const auto& train = s.learning.train;
+  const double rho = sim::quadratic_contraction(train.lr, train.steps);
+  const sim::UserClocks clocks = sim::user_clocks(s);
+  const auto none = [&](std::string_view why) {
+    l.method = fmt::format("none: no exact stationary error for {} (docs/model.md §6)", why);
+    return l;
+  };
+  if (train.schedule != sim::LrSchedule::constant) return none("a step-size schedule");
+  if (!(std::abs(rho) < 1.0)) return none(fmt::format("rho = (1 - lr)^steps = {:g} outside (-1, 1)", rho));
+  if (clocks.renewal()) return none("renewal update clocks (updates.delay > 0)");
+  const auto finish = [&](double error_normalized, double consensus_normalized) {
+    l.error_normalized = error_normalized;
+    l.consensus_normalized = consensus_normalized;
+    l.error = error_normalized * l.heterogeneity;
+    l.consensus = consensus_normalized * l.heterogeneity;
+  };
+  if (s.network.topology == TopologyKind::complete && !s.heterogeneous()) {
+    const auto q = theory::quadratic_stationary_complete(s.network.n, s.updates.rate, s.gossip_rate(), rho,
+                                                         quadratic_mixing(s.gossip.mode));
+    finish(q.error, q.consensus);
+    l.method = "exact: stationary moments on the complete graph, reduced by symmetry (derived in docs/model.md §6.2)";
+    return l;
+  }
+  if (s.network.n > quadratic_direct_max_users)
+    return none(fmt::format("this graph or per-user clocks at n > {} (the direct moment solver's limit)",
+                            quadratic_direct_max_users));
+  // Small network: the full moment equations, one dimension at a time (dimensions decouple).
+  Eigen::MatrixXd contact = sim::partner_probabilities(graph);
+  for (Eigen::Index i = 0; i < contact.rows(); ++i) contact.row(i) *= clocks.gossip_rate[static_cast<std::size_t>(i)];
+  contact.diagonal().setZero();
+  double error = 0.0, consensus = 0.0;
+  std::vector<double> optima(problem.users);
+  for (std::uint32_t k = 0; k < problem.dimension; ++k) {
+    for (std::uint32_t i = 0; i < problem.users; ++i) optima[i] = problem.optimum(i)[k];
+    const auto m = theory::quadratic_stationary_general(contact, clocks.update_rate, rho, quadratic_mixing(s.gossip.mode), optima);
+    error += m.error;
+    consensus += m.consensus;
+  }
+  l.error = error;
+  l.consensus = consensus;
+  if (l.heterogeneity > 0.0) {
+    l.error_normalized = error / l.heterogeneity;
+    l.consensus_normalized = consensus / l.heterogeneity;
+  }
+  l.method = "exact: the full stationary moment equations on this graph (docs/model.md §6.3)";
+  return l;
+}
+
 }  // namespace
 
 double information_flow(const sim::Scenario& s) {
@@ -126,7 +249,8 @@ double information_flow(const sim::Scenario& s) {
 Prediction predict(const sim::Scenario& scenario, const sim::Graph& graph) {
   Prediction p = scenario.staleness.model == sim::StalenessModel::source ? predict_source(scenario, graph)
                                                                           : predict_users(scenario, graph);
-  if (scenario.network.topology != TopologyKind::complete) return p;
+  if (scenario.learning.model.kind == sim::ModelKind::quadratic) p.learning = predict_quadratic(scenario, graph);
+  if (scenario.network.topology != TopologyKind::complete || scenario.heterogeneous()) return p;
   const std::uint32_t n = scenario.network.n;
   if (scenario.gossip.mode == GossipMode::push)
     p.rumour = Prediction::Rumour{theory::rumour_all_informed_time(n, scenario.gossip_rate()),
@@ -135,7 +259,8 @@ Prediction predict(const sim::Scenario& scenario, const sim::Graph& graph) {
     const auto scaling = scenario.gossip.scaling;
     p.regime = Prediction::Regime{
         std::string(theory::regime_law(scaling)),
-        theory::users_staleness_regime_asymptote(scaling, n, scenario.update_rate(), scenario.gossip.capacity),
+        theory::users_staleness_regime_asymptote(scaling, n, scenario.update_rate(), scenario.gossip.capacity,
+                                                 scenario.gossip.exponent),
         theory::bounded_staleness_capacity(n, scenario.update_rate())};
   }
   return p;

@@ -3,6 +3,7 @@
 // computable, else the asymptotic law, labelled by the method used (docs/model.md §3).
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sim/scenario.hpp"
 #include "sim/topology.hpp"
@@ -28,6 +29,27 @@ struct Prediction {
     double one_informed;  // H_{n-1} / lambda
   };
   std::optional<Rumour> rumour;
+
+  // Heterogeneous users (docs/model.md §1, §3.5): each tracked source's exact mean staleness
+  // over its observers (all-subsets recursion, small n) and, on the complete graph, the
+  // bound r_k H_{n-1} / min_j flow_j of Mitra & Ulukus.
+  struct Source {
+    std::uint32_t user;
+    double update_rate;  // r_k, long-run
+    double gossip_rate;  // lambda_k
+    std::optional<double> exact, bound;
+  };
+  std::vector<Source> sources;
+
+  // model.kind = quadratic (docs/model.md §6): the stationary per-user error and consensus
+  // distance, as values for this run's optima and divided by their heterogeneity zeta^2.
+  // Empty numbers where no exact value exists; `method` says which case applies.
+  struct Learning {
+    std::optional<double> error, error_normalized, consensus, consensus_normalized;
+    double heterogeneity = 0.0;  // zeta^2 of the optima drawn for this run
+    std::string method;
+  };
+  std::optional<Learning> learning;
 };
 
 // Largest networks on which the all-subsets recursion (2^n states) is run.

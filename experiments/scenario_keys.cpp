@@ -13,18 +13,21 @@
 #include "sim/input_error.hpp"
 #include "sim/quadratic.hpp"
 #include "sim/trial.hpp"
+#include "sim/user_clocks.hpp"
 
 namespace timely::experiments {
 namespace {
 
 using sim::Scenario;
-using Value = std::variant<std::int64_t, double, std::string, bool, std::vector<std::int64_t>, std::uint64_t>;
+using Value =
+    std::variant<std::int64_t, double, std::string, bool, std::vector<std::int64_t>, std::uint64_t, sim::Distribution>;
 // seed: the full unsigned 64-bit range (TOML integers stop at 2^63 - 1, so a TOML file may
-// also give a seed as a string of digits).
-enum class Kind { integer, number, string, integer_list, boolean, seed };
+// also give a seed as a string of digits). per_user: a number, or a distribution table
+// drawn once per run per user (sim/user_clocks.hpp).
+enum class Kind { integer, number, string, integer_list, boolean, seed, per_user };
 
 // Keys whose value is a file path: relative to the file (scenario or sweep) that gives them.
-bool is_path_key(std::string_view name) { return name == "network.edges_file"; }
+bool is_path_key(std::string_view name) { return name == "network.edges_file" || name == "users.file"; }
 
 std::optional<std::uint64_t> parse_u64(std::string_view raw) {
   std::uint64_t x = 0;
@@ -41,6 +44,7 @@ std::string show(const Value& v) {
         else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
         else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) return fmt::format("[{}]", fmt::join(x, ", "));
         else if constexpr (std::is_same_v<T, std::uint64_t>) return fmt::format("{}", x);
+        else if constexpr (std::is_same_v<T, sim::Distribution>) return sim::describe(x);
         else return fmt::format("{}", x);
       },
       v);
@@ -134,6 +138,87 @@ double in_range(const Value& v, const KeyInfo& k, double lo, double hi, bool ope
 // unbounded work, so rates live in [1e-9, 1e9].
 double rate(const Value& v, const KeyInfo& k) { return in_range(v, k, 1e-9, 1e9, false, false); }
 
+// ---- per-user laws (docs/interface.md, "Per-user clocks") -------------------------------
+
+std::string node_description(const toml::node& node);  // below
+
+constexpr std::string_view law_names = "dist = \"uniform\" (low, high), \"lognormal\" (median, sigma) or \"two-point\" "
+                                       "(value, slow_value, slow_fraction)";
+
+// A distribution table such as { dist = "lognormal", median = 1, sigma = 0.5 }, checked
+// field by field. Values of a rate key lie in [1e-9, 1e9], of a delay key in [0, 1e9].
+sim::Distribution parse_law(std::string_view key, const toml::table& table, bool is_rate) {
+  const auto* dist_node = table.get("dist");
+  const auto* dist_name = dist_node ? dist_node->as_string() : nullptr;
+  if (!dist_name) throw InputError(fmt::format("{}: a distribution table needs {}", key, law_names));
+  const auto kind = sim::parse_distribution_kind(dist_name->get());
+  if (!kind) throw InputError(fmt::format("{}: unknown distribution \"{}\" (expected {})", key, dist_name->get(), law_names));
+  std::vector<std::string_view> fields;
+  switch (*kind) {
+    case sim::DistributionKind::uniform: fields = {"low", "high"}; break;
+    case sim::DistributionKind::lognormal: fields = {"median", "sigma"}; break;
+    case sim::DistributionKind::two_point: fields = {"value", "slow_value", "slow_fraction"}; break;
+  }
+  for (const auto& [name, node] : table)
+    if (name.str() != "dist" && std::find(fields.begin(), fields.end(), name.str()) == fields.end())
+      throw InputError(fmt::format("{}: unknown field '{}' of a {} distribution (fields: {})", key, name.str(),
+                                   sim::to_string(*kind), fmt::join(fields, ", ")));
+  const double lo = is_rate ? 1e-9 : 0.0;
+  const auto field = [&](std::string_view name, double min, double max, std::string_view range) {
+    const auto* node = table.get(name);
+    if (!node) throw InputError(fmt::format("{}: the {} distribution needs {}", key, sim::to_string(*kind), fmt::join(fields, ", ")));
+    std::optional<double> x;
+    if (const auto* i = node->as_integer()) x = static_cast<double>(i->get());
+    else if (const auto* d = node->as_floating_point()) x = d->get();
+    if (!x || !std::isfinite(*x) || *x < min || *x > max)
+      throw InputError(fmt::format("{}: {} of the {} distribution: expected a number in {}, got {}", key, name,
+                                   sim::to_string(*kind), range, node_description(*node)));
+    return *x;
+  };
+  const std::string_view value_range = is_rate ? "[1e-9, 1e9]" : "[0, 1e9]";
+  sim::Distribution d;
+  d.kind = *kind;
+  switch (*kind) {
+    case sim::DistributionKind::uniform:
+      d.a = field("low", lo, 1e9, value_range);
+      d.b = field("high", lo, 1e9, value_range);
+      if (d.b < d.a) throw InputError(fmt::format("{}: the uniform distribution needs low <= high, got low = {:g}, high = {:g}", key, d.a, d.b));
+      break;
+    case sim::DistributionKind::lognormal:
+      d.a = field("median", is_rate ? 1e-9 : 1e-9, 1e9, "[1e-9, 1e9]");
+      d.b = field("sigma", 0.0, 10.0, "[0, 10]");
+      break;
+    case sim::DistributionKind::two_point:
+      d.a = field("value", lo, 1e9, value_range);
+      d.b = field("slow_value", lo, 1e9, value_range);
+      d.c = field("slow_fraction", 0.0, 1.0, "[0, 1]");
+      break;
+  }
+  return d;
+}
+
+// A per-user key: a number in [lo, 1e9] (returned) or a distribution (stored in `law`).
+double per_user(const Value& v, const KeyInfo& k, double lo, std::optional<sim::Distribution>& law) {
+  if (const auto* d = std::get_if<sim::Distribution>(&v)) {
+    law = *d;
+    return d->mean();  // for work estimates; the clocks use the drawn values
+  }
+  law.reset();
+  return in_range(v, k, lo, 1e9, false, false);
+}
+
+nlohmann::ordered_json per_user_json(double value, const std::optional<sim::Distribution>& law) {
+  if (!law) return value;
+  nlohmann::ordered_json j;
+  j["dist"] = sim::to_string(law->kind);
+  switch (law->kind) {
+    case sim::DistributionKind::uniform: j["low"] = law->a; j["high"] = law->b; break;
+    case sim::DistributionKind::lognormal: j["median"] = law->a; j["sigma"] = law->b; break;
+    case sim::DistributionKind::two_point: j["value"] = law->a; j["slow_value"] = law->b; j["slow_fraction"] = law->c; break;
+  }
+  return j;
+}
+
 std::uint32_t count(const Value& v, const KeyInfo& k, std::int64_t lo, std::int64_t hi = 1'000'000'000) {
   return static_cast<std::uint32_t>(integer_in(v, k, lo, hi));
 }
@@ -179,21 +264,43 @@ const std::vector<Key>& registry() {
          if (s.network.edges_file.empty()) return nullptr;
          return s.network.edges_file;
        }},
-      {{"gossip.capacity", "a number in [1e-9, 1e9]", "capacity factor kappa: each user gossips at rate kappa*g(n) (default 1)"},
-       Kind::number, [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.capacity = rate(v, k); },
-       [](const Scenario& s) -> nlohmann::ordered_json { return s.gossip.capacity; }},
-      {{"gossip.scaling", accepted(sim::capacity_scalings()), "g(n) = 1, ln n or n (default constant)"}, Kind::string,
+      {{"gossip.capacity", "a number in [1e-9, 1e9] or a distribution table",
+        "capacity factor kappa: each user gossips at rate kappa*g(n); a table draws kappa_i per user (default 1)"},
+       Kind::per_user,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.capacity = per_user(v, k, 1e-9, s.gossip.capacity_law); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return per_user_json(s.gossip.capacity, s.gossip.capacity_law); }},
+      {{"gossip.scaling", accepted(sim::capacity_scalings()), "g(n) = 1, ln n, n or n^gossip.exponent (default constant)"},
+       Kind::string,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.scaling = choice(v, k, sim::capacity_scalings()); },
        [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.gossip.scaling); }},
+      {{"gossip.exponent", "a number in [-1, 2]", "exponent a of gossip.scaling = power: capacity kappa n^a (default 0.5)"},
+       Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) {
+         s.gossip.exponent = in_range(v, k, theory::min_power_exponent, theory::max_power_exponent, false, false);
+       },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.gossip.exponent; }},
       {{"gossip.mode", accepted(sim::gossip_modes()), "who merges on a contact (default push)"}, Kind::string,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.mode = choice(v, k, sim::gossip_modes()); },
        [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.gossip.mode); }},
-      {{"updates.rate", "a number in [1e-9, 1e9]", "rate mu of each user's local-update clock (default 1)"}, Kind::number,
-       [](Scenario& s, const Value& v, const KeyInfo& k) { s.updates.rate = rate(v, k); },
-       [](const Scenario& s) -> nlohmann::ordered_json { return s.updates.rate; }},
-      {{"updates.delay", "a number in [0, 1e9]", "deterministic part c of the update interval c + Exp(mu) (default 0)"},
-       Kind::number, [](Scenario& s, const Value& v, const KeyInfo& k) { s.updates.delay = in_range(v, k, 0.0, 1e9, false, false); },
-       [](const Scenario& s) -> nlohmann::ordered_json { return s.updates.delay; }},
+      {{"updates.rate", "a number in [1e-9, 1e9] or a distribution table",
+        "rate mu of each user's local-update clock; a table draws mu_i per user (default 1)"},
+       Kind::per_user, [](Scenario& s, const Value& v, const KeyInfo& k) { s.updates.rate = per_user(v, k, 1e-9, s.updates.rate_law); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return per_user_json(s.updates.rate, s.updates.rate_law); }},
+      {{"updates.delay", "a number in [0, 1e9] or a distribution table",
+        "deterministic part c of the update interval c + Exp(mu); a table draws c_i per user (default 0)"},
+       Kind::per_user, [](Scenario& s, const Value& v, const KeyInfo& k) { s.updates.delay = per_user(v, k, 0.0, s.updates.delay_law); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return per_user_json(s.updates.delay, s.updates.delay_law); }},
+      {{"users.file", "a path to a users CSV file (header naming update_rate, update_delay, gossip_capacity; one row per user)",
+        "per-user clocks, one row per user in user order; a missing column takes the scenario value (default none)"},
+       Kind::string,
+       [](Scenario& s, const Value& v, const KeyInfo& k) {
+         s.users.file = text(v, k);
+         s.users.table = s.users.file.empty() ? nullptr : sim::read_users_file(s.users.file);
+       },
+       [](const Scenario& s) -> nlohmann::ordered_json {
+         if (s.users.file.empty()) return nullptr;
+         return s.users.file;
+       }},
       {{"staleness.model", accepted(sim::staleness_models()), "users: every user is a source; source: Yates' external source (default users)"},
        Kind::string,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.staleness.model = choice(v, k, sim::staleness_models()); },
@@ -435,6 +542,23 @@ Value from_raw(const Key& key, std::string_view raw) {
       if (ec != std::errc() || end != raw.data() + raw.size()) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
       return x;
     }
+    case Kind::per_user: {
+      if (!raw.empty() && raw.front() == '{') {  // --set updates.rate='{ dist = "uniform", low = 0.5, high = 1.5 }'
+        toml::table root;
+        try {
+          root = toml::parse(fmt::format("value = {}", raw));
+        } catch (const toml::parse_error& e) {
+          reject(key.info.name, key.info.accepts, fmt::format("'{}' (not a TOML inline table: {})", raw, e.description()));
+        }
+        const auto* table = root["value"].as_table();
+        if (!table) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
+        return parse_law(key.info.name, *table, key.info.name != "updates.delay");
+      }
+      double x = 0;
+      const auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), x);
+      if (ec != std::errc() || end != raw.data() + raw.size()) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
+      return x;
+    }
     case Kind::seed: {
       const auto x = parse_u64(raw);
       if (!x) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
@@ -541,6 +665,8 @@ void apply_table(Scenario& scenario, const toml::table& root, const std::filesys
       else if (const auto* d = value.as_floating_point()) v = d->get();
       else if (const auto* s = value.as_string()) v = s->get();
       else if (const auto* b = value.as_boolean()) v = b->get();
+      else if (const auto* t = value.as_table(); t && key->kind == Kind::per_user)
+        v = parse_law(name, *t, name != "updates.delay");
       else if (const auto* array = value.as_array(); array && key->kind == Kind::integer_list) {
         std::vector<std::int64_t> list;
         for (const auto& item : *array) {
@@ -585,21 +711,68 @@ void validate(const Scenario& s) {
                                  s.staleness.tracked));
   if (s.network.topology == sim::TopologyKind::edges && s.network.edges_file.empty())
     throw InputError("network.edges_file: required when network.topology = \"edges\" (a path to an edge list)");
+  if (const auto& t = s.users.table) {
+    if (t->rows != s.network.n)
+      throw InputError(fmt::format("users.file: '{}' has {} user rows, expected one per user (network.n = {})", t->path,
+                                   t->rows, s.network.n));
+    const auto both = [&](const std::vector<double>& column, const auto& law, std::string_view key, std::string_view name) {
+      if (!column.empty() && law)
+        throw InputError(fmt::format("{}: a distribution and users.file column {} both give it; keep one", key, name));
+    };
+    both(t->update_rate, s.updates.rate_law, "updates.rate", "update_rate");
+    both(t->update_delay, s.updates.delay_law, "updates.delay", "update_delay");
+    both(t->gossip_capacity, s.gossip.capacity_law, "gossip.capacity", "gossip_capacity");
+  }
+  if (s.heterogeneous()) {
+    const std::string_view which = s.users.table ? "users.file" : s.updates.rate_law ? "updates.rate"
+                                                 : s.updates.delay_law ? "updates.delay" : "gossip.capacity";
+    if (s.staleness.model == sim::StalenessModel::source)
+      throw InputError(fmt::format("{}: per-user clocks need staleness.model = \"users\" (the source model takes numbers)", which));
+    if (s.learning.enabled() && s.learning.mixing.rule == sim::MixingRule::fedavg)
+      throw InputError(fmt::format("{}: per-user clocks do not apply to mixing.rule = \"fedavg\" (its server runs rounds)", which));
+  }
 }
+
+namespace {
+
+// The users' clock rates as the estimates need them: means, and the extremes that bound
+// a version's count and spread. Heterogeneous users are resolved (O(n)).
+struct ClockRates {
+  double mean_update = 0.0, max_update = 0.0, mean_gossip = 0.0, min_gossip = 0.0;
+};
+
+ClockRates clock_rates(const Scenario& s) {
+  ClockRates c{s.update_rate(), s.update_rate(), s.gossip_rate(), s.gossip_rate()};
+  if (!s.heterogeneous() || (s.users.table && s.users.table->rows != s.network.n)) return c;
+  const sim::UserClocks clocks = sim::user_clocks(s);
+  c = {0.0, 0.0, 0.0, clocks.min_gossip_rate()};
+  for (std::uint32_t i = 0; i < s.network.n; ++i) {
+    c.mean_update += clocks.long_run_rate(i);
+    c.max_update = std::max(c.max_update, clocks.long_run_rate(i));
+    c.mean_gossip += clocks.gossip_rate[i];
+  }
+  c.mean_update /= s.network.n;
+  c.mean_gossip /= s.network.n;
+  return c;
+}
+
+}  // namespace
 
 double estimated_events(const Scenario& s) {
   const double n = s.network.n;
   // Every clock ticks at its long-run rate: each user's gossip and update clocks (users
   // model and learning), or the users' gossip plus the source's two clocks (source model).
+  const ClockRates c = clock_rates(s);
   const double rate = s.staleness.model == sim::StalenessModel::source
                           ? n * s.gossip_rate() + s.source.rate + s.source.push_rate
-                          : n * (s.gossip_rate() + s.update_rate());
+                          : n * (c.mean_gossip + c.mean_update);
   return s.run.horizon * rate;
 }
 
 double estimated_work(const Scenario& s) {
-  const double version_rate = s.staleness.model == sim::StalenessModel::source ? s.source.rate : s.update_rate();
-  const double span = version_rate / s.gossip_rate() * std::log(static_cast<double>(s.network.n));
+  const ClockRates c = clock_rates(s);
+  const double version_rate = s.staleness.model == sim::StalenessModel::source ? s.source.rate : c.mean_update;
+  const double span = version_rate / c.min_gossip * std::log(static_cast<double>(s.network.n));
   // A gossip of the users model also merges the views of all K tracked sources.
   const double merged = s.staleness.model == sim::StalenessModel::source ? 0.0 : s.tracked_sources();
   return estimated_events(s) * (1.0 + merged + span);
@@ -661,7 +834,7 @@ static void check_quadratic_resources(const Scenario& s, const RunLimits& limits
 void check_resources(const Scenario& s, const RunLimits& limits) {
   // Versions are 32-bit counters; keep the expected count far below 2^32.
   const double versions = s.run.horizon *
-      (s.staleness.model == sim::StalenessModel::source ? s.source.rate : s.update_rate());
+      (s.staleness.model == sim::StalenessModel::source ? s.source.rate : clock_rates(s).max_update);
   if (versions > 1e9)
     throw InputError(fmt::format("run.horizon: {} time units make about {:.3g} versions per source; "
                                  "expected at most 1e9 (shorten run.horizon or lower the update rate)",
@@ -702,7 +875,7 @@ void check_resources(const Scenario& s, const RunLimits& limits) {
     // Learning work: every local update computes train.steps mini-batch gradients, and every
     // observation evaluates the average model and observe.users users' models on the test
     // samples; each costs a few multiply-adds per parameter and sample.
-    const double gradients = s.run.horizon * s.network.n * s.update_rate() * s.learning.train.steps *
+    const double gradients = s.run.horizon * s.network.n * clock_rates(s).mean_update * s.learning.train.steps *
                              static_cast<double>(s.learning.train.batch);
     const double evaluations = estimated_observations(s) * (s.learning.observe.users + 1.0) * evaluation_samples(s);
     // Every sample also costs a fixed amount beside its parameters (batch gathering, the

@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "analysis/learning_summary.hpp"
+#include "analysis/statistics.hpp"
 #include "analysis/trial_summary.hpp"
 #include "experiments/columns.hpp"
 #include "experiments/files.hpp"
@@ -52,7 +53,7 @@ Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostrea
   } else {
     const sim::LearningData data = sim::prepare_learning(scenario);
     check_learning_memory(scenario, data);
-    result.shards = models::summarize(data.partition, data.data->train);
+    if (data.data) result.shards = models::summarize(data.partition, data.data->train);  // quadratic: no data set
     result.learning = sim::run_learning_trials(scenario, graph, data, threads, advance);
     if (scenario.learning.mixing.rule != sim::MixingRule::fedavg)
       for (const auto& trial : result.learning) result.trials.push_back(trial.staleness);
@@ -76,8 +77,52 @@ nlohmann::ordered_json theory_json(const sim::Scenario& scenario, const analysis
   if (prediction.rumour)
     j["rumour"] = {{"all_informed_time", prediction.rumour->all_informed},
                    {"one_informed_time", prediction.rumour->one_informed}};
+  if (const auto& l = prediction.learning)
+    j["learning"] = {{"error", optional_number(l->error)},
+                     {"error_normalized", optional_number(l->error_normalized)},
+                     {"consensus_distance", optional_number(l->consensus)},
+                     {"consensus_normalized", optional_number(l->consensus_normalized)},
+                     {"heterogeneity", l->heterogeneity},
+                     {"method", l->method}};
+  if (!prediction.sources.empty()) {
+    j["sources"] = nlohmann::ordered_json::array();
+    for (const auto& src : prediction.sources)
+      j["sources"].push_back({{"user", src.user},
+                              {"update_rate", src.update_rate},
+                              {"gossip_rate", src.gossip_rate},
+                              {"exact", optional_number(src.exact)},
+                              {"bound", optional_number(src.bound)}});
+  }
   return j;
 }
+
+namespace {
+
+// Heterogeneous users: every tracked source's simulated mean staleness over its observers,
+// across trials (the same users are tracked in every trial).
+struct SourceResult {
+  const analysis::Prediction::Source* theory;
+  analysis::Summary simulated;
+  bool below_bound;  // the CI's upper end is below the bound (true where there is no bound)
+};
+
+std::vector<SourceResult> source_results(const Simulation& sim) {
+  std::vector<SourceResult> out;
+  if (sim.trials.empty() || sim.theory.sources.empty()) return out;
+  for (std::size_t slot = 0; slot < sim.theory.sources.size(); ++slot) {
+    std::vector<double> samples;
+    for (const auto& t : sim.trials)
+      if (slot < t.source_mean.size()) samples.push_back(t.source_mean[slot]);
+    if (samples.size() != sim.trials.size()) return {};
+    const analysis::Summary summary = analysis::summarize(samples);
+    const auto& th = sim.theory.sources[slot];
+    const bool below = !th.bound || summary.mean + summary.ci_half_width.value_or(0.0) < *th.bound;
+    out.push_back({&th, summary, below});
+  }
+  return out;
+}
+
+}  // namespace
 
 PointResult point_result(const Simulation& sim) {
   // The quadratic model has no data set, hence no shards.
@@ -92,6 +137,22 @@ nlohmann::ordered_json simulation_json(const Simulation& sim, unsigned threads) 
   j["staleness"] = nlohmann::ordered_json::object();
   j["theory"] = nlohmann::ordered_json::object();
   add_result_json(j, point_result(sim));  // every result field, from the column registry
+  if (const auto sources = source_results(sim); !sources.empty()) {
+    auto& list = j["staleness"]["sources"] = nlohmann::ordered_json::array();
+    std::size_t below = 0, bounded = 0;
+    for (const auto& src : sources) {
+      list.push_back({{"user", src.theory->user},
+                      {"update_rate", src.theory->update_rate},
+                      {"gossip_rate", src.theory->gossip_rate},
+                      {"mean", src.simulated.mean},
+                      {"ci95", optional_number(src.simulated.ci_half_width)},
+                      {"exact", optional_number(src.theory->exact)},
+                      {"bound", optional_number(src.theory->bound)}});
+      bounded += src.theory->bound.has_value();
+      below += src.theory->bound && src.below_bound;
+    }
+    if (bounded > 0) j["staleness"]["below_bound"] = {{"sources", below}, {"of", bounded}};
+  }
   j["wall_seconds"] = sim.wall_seconds;
   if (!sim.trials.empty()) {
     const double events = j["events"].get<double>();
@@ -117,6 +178,24 @@ void print_theory(std::ostream& out, const sim::Scenario& s, const analysis::Pre
   if (p.rumour)
     out << fmt::format("  rumour     all informed after {:.6g}, a given user after {:.6g} (push, docs/model.md §3.7)\n",
                        p.rumour->all_informed, p.rumour->one_informed);
+  if (const auto& l = p.learning) {
+    const auto value = [](const std::optional<double>& x, const std::optional<double>& normalized) {
+      return x ? fmt::format("{:.6g} ({:.6g} zeta^2)", *x, normalized.value_or(0.0)) : std::string("(no exact value)");
+    };
+    out << fmt::format("quadratic model, stationary (heterogeneity zeta^2 = {:.6g}):\n", l->heterogeneity);
+    out << fmt::format("  error      {}   per user: (1/n) sum_i E||x_i - a_bar||^2\n", value(l->error, l->error_normalized));
+    out << fmt::format("  consensus  {}   (1/n) sum_i E||x_i - xbar||^2\n", value(l->consensus, l->consensus_normalized));
+    out << fmt::format("  method     {}\n", l->method);
+  }
+  if (!p.sources.empty()) {
+    out << fmt::format("  per-user clocks: {} tracked sources (r_k = long-run update rate, lambda_k = gossip rate)\n",
+                       p.sources.size());
+    out << "    user        r_k   lambda_k      exact      bound\n";
+    const auto opt = [](const std::optional<double>& x) { return x ? fmt::format("{:10.6g}", *x) : std::string("         -"); };
+    for (const auto& src : p.sources)
+      out << fmt::format("  {:6} {:10.4g} {:10.4g} {} {}\n", src.user, src.update_rate, src.gossip_rate, opt(src.exact),
+                         opt(src.bound));
+  }
 }
 
 using analysis::LearningSummary;
@@ -223,6 +302,19 @@ void print_simulation(std::ostream& out, const Simulation& sim, unsigned threads
   for (std::size_t i = 0; i < t.quantiles.size(); ++i)
     out << fmt::format(" {} {}", analysis::quantile_name(analysis::staleness_quantile_levels[i]), t.quantiles[i]);
   out << "\n";
+  if (const auto sources = source_results(sim); !sources.empty()) {
+    out << "  per source (95% CI over trials):\n    user   simulated            exact      bound  below bound\n";
+    std::size_t below = 0, bounded = 0;
+    for (const auto& src : sources) {
+      const auto opt = [](const std::optional<double>& x) { return x ? fmt::format("{:10.6g}", *x) : std::string("         -"); };
+      out << fmt::format("  {:6} {:8.5g} ± {:<8.3g} {} {}  {}\n", src.theory->user, src.simulated.mean,
+                         src.simulated.ci_half_width.value_or(0.0), opt(src.theory->exact), opt(src.theory->bound),
+                         src.theory->bound ? (src.below_bound ? "yes" : "NO") : "-");
+      bounded += src.theory->bound.has_value();
+      below += src.theory->bound && src.below_bound;
+    }
+    if (bounded > 0) out << fmt::format("  {} of {} tracked sources below the heterogeneous bound (upper CI end)\n", below, bounded);
+  }
   out << fmt::format("  events     {} in {:.3g} s ({:.3g} events/s, {} threads)\n", t.events, sim.wall_seconds,
                      sim.wall_seconds > 0 ? t.events / sim.wall_seconds : 0.0,
                      threads == 0 ? std::string("all") : std::to_string(threads));

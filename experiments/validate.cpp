@@ -19,7 +19,10 @@
 #include "sim/input_error.hpp"
 #include "sim/random.hpp"
 #include "sim/trial.hpp"
+#include "sim/trials.hpp"
+#include "sim/user_clocks.hpp"
 #include "theory/harmonic.hpp"
+#include "theory/users_model.hpp"
 #include "theory/rumour.hpp"
 
 namespace timely::experiments {
@@ -339,6 +342,68 @@ void worst_stage(Suite& suite) {
              exceed.delta() < 0.0});
 }
 
+// A users file of eight users with different update rates and capacities (docs/model.md §1).
+constexpr std::string_view users_eight =
+    "update_rate,gossip_capacity\n1.0,1.0\n2.0,0.5\n0.5,2.0\n1.5,1.0\n1.0,3.0\n0.25,1.0\n3.0,0.8\n1.0,1.2\n";
+
+// Per-user clocks (docs/model.md §1, §3.5): the mean over sources against the all-subsets
+// recursion at small n, and every tracked source below the heterogeneous bound at large n.
+void heterogeneous_stage(Suite& suite) {
+  sim::Scenario base;
+  base.run.horizon = suite.quick() ? 2000 : 4000;
+  base.run.trials = suite.quick() ? 8 : 16;
+  base.run.seed = 2611;
+  const std::string users = (suite.dir() / "users-8.csv").string();
+  struct Case {
+    std::string name;
+    SweepCase keys;
+  };
+  const std::vector<Case> cases = {
+      {"per-user clocks from a users file (n = 8), push, all-subsets recursion per source",
+       {{"network.n", "8"}, {"users.file", users}}},
+      {"per-user clocks from a users file (n = 8), exchange, all-subsets recursion per source",
+       {{"network.n", "8"}, {"users.file", users}, {"gossip.mode", "exchange"}}},
+      {"log-normal rates, uniform delays, two-point capacities (n = 10), pull, all-subsets recursion",
+       {{"network.n", "10"},
+        {"updates.rate", R"({ dist = "lognormal", median = 1, sigma = 0.6 })"},
+        {"updates.delay", R"({ dist = "uniform", low = 0, high = 0.5 })"},
+        {"gossip.capacity", R"({ dist = "two-point", value = 1.5, slow_value = 0.3, slow_fraction = 0.3 })"},
+        {"gossip.mode", "pull"}}},
+  };
+  std::vector<SweepCase> keys;
+  for (const auto& c : cases) keys.push_back(c.keys);
+  const SweepResults r = suite.run(make_case_plan("heterogeneous", base, keys));
+  for (std::size_t i = 0; i < cases.size(); ++i) suite.add(agreement(r, i, cases[i].name, "3.1, 3.5"));
+
+  // Large n: no exact value, but every tracked source must respect r_k H_{n-1}/min_j lambda_j.
+  const std::uint32_t n = suite.quick() ? 500 : 1000;
+  sim::Scenario big;
+  apply_setting(big, "network.n=" + std::to_string(n));
+  apply_setting(big, R"(updates.rate={ dist = "lognormal", median = 1, sigma = 0.5 })");
+  apply_setting(big, R"(gossip.capacity={ dist = "lognormal", median = 1, sigma = 0.5 })");
+  big.staleness.tracked = 16;
+  big.run.horizon = 150;
+  big.run.warmup = 50;
+  big.run.trials = 4;
+  big.run.seed = 2612;
+  const auto trials = sim::run_trials(big, sim::scenario_graph(big), 0);
+  const sim::UserClocks clocks = sim::user_clocks(big);
+  std::size_t below = 0;
+  double worst_ratio = 0.0;
+  for (std::size_t slot = 0; slot < big.staleness.tracked; ++slot) {
+    std::vector<double> samples;
+    for (const auto& t : trials) samples.push_back(t.source_mean[slot]);
+    const auto sum = analysis::summarize(samples, agreement_level);
+    const std::uint32_t k = trials.front().source_user[slot];
+    const double bound = theory::users_staleness_heterogeneous_bound(n, clocks.long_run_rate(k), clocks.min_gossip_rate());
+    below += sum.mean + *sum.ci_half_width < bound;
+    worst_ratio = std::max(worst_ratio, sum.mean / bound);
+  }
+  suite.add({fmt::format("log-normal rates and capacities (n = {}): every tracked source below r_k H_(n-1)/min lambda", n),
+             "3.5", fmt::format("{}/{} sources below (largest mean/bound {:.3f})", below, big.staleness.tracked, worst_ratio),
+             "bound (Mitra & Ulukus 2024)", below == big.staleness.tracked});
+}
+
 void rumour_stage(Suite& suite) {
   sim::Scenario s;
   s.network.n = 100;
@@ -399,7 +464,7 @@ void write_report(const ValidateOptions& o, const std::vector<Check>& checks, co
   for (const auto& f : figures) md += fmt::format("![{}]({}.png)\n\n", f, f);
   md += "Each figure's data (`.dat`) and gnuplot script (`.gp`) sit beside it; `timely plot DIR` redraws them.\n\n";
   md += "## Data\n\nEach stage is a sweep with its own `results.csv`, `trials.csv`, `meta.json`, `fits.csv` and figures:\n\n";
-  for (const char* stage : {"exact", "topologies", "regime-constant", "regime-log", "regime-linear", "worst-constant-log", "worst-linear"})
+  for (const char* stage : {"exact", "topologies", "regime-constant", "regime-log", "regime-linear", "worst-constant-log", "worst-linear", "heterogeneous"})
     md += fmt::format("- [{0}/]({0}/)\n", stage);
   write_file_atomically(o.out / "checks.csv", csv);
   write_file_atomically(o.out / "report.md", md);
@@ -475,12 +540,14 @@ std::size_t run_validate(const ValidateOptions& o, std::ostream& out, std::ostre
   create_output_directory(o.out);
   const DirectoryLock lock(o.out);
   write_file_atomically(o.out / "petersen.edges", petersen_edges);
+  write_file_atomically(o.out / "users-8.csv", users_eight);
   out << fmt::format("timely validate ({} suite) -> {}\n", o.quick ? "quick" : "full", o.out.string());
   Suite suite(o, out, err);
   exact_stage(suite);
   topology_stage(suite);
   regime_stage(suite);
   worst_stage(suite);
+  heterogeneous_stage(suite);
   rumour_stage(suite);
   write_sample_path(o.out);
   const auto figures = draw_validate_figures(o.out, err);

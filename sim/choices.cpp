@@ -21,6 +21,7 @@ constexpr Choice<theory::Scaling> scaling_rows[] = {
     {theory::Scaling::constant, "constant", "capacity kappa"},
     {theory::Scaling::log, "log", "capacity kappa ln n"},
     {theory::Scaling::linear, "linear", "capacity kappa n"},
+    {theory::Scaling::power, "power", "capacity kappa n^a, a = gossip.exponent"},
 };
 constexpr Choice<StalenessModel> staleness_model_rows[] = {
     {StalenessModel::users, "users", "every user is the source of its own versions"},

@@ -21,7 +21,9 @@
 #include "sim/random.hpp"
 #include "sim/scenario.hpp"
 #include "sim/topology.hpp"
+#include "sim/alias_table.hpp"
 #include "sim/trial.hpp"
+#include "sim/user_clocks.hpp"
 #include "sim/version_histogram.hpp"
 
 namespace timely::sim::engine {
@@ -103,7 +105,8 @@ class UsersModel {
       : graph_(graph), n_(graph.size()), k_(s.tracked_sources()), across_(k_),
         views_(static_cast<std::size_t>(n_) * k_, 0), histograms_(k_, VersionHistogram(n_ - 1, &across_)),
         tracked_(k_), trace_(trace) {
-    choose_tracked(rng);
+    if (s.heterogeneous()) tracked_ = heterogeneous_tracked(s);  // the same users in every trial
+    else choose_tracked(rng);
   }
   UsersModel(const UsersModel&) = delete;  // histograms point at across_
 
@@ -247,9 +250,13 @@ template <class Users>
 TrialResult users_result(const Users& m, const Window& window, std::uint64_t events) {
   TrialResult result;
   result.events = events;
-  for (const auto& h : m.histograms()) {
+  const double observers = static_cast<double>(m.size() - 1);
+  for (std::uint32_t slot = 0; slot < m.tracked(); ++slot) {
+    const auto& h = m.histograms()[slot];
     add_into(result.staleness_time, h.age_time());
     add_into(result.worst_time, h.worst_time());
+    result.source_user.push_back(m.tracked_user(slot));
+    result.source_mean.push_back(first_moment(h.age_time()) / (observers * window.length()));
   }
   result.max_all_time = m.across().max_time();
   const double pairs = static_cast<double>(m.tracked()) * (m.size() - 1);
@@ -259,8 +266,85 @@ TrialResult users_result(const Users& m, const Window& window, std::uint64_t eve
   return result;
 }
 
+// The user whose update clock drives `slot`: models whose every user updates (learning)
+// use slot = user; the users model maps its tracked slots.
+template <class Model>
+std::uint32_t clock_user(const Model& m, std::uint32_t slot) {
+  if constexpr (requires { m.tracked_user(slot); }) {
+    return m.tracked_user(slot);
+  } else {
+    return slot;
+  }
+}
+
+// Heterogeneous users (docs/model.md §1): user i updates after c_i + Exp(mu_i) and gossips at
+// lambda_i. Gossip clocks are superposed (total sum lambda_i, the actor drawn in proportion
+// to its rate from an alias table). Poisson update clocks (every c_i = 0) join the
+// superposition the same way; renewal clocks wait in a priority queue, as in the
+// homogeneous case.
+template <class Model>
+std::uint64_t run_heterogeneous(Model& m, const UserClocks& clocks, Rng& rng, Window& window) {
+  const std::uint32_t slots = m.tracked();
+  const AliasTable gossiper(clocks.gossip_rate);
+  const double gossip_total = std::accumulate(clocks.gossip_rate.begin(), clocks.gossip_rate.end(), 0.0);
+  boost::random::exponential_distribution<double> unit(1.0);
+  std::uint64_t events = 0;
+  if (!clocks.renewal()) {
+    std::vector<double> rates(slots);
+    for (std::uint32_t slot = 0; slot < slots; ++slot) rates[slot] = clocks.update_rate[clock_user(m, slot)];
+    const AliasTable updater(rates);
+    const double update_total = std::accumulate(rates.begin(), rates.end(), 0.0);
+    const double total = update_total + gossip_total;
+    boost::random::uniform_01<double> uniform;
+    double t = 0.0;
+    for (;;) {
+      const double t_next = t + unit(rng) / total;
+      if (!window.admits(t_next, [&](double tw) { m.start_window(tw); })) break;
+      m.before_event(t_next);
+      t = t_next;
+      ++events;
+      if (uniform(rng) * total < update_total) {
+        m.update(updater.sample(rng), t);
+      } else {
+        const std::uint32_t i = gossiper.sample(rng);
+        m.gossip(i, m.graph().pick(i, rng), t);
+      }
+    }
+    return events;
+  }
+  using Due = std::pair<double, std::uint32_t>;
+  std::vector<Due> storage;
+  storage.reserve(slots);
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> due(std::greater<>{}, std::move(storage));
+  const auto gap = [&](std::uint32_t slot) {
+    const std::uint32_t user = clock_user(m, slot);
+    return clocks.update_delay[user] + unit(rng) / clocks.update_rate[user];
+  };
+  for (std::uint32_t slot = 0; slot < slots; ++slot) due.emplace(gap(slot), slot);
+  double next_gossip = unit(rng) / gossip_total;
+  for (;;) {
+    const bool is_update = due.top().first < next_gossip;
+    const double t = is_update ? due.top().first : next_gossip;
+    if (!window.admits(t, [&](double tw) { m.start_window(tw); })) break;
+    m.before_event(t);
+    ++events;
+    if (is_update) {
+      const std::uint32_t slot = due.top().second;
+      due.pop();
+      m.update(slot, t);
+      due.emplace(t + gap(slot), slot);
+    } else {
+      const std::uint32_t i = gossiper.sample(rng);
+      m.gossip(i, m.graph().pick(i, rng), t);
+      next_gossip = t + unit(rng) / gossip_total;
+    }
+  }
+  return events;
+}
+
 template <class Model>
 std::uint64_t run_updates_and_gossip(Model& m, const Scenario& s, Rng& rng, Window& window) {
+  if (s.heterogeneous()) return run_heterogeneous(m, user_clocks(s), rng, window);
   return s.updates.delay > 0.0 ? run_renewal_updates(m, s, rng, window) : run_poisson_updates(m, s, rng, window);
 }
 

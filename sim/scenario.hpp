@@ -1,6 +1,7 @@
 #pragma once
 // What one simulation run computes: every scenario key of docs/interface.md, already validated.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -10,6 +11,7 @@
 #include "models/network.hpp"
 #include "models/partition.hpp"
 #include "sim/topology.hpp"
+#include "sim/user_clocks.hpp"
 #include "theory/capacity.hpp"
 
 namespace timely::sim {
@@ -27,12 +29,21 @@ std::optional<theory::Scaling> parse_scaling(std::string_view);
 struct GossipSpec {
   double capacity = 1.0;  // kappa
   theory::Scaling scaling = theory::Scaling::constant;
+  double exponent = 0.5;  // a of the power scaling: capacity kappa n^a
   GossipMode mode = GossipMode::push;
+  std::optional<Distribution> capacity_law;  // kappa_i drawn per user instead of kappa
 };
 
 struct UpdateSpec {
   double rate = 1.0;   // mu
   double delay = 0.0;  // c: inter-update times are c + Exp(mu)
+  std::optional<Distribution> rate_law, delay_law;  // mu_i, c_i drawn per user instead
+};
+
+// users.file: per-user clocks read from a file (sim/user_clocks.hpp).
+struct UsersSpec {
+  std::string file;
+  std::shared_ptr<const UsersTable> table;  // read when the key is set
 };
 
 struct StalenessSpec {
@@ -155,10 +166,16 @@ struct Scenario {
   SourceSpec source;
   RunSpec run;
   LearningSpec learning;
+  UsersSpec users;
+
+  // Some user's clocks differ from the scenario's numbers (docs/model.md §1).
+  bool heterogeneous() const {
+    return users.table || updates.rate_law || updates.delay_law || gossip.capacity_law;
+  }
 
   // lambda = kappa * g(n), each user's gossip rate (docs/model.md §1).
   double gossip_rate() const {
-    return theory::gossip_capacity(gossip.capacity, gossip.scaling, network.n);
+    return theory::gossip_capacity(gossip.capacity, gossip.scaling, network.n, gossip.exponent);
   }
   // Long-run update rate r = 1/(c + 1/mu) of a user (docs/model.md §1).
   double update_rate() const { return 1.0 / (updates.delay + 1.0 / updates.rate); }

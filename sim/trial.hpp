@@ -20,6 +20,11 @@ struct TrialResult {
   // max_all_time[w]: time during which the worst staleness over all tracked pairs was w.
   std::vector<double> max_all_time;
   std::uint64_t events = 0;     // every event simulated, warm-up included
+  // Users model: each tracked source's user and its mean staleness over its n-1 observers
+  // (time average over the window). With heterogeneous users the tracked sources are the
+  // same in every trial (sim/user_clocks.hpp), so each gets its own confidence interval.
+  std::vector<std::uint32_t> source_user;
+  std::vector<double> source_mean;
 };
 
 // The scenario's network, drawn once from its own stream (run.seed, graph), so that every

@@ -1,0 +1,214 @@
+#include "sim/user_clocks.hpp"
+
+#include <algorithm>
+#include <boost/random/bernoulli_distribution.hpp>
+#include <boost/random/lognormal_distribution.hpp>
+#include <boost/random/uniform_int_distribution.hpp>
+#include <boost/random/uniform_real_distribution.hpp>
+#include <charconv>
+#include <cmath>
+#include <fmt/format.h>
+#include <fstream>
+#include <numeric>
+#include <sys/stat.h>
+
+#include "sim/input_error.hpp"
+#include "sim/random.hpp"
+#include "sim/scenario.hpp"
+
+namespace timely::sim {
+namespace {
+
+// Each per-user key draws from its own stream, so adding a law to one key leaves the
+// others' draws unchanged; the tracked sources have theirs.
+enum class UsersStream : std::uint64_t { rate = 0, delay = 1, capacity = 2, tracked = 3 };
+
+Rng users_rng(const Scenario& s, UsersStream which) {
+  return make_rng(s.run.seed, Stream::users, static_cast<std::uint64_t>(which));
+}
+
+template <class R>
+double draw(const Distribution& d, R& rng) {
+  switch (d.kind) {
+    case DistributionKind::uniform:
+      return d.a == d.b ? d.a : boost::random::uniform_real_distribution<double>(d.a, d.b)(rng);
+    case DistributionKind::lognormal:
+      return boost::random::lognormal_distribution<double>(std::log(d.a), d.b)(rng);
+    case DistributionKind::two_point:
+      return boost::random::bernoulli_distribution<double>(d.c)(rng) ? d.b : d.a;
+  }
+  return d.a;
+}
+
+// Rates stay in [1e-9, 1e9] as the scenario's numbers do (a log-normal tail may leave it).
+double clamp_rate(double x) { return std::clamp(x, 1e-9, 1e9); }
+
+std::vector<double> resolve(const Scenario& s, const std::vector<double>& column, const std::optional<Distribution>& law,
+                            double value, UsersStream which, bool is_rate) {
+  const std::uint32_t n = s.network.n;
+  if (!column.empty()) return column;
+  std::vector<double> out(n, value);
+  if (law) {
+    Rng rng = users_rng(s, which);
+    for (auto& x : out) {
+      x = draw(*law, rng);
+      x = is_rate ? clamp_rate(x) : std::clamp(x, 0.0, 1e9);
+    }
+  }
+  return out;
+}
+
+[[noreturn]] void file_error(const std::string& path, std::size_t line, const std::string& what) {
+  throw InputError(fmt::format("users.file: {}:{}: {}", path, line, what));
+}
+
+std::vector<std::string_view> split(std::string_view line) {
+  std::vector<std::string_view> cells;
+  for (;;) {
+    const auto comma = line.find(',');
+    std::string_view cell = line.substr(0, comma);
+    while (!cell.empty() && (cell.front() == ' ' || cell.front() == '\t')) cell.remove_prefix(1);
+    while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\t' || cell.back() == '\r')) cell.remove_suffix(1);
+    cells.push_back(cell);
+    if (comma == std::string_view::npos) return cells;
+    line.remove_prefix(comma + 1);
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(DistributionKind k) {
+  switch (k) {
+    case DistributionKind::uniform: return "uniform";
+    case DistributionKind::lognormal: return "lognormal";
+    case DistributionKind::two_point: return "two-point";
+  }
+  return "uniform";
+}
+
+std::optional<DistributionKind> parse_distribution_kind(std::string_view name) {
+  for (auto k : {DistributionKind::uniform, DistributionKind::lognormal, DistributionKind::two_point})
+    if (to_string(k) == name) return k;
+  return std::nullopt;
+}
+
+double Distribution::mean() const {
+  switch (kind) {
+    case DistributionKind::uniform: return 0.5 * (a + b);
+    case DistributionKind::lognormal: return a * std::exp(0.5 * b * b);
+    case DistributionKind::two_point: return (1.0 - c) * a + c * b;
+  }
+  return a;
+}
+
+double Distribution::smallest() const {
+  switch (kind) {
+    case DistributionKind::uniform: return a;
+    case DistributionKind::lognormal: return 0.0;
+    case DistributionKind::two_point: return c > 0.0 ? (c < 1.0 ? std::min(a, b) : b) : a;
+  }
+  return a;
+}
+
+std::string describe(const Distribution& d) {
+  switch (d.kind) {
+    case DistributionKind::uniform: return fmt::format("{{ dist = \"uniform\", low = {:g}, high = {:g} }}", d.a, d.b);
+    case DistributionKind::lognormal:
+      return fmt::format("{{ dist = \"lognormal\", median = {:g}, sigma = {:g} }}", d.a, d.b);
+    case DistributionKind::two_point:
+      return fmt::format("{{ dist = \"two-point\", value = {:g}, slow_value = {:g}, slow_fraction = {:g} }}", d.a, d.b,
+                         d.c);
+  }
+  return {};
+}
+
+std::shared_ptr<const UsersTable> read_users_file(const std::string& path) {
+  struct stat st {};
+  if (path.empty()) throw InputError("users.file: expected the path of a users CSV file, got ''");
+  if (::stat(path.c_str(), &st) != 0) throw InputError(fmt::format("users.file: cannot open '{}'", path));
+  if (!S_ISREG(st.st_mode)) throw InputError(fmt::format("users.file: '{}' is not a regular file", path));
+  if (st.st_size > (std::int64_t{1} << 30))
+    throw InputError(fmt::format("users.file: '{}' has {} bytes; a users file may have at most 1 GiB", path, st.st_size));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(fmt::format("users.file: cannot open '{}'", path));
+  auto table = std::make_shared<UsersTable>();
+  table->path = path;
+  std::string line;
+  std::size_t line_no = 0;
+  std::vector<std::vector<double>*> columns;
+  std::vector<bool> is_rate;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.find('\0') != std::string::npos) file_error(path, line_no, "not a text file (NUL byte)");
+    const auto cells = split(line);
+    if (columns.empty()) {  // the header
+      for (const auto cell : cells) {
+        std::vector<double>* column = nullptr;
+        if (cell == "update_rate") column = &table->update_rate;
+        else if (cell == "update_delay") column = &table->update_delay;
+        else if (cell == "gossip_capacity") column = &table->gossip_capacity;
+        else
+          file_error(path, line_no,
+                     fmt::format("unknown column '{}' (columns: update_rate, update_delay, gossip_capacity)", cell));
+        if (std::find(columns.begin(), columns.end(), column) != columns.end())
+          file_error(path, line_no, fmt::format("column '{}' appears twice", cell));
+        columns.push_back(column);
+        is_rate.push_back(cell != "update_delay");
+      }
+      continue;
+    }
+    if (cells.size() == 1 && cells[0].empty()) continue;  // a blank line
+    if (cells.size() != columns.size())
+      file_error(path, line_no, fmt::format("expected {} cells as in the header, got {}", columns.size(), cells.size()));
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      double x = 0.0;
+      const auto [end, ec] = std::from_chars(cells[c].data(), cells[c].data() + cells[c].size(), x);
+      if (cells[c].empty() || ec != std::errc() || end != cells[c].data() + cells[c].size() || !std::isfinite(x))
+        file_error(path, line_no, fmt::format("expected a number, got '{}'", cells[c]));
+      if (is_rate[c] ? !(x >= 1e-9 && x <= 1e9) : !(x >= 0.0 && x <= 1e9))
+        file_error(path, line_no,
+                   fmt::format("expected a {} in [{}, 1e9], got {}", is_rate[c] ? "rate" : "delay", is_rate[c] ? "1e-9" : "0", cells[c]));
+      columns[c]->push_back(x);
+    }
+    ++table->rows;
+  }
+  if (columns.empty()) file_error(path, line_no, "empty file (expected a header row such as update_rate,gossip_capacity)");
+  if (table->rows == 0) file_error(path, line_no, "no user rows after the header");
+  return table;
+}
+
+bool UserClocks::renewal() const {
+  return std::any_of(update_delay.begin(), update_delay.end(), [](double c) { return c > 0.0; });
+}
+
+double UserClocks::min_gossip_rate() const { return *std::min_element(gossip_rate.begin(), gossip_rate.end()); }
+
+UserClocks user_clocks(const Scenario& s) {
+  static const UsersTable none;
+  const UsersTable& t = s.users.table ? *s.users.table : none;
+  UserClocks c;
+  c.update_rate = resolve(s, t.update_rate, s.updates.rate_law, s.updates.rate, UsersStream::rate, true);
+  c.update_delay = resolve(s, t.update_delay, s.updates.delay_law, s.updates.delay, UsersStream::delay, false);
+  c.gossip_rate = resolve(s, t.gossip_capacity, s.gossip.capacity_law, s.gossip.capacity, UsersStream::capacity, true);
+  // The capacity scaling multiplies every kappa_i (docs/model.md §1).
+  const double g = theory::scaling_factor(s.gossip.scaling, s.network.n, s.gossip.exponent);
+  for (auto& lambda : c.gossip_rate) lambda *= g;
+  return c;
+}
+
+std::vector<std::uint32_t> heterogeneous_tracked(const Scenario& s) {
+  const std::uint32_t n = s.network.n, k = s.tracked_sources();
+  std::vector<std::uint32_t> users(n);
+  std::iota(users.begin(), users.end(), 0u);
+  if (k == n) return users;
+  Rng rng = users_rng(s, UsersStream::tracked);
+  for (std::uint32_t i = 0; i < k; ++i) {  // partial Fisher-Yates
+    boost::random::uniform_int_distribution<std::uint32_t> pick(i, n - 1);
+    std::swap(users[i], users[pick(rng)]);
+  }
+  users.resize(k);
+  std::sort(users.begin(), users.end());
+  return users;
+}
+
+}  // namespace timely::sim
