@@ -78,9 +78,15 @@ SweepPlan build_plan(std::string name, const sim::Scenario& base, std::vector<Sw
     p.index = index;
     p.scenario = base;
     for (std::size_t a = 0; a < plan.axes.size(); ++a)
-      if (rows[index][a]) apply_value(p.scenario, plan.axes[a].key, *rows[index][a], options.base_dir);
+      if (rows[index][a] && plan.axes[a].key != setup_axis)
+        apply_value(p.scenario, plan.axes[a].key, *rows[index][a], options.base_dir);
     const auto effective = scenario_json(p.scenario);
     for (std::size_t a = 0; a < plan.axes.size(); ++a) {
+      if (plan.axes[a].key == setup_axis) {  // the setup's name; its keys are axes of their own
+        p.values.push_back(*rows[index][a]);
+        definition += "|" + p.values.back();
+        continue;
+      }
       const auto& v = effective[plan.axes[a].key];
       p.values.push_back(rows[index][a] ? *rows[index][a] : v.is_string() ? v.get<std::string>() : v.dump());
       definition += "|" + p.values.back();
@@ -167,6 +173,105 @@ SweepPlan make_case_plan(std::string name, const sim::Scenario& base, const std:
   return plan;
 }
 
+SweepPlan make_setup_plan(std::string name, const sim::Scenario& base, const std::vector<SweepSetup>& setups,
+                          std::vector<SweepAxis> axes, const PlanOptions& options) {
+  if (setups.empty()) return make_sweep_plan(std::move(name), base, std::move(axes), options);
+  // Columns: the setup's name, every key some setup sets, then the product's axes.
+  std::vector<SweepAxis> columns{{std::string(setup_axis), {}}};
+  const auto column_of = [&](const std::string& key) {
+    for (std::size_t a = 1; a < columns.size(); ++a)
+      if (columns[a].key == key) return a;
+    for (const auto& axis : axes)
+      if (axis.key == key)
+        throw InputError(fmt::format("sweep.setup: {} is both a sweep axis and set by a setup; give it in one place", key));
+    columns.push_back({key, {}});
+    return columns.size() - 1;
+  };
+  for (const auto& setup : setups)
+    for (const auto& [key, value] : setup.keys) column_of(key);
+  const std::size_t fixed = columns.size();
+  std::size_t product = 1;
+  for (const auto& axis : axes) {
+    if (axis.values.empty()) throw InputError(fmt::format("sweep.{}: expected a non-empty list of values", axis.key));
+    product *= axis.values.size();
+    if (product * setups.size() > 1'000'000) throw InputError("sweep: more than 10^6 points; split the sweep");
+    columns.push_back(axis);
+  }
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  for (const auto& setup : setups) {  // setups outermost, in file order
+    for (std::size_t index = 0; index < product; ++index) {
+      std::vector<std::optional<std::string>> row(columns.size());
+      row[0] = setup.name;
+      for (const auto& [key, value] : setup.keys) row[column_of(key)] = value;
+      std::size_t rest = index;
+      for (std::size_t a = axes.size(); a-- > 0;) {  // last axis varies fastest
+        row[fixed + a] = axes[a].values[rest % axes[a].values.size()];
+        rest /= axes[a].values.size();
+      }
+      rows.push_back(std::move(row));
+    }
+  }
+  auto plan = build_plan(std::move(name), base, columns, rows, options);
+  for (std::size_t a = 0; a < fixed; ++a) {  // the setup columns' value lists, as they came out
+    plan.axes[a].values.clear();
+    for (const auto& p : plan.points) plan.axes[a].values.push_back(p.values[a]);
+  }
+  return plan;
+}
+
+namespace {
+
+// A value of a setup's key as the text --set takes: scalars, and arrays of integers
+// (model.hidden = [32]).
+std::string setup_value_text(const toml::node& node, std::string_view key) {
+  if (const auto* list = node.as_array()) {
+    std::string text = "[";
+    for (const auto& item : *list) {
+      const auto* i = item.as_integer();
+      if (!i) throw InputError(fmt::format("sweep.setup: {}: expected a number, string, boolean or list of integers", key));
+      text += (text.size() > 1 ? "," : "") + std::to_string(i->get());
+    }
+    return text + "]";
+  }
+  if (node.is_table())
+    throw InputError(fmt::format("sweep.setup: {}: expected a number, string, boolean or list of integers", key));
+  return scalar_text(node, key);
+}
+
+std::vector<SweepSetup> read_setups(const toml::node& node, const sim::Scenario& base, const fs::path& dir) {
+  const auto* list = node.as_array();
+  if (!list || list->empty() || !list->is_array_of_tables())
+    throw InputError("sweep.setup: expected an array of tables, e.g. [[sweep.setup]] with name = \"quadratic\" and "
+                     "\"model.kind\" = \"quadratic\"");
+  std::vector<SweepSetup> setups;
+  for (const auto& item : *list) {
+    const toml::table& table = *item.as_table();
+    const auto* name_node = table.get("name");
+    const auto* name = name_node ? name_node->as_string() : nullptr;
+    if (!name || name->get().empty() || name->get().find_first_of(",\"\n\r") != std::string::npos)
+      throw InputError(fmt::format("sweep.setup {}: expected name = \"...\" (non-empty, no commas or quotes)",
+                                   setups.size() + 1));
+    for (const auto& other : setups)
+      if (other.name == name->get()) throw InputError(fmt::format("sweep.setup: the name \"{}\" appears twice", other.name));
+    SweepSetup setup{name->get(), {}};
+    sim::Scenario probe = base;  // unknown keys and bad values fail here, naming the setup and key
+    for (const auto& [key, value] : table) {
+      if (key.str() == "name") continue;
+      const std::string k(key.str());
+      setup.keys.emplace_back(k, setup_value_text(value, k));
+      try {
+        apply_value(probe, k, setup.keys.back().second, dir);
+      } catch (const InputError& e) {
+        throw InputError(fmt::format("sweep.setup \"{}\": {}", setup.name, e.what()));
+      }
+    }
+    setups.push_back(std::move(setup));
+  }
+  return setups;
+}
+
+}  // namespace
+
 SweepPlan load_sweep_plan(const fs::path& file, PlanOptions options) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec))
@@ -187,7 +292,12 @@ SweepPlan load_sweep_plan(const fs::path& file, PlanOptions options) {
                                  file.string()));
   // Axes in the order they appear in the file.
   std::vector<std::pair<std::uint32_t, SweepAxis>> ordered;
+  std::vector<SweepSetup> setups;
   for (const auto& [key, node] : *sweep) {
+    if (key.str() == setup_axis) {
+      setups = read_setups(node, base, file.parent_path());
+      continue;
+    }
     SweepAxis axis;
     axis.key = std::string(key.str());
     if (const auto* list = node.as_array()) {
@@ -205,7 +315,7 @@ SweepPlan load_sweep_plan(const fs::path& file, PlanOptions options) {
   std::vector<SweepAxis> axes;
   for (auto& [line, axis] : ordered) axes.push_back(std::move(axis));
   options.base_dir = file.parent_path();  // a relative path in an axis is relative to the sweep file
-  return make_sweep_plan(file.filename().string(), base, std::move(axes), options);
+  return make_setup_plan(file.filename().string(), base, setups, std::move(axes), options);
 }
 
 }  // namespace timely::experiments

@@ -55,8 +55,20 @@ using SweepCase = std::vector<std::pair<std::string, std::string>>;
 SweepPlan make_case_plan(std::string name, const sim::Scenario& base, const std::vector<SweepCase>& cases,
                          const PlanOptions& options = {});
 
+// Setups: named groups of keys that belong together (a learning setup: model, data, step
+// size), each run over the product of the other axes. The results get a column `setup`
+// with the name, and a column for every key some setup sets.
+inline constexpr std::string_view setup_axis = "setup";
+struct SweepSetup {
+  std::string name;
+  SweepCase keys;
+};
+SweepPlan make_setup_plan(std::string name, const sim::Scenario& base, const std::vector<SweepSetup>& setups,
+                          std::vector<SweepAxis> axes, const PlanOptions& options = {});
+
 // Reads a sweep file: scenario tables plus [sweep], whose keys are dotted scenario keys and
-// whose values are arrays, or ranges {from, to, times} (geometric) / {from, to, step}.
+// whose values are arrays, or ranges {from, to, times} (geometric) / {from, to, step}, and
+// optionally [[sweep.setup]] tables (a name and keys), run setup by setup.
 SweepPlan load_sweep_plan(const std::filesystem::path& file, PlanOptions options = {});
 
 // "key=value, key=value" of a point's axes.

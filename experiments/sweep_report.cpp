@@ -1,5 +1,7 @@
 #include "experiments/sweep_report.hpp"
 
+#include "experiments/sweep.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -243,13 +245,21 @@ plots::CurveGroup curve_group(const SweepResults& r, const Curve& c, std::string
 
 std::vector<std::string> SweepResults::varying_axes() const {
   std::vector<std::string> out;
+  const bool setups = std::find(axes.begin(), axes.end(), setup_axis) != axes.end();
+  const std::size_t setup_column = setups ? table.column(setup_axis) : 0;
   for (const auto& axis : axes) {
     const std::size_t c = table.column(axis);
-    for (const auto& row : table.rows)
-      if (row[c] != table.rows.front()[c]) {
-        out.push_back(axis);
-        break;
+    bool varies = false, within_setup = false;
+    std::map<std::string, std::string> by_setup;  // a setup's key has one value per setup
+    for (const auto& row : table.rows) {
+      varies = varies || row[c] != table.rows.front()[c];
+      if (setups && axis != setup_axis) {
+        const auto [it, inserted] = by_setup.emplace(row[setup_column], row[c]);
+        within_setup = within_setup || (!inserted && it->second != row[c]);
       }
+    }
+    // A key that only a setup changes is named by the setup: curves are labelled by it alone.
+    if (varies && (!setups || axis == setup_axis || within_setup)) out.push_back(axis);
   }
   return out;
 }

@@ -184,6 +184,50 @@ TEST_CASE("bad sweep files exit 2 naming the key", "[sweep]") {
   rejected("[network]\ntopology = \"torus\"\n[sweep]\n\"network.n\" = [16, 20]\n", "sweep point 1 (network.n=20)");
 }
 
+TEST_CASE("setups run setup by setup over the other axes, with a setup column and one column per setup key",
+          "[sweep][setup]") {
+  const fs::path dir = scratch("setups");
+  const fs::path file = dir / "setups.toml";
+  std::ofstream(file) << "[run]\nhorizon = 50\nwarmup = 5\ntrials = 2\n[sweep]\n\"network.n\" = [8, 16]\n"
+                         "[[sweep.setup]]\nname = \"fast\"\n\"updates.rate\" = 2.0\n"
+                         "[[sweep.setup]]\nname = \"exchange\"\n\"gossip.mode\" = \"exchange\"\n";
+  REQUIRE(run_cli({"sweep", file.string(), "--out", (dir / "out").string()}) == 0);
+  const auto table = timely::experiments::read_csv((dir / "out" / "results.csv").string());
+  REQUIRE(table.header.size() > 5);
+  CHECK(std::vector<std::string>(table.header.begin(), table.header.begin() + 5) ==
+        std::vector<std::string>{"point", "setup", "updates.rate", "gossip.mode", "network.n"});
+  REQUIRE(table.rows.size() == 4);
+  const auto cell = [&](std::size_t row, std::size_t col) { return table.rows[row][col]; };
+  CHECK((cell(0, 1) == "fast" && cell(1, 1) == "fast" && cell(2, 1) == "exchange" && cell(3, 1) == "exchange"));
+  CHECK((cell(0, 2) == "2" && cell(0, 3) == "push"));      // the fast setup keeps the base's mode
+  CHECK((cell(2, 2) == "1.0" && cell(2, 3) == "exchange"));  // the exchange setup keeps the base's rate (its effective value)
+  CHECK((cell(0, 4) == "8" && cell(1, 4) == "16" && cell(2, 4) == "8"));
+  // Theory follows each point's keys: exchange halves r H_{n-1}/lambda, rate 2 doubles it.
+  const std::size_t theory = table.column("theory");
+  CHECK(std::stod(cell(0, theory)) == Approx(2.0 * 2.5928571428571425));
+  CHECK(std::stod(cell(2, theory)) == Approx(0.5 * 2.5928571428571425));
+  // Curves are labelled by the setup alone, not by the keys it sets.
+  const std::string gp = slurp(dir / "out" / "staleness_vs_n.gp");
+  CHECK(gp.find("setup=exchange") != std::string::npos);
+  CHECK(gp.find("gossip.mode=") == std::string::npos);
+
+  const auto rejected = [&](const std::string& text, const std::string& names) {
+    const fs::path bad = dir / "bad.toml";
+    std::ofstream(bad) << "[sweep]\n\"network.n\" = [8, 16]\n" << text;
+    std::string err;
+    INFO(text);
+    CHECK(run_cli({"sweep", bad.string(), "--out", (dir / "bad").string()}, nullptr, &err) == 2);
+    CHECK(err.find(names) != std::string::npos);
+    CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+  };
+  rejected("[[sweep.setup]]\n\"updates.rate\" = 2\n", "sweep.setup 1: expected name");
+  rejected("[[sweep.setup]]\nname = \"a\"\n[[sweep.setup]]\nname = \"a\"\n", "the name \"a\" appears twice");
+  rejected("[[sweep.setup]]\nname = \"a\"\n\"updates.speed\" = 2\n", "sweep.setup \"a\": updates.speed: unknown key");
+  rejected("[[sweep.setup]]\nname = \"a\"\n\"updates.rate\" = -2\n", "sweep.setup \"a\": updates.rate: expected");
+  rejected("[[sweep.setup]]\nname = \"a\"\n\"network.n\" = 32\n", "network.n is both a sweep axis and set by a setup");
+  rejected("setup = 3\n", "sweep.setup: expected an array of tables");
+}
+
 TEST_CASE("CSV fields with commas and quotes survive a round trip", "[sweep][csv]") {
   const std::vector<std::string> fields{"plain", "with, comma", "with \"quotes\"", "", "exact: r H_{n-1} / lambda"};
   const std::string line = timely::experiments::csv_line(fields);
