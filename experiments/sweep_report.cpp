@@ -143,6 +143,145 @@ void draw_panel(const SweepResults& r, const Panel& p, const std::map<std::strin
 
 // Learning sweeps: accuracy, loss and weight variance against time per point
 // (learning_curves.csv), and the time to the target accuracy and the plateau delay against n.
+// ---- the capacity study: staleness and per-user learning error against n, per setup -------
+
+// Which results.csv columns hold a setup's per-user errors: the quadratic model's exact time
+// averages (with their exact theory), else the final squared distance of each user's model to
+// the optimum (linear regression), else each user's own final test loss.
+struct ErrorColumns {
+  std::string_view mean, mean_ci, worst, worst_ci, theory, label;
+  bool normalized = false;  // divided by each point's heterogeneity zeta^2, so draws compare
+};
+
+std::optional<ErrorColumns> error_columns(const SweepResults& r, const std::vector<std::size_t>& rows) {
+  const auto all = [&](std::string_view column) {
+    if (std::find(r.table.header.begin(), r.table.header.end(), column) == r.table.header.end()) return false;
+    return std::all_of(rows.begin(), rows.end(), [&](std::size_t row) { return r.number(row, column).has_value(); });
+  };
+  if (all("stationary_error"))
+    return ErrorColumns{"stationary_error", "stationary_error_ci95", "stationary_worst_error",
+                        "stationary_worst_error_ci95", "stationary_error_theory",
+                        "time-averaged ||x_i - a_bar||^2 / zeta^2", all("heterogeneity")};
+  if (all("user_error"))
+    return ErrorColumns{"user_error", "user_error_ci95", "worst_user_error", "worst_user_error_ci95", "",
+                        "final ||theta_i - theta*||^2"};
+  if (all("user_loss") && all("worst_user_loss"))
+    return ErrorColumns{"user_loss", "user_loss_ci95", "worst_user_loss", "worst_user_loss_ci95", "",
+                        "final test loss of each user's model"};
+  return std::nullopt;
+}
+
+// The best law by AIC and the power law's exponent, as "law (b = x ± y)"; "" when a curve
+// cannot be fitted (fewer than three sizes, or a value that is not positive).
+std::optional<analysis::LawChoice> fit_group(const plots::CurveGroup& g) {
+  if (g.n.size() < 3 || std::any_of(g.value.begin(), g.value.end(), [](double y) { return !(y > 0.0); })) return std::nullopt;
+  std::vector<double> sigma;
+  for (double ci : g.ci95) sigma.push_back(ci > 0.0 ? ci / 1.96 : 0.0);
+  if (sigma.size() != g.n.size() || std::any_of(sigma.begin(), sigma.end(), [](double x) { return !(x > 0.0); })) sigma.clear();
+  auto choice = analysis::choose_law(g.n, g.value, sigma);
+  for (const auto& f : choice.fits)
+    if (!std::isfinite(f.a.value) || !std::isfinite(f.b.value) || !std::isfinite(f.b.ci95)) return std::nullopt;
+  return choice;
+}
+
+const analysis::Fit& power_fit(const analysis::LawChoice& c) {
+  for (const auto& f : c.fits)
+    if (f.law == analysis::Law::power) return f;
+  return c.fits.front();
+}
+
+void report_study(const SweepResults& r, std::vector<std::string>& drawn, std::ostream& log) {
+  const auto curves = curves_over_n(r);
+  if (curves.empty()) return;
+  std::vector<std::string> setups;
+  for (const auto& c : curves) {
+    const std::string setup = r.value(c.rows.front(), setup_axis);
+    if (std::find(setups.begin(), setups.end(), setup) == setups.end()) setups.push_back(setup);
+  }
+  std::string csv = csv_line({"setup", "curve", "n", "staleness", "staleness_ci95", "worst_staleness",
+                              "worst_staleness_ci95", "error", "error_ci95", "worst_error", "worst_error_ci95",
+                              "error_theory", "heterogeneity", "error_measure"});
+  std::string fits = csv_line({"setup", "curve", "quantity", "best_law", "power_exponent", "power_exponent_ci95"});
+  for (const auto& setup : setups) {
+    std::vector<const Curve*> mine;
+    std::vector<std::size_t> rows;
+    for (const auto& c : curves)
+      if (r.value(c.rows.front(), setup_axis) == setup) {
+        mine.push_back(&c);
+        rows.insert(rows.end(), c.rows.begin(), c.rows.end());
+      }
+    const auto columns = error_columns(r, rows);
+    if (!columns) continue;
+    plots::VersusN staleness{"", "Mean staleness", "versions behind", true, {}};
+    plots::VersusN worst{"", "Worst observer's staleness (per source)", "versions behind", true, {}};
+    plots::VersusN error{"", "Mean per-user error", std::string(columns->label), true, {}};
+    plots::VersusN worst_error{"", "Worst user's error", std::string(columns->label), true, {}};
+    for (const Curve* c : mine) {
+      // "setup=S, gossip.scaling=log" -> "gossip.scaling=log": the figure names the setup.
+      std::string label = c->label;
+      const std::string prefix = fmt::format("{}={}", setup_axis, setup);
+      if (label.rfind(prefix, 0) == 0) label = label.substr(std::min(label.size(), prefix.size() + 2));
+      if (label.empty()) label = setup;
+      const auto add = [&](plots::VersusN& figure, plots::CurveGroup g, std::string_view quantity) {
+        g.label = label;
+        if (const auto choice = fit_group(g)) {
+          g.fit = power_fit(*choice);
+          const auto& p = power_fit(*choice);
+          fits += csv_line({setup, label, std::string(quantity), std::string(analysis::law_name(choice->best)),
+                            fmt::format("{:.6g}", p.b.value), fmt::format("{:.6g}", p.b.ci95)});
+        }
+        if (!g.n.empty()) figure.groups.push_back(std::move(g));
+      };
+      add(staleness, curve_group(r, *c, "mean", "ci95", true), "staleness");
+      add(worst, curve_group(r, *c, "max_mean", "max_ci95", false), "worst_staleness");
+      // Each point draws its own optima: dividing by their zeta^2 makes the points comparable.
+      const auto normalized = [&](plots::CurveGroup g) {
+        if (!columns->normalized || g.n.size() != c->rows.size()) return g;
+        for (std::size_t k = 0; k < g.n.size(); ++k) {
+          const double z = *r.number(c->rows[k], "heterogeneity");
+          g.value[k] /= z;
+          if (!g.ci95.empty()) g.ci95[k] /= z;
+          if (!g.theory.empty()) g.theory[k] /= z;
+        }
+        return g;
+      };
+      add(error, normalized(curve_group(r, *c, columns->mean, columns->mean_ci, !columns->theory.empty(), columns->theory)),
+          "error");
+      add(worst_error, normalized(curve_group(r, *c, columns->worst, columns->worst_ci, false)), "worst_error");
+      for (std::size_t k = 0; k < c->rows.size(); ++k) {
+        const std::size_t row = c->rows[k];
+        const auto cell = [&](std::string_view column) {
+          const auto v = column.empty() ? std::nullopt : r.number(row, column);
+          return v ? fmt::format("{:.6g}", *v) : std::string();
+        };
+        csv += csv_line({setup, label, fmt::format("{:g}", c->n[k]), cell("mean"), cell("ci95"), cell("max_mean"),
+                         cell("max_ci95"), cell(columns->mean), cell(columns->mean_ci), cell(columns->worst),
+                         cell(columns->worst_ci), cell(columns->theory), columns->normalized ? cell("heterogeneity") : "",
+                         std::string(columns->label)});
+      }
+    }
+    // A log axis needs positive values: a panel with a zero or negative mean goes linear.
+    for (auto* figure : {&staleness, &worst, &error, &worst_error})
+      for (const auto& g : figure->groups)
+        for (double y : g.value) figure->logy = figure->logy && y > 0.0;
+    auto panels = plots::versus_n_panels(
+        "study_" + slug(setup),
+        fmt::format("{}: staleness and each user's learning error against n (95% CIs, fitted power laws{})", setup,
+                    columns->theory.empty() ? "" : ", exact theory"),
+        {staleness, worst, error, worst_error});
+    panels.columns = 2;
+    try {
+      plots::render(panels, r.dir);
+      log << fmt::format("  figure {}\n", (r.dir / (panels.name + ".png")).string());
+      drawn.push_back(panels.name);
+    } catch (const std::exception& e) {
+      log << fmt::format("  figure {} not drawn: {}\n", panels.name, one_line(e.what()));
+    }
+  }
+  write_file_atomically(r.dir / "study.csv", csv);
+  write_file_atomically(r.dir / "study_fits.csv", fits);
+}
+
 void report_learning(const SweepResults& r, std::vector<std::string>& drawn, std::ostream& log) {
   const CsvTable curves =
       read_results_file(r.dir / "learning_curves.csv", ResultsFile::curves, r.axes, true);
@@ -219,7 +358,7 @@ bool draw_figure(const plots::Figure& figure, const fs::path& dir, std::ostream&
 }
 
 plots::CurveGroup curve_group(const SweepResults& r, const Curve& c, std::string_view value, std::string_view ci,
-                              bool with_theory) {
+                              bool with_theory, std::string_view theory_column) {
   plots::CurveGroup g;
   g.label = c.label;
   bool theory_everywhere = with_theory;
@@ -234,7 +373,7 @@ plots::CurveGroup curve_group(const SweepResults& r, const Curve& c, std::string
     const auto half = r.number(row, ci);
     ci_everywhere = ci_everywhere && half.has_value();
     g.ci95.push_back(half.value_or(0.0));
-    const auto th = r.number(row, "theory");
+    const auto th = with_theory ? r.number(row, theory_column) : std::nullopt;
     theory_everywhere = theory_everywhere && th.has_value();
     g.theory.push_back(th.value_or(0.0));
   }
@@ -364,8 +503,10 @@ std::vector<std::string> report_sweep(const SweepResults& r, std::ostream& log) 
   }
   if (!fits.empty()) write_file_atomically(r.dir / "fits.csv", csv);
 
-  if (std::find(r.table.header.begin(), r.table.header.end(), "final_accuracy") != r.table.header.end())
+  if (std::find(r.table.header.begin(), r.table.header.end(), "final_accuracy") != r.table.header.end()) {
     report_learning(r, drawn, log);
+    if (std::find(r.axes.begin(), r.axes.end(), setup_axis) != r.axes.end()) report_study(r, drawn, log);
+  }
 
   const auto curves = curves_over_n(r);
   if (!curves.empty()) {

@@ -50,14 +50,15 @@ std::vector<CurveFits> fit_curves(const SweepResults& results);
 // One curve of `value` (a results.csv column) with its CI column, and the theory where
 // every point has one.
 plots::CurveGroup curve_group(const SweepResults& results, const Curve& curve, std::string_view value,
-                              std::string_view ci, bool with_theory);
+                              std::string_view ci, bool with_theory, std::string_view theory_column = "theory");
 
 // Draws one figure into dir and logs it; a figure gnuplot cannot draw is logged as skipped
 // ("figure NAME not drawn: reason") and false is returned instead of an exception.
 bool draw_figure(const plots::Figure& figure, const std::filesystem::path& dir, std::ostream& log);
 
 // Writes fits.csv and the figures (staleness_vs_n, staleness_loglog, worst_vs_n,
-// exceed_vs_n, or staleness_by_point when n is not swept) into the results directory;
+// exceed_vs_n, or staleness_by_point when n is not swept; for learning sweeps over n with
+// setups, one study_SETUP figure per setup and study.csv) into the results directory;
 // returns the figure names drawn.
 std::vector<std::string> report_sweep(const SweepResults& results, std::ostream& log);
 

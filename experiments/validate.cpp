@@ -19,6 +19,7 @@
 #include "sim/input_error.hpp"
 #include "sim/random.hpp"
 #include "sim/trial.hpp"
+#include "sim/learning.hpp"
 #include "sim/trials.hpp"
 #include "sim/user_clocks.hpp"
 #include "theory/harmonic.hpp"
@@ -404,6 +405,93 @@ void heterogeneous_stage(Suite& suite) {
              "bound (Mitra & Ulukus 2024)", below == big.staleness.tracked});
 }
 
+// Agreement of any results.csv column with its theory column, judged by the 99.9% CI.
+Check column_agreement(const SweepResults& r, std::size_t row, std::string_view value, std::string_view ci,
+                       std::string_view theory_column, std::string name, std::string item) {
+  const auto mean = r.number(row, value), half = r.number(row, ci), theory = r.number(row, theory_column);
+  const auto trials = r.number(row, "trials");
+  bool pass = false;
+  if (mean && half && theory && trials && *trials >= 2) {
+    const std::size_t dof = static_cast<std::size_t>(*trials) - 1;
+    const double wide = *half * analysis::student_t_critical(agreement_level, dof) / analysis::student_t_critical(0.95, dof);
+    pass = std::abs(*mean - *theory) <= wide;
+  }
+  return {std::move(name), std::move(item), mean ? pm(*mean, half) : "none", theory ? fmt::format("{:.5g}", *theory) : "none",
+          pass};
+}
+
+// Learning (docs/model.md §3.8 and §6): Boyd's averaging decay, the quadratic model's exact
+// stationary error and consensus, and the trend the capacity study found: under constant
+// capacity the quadratic error stays flat in n while the staleness grows.
+void learning_stage(Suite& suite) {
+  {  // Boyd, Ghosh, Prabhakar & Shah 2006: E||x(t) - mean||^2 = exp(-n lambda t/(n-1)) ||x(0) - mean||^2.
+    sim::Scenario s;
+    s.network.n = 24;
+    s.learning.model.kind = sim::ModelKind::linear;
+    s.learning.data.source = sim::DataSource::synthetic_regression;
+    s.learning.data.features = 5;
+    s.learning.data.train_samples = 2000;
+    s.learning.data.test_samples = 200;
+    s.learning.train.steps = 0;  // no training: pure averaging of independently initialised models
+    s.gossip.mode = sim::GossipMode::exchange;
+    s.gossip.capacity = 0.5;
+    s.learning.observe.every = 1.0;
+    s.learning.observe.users = 1;
+    s.run.horizon = 4.0;
+    s.run.warmup = 0.0;
+    s.run.trials = suite.quick() ? 200 : 400;
+    s.run.seed = 2613;
+    const auto results = sim::run_learning_trials(s, sim::scenario_graph(s), sim::prepare_learning(s), 0);
+    for (const std::size_t k : {2, 4}) {
+      std::vector<double> ratio;
+      for (const auto& r : results)
+        ratio.push_back(r.observations[k].consensus_distance / r.observations[0].consensus_distance);
+      const auto wide = analysis::summarize(ratio, agreement_level), usual = analysis::summarize(ratio, 0.95);
+      const double theory = std::exp(-24.0 * 0.5 * static_cast<double>(k) / 23.0);
+      suite.add({fmt::format("gossip averaging, exchange, complete graph (n = 24): consensus decay at t = {}", k), "3.8",
+                 pm(usual.mean, usual.ci_half_width), fmt::format("{:.5g}", theory),
+                 std::abs(wide.mean - theory) <= *wide.ci_half_width});
+    }
+  }
+  sim::Scenario base;
+  apply_setting(base, "model.kind=quadratic");
+  apply_setting(base, "data.features=4");
+  apply_setting(base, "data.spread=1");
+  apply_setting(base, "train.lr=0.5");
+  base.learning.observe.every = 50;
+  base.run.horizon = suite.quick() ? 200 : 400;
+  base.run.warmup = 20;
+  base.run.trials = suite.quick() ? 8 : 16;
+  base.run.seed = 2614;
+  const auto stage = suite.stage(make_sweep_plan("learning-quadratic", base,
+                                                 {{"gossip.mode", {"push", "exchange"}}, {"network.n", {"16", "128"}}}));
+  const SweepResults& r = stage.results;
+  for (std::size_t row = 0; row < r.table.rows.size(); ++row) {
+    const std::string where = fmt::format("{}, n = {}", r.value(row, "gossip.mode"), r.value(row, "network.n"));
+    suite.add(column_agreement(r, row, "stationary_error", "stationary_error_ci95", "stationary_error_theory",
+                               "quadratic model, complete graph, " + where + ": stationary per-user error", "6.2"));
+    suite.add(column_agreement(r, row, "stationary_consensus", "stationary_consensus_ci95", "stationary_consensus_theory",
+                               "quadratic model, complete graph, " + where + ": stationary consensus distance", "6.2"));
+  }
+  // The trend, push rows n = 16 and n = 128: staleness r H_{n-1}/lambda grows by 63%, the exact
+  // error by 1.7%. Pass: the staleness's 95% intervals are disjoint and its growth exceeds 50%,
+  // while the error's relative change, widened by both intervals, stays below 10%.
+  // Each point draws its own optima, so the error is compared divided by its zeta^2.
+  const auto rel = [&](std::size_t a, std::size_t b, std::string_view value, std::string_view ci, bool normalize) {
+    const double za = normalize ? *r.number(a, "heterogeneity") : 1.0, zb = normalize ? *r.number(b, "heterogeneity") : 1.0;
+    const double x = *r.number(a, value) / za, y = *r.number(b, value) / zb;
+    const double slack = (r.number(a, ci).value_or(0.0) / za + r.number(b, ci).value_or(0.0) / zb) / x;
+    return std::pair{y / x - 1.0, slack};
+  };
+  const auto [stale_growth, stale_slack] = rel(0, 1, "mean", "ci95", false);
+  const auto [error_change, error_slack] = rel(0, 1, "stationary_error", "stationary_error_ci95", true);
+  suite.add({"quadratic model, constant capacity, n = 16 -> 128: error / zeta^2 flat while staleness grows", "6.4",
+             fmt::format("staleness {:+.1f}% (± {:.1f}%), error {:+.1f}% (± {:.1f}%)", 100 * stale_growth, 100 * stale_slack,
+                         100 * error_change, 100 * error_slack),
+             "staleness +63%, error +1.7%",
+             stale_growth - stale_slack > 0.5 && std::abs(error_change) + error_slack < 0.1});
+}
+
 void rumour_stage(Suite& suite) {
   sim::Scenario s;
   s.network.n = 100;
@@ -464,7 +552,7 @@ void write_report(const ValidateOptions& o, const std::vector<Check>& checks, co
   for (const auto& f : figures) md += fmt::format("![{}]({}.png)\n\n", f, f);
   md += "Each figure's data (`.dat`) and gnuplot script (`.gp`) sit beside it; `timely plot DIR` redraws them.\n\n";
   md += "## Data\n\nEach stage is a sweep with its own `results.csv`, `trials.csv`, `meta.json`, `fits.csv` and figures:\n\n";
-  for (const char* stage : {"exact", "topologies", "regime-constant", "regime-log", "regime-linear", "worst-constant-log", "worst-linear", "heterogeneous"})
+  for (const char* stage : {"exact", "topologies", "regime-constant", "regime-log", "regime-linear", "worst-constant-log", "worst-linear", "heterogeneous", "learning-quadratic"})
     md += fmt::format("- [{0}/]({0}/)\n", stage);
   write_file_atomically(o.out / "checks.csv", csv);
   write_file_atomically(o.out / "report.md", md);
@@ -548,6 +636,7 @@ std::size_t run_validate(const ValidateOptions& o, std::ostream& out, std::ostre
   regime_stage(suite);
   worst_stage(suite);
   heterogeneous_stage(suite);
+  learning_stage(suite);
   rumour_stage(suite);
   write_sample_path(o.out);
   const auto figures = draw_validate_figures(o.out, err);

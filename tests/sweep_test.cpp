@@ -228,6 +228,40 @@ TEST_CASE("setups run setup by setup over the other axes, with a setup column an
   rejected("setup = 3\n", "sweep.setup: expected an array of tables");
 }
 
+TEST_CASE("a learning sweep with setups over n draws one study figure per setup and writes study.csv",
+          "[sweep][setup][study]") {
+  const fs::path dir = scratch("study");
+  const fs::path file = dir / "study.toml";
+  std::ofstream(file) << "[run]\nhorizon = 40\nwarmup = 10\ntrials = 3\n[observe]\nevery = 10\n[staleness]\ntracked = 4\n"
+                         "[sweep]\n\"network.n\" = [8, 16, 32]\n\"gossip.scaling\" = [\"constant\", \"linear\"]\n"
+                         "[[sweep.setup]]\nname = \"quadratic\"\n\"model.kind\" = \"quadratic\"\n\"data.spread\" = 1\n"
+                         "\"data.features\" = 3\n\"train.lr\" = 0.5\n";
+  REQUIRE(run_cli({"sweep", file.string(), "--out", (dir / "out").string()}) == 0);
+  CHECK(fs::file_size(dir / "out" / "study_quadratic.png") > 0);
+  CHECK(fs::file_size(dir / "out" / "study_quadratic.svg") > 0);
+  const auto study = timely::experiments::read_csv((dir / "out" / "study.csv").string());
+  REQUIRE(study.rows.size() == 6);
+  const std::size_t error = study.column("error"), theory = study.column("error_theory"), n = study.column("n");
+  const auto results = timely::experiments::read_csv((dir / "out" / "results.csv").string());
+  // study.csv carries the results' numbers: each row's error is a point's stationary error,
+  // and the exact theory sits beside it.
+  for (const auto& row : study.rows) {
+    CHECK(!row[theory].empty());
+    bool found = false;
+    for (const auto& r : results.rows)
+      found = found || (r[results.column("network.n")] == row[n] &&
+                        std::abs(std::stod(r[results.column("stationary_error")]) - std::stod(row[error])) <=
+                            1e-5 * std::stod(row[error]));
+    CHECK(found);
+  }
+  const auto fits = timely::experiments::read_csv((dir / "out" / "study_fits.csv").string());
+  CHECK(fits.rows.size() == 8);  // 2 curves x 4 quantities, each with three sizes
+  // Linear capacity: the normalized error falls like 1/n (model §6.4), so its exponent is negative.
+  for (const auto& row : fits.rows)
+    if (row[fits.column("curve")] == "gossip.scaling=linear" && row[fits.column("quantity")] == "error")
+      CHECK(std::stod(row[fits.column("power_exponent")]) < -0.5);
+}
+
 TEST_CASE("CSV fields with commas and quotes survive a round trip", "[sweep][csv]") {
   const std::vector<std::string> fields{"plain", "with, comma", "with \"quotes\"", "", "exact: r H_{n-1} / lambda"};
   const std::string line = timely::experiments::csv_line(fields);
