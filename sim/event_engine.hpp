@@ -198,21 +198,21 @@ std::uint64_t run_poisson_updates(Model& m, const Scenario& s, Rng& rng, Window&
   return events;
 }
 
-// Renewal update clocks c + Exp(mu): not memoryless, so they wait in a priority queue;
-// gossip clocks stay superposed. The drawn gossip time stays valid across updates because
-// the superposed Poisson process is independent of them and memoryless.
-template <class Model>
-std::uint64_t run_renewal_updates(Model& m, const Scenario& s, Rng& rng, Window& window) {
-  const double c = s.updates.delay, lambda_total = s.gossip_rate() * m.size();
-  boost::random::exponential_distribution<double> next_gap(lambda_total), update_gap(s.updates.rate);
+// Renewal update clocks are not memoryless, so they wait in a priority queue; gossip clocks
+// stay superposed. The drawn gossip time stays valid across updates because the superposed
+// Poisson process is independent of them and memoryless. next_due(slot, t) is the time of
+// the slot's next update after one at t (t = 0: its first), gossip_gap() the time to the
+// next gossip tick, gossiper() the user whose clock ticks.
+template <class Model, class NextDue, class GossipGap, class Gossiper>
+std::uint64_t run_queued_updates(Model& m, Rng& rng, Window& window, NextDue&& next_due, GossipGap&& gossip_gap,
+                                 Gossiper&& gossiper) {
   using Due = std::pair<double, std::uint32_t>;
   std::vector<Due> storage;
   storage.reserve(m.tracked());
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due(std::greater<>{}, std::move(storage));
-  for (std::uint32_t slot = 0; slot < m.tracked(); ++slot) due.emplace(c + update_gap(rng), slot);
-  boost::random::uniform_int_distribution<std::uint32_t> pick_user(0, m.size() - 1);
+  for (std::uint32_t slot = 0; slot < m.tracked(); ++slot) due.emplace(next_due(slot, 0.0), slot);
   std::uint64_t events = 0;
-  double next_gossip = next_gap(rng);
+  double next_gossip = gossip_gap();
   for (;;) {
     const bool is_update = due.top().first < next_gossip;
     const double t = is_update ? due.top().first : next_gossip;
@@ -223,14 +223,25 @@ std::uint64_t run_renewal_updates(Model& m, const Scenario& s, Rng& rng, Window&
       const std::uint32_t slot = due.top().second;
       due.pop();
       m.update(slot, t);
-      due.emplace(t + c + update_gap(rng), slot);
+      due.emplace(next_due(slot, t), slot);
     } else {
-      const std::uint32_t i = pick_user(rng);
+      const std::uint32_t i = gossiper();
       m.gossip(i, m.graph().pick(i, rng), t);
-      next_gossip = t + next_gap(rng);
+      next_gossip = t + gossip_gap();
     }
   }
   return events;
+}
+
+// Equal renewal clocks c + Exp(mu) and equal gossip rates.
+template <class Model>
+std::uint64_t run_renewal_updates(Model& m, const Scenario& s, Rng& rng, Window& window) {
+  const double c = s.updates.delay, lambda_total = s.gossip_rate() * m.size();
+  boost::random::exponential_distribution<double> next_gap(lambda_total), update_gap(s.updates.rate);
+  boost::random::uniform_int_distribution<std::uint32_t> pick_user(0, m.size() - 1);
+  return run_queued_updates(
+      m, rng, window, [&](std::uint32_t, double t) { return t + c + update_gap(rng); }, [&] { return next_gap(rng); },
+      [&] { return pick_user(rng); });
 }
 
 // Sum over a of a * time_at[a]: the time-integral of a staleness.
@@ -312,34 +323,13 @@ std::uint64_t run_heterogeneous(Model& m, const UserClocks& clocks, Rng& rng, Wi
     }
     return events;
   }
-  using Due = std::pair<double, std::uint32_t>;
-  std::vector<Due> storage;
-  storage.reserve(slots);
-  std::priority_queue<Due, std::vector<Due>, std::greater<>> due(std::greater<>{}, std::move(storage));
-  const auto gap = [&](std::uint32_t slot) {
-    const std::uint32_t user = clock_user(m, slot);
-    return clocks.update_delay[user] + unit(rng) / clocks.update_rate[user];
-  };
-  for (std::uint32_t slot = 0; slot < slots; ++slot) due.emplace(gap(slot), slot);
-  double next_gossip = unit(rng) / gossip_total;
-  for (;;) {
-    const bool is_update = due.top().first < next_gossip;
-    const double t = is_update ? due.top().first : next_gossip;
-    if (!window.admits(t, [&](double tw) { m.start_window(tw); })) break;
-    m.before_event(t);
-    ++events;
-    if (is_update) {
-      const std::uint32_t slot = due.top().second;
-      due.pop();
-      m.update(slot, t);
-      due.emplace(t + gap(slot), slot);
-    } else {
-      const std::uint32_t i = gossiper.sample(rng);
-      m.gossip(i, m.graph().pick(i, rng), t);
-      next_gossip = t + unit(rng) / gossip_total;
-    }
-  }
-  return events;
+  return run_queued_updates(
+      m, rng, window,
+      [&](std::uint32_t slot, double t) {
+        const std::uint32_t user = clock_user(m, slot);
+        return t + clocks.update_delay[user] + unit(rng) / clocks.update_rate[user];
+      },
+      [&] { return unit(rng) / gossip_total; }, [&] { return gossiper.sample(rng); });
 }
 
 template <class Model>
