@@ -11,11 +11,13 @@
 #include "experiments/scenario_keys.hpp"
 #include "run_cli.hpp"
 #include "scratch_dir.hpp"
+#include "sim/quadratic.hpp"
 #include "sim/trials.hpp"
 #include "sim/user_clocks.hpp"
 #include "statistical.hpp"
 #include "theory/capacity.hpp"
 #include "theory/harmonic.hpp"
+#include "theory/quadratic.hpp"
 #include "theory/shs_solver.hpp"
 
 using namespace timely;
@@ -164,6 +166,46 @@ TEST_CASE("power capacity scaling: lambda = kappa n^a, and the staleness is r H_
   sim::Scenario s = experiments::load_scenario(std::nullopt, {"network.n=64", "gossip.scaling=power", "gossip.exponent=0.5",
                                                               "run.trials=16", "run.horizon=3000", "run.seed=3"});
   testing::require_agreement(sim::run_trials(s, sim::scenario_graph(s), 0), theory::harmonic(63) / 8.0, 0.02);
+}
+
+TEST_CASE("quadratic learning on per-user clocks matches the stationary moment equations (docs/model.md §6.3)",
+          "[heterogeneous][quadratic][theory]") {
+  sim::Scenario s = eight_users(sim::GossipMode::push);
+  experiments::apply_setting(s, "model.kind=quadratic");
+  experiments::apply_setting(s, "data.spread=1");
+  experiments::apply_setting(s, "data.features=3");
+  experiments::apply_setting(s, "train.lr=0.5");
+  s.learning.observe.every = 500;
+  s.run.horizon = 3000;
+  const auto problem = sim::make_quadratic_problem(s);
+  const sim::UserClocks c = sim::user_clocks(s);
+  // Contact rates written out from the model: user i's clock picks each other user at lambda_i/(n-1).
+  Eigen::MatrixXd contact = Eigen::MatrixXd::Zero(8, 8);
+  for (int i = 0; i < 8; ++i)
+    for (int j = 0; j < 8; ++j)
+      if (i != j) contact(i, j) = c.gossip_rate[static_cast<std::size_t>(i)] / 7.0;
+  double error = 0.0, consensus = 0.0;
+  for (std::uint32_t k = 0; k < problem.dimension; ++k) {
+    std::vector<double> optima;
+    for (std::uint32_t i = 0; i < 8; ++i) optima.push_back(problem.optimum(i)[k]);
+    const auto m = theory::quadratic_stationary_general(contact, c.update_rate, 0.5, theory::QuadraticMixing::push, optima);
+    error += m.error;
+    consensus += m.consensus;
+  }
+  const auto trials = sim::run_learning_trials(s, sim::scenario_graph(s), sim::prepare_learning(s), 0);
+  std::vector<double> errors, consensuses;
+  for (const auto& t : trials) {
+    REQUIRE(t.stationary);
+    errors.push_back(t.stationary->error);
+    consensuses.push_back(t.stationary->consensus);
+  }
+  const auto e = analysis::summarize(errors, testing::agreement_level);
+  const auto k = analysis::summarize(consensuses, testing::agreement_level);
+  INFO("error " << e.mean << " +- " << *e.ci_half_width << " (exact " << error << "), consensus " << k.mean << " +- "
+                << *k.ci_half_width << " (exact " << consensus << ")");
+  CHECK(std::abs(e.mean - error) <= *e.ci_half_width);
+  CHECK(std::abs(k.mean - consensus) <= *k.ci_half_width);
+  CHECK(*e.ci_half_width < 0.02 * error);
 }
 
 namespace {
