@@ -140,7 +140,10 @@ std::shared_ptr<const UsersTable> read_users_file(const std::string& path) {
   while (std::getline(in, line)) {
     ++line_no;
     if (line.find('\0') != std::string::npos) file_error(path, line_no, "not a text file (NUL byte)");
+    // Spreadsheets often save a UTF-8 byte-order mark before the header.
+    if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     const auto cells = split(line);
+    if (cells.size() == 1 && cells[0].empty()) continue;  // a blank line, before the header too
     if (columns.empty()) {  // the header
       for (const auto cell : cells) {
         std::vector<double>* column = nullptr;
@@ -157,7 +160,6 @@ std::shared_ptr<const UsersTable> read_users_file(const std::string& path) {
       }
       continue;
     }
-    if (cells.size() == 1 && cells[0].empty()) continue;  // a blank line
     if (cells.size() != columns.size())
       file_error(path, line_no, fmt::format("expected {} cells as in the header, got {}", columns.size(), cells.size()));
     for (std::size_t c = 0; c < cells.size(); ++c) {

@@ -253,6 +253,12 @@ TEST_CASE("bad per-user input exits 2 with one line naming the key or the file a
           "updates.rate: a distribution and users.file column update_rate both give it");
   refused(testing::run_timely({"simulate", "--set", "staleness.model=source", "--set", R"(updates.rate={ dist = "uniform", low = 1, high = 2 })"}),
           "per-user clocks need staleness.model = \"users\"");
+  // A byte-order mark, CRLF line ends, blank lines and spaces around cells are accepted.
+  const std::string excel = write("excel.csv", "\xEF\xBB\xBF\r\n update_rate , gossip_capacity\r\n\r\n 1 , 2 \r\n3,4\r\n");
+  const auto read = sim::read_users_file(excel);
+  CHECK(read->rows == 2);
+  CHECK(read->update_rate == std::vector<double>{1.0, 3.0});
+  CHECK(read->gossip_capacity == std::vector<double>{2.0, 4.0});
   // A relative users.file in a scenario file is relative to that file.
   std::ofstream(dir / "scenario.toml") << "[network]\nn = 3\n[users]\nfile = \"good.csv\"\n";
   const auto ok = testing::run_timely({"theory", (dir / "scenario.toml").string()});
