@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/random/gamma_distribution.hpp>
+#include <boost/random/uniform_01.hpp>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -33,12 +34,15 @@ Partition iid(std::size_t samples, std::uint32_t users, Rng& rng) {
   return p;
 }
 
-// Proportions ~ Dirichlet(alpha, ..., alpha) as normalised Gamma(alpha, 1) draws. With a tiny
-// alpha every draw can underflow to 0; then draw again.
+// Proportions ~ Dirichlet(alpha, ..., alpha) as normalised Gamma(alpha, 1) draws. With a small
+// alpha every draw can underflow to 0; then draw again, a few times. With a tiny alpha (1e-300)
+// that never ends, so the draw moves to log space: a Gamma(alpha) variable is
+// Gamma(alpha + 1) * U^(1/alpha) (Marsaglia & Tsang 2000, section 6), whose logarithm
+// log G + log(U) / alpha stays finite, and the proportions are normalised by the largest.
 std::vector<double> dirichlet_proportions(std::uint32_t users, double alpha, Rng& rng) {
   boost::random::gamma_distribution<double> gamma(alpha, 1.0);
   std::vector<double> p(users);
-  for (;;) {
+  for (int attempt = 0; attempt < 64; ++attempt) {
     double total = 0.0;
     for (auto& v : p) total += (v = gamma(rng));
     if (total > 0.0 && std::isfinite(total)) {
@@ -46,6 +50,17 @@ std::vector<double> dirichlet_proportions(std::uint32_t users, double alpha, Rng
       return p;
     }
   }
+  boost::random::gamma_distribution<double> shifted(alpha + 1.0, 1.0);
+  boost::random::uniform_01<double> uniform;
+  double largest = -std::numeric_limits<double>::infinity();
+  for (auto& v : p) {
+    v = std::log(shifted(rng)) + std::log1p(-uniform(rng)) / alpha;  // 1 - U in (0, 1]: log finite
+    largest = std::max(largest, v);
+  }
+  double total = 0.0;
+  for (auto& v : p) total += (v = std::exp(v - largest));  // the largest becomes 1: total >= 1
+  for (auto& v : p) v /= total;
+  return p;
 }
 
 Partition dirichlet(const Dataset& train, std::uint32_t users, double alpha, Rng& rng) {

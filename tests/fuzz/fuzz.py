@@ -47,11 +47,12 @@ KEYS = {
     "network.degree": ("int", ["2", "3", "4"]),
     "network.p": ("num", ["0.5", "0.9", "1"]),
     "network.edges_file": ("str", ["g.edges"]),
-    "gossip.capacity": ("num", ["0.5", "1", "2"]),
-    "gossip.scaling": ("choice", ["constant", "log", "linear"]),
+    "gossip.capacity": ("num", ["0.5", "1", "2", '{ dist = "uniform", low = 0.5, high = 1.5 }', '{ dist = "lognormal", median = 1, sigma = 0.5 }', '{ dist = "two-point", value = 1, slow_value = 0.1, slow_fraction = 0.2 }']),
+    "gossip.scaling": ("choice", ["constant", "log", "linear", "power"]),
+    "gossip.exponent": ("num", ["-0.5", "0", "0.5", "1"]),
     "gossip.mode": ("choice", ["push", "pull", "exchange"]),
-    "updates.rate": ("num", ["0.5", "1", "2"]),
-    "updates.delay": ("num", ["0", "0.5"]),
+    "updates.rate": ("num", ["0.5", "1", "2", '{ dist = "uniform", low = 0.5, high = 1.5 }', '{ dist = "lognormal", median = 1, sigma = 0.5 }', '{ dist = "two-point", value = 1, slow_value = 0.1, slow_fraction = 0.2 }']),
+    "updates.delay": ("num", ["0", "0.5", '{ dist = "uniform", low = 0, high = 1 }']),
     "staleness.model": ("choice", ["users", "source"]),
     "staleness.tracked": ("int", ["0", "1", "2"]),
     "staleness.bound": ("int", ["0", "1", "10"]),
@@ -61,7 +62,7 @@ KEYS = {
     "run.warmup": ("num", ["0", "1"]),
     "run.trials": ("int", ["1", "2", "3"]),
     "run.seed": ("int", ["0", "1", "42"]),
-    "model.kind": ("choice", ["none", "linear", "logistic", "mlp"]),
+    "model.kind": ("choice", ["none", "linear", "logistic", "mlp", "quadratic"]),
     "model.hidden": ("list", ["[8]", "[4, 4]"]),
     "model.activation": ("choice", ["relu", "tanh"]),
     "model.init": ("choice", ["xavier", "he"]),
@@ -74,6 +75,9 @@ KEYS = {
     "data.train_samples": ("int", ["100", "200"]),
     "data.test_samples": ("int", ["20", "50"]),
     "data.noise": ("num", ["0", "0.1"]),
+    "data.spread": ("num", ["0", "0.5", "1"]),
+    "data.target": ("choice", ["linear", "teacher"]),
+    "data.teacher_hidden": ("int", ["2", "8"]),
     "data.separation": ("num", ["1", "3"]),
     "data.dir": ("str", ["/usr/share/datasets/fashion-mnist"]),
     "train.steps": ("int", ["0", "1", "2"]),
@@ -94,6 +98,8 @@ KEYS = {
     "observe.test_samples": ("int", ["0", "10"]),
     "observe.plateau_fraction": ("num", ["0.5"]),
     "target.accuracy": ("num", ["0.5", "0.9"]),
+    "target.loss": ("num", ["0.1", "1"]),
+    "target.distance": ("num", ["0.1", "0.5"]),
 }
 STALENESS_KEYS = [k for k in KEYS if k.split(".")[0] in ("network", "gossip", "updates", "staleness", "source", "run")]
 LEARNING_KEYS = [k for k in KEYS if k not in STALENESS_KEYS]
@@ -153,7 +159,9 @@ TOML_STRINGS = ['"ring"', '"ri\\nng"', '"a\\tb"', '"\\u0000"', '"\\u001b[31m"', 
                 '"\\"quoted\\""', '"a\\rb"', "'" + GNUPLOT_INJECTION + "'", '"/dev/zero"', '"."', '"/"']
 TOML_OTHER = ["true", "false", "[]", "[1, 2]", "[[1]]", '["a"]', '[1, "a"]', "[1.5]", "[0]", "[-1]",
               "[100000, 100000]", "[9223372036854775807]", "{}", "{ a = 1 }", "{ n = 4 }", "1979-05-27T07:32:00Z",
-              "1979-05-27", "07:32:00"]
+              "1979-05-27", "07:32:00", '{ dist = "uniform" }', '{ dist = "lognormal", median = 1e300, sigma = 10 }',
+              '{ dist = "two-point", value = 1, slow_value = 1e-300, slow_fraction = nan }', '{ dist = 1 }',
+              '{ dist = "uniform", low = 2, high = 1 }', '{ dist = "uniform", low = 0.5, high = 1.5, x = { y = 1 } }']
 TOML_BROKEN = ["", "=", "[", '"unterminated', "1 2", "0x", "tru", "nan1", "[1,", "{", "'", '"\\x41"', '"\\ud800"']
 
 
