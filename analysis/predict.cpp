@@ -18,16 +18,29 @@ namespace {
 using sim::GossipMode;
 using sim::TopologyKind;
 
+// contact(i, j): rate at which user i's gossip clock picks j, for each user's own rate
+// (docs/model.md §1). The diagonal is 0.
+Eigen::MatrixXd contact_matrix(const sim::Graph& graph, const std::vector<double>& gossip_rates) {
+  Eigen::MatrixXd contact = sim::partner_probabilities(graph);
+  for (Eigen::Index i = 0; i < contact.rows(); ++i) contact.row(i) *= gossip_rates[static_cast<std::size_t>(i)];
+  contact.diagonal().setZero();
+  return contact;
+}
+
 // flow(i, j): rate at which information goes from i to j. Push: i picks j; pull: j picks
 // i and takes i's knowledge; exchange: both.
-Eigen::MatrixXd flow_matrix(const sim::Scenario& s, const sim::Graph& graph) {
-  const Eigen::MatrixXd p = sim::partner_probabilities(graph) * s.gossip_rate();
+Eigen::MatrixXd flow_matrix(const sim::Scenario& s, const Eigen::MatrixXd& contact) {
   switch (s.gossip.mode) {
-    case GossipMode::push: return p;
-    case GossipMode::pull: return p.transpose();
-    case GossipMode::exchange: return p + p.transpose();
+    case GossipMode::push: return contact;
+    case GossipMode::pull: return contact.transpose();
+    case GossipMode::exchange: return contact + contact.transpose();
   }
-  return p;
+  return contact;
+}
+
+// Every user at the scenario's gossip rate.
+Eigen::MatrixXd flow_matrix(const sim::Scenario& s, const sim::Graph& graph) {
+  return flow_matrix(s, contact_matrix(graph, std::vector<double>(s.network.n, s.gossip_rate())));
 }
 
 // The topology's growth law at constant capacity, divided by g(n) when the capacity
@@ -87,26 +100,13 @@ Prediction predict_source(const sim::Scenario& s, const sim::Graph& graph) {
   return p;
 }
 
-// Heterogeneous users: flow(i, j) from each user's own gossip rate (push: i's clock picks j;
-// pull: j's clock picks i; exchange: both).
-Eigen::MatrixXd heterogeneous_flow(const sim::Scenario& s, const sim::Graph& graph, const sim::UserClocks& clocks) {
-  Eigen::MatrixXd p = sim::partner_probabilities(graph);
-  for (Eigen::Index i = 0; i < p.rows(); ++i) p.row(i) *= clocks.gossip_rate[static_cast<std::size_t>(i)];
-  switch (s.gossip.mode) {
-    case GossipMode::push: return p;
-    case GossipMode::pull: return p.transpose();
-    case GossipMode::exchange: return p + p.transpose();
-  }
-  return p;
-}
-
 Prediction predict_heterogeneous(const sim::Scenario& s, const sim::Graph& graph) {
   const std::uint32_t n = s.network.n;
   const sim::UserClocks clocks = sim::user_clocks(s);
   const bool exact = n <= exact_solver_max_users_per_source;
   const bool complete = s.network.topology == TopologyKind::complete;
   const double flow_factor = s.gossip.mode == GossipMode::exchange ? 2.0 : 1.0;
-  const Eigen::MatrixXd flow = exact ? heterogeneous_flow(s, graph, clocks) : Eigen::MatrixXd();
+  const Eigen::MatrixXd flow = exact ? flow_matrix(s, contact_matrix(graph, clocks.gossip_rate)) : Eigen::MatrixXd();
   Prediction p;
   double sum = 0.0;
   for (const std::uint32_t k : sim::heterogeneous_tracked(s)) {
@@ -219,9 +219,7 @@ Prediction::Learning predict_quadratic(const sim::Scenario& s, const sim::Graph&
     return none(fmt::format("this graph or per-user clocks at n > {} (the direct moment solver's limit)",
                             quadratic_direct_max_users));
   // Small network: the full moment equations, one dimension at a time (dimensions decouple).
-  Eigen::MatrixXd contact = sim::partner_probabilities(graph);
-  for (Eigen::Index i = 0; i < contact.rows(); ++i) contact.row(i) *= clocks.gossip_rate[static_cast<std::size_t>(i)];
-  contact.diagonal().setZero();
+  const Eigen::MatrixXd contact = contact_matrix(graph, clocks.gossip_rate);
   double error = 0.0, consensus = 0.0;
   std::vector<double> optima(problem.users);
   for (std::uint32_t k = 0; k < problem.dimension; ++k) {

@@ -756,27 +756,30 @@ ClockRates clock_rates(const Scenario& s) {
   return c;
 }
 
-}  // namespace
-
-double estimated_events(const Scenario& s) {
+// The estimates below from rates resolved once (per-user clocks cost O(n) draws to resolve).
+double events_at(const Scenario& s, const ClockRates& c) {
   const double n = s.network.n;
   // Every clock ticks at its long-run rate: each user's gossip and update clocks (users
   // model and learning), or the users' gossip plus the source's two clocks (source model).
-  const ClockRates c = clock_rates(s);
   const double rate = s.staleness.model == sim::StalenessModel::source
                           ? n * s.gossip_rate() + s.source.rate + s.source.push_rate
                           : n * (c.mean_gossip + c.mean_update);
   return s.run.horizon * rate;
 }
 
-double estimated_work(const Scenario& s) {
-  const ClockRates c = clock_rates(s);
+double work_at(const Scenario& s, const ClockRates& c) {
   const double version_rate = s.staleness.model == sim::StalenessModel::source ? s.source.rate : c.mean_update;
   const double span = version_rate / c.min_gossip * std::log(static_cast<double>(s.network.n));
   // A gossip of the users model also merges the views of all K tracked sources.
   const double merged = s.staleness.model == sim::StalenessModel::source ? 0.0 : s.tracked_sources();
-  return estimated_events(s) * (1.0 + merged + span);
+  return events_at(s, c) * (1.0 + merged + span);
 }
+
+}  // namespace
+
+double estimated_events(const Scenario& s) { return events_at(s, clock_rates(s)); }
+
+double estimated_work(const Scenario& s) { return work_at(s, clock_rates(s)); }
 
 // Parameters of the scenario's model, from the keys alone (models/network.hpp builds the same
 // layers): inputs, hidden widths and outputs, each layer with its biases.
@@ -812,10 +815,10 @@ double estimated_observations(const Scenario& s) {
 
 // The quadratic model (docs/model.md §6): every event costs O(d) arithmetic plus O(log n) for
 // the worst-error tree, and every observation O(n d); the models take n d doubles per trial.
-static void check_quadratic_resources(const Scenario& s, const RunLimits& limits) {
+static void check_quadratic_resources(const Scenario& s, const RunLimits& limits, double events_per_trial) {
   const double n = s.network.n, d = s.learning.data.features;
   const double per_event = 8.0 * d + 2.0 * std::log2(n) + 20.0;
-  const double operations = (estimated_events(s) * per_event + estimated_observations(s) * 6.0 * n * d) * s.run.trials;
+  const double operations = (events_per_trial * per_event + estimated_observations(s) * 6.0 * n * d) * s.run.trials;
   const double limit = learning_flops_per_event * limits.max_events;
   if (!(operations <= limit))
     throw InputError(fmt::format("data.features, network.n, run.horizon, run.trials, observe.every: the quadratic model "
@@ -832,9 +835,10 @@ static void check_quadratic_resources(const Scenario& s, const RunLimits& limits
 }
 
 void check_resources(const Scenario& s, const RunLimits& limits) {
+  const ClockRates rates = clock_rates(s);
   // Versions are 32-bit counters; keep the expected count far below 2^32.
   const double versions = s.run.horizon *
-      (s.staleness.model == sim::StalenessModel::source ? s.source.rate : clock_rates(s).max_update);
+      (s.staleness.model == sim::StalenessModel::source ? s.source.rate : rates.max_update);
   if (versions > 1e9)
     throw InputError(fmt::format("run.horizon: {} time units make about {:.3g} versions per source; "
                                  "expected at most 1e9 (shorten run.horizon or lower the update rate)",
@@ -844,7 +848,7 @@ void check_resources(const Scenario& s, const RunLimits& limits) {
   // The limits bound a whole run (every trial), so a million trials of a small scenario are
   // refused as surely as one huge trial.
   const double trials = s.run.trials;
-  const double events = estimated_events(s) * trials;
+  const double events = events_at(s, rates) * trials;
   if (!(events <= limits.max_events)) {
     const char* keys = s.staleness.model == sim::StalenessModel::source
                            ? "run.horizon, network.n, gossip.capacity, gossip.scaling, source.rate, source.push_rate"
@@ -855,7 +859,7 @@ void check_resources(const Scenario& s, const RunLimits& limits) {
   }
   // Each event integrates the staleness over the span of versions between a source's newest
   // and oldest known one, about (rate of versions / gossip rate) ln n of them.
-  const double work = estimated_work(s) * trials;
+  const double work = work_at(s, rates) * trials;
   if (!(work <= work_per_event_limit * limits.max_events))
     throw InputError(fmt::format("{}, run.trials: the run would simulate about {:.3g} events of about {:.3g} steps each "
                                  "(tracked sources merged and the staleness span integrated), more than {:.3g} steps in "
@@ -870,12 +874,12 @@ void check_resources(const Scenario& s, const RunLimits& limits) {
                                  "more than the limit of {:.3g} (observe less often or shorten run.horizon)",
                                  observations, max_observations));
   if (s.learning.model.kind == sim::ModelKind::quadratic) {
-    check_quadratic_resources(s, limits);
+    check_quadratic_resources(s, limits, events_at(s, rates));
   } else if (s.learning.enabled()) {
     // Learning work: every local update computes train.steps mini-batch gradients, and every
     // observation evaluates the average model and observe.users users' models on the test
     // samples; each costs a few multiply-adds per parameter and sample.
-    const double gradients = s.run.horizon * s.network.n * clock_rates(s).mean_update * s.learning.train.steps *
+    const double gradients = s.run.horizon * s.network.n * rates.mean_update * s.learning.train.steps *
                              static_cast<double>(s.learning.train.batch);
     const double evaluations = estimated_observations(s) * (s.learning.observe.users + 1.0) * evaluation_samples(s);
     // Every sample also costs a fixed amount beside its parameters (batch gathering, the

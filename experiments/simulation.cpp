@@ -27,6 +27,11 @@ nlohmann::ordered_json optional_number(const std::optional<double>& x) {
   return *x;
 }
 
+// A number in a 10-character table column, "-" where there is none.
+std::string optional_column(const std::optional<double>& x) {
+  return x ? fmt::format("{:10.6g}", *x) : std::string("         -");
+}
+
 
 }  // namespace
 
@@ -106,8 +111,13 @@ struct SourceResult {
   bool below_bound;  // the CI's upper end is below the bound (true where there is no bound)
 };
 
-std::vector<SourceResult> source_results(const Simulation& sim) {
-  std::vector<SourceResult> out;
+struct SourceResults {
+  std::vector<SourceResult> sources;
+  std::size_t bounded = 0, below = 0;  // sources with a bound, and those below it
+};
+
+SourceResults source_results(const Simulation& sim) {
+  SourceResults out;
   if (sim.trials.empty() || sim.theory.sources.empty()) return out;
   for (std::size_t slot = 0; slot < sim.theory.sources.size(); ++slot) {
     std::vector<double> samples;
@@ -117,7 +127,9 @@ std::vector<SourceResult> source_results(const Simulation& sim) {
     const analysis::Summary summary = analysis::summarize(samples);
     const auto& th = sim.theory.sources[slot];
     const bool below = !th.bound || summary.mean + summary.ci_half_width.value_or(0.0) < *th.bound;
-    out.push_back({&th, summary, below});
+    out.sources.push_back({&th, summary, below});
+    out.bounded += th.bound.has_value();
+    out.below += th.bound && below;
   }
   return out;
 }
@@ -137,10 +149,9 @@ nlohmann::ordered_json simulation_json(const Simulation& sim, unsigned threads) 
   j["staleness"] = nlohmann::ordered_json::object();
   j["theory"] = nlohmann::ordered_json::object();
   add_result_json(j, point_result(sim));  // every result field, from the column registry
-  if (const auto sources = source_results(sim); !sources.empty()) {
+  if (const auto results = source_results(sim); !results.sources.empty()) {
     auto& list = j["staleness"]["sources"] = nlohmann::ordered_json::array();
-    std::size_t below = 0, bounded = 0;
-    for (const auto& src : sources) {
+    for (const auto& src : results.sources) {
       list.push_back({{"user", src.theory->user},
                       {"update_rate", src.theory->update_rate},
                       {"gossip_rate", src.theory->gossip_rate},
@@ -148,10 +159,8 @@ nlohmann::ordered_json simulation_json(const Simulation& sim, unsigned threads) 
                       {"ci95", optional_number(src.simulated.ci_half_width)},
                       {"exact", optional_number(src.theory->exact)},
                       {"bound", optional_number(src.theory->bound)}});
-      bounded += src.theory->bound.has_value();
-      below += src.theory->bound && src.below_bound;
     }
-    if (bounded > 0) j["staleness"]["below_bound"] = {{"sources", below}, {"of", bounded}};
+    if (results.bounded > 0) j["staleness"]["below_bound"] = {{"sources", results.below}, {"of", results.bounded}};
   }
   j["wall_seconds"] = sim.wall_seconds;
   if (!sim.trials.empty()) {
@@ -191,10 +200,9 @@ void print_theory(std::ostream& out, const sim::Scenario& s, const analysis::Pre
     out << fmt::format("  per-user clocks: {} tracked sources (r_k = long-run update rate, lambda_k = gossip rate)\n",
                        p.sources.size());
     out << "    user        r_k   lambda_k      exact      bound\n";
-    const auto opt = [](const std::optional<double>& x) { return x ? fmt::format("{:10.6g}", *x) : std::string("         -"); };
     for (const auto& src : p.sources)
-      out << fmt::format("  {:6} {:10.4g} {:10.4g} {} {}\n", src.user, src.update_rate, src.gossip_rate, opt(src.exact),
-                         opt(src.bound));
+      out << fmt::format("  {:6} {:10.4g} {:10.4g} {} {}\n", src.user, src.update_rate, src.gossip_rate,
+                         optional_column(src.exact), optional_column(src.bound));
   }
 }
 
@@ -302,18 +310,15 @@ void print_simulation(std::ostream& out, const Simulation& sim, unsigned threads
   for (std::size_t i = 0; i < t.quantiles.size(); ++i)
     out << fmt::format(" {} {}", analysis::quantile_name(analysis::staleness_quantile_levels[i]), t.quantiles[i]);
   out << "\n";
-  if (const auto sources = source_results(sim); !sources.empty()) {
+  if (const auto results = source_results(sim); !results.sources.empty()) {
     out << "  per source (95% CI over trials):\n    user   simulated            exact      bound  below bound\n";
-    std::size_t below = 0, bounded = 0;
-    for (const auto& src : sources) {
-      const auto opt = [](const std::optional<double>& x) { return x ? fmt::format("{:10.6g}", *x) : std::string("         -"); };
+    for (const auto& src : results.sources)
       out << fmt::format("  {:6} {:8.5g} ± {:<8.3g} {} {}  {}\n", src.theory->user, src.simulated.mean,
-                         src.simulated.ci_half_width.value_or(0.0), opt(src.theory->exact), opt(src.theory->bound),
-                         src.theory->bound ? (src.below_bound ? "yes" : "NO") : "-");
-      bounded += src.theory->bound.has_value();
-      below += src.theory->bound && src.below_bound;
-    }
-    if (bounded > 0) out << fmt::format("  {} of {} tracked sources below the heterogeneous bound (upper CI end)\n", below, bounded);
+                         src.simulated.ci_half_width.value_or(0.0), optional_column(src.theory->exact),
+                         optional_column(src.theory->bound), src.theory->bound ? (src.below_bound ? "yes" : "NO") : "-");
+    if (results.bounded > 0)
+      out << fmt::format("  {} of {} tracked sources below the heterogeneous bound (upper CI end)\n", results.below,
+                         results.bounded);
   }
   out << fmt::format("  events     {} in {:.3g} s ({:.3g} events/s, {} threads)\n", t.events, sim.wall_seconds,
                      sim.wall_seconds > 0 ? t.events / sim.wall_seconds : 0.0,

@@ -46,24 +46,29 @@ std::string pm(double mean, std::optional<double> ci) {
   return ci ? fmt::format("{:.5g} ± {:.2g}", mean, *ci) : fmt::format("{:.5g}", mean);
 }
 
-// Half-width of the 99.9% CI of a row's mean, from its 95% half-width.
-double wide_half_width(const SweepResults& r, std::size_t row) {
-  const auto ci = r.number(row, "ci95");
+// Half-width of the 99.9% CI of a row's mean, from its 95% half-width (column `ci_column`).
+double wide_half_width(const SweepResults& r, std::size_t row, std::string_view ci_column = "ci95") {
+  const auto ci = r.number(row, ci_column);
   const auto trials = r.number(row, "trials");
   if (!ci || !trials || *trials < 2) return 0.0;
   const std::size_t dof = static_cast<std::size_t>(*trials) - 1;
   return *ci * analysis::student_t_critical(agreement_level, dof) / analysis::student_t_critical(0.95, dof);
 }
 
-bool row_agrees(const SweepResults& r, std::size_t row) {
-  const auto theory = r.number(row, "theory");
-  return theory && std::abs(*r.number(row, "mean") - *theory) <= wide_half_width(r, row);
+// Columns of one simulated quantity: its mean, its 95% CI half-width and its theory.
+struct Quantity {
+  std::string_view mean = "mean", ci = "ci95", theory = "theory";
+};
+
+bool row_agrees(const SweepResults& r, std::size_t row, const Quantity& q = {}) {
+  const auto mean = r.number(row, q.mean), theory = r.number(row, q.theory);
+  return mean && theory && std::abs(*mean - *theory) <= wide_half_width(r, row, q.ci);
 }
 
-Check agreement(const SweepResults& r, std::size_t row, std::string name, std::string item) {
-  const auto theory = r.number(row, "theory");
-  return {std::move(name), std::move(item), pm(*r.number(row, "mean"), r.number(row, "ci95")),
-          theory ? fmt::format("{:.5g}", *theory) : "none", row_agrees(r, row)};
+Check agreement(const SweepResults& r, std::size_t row, std::string name, std::string item, const Quantity& q = {}) {
+  const auto mean = r.number(row, q.mean), theory = r.number(row, q.theory);
+  return {std::move(name), std::move(item), mean ? pm(*mean, r.number(row, q.ci)) : "none",
+          theory ? fmt::format("{:.5g}", *theory) : "none", row_agrees(r, row, q)};
 }
 
 Check all_agree(const SweepResults& r, const Curve& c, std::string name, std::string item) {
@@ -405,21 +410,6 @@ void heterogeneous_stage(Suite& suite) {
              "bound (Mitra & Ulukus 2024)", below == big.staleness.tracked});
 }
 
-// Agreement of any results.csv column with its theory column, judged by the 99.9% CI.
-Check column_agreement(const SweepResults& r, std::size_t row, std::string_view value, std::string_view ci,
-                       std::string_view theory_column, std::string name, std::string item) {
-  const auto mean = r.number(row, value), half = r.number(row, ci), theory = r.number(row, theory_column);
-  const auto trials = r.number(row, "trials");
-  bool pass = false;
-  if (mean && half && theory && trials && *trials >= 2) {
-    const std::size_t dof = static_cast<std::size_t>(*trials) - 1;
-    const double wide = *half * analysis::student_t_critical(agreement_level, dof) / analysis::student_t_critical(0.95, dof);
-    pass = std::abs(*mean - *theory) <= wide;
-  }
-  return {std::move(name), std::move(item), mean ? pm(*mean, half) : "none", theory ? fmt::format("{:.5g}", *theory) : "none",
-          pass};
-}
-
 // Learning (docs/model.md §3.8 and §6): Boyd's averaging decay, the quadratic model's exact
 // stationary error and consensus, and the trend the capacity study found: under constant
 // capacity the quadratic error stays flat in n while the staleness grows.
@@ -468,10 +458,10 @@ void learning_stage(Suite& suite) {
   const SweepResults& r = stage.results;
   for (std::size_t row = 0; row < r.table.rows.size(); ++row) {
     const std::string where = fmt::format("{}, n = {}", r.value(row, "gossip.mode"), r.value(row, "network.n"));
-    suite.add(column_agreement(r, row, "stationary_error", "stationary_error_ci95", "stationary_error_theory",
-                               "quadratic model, complete graph, " + where + ": stationary per-user error", "6.2"));
-    suite.add(column_agreement(r, row, "stationary_consensus", "stationary_consensus_ci95", "stationary_consensus_theory",
-                               "quadratic model, complete graph, " + where + ": stationary consensus distance", "6.2"));
+    suite.add(agreement(r, row, "quadratic model, complete graph, " + where + ": stationary per-user error", "6.2",
+                        {"stationary_error", "stationary_error_ci95", "stationary_error_theory"}));
+    suite.add(agreement(r, row, "quadratic model, complete graph, " + where + ": stationary consensus distance", "6.2",
+                        {"stationary_consensus", "stationary_consensus_ci95", "stationary_consensus_theory"}));
   }
   // The trend, push rows n = 16 and n = 128: staleness r H_{n-1}/lambda grows by 63%, the exact
   // error by 1.7%. Pass: the staleness's 95% intervals are disjoint and its growth exceeds 50%,

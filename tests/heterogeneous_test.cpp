@@ -208,16 +208,7 @@ TEST_CASE("quadratic learning on per-user clocks matches the stationary moment e
   CHECK(*e.ci_half_width < 0.02 * error);
 }
 
-namespace {
-
-void refused(const testing::CliOutcome& o, const std::string& needle) {
-  INFO(o.err);
-  CHECK(o.status == 2);
-  CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);
-  CHECK(o.err.find(needle) != std::string::npos);
-}
-
-}  // namespace
+using testing::refused;
 
 TEST_CASE("bad per-user input exits 2 with one line naming the key or the file and line", "[heterogeneous][robustness]") {
   const fs::path dir = scratch("bad");

@@ -36,13 +36,7 @@ std::string slurp(const fs::path& p) {
   return s.str();
 }
 
-// Exit 2 with exactly one line on stderr that contains `needle`.
-void refused(const timely::testing::CliOutcome& o, const std::string& needle) {
-  INFO(o.err);
-  CHECK(o.status == 2);
-  CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);
-  CHECK(o.err.find(needle) != std::string::npos);
-}
+using timely::testing::refused;
 
 // A small finished staleness sweep to corrupt.
 fs::path finished_sweep(const fs::path& dir) {

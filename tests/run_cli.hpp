@@ -1,5 +1,7 @@
 #pragma once
 // Runs the command line in-process, as a user would type it after "timely".
+#include <algorithm>
+#include <catch2/catch.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -20,6 +22,14 @@ inline CliOutcome run_timely(std::vector<std::string> args) {
   std::ostringstream out, err;
   const int status = cli::run(static_cast<int>(argv.size()), argv.data(), out, err);
   return {status, out.str(), err.str()};
+}
+
+// Exit 2 with exactly one line on stderr that contains `needle` (docs/interface.md, exit statuses).
+inline void refused(const CliOutcome& o, const std::string& needle) {
+  INFO(o.err);
+  CHECK(o.status == 2);
+  CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);
+  CHECK(o.err.find(needle) != std::string::npos);
 }
 
 }  // namespace timely::testing
