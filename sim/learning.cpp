@@ -382,57 +382,25 @@ class ObservationGrid {
   std::optional<double> reached_, reached_loss_, reached_distance_;
 };
 
-// Decentralised learning: the users model's clocks and vector clocks drive training and mixing.
-template <class G, GossipMode Mode>
-class LearningModel {
- public:
-  LearningModel(const Scenario& s, const G& graph, Learners& learners, ObservationGrid& grid, Rng& rng)
-      : staleness_(s, graph, rng, no_trace_), learners_(learners), grid_(grid), slot_of_(graph.size(), none) {
-    for (std::uint32_t slot = 0; slot < staleness_.tracked(); ++slot) slot_of_[staleness_.tracked_user(slot)] = slot;
-  }
-  std::uint32_t tracked() const { return staleness_.size(); }  // every user trains on its own clock
-  std::uint32_t size() const { return staleness_.size(); }
-  const G& graph() const { return staleness_.graph(); }
-  void before_event(double t) { grid_.before(t); }
-  void start_window(double t) { staleness_.start_window(t); }
-
-  void update(std::uint32_t user, double t) {
-    learners_.train(user, t);
-    ++updates_;
-    if (slot_of_[user] != none) staleness_.update(slot_of_[user], t);
-  }
-
-  void gossip(std::uint32_t i, std::uint32_t j, double t) {
-    staleness_.gossip(i, j, t);
-    ++gossips_;
-    if constexpr (Mode == GossipMode::push) learners_.mix_into(j, i, t);
-    else if constexpr (Mode == GossipMode::pull) learners_.mix_into(i, j, t);
-    else learners_.mix_both(i, j, t);
-  }
-
-  void close(double t) {
-    staleness_.close(t);
-    grid_.before(t);
-  }
-  const UsersModel<G, Mode>& staleness() const { return staleness_; }
-  std::uint64_t updates() const { return updates_; }
-  std::uint64_t gossips() const { return gossips_; }
-
- private:
-  static constexpr std::uint32_t none = ~std::uint32_t{0};
-  NoTrace no_trace_;
-  UsersModel<G, Mode> staleness_;
-  Learners& learners_;
-  ObservationGrid& grid_;
-  std::vector<std::uint32_t> slot_of_;
-  std::uint64_t updates_ = 0, gossips_ = 0;
+// Decentralised learning: the users model's clocks and vector clocks drive training and mixing
+// (LearningClocks), the learners hold the models and the grid observes them.
+struct GridLearners {
+  Learners& learners;
+  ObservationGrid& grid;
+  void train(std::uint32_t user, double t) { learners.train(user, t); }
+  void mix_into(std::uint32_t receiver, std::uint32_t sender, double t) { learners.mix_into(receiver, sender, t); }
+  void mix_both(std::uint32_t i, std::uint32_t j, double t) { learners.mix_both(i, j, t); }
+  void before(double t) { grid.before(t); }
+  void start_window(double) {}
+  void close(double t) { grid.before(t); }
 };
 
 template <class G, GossipMode Mode>
 LearningTrialResult run_gossip_learning(const Scenario& s, const G& graph, const LearningData& d, Rng& rng) {
   Learners learners(s, d, rng);
   ObservationGrid grid(s, learners);
-  LearningModel<G, Mode> m(s, graph, learners, grid, rng);
+  GridLearners learner{learners, grid};
+  LearningClocks<G, Mode, GridLearners> m(s, graph, learner, rng);
   Window window(s.run.warmup, s.run.horizon);
   LearningTrialResult result;
   const std::uint64_t events = run_updates_and_gossip(m, s, rng, window);

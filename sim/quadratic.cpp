@@ -280,52 +280,23 @@ bool finite(const Observation& o) {
          finite(o.max_user_distance_to_optimum) && finite(o.user_error) && finite(o.worst_user_error);
 }
 
-// The quadratic model on the engine: the users model's clocks and vector clocks drive the
-// updates and the averaging, and observations are taken on the grid 0, every, 2 every, ...
-// before the first event after each grid time (the state is piecewise constant).
-template <class G, GossipMode Mode>
-class QuadraticModel {
+// The quadratic model's side of the engine (LearningClocks drives it on the users model's
+// clocks): the state, and observations on the grid 0, every, 2 every, ... taken before the
+// first event after each grid time (the state is piecewise constant).
+class QuadraticLearner {
  public:
-  QuadraticModel(const Scenario& s, const G& graph, QuadraticState& state, Rng& rng)
-      : s_(s), staleness_(s, graph, rng, no_trace_), state_(state), slot_of_(graph.size(), none) {
-    for (std::uint32_t slot = 0; slot < staleness_.tracked(); ++slot) slot_of_[staleness_.tracked_user(slot)] = slot;
-  }
-  std::uint32_t tracked() const { return staleness_.size(); }  // every user updates on its own clock
-  std::uint32_t size() const { return staleness_.size(); }
-  const G& graph() const { return staleness_.graph(); }
+  QuadraticLearner(const Scenario& s, QuadraticState& state) : s_(s), state_(state) {}
 
-  void before_event(double t) {
+  void before(double t) {
     state_.integrate_to(t);
     observe_until(t);
   }
-  void start_window(double t) {
-    staleness_.start_window(t);
-    state_.start_window(t);
-  }
+  void start_window(double t) { state_.start_window(t); }
+  void train(std::uint32_t user, double t) { state_.train(user, t); }
+  void mix_into(std::uint32_t receiver, std::uint32_t sender, double t) { state_.mix_into(receiver, sender, t); }
+  void mix_both(std::uint32_t i, std::uint32_t j, double t) { state_.mix_both(i, j, t); }
+  void close(double t) { before(t); }
 
-  void update(std::uint32_t user, double t) {
-    state_.train(user, t);
-    ++updates_;
-    if (slot_of_[user] != none) staleness_.update(slot_of_[user], t);
-  }
-
-  void gossip(std::uint32_t i, std::uint32_t j, double t) {
-    staleness_.gossip(i, j, t);
-    ++gossips_;
-    if constexpr (Mode == GossipMode::push) state_.mix_into(j, i, t);
-    else if constexpr (Mode == GossipMode::pull) state_.mix_into(i, j, t);
-    else state_.mix_both(i, j, t);
-  }
-
-  void close(double t) {
-    staleness_.close(t);
-    state_.integrate_to(t);
-    observe_until(t);
-  }
-
-  const UsersModel<G, Mode>& staleness() const { return staleness_; }
-  std::uint64_t updates() const { return updates_; }
-  std::uint64_t gossips() const { return gossips_; }
   std::vector<Observation> take_observations() { return std::move(observations_); }
   const std::optional<double>& time_to_distance() const { return reached_; }
   const std::optional<double>& time_to_loss() const { return reached_loss_; }
@@ -347,13 +318,8 @@ class QuadraticModel {
     }
   }
 
-  static constexpr std::uint32_t none = ~std::uint32_t{0};
   const Scenario& s_;
-  NoTrace no_trace_;
-  UsersModel<G, Mode> staleness_;
   QuadraticState& state_;
-  std::vector<std::uint32_t> slot_of_;
-  std::uint64_t updates_ = 0, gossips_ = 0;
   double next_ = 0.0;
   std::vector<Observation> observations_;
   std::optional<double> reached_, reached_loss_;
@@ -362,7 +328,8 @@ class QuadraticModel {
 template <class G, GossipMode Mode>
 LearningTrialResult run_quadratic(const Scenario& s, const G& graph, const QuadraticProblem& p, Rng& rng) {
   QuadraticState state(s, p);
-  QuadraticModel<G, Mode> m(s, graph, state, rng);
+  QuadraticLearner learner(s, state);
+  LearningClocks<G, Mode, QuadraticLearner> m(s, graph, learner, rng);
   Window window(s.run.warmup, s.run.horizon);
   const std::uint64_t events = run_updates_and_gossip(m, s, rng, window);
   m.close(window.horizon());
@@ -370,9 +337,9 @@ LearningTrialResult run_quadratic(const Scenario& s, const G& graph, const Quadr
   result.staleness = users_result(m.staleness(), window, events);
   result.local_updates = m.updates();
   result.gossips = m.gossips();
-  result.observations = m.take_observations();
-  result.time_to_distance = m.time_to_distance();
-  result.time_to_loss = m.time_to_loss();
+  result.observations = learner.take_observations();
+  result.time_to_distance = learner.time_to_distance();
+  result.time_to_loss = learner.time_to_loss();
   result.stationary = state.stationary(window.length());
   result.heterogeneity = p.heterogeneity;
   result.diverged_at = state.diverged_at();
