@@ -41,6 +41,22 @@ float draw_float(boost::random::normal_distribution<double>& normal, Rng& rng) {
   return static_cast<float>(normal(rng));
 }
 
+// n samples, one at a time: features x ~ N(0, I) stored as floats, then targets
+// clean(x) + N(0, noise_sd^2), with clean evaluated in double on the stored features.
+template <class Clean>
+Dataset draw_regression_samples(Eigen::Index features, Eigen::Index outputs, Eigen::Index n, double noise_sd,
+                                Clean&& clean, boost::random::normal_distribution<double>& normal, Rng& rng) {
+  Dataset d;
+  d.x.resize(features, n);
+  d.targets.resize(outputs, n);
+  for (Eigen::Index s = 0; s < n; ++s) {
+    for (Eigen::Index i = 0; i < features; ++i) d.x(i, s) = draw_float(normal, rng);
+    const Eigen::VectorXd y = clean(d.x.col(s).cast<double>());
+    for (Eigen::Index k = 0; k < outputs; ++k) d.targets(k, s) = static_cast<float>(y(k) + noise_sd * normal(rng));
+  }
+  return d;
+}
+
 }  // namespace
 
 Split synthetic_regression(int features, int outputs, std::size_t train_samples, std::size_t test_samples,
@@ -67,15 +83,9 @@ Split synthetic_regression(int features, int outputs, std::size_t train_samples,
 
   const Eigen::MatrixXd wd = w.cast<double>();
   const Eigen::VectorXd bd = b.cast<double>();
+  const auto clean = [&](const Eigen::VectorXd& x) -> Eigen::VectorXd { return wd * x + bd; };
   auto draw = [&](Eigen::Index n) {
-    Dataset d;
-    d.x.resize(features, n);
-    d.targets.resize(outputs, n);
-    for (Eigen::Index s = 0; s < n; ++s) {
-      for (Eigen::Index i = 0; i < features; ++i) d.x(i, s) = draw_float(normal, rng);
-      const Eigen::VectorXd clean = wd * d.x.col(s).cast<double>() + bd;
-      for (Eigen::Index k = 0; k < outputs; ++k) d.targets(k, s) = static_cast<float>(clean(k) + noise_sd * normal(rng));
-    }
+    Dataset d = draw_regression_samples(features, outputs, n, noise_sd, clean, normal, rng);
     d.optimum = optimum;
     return d;
   };
@@ -113,16 +123,12 @@ Split synthetic_teacher_regression(int features, int outputs, int hidden, std::s
   const Eigen::VectorXd a0 = teacher.hidden_biases.cast<double>();
   const Eigen::MatrixXd v = teacher.output_weights.cast<double>();
   const Eigen::VectorXd c = teacher.output_biases.cast<double>();
+  const auto clean = [&](const Eigen::VectorXd& x) -> Eigen::VectorXd {
+    const Eigen::VectorXd h = (a * x + a0).array().tanh().matrix();
+    return v * h + c;
+  };
   auto draw = [&](Eigen::Index n) {
-    Dataset d;
-    d.x.resize(features, n);
-    d.targets.resize(outputs, n);
-    for (Eigen::Index s = 0; s < n; ++s) {
-      for (Eigen::Index i = 0; i < features; ++i) d.x(i, s) = draw_float(normal, rng);
-      const Eigen::VectorXd h = (a * d.x.col(s).cast<double>() + a0).array().tanh().matrix();
-      const Eigen::VectorXd clean = v * h + c;
-      for (Eigen::Index k = 0; k < outputs; ++k) d.targets(k, s) = static_cast<float>(clean(k) + noise_sd * normal(rng));
-    }
+    Dataset d = draw_regression_samples(features, outputs, n, noise_sd, clean, normal, rng);
     d.teacher = teacher;
     return d;
   };
