@@ -17,6 +17,15 @@ constexpr Choice<GossipMode> gossip_mode_rows[] = {
     {GossipMode::pull, "pull", "the caller merges what the partner sends"},
     {GossipMode::exchange, "exchange", "push-pull: both merge; one contact counts once against capacity"},
 };
+constexpr Choice<BusyPolicy> busy_policy_rows[] = {
+    {BusyPolicy::queue, "queue", "a tick during a transfer waits for the uplink (FIFO)"},
+    {BusyPolicy::drop, "drop", "a tick during a transfer is dropped"},
+};
+constexpr Choice<ChurnModel> churn_model_rows[] = {
+    {ChurnModel::none, "none", "every user is always online"},
+    {ChurnModel::markov, "markov", "exponential online and offline periods (churn.online_mean, churn.offline_mean)"},
+    {ChurnModel::trace, "trace", "online intervals read from churn.trace_file"},
+};
 constexpr Choice<theory::Scaling> scaling_rows[] = {
     {theory::Scaling::constant, "constant", "capacity kappa"},
     {theory::Scaling::log, "log", "capacity kappa ln n"},
@@ -134,6 +143,14 @@ const ChoiceTable<MixingRule>& mixing_rules() {
   static const auto t = table("mixing.rule", mixing_rule_rows);
   return t;
 }
+const ChoiceTable<BusyPolicy>& busy_policies() {
+  static const auto t = table("gossip.busy", busy_policy_rows);
+  return t;
+}
+const ChoiceTable<ChurnModel>& churn_models() {
+  static const auto t = table("churn.model", churn_model_rows);
+  return t;
+}
 const ChoiceTable<VarianceTarget>& variance_targets() {
   static const auto t = table("mixing.variance_target", variance_target_rows);
   return t;
@@ -144,7 +161,7 @@ std::vector<ChoiceListing> all_choices() {
           listing(staleness_models()), listing(model_kinds()),   listing(activations()),
           listing(initialisations()), listing(data_sources()),   listing(partitions()),
           listing(lr_schedules()),    listing(mixing_rules()),   listing(variance_targets()),
-          listing(regression_targets())};
+          listing(regression_targets()), listing(busy_policies()), listing(churn_models())};
 }
 
 // The names, for code that prints a value: one mapping, the tables above.
@@ -172,6 +189,10 @@ std::string_view to_string(LrSchedule v) { return lr_schedules().name(v); }
 std::optional<LrSchedule> parse_lr_schedule(std::string_view t) { return lr_schedules().parse(t); }
 std::string_view to_string(MixingRule v) { return mixing_rules().name(v); }
 std::optional<MixingRule> parse_mixing_rule(std::string_view t) { return mixing_rules().parse(t); }
+std::string_view to_string(BusyPolicy v) { return busy_policies().name(v); }
+std::optional<BusyPolicy> parse_busy_policy(std::string_view t) { return busy_policies().parse(t); }
+std::string_view to_string(ChurnModel v) { return churn_models().name(v); }
+std::optional<ChurnModel> parse_churn_model(std::string_view t) { return churn_models().parse(t); }
 std::string_view to_string(VarianceTarget v) { return variance_targets().name(v); }
 std::optional<VarianceTarget> parse_variance_target(std::string_view t) { return variance_targets().parse(t); }
 

@@ -57,6 +57,8 @@ const ChoiceTable<models::PartitionKind>& partitions();
 const ChoiceTable<LrSchedule>& lr_schedules();
 const ChoiceTable<MixingRule>& mixing_rules();
 const ChoiceTable<VarianceTarget>& variance_targets();
+const ChoiceTable<BusyPolicy>& busy_policies();
+const ChoiceTable<ChurnModel>& churn_models();
 
 // Every table, type-erased: for documentation checks and listings.
 struct ChoiceListing {

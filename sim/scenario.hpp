@@ -26,12 +26,46 @@ std::optional<StalenessModel> parse_staleness_model(std::string_view);
 std::string_view to_string(theory::Scaling);
 std::optional<theory::Scaling> parse_scaling(std::string_view);
 
+// What a user does with a gossip tick while its uplink is sending (docs/model.md §7).
+enum class BusyPolicy { queue, drop };
+std::string_view to_string(BusyPolicy);
+std::optional<BusyPolicy> parse_busy_policy(std::string_view);
+
 struct GossipSpec {
   double capacity = 1.0;  // kappa
   theory::Scaling scaling = theory::Scaling::constant;
   double exponent = 0.5;  // a of the power scaling: capacity kappa n^a
   GossipMode mode = GossipMode::push;
   std::optional<Distribution> capacity_law;  // kappa_i drawn per user instead of kappa
+  // The links (docs/model.md §7); the defaults are today's instantaneous, lossless contacts.
+  double latency = 0.0;                     // propagation delay of every message
+  std::optional<Distribution> latency_law;  // drawn per message instead of `latency`
+  double message_bytes = 0.0;  // payload of a staleness-only message; 0: the vector clock, 4 n bytes
+  double bandwidth = 0.0;      // uplink bytes per time unit; 0: unlimited (no transfer time)
+  BusyPolicy busy = BusyPolicy::queue;
+  double loss = 0.0;  // probability that a message is lost, in [0, 1)
+};
+
+// Online and offline periods of the users (docs/model.md §7).
+enum class ChurnModel { none, markov, trace };
+std::string_view to_string(ChurnModel);
+std::optional<ChurnModel> parse_churn_model(std::string_view);
+
+// A trace of online intervals: online[i] holds user i's [start, end) intervals, sorted and
+// disjoint; a user without any is offline throughout (sim/churn.hpp reads the file).
+struct ChurnTrace {
+  std::string path;
+  std::vector<std::vector<std::pair<double, double>>> online;
+  std::uint32_t users() const { return static_cast<std::uint32_t>(online.size()); }
+};
+
+struct ChurnSpec {
+  ChurnModel model = ChurnModel::none;
+  double online_mean = 100.0;  // markov: mean online period
+  double offline_mean = 10.0;  // markov: mean offline period
+  std::string trace_file;
+  std::shared_ptr<const ChurnTrace> trace;  // read when trace_file is set
+  bool offline_updates = true;  // offline users keep making local updates
 };
 
 struct UpdateSpec {
@@ -167,6 +201,18 @@ struct Scenario {
   RunSpec run;
   LearningSpec learning;
   UsersSpec users;
+  ChurnSpec churn;
+
+  // Some message is delayed, limited, lost or refused: the network layer runs (sim/network.hpp);
+  // otherwise contacts are instantaneous, exactly as without it.
+  bool networked() const {
+    return gossip.latency > 0.0 || gossip.latency_law || gossip.bandwidth > 0.0 || gossip.loss > 0.0 ||
+           churn.model != ChurnModel::none;
+  }
+  // Bytes of one staleness-only message: gossip.message_bytes, or a vector clock of n 32-bit versions.
+  double staleness_message_bytes() const {
+    return gossip.message_bytes > 0.0 ? gossip.message_bytes : 4.0 * network.n;
+  }
 
   // Some user's clocks differ from the scenario's numbers (docs/model.md §1).
   bool heterogeneous() const {

@@ -2,12 +2,37 @@
 // One trial of the staleness simulation: an exact sample path of the continuous-time
 // process of docs/model.md §1-2, integrated event by event.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "sim/scenario.hpp"
 #include "sim/topology.hpp"
 
 namespace timely::sim {
+
+// What the network layer counted (docs/model.md §7), over the whole run [0, horizon]. A
+// message is sent when its transfer starts (its bytes are counted then); it is lost to
+// gossip.loss, to its sender going offline before the transfer ends, or to its receiver
+// being offline at any moment from the transfer's start to its arrival.
+struct Communication {
+  std::uint64_t messages_sent = 0;       // payload messages whose transfer started
+  std::uint64_t messages_delivered = 0;  // merged by their receiver
+  std::uint64_t messages_lost = 0;       // payload messages and pull requests lost
+  std::uint64_t requests_sent = 0;       // pull requests (no payload, no uplink time)
+  std::uint64_t ticks_dropped = 0;       // gossip ticks dropped: busy uplink (busy = drop) or sender going offline with a queue
+  std::uint64_t ticks_offline = 0;       // gossip ticks of offline users (nothing sent)
+  double bytes_sent = 0.0, bytes_received = 0.0;                          // totals over users
+  double bytes_sent_per_user_max = 0.0, bytes_received_per_user_max = 0.0;  // the largest user's
+  double queueing_delay = 0.0;  // total time ticks waited for a busy uplink (busy = queue)
+  std::uint64_t queued = 0;     // sends that waited
+  double latency_total = 0.0;   // total time from transfer start to arrival over delivered messages
+};
+
+// Churn (docs/model.md §7), time averages over the window.
+struct Availability {
+  double online_fraction = 0.0;   // mean over users of the time online, divided by the window
+  double mean_staleness_online = 0.0;  // staleness averaged over pairs whose observer is online
+};
 
 struct TrialResult {
   double mean_staleness = 0.0;  // time average over the window, mean over (observer, source) pairs
@@ -25,6 +50,8 @@ struct TrialResult {
   // same in every trial (sim/user_clocks.hpp), so each gets its own confidence interval.
   std::vector<std::uint32_t> source_user;
   std::vector<double> source_mean;
+  std::optional<Communication> communication;  // with the network layer (Scenario::networked)
+  std::optional<Availability> availability;    // with churn
 };
 
 // The scenario's network, drawn once from its own stream (run.seed, graph), so that every

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/random/bernoulli_distribution.hpp>
+#include <boost/random/exponential_distribution.hpp>
 #include <boost/random/lognormal_distribution.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <boost/random/uniform_real_distribution.hpp>
@@ -36,9 +37,17 @@ double draw(const Distribution& d, R& rng) {
       return boost::random::lognormal_distribution<double>(std::log(d.a), d.b)(rng);
     case DistributionKind::two_point:
       return boost::random::bernoulli_distribution<double>(d.c)(rng) ? d.b : d.a;
+    case DistributionKind::exponential:
+      return boost::random::exponential_distribution<double>(1.0 / d.a)(rng);
   }
   return d.a;
 }
+
+}  // namespace
+
+double sample(const Distribution& law, Rng& rng) { return draw(law, rng); }
+
+namespace {
 
 // Rates stay in [1e-9, 1e9] as the scenario's numbers do (a log-normal tail may leave it).
 double clamp_rate(double x) { return std::clamp(x, 1e-9, 1e9); }
@@ -82,12 +91,13 @@ std::string_view to_string(DistributionKind k) {
     case DistributionKind::uniform: return "uniform";
     case DistributionKind::lognormal: return "lognormal";
     case DistributionKind::two_point: return "two-point";
+    case DistributionKind::exponential: return "exponential";
   }
   return "uniform";
 }
 
 std::optional<DistributionKind> parse_distribution_kind(std::string_view name) {
-  for (auto k : {DistributionKind::uniform, DistributionKind::lognormal, DistributionKind::two_point})
+  for (auto k : {DistributionKind::uniform, DistributionKind::lognormal, DistributionKind::two_point, DistributionKind::exponential})
     if (to_string(k) == name) return k;
   return std::nullopt;
 }
@@ -97,6 +107,7 @@ double Distribution::mean() const {
     case DistributionKind::uniform: return 0.5 * (a + b);
     case DistributionKind::lognormal: return a * std::exp(0.5 * b * b);
     case DistributionKind::two_point: return (1.0 - c) * a + c * b;
+    case DistributionKind::exponential: return a;
   }
   return a;
 }
@@ -106,6 +117,7 @@ double Distribution::smallest() const {
     case DistributionKind::uniform: return a;
     case DistributionKind::lognormal: return 0.0;
     case DistributionKind::two_point: return c > 0.0 ? (c < 1.0 ? std::min(a, b) : b) : a;
+    case DistributionKind::exponential: return 0.0;
   }
   return a;
 }
@@ -118,6 +130,7 @@ std::string describe(const Distribution& d) {
     case DistributionKind::two_point:
       return fmt::format("{{ dist = \"two-point\", value = {:g}, slow_value = {:g}, slow_fraction = {:g} }}", d.a, d.b,
                          d.c);
+    case DistributionKind::exponential: return fmt::format("{{ dist = \"exponential\", mean = {:g} }}", d.a);
   }
   return {};
 }

@@ -11,17 +11,20 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/random/mersenne_twister.hpp>
+
 namespace timely::sim {
 
 struct Scenario;
 
-enum class DistributionKind { uniform, lognormal, two_point };
+enum class DistributionKind { uniform, lognormal, two_point, exponential };
 
 // A law for one per-user quantity. Parameters by kind:
 //   uniform:   a = low, b = high                      (low <= high)
 //   lognormal: a = median, b = sigma                  (exp(N(ln median, sigma^2)))
 //   two_point: a = value, b = slow_value, c = slow_fraction: each user is "slow" with
 //              probability slow_fraction, independently ("stragglers").
+//   exponential: a = mean                             (delays and latencies only)
 struct Distribution {
   DistributionKind kind = DistributionKind::uniform;
   double a = 0.0, b = 0.0, c = 0.0;
@@ -29,6 +32,8 @@ struct Distribution {
   double smallest() const;  // lower end of the support (0 for the log-normal)
 };
 std::string_view to_string(DistributionKind);
+// One draw of the law from rng (boost::random's distributions: the same on every platform).
+double sample(const Distribution& law, boost::random::mt19937_64& rng);
 std::optional<DistributionKind> parse_distribution_kind(std::string_view);
 // The law as the TOML inline table that gives it, e.g. { dist = "uniform", low = 0.5, high = 1.5 }.
 std::string describe(const Distribution&);
