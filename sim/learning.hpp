@@ -60,6 +60,8 @@ struct Observation {
   // and its maximum over users (quadratic: opt = a_bar).
   std::optional<double> user_error, worst_user_error;
   std::vector<double> weight_variance;  // per weight tensor (W1, W2, ...), mean over users
+  // With the network layer (docs/model.md §7.4): payload bytes sent so far, mean over users.
+  std::optional<double> bytes_sent_per_user;
 };
 
 // Exact time averages over the window [run.warmup, run.horizon], integrated event by event
