@@ -30,8 +30,10 @@ struct Communication {
 
 // Churn (docs/model.md §7), time averages over the window.
 struct Availability {
-  double online_fraction = 0.0;   // mean over users of the time online, divided by the window
-  double mean_staleness_online = 0.0;  // staleness averaged over pairs whose observer is online
+  double online_fraction = 0.0;  // mean over users of the time online, divided by the window
+  // Staleness averaged over the pairs whose observer is online; empty if no observer was
+  // online during the window.
+  std::optional<double> mean_staleness_online;
 };
 
 struct TrialResult {
