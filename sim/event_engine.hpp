@@ -96,6 +96,30 @@ struct PairTrace {
   }
 };
 
+// Fixed-size blocks for the payloads of messages in flight (network layer): reused through
+// a free list, so a long run allocates only as many blocks as were ever in flight at once.
+template <class T>
+class MessagePool {
+ public:
+  std::uint32_t acquire(std::size_t width) {
+    width_ = width;
+    if (!free_.empty()) {
+      const std::uint32_t id = free_.back();
+      free_.pop_back();
+      return id;
+    }
+    data_.resize(data_.size() + width_);
+    return static_cast<std::uint32_t>(data_.size() / width_ - 1);
+  }
+  void release(std::uint32_t id) { free_.push_back(id); }
+  T* data(std::uint32_t id) { return data_.data() + static_cast<std::size_t>(id) * width_; }
+
+ private:
+  std::size_t width_ = 1;
+  std::vector<T> data_;
+  std::vector<std::uint32_t> free_;
+};
+
 // ---- users model (Mitra & Ulukus): every user is the source of its own versions --------
 
 template <class G, GossipMode Mode, class Trace = NoTrace>
@@ -109,6 +133,8 @@ class UsersModel {
     else choose_tracked(rng);
   }
   UsersModel(const UsersModel&) = delete;  // histograms point at across_
+
+  static constexpr std::uint32_t none = ~std::uint32_t{0};
 
   // A tracked source (slot) makes a new version.
   void update(std::uint32_t slot, double t) {
@@ -125,6 +151,38 @@ class UsersModel {
       merge<Mode>(a, b, [&] { learn(j, s, b, a, t); vj[s] = a; }, [&] { learn(i, s, a, b, t); vi[s] = b; });
     }
   }
+
+  // ---- messages of the network layer (sim/network.hpp, docs/model.md §7) ----
+  // A copy of user i's K versions, held until released.
+  std::uint32_t snapshot(std::uint32_t i) {
+    const std::uint32_t id = messages_.acquire(k_);
+    std::copy_n(&views_[static_cast<std::size_t>(i) * k_], k_, messages_.data(id));
+    return id;
+  }
+  // User r merges a message (element-wise maximum); returns by how much r's staleness,
+  // summed over the sources, fell.
+  std::uint64_t deliver(std::uint32_t r, std::uint32_t id, double t) {
+    std::uint32_t* vr = &views_[static_cast<std::size_t>(r) * k_];
+    const std::uint32_t* m = messages_.data(id);
+    std::uint64_t gain = 0;
+    for (std::uint32_t s = 0; s < k_; ++s)
+      if (m[s] > vr[s]) {
+        gain += m[s] - vr[s];
+        learn(r, s, vr[s], m[s], t);
+        vr[s] = m[s];
+      }
+    return gain;
+  }
+  void release(std::uint32_t id) { messages_.release(id); }
+  // Sum over the sources of user i's staleness (0 for its own versions).
+  std::uint64_t staleness_sum(std::uint32_t i) const {
+    std::uint64_t sum = 0;
+    for (std::uint32_t s = 0; s < k_; ++s) sum += own_version(s) - views_[static_cast<std::size_t>(i) * k_ + s];
+    return sum;
+  }
+  std::uint32_t own_version(std::uint32_t slot) const { return views_[static_cast<std::size_t>(tracked_[slot]) * k_ + slot]; }
+  const UsersModel& users() const { return *this; }
+  std::uint32_t source_slot(std::uint32_t clock_slot) const { return clock_slot; }
 
   void before_event(double) {}
   void start_window(double t) {
@@ -169,6 +227,7 @@ class UsersModel {
   std::vector<VersionHistogram> histograms_;
   std::vector<std::uint32_t> tracked_;
   Trace& trace_;
+  MessagePool<std::uint32_t> messages_;
 };
 
 // ---- learning on the clocks (docs/model.md §4, §6) -------------------------------------
@@ -211,6 +270,28 @@ class LearningClocks {
     staleness_.close(t);
     learner_.close(t);
   }
+
+  // ---- messages of the network layer: the sender's versions and its model ----
+  std::uint32_t snapshot(std::uint32_t user) {
+    const std::uint32_t id = staleness_.snapshot(user);
+    if (id >= model_of_.size()) model_of_.resize(id + 1);
+    model_of_[id] = learner_.snapshot(user);
+    return id;
+  }
+  std::uint64_t deliver(std::uint32_t r, std::uint32_t id, double t) {
+    ++gossips_;
+    learner_.mix_message(r, model_of_[id], t);
+    return staleness_.deliver(r, id, t);
+  }
+  void release(std::uint32_t id) {
+    learner_.release(model_of_[id]);
+    staleness_.release(id);
+  }
+  double message_bytes() const { return learner_.message_bytes(); }
+  void count_bytes(const double* bytes_sent) { learner_.count_bytes(bytes_sent); }
+  const UsersModel<G, Mode>& users() const { return staleness_; }
+  std::uint32_t source_slot(std::uint32_t user) const { return slot_of_[user]; }
+
   const UsersModel<G, Mode>& staleness() const { return staleness_; }
   std::uint64_t updates() const { return updates_; }
   std::uint64_t gossips() const { return gossips_; }
@@ -221,6 +302,7 @@ class LearningClocks {
   UsersModel<G, Mode> staleness_;
   Learner& learner_;
   std::vector<std::uint32_t> slot_of_;  // user -> tracked slot, or none
+  std::vector<std::uint32_t> model_of_;  // message -> the learner's copy of the sender's model
   std::uint64_t updates_ = 0, gossips_ = 0;
 };
 

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "models/variance_correction.hpp"
-#include "sim/event_engine.hpp"
+#include "sim/network.hpp"
 #include "sim/input_error.hpp"
 #include "sim/quadratic.hpp"
 
@@ -130,21 +130,42 @@ class Learners {
 
   // Receiver r mixes in the sender's model (docs/model.md §4).
   void mix_into(std::uint32_t receiver, std::uint32_t sender, double t) {
+    mix_from(receiver, params_.col(sender), ages_[sender], t);
+  }
+
+  // ---- messages of the network layer (docs/model.md §7): a copy of a user's model and age ----
+  std::uint32_t snapshot(std::uint32_t user) {
+    const auto width = static_cast<std::size_t>(params_.rows());
+    const std::uint32_t id = messages_.acquire(width);
+    Eigen::Map<Vector>(messages_.data(id), params_.rows()) = params_.col(user);
+    if (id >= message_ages_.size()) message_ages_.resize(id + 1);
+    message_ages_[id] = ages_[user];
+    return id;
+  }
+  void mix_message(std::uint32_t receiver, std::uint32_t id, double t) {
+    mix_from(receiver, Eigen::Map<const Vector>(messages_.data(id), params_.rows()), message_ages_[id], t);
+  }
+  void release(std::uint32_t id) { messages_.release(id); }
+  // The payload of one message: the model's parameters, as floats.
+  double message_bytes() const { return static_cast<double>(params_.rows()) * sizeof(float); }
+
+  template <class Sender>
+  void mix_from(std::uint32_t receiver, const Sender& sender, double sender_age, double t) {
     if (diverged_) return;
     if (s_.learning.mixing.rule == MixingRule::variance_corrected) {
       target_for(receiver, sender, targets_);
-      params_.col(receiver) = 0.5f * (params_.col(receiver) + params_.col(sender));
+      params_.col(receiver) = 0.5f * (params_.col(receiver) + sender);
       models::correct_variance(params_.col(receiver), layout_, targets_, correction_);
       check(params_.col(receiver), t);
       return;
     }
     double w = 0.5;
     if (s_.learning.mixing.rule == MixingRule::age_weighted) {
-      const double total = ages_[receiver] + ages_[sender];
-      w = total > 0.0 ? ages_[sender] / total : 0.5;
-      ages_[receiver] = max_or_nan(ages_[receiver], ages_[sender]);
+      const double total = ages_[receiver] + sender_age;
+      w = total > 0.0 ? sender_age / total : 0.5;
+      ages_[receiver] = max_or_nan(ages_[receiver], sender_age);
     }
-    params_.col(receiver) = (1.0f - static_cast<float>(w)) * params_.col(receiver) + static_cast<float>(w) * params_.col(sender);
+    params_.col(receiver) = (1.0f - static_cast<float>(w)) * params_.col(receiver) + static_cast<float>(w) * sender;
     // The plain average of finite floats is finite (0.5 a + 0.5 b is at most FLT_MAX in
     // magnitude before rounding, so also after): no check. Other weights, each rounded to
     // float, can round a combination of values near FLT_MAX past it.
@@ -156,9 +177,9 @@ class Learners {
   void mix_both(std::uint32_t i, std::uint32_t j, double t) {
     if (diverged_) return;
     if (s_.learning.mixing.rule == MixingRule::variance_corrected) {
-      target_for(i, j, targets_);
+      target_for(i, params_.col(j), targets_);
       std::vector<double>& other = other_targets_;
-      target_for(j, i, other);
+      target_for(j, params_.col(i), other);
       params_.col(i) = 0.5f * (params_.col(i) + params_.col(j));
       params_.col(j) = params_.col(i);
       models::correct_variance(params_.col(i), layout_, targets_, correction_);
@@ -286,8 +307,9 @@ class Learners {
 
   // Variance targets of the receiver's corrected average: the mean over both models, or the
   // sender's alone (docs/model.md §4, both choices seen in public code).
-  void target_for(std::uint32_t receiver, std::uint32_t sender, std::vector<double>& out) {
-    models::tensor_variances(params_.col(sender), layout_, correction_, out);
+  template <class Sender>
+  void target_for(std::uint32_t receiver, const Sender& sender, std::vector<double>& out) {
+    models::tensor_variances(sender, layout_, correction_, out);
     if (s_.learning.mixing.variance_target == VarianceTarget::received) return;
     models::tensor_variances(params_.col(receiver), layout_, correction_, own_variance_);
     for (std::size_t k = 0; k < out.size(); ++k) out[k] = 0.5 * (out[k] + own_variance_[k]);
@@ -340,6 +362,8 @@ class Learners {
   std::vector<double> targets_, other_targets_, own_variance_;
   std::vector<std::uint32_t> followed_;
   Eigen::Index test_count_ = 0, train_count_ = 0;
+  engine::MessagePool<float> messages_;  // models in flight (network layer)
+  std::vector<double> message_ages_;
   std::vector<double> initial_distance_;
   double initial_mean_distance_ = 0.0;
   std::optional<double> diverged_at_;
@@ -365,10 +389,13 @@ class ObservationGrid {
       if (!reached_distance_ && s_.learning.target_distance && o.distance_to_optimum &&
           *o.distance_to_optimum <= *s_.learning.target_distance)
         reached_distance_ = o.time;
+      if (bytes_sent_) o.bytes_sent_per_user = *bytes_sent_ / learners_.size();
       observations_.push_back(std::move(o));
       next_ = s_.learning.observe.every * static_cast<double>(observations_.size());
     }
   }
+  // The network layer's running count of bytes sent, read at each observation.
+  void count_bytes(const double* bytes_sent) { bytes_sent_ = bytes_sent; }
   std::vector<Observation> take() { return std::move(observations_); }
   std::optional<double> time_to_target() const { return reached_; }
   std::optional<double> time_to_loss() const { return reached_loss_; }
@@ -377,6 +404,7 @@ class ObservationGrid {
  private:
   const Scenario& s_;
   Learners& learners_;
+  const double* bytes_sent_ = nullptr;
   double next_ = 0.0;
   std::vector<Observation> observations_;
   std::optional<double> reached_, reached_loss_, reached_distance_;
@@ -390,22 +418,29 @@ struct GridLearners {
   void train(std::uint32_t user, double t) { learners.train(user, t); }
   void mix_into(std::uint32_t receiver, std::uint32_t sender, double t) { learners.mix_into(receiver, sender, t); }
   void mix_both(std::uint32_t i, std::uint32_t j, double t) { learners.mix_both(i, j, t); }
+  std::uint32_t snapshot(std::uint32_t user) { return learners.snapshot(user); }
+  void mix_message(std::uint32_t receiver, std::uint32_t id, double t) { learners.mix_message(receiver, id, t); }
+  void release(std::uint32_t id) { learners.release(id); }
+  double message_bytes() const { return learners.message_bytes(); }
+  void count_bytes(const double* bytes_sent) { grid.count_bytes(bytes_sent); }
   void before(double t) { grid.before(t); }
   void start_window(double) {}
   void close(double t) { grid.before(t); }
 };
 
 template <class G, GossipMode Mode>
-LearningTrialResult run_gossip_learning(const Scenario& s, const G& graph, const LearningData& d, Rng& rng) {
+LearningTrialResult run_gossip_learning(const Scenario& s, const G& graph, const LearningData& d, std::uint64_t index,
+                                        Rng& rng) {
   Learners learners(s, d, rng);
   ObservationGrid grid(s, learners);
   GridLearners learner{learners, grid};
   LearningClocks<G, Mode, GridLearners> m(s, graph, learner, rng);
   Window window(s.run.warmup, s.run.horizon);
   LearningTrialResult result;
-  const std::uint64_t events = run_updates_and_gossip(m, s, rng, window);
+  std::optional<NetworkOutcome> network;
+  const std::uint64_t events = run_clocks<Mode>(m, s, index, rng, window, learner.message_bytes(), network);
   m.close(window.horizon());
-  result.staleness = users_result(m.staleness(), window, events);
+  result.staleness = users_result(m.staleness(), window, events, network);
   result.local_updates = m.updates();
   result.gossips = m.gossips();
   result.observations = grid.take();
@@ -591,7 +626,7 @@ LearningTrialResult run_learning_trial(const Scenario& s, const Graph& graph, co
     result = run_fedavg(s, d, rng);
   } else {
     result = dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
-      return run_gossip_learning<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, d, rng);
+      return run_gossip_learning<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, d, index, rng);
     });
   }
   if (d.data->train.classes > 0) {

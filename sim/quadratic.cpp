@@ -6,8 +6,9 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
+#include <utility>
 
-#include "sim/event_engine.hpp"
+#include "sim/network.hpp"
 #include "sim/input_error.hpp"
 #include "sim/random.hpp"
 
@@ -87,6 +88,8 @@ class QuadraticState {
   }
 
   bool diverged() const { return diverged_at_.has_value(); }
+  const double* model(std::uint32_t i) const { return x_.data() + static_cast<std::size_t>(i) * d_; }
+  std::uint32_t dimension() const { return d_; }
   const std::optional<double>& diverged_at() const { return diverged_at_; }
 
   // tau full-gradient steps of user u: x_u <- rho x_u + (1 - rho) a_u.
@@ -108,10 +111,12 @@ class QuadraticState {
   }
 
   // Receiver r takes the average of its model and the sender's.
-  void mix_into(std::uint32_t r, std::uint32_t sender, double t) {
+  void mix_into(std::uint32_t r, std::uint32_t sender, double t) { mix_from(r, model(sender), t); }
+
+  // Receiver r takes the average of its model and y (a user's model, or a copy in flight).
+  void mix_from(std::uint32_t r, const double* y, double t) {
     if (diverged()) return;
     double* x = model(r);
-    const double* y = model(sender);
     double error = 0.0;
     for (std::uint32_t k = 0; k < d_; ++k) {
       const double next = 0.5 * x[k] + 0.5 * y[k];
@@ -211,7 +216,6 @@ class QuadraticState {
 
  private:
   double* model(std::uint32_t i) { return x_.data() + static_cast<std::size_t>(i) * d_; }
-  const double* model(std::uint32_t i) const { return x_.data() + static_cast<std::size_t>(i) * d_; }
 
   void set_error(std::uint32_t u, double error) {
     error_sum_ += error - error_[u];
@@ -297,6 +301,17 @@ class QuadraticLearner {
   void mix_both(std::uint32_t i, std::uint32_t j, double t) { state_.mix_both(i, j, t); }
   void close(double t) { before(t); }
 
+  // ---- messages of the network layer (docs/model.md §7): a copy of a user's model ----
+  std::uint32_t snapshot(std::uint32_t user) {
+    const std::uint32_t id = messages_.acquire(state_.dimension());
+    std::copy_n(std::as_const(state_).model(user), state_.dimension(), messages_.data(id));
+    return id;
+  }
+  void mix_message(std::uint32_t receiver, std::uint32_t id, double t) { state_.mix_from(receiver, messages_.data(id), t); }
+  void release(std::uint32_t id) { messages_.release(id); }
+  double message_bytes() const { return static_cast<double>(state_.dimension()) * sizeof(double); }
+  void count_bytes(const double* bytes_sent) { bytes_sent_ = bytes_sent; }
+
   std::vector<Observation> take_observations() { return std::move(observations_); }
   const std::optional<double>& time_to_distance() const { return reached_; }
   const std::optional<double>& time_to_loss() const { return reached_loss_; }
@@ -313,6 +328,7 @@ class QuadraticLearner {
           *o.distance_to_optimum <= *s_.learning.target_distance)
         reached_ = o.time;
       if (!reached_loss_ && s_.learning.target_loss && o.loss <= *s_.learning.target_loss) reached_loss_ = o.time;
+      if (bytes_sent_) o.bytes_sent_per_user = *bytes_sent_ / s_.network.n;
       observations_.push_back(std::move(o));
       next_ = s_.learning.observe.every * static_cast<double>(observations_.size());
     }
@@ -320,21 +336,25 @@ class QuadraticLearner {
 
   const Scenario& s_;
   QuadraticState& state_;
+  MessagePool<double> messages_;  // models in flight (network layer)
+  const double* bytes_sent_ = nullptr;
   double next_ = 0.0;
   std::vector<Observation> observations_;
   std::optional<double> reached_, reached_loss_;
 };
 
 template <class G, GossipMode Mode>
-LearningTrialResult run_quadratic(const Scenario& s, const G& graph, const QuadraticProblem& p, Rng& rng) {
+LearningTrialResult run_quadratic(const Scenario& s, const G& graph, const QuadraticProblem& p, std::uint64_t index,
+                                  Rng& rng) {
   QuadraticState state(s, p);
   QuadraticLearner learner(s, state);
   LearningClocks<G, Mode, QuadraticLearner> m(s, graph, learner, rng);
   Window window(s.run.warmup, s.run.horizon);
-  const std::uint64_t events = run_updates_and_gossip(m, s, rng, window);
+  std::optional<NetworkOutcome> network;
+  const std::uint64_t events = run_clocks<Mode>(m, s, index, rng, window, learner.message_bytes(), network);
   m.close(window.horizon());
   LearningTrialResult result;
-  result.staleness = users_result(m.staleness(), window, events);
+  result.staleness = users_result(m.staleness(), window, events, network);
   result.local_updates = m.updates();
   result.gossips = m.gossips();
   result.observations = learner.take_observations();
@@ -389,7 +409,7 @@ QuadraticProblem make_quadratic_problem(const Scenario& s) {
 LearningTrialResult run_quadratic_trial(const Scenario& s, const Graph& graph, const QuadraticProblem& p,
                                         std::uint64_t index) {
   return dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
-    return run_quadratic<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, p, rng);
+    return run_quadratic<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, p, index, rng);
   });
 }
 

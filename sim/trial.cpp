@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "sim/event_engine.hpp"
+#include "sim/network.hpp"
 
 namespace timely::sim {
 namespace {
@@ -10,17 +10,18 @@ namespace {
 using namespace engine;
 
 template <class G, GossipMode Mode>
-TrialResult run_users(const Scenario& s, const G& graph, Rng& rng) {
+TrialResult run_users(const Scenario& s, const G& graph, std::uint64_t index, Rng& rng) {
   NoTrace no_trace;
   UsersModel<G, Mode> m(s, graph, rng, no_trace);
   Window window(s.run.warmup, s.run.horizon);
-  const std::uint64_t events = run_updates_and_gossip(m, s, rng, window);
+  std::optional<NetworkOutcome> network;
+  const std::uint64_t events = run_clocks<Mode>(m, s, index, rng, window, s.staleness_message_bytes(), network);
   m.close(window.horizon());
-  return users_result(m, window, events);
+  return users_result(m, window, events, network);
 }
 
 template <class G, GossipMode Mode>
-SamplePath trace_users(const Scenario& s, const G& graph, Rng& rng) {
+SamplePath trace_users(const Scenario& s, const G& graph, std::uint64_t index, Rng& rng) {
   PairTrace trace;
   UsersModel<G, Mode, PairTrace> m(s, graph, rng, trace);
   SamplePath path;
@@ -28,7 +29,8 @@ SamplePath trace_users(const Scenario& s, const G& graph, Rng& rng) {
   path.observer = (path.source + m.size() / 2) % m.size();
   trace.observer = path.observer;
   Window window(s.run.warmup, s.run.horizon);
-  run_updates_and_gossip(m, s, rng, window);
+  std::optional<NetworkOutcome> network;
+  run_clocks<Mode>(m, s, index, rng, window, s.staleness_message_bytes(), network);
   path.steps = std::move(trace.steps);
   return path;
 }
@@ -114,13 +116,13 @@ TrialResult run_trial(const Scenario& s, const Graph& graph, std::uint64_t index
   return dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
     using G = std::decay_t<decltype(g)>;
     if (s.staleness.model == StalenessModel::source) return run_source<G, decltype(mode)::value>(s, g, rng);
-    return run_users<G, decltype(mode)::value>(s, g, rng);
+    return run_users<G, decltype(mode)::value>(s, g, index, rng);
   });
 }
 
 SamplePath sample_path(const Scenario& s, const Graph& graph, std::uint64_t index) {
   return dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
-    return trace_users<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, rng);
+    return trace_users<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, index, rng);
   });
 }
 

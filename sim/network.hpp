@@ -1,0 +1,426 @@
+#pragma once
+// The network layer (docs/model.md §7): gossip ticks send messages that take an uplink
+// transfer (size / bandwidth, one at a time per user), may be lost, arrive after a latency,
+// and reach only online users. Internal to sim/, used only when Scenario::networked():
+// with every network key at its default the engine never enters this file, so results are
+// bit-identical to a run without it.
+//
+// Networked<Model, Mode> wraps a model of the event engine (the users model, or learning's
+// LearningClocks) and is itself such a model: the clock loops of event_engine.hpp run
+// unchanged and draw the same ticks and partners from the trial's engine. Its gossip(i, j, t)
+// sends instead of merging, and its before_event(t) first processes, in time order, every
+// network event (transfer ends, arrivals, churn transitions) due before t, each preceded by
+// the wrapped model's before_event at its own time (so learning observes at the right
+// moments). Every draw of the layer comes from the trial's network stream.
+//
+// The wrapped model provides, beyond the engine's interface: snapshot(user) -> message id
+// (a copy of the user's state), deliver(receiver, id, t) -> the fall of the receiver's
+// staleness summed over the sources, release(id), users() (its UsersModel), and
+// source_slot(clock slot) -> the users model's slot or ~0.
+#include <algorithm>
+#include <boost/random/bernoulli_distribution.hpp>
+#include <boost/random/exponential_distribution.hpp>
+#include <boost/random/uniform_01.hpp>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <queue>
+#include <vector>
+
+#include "sim/event_engine.hpp"
+#include "sim/random.hpp"
+#include "sim/scenario.hpp"
+#include "sim/trial.hpp"
+
+namespace timely::sim::engine {
+
+template <class Model, GossipMode Mode>
+class Networked {
+ public:
+  Networked(Model& m, const Scenario& s, std::uint64_t index, double message_bytes)
+      : m_(m), s_(s), rng_(make_rng(s.run.seed, Stream::network, index)), n_(m.size()), bytes_(message_bytes),
+        transfer_(s.gossip.bandwidth > 0.0 ? message_bytes / s.gossip.bandwidth : 0.0),
+        churn_(s.churn.model != ChurnModel::none), online_(n_, 1), epoch_(n_, 0), busy_(n_, 0),
+        current_(n_, none), queue_(n_), sent_by_(n_, 0.0), received_by_(n_, 0.0), is_source_(n_, 0),
+        next_interval_(n_, 0) {
+    if constexpr (requires { m.count_bytes(&comm_.bytes_sent); }) m.count_bytes(&comm_.bytes_sent);
+    const auto& users = m.users();
+    for (std::uint32_t slot = 0; slot < users.tracked(); ++slot) is_source_[users.tracked_user(slot)] = 1;
+    if (churn_) start_churn();
+  }
+
+  // ---- the engine's model interface, forwarded ----
+  std::uint32_t tracked() const { return m_.tracked(); }
+  std::uint32_t size() const { return n_; }
+  const auto& graph() const { return m_.graph(); }
+  std::uint32_t tracked_user(std::uint32_t slot) const
+    requires requires(const Model& x) { x.tracked_user(slot); }
+  {
+    return m_.tracked_user(slot);
+  }
+
+  void before_event(double t) {
+    advance(t);
+    m_.before_event(t);
+  }
+  void start_window(double t) {
+    advance(t);
+    m_.start_window(t);
+    integrate(t);
+    window_start_ = t;
+    window_started_ = true;
+  }
+
+  // An update tick of the clock in `slot`: skipped while the user is offline if
+  // churn.offline_updates = false (docs/model.md §7.3).
+  void update(std::uint32_t slot, double t) {
+    const std::uint32_t user = clock_user(m_, slot);
+    if (!online_[user] && !s_.churn.offline_updates) return;
+    const std::uint32_t source = m_.source_slot(slot);
+    if (churn_ && source != none) {
+      integrate(t);
+      staleness_online_ += online_count_ - online_[user];  // every online observer falls one behind
+    }
+    m_.update(slot, t);
+  }
+
+  // A gossip tick of user i with partner j: the mode's first message (docs/model.md §7.1).
+  void gossip(std::uint32_t i, std::uint32_t j, double t) {
+    if (!online_[i]) {
+      ++comm_.ticks_offline;
+      return;
+    }
+    if constexpr (Mode == GossipMode::pull) send_request(i, j, t);
+    else send(i, j, Mode == GossipMode::exchange ? Kind::opening : Kind::state, t);
+  }
+
+  // Processes every network event up to and including t (the end of the run).
+  void finish(double t) {
+    advance_to(t, true);
+    integrate(t);
+  }
+
+  std::uint64_t events() const { return events_; }
+
+  Communication communication() const {
+    Communication c = comm_;
+    c.bytes_sent_per_user_max = *std::max_element(sent_by_.begin(), sent_by_.end());
+    c.bytes_received_per_user_max = *std::max_element(received_by_.begin(), received_by_.end());
+    return c;
+  }
+
+  std::optional<Availability> availability() const {
+    if (!churn_) return std::nullopt;
+    Availability a;
+    const double length = last_ - window_start_;
+    a.online_fraction = length > 0.0 ? online_time_ / (static_cast<double>(n_) * length) : 0.0;
+    if (observer_time_ > 0.0) a.mean_staleness_online = staleness_online_time_ / observer_time_;
+    return a;
+  }
+
+ private:
+  static constexpr std::uint32_t none = ~std::uint32_t{0};
+  // state: the sender's state, merged on arrival (push, pull's reply, exchange's reply);
+  // opening: exchange's first message, answered with a reply before it is merged;
+  // request: pull's request, no payload, answered with the partner's state.
+  enum class Kind : std::uint8_t { state, opening, request };
+  enum class Event : std::uint8_t { transfer_end, arrival, churn };
+
+  struct Message {
+    std::uint32_t from, to, payload;
+    Kind kind;
+    bool aborted;             // the sender went offline during the transfer
+    bool receiver_ready;      // the receiver was online when the transfer started
+    std::uint32_t to_epoch;   // the receiver's offline count then
+    double start;
+  };
+  struct Pending {  // a send waiting for a busy uplink
+    std::uint32_t to;
+    Kind kind;
+    double since;
+  };
+  struct Due {
+    double t;
+    std::uint64_t order;  // ties (measure zero, but constant latencies can make them) in FIFO order
+    Event event;
+    std::uint32_t index;
+    bool operator>(const Due& o) const { return t != o.t ? t > o.t : order > o.order; }
+  };
+
+  void schedule(double t, Event e, std::uint32_t index) { due_.push(Due{t, order_++, e, index}); }
+
+  void advance(double t) { advance_to(t, false); }
+  void advance_to(double t, bool inclusive) {
+    while (!due_.empty() && (due_.top().t < t || (inclusive && due_.top().t <= t))) {
+      const Due d = due_.top();
+      due_.pop();
+      m_.before_event(d.t);
+      ++events_;
+      switch (d.event) {
+        case Event::transfer_end: end_transfer(d.index, d.t); break;
+        case Event::arrival: arrive(d.index, d.t); break;
+        case Event::churn: toggle(d.index, d.t); break;
+      }
+    }
+  }
+
+  // ---- sending ----
+  void send(std::uint32_t from, std::uint32_t to, Kind kind, double t) {
+    if (!busy_[from]) {
+      start_transfer(from, to, kind, t, t);
+    } else if (s_.gossip.busy == BusyPolicy::queue) {
+      queue_[from].push_back(Pending{to, kind, t});
+    } else {
+      ++comm_.ticks_dropped;
+    }
+  }
+
+  void start_transfer(std::uint32_t from, std::uint32_t to, Kind kind, double t, double since) {
+    const std::uint32_t id = new_message(from, to, kind, m_.snapshot(from), t);
+    ++comm_.messages_sent;
+    comm_.bytes_sent += bytes_;
+    sent_by_[from] += bytes_;
+    if (since < t) {
+      comm_.queueing_delay += t - since;
+      ++comm_.queued;
+    }
+    if (transfer_ > 0.0) {
+      busy_[from] = 1;
+      current_[from] = id;
+      schedule(t + transfer_, Event::transfer_end, id);
+    } else {
+      depart(id, t);
+    }
+  }
+
+  void end_transfer(std::uint32_t id, double t) {
+    Message& msg = messages_[id];
+    if (msg.aborted) {  // the sender went offline; its uplink was freed then
+      lose(id);
+      return;
+    }
+    const std::uint32_t from = msg.from;
+    busy_[from] = 0;
+    current_[from] = none;
+    depart(id, t);
+    if (!queue_[from].empty()) {
+      const Pending next = queue_[from].front();
+      queue_[from].pop_front();
+      start_transfer(from, next.to, next.kind, t, next.since);
+    }
+  }
+
+  // Pull's request: no payload and no uplink time, but loss, latency and churn apply.
+  void send_request(std::uint32_t from, std::uint32_t to, double t) {
+    ++comm_.requests_sent;
+    depart(new_message(from, to, Kind::request, none, t), t);
+  }
+
+  // The transfer is over: lost with probability gossip.loss, else in flight for a latency.
+  void depart(std::uint32_t id, double t) {
+    if (s_.gossip.loss > 0.0 && boost::random::bernoulli_distribution<double>(s_.gossip.loss)(rng_)) {
+      lose(id);
+      return;
+    }
+    const double latency = s_.gossip.latency_law ? sample(*s_.gossip.latency_law, rng_) : s_.gossip.latency;
+    if (latency > 0.0) schedule(t + latency, Event::arrival, id);
+    else arrive(id, t);
+  }
+
+  void arrive(std::uint32_t id, double t) {
+    const Message msg = messages_[id];
+    if (!msg.receiver_ready || epoch_[msg.to] != msg.to_epoch) {  // offline at some moment since the start
+      lose(id);
+      return;
+    }
+    free_messages_.push_back(id);
+    if (msg.kind == Kind::request) {
+      send(msg.to, msg.from, Kind::state, t);
+      return;
+    }
+    if (msg.kind == Kind::opening) send(msg.to, msg.from, Kind::state, t);  // the reply first: the state before merging
+    ++comm_.messages_delivered;
+    comm_.bytes_received += bytes_;
+    received_by_[msg.to] += bytes_;
+    comm_.latency_total += t - msg.start;
+    if (churn_) integrate(t);
+    const std::uint64_t gain = m_.deliver(msg.to, msg.payload, t);
+    if (churn_) staleness_online_ -= static_cast<std::int64_t>(gain);  // the receiver is online
+    m_.release(msg.payload);
+  }
+
+  void lose(std::uint32_t id) {
+    ++comm_.messages_lost;
+    if (messages_[id].payload != none) m_.release(messages_[id].payload);
+    free_messages_.push_back(id);
+  }
+
+  std::uint32_t new_message(std::uint32_t from, std::uint32_t to, Kind kind, std::uint32_t payload, double t) {
+    const Message msg{from, to, payload, kind, false, online_[to] != 0, epoch_[to], t};
+    if (!free_messages_.empty()) {
+      const std::uint32_t id = free_messages_.back();
+      free_messages_.pop_back();
+      messages_[id] = msg;
+      return id;
+    }
+    messages_.push_back(msg);
+    return static_cast<std::uint32_t>(messages_.size() - 1);
+  }
+
+  // ---- churn (docs/model.md §7.3) ----
+  void start_churn() {
+    const auto& users = m_.users();
+    if (s_.churn.model == ChurnModel::markov) {
+      const double a = s_.churn.online_mean / (s_.churn.online_mean + s_.churn.offline_mean);
+      for (std::uint32_t u = 0; u < n_; ++u) {
+        online_[u] = boost::random::bernoulli_distribution<double>(a)(rng_) ? 1 : 0;
+        schedule(period(online_[u]), Event::churn, u);
+      }
+    } else {
+      const auto& trace = *s_.churn.trace;
+      for (std::uint32_t u = 0; u < n_; ++u) {
+        online_[u] = 0;
+        if (u >= trace.users()) continue;
+        const auto& spans = trace.online[u];
+        if (!spans.empty() && spans.front().first <= 0.0) {
+          online_[u] = 1;
+          schedule(spans.front().second, Event::churn, u);
+          next_interval_[u] = 1;
+        } else if (!spans.empty()) {
+          schedule(spans.front().first, Event::churn, u);
+        }
+      }
+    }
+    online_count_ = 0;
+    for (std::uint32_t u = 0; u < n_; ++u) online_count_ += online_[u];
+    // Observers of source s: the online users other than s (all views are 0 at time 0).
+    for (std::uint32_t slot = 0; slot < users.tracked(); ++slot)
+      observers_online_ += online_count_ - online_[users.tracked_user(slot)];
+  }
+
+  double period(bool online) {
+    const double mean = online ? s_.churn.online_mean : s_.churn.offline_mean;
+    return boost::random::exponential_distribution<double>(1.0 / mean)(rng_);
+  }
+
+  void toggle(std::uint32_t u, double t) {
+    integrate(t);
+    const auto& users = m_.users();
+    const std::int64_t sources_observed = users.tracked() - is_source_[u];
+    const auto age = static_cast<std::int64_t>(users.staleness_sum(u));
+    if (online_[u]) {
+      online_[u] = 0;
+      ++epoch_[u];
+      --online_count_;
+      observers_online_ -= sources_observed;
+      staleness_online_ -= age;
+      comm_.ticks_dropped += queue_[u].size();
+      queue_[u].clear();
+      if (busy_[u]) {
+        messages_[current_[u]].aborted = true;
+        busy_[u] = 0;
+        current_[u] = none;
+      }
+    } else {
+      online_[u] = 1;
+      ++online_count_;
+      observers_online_ += sources_observed;
+      staleness_online_ += age;
+    }
+    if (s_.churn.model == ChurnModel::markov) {
+      schedule(t + period(online_[u]), Event::churn, u);
+    } else {
+      const auto& spans = s_.churn.trace->online[u];
+      if (online_[u]) {
+        schedule(spans[next_interval_[u]].second, Event::churn, u);
+        ++next_interval_[u];
+      } else if (next_interval_[u] < spans.size()) {
+        schedule(spans[next_interval_[u]].first, Event::churn, u);
+      }
+    }
+  }
+
+  // Time integrals of the online staleness, the online observers and the online users,
+  // over the window (docs/model.md §7.3), exact between events.
+  void integrate(double t) {
+    if (!churn_) return;
+    if (window_started_ && t > last_) {
+      const double dt = t - last_;
+      staleness_online_time_ += static_cast<double>(staleness_online_) * dt;
+      observer_time_ += static_cast<double>(observers_online_) * dt;
+      online_time_ += static_cast<double>(online_count_) * dt;
+    }
+    last_ = std::max(last_, t);
+  }
+
+  Model& m_;
+  const Scenario& s_;
+  Rng rng_;
+  std::uint32_t n_;
+  double bytes_, transfer_;
+  bool churn_;
+  std::vector<std::uint8_t> online_;
+  std::vector<std::uint32_t> epoch_;  // times each user went offline
+  std::vector<std::uint8_t> busy_;
+  std::vector<std::uint32_t> current_;  // the message each busy uplink transfers
+  std::vector<std::deque<Pending>> queue_;
+  std::vector<double> sent_by_, received_by_;
+  std::vector<std::uint8_t> is_source_;
+  std::vector<std::size_t> next_interval_;  // trace: the user's next interval to open
+  std::vector<Message> messages_;
+  std::vector<std::uint32_t> free_messages_;
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
+  std::uint64_t order_ = 0, events_ = 0;
+  Communication comm_;
+  // Churn: online users, the online observers summed over the sources, and their staleness.
+  std::int64_t online_count_ = 0, observers_online_ = 0, staleness_online_ = 0;
+  double staleness_online_time_ = 0.0, observer_time_ = 0.0, online_time_ = 0.0;
+  double last_ = 0.0, window_start_ = 0.0;
+  bool window_started_ = false;
+};
+
+// What a networked run adds to its result.
+struct NetworkOutcome {
+  std::uint64_t events = 0;  // clock events and network events
+  Communication communication;
+  std::optional<Availability> availability;
+};
+
+// Runs the clocks of the scenario through the network layer; the caller closes the model
+// at the horizon afterwards.
+template <GossipMode Mode, class Model>
+NetworkOutcome run_networked(Model& m, const Scenario& s, std::uint64_t index, Rng& rng, Window& window,
+                             double message_bytes) {
+  Networked<Model, Mode> net(m, s, index, message_bytes);
+  NetworkOutcome out;
+  out.events = run_updates_and_gossip(net, s, rng, window);
+  net.finish(window.horizon());
+  out.events += net.events();
+  out.communication = net.communication();
+  out.availability = net.availability();
+  return out;
+}
+
+// The clocks of one trial, through the network layer when the scenario asks for it
+// (`network` is then set); otherwise exactly the engine's loops.
+template <GossipMode Mode, class Model>
+std::uint64_t run_clocks(Model& m, const Scenario& s, std::uint64_t index, Rng& rng, Window& window,
+                         double message_bytes, std::optional<NetworkOutcome>& network) {
+  if (!s.networked()) return run_updates_and_gossip(m, s, rng, window);
+  network = run_networked<Mode>(m, s, index, rng, window, message_bytes);
+  return network->events;
+}
+
+// users_result, with what the network layer counted.
+template <class Users>
+TrialResult users_result(const Users& m, const Window& window, std::uint64_t events,
+                         const std::optional<NetworkOutcome>& network) {
+  TrialResult result = users_result(m, window, events);
+  if (network) {
+    result.communication = network->communication;
+    result.availability = network->availability;
+  }
+  return result;
+}
+
+}  // namespace timely::sim::engine
