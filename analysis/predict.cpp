@@ -244,7 +244,40 @@ double information_flow(const sim::Scenario& s) {
   return s.gossip_rate() * (s.gossip.mode == GossipMode::exchange ? 2.0 : 1.0);
 }
 
+// The network layer (docs/model.md §7). Loss alone, on push or pull, is an exact thinning of
+// every gossip clock (§7.2): the staleness, and the quadratic model's stationary error, are
+// those of the capacity kappa (1 - p), resp. kappa (1 - p)^2. Nothing else has exact theory.
+Prediction predict_networked(const sim::Scenario& s, const sim::Graph& graph) {
+  const bool loss_only = s.gossip.latency == 0.0 && !s.gossip.latency_law && s.gossip.bandwidth == 0.0 &&
+                         s.churn.model == sim::ChurnModel::none;
+  const bool thins = loss_only && s.gossip.mode != GossipMode::exchange && !s.heterogeneous();
+  if (!thins) {
+    Prediction p;
+    p.method = loss_only && s.gossip.mode == GossipMode::exchange
+                   ? "none: exchange with loss thins its two directions unequally, (1 - p) and (1 - p)^2 (docs/model.md §7.2)"
+               : loss_only ? "none: per-user clocks with loss (docs/model.md §7.2 thins a homogeneous capacity)"
+                           : "none: no exact theory with latency, a bandwidth limit or churn (docs/model.md §7.5: "
+                             "checked against a reference simulator)";
+    if (s.learning.model.kind == sim::ModelKind::quadratic) {
+      p.learning = Prediction::Learning{};
+      p.learning->method = p.method;
+    }
+    return p;
+  }
+  const double kept = s.gossip.mode == GossipMode::pull ? (1.0 - s.gossip.loss) * (1.0 - s.gossip.loss) : 1.0 - s.gossip.loss;
+  sim::Scenario thinned = s;
+  thinned.gossip.loss = 0.0;
+  thinned.gossip.capacity *= kept;
+  Prediction p = predict(thinned, graph);
+  const std::string how = fmt::format("thinning by loss: capacity {:g} x {:g} (docs/model.md §7.2); ", s.gossip.capacity, kept);
+  p.method = how + p.method;
+  if (p.learning) p.learning->method = how + p.learning->method;
+  p.rumour.reset();  // rumour spreading runs without the network layer
+  return p;
+}
+
 Prediction predict(const sim::Scenario& scenario, const sim::Graph& graph) {
+  if (scenario.networked()) return predict_networked(scenario, graph);
   Prediction p = scenario.staleness.model == sim::StalenessModel::source ? predict_source(scenario, graph)
                                                                           : predict_users(scenario, graph);
   if (scenario.learning.model.kind == sim::ModelKind::quadratic) p.learning = predict_quadratic(scenario, graph);

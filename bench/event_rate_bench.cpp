@@ -107,8 +107,24 @@ void BM_engine_source_ring(benchmark::State& state) {
   run_engine(state, s);
 }
 
+// The same users model through the network layer (docs/model.md §7): exponential latency
+// (mean 0.5), and with Markov churn on top. Each message copies K = 64 versions; the event
+// count includes the network's transfer ends, arrivals and churn transitions.
+void BM_engine_users_latency(benchmark::State& state) {
+  sim::Scenario s;
+  s.network.n = static_cast<std::uint32_t>(state.range(0));
+  s.staleness.tracked = static_cast<std::uint32_t>(state.range(1));
+  s.run.horizon = 200;
+  s.run.warmup = 20;
+  s.run.trials = 1;
+  s.gossip.latency_law = sim::Distribution{sim::DistributionKind::exponential, 0.5};
+  if (state.range(2)) s.churn.model = sim::ChurnModel::markov;
+  run_engine(state, s);
+}
+
 }  // namespace
 
+BENCHMARK(BM_engine_users_latency)->Args({10000, 64, 0})->Args({10000, 64, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_engine_source_complete)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_minimal_loop_source_complete)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_engine_users_complete_tracked)->Args({10000, 64})->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -505,6 +505,64 @@ void rumour_stage(Suite& suite) {
   }
 }
 
+// The network layer (docs/model.md §7): loss as an exact thinning of the gossip rate, the
+// Markov churn's availability, and the busy uplink's physical limit on the send rate.
+void network_stage(Suite& suite) {
+  sim::Scenario base;
+  base.run.horizon = suite.quick() ? 1000 : 2000;
+  base.run.trials = suite.quick() ? 8 : 16;
+  base.run.seed = 2711;
+  struct Case {
+    std::string name;
+    SweepCase keys;
+  };
+  const std::vector<Case> cases = {
+      {"loss p = 0.3, push, complete graph (n = 100): the staleness of capacity 0.7 kappa",
+       {{"network.n", "100"}, {"gossip.loss", "0.3"}}},
+      {"loss p = 0.3, push, ring (n = 32): the staleness of capacity 0.7 kappa",
+       {{"network.n", "32"}, {"network.topology", "ring"}, {"gossip.loss", "0.3"}}},
+      {"loss p = 0.3, pull, complete graph (n = 100): request and reply, capacity 0.49 kappa",
+       {{"network.n", "100"}, {"gossip.loss", "0.3"}, {"gossip.mode", "pull"}}},
+  };
+  std::vector<SweepCase> keys;
+  for (const auto& c : cases) keys.push_back(c.keys);
+  const SweepResults r = suite.run(make_case_plan("network", base, keys));
+  for (std::size_t i = 0; i < cases.size(); ++i) suite.add(agreement(r, i, cases[i].name, "7.2, 3.3, 3.5"));
+
+  const auto check_mean = [&](const sim::Scenario& s, const std::string& name, const std::string& expected_text,
+                              double expected, auto&& value) {
+    const auto trials = sim::run_trials(s, sim::scenario_graph(s), 0);
+    std::vector<double> samples;
+    for (const auto& t : trials) samples.push_back(value(t));
+    const auto wide = analysis::summarize(samples, agreement_level);
+    const auto usual = analysis::summarize(samples, 0.95);
+    suite.add({name, "7.3, 7.5", pm(usual.mean, usual.ci_half_width), expected_text,
+               std::abs(wide.mean - expected) <= *wide.ci_half_width});
+  };
+  {  // Markov churn: the time-average fraction online has expectation a = on / (on + off).
+    sim::Scenario s = base;
+    s.network.n = 50;
+    s.churn.model = sim::ChurnModel::markov;
+    s.churn.online_mean = 20;
+    s.churn.offline_mean = 5;
+    check_mean(s, "Markov churn (n = 50, online 20, offline 5): availability a = on/(on + off)", "0.8", 0.8,
+               [](const sim::TrialResult& t) { return t.availability->online_fraction; });
+  }
+  {  // A Poisson tick stream blocked while a transfer of fixed length D runs: Erlang's loss
+     // system with one server sends lambda / (1 + lambda D) per user and time.
+    sim::Scenario s = base;
+    s.network.n = 20;
+    s.gossip.message_bytes = 100;
+    s.gossip.bandwidth = 100;  // D = 1
+    s.gossip.busy = sim::BusyPolicy::drop;
+    s.run.warmup = 0;
+    check_mean(s, "busy uplink, drop, transfer time 1 (n = 20): send rate lambda/(1 + lambda D) per user", "0.5", 0.5,
+               [&](const sim::TrialResult& t) {
+                 return static_cast<double>(t.communication->messages_sent) / (s.network.n * s.run.horizon);
+               });
+  }
+}
+
 void write_sample_path(const fs::path& dir) {
   sim::Scenario s;
   s.network.n = 100;
@@ -542,7 +600,7 @@ void write_report(const ValidateOptions& o, const std::vector<Check>& checks, co
   for (const auto& f : figures) md += fmt::format("![{}]({}.png)\n\n", f, f);
   md += "Each figure's data (`.dat`) and gnuplot script (`.gp`) sit beside it; `timely plot DIR` redraws them.\n\n";
   md += "## Data\n\nEach stage is a sweep with its own `results.csv`, `trials.csv`, `meta.json`, `fits.csv` and figures:\n\n";
-  for (const char* stage : {"exact", "topologies", "regime-constant", "regime-log", "regime-linear", "worst-constant-log", "worst-linear", "heterogeneous", "learning-quadratic"})
+  for (const char* stage : {"exact", "topologies", "regime-constant", "regime-log", "regime-linear", "worst-constant-log", "worst-linear", "heterogeneous", "learning-quadratic", "network"})
     md += fmt::format("- [{0}/]({0}/)\n", stage);
   write_file_atomically(o.out / "checks.csv", csv);
   write_file_atomically(o.out / "report.md", md);
@@ -628,6 +686,7 @@ std::size_t run_validate(const ValidateOptions& o, std::ostream& out, std::ostre
   heterogeneous_stage(suite);
   learning_stage(suite);
   rumour_stage(suite);
+  network_stage(suite);
   write_sample_path(o.out);
   const auto figures = draw_validate_figures(o.out, err);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
