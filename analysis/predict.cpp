@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "theory/latency.hpp"
 #include "theory/age_of_gossip.hpp"
 #include "theory/capacity.hpp"
 #include "theory/rumour.hpp"
@@ -251,12 +252,30 @@ Prediction predict_networked(const sim::Scenario& s, const sim::Graph& graph) {
   const bool loss_only = s.gossip.latency == 0.0 && !s.gossip.latency_law && s.gossip.bandwidth == 0.0 &&
                          s.churn.model == sim::ChurnModel::none;
   const bool thins = loss_only && s.gossip.mode != GossipMode::exchange && !s.heterogeneous();
+  // Exponential latency, push, complete graph, small n: the first-passage chain (§7.5).
+  const bool exponential = s.gossip.latency_law && s.gossip.latency_law->kind == sim::DistributionKind::exponential;
+  if (exponential && s.gossip.bandwidth == 0.0 && s.churn.model == sim::ChurnModel::none &&
+      s.gossip.mode == GossipMode::push && s.network.topology == TopologyKind::complete && !s.heterogeneous() &&
+      s.staleness.model == sim::StalenessModel::users && s.network.n <= theory::latency_exact_max_users) {
+    if (const auto v = theory::users_staleness_push_exponential_latency(
+            s.network.n, s.update_rate(), s.gossip_rate(), s.gossip.latency_law->a, s.gossip.loss)) {
+      Prediction p;
+      p.staleness = v;
+      p.method = "exact: first-passage chain of a version with its messages in flight, exponential latency "
+                 "(docs/model.md §7.5)";
+      if (s.learning.model.kind == sim::ModelKind::quadratic) {
+        p.learning = Prediction::Learning{};
+        p.learning->method = "none: no exact stationary error with latency (docs/model.md §7.5)";
+      }
+      return p;
+    }
+  }
   if (!thins) {
     Prediction p;
     p.method = loss_only && s.gossip.mode == GossipMode::exchange
                    ? "none: exchange with loss thins its two directions unequally, (1 - p) and (1 - p)^2 (docs/model.md §7.2)"
                : loss_only ? "none: per-user clocks with loss (docs/model.md §7.2 thins a homogeneous capacity)"
-                           : "none: no exact theory with latency, a bandwidth limit or churn (docs/model.md §7.5: "
+                           : "none: no exact theory with latency, a bandwidth limit or churn (docs/model.md §7.6: "
                              "checked against a reference simulator)";
     if (s.learning.model.kind == sim::ModelKind::quadratic) {
       p.learning = Prediction::Learning{};
