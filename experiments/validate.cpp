@@ -565,6 +565,18 @@ void network_stage(Suite& suite) {
                  return static_cast<double>(t.communication->messages_sent) / (s.network.n * s.run.horizon);
                });
   }
+  {  // Queued, each uplink is an M/D/1 queue of load rho = lambda D: a send waits with
+     // probability rho (PASTA), and a waiting send waits D / (2 (1 - rho)) on average
+     // (Pollaczek-Khinchine: the mean wait rho D / (2 (1 - rho)), divided by rho).
+    sim::Scenario s = base;
+    s.network.n = 20;
+    s.gossip.message_bytes = 100;
+    s.gossip.bandwidth = 400;  // D = 0.25, rho = 0.25
+    check_mean(s, "busy uplink, queue, load 0.25 (n = 20): mean wait of a waiting send D/(2(1 - rho)) (M/D/1)",
+               "0.16667", 0.25 / (2.0 * 0.75), [](const sim::TrialResult& t) {
+                 return t.communication->queueing_delay / static_cast<double>(t.communication->queued);
+               });
+  }
 }
 
 void write_sample_path(const fs::path& dir) {
