@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "sim/choices.hpp"
+#include "sim/churn.hpp"
 #include "sim/input_error.hpp"
 #include "sim/quadratic.hpp"
 #include "sim/trial.hpp"
@@ -27,7 +28,14 @@ using Value =
 enum class Kind { integer, number, string, integer_list, boolean, seed, per_user };
 
 // Keys whose value is a file path: relative to the file (scenario or sweep) that gives them.
-bool is_path_key(std::string_view name) { return name == "network.edges_file" || name == "users.file"; }
+bool is_path_key(std::string_view name) {
+  return name == "network.edges_file" || name == "users.file" || name == "churn.trace_file";
+}
+
+// Per-user keys whose values are rates: their laws live in [1e-9, 1e9] and may not be
+// exponential (an exponential rate has no finite mean time between ticks to speak of and is
+// easily near 0). The others (updates.delay, gossip.latency) are times in [0, 1e9].
+bool is_rate_key(std::string_view name) { return name == "updates.rate" || name == "gossip.capacity"; }
 
 std::optional<std::uint64_t> parse_u64(std::string_view raw) {
   std::uint64_t x = 0;
@@ -142,26 +150,35 @@ double rate(const Value& v, const KeyInfo& k) { return in_range(v, k, 1e-9, 1e9,
 
 std::string node_description(const toml::node& node);  // below
 
-constexpr std::string_view law_names = "dist = \"uniform\" (low, high), \"lognormal\" (median, sigma) or \"two-point\" "
-                                       "(value, slow_value, slow_fraction)";
+constexpr std::string_view rate_law_names = "dist = \"uniform\" (low, high), \"lognormal\" (median, sigma) or "
+                                            "\"two-point\" (value, slow_value, slow_fraction)";
+constexpr std::string_view time_law_names = "dist = \"uniform\" (low, high), \"lognormal\" (median, sigma), "
+                                            "\"two-point\" (value, slow_value, slow_fraction) or \"exponential\" (mean)";
 
 // A distribution table such as { dist = "lognormal", median = 1, sigma = 0.5 }, checked
-// field by field. Values of a rate key lie in [1e-9, 1e9], of a delay key in [0, 1e9].
+// field by field. Values of a rate key lie in [1e-9, 1e9], of a delay or latency key in
+// [0, 1e9]; only the latter take the exponential law.
 sim::Distribution parse_law(std::string_view key, const toml::table& table, bool is_rate) {
+  const std::string_view law_names = is_rate ? rate_law_names : time_law_names;
   const auto* dist_node = table.get("dist");
   const auto* dist_name = dist_node ? dist_node->as_string() : nullptr;
   if (!dist_name) throw InputError(fmt::format("{}: a distribution table needs {}", key, law_names));
   const auto kind = sim::parse_distribution_kind(dist_name->get());
   if (!kind) throw InputError(fmt::format("{}: unknown distribution \"{}\" (expected {})", key, dist_name->get(), law_names));
+  if (is_rate && *kind == sim::DistributionKind::exponential)
+    throw InputError(fmt::format("{}: the exponential distribution is for delays and latencies (updates.delay, "
+                                 "gossip.latency), not rates (expected {})",
+                                 key, law_names));
   std::vector<std::string_view> fields;
   switch (*kind) {
     case sim::DistributionKind::uniform: fields = {"low", "high"}; break;
     case sim::DistributionKind::lognormal: fields = {"median", "sigma"}; break;
     case sim::DistributionKind::two_point: fields = {"value", "slow_value", "slow_fraction"}; break;
+    case sim::DistributionKind::exponential: fields = {"mean"}; break;
   }
   for (const auto& [name, node] : table)
     if (name.str() != "dist" && std::find(fields.begin(), fields.end(), name.str()) == fields.end())
-      throw InputError(fmt::format("{}: unknown field '{}' of a {} distribution (fields: {})", key, name.str(),
+      throw InputError(fmt::format("{}: unknown field '{}' of the {} distribution (fields: {})", key, name.str(),
                                    sim::to_string(*kind), fmt::join(fields, ", ")));
   const double lo = is_rate ? 1e-9 : 0.0;
   const auto field = [&](std::string_view name, double min, double max, std::string_view range) {
@@ -193,6 +210,9 @@ sim::Distribution parse_law(std::string_view key, const toml::table& table, bool
       d.b = field("slow_value", lo, 1e9, value_range);
       d.c = field("slow_fraction", 0.0, 1.0, "[0, 1]");
       break;
+    case sim::DistributionKind::exponential:  // a mean of 0 has no exponential law: give the number 0 instead
+      d.a = field("mean", 1e-9, 1e9, "[1e-9, 1e9]");
+      break;
   }
   return d;
 }
@@ -215,6 +235,7 @@ nlohmann::ordered_json per_user_json(double value, const std::optional<sim::Dist
     case sim::DistributionKind::uniform: j["low"] = law->a; j["high"] = law->b; break;
     case sim::DistributionKind::lognormal: j["median"] = law->a; j["sigma"] = law->b; break;
     case sim::DistributionKind::two_point: j["value"] = law->a; j["slow_value"] = law->b; j["slow_fraction"] = law->c; break;
+    case sim::DistributionKind::exponential: j["mean"] = law->a; break;
   }
   return j;
 }
@@ -282,6 +303,28 @@ const std::vector<Key>& registry() {
       {{"gossip.mode", accepted(sim::gossip_modes()), "who merges on a contact (default push)"}, Kind::string,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.mode = choice(v, k, sim::gossip_modes()); },
        [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.gossip.mode); }},
+      // ---- the links (docs/model.md §7); every default keeps contacts instantaneous ----
+      {{"gossip.latency", "a number in [0, 1e9] or a distribution table (exponential, uniform, lognormal, two-point)",
+        "propagation delay of every message; a table draws it per message (default 0)"},
+       Kind::per_user,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.latency = per_user(v, k, 0.0, s.gossip.latency_law); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return per_user_json(s.gossip.latency, s.gossip.latency_law); }},
+      {{"gossip.message_bytes", "a number in [0, 1e15] (0 = the default)",
+        "bytes of a staleness-only message; 0 = a vector clock of 4 n bytes; learning sends the model's parameters instead (default 0)"},
+       Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.message_bytes = in_range(v, k, 0.0, 1e15, false, false); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.gossip.message_bytes; }},
+      {{"gossip.bandwidth", "a number in [0, 1e18] (0 = unlimited)",
+        "uplink bytes per time unit of every user; a transfer takes message_bytes / bandwidth (default 0 = unlimited)"},
+       Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.bandwidth = in_range(v, k, 0.0, 1e18, false, false); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.gossip.bandwidth; }},
+      {{"gossip.busy", accepted(sim::busy_policies()), "what a gossip tick does while the uplink is sending (default queue)"},
+       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.busy = choice(v, k, sim::busy_policies()); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.gossip.busy); }},
+      {{"gossip.loss", "a number in [0, 1)", "probability that a message is lost, independently of all else (default 0)"},
+       Kind::number, [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.loss = in_range(v, k, 0.0, 1.0, false, true); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.gossip.loss; }},
       {{"updates.rate", "a number in [1e-9, 1e9] or a distribution table",
         "rate mu of each user's local-update clock; a table draws mu_i per user (default 1)"},
        Kind::per_user, [](Scenario& s, const Value& v, const KeyInfo& k) { s.updates.rate = per_user(v, k, 1e-9, s.updates.rate_law); },
@@ -301,6 +344,30 @@ const std::vector<Key>& registry() {
          if (s.users.file.empty()) return nullptr;
          return s.users.file;
        }},
+      // ---- churn (docs/model.md §7.3) ----
+      {{"churn.model", accepted(sim::churn_models()), "online and offline periods of the users (default none)"},
+       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.churn.model = choice(v, k, sim::churn_models()); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.churn.model); }},
+      {{"churn.online_mean", "a number in [1e-9, 1e9]", "markov: mean online period (default 100)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.churn.online_mean = in_range(v, k, 1e-9, 1e9, false, false); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.churn.online_mean; }},
+      {{"churn.offline_mean", "a number in [1e-9, 1e9]", "markov: mean offline period (default 10)"}, Kind::number,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.churn.offline_mean = in_range(v, k, 1e-9, 1e9, false, false); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.churn.offline_mean; }},
+      {{"churn.trace_file", "a path to a churn trace CSV file (header user,start,end; one online interval per line)",
+        "trace: each user's online intervals (default none)"},
+       Kind::string,
+       [](Scenario& s, const Value& v, const KeyInfo& k) {
+         s.churn.trace_file = text(v, k);
+         s.churn.trace = s.churn.trace_file.empty() ? nullptr : sim::read_churn_trace(s.churn.trace_file);
+       },
+       [](const Scenario& s) -> nlohmann::ordered_json {
+         if (s.churn.trace_file.empty()) return nullptr;
+         return s.churn.trace_file;
+       }},
+      {{"churn.offline_updates", "true or false", "offline users keep making local updates (default true)"}, Kind::boolean,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.churn.offline_updates = flag(v, k); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return s.churn.offline_updates; }},
       {{"staleness.model", accepted(sim::staleness_models()), "users: every user is a source; source: Yates' external source (default users)"},
        Kind::string,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.staleness.model = choice(v, k, sim::staleness_models()); },
@@ -552,7 +619,7 @@ Value from_raw(const Key& key, std::string_view raw) {
         }
         const auto* table = root["value"].as_table();
         if (!table) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
-        return parse_law(key.info.name, *table, key.info.name != "updates.delay");
+        return parse_law(key.info.name, *table, is_rate_key(key.info.name));
       }
       double x = 0;
       const auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), x);
@@ -666,7 +733,7 @@ void apply_table(Scenario& scenario, const toml::table& root, const std::filesys
       else if (const auto* s = value.as_string()) v = s->get();
       else if (const auto* b = value.as_boolean()) v = b->get();
       else if (const auto* t = value.as_table(); t && key->kind == Kind::per_user)
-        v = parse_law(name, *t, name != "updates.delay");
+        v = parse_law(name, *t, is_rate_key(name));
       else if (const auto* array = value.as_array(); array && key->kind == Kind::integer_list) {
         std::vector<std::int64_t> list;
         for (const auto& item : *array) {
@@ -702,6 +769,43 @@ Scenario load_scenario(const std::optional<std::filesystem::path>& file, const s
   return scenario;
 }
 
+namespace {
+
+// The first network key (docs/model.md §7) that is not at its default, for errors about all of them.
+std::string_view first_network_key(const Scenario& s) {
+  if (s.gossip.latency > 0.0 || s.gossip.latency_law) return "gossip.latency";
+  if (s.gossip.bandwidth > 0.0) return "gossip.bandwidth";
+  if (s.gossip.loss > 0.0) return "gossip.loss";
+  return "churn.model";
+}
+
+void validate_network(const Scenario& s) {
+  const auto& c = s.churn;
+  if (c.model == sim::ChurnModel::trace && c.trace_file.empty())
+    throw InputError("churn.trace_file: required when churn.model = \"trace\" (a path to a churn trace CSV file)");
+  if (c.model != sim::ChurnModel::trace && !c.trace_file.empty())
+    throw InputError(fmt::format("churn.trace_file: only read when churn.model = \"trace\", but churn.model = \"{}\" "
+                                 "(set churn.model = \"trace\" or drop churn.trace_file)",
+                                 sim::to_string(c.model)));
+  // The trace is sized by its largest user id, which has at least one interval.
+  if (c.trace && c.trace->users() > s.network.n)
+    throw InputError(fmt::format("churn.trace_file: '{}' names user {}, but network.n = {} (users are 0..{})",
+                                 c.trace->path, c.trace->users() - 1, s.network.n, s.network.n - 1));
+  if (!s.networked()) return;
+  if (s.staleness.model == sim::StalenessModel::source)
+    throw InputError(fmt::format("{}: gossip.latency, gossip.bandwidth, gossip.loss and churn apply to the users model; "
+                                 "staleness.model = \"source\" is Yates' idealised process (set staleness.model = "
+                                 "\"users\" or keep these keys at their defaults)",
+                                 first_network_key(s)));
+  if (s.learning.enabled() && s.learning.mixing.rule == sim::MixingRule::fedavg)
+    throw InputError(fmt::format("{}: gossip.latency, gossip.bandwidth, gossip.loss and churn apply to gossip; "
+                                 "mixing.rule = \"fedavg\" is a server baseline without gossip (keep these keys at "
+                                 "their defaults)",
+                                 first_network_key(s)));
+}
+
+}  // namespace
+
 void validate(const Scenario& s) {
   if (!(s.run.warmup < s.run.horizon))
     throw InputError(fmt::format("run.warmup: expected a value in [0, run.horizon = {}), got {}", s.run.horizon,
@@ -731,9 +835,38 @@ void validate(const Scenario& s) {
     if (s.learning.enabled() && s.learning.mixing.rule == sim::MixingRule::fedavg)
       throw InputError(fmt::format("{}: per-user clocks do not apply to mixing.rule = \"fedavg\" (its server runs rounds)", which));
   }
+  validate_network(s);
 }
 
+double model_parameters(const Scenario& s);  // below
+
 namespace {
+
+// ---- the network layer's load (docs/model.md §7) ----------------------------------------
+// Messages a gossip tick sends: push its state; pull a request and the reply; exchange an
+// opening and the reply. Each holds a copy of its sender's state until it arrives or is lost.
+double messages_per_tick(const Scenario& s) { return s.gossip.mode == sim::GossipMode::push ? 1.0 : 2.0; }
+
+// Bytes of one message on the uplink, as the engine sends it: the staleness message, or the
+// model's parameters (floats; the quadratic model's coordinates are doubles).
+double wire_bytes(const Scenario& s) {
+  if (!s.learning.enabled()) return s.staleness_message_bytes();
+  if (s.learning.model.kind == sim::ModelKind::quadratic) return 8.0 * s.learning.data.features;
+  return 4.0 * model_parameters(s);
+}
+
+double transfer_time(const Scenario& s) { return s.gossip.bandwidth > 0.0 ? wire_bytes(s) / s.gossip.bandwidth : 0.0; }
+
+// Events per unit time the network layer adds to the clocks': each message's arrival (and the
+// end of its transfer over a finite uplink), and every Markov churn transition. A trace's
+// transitions are bounded by its file.
+double network_event_rate(const Scenario& s, double mean_gossip) {
+  if (!s.networked()) return 0.0;
+  const double n = s.network.n;
+  double rate = n * mean_gossip * messages_per_tick(s) * (transfer_time(s) > 0.0 ? 2.0 : 1.0);
+  if (s.churn.model == sim::ChurnModel::markov) rate += n * 2.0 / (s.churn.online_mean + s.churn.offline_mean);
+  return rate;
+}
 
 // The users' clock rates as the estimates need them: means, and the extremes that bound
 // a version's count and spread. Heterogeneous users are resolved (O(n)).
@@ -763,7 +896,7 @@ double events_at(const Scenario& s, const ClockRates& c) {
   // model and learning), or the users' gossip plus the source's two clocks (source model).
   const double rate = s.staleness.model == sim::StalenessModel::source
                           ? n * s.gossip_rate() + s.source.rate + s.source.push_rate
-                          : n * (c.mean_gossip + c.mean_update);
+                          : n * (c.mean_gossip + c.mean_update) + network_event_rate(s, c.mean_gossip);
   return s.run.horizon * rate;
 }
 
@@ -834,6 +967,34 @@ static void check_quadratic_resources(const Scenario& s, const RunLimits& limits
                                  s.network.n, s.learning.data.features, bytes / (1u << 30)));
 }
 
+// Messages in flight each hold a copy of their sender's state (K versions, or a model) from the
+// start of their transfer to their arrival: by Little's law about (send rate) x (time in
+// flight) copies at once, and a queue that grows when ticks outpace a slow uplink. A latency
+// of 1e9 makes every message of the run live to its end, so this is bounded before anything runs.
+static void check_message_memory(const Scenario& s, const ClockRates& rates) {
+  if (!s.networked()) return;
+  const double n = s.network.n, transfer = transfer_time(s);
+  double sends = n * rates.mean_gossip * messages_per_tick(s), backlog = 0.0;
+  if (transfer > 0.0 && sends > n / transfer) {  // each uplink finishes at most 1 / transfer per unit time
+    if (s.gossip.busy == sim::BusyPolicy::queue) backlog = (sends - n / transfer) * s.run.horizon;
+    sends = n / transfer;
+  }
+  const double latency = s.gossip.latency_law ? s.gossip.latency_law->mean() : s.gossip.latency;
+  const double in_flight = sends * std::min(s.run.horizon, transfer + latency);
+  const double copy = s.learning.enabled() ? wire_bytes(s) : 4.0 * s.tracked_sources();
+  constexpr double per_message = 64.0, per_queued = 32.0;  // bookkeeping besides the copy
+  const double bytes = in_flight * (copy + per_message) + backlog * per_queued;
+  constexpr double limit = 2.0 * (1u << 30);
+  if (bytes > limit)
+    throw InputError(fmt::format("gossip.latency, gossip.bandwidth, network.n, run.horizon: about {:.3g} messages would "
+                                 "be in flight at once, each holding a copy of its sender's state ({:g} bytes){}: "
+                                 "{:.1f} GiB per trial (at most 2 GiB; lower gossip.latency, network.n or "
+                                 "staleness.tracked, or raise gossip.bandwidth)",
+                                 in_flight, copy,
+                                 backlog > 0.0 ? fmt::format(", and {:.3g} sends queued for the uplink", backlog) : "",
+                                 bytes / (1u << 30)));
+}
+
 void check_resources(const Scenario& s, const RunLimits& limits) {
   const ClockRates rates = clock_rates(s);
   // Versions are 32-bit counters; keep the expected count far below 2^32.
@@ -853,9 +1014,11 @@ void check_resources(const Scenario& s, const RunLimits& limits) {
     const char* keys = s.staleness.model == sim::StalenessModel::source
                            ? "run.horizon, network.n, gossip.capacity, gossip.scaling, source.rate, source.push_rate"
                            : "run.horizon, network.n, gossip.capacity, gossip.scaling, updates.rate, updates.delay";
-    throw InputError(fmt::format("{}, run.trials: the run would simulate about {:.3g} events, more than the limit of "
+    // Markov churn toggles every user at rate 2 / (online_mean + offline_mean): short periods are events too.
+    const char* churn = s.churn.model == sim::ChurnModel::markov ? ", churn.online_mean, churn.offline_mean" : "";
+    throw InputError(fmt::format("{}{}, run.trials: the run would simulate about {:.3g} events, more than the limit of "
                                  "{:.3g} (lower these keys, or raise the limit with --max-events)",
-                                 keys, events, limits.max_events));
+                                 keys, churn, events, limits.max_events));
   }
   // Each event integrates the staleness over the span of versions between a source's newest
   // and oldest known one, about (rate of versions / gossip rate) ln n of them.
@@ -920,6 +1083,7 @@ void check_resources(const Scenario& s, const RunLimits& limits) {
                                      max_least_squares_features, d.features));
     }
   }
+  check_message_memory(s, rates);
   const double per_trial = static_cast<double>(sim::trial_state_bytes(s));
   constexpr double limit = 2.0 * (1u << 30);
   if (per_trial > limit)

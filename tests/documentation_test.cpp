@@ -20,13 +20,16 @@ TEST_CASE("the README documents every scenario key", "[docs]") {
     CHECK(text.str().find("`" + std::string(key.name) + "`") != std::string::npos);
 }
 
-TEST_CASE("every example scenario loads and has an exact theory value", "[docs]") {
+TEST_CASE("every example scenario loads and has an exact theory value unless it has latency or churn", "[docs]") {
   int examples = 0;
   for (const auto& entry : fs::directory_iterator(fs::path(TIMELY_SOURCE_DIR) / "examples")) {
     if (entry.path().extension() != ".toml" || entry.path().filename().string().rfind("sweep", 0) == 0) continue;
     INFO(entry.path());
     const auto scenario = timely::experiments::load_scenario(entry.path(), {});
     timely::experiments::validate(scenario);
+    // Latency and churn have no exact theory (docs/model.md §7.5 checks them against a reference simulator).
+    if (scenario.gossip.latency > 0.0 || scenario.gossip.latency_law || scenario.churn.model != timely::sim::ChurnModel::none)
+      continue;
     const auto prediction = timely::analysis::predict(scenario, timely::sim::scenario_graph(scenario));
     CHECK(prediction.staleness.has_value());
     CHECK(prediction.method.rfind("exact:", 0) == 0);

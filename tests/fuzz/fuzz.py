@@ -51,8 +51,18 @@ KEYS = {
     "gossip.scaling": ("choice", ["constant", "log", "linear", "power"]),
     "gossip.exponent": ("num", ["-0.5", "0", "0.5", "1"]),
     "gossip.mode": ("choice", ["push", "pull", "exchange"]),
+    "gossip.latency": ("num", ["0", "0.1", "2", '{ dist = "exponential", mean = 0.2 }', '{ dist = "uniform", low = 0, high = 0.5 }', '{ dist = "two-point", value = 0.01, slow_value = 1, slow_fraction = 0.1 }']),
+    "gossip.message_bytes": ("num", ["0", "32", "1000"]),
+    "gossip.bandwidth": ("num", ["0", "100", "1e6"]),
+    "gossip.busy": ("choice", ["queue", "drop"]),
+    "gossip.loss": ("num", ["0", "0.1", "0.5"]),
     "updates.rate": ("num", ["0.5", "1", "2", '{ dist = "uniform", low = 0.5, high = 1.5 }', '{ dist = "lognormal", median = 1, sigma = 0.5 }', '{ dist = "two-point", value = 1, slow_value = 0.1, slow_fraction = 0.2 }']),
     "updates.delay": ("num", ["0", "0.5", '{ dist = "uniform", low = 0, high = 1 }']),
+    "churn.model": ("choice", ["none", "markov", "trace"]),
+    "churn.online_mean": ("num", ["1", "10", "100"]),
+    "churn.offline_mean": ("num", ["1", "10"]),
+    "churn.trace_file": ("str", ["t.csv"]),
+    "churn.offline_updates": ("bool", ["true", "false"]),
     "staleness.model": ("choice", ["users", "source"]),
     "staleness.tracked": ("int", ["0", "1", "2"]),
     "staleness.bound": ("int", ["0", "1", "10"]),
@@ -101,7 +111,8 @@ KEYS = {
     "target.loss": ("num", ["0.1", "1"]),
     "target.distance": ("num", ["0.1", "0.5"]),
 }
-STALENESS_KEYS = [k for k in KEYS if k.split(".")[0] in ("network", "gossip", "updates", "staleness", "source", "run")]
+STALENESS_KEYS = [k for k in KEYS
+                  if k.split(".")[0] in ("network", "gossip", "updates", "churn", "staleness", "source", "run")]
 LEARNING_KEYS = [k for k in KEYS if k not in STALENESS_KEYS]
 
 # Cheap scenarios: every run stays far below a second unless a mutation is about its cost.
@@ -239,6 +250,8 @@ def gen_set(rng, case):
         key = rng.choice(keys)
         settings[key] = mutate_raw(rng, key)
         case.tags.append(key)
+    if "churn.trace_file" in settings:  # a relative trace is read from the working directory
+        case.add("t.csv", VALID_TRACE)
     command = rng.choice(["simulate", "simulate", "simulate", "theory"])
     args = [command] + sets(settings)
     r = rng.random()
@@ -356,6 +369,8 @@ def gen_toml(rng, case):
         case.tags.append("huge comment")
     name = rng.choice(["s.toml", "s.toml", "s.toml", "s", "s.TOML", "dir with space/s.toml", "s\nx.toml"])
     case.add(name, data)
+    if "churn.trace_file" in base:  # relative to the scenario file
+        case.add(os.path.join(os.path.dirname(name), "t.csv"), VALID_TRACE)
     command = rng.choice(["simulate", "simulate", "theory"])
     case.args = [command, "@DIR@/" + name]
     if rng.random() < 0.6:
@@ -522,6 +537,109 @@ def gen_edges(rng, case):
         # via a scenario file: the path is relative to the file
         t = toml_settings({k: v for k, v in settings.items() if k != "network.edges_file"})
         t["network.edges_file"] = json.dumps(path.replace("@DIR@/", ""))
+        case.add("s.toml", toml_text(tables_of(t)))
+        args = [rng.choice(["simulate", "theory"]), "@DIR@/s.toml"]
+    else:
+        args = [rng.choice(["simulate", "simulate", "theory"])] + sets(settings)
+    if rng.random() < 0.5:
+        args.append("--json")
+        case.json = True
+    case.args = args
+
+
+VALID_TRACE = "user,start,end\n0,0,10\n1,0,4\n1,6,10\n2,2,8\n3,0,10\n"
+
+
+def gen_churn(rng, case):
+    """The network layer: churn traces (ids, times, overlaps, junk, special files) and link keys."""
+    n = rng.choice([2, 4, 6])
+    lines = ["user,start,end"] + [f"{u},0,10" for u in range(n)]
+    r = rng.random()
+    path = "@DIR@/t.csv"
+    data = None
+    if r < 0.25:  # ids and times
+        bad = rng.choice([f"{n},0,1", "-1,0,1", "1.5,0,1", "10000000,0,1", "99999999999999999999,0,1", "0x1,0,1",
+                          "0,-1,1", "0,1,1", "0,2,1", "0,nan,1", "0,0,inf", "0,0,1e13", "0,0,1e12", "0,5e-324,1e-300",
+                          "0,0,1e308", ",0,1", "0,,1", "0,0,", "+1,0,1", "\u0661,0,1"])
+        lines.append(bad)
+        case.tags.append(f"interval {bad}")
+    elif r < 0.45:  # shapes
+        kind = rng.choice(["overlap", "touching", "duplicate", "unsorted", "no header", "bad header", "header only",
+                           "empty", "comments", "two cells", "four cells", "crlf", "bom", "spaces", "many"])
+        if kind == "overlap":
+            lines += ["0,5,20"]
+        elif kind == "touching":
+            lines += ["0,10,20"]
+        elif kind == "duplicate":
+            lines.append(lines[1])
+        elif kind == "unsorted":
+            lines = [lines[0]] + ["0,20,30"] + lines[1:]
+        elif kind == "no header":
+            lines = lines[1:]
+        elif kind == "bad header":
+            lines[0] = rng.choice(["user,begin,end", "start,end,user", "user,start", "user,start,end,x", "User,Start,End"])
+        elif kind == "header only":
+            lines = lines[:1]
+        elif kind == "empty":
+            lines = []
+        elif kind == "comments":
+            lines = ["# x"] * 3
+        elif kind == "two cells":
+            lines.append("0,1")
+        elif kind == "four cells":
+            lines.append("0,20,30,40")
+        elif kind == "crlf":
+            lines = [l + "\r" for l in lines]
+        elif kind == "bom":
+            lines[0] = "\ufeff" + lines[0]
+        elif kind == "spaces":
+            lines = [" " + l.replace(",", " , ") + "\t" for l in lines]
+        else:
+            lines += [f"{u},{t},{t + 0.5}" for u in range(n) for t in range(10, 2000)]
+        case.tags.append(kind)
+    elif r < 0.55:  # junk
+        data = bytes(rng.randrange(256) for _ in range(rng.randint(1, 2000)))
+        if rng.random() < 0.5:
+            data = ("\n".join(lines) + "\n").encode() + data
+        case.tags.append("binary junk")
+    elif r < 0.7:  # a path that is not a regular file
+        special = rng.choice(["fifo", "dir", "/dev/zero", "/dev/null", "missing", "empty name", "newline name", "/"])
+        if special == "fifo":
+            case.setup.append("mkfifo t.csv")
+        elif special == "dir":
+            case.setup.append("mkdir t.csv")
+        elif special == "missing":
+            path = "@DIR@/missing.csv"
+        elif special == "empty name":
+            path = ""
+        elif special == "newline name":
+            path = "@DIR@/a\nb.csv"
+        else:
+            path = special
+        case.tags.append(f"special {special}")
+    else:
+        case.tags.append("valid trace")
+    if data is None:
+        data = ("\n".join(lines) + ("\n" if lines else "")).encode()
+    if not case.setup:
+        case.add("t.csv", data)
+    settings = {"network.n": str(n), "run.horizon": "10", "run.warmup": "0", "run.trials": "2"}
+    if rng.random() < 0.7:
+        settings.update({"churn.model": "trace", "churn.trace_file": path})
+    else:
+        settings["churn.model"] = rng.choice(["none", "markov"])
+        if rng.random() < 0.3:
+            settings["churn.trace_file"] = path
+    for key in rng.sample(["gossip.latency", "gossip.message_bytes", "gossip.bandwidth", "gossip.busy", "gossip.loss",
+                           "gossip.mode", "churn.online_mean", "churn.offline_mean", "churn.offline_updates",
+                           "staleness.model"], rng.randint(0, 3)):
+        settings[key] = mutate_raw(rng, key) if rng.random() < 0.3 else rng.choice(KEYS[key][1])
+        case.tags.append(key)
+    if rng.random() < 0.25 and path.startswith("@DIR@/") and "\n" not in path:
+        # via a scenario file: the path is relative to the file
+        t = toml_settings({k: v for k, v in settings.items() if k in KEYS and k != "churn.trace_file"})
+        if "churn.trace_file" in settings:
+            t["churn.trace_file"] = json.dumps(path.replace("@DIR@/", ""))
         case.add("s.toml", toml_text(tables_of(t)))
         args = [rng.choice(["simulate", "theory"]), "@DIR@/s.toml"]
     else:
@@ -806,7 +924,7 @@ def gen_cli(rng, case):
 
 
 FAMILIES = [(gen_set, 24), (gen_toml, 18), (gen_learning, 12), (gen_sweep, 12), (gen_edges, 12), (gen_resume, 12),
-            (gen_idx, 6), (gen_cli, 4)]
+            (gen_idx, 6), (gen_cli, 4), (gen_churn, 8)]
 
 
 def make_case(seed, index):

@@ -123,6 +123,17 @@ case("sweep-axis-newline-csv-roundtrip", ["sweep", "@DIR@/s.toml", "--out", "@DI
      {"s.toml": "[network]\nn = 4\n\n[run]\nhorizon = 5\nwarmup = 0\ntrials = 2\n\n[sweep]\n"
                 "\"network.edges_file\" = [\"a\\nb\", \"c\"]\n"})
 
+# ---- the network layer (docs/model.md §7) ------------------------------------------------
+
+TRACE = ["--set", "churn.model=trace", "--set", "churn.trace_file=@DIR@/t.csv"]
+case("churn-trace-fifo", ["simulate", "--set", "network.n=2"] + TRACE + CHEAP[2:], "2", setup=["mkfifo t.csv"])
+case("churn-trace-overlap", ["simulate", "--set", "network.n=4"] + TRACE + CHEAP[2:], "2",
+     {"t.csv": "user,start,end\n0,0,10\n1,2,5\n1,4,9\n"}, stderr_has="line 4: user 1's interval [4, 9) overlaps")
+case("churn-trace-unknown-user", ["simulate", "--set", "network.n=4"] + TRACE + CHEAP[2:], "2",
+     {"t.csv": "user,start,end\n0,0,10\n7,0,10\n"}, stderr_has="names user 7, but network.n = 4")
+case("latency-negative", ["simulate", "--set", "gossip.latency=-1"] + TINY, "2", stderr_has="gossip.latency")
+case("loss-one", ["simulate", "--set", "gossip.loss=1"] + TINY, "2", stderr_has="gossip.loss")
+
 
 def resume_cases(binary):
     """Cases on a real two-point results directory, each with one file corrupted."""

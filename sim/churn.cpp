@@ -1,0 +1,139 @@
+#include "sim/churn.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <fmt/format.h>
+#include <fstream>
+#include <string_view>
+#include <sys/stat.h>
+#include <vector>
+
+#include "sim/input_error.hpp"
+
+namespace timely::sim {
+namespace {
+
+constexpr std::uint64_t max_user_id = 9'999'999;  // ids below 10^7: online[] stays a few hundred MB at most
+constexpr double max_time = 1e12;
+
+// One interval as read, with the line that gave it, so that an overlap names both lines.
+struct Interval {
+  double start, end;
+  std::size_t line;
+};
+
+[[noreturn]] void trace_error(const std::string& path, std::size_t line, const std::string& what) {
+  throw InputError(fmt::format("churn.trace_file: '{}' line {}: {}", path, line, what));
+}
+
+// Cells of a CSV line, with the spaces around each cell and a CR line end removed.
+std::vector<std::string_view> split(std::string_view line) {
+  std::vector<std::string_view> cells;
+  for (;;) {
+    const auto comma = line.find(',');
+    std::string_view cell = line.substr(0, comma);
+    while (!cell.empty() && (cell.front() == ' ' || cell.front() == '\t')) cell.remove_prefix(1);
+    while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\t' || cell.back() == '\r')) cell.remove_suffix(1);
+    cells.push_back(cell);
+    if (comma == std::string_view::npos) return cells;
+    line.remove_prefix(comma + 1);
+  }
+}
+
+std::uint32_t user_id(std::string_view cell, const std::string& path, std::size_t line) {
+  std::uint64_t id = 0;
+  const auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), id);
+  if (cell.empty() || ec != std::errc() || end != cell.data() + cell.size() || id > max_user_id)
+    trace_error(path, line, fmt::format("expected a user id (an integer in [0, {}]), got '{}'", max_user_id, cell));
+  return static_cast<std::uint32_t>(id);
+}
+
+double time_cell(std::string_view cell, std::string_view name, const std::string& path, std::size_t line) {
+  double x = 0.0;
+  const auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), x);
+  if (cell.empty() || ec != std::errc() || end != cell.data() + cell.size() || !std::isfinite(x))
+    trace_error(path, line, fmt::format("{}: expected a number, got '{}'", name, cell));
+  if (!(x >= 0.0 && x <= max_time))
+    trace_error(path, line, fmt::format("{}: expected a time in [0, 1e12], got {}", name, cell));
+  return x;
+}
+
+}  // namespace
+
+std::shared_ptr<const ChurnTrace> read_churn_trace(const std::string& path) {
+  // A FIFO or a device would block or never end: only regular files are read.
+  struct stat st {};
+  if (path.empty()) throw InputError("churn.trace_file: expected the path of a churn trace CSV file, got ''");
+  if (::stat(path.c_str(), &st) != 0) throw InputError(fmt::format("churn.trace_file: cannot open '{}'", path));
+  if (!S_ISREG(st.st_mode)) throw InputError(fmt::format("churn.trace_file: '{}' is not a regular file", path));
+  if (st.st_size > (std::int64_t{1} << 30))
+    throw InputError(
+        fmt::format("churn.trace_file: '{}' has {} bytes; a churn trace may have at most 1 GiB", path, st.st_size));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(fmt::format("churn.trace_file: cannot open '{}'", path));
+
+  std::vector<std::vector<Interval>> by_user;
+  std::string line;
+  std::size_t line_no = 0, intervals = 0;
+  bool header = false;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.find('\0') != std::string::npos) trace_error(path, line_no, "not a text file (NUL byte)");
+    // Spreadsheets often save a UTF-8 byte-order mark before the header.
+    if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;  // blank or comment, before the header too
+    const auto cells = split(line);
+    if (!header) {
+      if (cells.size() != 3 || cells[0] != "user" || cells[1] != "start" || cells[2] != "end") {
+        std::string_view shown = line;
+        if (!shown.empty() && shown.back() == '\r') shown.remove_suffix(1);
+        trace_error(path, line_no, fmt::format("expected the header user,start,end, got '{}'", shown));
+      }
+      header = true;
+      continue;
+    }
+    if (cells.size() != 3)
+      trace_error(path, line_no, fmt::format("expected 3 cells (user,start,end), got {}", cells.size()));
+    const std::uint32_t user = user_id(cells[0], path, line_no);
+    const double start = time_cell(cells[1], "start", path, line_no);
+    const double end = time_cell(cells[2], "end", path, line_no);
+    if (!(start < end))
+      trace_error(path, line_no, fmt::format("expected start < end, got the interval [{}, {})", start, end));
+    if (user >= by_user.size()) by_user.resize(user + 1);
+    by_user[user].push_back({start, end, line_no});
+    ++intervals;
+  }
+  if (!header) throw InputError(fmt::format("churn.trace_file: '{}' is empty (expected the header line user,start,end)", path));
+  if (intervals == 0)
+    trace_error(path, line_no, "no intervals after the header (expected one line user,start,end per online interval)");
+
+  auto trace = std::make_shared<ChurnTrace>();
+  trace->path = path;
+  trace->online.resize(by_user.size());
+  for (std::uint32_t user = 0; user < by_user.size(); ++user) {
+    auto& list = by_user[user];
+    std::sort(list.begin(), list.end(),
+              [](const Interval& a, const Interval& b) { return a.start != b.start ? a.start < b.start : a.line < b.line; });
+    auto& merged = trace->online[user];
+    const Interval* last = nullptr;  // the interval that gives the merged one its end
+    for (const Interval& next : list) {
+      if (last && next.start < merged.back().second) {
+        // Name the later line of the two, as a reader scanning the file meets it.
+        const Interval& later = next.line > last->line ? next : *last;
+        const Interval& earlier = next.line > last->line ? *last : next;
+        trace_error(path, later.line,
+                    fmt::format("user {}'s interval [{}, {}) overlaps [{}, {}) from line {}", user, later.start, later.end,
+                                earlier.start, earlier.end, earlier.line));
+      }
+      if (last && next.start == merged.back().second) merged.back().second = next.end;  // touching: one interval
+      else merged.emplace_back(next.start, next.end);
+      last = &next;
+    }
+  }
+  return trace;
+}
+
+}  // namespace timely::sim
