@@ -245,13 +245,15 @@ double information_flow(const sim::Scenario& s) {
   return s.gossip_rate() * (s.gossip.mode == GossipMode::exchange ? 2.0 : 1.0);
 }
 
-// The network layer (docs/model.md §7). Loss alone, on push or pull, is an exact thinning of
-// every gossip clock (§7.2): the staleness, and the quadratic model's stationary error, are
-// those of the capacity kappa (1 - p), resp. kappa (1 - p)^2. Nothing else has exact theory.
+// The network layer (docs/model.md §7). Loss alone is an exact thinning (§7.2): the
+// staleness is that of the capacity kappa (1 - p) for push, kappa (1 - p)^2 for pull, and
+// kappa (1 - p)(2 - p)/2 for exchange (whose useful direction gets through with probability
+// 1 - p or (1 - p)^2, by who called); the quadratic model's stationary error thins likewise
+// for push and pull. Exponential latency has the chain of §7.5; nothing else is exact.
 Prediction predict_networked(const sim::Scenario& s, const sim::Graph& graph) {
   const bool loss_only = s.gossip.latency == 0.0 && !s.gossip.latency_law && s.gossip.bandwidth == 0.0 &&
                          s.churn.model == sim::ChurnModel::none;
-  const bool thins = loss_only && s.gossip.mode != GossipMode::exchange && !s.heterogeneous();
+  const bool thins = loss_only && !s.heterogeneous();
   // Exponential latency, push, complete graph, small n: the first-passage chain (§7.5).
   const bool exponential = s.gossip.latency_law && s.gossip.latency_law->kind == sim::DistributionKind::exponential;
   if (exponential && s.gossip.bandwidth == 0.0 && s.churn.model == sim::ChurnModel::none &&
@@ -272,25 +274,35 @@ Prediction predict_networked(const sim::Scenario& s, const sim::Graph& graph) {
   }
   if (!thins) {
     Prediction p;
-    p.method = loss_only && s.gossip.mode == GossipMode::exchange
-                   ? "none: exchange with loss thins its two directions unequally, (1 - p) and (1 - p)^2 (docs/model.md §7.2)"
-               : loss_only ? "none: per-user clocks with loss (docs/model.md §7.2 thins a homogeneous capacity)"
-                           : "none: no exact theory with latency, a bandwidth limit or churn (docs/model.md §7.6: "
-                             "checked against a reference simulator)";
+    p.method = loss_only ? "none: per-user clocks with loss (docs/model.md §7.2 thins a homogeneous capacity)"
+                         : "none: no exact theory with latency, a bandwidth limit or churn (docs/model.md §7.6: "
+                           "checked against a reference simulator)";
     if (s.learning.model.kind == sim::ModelKind::quadratic) {
       p.learning = Prediction::Learning{};
       p.learning->method = p.method;
     }
     return p;
   }
-  const double kept = s.gossip.mode == GossipMode::pull ? (1.0 - s.gossip.loss) * (1.0 - s.gossip.loss) : 1.0 - s.gossip.loss;
+  const double q = 1.0 - s.gossip.loss;
+  const double kept = s.gossip.mode == GossipMode::push   ? q
+                      : s.gossip.mode == GossipMode::pull ? q * q
+                                                          : q * (1.0 + q) / 2.0;
   sim::Scenario thinned = s;
   thinned.gossip.loss = 0.0;
   thinned.gossip.capacity *= kept;
   Prediction p = predict(thinned, graph);
   const std::string how = fmt::format("thinning by loss: capacity {:g} x {:g} (docs/model.md §7.2); ", s.gossip.capacity, kept);
   p.method = how + p.method;
-  if (p.learning) p.learning->method = how + p.learning->method;
+  if (p.learning && s.gossip.mode == GossipMode::exchange) {
+    // A contact whose reply is lost mixes one way only: not an exchange at a lower rate.
+    p.learning->error.reset();
+    p.learning->error_normalized.reset();
+    p.learning->consensus.reset();
+    p.learning->consensus_normalized.reset();
+    p.learning->method = "none: exchange with loss mixes one way when the reply is lost (docs/model.md §7.2)";
+  } else if (p.learning) {
+    p.learning->method = how + p.learning->method;
+  }
   p.rumour.reset();  // rumour spreading runs without the network layer
   return p;
 }
