@@ -5,11 +5,12 @@
 #include <cmath>
 #include <cstdint>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <fstream>
 #include <string_view>
-#include <sys/stat.h>
 #include <vector>
 
+#include "sim/csv_input.hpp"
 #include "sim/input_error.hpp"
 
 namespace timely::sim {
@@ -26,20 +27,6 @@ struct Interval {
 
 [[noreturn]] void trace_error(const std::string& path, std::size_t line, const std::string& what) {
   throw InputError(fmt::format("churn.trace_file: '{}' line {}: {}", path, line, what));
-}
-
-// Cells of a CSV line, with the spaces around each cell and a CR line end removed.
-std::vector<std::string_view> split(std::string_view line) {
-  std::vector<std::string_view> cells;
-  for (;;) {
-    const auto comma = line.find(',');
-    std::string_view cell = line.substr(0, comma);
-    while (!cell.empty() && (cell.front() == ' ' || cell.front() == '\t')) cell.remove_prefix(1);
-    while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\t' || cell.back() == '\r')) cell.remove_suffix(1);
-    cells.push_back(cell);
-    if (comma == std::string_view::npos) return cells;
-    line.remove_prefix(comma + 1);
-  }
 }
 
 std::uint32_t user_id(std::string_view cell, const std::string& path, std::size_t line) {
@@ -63,37 +50,17 @@ double time_cell(std::string_view cell, std::string_view name, const std::string
 }  // namespace
 
 std::shared_ptr<const ChurnTrace> read_churn_trace(const std::string& path) {
-  // A FIFO or a device would block or never end: only regular files are read.
-  struct stat st {};
-  if (path.empty()) throw InputError("churn.trace_file: expected the path of a churn trace CSV file, got ''");
-  if (::stat(path.c_str(), &st) != 0) throw InputError(fmt::format("churn.trace_file: cannot open '{}'", path));
-  if (!S_ISREG(st.st_mode)) throw InputError(fmt::format("churn.trace_file: '{}' is not a regular file", path));
-  if (st.st_size > (std::int64_t{1} << 30))
-    throw InputError(
-        fmt::format("churn.trace_file: '{}' has {} bytes; a churn trace may have at most 1 GiB", path, st.st_size));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("churn.trace_file: cannot open '{}'", path));
-
+  std::ifstream in = open_csv_input("churn.trace_file", path, "churn trace");
   std::vector<std::vector<Interval>> by_user;
-  std::string line;
-  std::size_t line_no = 0, intervals = 0;
+  std::size_t intervals = 0;
   bool header = false;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.find('\0') != std::string::npos) trace_error(path, line_no, "not a text file (NUL byte)");
-    // Spreadsheets often save a UTF-8 byte-order mark before the header.
-    if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
-    const auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos || line[first] == '#') continue;  // blank or comment, before the header too
-    const auto cells = split(line);
+  const auto error = [&](std::size_t line_no, const std::string& what) { trace_error(path, line_no, what); };
+  const std::size_t lines = read_csv_lines(in, true, [&](std::size_t line_no, const std::vector<std::string_view>& cells) {
     if (!header) {
-      if (cells.size() != 3 || cells[0] != "user" || cells[1] != "start" || cells[2] != "end") {
-        std::string_view shown = line;
-        if (!shown.empty() && shown.back() == '\r') shown.remove_suffix(1);
-        trace_error(path, line_no, fmt::format("expected the header user,start,end, got '{}'", shown));
-      }
+      if (cells.size() != 3 || cells[0] != "user" || cells[1] != "start" || cells[2] != "end")
+        trace_error(path, line_no, fmt::format("expected the header user,start,end, got '{}'", fmt::join(cells, ",")));
       header = true;
-      continue;
+      return;
     }
     if (cells.size() != 3)
       trace_error(path, line_no, fmt::format("expected 3 cells (user,start,end), got {}", cells.size()));
@@ -105,10 +72,10 @@ std::shared_ptr<const ChurnTrace> read_churn_trace(const std::string& path) {
     if (user >= by_user.size()) by_user.resize(user + 1);
     by_user[user].push_back({start, end, line_no});
     ++intervals;
-  }
+  }, error);
   if (!header) throw InputError(fmt::format("churn.trace_file: '{}' is empty (expected the header line user,start,end)", path));
   if (intervals == 0)
-    trace_error(path, line_no, "no intervals after the header (expected one line user,start,end per online interval)");
+    trace_error(path, lines, "no intervals after the header (expected one line user,start,end per online interval)");
 
   auto trace = std::make_shared<ChurnTrace>();
   trace->path = path;

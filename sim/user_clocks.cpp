@@ -11,8 +11,8 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <numeric>
-#include <sys/stat.h>
 
+#include "sim/csv_input.hpp"
 #include "sim/input_error.hpp"
 #include "sim/random.hpp"
 #include "sim/scenario.hpp"
@@ -71,19 +71,6 @@ std::vector<double> resolve(const Scenario& s, const std::vector<double>& column
   throw InputError(fmt::format("users.file: {}:{}: {}", path, line, what));
 }
 
-std::vector<std::string_view> split(std::string_view line) {
-  std::vector<std::string_view> cells;
-  for (;;) {
-    const auto comma = line.find(',');
-    std::string_view cell = line.substr(0, comma);
-    while (!cell.empty() && (cell.front() == ' ' || cell.front() == '\t')) cell.remove_prefix(1);
-    while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\t' || cell.back() == '\r')) cell.remove_suffix(1);
-    cells.push_back(cell);
-    if (comma == std::string_view::npos) return cells;
-    line.remove_prefix(comma + 1);
-  }
-}
-
 }  // namespace
 
 std::string_view to_string(DistributionKind k) {
@@ -136,27 +123,13 @@ std::string describe(const Distribution& d) {
 }
 
 std::shared_ptr<const UsersTable> read_users_file(const std::string& path) {
-  struct stat st {};
-  if (path.empty()) throw InputError("users.file: expected the path of a users CSV file, got ''");
-  if (::stat(path.c_str(), &st) != 0) throw InputError(fmt::format("users.file: cannot open '{}'", path));
-  if (!S_ISREG(st.st_mode)) throw InputError(fmt::format("users.file: '{}' is not a regular file", path));
-  if (st.st_size > (std::int64_t{1} << 30))
-    throw InputError(fmt::format("users.file: '{}' has {} bytes; a users file may have at most 1 GiB", path, st.st_size));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("users.file: cannot open '{}'", path));
+  std::ifstream in = open_csv_input("users.file", path, "users file");
   auto table = std::make_shared<UsersTable>();
   table->path = path;
-  std::string line;
-  std::size_t line_no = 0;
   std::vector<std::vector<double>*> columns;
   std::vector<bool> is_rate;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.find('\0') != std::string::npos) file_error(path, line_no, "not a text file (NUL byte)");
-    // Spreadsheets often save a UTF-8 byte-order mark before the header.
-    if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
-    const auto cells = split(line);
-    if (cells.size() == 1 && cells[0].empty()) continue;  // a blank line, before the header too
+  const auto error = [&](std::size_t line_no, const std::string& what) { file_error(path, line_no, what); };
+  const std::size_t lines = read_csv_lines(in, false, [&](std::size_t line_no, const std::vector<std::string_view>& cells) {
     if (columns.empty()) {  // the header
       for (const auto cell : cells) {
         std::vector<double>* column = nullptr;
@@ -171,7 +144,7 @@ std::shared_ptr<const UsersTable> read_users_file(const std::string& path) {
         columns.push_back(column);
         is_rate.push_back(cell != "update_delay");
       }
-      continue;
+      return;
     }
     if (cells.size() != columns.size())
       file_error(path, line_no, fmt::format("expected {} cells as in the header, got {}", columns.size(), cells.size()));
@@ -186,9 +159,9 @@ std::shared_ptr<const UsersTable> read_users_file(const std::string& path) {
       columns[c]->push_back(x);
     }
     ++table->rows;
-  }
-  if (columns.empty()) file_error(path, line_no, "empty file (expected a header row such as update_rate,gossip_capacity)");
-  if (table->rows == 0) file_error(path, line_no, "no user rows after the header");
+  }, error);
+  if (columns.empty()) file_error(path, lines, "empty file (expected a header row such as update_rate,gossip_capacity)");
+  if (table->rows == 0) file_error(path, lines, "no user rows after the header");
   return table;
 }
 
