@@ -25,7 +25,7 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
   }
   if (out.diverged > 0) return out;
   std::vector<double> acc, uacc, dist, maxd, loss, uloss, tloss, cons, ttt, plateau, baseline, delay;
-  std::vector<double> worst_uloss, uerror, worst_uerror, ttl, ttd;
+  std::vector<double> worst_uloss, uerror, worst_uerror, ttl, ttd, bytes;
   std::vector<double> stationary_error, stationary_worst, stationary_consensus;
   for (const auto& trial : trials) {
     if (trial.stationary) {
@@ -43,6 +43,7 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
     worst_uloss.push_back(last.worst_user_loss);
     if (last.user_error) uerror.push_back(*last.user_error);
     if (last.worst_user_error) worst_uerror.push_back(*last.worst_user_error);
+    if (last.bytes_sent_per_user) bytes.push_back(*last.bytes_sent_per_user);
     if (trial.time_to_loss) ttl.push_back(*trial.time_to_loss);
     if (trial.time_to_distance) ttd.push_back(*trial.time_to_distance);
     tloss.push_back(last.train_loss);
@@ -68,6 +69,7 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
   out.worst_user_loss = maybe(worst_uloss);
   out.user_error = maybe(uerror);
   out.worst_user_error = maybe(worst_uerror);
+  out.bytes_sent_per_user = maybe(bytes);
   out.time_to_loss = maybe(ttl);
   out.reached_loss = ttl.size();
   out.time_to_distance = maybe(ttd);
@@ -86,7 +88,7 @@ std::vector<CurvePoint> learning_curve(const std::vector<sim::LearningTrialResul
   std::size_t points = trials.front().observations.size();
   for (const auto& t : trials) points = std::min(points, t.observations.size());
   for (std::size_t k = 0; k < points; ++k) {
-    std::vector<double> loss, acc, cons;
+    std::vector<double> loss, acc, cons, bytes;
     CurvePoint p;
     p.time = trials.front().observations[k].time;
     for (const auto& t : trials) {
@@ -94,6 +96,7 @@ std::vector<CurvePoint> learning_curve(const std::vector<sim::LearningTrialResul
       loss.push_back(o.loss);
       if (o.accuracy) acc.push_back(*o.accuracy);
       cons.push_back(o.consensus_distance);
+      if (o.bytes_sent_per_user) bytes.push_back(*o.bytes_sent_per_user);
       if (p.weight_variance.empty()) p.weight_variance.assign(o.weight_variance.size(), 0.0);
       for (std::size_t w = 0; w < o.weight_variance.size(); ++w)
         p.weight_variance[w] += o.weight_variance[w] / static_cast<double>(trials.size());
@@ -101,6 +104,7 @@ std::vector<CurvePoint> learning_curve(const std::vector<sim::LearningTrialResul
     p.loss = summarize(loss);
     p.accuracy = maybe(acc);
     p.consensus = summarize(cons);
+    p.bytes_sent_per_user = maybe(bytes);
     curve.push_back(std::move(p));
   }
   return curve;

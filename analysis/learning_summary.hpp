@@ -18,6 +18,9 @@ struct LearningSummary {
   // The worst sampled user's test loss; the mean and largest squared distance of the users'
   // models to a known optimum (sim::Observation::user_error, worst_user_error).
   std::optional<Summary> worst_user_loss, user_error, worst_user_error;
+  // With the network layer: payload bytes sent per user (mean over users) by the final
+  // observation (sim::Observation::bytes_sent_per_user); empty without it.
+  std::optional<Summary> bytes_sent_per_user;
   std::size_t diverged = 0;
   std::optional<double> diverged_at;
   std::vector<double> weight_variance;   // final, mean over trials, per weight tensor
@@ -44,6 +47,7 @@ struct CurvePoint {
   std::optional<Summary> accuracy;
   Summary consensus;
   std::vector<double> weight_variance;  // mean over trials, per weight tensor
+  std::optional<Summary> bytes_sent_per_user;  // with the network layer: bytes sent so far, mean over users
 };
 std::vector<CurvePoint> learning_curve(const std::vector<sim::LearningTrialResult>& trials);
 

@@ -28,6 +28,64 @@ TrialSummary summarize_trials(const std::vector<sim::TrialResult>& trials, std::
   return s;
 }
 
+std::optional<CommunicationSummary> summarize_communication(const std::vector<sim::TrialResult>& trials,
+                                                            std::uint32_t users) {
+  std::vector<double> sent, delivered, lost, requests, dropped, offline, bytes_sent, bytes_received, per_user_mean,
+      per_user_max, received_max, queued, queueing, latency;
+  for (const auto& t : trials) {
+    if (!t.communication) continue;
+    const sim::Communication& c = *t.communication;
+    sent.push_back(static_cast<double>(c.messages_sent));
+    delivered.push_back(static_cast<double>(c.messages_delivered));
+    lost.push_back(static_cast<double>(c.messages_lost));
+    requests.push_back(static_cast<double>(c.requests_sent));
+    dropped.push_back(static_cast<double>(c.ticks_dropped));
+    offline.push_back(static_cast<double>(c.ticks_offline));
+    bytes_sent.push_back(c.bytes_sent);
+    bytes_received.push_back(c.bytes_received);
+    per_user_mean.push_back(users > 0 ? c.bytes_sent / static_cast<double>(users) : 0.0);
+    per_user_max.push_back(c.bytes_sent_per_user_max);
+    received_max.push_back(c.bytes_received_per_user_max);
+    queued.push_back(static_cast<double>(c.queued));
+    if (c.queued > 0) queueing.push_back(c.queueing_delay / static_cast<double>(c.queued));
+    if (c.messages_delivered > 0) latency.push_back(c.latency_total / static_cast<double>(c.messages_delivered));
+  }
+  if (sent.empty()) return std::nullopt;
+  CommunicationSummary s;
+  s.trials = sent.size();
+  s.messages_sent = summarize(sent);
+  s.messages_delivered = summarize(delivered);
+  s.messages_lost = summarize(lost);
+  s.requests_sent = summarize(requests);
+  s.ticks_dropped = summarize(dropped);
+  s.ticks_offline = summarize(offline);
+  s.bytes_sent = summarize(bytes_sent);
+  s.bytes_received = summarize(bytes_received);
+  s.bytes_sent_per_user_mean = summarize(per_user_mean);
+  s.bytes_sent_per_user_max = summarize(per_user_max);
+  s.bytes_received_per_user_max = summarize(received_max);
+  s.queued = summarize(queued);
+  if (!queueing.empty()) s.queueing_delay_mean = summarize(queueing);
+  s.queueing_trials = queueing.size();
+  if (!latency.empty()) s.latency_mean = summarize(latency);
+  return s;
+}
+
+std::optional<AvailabilitySummary> summarize_availability(const std::vector<sim::TrialResult>& trials) {
+  std::vector<double> online, staleness;
+  for (const auto& t : trials) {
+    if (!t.availability) continue;
+    online.push_back(t.availability->online_fraction);
+    if (t.availability->mean_staleness_online) staleness.push_back(*t.availability->mean_staleness_online);
+  }
+  if (online.empty()) return std::nullopt;
+  AvailabilitySummary s;
+  s.trials = online.size();
+  s.online_fraction = summarize(online);
+  if (!staleness.empty()) s.mean_staleness_online = summarize(staleness);
+  return s;
+}
+
 std::string quantile_name(double level) {
   std::string digits = fmt::format("{:g}", level * 100.0);
   digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());

@@ -26,6 +26,44 @@ struct TrialSummary {
 
 TrialSummary summarize_trials(const std::vector<sim::TrialResult>& trials, std::uint32_t bound);
 
+// What the network layer counted (sim::Communication, docs/model.md §7.4), each a mean
+// across trials with its 95% CI, like the staleness summaries.
+struct CommunicationSummary {
+  std::size_t trials = 0;  // trials that carried communication counts
+  Summary messages_sent, messages_delivered, messages_lost, requests_sent;
+  Summary ticks_dropped, ticks_offline;
+  Summary bytes_sent, bytes_received;    // totals over users
+  Summary bytes_sent_per_user_mean;      // bytes_sent / n
+  Summary bytes_sent_per_user_max, bytes_received_per_user_max;  // the most loaded user's
+  Summary queued;                        // sends that waited for a busy uplink
+  // queueing_delay / queued: the mean wait of a send that waited. A trial in which no send
+  // waited has no such mean and is left out (as a trial that never reached a target is left
+  // out of the time to target); empty when no trial queued anything, not 0, since an
+  // unmeasured wait is not a zero wait. `queueing_trials` counts the trials summarised.
+  std::optional<Summary> queueing_delay_mean;
+  std::size_t queueing_trials = 0;
+  // latency_total / messages_delivered: mean time from the start of a transfer to its
+  // arrival. Likewise over the trials that delivered a message; empty when none did.
+  std::optional<Summary> latency_mean;
+};
+
+// Empty when no trial has communication counts (the network layer was off). Trials without
+// them are skipped. `users` is n, for bytes_sent_per_user_mean.
+std::optional<CommunicationSummary> summarize_communication(const std::vector<sim::TrialResult>& trials,
+                                                            std::uint32_t users);
+
+// Churn (sim::Availability): time-averaged fraction of users online and the staleness over
+// online observers, across trials. The latter leaves out a trial in which no observer was
+// online during the window (it has none), and is empty if no trial had one.
+struct AvailabilitySummary {
+  std::size_t trials = 0;
+  Summary online_fraction;
+  std::optional<Summary> mean_staleness_online;
+};
+
+// Empty when no trial has availability (churn.model = none).
+std::optional<AvailabilitySummary> summarize_availability(const std::vector<sim::TrialResult>& trials);
+
 // "p50", "p90", "p99", "p999"
 std::string quantile_name(double level);
 

@@ -37,9 +37,39 @@ Cell quantile(const R& r) {
   return static_cast<std::uint64_t>(st(r).quantiles[I]);
 }
 
+// The network layer's summaries: getters only run when the point has them (the group says so).
+using Comm = analysis::CommunicationSummary;
+using Avail = analysis::AvailabilitySummary;
+template <Summary Comm::*M>
+Cell comm_mean(const R& r) {
+  return mean_of((*r.communication).*M);
+}
+template <Summary Comm::*M>
+Cell comm_ci(const R& r) {
+  return ci_of((*r.communication).*M);
+}
+template <std::optional<Summary> Comm::*M>
+Cell comm_mean_opt(const R& r) {
+  return mean_of((*r.communication).*M);
+}
+template <std::optional<Summary> Comm::*M>
+Cell comm_ci_opt(const R& r) {
+  return ci_of((*r.communication).*M);
+}
+template <auto M>
+Cell avail_mean(const R& r) {
+  return mean_of((*r.availability).*M);
+}
+template <auto M>
+Cell avail_ci(const R& r) {
+  return ci_of((*r.availability).*M);
+}
+
 constexpr ColumnType integer = ColumnType::integer, num = ColumnType::number, text = ColumnType::text,
                      flag = ColumnType::boolean;
-constexpr ColumnGroup point = ColumnGroup::point, stale = ColumnGroup::staleness, learn = ColumnGroup::learning;
+constexpr ColumnGroup point = ColumnGroup::point, stale = ColumnGroup::staleness, learn = ColumnGroup::learning,
+                      comm = ColumnGroup::communication, avail = ColumnGroup::availability,
+                      learn_comm = ColumnGroup::learning_communication;
 
 static_assert(analysis::staleness_quantile_levels.size() == 4, "one column per quantile level below");
 
@@ -200,9 +230,89 @@ const std::vector<Column> registry = {
     {"diverged", "learning.diverged.trials", integer, learn,
      [](const R& r) -> Cell { return static_cast<std::uint64_t>(le(r).diverged); }},
     {"diverged_at", "learning.diverged.time", num, learn, [](const R& r) { return number(le(r).diverged_at); }},
+    // ---- the network layer (docs/model.md §7.4): only in runs where some point has it ----
+    // Each count over the whole run [0, horizon], its mean over trials and 95% CI.
+    {"messages_sent", "communication.messages_sent.mean", num, comm, comm_mean<&Comm::messages_sent>},
+    {"messages_sent_ci95", "communication.messages_sent.ci95", num, comm, comm_ci<&Comm::messages_sent>},
+    {"messages_delivered", "communication.messages_delivered.mean", num, comm, comm_mean<&Comm::messages_delivered>},
+    {"messages_delivered_ci95", "communication.messages_delivered.ci95", num, comm, comm_ci<&Comm::messages_delivered>},
+    {"messages_lost", "communication.messages_lost.mean", num, comm, comm_mean<&Comm::messages_lost>},
+    {"messages_lost_ci95", "communication.messages_lost.ci95", num, comm, comm_ci<&Comm::messages_lost>},
+    {"requests_sent", "communication.requests_sent.mean", num, comm, comm_mean<&Comm::requests_sent>},
+    {"requests_sent_ci95", "communication.requests_sent.ci95", num, comm, comm_ci<&Comm::requests_sent>},
+    {"ticks_dropped", "communication.ticks_dropped.mean", num, comm, comm_mean<&Comm::ticks_dropped>},
+    {"ticks_dropped_ci95", "communication.ticks_dropped.ci95", num, comm, comm_ci<&Comm::ticks_dropped>},
+    {"ticks_offline", "communication.ticks_offline.mean", num, comm, comm_mean<&Comm::ticks_offline>},
+    {"ticks_offline_ci95", "communication.ticks_offline.ci95", num, comm, comm_ci<&Comm::ticks_offline>},
+    {"bytes_sent", "communication.bytes_sent.mean", num, comm, comm_mean<&Comm::bytes_sent>},
+    {"bytes_sent_ci95", "communication.bytes_sent.ci95", num, comm, comm_ci<&Comm::bytes_sent>},
+    {"bytes_received", "communication.bytes_received.mean", num, comm, comm_mean<&Comm::bytes_received>},
+    {"bytes_received_ci95", "communication.bytes_received.ci95", num, comm, comm_ci<&Comm::bytes_received>},
+    {"bytes_sent_per_user_mean", "communication.bytes_sent_per_user_mean.mean", num, comm,
+     comm_mean<&Comm::bytes_sent_per_user_mean>},
+    {"bytes_sent_per_user_mean_ci95", "communication.bytes_sent_per_user_mean.ci95", num, comm,
+     comm_ci<&Comm::bytes_sent_per_user_mean>},
+    {"bytes_sent_per_user_max", "communication.bytes_sent_per_user_max.mean", num, comm,
+     comm_mean<&Comm::bytes_sent_per_user_max>},
+    {"bytes_sent_per_user_max_ci95", "communication.bytes_sent_per_user_max.ci95", num, comm,
+     comm_ci<&Comm::bytes_sent_per_user_max>},
+    {"bytes_received_per_user_max", "communication.bytes_received_per_user_max.mean", num, comm,
+     comm_mean<&Comm::bytes_received_per_user_max>},
+    {"bytes_received_per_user_max_ci95", "communication.bytes_received_per_user_max.ci95", num, comm,
+     comm_ci<&Comm::bytes_received_per_user_max>},
+    {"queued", "communication.queued.mean", num, comm, comm_mean<&Comm::queued>},
+    {"queued_ci95", "communication.queued.ci95", num, comm, comm_ci<&Comm::queued>},
+    // Over the trials in which some send waited (empty / null when none did).
+    {"queueing_delay_mean", "communication.queueing_delay_mean.mean", num, comm,
+     comm_mean_opt<&Comm::queueing_delay_mean>},
+    {"queueing_delay_mean_ci95", "communication.queueing_delay_mean.ci95", num, comm,
+     comm_ci_opt<&Comm::queueing_delay_mean>},
+    {"", "communication.queueing_delay_mean.trials", integer, comm,
+     [](const R& r) -> Cell { return static_cast<std::uint64_t>(r.communication->queueing_trials); }},
+    // Over the trials that delivered a message.
+    {"latency_mean", "communication.latency_mean.mean", num, comm, comm_mean_opt<&Comm::latency_mean>},
+    {"latency_mean_ci95", "communication.latency_mean.ci95", num, comm, comm_ci_opt<&Comm::latency_mean>},
+    // ---- churn (docs/model.md §7.3): only in runs where some point has it ----
+    {"online_fraction", "availability.online_fraction.mean", num, avail, avail_mean<&Avail::online_fraction>},
+    {"online_fraction_ci95", "availability.online_fraction.ci95", num, avail, avail_ci<&Avail::online_fraction>},
+    {"staleness_online", "availability.mean_staleness_online.mean", num, avail,
+     avail_mean<&Avail::mean_staleness_online>},
+    {"staleness_online_ci95", "availability.mean_staleness_online.ci95", num, avail,
+     avail_ci<&Avail::mean_staleness_online>},
+    // ---- a learning run with the network layer: bytes sent per user by the final observation ----
+    {"", "learning.final.bytes_sent_per_user.mean", num, learn_comm,
+     [](const R& r) { return mean_of(le(r).bytes_sent_per_user); }},
+    {"", "learning.final.bytes_sent_per_user.ci95", num, learn_comm,
+     [](const R& r) { return ci_of(le(r).bytes_sent_per_user); }},
 };
 
-bool in_table(const Column& c, bool learning) { return !c.csv.empty() && (learning || c.group != learn); }
+// Whether a table with these groups has a column of group g.
+bool group_in(ColumnGroup g, TableGroups groups) {
+  switch (g) {
+    case ColumnGroup::point:
+    case ColumnGroup::staleness: return true;
+    case ColumnGroup::learning: return groups.learning;
+    case ColumnGroup::communication: return groups.communication;
+    case ColumnGroup::availability: return groups.availability;
+    case ColumnGroup::learning_communication: return groups.learning && groups.communication;
+  }
+  return false;
+}
+
+// Whether a point has the results a column of group g reads.
+bool has_group(ColumnGroup g, const R& r) {
+  switch (g) {
+    case ColumnGroup::point: return true;
+    case ColumnGroup::staleness: return r.staleness.has_value();
+    case ColumnGroup::learning: return r.learning.has_value();
+    case ColumnGroup::communication: return r.communication.has_value();
+    case ColumnGroup::availability: return r.availability.has_value();
+    case ColumnGroup::learning_communication: return r.learning && r.communication;
+  }
+  return false;
+}
+
+bool in_table(const Column& c, TableGroups groups) { return !c.csv.empty() && group_in(c.group, groups); }
 
 // CSV text of a cell: numbers with `digits` significant digits, empty for no value.
 std::string cell_text(const Cell& cell, int digits) {
@@ -255,6 +365,20 @@ struct TrialColumn {
 
 Cell staleness_value(const TrialRow& t, double (*f)(const TrialRow&)) { return t.staleness ? Cell(f(t)) : Cell(); }
 
+// The trial's staleness result, which carries the network layer's counts (a FedAvg trial's
+// are in its learning result).
+const sim::TrialResult* network_result(const TrialRow& t) {
+  return t.staleness ? t.staleness : t.learning ? &t.learning->staleness : nullptr;
+}
+const sim::Communication* communication(const TrialRow& t) {
+  const auto* r = network_result(t);
+  return r && r->communication ? &*r->communication : nullptr;
+}
+const sim::Availability* availability(const TrialRow& t) {
+  const auto* r = network_result(t);
+  return r && r->availability ? &*r->availability : nullptr;
+}
+
 // The final observation of a trial that stayed finite (a diverged trial has none to report).
 const sim::Observation* final_observation(const TrialRow& t) {
   if (!t.learning || t.learning->diverged_at || t.learning->observations.empty()) return nullptr;
@@ -302,7 +426,21 @@ const std::vector<TrialColumn> trial_registry = {
      [](const TrialRow& t) { return t.learning->stationary ? Cell(t.learning->stationary->worst_error) : Cell(); }},
     {"stationary_consensus", num, learn,
      [](const TrialRow& t) { return t.learning->stationary ? Cell(t.learning->stationary->consensus) : Cell(); }},
+    // The network layer (docs/model.md §7.4), over the whole run.
+    {"messages_sent", integer, comm,
+     [](const TrialRow& t) { return communication(t) ? Cell(communication(t)->messages_sent) : Cell(); }},
+    {"messages_lost", integer, comm,
+     [](const TrialRow& t) { return communication(t) ? Cell(communication(t)->messages_lost) : Cell(); }},
+    {"bytes_sent", num, comm,
+     [](const TrialRow& t) { return communication(t) ? Cell(communication(t)->bytes_sent) : Cell(); }},
+    // Churn (docs/model.md §7.3), time averages over the window.
+    {"online_fraction", num, avail,
+     [](const TrialRow& t) { return availability(t) ? Cell(availability(t)->online_fraction) : Cell(); }},
+    {"staleness_online", num, avail,
+     [](const TrialRow& t) { return availability(t) ? number(availability(t)->mean_staleness_online) : Cell(); }},
 };
+
+bool in_trials(const TrialColumn& c, TableGroups groups) { return group_in(c.group, groups); }
 
 std::vector<std::string> prefixed(const std::vector<std::string>& axes) {
   std::vector<std::string> h{"point"};
@@ -313,21 +451,22 @@ std::vector<std::string> prefixed(const std::vector<std::string>& axes) {
 // ---- reading -------------------------------------------------------------------------------
 
 // The type of every column of a file, in header order (axes are text).
-std::vector<ColumnType> column_types(ResultsFile file, const std::vector<std::string>& axes, bool learning) {
+std::vector<ColumnType> column_types(ResultsFile file, const std::vector<std::string>& axes, TableGroups groups) {
   std::vector<ColumnType> types{integer};
   types.insert(types.end(), axes.size(), text);
   switch (file) {
     case ResultsFile::results:
       for (const Column& c : registry)
-        if (in_table(c, learning) && c.csv != "point") types.push_back(c.type);
+        if (in_table(c, groups) && c.csv != "point") types.push_back(c.type);
       break;
     case ResultsFile::trials:
       for (const TrialColumn& c : trial_registry)
-        if (learning || c.group != learn) types.push_back(c.type);
+        if (in_trials(c, groups)) types.push_back(c.type);
       break;
     case ResultsFile::curves:
       for (int k = 0; k < 6; ++k) types.push_back(num);
       types.push_back(ColumnType::number_list);  // weight_variance: a ';'-separated list
+      if (groups.communication) types.insert(types.end(), 2, num);  // bytes_sent_per_user, its CI
       break;
   }
   return types;
@@ -374,6 +513,13 @@ std::string_view type_text(ColumnType type) {
 
 const std::vector<Column>& result_columns() { return registry; }
 
+TableGroups& TableGroups::include(const sim::Scenario& scenario) {
+  learning = learning || scenario.learning.enabled();
+  communication = communication || scenario.networked();
+  availability = availability || scenario.churn.model != sim::ChurnModel::none;
+  return *this;
+}
+
 PointResult make_point_result(std::size_t index, std::vector<std::string> axis_values, const sim::Scenario& scenario,
                               analysis::Prediction theory, const std::vector<sim::TrialResult>& staleness,
                               const std::vector<sim::LearningTrialResult>* learning,
@@ -392,23 +538,37 @@ PointResult make_point_result(std::size_t index, std::vector<std::string> axis_v
     for (const auto& t : *learning) common = std::min(common, t.observations.size());
     r.final_time = common ? learning->front().observations[common - 1].time : 0.0;
   }
+  // The network layer's counts ride on the staleness results; a FedAvg point has none, so
+  // they come from its learning trials.
+  if (!staleness.empty() || !learning) {
+    r.communication = analysis::summarize_communication(staleness, scenario.network.n);
+    r.availability = analysis::summarize_availability(staleness);
+  } else {
+    std::vector<sim::TrialResult> counted;
+    for (const auto& t : *learning) {
+      sim::TrialResult& c = counted.emplace_back();
+      c.communication = t.staleness.communication;
+      c.availability = t.staleness.availability;
+    }
+    r.communication = analysis::summarize_communication(counted, scenario.network.n);
+    r.availability = analysis::summarize_availability(counted);
+  }
   return r;
 }
 
-std::vector<std::string> results_header(const std::vector<std::string>& axes, bool learning) {
+std::vector<std::string> results_header(const std::vector<std::string>& axes, TableGroups groups) {
   std::vector<std::string> h = prefixed(axes);
   for (const Column& c : registry)
-    if (in_table(c, learning) && c.csv != "point") h.emplace_back(c.csv);
+    if (in_table(c, groups) && c.csv != "point") h.emplace_back(c.csv);
   return h;
 }
 
-std::string results_row(const PointResult& r, bool learning) {
+std::string results_row(const PointResult& r, TableGroups groups) {
   std::vector<std::string> f{std::to_string(r.index)};
   f.insert(f.end(), r.axis_values.begin(), r.axis_values.end());
   for (const Column& c : registry) {
-    if (!in_table(c, learning) || c.csv == "point") continue;
-    const bool present = c.group == point || (c.group == stale ? r.staleness.has_value() : r.learning.has_value());
-    f.push_back(present ? cell_text(c.get(r), 12) : std::string());
+    if (!in_table(c, groups) || c.csv == "point") continue;
+    f.push_back(has_group(c.group, r) ? cell_text(c.get(r), 12) : std::string());
   }
   return csv_line(f);
 }
@@ -417,7 +577,7 @@ void add_result_json(nlohmann::ordered_json& j, const PointResult& r) {
   if (!r.staleness) j["staleness"] = nullptr;
   for (const Column& c : registry) {
     if (c.json.empty()) continue;
-    if ((c.group == stale && !r.staleness) || (c.group == learn && !r.learning)) continue;
+    if (!has_group(c.group, r)) continue;  // e.g. no "communication" object without the network layer
     nlohmann::ordered_json* at = &j;
     std::string_view path = c.json;
     for (std::size_t dot; (dot = path.find('.')) != std::string_view::npos; path.remove_prefix(dot + 1))
@@ -438,35 +598,37 @@ void add_result_json(nlohmann::ordered_json& j, const PointResult& r) {
   collapse_empty_summaries(j);
 }
 
-std::vector<std::string> trials_header(const std::vector<std::string>& axes, bool learning) {
+std::vector<std::string> trials_header(const std::vector<std::string>& axes, TableGroups groups) {
   std::vector<std::string> h = prefixed(axes);
   for (const TrialColumn& c : trial_registry)
-    if (learning || c.group != learn) h.emplace_back(c.csv);
+    if (in_trials(c, groups)) h.emplace_back(c.csv);
   return h;
 }
 
 std::string trial_rows(const PointResult& p, const std::vector<sim::TrialResult>& staleness,
-                       const std::vector<sim::LearningTrialResult>* learning) {
+                       const std::vector<sim::LearningTrialResult>* learning, TableGroups groups) {
   std::string rows;
   for (std::uint32_t i = 0; i < p.scenario.run.trials; ++i) {
     const TrialRow t{&p, i, i < staleness.size() ? &staleness[i] : nullptr, learning ? &(*learning)[i] : nullptr};
     std::vector<std::string> f{std::to_string(p.index)};
     f.insert(f.end(), p.axis_values.begin(), p.axis_values.end());
     for (const TrialColumn& c : trial_registry)
-      if (learning || c.group != learn) f.push_back(cell_text(c.get(t), 17));
+      if (in_trials(c, groups)) f.push_back(c.group == learn && !learning ? std::string() : cell_text(c.get(t), 17));
     rows += csv_line(f);
   }
   return rows;
 }
 
-std::vector<std::string> curves_header(const std::vector<std::string>& axes) {
+std::vector<std::string> curves_header(const std::vector<std::string>& axes, TableGroups groups) {
   std::vector<std::string> h = prefixed(axes);
   for (const char* c : {"time", "loss", "loss_ci95", "accuracy", "accuracy_ci95", "consensus_distance", "weight_variance"})
     h.emplace_back(c);
+  if (groups.communication)
+    for (const char* c : {"bytes_sent_per_user", "bytes_sent_per_user_ci95"}) h.emplace_back(c);
   return h;
 }
 
-std::string curve_rows(const PointResult& p, const std::vector<sim::LearningTrialResult>& learning) {
+std::string curve_rows(const PointResult& p, const std::vector<sim::LearningTrialResult>& learning, TableGroups groups) {
   std::string rows;
   for (const auto& c : analysis::learning_curve(learning)) {
     std::vector<std::string> f{std::to_string(p.index)};
@@ -474,6 +636,8 @@ std::string curve_rows(const PointResult& p, const std::vector<sim::LearningTria
     for (const Cell& cell : {Cell(c.time), Cell(c.loss.mean), number(c.loss.ci_half_width), mean_of(c.accuracy),
                              ci_of(c.accuracy), Cell(c.consensus.mean), Cell(c.weight_variance)})
       f.push_back(cell_text(cell, 12));
+    if (groups.communication)
+      for (const Cell& cell : {mean_of(c.bytes_sent_per_user), ci_of(c.bytes_sent_per_user)}) f.push_back(cell_text(cell, 12));
     rows += csv_line(f);
   }
   return rows;
@@ -483,8 +647,13 @@ bool header_is_learning(const std::vector<std::string>& header) {
   return std::find(header.begin(), header.end(), "final_accuracy") != header.end();
 }
 
+TableGroups header_groups(const std::vector<std::string>& header) {
+  const auto has = [&](std::string_view column) { return std::find(header.begin(), header.end(), column) != header.end(); };
+  return {header_is_learning(header), has("messages_sent"), has("online_fraction")};
+}
+
 CsvTable read_results_file(const std::filesystem::path& path, ResultsFile file, const std::vector<std::string>& axes,
-                           bool learning, bool allow_torn_tail) {
+                           TableGroups groups, bool allow_torn_tail) {
   const std::string name = path.string();
   require_regular_file(name);
   std::ifstream in(path, std::ios::binary);
@@ -493,10 +662,10 @@ CsvTable read_results_file(const std::filesystem::path& path, ResultsFile file, 
   buffer << in.rdbuf();
   std::string content = buffer.str();
   if (allow_torn_tail && !content.empty() && content.back() != '\n') content.erase(content.rfind('\n') + 1);
-  const std::vector<std::string> expected = file == ResultsFile::results  ? results_header(axes, learning)
-                                            : file == ResultsFile::trials ? trials_header(axes, learning)
-                                                                          : curves_header(axes);
-  const std::vector<ColumnType> types = column_types(file, axes, learning);
+  const std::vector<std::string> expected = file == ResultsFile::results  ? results_header(axes, groups)
+                                            : file == ResultsFile::trials ? trials_header(axes, groups)
+                                                                          : curves_header(axes, groups);
+  const std::vector<ColumnType> types = column_types(file, axes, groups);
   CsvTable table;
   std::set<std::string> seen_points;
   std::size_t line_no = 0, start = 0;

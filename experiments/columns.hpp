@@ -5,6 +5,13 @@
 // The results.csv header and rows, the JSON fields, and the reader that --resume, `plot` and
 // `validate` use all come from this table, so a new column is one entry. trials.csv has its
 // own table of the same kind.
+//
+// Optional column groups: the learning columns exist only in learning sweeps, and the
+// network layer's columns (communication, availability) only in runs where some point has
+// the layer (Scenario::networked) or churn. Which groups a table has is decided once per run
+// (TableGroups, from the sweep plan, or read back from a header), so a run without the layer
+// writes exactly the files it wrote before the layer existed, and --resume, `plot` and
+// `validate` read each file with the columns it was written with.
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -33,6 +40,9 @@ struct PointResult {
   std::optional<analysis::TrialSummary> staleness;    // none for FedAvg (no gossip)
   std::optional<analysis::LearningSummary> learning;  // learning runs only
   std::optional<models::ShardSummary> shards;         // learning runs only
+  // With the network layer (docs/model.md §7): what it counted, and (churn) availability.
+  std::optional<analysis::CommunicationSummary> communication;
+  std::optional<analysis::AvailabilitySummary> availability;
   double final_time = 0.0;  // time of the last observation every trial has (learning)
 };
 
@@ -48,8 +58,18 @@ PointResult make_point_result(std::size_t index, std::vector<std::string> axis_v
 using Cell = std::variant<std::monostate, double, std::int64_t, std::uint64_t, std::string, bool, std::vector<double>>;
 
 enum class ColumnType { integer, number, text, boolean, number_list };
-// Which results a column reads: always present, staleness (absent for FedAvg), learning.
-enum class ColumnGroup { point, staleness, learning };
+// Which results a column reads: always present, staleness (absent for FedAvg), learning,
+// the network layer's counts, churn's availability, or a learning run's counts.
+enum class ColumnGroup { point, staleness, learning, communication, availability, learning_communication };
+
+// The optional groups a results table has (point and staleness columns are always there).
+struct TableGroups {
+  bool learning = false;
+  bool communication = false;  // some point has the network layer
+  bool availability = false;   // some point has churn
+  // Adds a point's groups: a sweep's files have the union over its points.
+  TableGroups& include(const sim::Scenario& scenario);
+};
 
 struct Column {
   std::string_view csv;   // results.csv column; "" = JSON only
@@ -62,8 +82,13 @@ struct Column {
 // The registry, in results.csv order (the sweep axes' columns follow "point").
 const std::vector<Column>& result_columns();
 
-std::vector<std::string> results_header(const std::vector<std::string>& axes, bool learning);
-std::string results_row(const PointResult& result, bool learning);  // one CSV line
+std::vector<std::string> results_header(const std::vector<std::string>& axes, TableGroups groups);
+std::string results_row(const PointResult& result, TableGroups groups);  // one CSV line
+// Without the network layer's groups.
+inline std::vector<std::string> results_header(const std::vector<std::string>& axes, bool learning) {
+  return results_header(axes, TableGroups{learning});
+}
+inline std::string results_row(const PointResult& result, bool learning) { return results_row(result, TableGroups{learning}); }
 
 // Fills the staleness, theory and learning fields of a `simulate --json` object. A summary
 // without a mean is null; a run without staleness (FedAvg) has "staleness": null.
@@ -76,13 +101,23 @@ struct TrialRow {
   const sim::TrialResult* staleness;              // null for FedAvg
   const sim::LearningTrialResult* learning;       // null for staleness runs
 };
-std::vector<std::string> trials_header(const std::vector<std::string>& axes, bool learning);
+// The learning columns come with a non-null `learning`; the network ones with the groups.
+std::vector<std::string> trials_header(const std::vector<std::string>& axes, TableGroups groups);
 std::string trial_rows(const PointResult& point, const std::vector<sim::TrialResult>& staleness,
-                       const std::vector<sim::LearningTrialResult>* learning);
+                       const std::vector<sim::LearningTrialResult>* learning, TableGroups groups);
+inline std::vector<std::string> trials_header(const std::vector<std::string>& axes, bool learning) {
+  return trials_header(axes, TableGroups{learning});
+}
+inline std::string trial_rows(const PointResult& point, const std::vector<sim::TrialResult>& staleness,
+                              const std::vector<sim::LearningTrialResult>* learning) {
+  return trial_rows(point, staleness, learning, TableGroups{learning != nullptr});
+}
 
-// learning_curves.csv: the mean learning curve of each point.
-std::vector<std::string> curves_header(const std::vector<std::string>& axes);
-std::string curve_rows(const PointResult& point, const std::vector<sim::LearningTrialResult>& learning);
+// learning_curves.csv: the mean learning curve of each point; with the communication group,
+// also the bytes sent per user by each observation (mean over users, then over trials).
+std::vector<std::string> curves_header(const std::vector<std::string>& axes, TableGroups groups = {});
+std::string curve_rows(const PointResult& point, const std::vector<sim::LearningTrialResult>& learning,
+                       TableGroups groups = {});
 
 // Which file a table is, for the typed reader.
 enum class ResultsFile { results, trials, curves };
@@ -92,8 +127,14 @@ enum class ResultsFile { results, trials, curves };
 // [0, 2^64), numbers finite), else InputError naming the file, line and column. A
 // last line cut short by a kill (no newline at its end) is dropped when `allow_torn_tail`.
 CsvTable read_results_file(const std::filesystem::path& path, ResultsFile file, const std::vector<std::string>& axes,
-                           bool learning, bool allow_torn_tail = false);
-// The axes and learning flag of a results.csv header, checked against the registry.
+                           TableGroups groups, bool allow_torn_tail = false);
+inline CsvTable read_results_file(const std::filesystem::path& path, ResultsFile file,
+                                  const std::vector<std::string>& axes, bool learning, bool allow_torn_tail = false) {
+  return read_results_file(path, file, axes, TableGroups{learning}, allow_torn_tail);
+}
+// The learning flag of a results.csv header, and all its groups (read_results_file then
+// checks the whole header against the registry).
 bool header_is_learning(const std::vector<std::string>& header);
+TableGroups header_groups(const std::vector<std::string>& header);
 
 }  // namespace timely::experiments

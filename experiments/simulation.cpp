@@ -285,10 +285,45 @@ void print_learning(std::ostream& out, const Simulation& sim) {
                      sim.wall_seconds);
 }
 
+// The network layer (docs/model.md §7): what it counted, and availability under churn.
+// Nothing without it.
+void print_network(std::ostream& out, const PointResult& r) {
+  const auto pm = [](const analysis::Summary& x) {
+    return x.ci_half_width ? fmt::format("{:.6g} ± {:.3g}", x.mean, *x.ci_half_width) : fmt::format("{:.6g}", x.mean);
+  };
+  if (const auto& c = r.communication) {
+    const double lost = c->messages_sent.mean + c->requests_sent.mean > 0.0
+                            ? c->messages_lost.mean / (c->messages_sent.mean + c->requests_sent.mean)
+                            : 0.0;
+    out << fmt::format("communication (means over {} trials, 95% CI, whole run [0, {:g}]):\n", c->trials,
+                       r.scenario.run.horizon);
+    out << fmt::format("  messages   {} sent, {} lost ({:.3g}% of messages and requests), {} pull requests\n",
+                       pm(c->messages_sent), pm(c->messages_lost), 100.0 * lost, pm(c->requests_sent));
+    if (c->ticks_dropped.mean > 0.0 || c->ticks_offline.mean > 0.0)
+      out << fmt::format("  ticks      {} dropped at the uplink (busy, or cleared by going offline), {} while offline\n", pm(c->ticks_dropped),
+                         pm(c->ticks_offline));
+    out << fmt::format("  bytes      {} sent per user (mean over users), {} by the most loaded user\n",
+                       pm(c->bytes_sent_per_user_mean), pm(c->bytes_sent_per_user_max));
+    out << fmt::format("  delay      queueing {}, transfer start to arrival {}\n",
+                       c->queueing_delay_mean ? fmt::format("{} per queued send ({} queued)", pm(*c->queueing_delay_mean),
+                                                            pm(c->queued))
+                                              : std::string("none (no send waited)"),
+                       c->latency_mean ? pm(*c->latency_mean) : std::string("n/a (nothing delivered)"));
+  }
+  if (const auto& a = r.availability)
+    out << fmt::format("availability: online {} of the time; staleness over online observers {}\n",
+                       pm(a->online_fraction),
+                       a->mean_staleness_online ? pm(*a->mean_staleness_online) : std::string("n/a (nobody online)"));
+}
+
 void print_simulation(std::ostream& out, const Simulation& sim, unsigned threads) {
+  const PointResult result = point_result(sim);
   if (!sim.learning.empty()) {
     print_learning(out, sim);
-    if (sim.trials.empty()) return;
+    if (sim.trials.empty()) {
+      print_network(out, result);
+      return;
+    }
     out << "staleness in the same run:\n";
   }
   const analysis::TrialSummary t = analysis::summarize_trials(sim.trials, sim.scenario.staleness.bound);
@@ -323,20 +358,44 @@ void print_simulation(std::ostream& out, const Simulation& sim, unsigned threads
   out << fmt::format("  events     {} in {:.3g} s ({:.3g} events/s, {} threads)\n", t.events, sim.wall_seconds,
                      sim.wall_seconds > 0 ? t.events / sim.wall_seconds : 0.0,
                      threads == 0 ? std::string("all") : std::to_string(threads));
+  print_network(out, result);
 }
 
 void write_simulation(const std::filesystem::path& dir, const Simulation& sim, unsigned threads, std::ostream& log) {
   create_output_directory(dir);
   const DirectoryLock lock(dir);
   write_file_atomically(dir / "result.json", simulation_json(sim, threads).dump(2) + "\n");
-  std::string csv = "trial,mean_staleness,max_mean,max_all_mean,events\n";
-  for (std::size_t i = 0; i < sim.trials.size(); ++i)
-    csv += fmt::format("{},{:.17g},{:.17g},{:.17g},{}\n", i, sim.trials[i].mean_staleness, sim.trials[i].max_mean,
-                       sim.trials[i].max_all_mean, sim.trials[i].events);
+  // With the network layer, also its per-trial counts (and availability under churn).
+  const TableGroups groups = TableGroups{}.include(sim.scenario);
+  std::string csv = "trial,mean_staleness,max_mean,max_all_mean,events";
+  if (groups.communication) csv += ",messages_sent,messages_lost,bytes_sent";
+  if (groups.availability) csv += ",online_fraction,staleness_online";
+  csv += "\n";
+  for (std::size_t i = 0; i < sim.trials.size(); ++i) {
+    const sim::TrialResult& t = sim.trials[i];
+    csv += fmt::format("{},{:.17g},{:.17g},{:.17g},{}", i, t.mean_staleness, t.max_mean, t.max_all_mean, t.events);
+    if (groups.communication)
+      csv += t.communication ? fmt::format(",{},{},{:.17g}", t.communication->messages_sent,
+                                           t.communication->messages_lost, t.communication->bytes_sent)
+                             : std::string(",,,");
+    if (groups.availability)
+      csv += t.availability ? fmt::format(",{:.17g},{}", t.availability->online_fraction,
+                                          t.availability->mean_staleness_online
+                                              ? fmt::format("{:.17g}", *t.availability->mean_staleness_online)
+                                              : std::string())
+                            : std::string(",,");
+    csv += "\n";
+  }
   write_file_atomically(dir / "trials.csv", csv);
   if (sim.learning.empty()) return;
   std::string rows = "trial,time,loss,accuracy,user_loss,user_accuracy,train_loss,consensus_distance,"
                      "distance_to_optimum,max_user_distance_to_optimum,user_error,worst_user_error,worst_user_loss";
+  // With the network layer: the bytes sent per user so far (mean over users), so accuracy
+  // can be plotted against bytes.
+  bool bytes = false;
+  for (const auto& trial : sim.learning)
+    for (const sim::Observation& o : trial.observations) bytes = bytes || o.bytes_sent_per_user.has_value();
+  if (bytes) rows += ",bytes_sent_per_user";
   const auto& first = sim.learning.front().observations;  // empty if a trial diverged at once
   for (std::size_t k = 0; k < (first.empty() ? 0 : first.front().weight_variance.size()); ++k)
     rows += fmt::format(",weight_variance_W{}", k + 1);
@@ -349,6 +408,7 @@ void write_simulation(const std::filesystem::path& dir, const Simulation& sim, u
                           opt(o.distance_to_optimum), opt(o.max_user_distance_to_optimum), opt(o.user_error),
                           opt(o.worst_user_error));
       rows += fmt::format(",{:.10g}", o.worst_user_loss);
+      if (bytes) rows += fmt::format(",{}", opt(o.bytes_sent_per_user));
       for (double v : o.weight_variance) rows += fmt::format(",{:.10g}", v);
       rows += "\n";
     }

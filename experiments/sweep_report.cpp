@@ -284,7 +284,7 @@ void report_study(const SweepResults& r, std::vector<std::string>& drawn, std::o
 
 void report_learning(const SweepResults& r, std::vector<std::string>& drawn, std::ostream& log) {
   const CsvTable curves =
-      read_results_file(r.dir / "learning_curves.csv", ResultsFile::curves, r.axes, true);
+      read_results_file(r.dir / "learning_curves.csv", ResultsFile::curves, r.axes, header_groups(r.table.header));
   const auto varying = r.varying_axes();
   std::map<std::string, PointCurves> points;
   std::map<std::string, std::vector<std::string>> row_of;
@@ -430,7 +430,7 @@ SweepResults read_sweep_results(const fs::path& dir) {
     throw InputError(fmt::format("{}: not a timely meta.json ({})", meta_path.string(), e.what()));
   }
   const CsvTable header_only = read_csv_header((dir / "results.csv").string());
-  r.table = read_results_file(dir / "results.csv", ResultsFile::results, r.axes, header_is_learning(header_only.header));
+  r.table = read_results_file(dir / "results.csv", ResultsFile::results, r.axes, header_groups(header_only.header));
   return r;
 }
 

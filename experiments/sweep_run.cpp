@@ -33,6 +33,15 @@ double trial_work(const sim::Scenario& s) {
   return estimated_events(s) * (1.0 + s.tracked_sources());
 }
 
+// The optional column groups of the sweep's files: learning, and the network layer's where
+// some point has it (a sweep without it writes the columns it always did). A function of
+// the plan, so --resume expects the columns the interrupted run wrote.
+TableGroups plan_groups(const SweepPlan& plan) {
+  TableGroups groups{plan.learning()};
+  for (const auto& p : plan.points) groups.include(p.scenario);
+  return groups;
+}
+
 // The rows of one finished point, in each file's format.
 struct PointRows {
   std::string results, trials, curves;
@@ -83,13 +92,14 @@ std::map<std::size_t, PointRows> load_finished(const fs::path& out, const SweepP
                                  "use another --out, or --force to start over",
                                  out.string()));
   const bool learning = plan.learning();
+  const TableGroups groups = plan_groups(plan);
   const auto axes = plan.axis_keys();
   if (!fs::exists(out / "results.csv") || !fs::exists(out / "trials.csv")) return done;
   if (learning && !fs::exists(out / "learning_curves.csv")) return done;
-  const CsvTable results = read_results_file(out / "results.csv", ResultsFile::results, axes, learning, true);
-  const CsvTable trials = read_results_file(out / "trials.csv", ResultsFile::trials, axes, learning, true);
+  const CsvTable results = read_results_file(out / "results.csv", ResultsFile::results, axes, groups, true);
+  const CsvTable trials = read_results_file(out / "trials.csv", ResultsFile::trials, axes, groups, true);
   CsvTable curves;
-  if (learning) curves = read_results_file(out / "learning_curves.csv", ResultsFile::curves, axes, learning, true);
+  if (learning) curves = read_results_file(out / "learning_curves.csv", ResultsFile::curves, axes, groups, true);
   std::map<std::size_t, std::vector<const std::vector<std::string>*>> trial_rows_of, curve_rows_of;
   for (const auto& row : trials.rows) trial_rows_of[std::stoull(row[0])].push_back(&row);
   for (const auto& row : curves.rows) curve_rows_of[std::stoull(row[0])].push_back(&row);
@@ -175,9 +185,10 @@ class SweepFiles {
   // Every finished point in point order (replaced atomically): the start, and while holes remain.
   void write_all() {
     const auto axes = plan_.axis_keys();
-    std::string results = csv_line(results_header(axes, plan_.learning()));
-    std::string trials = csv_line(trials_header(axes, plan_.learning()));
-    std::string curves = csv_line(curves_header(axes));
+    const TableGroups groups = plan_groups(plan_);
+    std::string results = csv_line(results_header(axes, groups));
+    std::string trials = csv_line(trials_header(axes, groups));
+    std::string curves = csv_line(curves_header(axes, groups));
     for (const auto& [index, rows] : all_) {
       results += rows.results;
       trials += rows.trials;
@@ -277,6 +288,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
     std::uint32_t trial;
   };
   const bool learning = plan.learning();
+  const TableGroups groups = plan_groups(plan);
   std::vector<Task> tasks;
   std::vector<std::vector<sim::TrialResult>> results(pending.size());
   std::vector<std::vector<sim::LearningTrialResult>> learned(pending.size());
@@ -307,8 +319,8 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
       if (learning && p.scenario.learning.mixing.rule == sim::MixingRule::fedavg) staleness.clear();
       const auto* learned_point = learning ? &learned[task.point] : nullptr;
       const PointResult r = make_point_result(p.index, p.values, p.scenario, prep.theory, staleness, learned_point);
-      PointRows rows{results_row(r, learning), trial_rows(r, staleness, learned_point),
-                     learning ? curve_rows(r, learned[task.point]) : std::string()};
+      PointRows rows{results_row(r, groups), trial_rows(r, staleness, learned_point, groups),
+                     learning ? curve_rows(r, learned[task.point], groups) : std::string()};
       files.finished(p.index, std::move(rows));
       if (options.log_points && !options.show_progress)
         err << point_log(plan, p, r, points_finished + outcome.points_resumed, progress.elapsed_seconds());
