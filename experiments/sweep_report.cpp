@@ -1,4 +1,5 @@
 #include "experiments/sweep_report.hpp"
+#include "experiments/network_report.hpp"
 
 #include "experiments/sweep.hpp"
 
@@ -585,6 +586,7 @@ std::vector<std::string> report_sweep(const SweepResults& r, std::ostream& log) 
       render_logged(f, r.dir, drawn, log);
     }
   }
+  report_network(r, drawn, log);
   return drawn;
 }
 
