@@ -37,8 +37,10 @@ namespace timely::sim::engine {
 template <class Model, GossipMode Mode>
 class Networked {
  public:
-  Networked(Model& m, const Scenario& s, std::uint64_t index, double message_bytes)
-      : m_(m), s_(s), rng_(make_rng(s.run.seed, Stream::network, index)), n_(m.size()), bytes_(message_bytes),
+  // Counts into `comm`, which must outlive the model's last observation (learning reads the
+  // bytes sent at every observation, the last one when the caller closes the model).
+  Networked(Model& m, const Scenario& s, std::uint64_t index, double message_bytes, Communication& comm)
+      : m_(m), s_(s), comm_(comm), rng_(make_rng(s.run.seed, Stream::network, index)), n_(m.size()), bytes_(message_bytes),
         transfer_(s.gossip.bandwidth > 0.0 ? message_bytes / s.gossip.bandwidth : 0.0),
         churn_(s.churn.model != ChurnModel::none), online_(n_, 1), epoch_(n_, 0), busy_(n_, 0),
         current_(n_, none), queue_(n_), sent_by_(n_, 0.0), received_by_(n_, 0.0), is_source_(n_, 0),
@@ -98,16 +100,12 @@ class Networked {
   void finish(double t) {
     advance_to(t, true);
     integrate(t);
+    comm_.bytes_sent_per_user_max = *std::max_element(sent_by_.begin(), sent_by_.end());
+    comm_.bytes_received_per_user_max = *std::max_element(received_by_.begin(), received_by_.end());
   }
 
   std::uint64_t events() const { return events_; }
 
-  Communication communication() const {
-    Communication c = comm_;
-    c.bytes_sent_per_user_max = *std::max_element(sent_by_.begin(), sent_by_.end());
-    c.bytes_received_per_user_max = *std::max_element(received_by_.begin(), received_by_.end());
-    return c;
-  }
 
   std::optional<Availability> availability() const {
     if (!churn_) return std::nullopt;
@@ -355,6 +353,7 @@ class Networked {
 
   Model& m_;
   const Scenario& s_;
+  Communication& comm_;
   Rng rng_;
   std::uint32_t n_;
   double bytes_, transfer_;
@@ -371,7 +370,6 @@ class Networked {
   std::vector<std::uint32_t> free_messages_;
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
   std::uint64_t order_ = 0, events_ = 0;
-  Communication comm_;
   // Churn: online users, the online observers summed over the sources, and their staleness.
   std::int64_t online_count_ = 0, observers_online_ = 0, staleness_online_ = 0;
   double staleness_online_time_ = 0.0, observer_time_ = 0.0, online_time_ = 0.0;
@@ -389,25 +387,23 @@ struct NetworkOutcome {
 // Runs the clocks of the scenario through the network layer; the caller closes the model
 // at the horizon afterwards.
 template <GossipMode Mode, class Model>
-NetworkOutcome run_networked(Model& m, const Scenario& s, std::uint64_t index, Rng& rng, Window& window,
-                             double message_bytes) {
-  Networked<Model, Mode> net(m, s, index, message_bytes);
-  NetworkOutcome out;
+void run_networked(Model& m, const Scenario& s, std::uint64_t index, Rng& rng, Window& window, double message_bytes,
+                   NetworkOutcome& out) {
+  Networked<Model, Mode> net(m, s, index, message_bytes, out.communication);
   out.events = run_updates_and_gossip(net, s, rng, window);
   net.finish(window.horizon());
   out.events += net.events();
-  out.communication = net.communication();
   out.availability = net.availability();
-  return out;
 }
 
 // The clocks of one trial, through the network layer when the scenario asks for it
-// (`network` is then set); otherwise exactly the engine's loops.
+// (`network` is then set, and must outlive the model's close); otherwise exactly the
+// engine's loops.
 template <GossipMode Mode, class Model>
 std::uint64_t run_clocks(Model& m, const Scenario& s, std::uint64_t index, Rng& rng, Window& window,
                          double message_bytes, std::optional<NetworkOutcome>& network) {
   if (!s.networked()) return run_updates_and_gossip(m, s, rng, window);
-  network = run_networked<Mode>(m, s, index, rng, window, message_bytes);
+  run_networked<Mode>(m, s, index, rng, window, message_bytes, network.emplace());
   return network->events;
 }
 
