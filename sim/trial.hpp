@@ -19,7 +19,7 @@ struct Communication {
   std::uint64_t messages_delivered = 0;  // merged by their receiver
   std::uint64_t messages_lost = 0;       // payload messages and pull requests lost
   std::uint64_t requests_sent = 0;       // pull requests (no payload, no uplink time)
-  std::uint64_t ticks_dropped = 0;       // gossip ticks dropped: busy uplink (busy = drop) or sender going offline with a queue
+  std::uint64_t ticks_dropped = 0;       // sends (ticks and replies) dropped: busy uplink (busy = drop), or queued when the sender went offline
   std::uint64_t ticks_offline = 0;       // gossip ticks of offline users (nothing sent)
   double bytes_sent = 0.0, bytes_received = 0.0;                          // totals over users
   double bytes_sent_per_user_max = 0.0, bytes_received_per_user_max = 0.0;  // the largest user's
