@@ -22,19 +22,9 @@ using namespace timely;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = testing::scratch_root("timely_communication_output_test") / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path scratch(const std::string& name) { return testing::fresh_scratch("timely_communication_output_test", name); }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using testing::slurp;
 
 // A trial with a staleness histogram (so the staleness summary works) and, if given, counts.
 sim::TrialResult trial(std::optional<sim::Communication> c = std::nullopt,

@@ -25,12 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = testing::scratch_root("timely_heterogeneous_test") / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path scratch(const std::string& name) { return testing::fresh_scratch("timely_heterogeneous_test", name); }
 
 // The per-user values are written here and read back by the key, as a user would give them.
 sim::Scenario eight_users(sim::GossipMode mode) {

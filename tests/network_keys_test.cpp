@@ -21,12 +21,7 @@ using testing::run_timely;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = testing::scratch_root("timely_network_keys_test") / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path scratch(const std::string& name) { return testing::fresh_scratch("timely_network_keys_test", name); }
 
 std::string write(const fs::path& dir, const std::string& name, const std::string& body) {
   std::ofstream(dir / name, std::ios::binary) << body;

@@ -32,10 +32,7 @@ fs::path fresh_dir(const std::string& test) {
   return dir;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using timely::testing::slurp;
 
 Series series(std::string title, Series::Style style, double shift) {
   Series s;

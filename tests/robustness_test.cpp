@@ -22,19 +22,9 @@ using timely::testing::run_timely;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = timely::testing::scratch_root("timely_robustness_test") / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path scratch(const std::string& name) { return timely::testing::fresh_scratch("timely_robustness_test", name); }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using timely::testing::slurp;
 
 using timely::testing::refused;
 

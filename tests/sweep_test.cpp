@@ -30,19 +30,9 @@ int run_cli(std::vector<std::string> args, std::string* out_text = nullptr, std:
   return o.status;
 }
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = timely::testing::scratch_root("timely_sweep_test") / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path scratch(const std::string& name) { return timely::testing::fresh_scratch("timely_sweep_test", name); }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using timely::testing::slurp;
 
 std::size_t lines(const fs::path& p) {
   const std::string text = slurp(p);
