@@ -4,10 +4,10 @@
 # update) and the ratios timely/bare for logistic regression and the 784-128-64-10 MLP.
 # Needs Fashion-MNIST for timely's side (/usr/share/datasets/fashion-mnist); the bare loops
 # use synthetic data of the same shape.
-# Usage: bench/compare_learning.sh [build-dir]   (default: build-bench; extra args in BENCH_ARGS)
+# Usage: bench/compare_learning.sh [build-dir]   (default: build, the README's build directory; extra args in BENCH_ARGS)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build-bench}
+build=${1:-$here/../build}
 bin=$build/bench/timely_learning_bench
 [ -x "$bin" ] || { echo "compare_learning.sh: $bin not built (cmake --build $build --target timely_learning_bench)" >&2; exit 1; }
 json=$(mktemp)
