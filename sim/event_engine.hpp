@@ -22,6 +22,7 @@
 #include "sim/scenario.hpp"
 #include "sim/topology.hpp"
 #include "sim/alias_table.hpp"
+#include "sim/draws.hpp"
 #include "sim/trial.hpp"
 #include "sim/user_clocks.hpp"
 #include "sim/version_histogram.hpp"
@@ -54,12 +55,6 @@ class Window {
   double boundary_ = warmup_;
   bool started_ = false;
 };
-
-// Index in [0, count) from a uniform u in [0, 1): the event choice by superposition draws
-// one uniform and reuses it for the actor, which is uniform given the event kind.
-inline std::uint32_t scaled_index(double u, std::uint32_t count) {
-  return std::min(static_cast<std::uint32_t>(u * count), count - 1);
-}
 
 // One contact between i (holding version a) and j (holding b) of one source: who learns
 // depends on the mode (docs/model.md §1). Knowledge only moves forward (maximum).
@@ -310,10 +305,9 @@ class LearningClocks {
 template <class Model>
 std::uint64_t run_poisson_updates(Model& m, const Scenario& s, Rng& rng, Window& window) {
   const double mu = s.updates.rate, lambda = s.gossip_rate();
-  const double update_total = mu * m.tracked();
-  const double total = update_total + lambda * m.size();
-  boost::random::exponential_distribution<double> next_gap(total);
-  boost::random::uniform_01<double> uniform;
+  const double update_total = mu * m.tracked(), gossip_total = lambda * m.size();
+  boost::random::exponential_distribution<double> next_gap(update_total + gossip_total);
+  const EventChoice<2> choice({update_total, gossip_total}, {m.tracked(), m.size()});
   std::uint64_t events = 0;
   double t = 0.0;
   for (;;) {
@@ -322,12 +316,11 @@ std::uint64_t run_poisson_updates(Model& m, const Scenario& s, Rng& rng, Window&
     m.before_event(t_next);
     t = t_next;
     ++events;
-    const double x = uniform(rng) * total;
-    if (x < update_total) {
-      m.update(scaled_index(x / update_total, m.tracked()), t);
+    const auto event = choice.draw(rng);
+    if (event.kind == 0) {
+      m.update(event.actor, t);
     } else {
-      const std::uint32_t i = scaled_index((x - update_total) / (total - update_total), m.size());
-      m.gossip(i, m.graph().pick(i, rng), t);
+      m.gossip(event.actor, m.graph().pick(event.actor, rng), t);
     }
   }
   return events;

@@ -15,6 +15,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include <boost/random/uniform_int_distribution.hpp>
+
 #include "sim/alias_table.hpp"
 #include "sim/input_error.hpp"
 

@@ -8,7 +8,6 @@
 // a complete graph on 10^6 users takes O(1) memory.
 #include <Eigen/Core>
 #include <boost/random/uniform_01.hpp>
-#include <boost/random/uniform_int_distribution.hpp>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -17,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "sim/draws.hpp"
 #include "sim/random.hpp"
 
 namespace timely::sim {
@@ -45,8 +45,7 @@ struct CompleteGraph {
   template <class R>
   std::uint32_t pick(std::uint32_t i, R& rng) const {
     // Draw among n - 1 slots and skip i: uniform over the others without storing edges.
-    boost::random::uniform_int_distribution<std::uint32_t> other(0, n - 2);
-    const std::uint32_t j = other(rng);
+    const std::uint32_t j = uniform_below(rng, n - 1);
     return j + static_cast<std::uint32_t>(j >= i);
   }
 };
@@ -59,8 +58,7 @@ struct RingGraph {
   std::uint32_t degree(std::uint32_t) const { return 2; }
   template <class R>
   std::uint32_t pick(std::uint32_t i, R& rng) const {
-    boost::random::uniform_int_distribution<std::uint32_t> coin(0, 1);
-    if (coin(rng) != 0) return i + 1 == n ? 0 : i + 1;
+    if ((rng() >> 63) != 0) return i + 1 == n ? 0 : i + 1;  // a fair coin: the top bit
     return i == 0 ? n - 1 : i - 1;
   }
 };
@@ -74,10 +72,9 @@ struct TorusGraph {
   std::uint32_t degree(std::uint32_t) const { return 4; }
   template <class R>
   std::uint32_t pick(std::uint32_t i, R& rng) const {
-    boost::random::uniform_int_distribution<std::uint32_t> direction(0, 3);
     const std::uint32_t row = i / side;
     const std::uint32_t col = i - row * side;
-    switch (direction(rng)) {
+    switch (rng() >> 62) {  // one of 4 directions: the top two bits
       case 0: return row * side + (col + 1 == side ? 0 : col + 1);             // east
       case 1: return row * side + (col == 0 ? side - 1 : col - 1);             // west
       case 2: return (row + 1 == side ? 0 : row + 1) * side + col;             // south
@@ -115,8 +112,7 @@ struct CsrGraph {
   template <class R>
   std::uint32_t pick(std::uint32_t i, R& rng) const {
     const std::uint64_t begin = offsets[i];
-    boost::random::uniform_int_distribution<std::uint32_t> column(0, degree(i) - 1);
-    std::uint32_t k = column(rng);
+    std::uint32_t k = uniform_below(rng, degree(i));
     // Alias coin (Walker/Vose, see alias_table.hpp); u in [0, 1) never keeps prob 0.
     if (!alias_prob.empty() && !(boost::random::uniform_01<double>{}(rng) < alias_prob[begin + k]))
       k = alias_index[begin + k];

@@ -145,9 +145,9 @@ TEST_CASE("golden: source model, complete graph, n = 8", "[golden][sim]") {
   s.staleness.model = sim::StalenessModel::source;
   const Values got = everywhere([&] { return staleness_trial(s); });
   check_pinned(got, {
-      {"mean_staleness", 0x4001f3c025708660},  // 0x1.1f3c025708660p+1 = 2.2440188336338878
-      {"max_mean", 0x400ff5efc8fb1b68},  // 0x1.ff5efc8fb1b68p+1 = 3.9950862599975387
-      {"max_all_mean", 0x400ff5efc8fb1b68},  // 0x1.ff5efc8fb1b68p+1 = 3.9950862599975387
+      {"mean_staleness", 0x4003267e03db6979},  // 0x1.3267e03db6979p+1 = 2.3937950421652059
+      {"max_mean", 0x4010e1c8d5ee03e2},  // 0x1.0e1c8d5ee03e2p+2 = 4.2204926897547654
+      {"max_all_mean", 0x4010e1c8d5ee03e2},  // 0x1.0e1c8d5ee03e2p+2 = 4.2204926897547654
       {"events", 2065},
   });
 }
@@ -157,9 +157,9 @@ TEST_CASE("golden: users model, ring, n = 10, exchange", "[golden][sim]") {
   s.gossip.mode = sim::GossipMode::exchange;
   const Values got = everywhere([&] { return staleness_trial(s); });
   check_pinned(got, {
-      {"mean_staleness", 0x4003bab54de6a5ec},  // 0x1.3bab54de6a5ecp+1 = 2.466166123009989
-      {"max_mean", 0x40120ba77669f3c0},  // 0x1.20ba77669f3c0p+2 = 4.511381006447607
-      {"max_all_mean", 0x4020e5adb8da0b30},  // 0x1.0e5adb8da0b30p+3 = 8.448591019264853
+      {"mean_staleness", 0x4004bdb4c013df0e},  // 0x1.4bdb4c013df0ep+1 = 2.592629910093712
+      {"max_mean", 0x4012c8e5b5e8b2b8},  // 0x1.2c8e5b5e8b2b8p+2 = 4.6961887763288175
+      {"max_all_mean", 0x402149b602b11f23},  // 0x1.149b602b11f23p+3 = 8.6439667550290036
       {"events", 4022},
   });
 }
@@ -181,13 +181,13 @@ TEST_CASE("golden: learning, logistic regression on a synthetic mixture, n = 4",
   const sim::Scenario s = small_learning(sim::ModelKind::logistic, sim::DataSource::synthetic_mixture);
   const Values got = everywhere([&] { return learning_trial(s); });
   check_pinned(got, {
-      {"final.loss", 0x3fc459a0f5c28f5c},  // 0x1.459a0f5c28f5cp-3 = 0.1589852523803711
-      {"final.train_loss", 0x3fc326a55c000000},  // 0x1.326a55c000000p-3 = 0.1496168803423643
-      {"final.consensus_distance", 0x3f14ca4cc0000000},  // 0x1.4ca4cc0000000p-14 = 7.930844731163234e-05
+      {"final.loss", 0x3fc8712043d70a3d},  // 0x1.8712043d70a3dp-3 = 0.19095233261585234
+      {"final.train_loss", 0x3fc760e864cccccd},  // 0x1.760e864cccccdp-3 = 0.18264489099383355
+      {"final.consensus_distance", 0x3f47670780000000},  // 0x1.767078p-11 = 0.00071418634615838528
       {"final.accuracy", 0x3fefae147ae147ae},  // 0x1.fae147ae147aep-1 = 0.99
       {"local_updates", 91},
       {"gossips", 80},
-      {"staleness.mean_staleness", 0x3fffa68ef31853ba},  // 0x1.fa68ef31853bap+0 = 1.9781636711024775
+      {"staleness.mean_staleness", 0x3ffd3ec94b19f25f},  // 0x1.d3ec94b19f25fp+0 = 1.8278286870619451
       {"staleness.events", 171},
   });
 }
@@ -197,12 +197,12 @@ TEST_CASE("golden: learning, linear regression on synthetic data, n = 4", "[gold
   s.gossip.mode = sim::GossipMode::exchange;
   const Values got = everywhere([&] { return learning_trial(s); });
   check_pinned(got, {
-      {"final.loss", 0x3fb6ddee27ae147b},  // 0x1.6ddee27ae147bp-4 = 0.08932388752698898
-      {"final.train_loss", 0x3fb891856828f5c3},  // 0x1.891856828f5c3p-4 = 0.09597047608345748
-      {"final.consensus_distance", 0x3f2ea52400000000},  // 0x1.ea52400000000p-13 = 0.0002338034100830555
+      {"final.loss", 0x3fbc7ea928f5c28f},  // 0x1.c7ea928f5c28fp-4 = 0.1113076901435852
+      {"final.train_loss", 0x3fbddfbd8fae147b},  // 0x1.ddfbd8fae147bp-4 = 0.11669525869190693
+      {"final.consensus_distance", 0x3f43dddba0000000},  // 0x1.3dddbap-11 = 0.00060628150822594762
       {"local_updates", 94},
       {"gossips", 79},
-      {"staleness.mean_staleness", 0x3ff1db4a8b2639e7},  // 0x1.1db4a8b2639e7p+0 = 1.1160378871460297
+      {"staleness.mean_staleness", 0x3feda6322c1b81b4},  // 0x1.da6322c1b81b4p-1 = 0.92653759588943396
       {"staleness.events", 173},
   });
 }
