@@ -125,69 +125,108 @@ double Network<Scalar>::cross_entropy(const MatrixMap& logits, const Eigen::Ref<
 }
 
 template <class Scalar>
-void Network<Scalar>::backward(const Scalar* params, const Eigen::Ref<const Matrix>& x, Scalar* grad) {
+template <bool Update>
+void Network<Scalar>::backward(Scalar* params, const Eigen::Ref<const Matrix>& x, Scalar* grad, Scalar lr) {
   const Eigen::Index batch = x.cols();
   const Activation activation = layout_.architecture().activation;
   for (int l = layout_.layers() - 1; l >= 0; --l) {
     const Tensor& w = layout_.weights(l);
     const Tensor& b = layout_.biases(l);
     const MatrixMap delta(deltas_[l].data(), w.rows, batch);
-    MatrixMap grad_weights(grad + w.offset, w.rows, w.cols);
-    Eigen::Map<Vector>(grad + b.offset, b.rows).noalias() = delta.rowwise().sum();
-    if (l == 0) {
-      grad_weights.noalias() = delta * x.transpose();
-      return;
+    if (l > 0) {
+      // The delta of the layer below, through this layer's weights as they were before the
+      // step. The derivative of the activation is written in terms of its output a:
+      // relu' = [a > 0], tanh' = 1 - a^2.
+      const MatrixMap input(activations_[l - 1].data(), w.cols, batch);
+      MatrixMap previous_delta(deltas_[l - 1].data(), w.cols, batch);
+      previous_delta.noalias() = ConstMatrixMap(params + w.offset, w.rows, w.cols).transpose() * delta;
+      if (activation == Activation::relu)
+        previous_delta.array() = (input.array() > Scalar(0)).select(previous_delta.array(), Scalar(0));
+      else
+        previous_delta.array() *= Scalar(1) - input.array().square();
     }
-    const MatrixMap input(activations_[l - 1].data(), w.cols, batch);
-    grad_weights.noalias() = delta * input.transpose();
-    MatrixMap previous_delta(deltas_[l - 1].data(), w.cols, batch);
-    previous_delta.noalias() = ConstMatrixMap(params + w.offset, w.rows, w.cols).transpose() * delta;
-    // Derivative of the activation, written in terms of its output a: relu' = [a > 0],
-    // tanh' = 1 - a^2.
-    if (activation == Activation::relu)
-      previous_delta.array() = (input.array() > Scalar(0)).select(previous_delta.array(), Scalar(0));
-    else
-      previous_delta.array() *= Scalar(1) - input.array().square();
+    Scalar* out = Update ? params : grad;
+    MatrixMap weights(out + w.offset, w.rows, w.cols);
+    Eigen::Map<Vector> biases(out + b.offset, b.rows);
+    const auto apply = [&](const auto& input) {
+      if constexpr (Update) {
+        biases.noalias() -= lr * delta.rowwise().sum();
+        weights.noalias() -= lr * (delta * input.transpose());
+      } else {
+        biases.noalias() = delta.rowwise().sum();
+        weights.noalias() = delta * input.transpose();
+      }
+    };
+    if (l == 0) apply(x);
+    else apply(MatrixMap(activations_[l - 1].data(), w.cols, batch));
   }
+}
+
+template <class Scalar>
+double Network<Scalar>::output_delta(const Scalar* params, const Eigen::Ref<const Matrix>& x,
+                                     const Eigen::Ref<const Eigen::VectorXi>& labels, bool delta) {
+  const Eigen::Index batch = x.cols();
+  if (batch <= 0 || batch > max_batch_) throw std::invalid_argument("models: batch size outside [1, max_batch]");
+  if (labels.size() != batch) throw std::invalid_argument("models: one label per sample");
+  const MatrixMap logits = forward(params, x);
+  // Output delta of softmax + cross-entropy, averaged over the batch: (p - onehot)/B.
+  return cross_entropy(logits, labels, delta ? Scalar(1) / static_cast<Scalar>(batch) : Scalar(0), nullptr);
+}
+
+template <class Scalar>
+double Network<Scalar>::output_delta(const Scalar* params, const Eigen::Ref<const Matrix>& x,
+                                     const Eigen::Ref<const Matrix>& targets, bool delta) {
+  const Eigen::Index batch = x.cols();
+  if (batch <= 0 || batch > max_batch_) throw std::invalid_argument("models: batch size outside [1, max_batch]");
+  if (targets.cols() != batch || targets.rows() != layout_.architecture().outputs)
+    throw std::invalid_argument("models: targets must be outputs x batch");
+  const MatrixMap output = forward(params, x);
+  MatrixMap residual(deltas_.back().data(), output.rows(), batch);
+  residual.noalias() = output - targets;
+  const double total = 0.5 * static_cast<double>(residual.squaredNorm());
+  // d/df of (1/B) sum 0.5 ||f - y||^2 is (f - y)/B.
+  if (delta) residual *= Scalar(1) / static_cast<Scalar>(batch);
+  return total;
 }
 
 template <class Scalar>
 Scalar Network<Scalar>::loss_gradient(const Eigen::Ref<const Vector>& params, const Eigen::Ref<const Matrix>& x,
                                       const Eigen::Ref<const Eigen::VectorXi>& labels, Vector* grad) {
   check(params, x, Loss::softmax_cross_entropy);
-  const Eigen::Index batch = x.cols();
-  if (batch <= 0 || batch > max_batch_) throw std::invalid_argument("models: batch size outside [1, max_batch]");
-  if (labels.size() != batch) throw std::invalid_argument("models: one label per sample");
-  const MatrixMap logits = forward(params.data(), x);
-  // Output delta of softmax + cross-entropy, averaged over the batch: (p - onehot)/B.
-  const Scalar scale = grad ? Scalar(1) / static_cast<Scalar>(batch) : Scalar(0);
-  const double total = cross_entropy(logits, labels, scale, nullptr);
-  if (grad) {
-    grad->resize(static_cast<Eigen::Index>(layout_.parameters()));
-    backward(params.data(), x, grad->data());
-  }
-  return static_cast<Scalar>(total / static_cast<double>(batch));
+  const double total = output_delta(params.data(), x, labels, grad != nullptr);
+  if (!grad) return static_cast<Scalar>(total / static_cast<double>(x.cols()));
+  grad->resize(static_cast<Eigen::Index>(layout_.parameters()));
+  backward<false>(const_cast<Scalar*>(params.data()), x, grad->data(), Scalar(0));  // reads params only
+  return static_cast<Scalar>(total / static_cast<double>(x.cols()));
 }
 
 template <class Scalar>
 Scalar Network<Scalar>::loss_gradient(const Eigen::Ref<const Vector>& params, const Eigen::Ref<const Matrix>& x,
                                       const Eigen::Ref<const Matrix>& targets, Vector* grad) {
   check(params, x, Loss::squared);
-  const Eigen::Index batch = x.cols();
-  if (batch <= 0 || batch > max_batch_) throw std::invalid_argument("models: batch size outside [1, max_batch]");
-  if (targets.cols() != batch || targets.rows() != layout_.architecture().outputs)
-    throw std::invalid_argument("models: targets must be outputs x batch");
-  const MatrixMap output = forward(params.data(), x);
-  MatrixMap delta(deltas_.back().data(), output.rows(), batch);
-  delta.noalias() = output - targets;
-  const double total = 0.5 * static_cast<double>(delta.squaredNorm());
-  if (grad) {
-    // d/df of (1/B) sum 0.5 ||f - y||^2 is (f - y)/B.
-    delta *= Scalar(1) / static_cast<Scalar>(batch);
-    grad->resize(static_cast<Eigen::Index>(layout_.parameters()));
-    backward(params.data(), x, grad->data());
-  }
-  return static_cast<Scalar>(total / static_cast<double>(batch));
+  const double total = output_delta(params.data(), x, targets, grad != nullptr);
+  if (!grad) return static_cast<Scalar>(total / static_cast<double>(x.cols()));
+  grad->resize(static_cast<Eigen::Index>(layout_.parameters()));
+  backward<false>(const_cast<Scalar*>(params.data()), x, grad->data(), Scalar(0));  // reads params only
+  return static_cast<Scalar>(total / static_cast<double>(x.cols()));
+}
+
+template <class Scalar>
+Scalar Network<Scalar>::sgd_step(Eigen::Ref<Vector> params, const Eigen::Ref<const Matrix>& x,
+                                 const Eigen::Ref<const Eigen::VectorXi>& labels, Scalar lr) {
+  check(params, x, Loss::softmax_cross_entropy);
+  const double total = output_delta(params.data(), x, labels, true);
+  backward<true>(params.data(), x, nullptr, lr);
+  return static_cast<Scalar>(total / static_cast<double>(x.cols()));
+}
+
+template <class Scalar>
+Scalar Network<Scalar>::sgd_step(Eigen::Ref<Vector> params, const Eigen::Ref<const Matrix>& x,
+                                 const Eigen::Ref<const Matrix>& targets, Scalar lr) {
+  check(params, x, Loss::squared);
+  const double total = output_delta(params.data(), x, targets, true);
+  backward<true>(params.data(), x, nullptr, lr);
+  return static_cast<Scalar>(total / static_cast<double>(x.cols()));
 }
 
 template <class Scalar>

@@ -103,6 +103,17 @@ class Network {
   Scalar loss_gradient(const Eigen::Ref<const Vector>& params, const Eigen::Ref<const Matrix>& x,
                        const Eigen::Ref<const Matrix>& targets, Vector* grad);
 
+  // One plain SGD step, params -= lr * gradient of the batch's mean loss, applied layer by
+  // layer as backpropagation reaches it, so no gradient vector is written or read back.
+  // Each layer's W^T delta is taken before its W changes, so the step is exactly
+  // loss_gradient followed by params -= lr * grad (the same products, bit for bit: the
+  // update GEMM accumulates r + (-lr) * acc, which is r - lr * acc). Returns the loss before
+  // the step.
+  Scalar sgd_step(Eigen::Ref<Vector> params, const Eigen::Ref<const Matrix>& x,
+                  const Eigen::Ref<const Eigen::VectorXi>& labels, Scalar lr);
+  Scalar sgd_step(Eigen::Ref<Vector> params, const Eigen::Ref<const Matrix>& x,
+                  const Eigen::Ref<const Matrix>& targets, Scalar lr);
+
   // Any number of samples (> 0), processed in chunks of max_batch without allocation.
   Evaluation evaluate(const Eigen::Ref<const Vector>& params, const Eigen::Ref<const Matrix>& x,
                       const Eigen::Ref<const Eigen::VectorXi>& labels);
@@ -122,8 +133,16 @@ class Network {
   // delta_scale * (p - onehot) into the output delta.
   double cross_entropy(const MatrixMap& logits, const Eigen::Ref<const Eigen::VectorXi>& labels,
                        Scalar delta_scale, int* correct);
-  // Backpropagates the output delta (already in deltas_.back()) into grad.
-  void backward(const Scalar* params, const Eigen::Ref<const Matrix>& x, Scalar* grad);
+  // Backpropagates the output delta (already in deltas_.back()): into grad (Update =
+  // false), or as the update params -= lr * gradient (Update = true, grad unused).
+  template <bool Update>
+  void backward(Scalar* params, const Eigen::Ref<const Matrix>& x, Scalar* grad, Scalar lr);
+  // Forward pass of a training batch (at most max_batch samples) and, if delta, the output
+  // delta averaged over the batch (in deltas_.back()); returns the summed loss.
+  double output_delta(const Scalar* params, const Eigen::Ref<const Matrix>& x,
+                      const Eigen::Ref<const Eigen::VectorXi>& labels, bool delta);
+  double output_delta(const Scalar* params, const Eigen::Ref<const Matrix>& x, const Eigen::Ref<const Matrix>& targets,
+                      bool delta);
 
   Layout layout_;
   int max_batch_;

@@ -242,7 +242,10 @@ class Learners {
     const auto& test = d_.data->test;
     const auto& train = d_.data->train;
     const bool regression = train.classes == 0;
-    const auto evaluate = [&](const Vector& theta, const models::Dataset& set, Eigen::Index count, double& loss,
+    // User u's model in place (a view, never a copy of its parameters): the server's under FedAvg.
+    using Model = Eigen::Ref<const Vector>;
+    const auto model_of = [&](std::uint32_t u) { return federated ? Model(global_) : Model(params_.col(u)); };
+    const auto evaluate = [&](const Model& theta, const models::Dataset& set, Eigen::Index count, double& loss,
                               std::optional<double>& accuracy) {
       if (regression) {
         loss = net_.evaluate_squared(theta, set.x.leftCols(count), set.targets.leftCols(count));
@@ -259,7 +262,7 @@ class Learners {
     for (std::uint32_t u : followed_) {
       double loss = 0.0;
       std::optional<double> accuracy;
-      evaluate(federated ? global_ : Vector(params_.col(u)), test, test_count_, loss, accuracy);
+      evaluate(model_of(u), test, test_count_, loss, accuracy);
       user_loss += loss;
       worst_user_loss = max_or_nan(worst_user_loss, loss);
       user_accuracy += accuracy.value_or(0.0);
@@ -286,7 +289,7 @@ class Learners {
       if (tensor.bias) continue;
       double variance = 0.0;
       for (std::uint32_t u = 0; u < n_; ++u)
-        variance += models::tensor_variance<float>(federated ? global_ : Vector(params_.col(u)), tensor);
+        variance += models::tensor_variance<float>(model_of(u), tensor);
       o.weight_variance.push_back(variance / n_);
     }
     return o;
@@ -330,14 +333,16 @@ class Learners {
         if (train.classes > 0) batch_labels_[k] = train.labels[sample];
         else batch_targets_.col(k) = train.targets.col(sample);
       }
-      if (train.classes > 0) net_.loss_gradient(theta, batch_x_, batch_labels_, &grad_);
-      else net_.loss_gradient(theta, batch_x_, batch_targets_, &grad_);
       if (velocity) {
+        if (train.classes > 0) net_.loss_gradient(theta, batch_x_, batch_labels_, &grad_);
+        else net_.loss_gradient(theta, batch_x_, batch_targets_, &grad_);
         auto v = velocity->col(u);
         v = static_cast<float>(s_.learning.train.momentum) * v + grad_;
         theta -= lr * v;
+      } else if (train.classes > 0) {
+        net_.sgd_step(theta, batch_x_, batch_labels_, lr);  // the gradient applied in place, never stored
       } else {
-        theta -= lr * grad_;
+        net_.sgd_step(theta, batch_x_, batch_targets_, lr);
       }
       ages_[u] += static_cast<double>(batch);
     }

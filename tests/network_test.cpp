@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <boost/random/normal_distribution.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <cmath>
@@ -415,4 +416,64 @@ TEST_CASE("loss_gradient rejects mismatched inputs", "[models]") {
                   std::out_of_range);  // label outside [0, outputs)
   CHECK_THROWS_AS(net.loss_gradient(params, MatrixD::Zero(3, 2), MatrixD::Zero(2, 2), nullptr),
                   std::invalid_argument);  // targets for a classification network
+}
+
+namespace {
+
+// sgd_step against the two-pass step it replaces: gradient, then params -= lr * grad. Float,
+// as in training; the same bits are required (docs: Network::sgd_step).
+template <class Targets>
+void require_sgd_step_is_two_pass_step(const Architecture& a, int batch, std::uint64_t seed, const Targets& make_targets) {
+  using VectorF = Eigen::VectorXf;
+  using MatrixF = Eigen::MatrixXf;
+  Network<float> net(a, batch);
+  Rng rng(seed);
+  VectorF params(static_cast<Eigen::Index>(net.layout().parameters()));
+  net.initialize(params, Init::xavier, rng);
+  boost::random::normal_distribution<float> normal;
+  MatrixF x(a.inputs, batch);
+  for (Eigen::Index k = 0; k < x.size(); ++k) x.data()[k] = normal(rng);
+  const auto targets = make_targets(rng);
+  const float lr = 0.1f;
+  for (int step = 0; step < 3; ++step) {
+    VectorF two_pass = params, grad;
+    const float loss_before = net.loss_gradient(two_pass, x, targets, &grad);
+    two_pass -= lr * grad;
+    const float loss = net.sgd_step(params, x, targets, lr);
+    CHECK(std::bit_cast<std::uint32_t>(loss) == std::bit_cast<std::uint32_t>(loss_before));
+    REQUIRE(params.size() == two_pass.size());
+    CHECK(std::equal(params.data(), params.data() + params.size(), two_pass.data(),
+                     [](float p, float q) { return std::bit_cast<std::uint32_t>(p) == std::bit_cast<std::uint32_t>(q); }));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("sgd_step is exactly the gradient step it fuses, bit for bit", "[models]") {
+  const auto labels = [](int batch, int classes) {
+    return [=](Rng& rng) {
+      Eigen::VectorXi y(batch);
+      boost::random::uniform_int_distribution<int> label(0, classes - 1);
+      for (int k = 0; k < batch; ++k) y[k] = label(rng);
+      return y;
+    };
+  };
+  SECTION("logistic regression, Fashion-MNIST's shape (GEMM products)") {
+    require_sgd_step_is_two_pass_step({784, {}, 10, Activation::relu, Loss::softmax_cross_entropy}, 32, 1, labels(32, 10));
+  }
+  SECTION("ReLU MLP, 784-128-64-10") {
+    require_sgd_step_is_two_pass_step({784, {128, 64}, 10, Activation::relu, Loss::softmax_cross_entropy}, 32, 2,
+                                      labels(32, 10));
+  }
+  SECTION("tanh MLP, small (coefficient-wise products)") {
+    require_sgd_step_is_two_pass_step({6, {5}, 3, Activation::tanh, Loss::softmax_cross_entropy}, 8, 3, labels(8, 3));
+  }
+  SECTION("regression through a hidden layer") {
+    require_sgd_step_is_two_pass_step({7, {9}, 2, Activation::relu, Loss::squared}, 16, 4, [](Rng& rng) {
+      Eigen::MatrixXf y(2, 16);
+      boost::random::normal_distribution<float> normal;
+      for (Eigen::Index k = 0; k < y.size(); ++k) y.data()[k] = normal(rng);
+      return y;
+    });
+  }
 }
