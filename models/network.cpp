@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/random/normal_distribution.hpp>
 #include <cmath>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -31,9 +32,17 @@ Layout::Layout(const Architecture& architecture) : architecture_(architecture) {
   }
 }
 
+void pin_product_blocking() {
+  // Before any Network exists, so before any thread runs a model product: std::call_once
+  // makes concurrent first callers wait until the sizes are set.
+  static std::once_flag once;
+  std::call_once(once, [] { Eigen::setCpuCacheSizes(48 * 1024, 1024 * 1024, 508 * 1024 * 1024); });
+}
+
 template <class Scalar>
 Network<Scalar>::Network(const Architecture& architecture, int max_batch)
     : layout_(architecture), max_batch_(max_batch) {
+  pin_product_blocking();
   if (max_batch <= 0) throw std::invalid_argument("models: max_batch must be positive");
   for (int l = 0; l < layout_.layers(); ++l) {
     const int units = layout_.weights(l).rows;

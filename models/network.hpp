@@ -65,6 +65,14 @@ class Layout {
   std::size_t parameters_ = 0;
 };
 
+// Pins the cache sizes from which Eigen chooses its matrix-product blocking. Eigen reads
+// them from the CPU at run time, and the blocking decides how long dot products are split
+// and summed, hence the last bits of every model. With them pinned (to the development
+// machine's 48 KiB L1, 1 MiB L2 and 508 MiB L3, where the pinned golden and study results
+// were computed), a build gives the same bits on every machine of its instruction set.
+// Called by every Network constructor (once per process); safe to call more often.
+void pin_product_blocking();
+
 // Explicitly instantiated for float and double in network.cpp. Not thread-safe: the scratch
 // is per object; copy the Network for each thread.
 template <class Scalar>
@@ -105,10 +113,14 @@ class Network {
 
   // One plain SGD step, params -= lr * gradient of the batch's mean loss, applied layer by
   // layer as backpropagation reaches it, so no gradient vector is written or read back.
-  // Each layer's W^T delta is taken before its W changes, so the step is exactly
-  // loss_gradient followed by params -= lr * grad (the same products, bit for bit: the
-  // update GEMM accumulates r + (-lr) * acc, which is r - lr * acc). Returns the loss before
-  // the step.
+  // Each layer's W^T delta is taken before its W changes, so it is the step of
+  // loss_gradient followed by params -= lr * grad, up to the order of floating-point sums:
+  // the update GEMM accumulates r + (-lr) * acc, which is r - lr * acc, but Eigen sums a
+  // bias row in an order that depends on the destination's alignment, and splits very deep
+  // products (batches over about 128 with one output, or over the blocking depth). For a
+  // 16-byte-aligned parameter vector and the batches of timely's models the two agree bit
+  // for bit (tests/network_test.cpp); a user's column of the parameter matrix may start
+  // unaligned. Returns the loss before the step.
   Scalar sgd_step(Eigen::Ref<Vector> params, const Eigen::Ref<const Matrix>& x,
                   const Eigen::Ref<const Eigen::VectorXi>& labels, Scalar lr);
   Scalar sgd_step(Eigen::Ref<Vector> params, const Eigen::Ref<const Matrix>& x,

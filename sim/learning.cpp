@@ -563,6 +563,7 @@ std::shared_ptr<const models::Split> load_learning_data(const Scenario& s) {
 LearningData prepare_learning(const Scenario& s) { return prepare_learning(s, load_learning_data(s)); }
 
 LearningData prepare_learning(const Scenario& s, std::shared_ptr<const models::Split> data) {
+  models::pin_product_blocking();  // before the optimum's products, and before any trial's threads
   const LearningSpec& l = s.learning;
   if (l.model.kind == ModelKind::quadratic) {  // the optima instead of a data set (sim/quadratic.hpp)
     LearningData d;

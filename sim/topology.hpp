@@ -42,7 +42,7 @@ struct CompleteGraph {
 
   std::uint32_t size() const { return n; }
   std::uint32_t degree(std::uint32_t) const { return n - 1; }
-  template <class R>
+  template <FullWordGenerator R>
   std::uint32_t pick(std::uint32_t i, R& rng) const {
     // Draw among n - 1 slots and skip i: uniform over the others without storing edges.
     const std::uint32_t j = uniform_below(rng, n - 1);
@@ -56,7 +56,7 @@ struct RingGraph {
 
   std::uint32_t size() const { return n; }
   std::uint32_t degree(std::uint32_t) const { return 2; }
-  template <class R>
+  template <FullWordGenerator R>
   std::uint32_t pick(std::uint32_t i, R& rng) const {
     if ((rng() >> 63) != 0) return i + 1 == n ? 0 : i + 1;  // a fair coin: the top bit
     return i == 0 ? n - 1 : i - 1;
@@ -70,7 +70,7 @@ struct TorusGraph {
 
   std::uint32_t size() const { return side * side; }
   std::uint32_t degree(std::uint32_t) const { return 4; }
-  template <class R>
+  template <FullWordGenerator R>
   std::uint32_t pick(std::uint32_t i, R& rng) const {
     const std::uint32_t row = i / side;
     const std::uint32_t col = i - row * side;
@@ -109,7 +109,7 @@ struct CsrGraph {
   bool weighted() const { return !alias_prob.empty(); }
 
   // Needs degree(i) >= 1, which every graph from build_graph has (it is connected).
-  template <class R>
+  template <FullWordGenerator R>
   std::uint32_t pick(std::uint32_t i, R& rng) const {
     const std::uint64_t begin = offsets[i];
     std::uint32_t k = uniform_below(rng, degree(i));

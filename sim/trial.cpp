@@ -63,9 +63,9 @@ RumourResult rumour(const Scenario& s, const G& graph, Rng& rng) {
 
 // ---- source model (Yates' age of gossip): one external source, users are observers ------
 
-// Flattened: every call in the loop (the ziggurat gap, the event choice, the partner
-// draw, the histogram's move) is inlined; GCC left the first four as calls, which cost a
-// quarter of the loop's time (perf, issue 12).
+// Flattened: every call in the loop is inlined. GCC had left the ziggurat gap, the event
+// choice, the partner draw and the histogram's move as calls, which cost a quarter of the
+// loop's time (perf, issue 12).
 template <class G, GossipMode Mode>
 [[gnu::flatten]] TrialResult run_source(const Scenario& s, const G& graph, Rng& rng) {
   const std::uint32_t n = graph.size();

@@ -5,6 +5,8 @@
 
 #include <boost/math/distributions/chi_squared.hpp>
 #include <cstdint>
+#include <limits>
+#include <stdexcept>
 #include <vector>
 
 #include "sim/draws.hpp"
@@ -29,6 +31,7 @@ double critical(std::size_t cells) {
 struct Scripted {
   std::vector<std::uint64_t> words;
   std::size_t next = 0;
+  using result_type = std::uint64_t;
   std::uint64_t operator()() { return words[next < words.size() ? next++ : words.size() - 1]; }
 };
 
@@ -99,11 +102,24 @@ TEST_CASE("event choice: a zero rate never ticks", "[draws]") {
   const sim::EventChoice<3> choice({2.0, 0.0, 1.0}, {4, 4, 1});
   sim::Rng rng = sim::make_rng(4, sim::Stream::trial, 0);
   for (int k = 0; k < 100000; ++k) REQUIRE(choice.draw(rng).kind != 1);
+  // A zero-rate last class, even for the word 2^64 - 1 that passes a clamped threshold.
+  const sim::EventChoice<3> tail({1.0, 1.0, 0.0}, {4, 4, 1});
+  Scripted top{{~std::uint64_t{0}}};
+  CHECK(tail.draw(top).kind == 1);
+  const sim::EventChoice<2> alone({1.0, 0.0}, {4, 1});
+  Scripted top2{{~std::uint64_t{0}}};
+  CHECK(alone.draw(top2).kind == 0);
+}
+
+TEST_CASE("event choice refuses a zero, negative or non-finite total", "[draws]") {
+  CHECK_THROWS_AS(sim::EventChoice<2>({0.0, 0.0}, {1, 1}), std::invalid_argument);
+  CHECK_THROWS_AS(sim::EventChoice<2>({-1.0, 2.0}, {1, 1}), std::invalid_argument);
+  CHECK_THROWS_AS(sim::EventChoice<2>({1.0, std::numeric_limits<double>::infinity()}, {1, 1}), std::invalid_argument);
 }
 
 TEST_CASE("event choice: the class from the whole word, the actor redrawn on a boundary word", "[draws]") {
-  // Rates 1 : 2, so the boundary is floor(2^64 / 3) = 0x5555555555555555 (to the long
-  // double's precision) and its high word 0x55555555.
+  // Rates 1 : 2, so the boundary is 2^64 times the double nearest 1/3, 0x5555555555555400,
+  // and its high word 0x55555555.
   const std::uint32_t actors = 1000;
   const sim::EventChoice<2> choice({1.0, 2.0}, {actors, actors});
   const auto actor_of = [&](std::uint32_t bits) { return static_cast<std::uint32_t>((std::uint64_t{bits} * actors) >> 32); };

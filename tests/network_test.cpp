@@ -421,14 +421,20 @@ TEST_CASE("loss_gradient rejects mismatched inputs", "[models]") {
 namespace {
 
 // sgd_step against the two-pass step it replaces: gradient, then params -= lr * grad. Float,
-// as in training; the same bits are required (docs: Network::sgd_step).
+// as in training. On a 16-byte-aligned parameter vector the same bits are required
+// (Network::sgd_step), except in a native build, where FMA rounds the fused update once.
+// `column` > 0 steps column `column` of a parameter matrix instead, as training does: with
+// an odd row count that column starts unaligned, and Eigen may sum bias rows in another
+// order, so there the steps must agree to float rounding only.
 template <class Targets>
-void require_sgd_step_is_two_pass_step(const Architecture& a, int batch, std::uint64_t seed, const Targets& make_targets) {
+void require_sgd_step_is_two_pass_step(const Architecture& a, int batch, std::uint64_t seed, const Targets& make_targets,
+                                       Eigen::Index column = 0) {
   using VectorF = Eigen::VectorXf;
   using MatrixF = Eigen::MatrixXf;
   Network<float> net(a, batch);
   Rng rng(seed);
-  VectorF params(static_cast<Eigen::Index>(net.layout().parameters()));
+  MatrixF matrix(static_cast<Eigen::Index>(net.layout().parameters()), column + 1);
+  auto params = matrix.col(column);
   net.initialize(params, Init::xavier, rng);
   boost::random::normal_distribution<float> normal;
   MatrixF x(a.inputs, batch);
@@ -442,14 +448,23 @@ void require_sgd_step_is_two_pass_step(const Architecture& a, int batch, std::ui
     const float loss = net.sgd_step(params, x, targets, lr);
     CHECK(std::bit_cast<std::uint32_t>(loss) == std::bit_cast<std::uint32_t>(loss_before));
     REQUIRE(params.size() == two_pass.size());
-    CHECK(std::equal(params.data(), params.data() + params.size(), two_pass.data(),
-                     [](float p, float q) { return std::bit_cast<std::uint32_t>(p) == std::bit_cast<std::uint32_t>(q); }));
+    bool bits = column == 0;
+#ifdef TIMELY_NATIVE
+    // FMA: the fused update rounds r + (-lr) acc once, the two-pass step twice.
+    if (bits) WARN("native build (FMA): sgd_step compared with the two-pass step to float rounding, not bits");
+    bits = false;
+#endif
+    if (bits)
+      CHECK(std::equal(params.data(), params.data() + params.size(), two_pass.data(),
+                       [](float p, float q) { return std::bit_cast<std::uint32_t>(p) == std::bit_cast<std::uint32_t>(q); }));
+    else
+      CHECK(((params - two_pass).cwiseAbs().array() <= 1e-6f * (1.0f + two_pass.cwiseAbs().array())).all());
   }
 }
 
 }  // namespace
 
-TEST_CASE("sgd_step is exactly the gradient step it fuses, bit for bit", "[models]") {
+TEST_CASE("sgd_step is the gradient step it fuses: bit for bit on aligned vectors", "[models]") {
   const auto labels = [](int batch, int classes) {
     return [=](Rng& rng) {
       Eigen::VectorXi y(batch);
@@ -467,6 +482,9 @@ TEST_CASE("sgd_step is exactly the gradient step it fuses, bit for bit", "[model
   }
   SECTION("tanh MLP, small (coefficient-wise products)") {
     require_sgd_step_is_two_pass_step({6, {5}, 3, Activation::tanh, Loss::softmax_cross_entropy}, 8, 3, labels(8, 3));
+  }
+  SECTION("an unaligned user column of a parameter matrix (odd length), as in training") {
+    require_sgd_step_is_two_pass_step({9, {13}, 12, Activation::relu, Loss::softmax_cross_entropy}, 32, 5, labels(32, 12), 1);
   }
   SECTION("regression through a hidden layer") {
     require_sgd_step_is_two_pass_step({7, {9}, 2, Activation::relu, Loss::squared}, 16, 4, [](Rng& rng) {
