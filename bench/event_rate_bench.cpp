@@ -49,6 +49,33 @@ void BM_engine_source_complete(benchmark::State& state) {
   run_engine(state, source_complete(static_cast<std::uint32_t>(state.range(0)), 2e7 / state.range(0)));
 }
 
+// The state the two hand-written reference loops share: the users' versions, the source's
+// version, and the staleness integrated lazily (sum over users of source - version, times
+// the time it held, after the warm-up). The loops differ only in how they draw.
+struct SourceLoop {
+  std::uint32_t n;
+  double horizon, warmup;
+  std::vector<std::uint32_t> version = std::vector<std::uint32_t>(n, 0);
+  std::uint64_t source = 0, version_sum = 0, count = 0;
+  double t = 0.0, age_integral = 0.0;
+
+  // Moves time on by dt; false once past the horizon.
+  [[gnu::always_inline]] bool advance(double dt) {
+    if (t + dt > horizon) return false;
+    if (t + dt > warmup) age_integral += (static_cast<double>(source) * n - version_sum) * (t + dt - std::max(t, warmup));
+    t += dt;
+    ++count;
+    return true;
+  }
+  [[gnu::always_inline]] void gossip(std::uint32_t i, std::uint32_t j) {
+    if (version[i] > version[j]) { version_sum += version[i] - version[j]; version[j] = version[i]; }
+  }
+  [[gnu::always_inline]] void push(std::uint32_t j) {
+    version_sum += source - version[j];
+    version[j] = static_cast<std::uint32_t>(source);
+  }
+};
+
 // The same process written as plainly as possible: the reference for the engine's speed.
 void BM_minimal_loop_source_complete(benchmark::State& state) {
   const auto n = static_cast<std::uint32_t>(state.range(0));
@@ -62,31 +89,22 @@ void BM_minimal_loop_source_complete(benchmark::State& state) {
     boost::random::exponential_distribution<double> gap(total);
     boost::random::uniform_01<double> uniform;
     boost::random::uniform_int_distribution<std::uint32_t> other(0, n - 2);
-    std::vector<std::uint32_t> version(n, 0);
-    std::uint64_t source = 0, version_sum = 0, count = 0;
-    double t = 0.0, age_integral = 0.0;
-    while (true) {
-      const double dt = gap(rng);
-      if (t + dt > horizon) break;
-      if (t + dt > warmup) age_integral += (static_cast<double>(source) * n - version_sum) * (t + dt - std::max(t, warmup));
-      t += dt;
-      ++count;
+    SourceLoop loop{n, horizon, warmup};
+    while (loop.advance(gap(rng))) {
       const double x = uniform(rng) * total;
       if (x < gossip_total) {
         const std::uint32_t i = std::min(static_cast<std::uint32_t>(x / lambda), n - 1);
         std::uint32_t j = other(rng);
         j += j >= i;
-        if (version[i] > version[j]) { version_sum += version[i] - version[j]; version[j] = version[i]; }
+        loop.gossip(i, j);
       } else if (x < gossip_total + push) {
-        const std::uint32_t j = std::min(static_cast<std::uint32_t>((x - gossip_total) / push * n), n - 1);
-        version_sum += source - version[j];
-        version[j] = static_cast<std::uint32_t>(source);
+        loop.push(std::min(static_cast<std::uint32_t>((x - gossip_total) / push * n), n - 1));
       } else {
-        ++source;
+        ++loop.source;
       }
     }
-    benchmark::DoNotOptimize(age_integral);
-    events += static_cast<double>(count);
+    benchmark::DoNotOptimize(loop.age_integral);
+    events += static_cast<double>(loop.count);
   }
   report(state, events);
 }
@@ -118,15 +136,8 @@ void BM_tightest_loop_source_complete(benchmark::State& state) {
   for (auto _ : state) {
     sim::Rng rng = sim::make_rng(1, sim::Stream::trial, trial++);
     boost::random::exponential_distribution<double> gap(total);
-    std::vector<std::uint32_t> version(n, 0);
-    std::uint64_t source = 0, version_sum = 0, count = 0;
-    double t = 0.0, age_integral = 0.0;
-    while (true) {
-      const double dt = gap(rng);
-      if (t + dt > horizon) break;
-      if (t + dt > warmup) age_integral += (static_cast<double>(source) * n - version_sum) * (t + dt - std::max(t, warmup));
-      t += dt;
-      ++count;
+    SourceLoop loop{n, horizon, warmup};
+    while (loop.advance(gap(rng))) {
       const std::uint64_t r = rng();
       const std::uint64_t choice = r >> 32;
       const auto actor = static_cast<std::uint32_t>(((r & 0xffffffffu) * n) >> 32);
@@ -134,16 +145,15 @@ void BM_tightest_loop_source_complete(benchmark::State& state) {
         const std::uint32_t i = actor;
         std::uint32_t j = static_cast<std::uint32_t>(((rng() >> 32) * (n - 1)) >> 32);
         j += j >= i;
-        if (version[i] > version[j]) { version_sum += version[i] - version[j]; version[j] = version[i]; }
+        loop.gossip(i, j);
       } else if (choice < push_below) {
-        version_sum += source - version[actor];
-        version[actor] = static_cast<std::uint32_t>(source);
+        loop.push(actor);
       } else {
-        ++source;
+        ++loop.source;
       }
     }
-    benchmark::DoNotOptimize(age_integral);
-    events += static_cast<double>(count);
+    benchmark::DoNotOptimize(loop.age_integral);
+    events += static_cast<double>(loop.count);
   }
   report(state, events);
 }
