@@ -6,6 +6,7 @@
 
 #include "experiments/scenario_keys.hpp"
 #include "experiments/progress.hpp"
+#include "experiments/ranks.hpp"
 #include "experiments/simulation.hpp"
 #include "experiments/sweep.hpp"
 #include "experiments/sweep_report.hpp"
@@ -55,8 +56,10 @@ void add_scenario_options(CLI::App& command, ScenarioArgs& args) {
 
 int simulate_command(const ScenarioArgs& args, unsigned threads, const std::string& out_dir, std::ostream& out,
                      std::ostream& err) {
-  const sim::Scenario scenario = load_scenario(args.path(), args.settings());
+  sim::Scenario scenario;
+  ranks::agree([&] { scenario = load_scenario(args.path(), args.settings()); });
   const Simulation result = simulate(scenario, threads, err, stderr_is_terminal(), RunLimits{args.max_events});
+  if (!ranks::root()) return 0;  // MPI: rank 0 reports the whole run
   if (!out_dir.empty()) write_simulation(out_dir, result, threads, err);
   if (args.json) out << simulation_json(result, threads).dump(2) << "\n";
   else print_simulation(out, result, threads);
@@ -94,7 +97,8 @@ struct SweepArgs {
 };
 
 int sweep_command(const SweepArgs& args, std::ostream& out, std::ostream& err) {
-  const SweepPlan plan = load_sweep_plan(args.file, PlanOptions{args.quick, RunLimits{args.max_events}, {}});
+  SweepPlan plan;
+  ranks::agree([&] { plan = load_sweep_plan(args.file, PlanOptions{args.quick, RunLimits{args.max_events}, {}}); });
   SweepOptions options;
   options.out = args.out.empty() ? std::filesystem::path("out") / std::filesystem::path(args.file).stem()
                                  : std::filesystem::path(args.out);
@@ -103,6 +107,7 @@ int sweep_command(const SweepArgs& args, std::ostream& out, std::ostream& err) {
   options.threads = args.threads;
   options.show_progress = stderr_is_terminal();
   const SweepOutcome outcome = run_sweep(plan, options, err);
+  if (!ranks::root()) return 0;  // MPI: rank 0 wrote the files and reports them
   out << fmt::format("sweep {}: {} points ({} run, {} resumed) in {:.1f} s -> {}\n", plan.name, plan.points.size(),
                      outcome.points_run, outcome.points_resumed, outcome.wall_seconds, options.out.string());
   print_fits(read_sweep_results(options.out), out, err);
@@ -127,7 +132,29 @@ int plot_command(const std::string& dir, std::ostream& out, std::ostream& err) {
 
 }  // namespace
 
-int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+namespace {
+
+// Discards what is written to it: the output of MPI ranks other than 0.
+class NullStream : public std::ostream {
+ public:
+  NullStream() : std::ostream(nullptr) {}
+};
+
+// An error outside the points where the ranks agree (ranks.hpp): the others may be waiting
+// for this rank, so the whole run ends here, with the message on this rank's stderr.
+[[noreturn]] void abort_run(std::ostream& err, std::string_view kind, const std::string& message, int status) {
+  err << fmt::format("timely: rank {}: {}: {}\n", ranks::rank(), kind, one_line(message)) << std::flush;
+  std::cerr << std::flush;
+  ranks::abort(status);
+}
+
+}  // namespace
+
+int run(int argc, const char* const* argv, std::ostream& out_stream, std::ostream& err_stream) {
+  // Under MPI (ranks.hpp) every rank parses the same command line; rank 0 alone speaks.
+  NullStream silent;
+  std::ostream& out = ranks::root() ? out_stream : silent;
+  std::ostream& err = ranks::root() ? err_stream : silent;
   CLI::App app{std::string(overview), "timely"};
   app.set_version_flag("--version", TIMELY_VERSION);
   app.require_subcommand(1);
@@ -216,20 +243,27 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     return 2;
   }
 
+  // Under MPI, a rank's own error (one the ranks have not agreed on) ends the whole run.
+  const bool alone = !ranks::distributed();
   try {
     if (simulate_app->parsed()) return simulate_command(sim_args, threads, out_dir, out, err);
-    if (theory_app->parsed()) return theory_command(theory_args, out);
     if (sweep_app->parsed()) return sweep_command(sweep_args, out, err);
-    if (plot_app->parsed()) return plot_command(plot_dir, out, err);
     if (validate_app->parsed()) {
       validate_options.out = validate_out;
       validate_options.show_progress = stderr_is_terminal();
       return run_validate(validate_options, out, err) == 0 ? 0 : 1;
     }
+    if (!ranks::root()) return 0;  // theory and plot run on rank 0 alone
+    if (theory_app->parsed()) return theory_command(theory_args, out);
+    if (plot_app->parsed()) return plot_command(plot_dir, out, err);
+  } catch (const ranks::QuietExit& e) {
+    return e.status;
   } catch (const InputError& e) {
+    if (!alone && !dynamic_cast<const ranks::Agreed*>(&e)) abort_run(std::cerr, "error", e.what(), 2);
     err << "timely: error: " << one_line(e.what()) << "\n";
     return 2;
   } catch (const std::exception& e) {
+    if (!alone && !dynamic_cast<const ranks::Agreed*>(&e)) abort_run(std::cerr, "failed", e.what(), 1);
     err << "timely: failed: " << one_line(e.what()) << "\n";
     return 1;
   }

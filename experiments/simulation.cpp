@@ -12,6 +12,8 @@
 #include "experiments/files.hpp"
 #include "experiments/scenario_keys.hpp"
 #include "experiments/progress.hpp"
+#include "experiments/ranks.hpp"
+#include "experiments/units.hpp"
 #include "experiments/sweep_report.hpp"
 #include "plots/scaling_figures.hpp"
 #include "sim/input_error.hpp"
@@ -44,22 +46,30 @@ void check_learning_memory(const sim::Scenario& scenario, const sim::LearningDat
 
 Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostream& err, bool show_progress,
                     const RunLimits& limits) {
-  validate(scenario);
-  check_resources(scenario, limits);
   Simulation result;
   result.scenario = scenario;
-  const sim::Graph graph = sim::scenario_graph(scenario);
-  result.theory = analysis::predict(scenario, graph);
-  Progress progress(err, "simulate", scenario.run.trials, show_progress);
+  sim::Graph graph;
+  sim::LearningData data;
+  // Under MPI every rank prepares the run (rank 0 alone predicts) and runs trials; rank 0
+  // gets the results (units.hpp). A refusal on any rank stops every rank.
+  ranks::agree([&] {
+    validate(scenario);
+    check_resources(scenario, limits);
+    graph = sim::scenario_graph(scenario);
+    if (ranks::root()) result.theory = analysis::predict(scenario, graph);
+    if (scenario.learning.enabled()) {
+      data = sim::prepare_learning(scenario);
+      check_learning_memory(scenario, data);
+    }
+  });
+  Progress progress(err, "simulate", scenario.run.trials, show_progress && ranks::root());
   const auto start = std::chrono::steady_clock::now();
   const auto advance = [&](std::uint32_t done) { progress.advance(done); };
   if (!scenario.learning.enabled()) {
-    result.trials = sim::run_trials(scenario, graph, threads, advance);
+    result.trials = trials_on_ranks(scenario, graph, threads, advance);
   } else {
-    const sim::LearningData data = sim::prepare_learning(scenario);
-    check_learning_memory(scenario, data);
     if (data.data) result.shards = models::summarize(data.partition, data.data->train);  // quadratic: no data set
-    result.learning = sim::run_learning_trials(scenario, graph, data, threads, advance);
+    result.learning = learning_trials_on_ranks(scenario, graph, data, threads, advance);
     if (scenario.learning.mixing.rule != sim::MixingRule::fedavg)
       for (const auto& trial : result.learning) result.trials.push_back(trial.staleness);
   }

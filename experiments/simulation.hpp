@@ -31,7 +31,9 @@ struct Simulation {
   models::ShardSummary shards{};
 };
 
-// Builds the graph, runs every trial (in parallel), and predicts. Throws InputError.
+// Builds the graph, runs every trial (in parallel), and predicts. Throws InputError. Under MPI
+// every rank calls it and the trials run on all of them; rank 0's result is the whole run, the
+// other ranks' has no trials and no theory.
 Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostream& err, bool show_progress,
                     const RunLimits& limits = {});
 

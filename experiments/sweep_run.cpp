@@ -1,6 +1,5 @@
 // Running a planned sweep: preparation, the (point, trial) pool, the results files and --resume.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <fmt/format.h>
 #include <fstream>
@@ -8,19 +7,24 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <sstream>
 #include <tbb/info.h>
-#include <tbb/task_arena.h>
-#include <tbb/task_group.h>
 
 #include "analysis/predict.hpp"
 #include "experiments/columns.hpp"
 #include "experiments/files.hpp"
 #include "experiments/progress.hpp"
+#include "experiments/ranks.hpp"
 #include "experiments/simulation.hpp"
 #include "experiments/sweep.hpp"
+#include "experiments/units.hpp"
 #include "experiments/version.hpp"
 #include "sim/input_error.hpp"
 #include "sim/learning.hpp"
+
+#if TIMELY_MPI
+#include "experiments/result_bytes.hpp"
+#endif
 
 namespace timely::experiments {
 namespace {
@@ -56,6 +60,7 @@ nlohmann::ordered_json meta_json(const SweepPlan& plan, const SweepOptions& opti
   j["fingerprint"] = plan.fingerprint;
   j["seed"] = plan.base.run.seed;
   j["threads"] = options.threads == 0 ? tbb::info::default_concurrency() : static_cast<int>(options.threads);
+  j["ranks"] = ranks::size();  // MPI processes (threads is per rank); the results never depend on either
   j["quick"] = plan.quick;
   j["points"] = plan.points.size();
   j["points_done"] = done;
@@ -213,7 +218,8 @@ struct Prepared {
   sim::LearningData data;
 };
 
-std::vector<Prepared> prepare(const SweepPlan& plan, const std::vector<const SweepPoint*>& pending) {
+// `theory`: rank 0 only; the other ranks of an MPI run only run trials.
+std::vector<Prepared> prepare(const SweepPlan& plan, const std::vector<const SweepPoint*>& pending, bool theory) {
   std::vector<Prepared> prepared(pending.size());
   std::map<std::string, std::shared_ptr<const models::Split>> loaded;  // one load per distinct data set
   for (std::size_t k = 0; k < pending.size(); ++k) {
@@ -222,7 +228,7 @@ std::vector<Prepared> prepare(const SweepPlan& plan, const std::vector<const Swe
     p.point = pending[k];
     try {
       p.graph = sim::scenario_graph(s);  // random graphs are drawn from the point's own seed
-      p.theory = analysis::predict(s, p.graph);
+      if (theory) p.theory = analysis::predict(s, p.graph);
       if (plan.learning()) {
         auto& split = loaded[sim::learning_data_key(s)];
         if (!split) split = sim::load_learning_data(s);
@@ -260,28 +266,51 @@ std::string point_log(const SweepPlan& plan, const SweepPoint& p, const PointRes
          "\n";
 }
 
+// The points an interrupted run left unfinished: rank 0 reads the files and tells the others.
+std::vector<const SweepPoint*> share_pending(const SweepPlan& plan, const std::map<std::size_t, PointRows>& done) {
+  std::string indices;
+  if (ranks::root())
+    for (const auto& p : plan.points)
+      if (!done.count(p.index)) indices += fmt::format("{} ", p.index);
+  ranks::broadcast(indices);
+  std::vector<const SweepPoint*> pending;
+  std::istringstream in(indices);
+  for (std::size_t index; in >> index;) pending.push_back(&plan.points.at(index));
+  return pending;
+}
+
 }  // namespace
 
 SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::ostream& err) {
   const auto start = std::chrono::steady_clock::now();
   const fs::path& out = options.out;
-  create_output_directory(out);
-  const DirectoryLock lock(out);
-  if (!options.resume && !options.force && fs::exists(out / "results.csv"))
-    throw InputError(fmt::format("--out: {} already holds a sweep (results.csv); pass --resume to continue it or "
-                                 "--force to replace it",
-                                 out.string()));
-
-  auto done = options.resume ? load_finished(out, plan) : std::map<std::size_t, PointRows>{};
+  const bool root = ranks::root();
+  // Under MPI every rank runs this function; rank 0 alone owns the directory and its files.
+  // Each step that can fail on one rank ends in ranks::agree, so all stop together.
+  std::optional<DirectoryLock> lock;
+  std::map<std::size_t, PointRows> done;
+  ranks::agree([&] {
+    if (!root) return;
+    create_output_directory(out);
+    lock.emplace(out);
+    if (!options.resume && !options.force && fs::exists(out / "results.csv"))
+      throw InputError(fmt::format("--out: {} already holds a sweep (results.csv); pass --resume to continue it or "
+                                   "--force to replace it",
+                                   out.string()));
+    if (options.resume) done = load_finished(out, plan);
+  });
   SweepOutcome outcome;
   outcome.points_resumed = done.size();
-  std::vector<const SweepPoint*> pending;
-  for (const auto& p : plan.points)
-    if (!done.count(p.index)) pending.push_back(&p);
-  const std::vector<Prepared> prepared = prepare(plan, pending);
+  const std::vector<const SweepPoint*> pending = share_pending(plan, done);
+  std::vector<Prepared> prepared;
+  ranks::agree([&] { prepared = prepare(plan, pending, root); });
 
-  SweepFiles files(out, plan, options, outcome.points_resumed);
-  files.start(std::move(done));
+  std::optional<SweepFiles> files;
+  ranks::agree([&] {
+    if (!root) return;
+    files.emplace(out, plan, options, outcome.points_resumed);
+    files->start(std::move(done));
+  });
 
   struct Task {
     std::size_t point;  // index into pending
@@ -292,7 +321,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
   std::vector<Task> tasks;
   std::vector<std::vector<sim::TrialResult>> results(pending.size());
   std::vector<std::vector<sim::LearningTrialResult>> learned(pending.size());
-  std::vector<std::atomic<std::uint32_t>> trials_done(pending.size());
+  std::vector<std::uint32_t> trials_done(pending.size());
   double total_work = 0.0;
   for (std::size_t k = 0; k < pending.size(); ++k) {
     const auto trials = pending[k]->scenario.run.trials;
@@ -302,15 +331,14 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
     total_work += trial_work(pending[k]->scenario) * trials;
   }
 
-  std::mutex mutex;  // guards the files, the progress line and the log
-  Progress progress(err, plan.name, 0, options.show_progress);
+  Progress progress(err, plan.name, 0, options.show_progress && root);
   double work_done = 0.0;
   std::size_t trials_finished = 0, points_finished = 0;
+  // Rank 0, one trial at a time (run_units serialises it).
   const auto finish_trial = [&](const Task& task) {
     const Prepared& prep = prepared[task.point];
     const SweepPoint& p = *prep.point;
     const bool point_complete = ++trials_done[task.point] == p.scenario.run.trials;
-    const std::lock_guard lock_files(mutex);
     ++trials_finished;
     work_done += trial_work(p.scenario);
     if (point_complete) {
@@ -321,7 +349,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
       const PointResult r = make_point_result(p.index, p.values, p.scenario, prep.theory, staleness, learned_point);
       PointRows rows{results_row(r, groups), trial_rows(r, staleness, learned_point, groups),
                      learning ? curve_rows(r, learned[task.point], groups) : std::string()};
-      files.finished(p.index, std::move(rows));
+      files->finished(p.index, std::move(rows));
       if (options.log_points && !options.show_progress)
         err << point_log(plan, p, r, points_finished + outcome.points_resumed, progress.elapsed_seconds());
       // The trials' memory (staleness histograms, curves) is not needed any more.
@@ -333,35 +361,50 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
                                 plan.points.size(), trials_finished, tasks.size()));
   };
 
-  // One pool for all (point, trial) pairs; workers take tasks in order, so points finish
-  // roughly in order and an interrupted sweep leaves a prefix of finished points.
-  const int cores = tbb::info::default_concurrency();
-  const int workers = options.threads == 0 ? cores : std::min(static_cast<int>(options.threads), cores);
-  std::atomic<std::size_t> next{0};
-  tbb::task_arena arena(workers);
-  arena.execute([&] {
-    tbb::task_group group;
-    for (int w = 0; w < workers; ++w)
-      group.run([&] {
-        for (std::size_t k; (k = next++) < tasks.size();) {
-          const Task& task = tasks[k];
-          const Prepared& prep = prepared[task.point];
-          const sim::Scenario& s = prep.point->scenario;
-          if (learning) {
-            learned[task.point][task.trial] = sim::run_learning_trial(s, prep.graph, prep.data, task.trial);
-            results[task.point][task.trial] = learned[task.point][task.trial].staleness;
-          } else {
-            results[task.point][task.trial] = sim::run_trial(s, prep.graph, task.trial);
-          }
-          finish_trial(task);
-        }
-      });
-    group.wait();
-  });
+  // One pool for all (point, trial) pairs, over every thread of every rank; units are handed
+  // out in order, so points finish roughly in order and an interrupted sweep leaves a prefix
+  // of finished points.
+  UnitWork work;
+  work.count = tasks.size();
+  work.threads = options.threads;
+  work.run = [&](std::size_t k) {
+    const Task& task = tasks[k];
+    const Prepared& prep = prepared[task.point];
+    const sim::Scenario& s = prep.point->scenario;
+    if (learning) {
+      learned[task.point][task.trial] = sim::run_learning_trial(s, prep.graph, prep.data, task.trial);
+      results[task.point][task.trial] = learned[task.point][task.trial].staleness;
+    } else {
+      results[task.point][task.trial] = sim::run_trial(s, prep.graph, task.trial);
+    }
+  };
+  work.finished = [&](std::size_t k) { finish_trial(tasks[k]); };
+  work.describe = [&](std::size_t k) {
+    const SweepPoint& p = *prepared[tasks[k].point].point;
+    return fmt::format("sweep point {} ({}), trial {}", p.index, point_label(plan, p), tasks[k].trial);
+  };
+#if TIMELY_MPI
+  work.save = [&](std::size_t k) {  // a learning result carries its staleness
+    const Task& task = tasks[k];
+    std::string bytes = learning ? to_bytes(learned[task.point][task.trial]) : to_bytes(results[task.point][task.trial]);
+    results[task.point][task.trial] = {};
+    if (learning) learned[task.point][task.trial] = {};
+    return bytes;
+  };
+  work.load = [&](std::size_t k, const std::string& bytes) {
+    const Task& task = tasks[k];
+    if (!learning) return from_bytes(bytes, results[task.point][task.trial]);
+    from_bytes(bytes, learned[task.point][task.trial]);
+    results[task.point][task.trial] = learned[task.point][task.trial].staleness;
+  };
+#endif
+  run_units(work);
 
   outcome.points_run = pending.size();
   outcome.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  files.write_meta(true, outcome.wall_seconds);
+  ranks::agree([&] {
+    if (root) files->write_meta(true, outcome.wall_seconds);
+  });
   return outcome;
 }
 

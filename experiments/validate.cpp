@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <sstream>
 #include <tbb/info.h>
@@ -12,8 +13,10 @@
 #include "analysis/statistics.hpp"
 #include "experiments/files.hpp"
 #include "experiments/csv.hpp"
+#include "experiments/ranks.hpp"
 #include "experiments/sweep.hpp"
 #include "experiments/sweep_report.hpp"
+#include "experiments/units.hpp"
 #include "experiments/version.hpp"
 #include "plots/scaling_figures.hpp"
 #include "sim/input_error.hpp"
@@ -140,9 +143,11 @@ class Suite {
     options.show_progress = o_.show_progress;
     options.log_points = false;
     run_sweep(plan, options, err_);
+    // Under MPI every rank reads the stage's results, so all of them reach the same checks
+    // and call the next stage's collectives in step (the output directory is shared).
     SweepResults results = read_sweep_results(options.out);
     std::ostringstream quiet;
-    report_sweep(results, quiet);
+    if (ranks::root()) report_sweep(results, quiet);  // figures and fits.csv
     return results;
   }
 
@@ -167,6 +172,7 @@ class Suite {
 
   const std::vector<Check>& checks() const { return checks_; }
   bool quick() const { return o_.quick; }
+  unsigned threads() const { return o_.threads; }
   const fs::path& dir() const { return o_.out; }
 
  private:
@@ -392,7 +398,7 @@ void heterogeneous_stage(Suite& suite) {
   big.run.warmup = 50;
   big.run.trials = 4;
   big.run.seed = 2612;
-  const auto trials = sim::run_trials(big, sim::scenario_graph(big), 0);
+  const auto trials = trials_on_ranks(big, sim::scenario_graph(big), suite.threads(), {}, true);
   const sim::UserClocks clocks = sim::user_clocks(big);
   std::size_t below = 0;
   double worst_ratio = 0.0;
@@ -431,7 +437,8 @@ void learning_stage(Suite& suite) {
     s.run.warmup = 0.0;
     s.run.trials = suite.quick() ? 200 : 400;
     s.run.seed = 2613;
-    const auto results = sim::run_learning_trials(s, sim::scenario_graph(s), sim::prepare_learning(s), 0);
+    const auto results =
+        learning_trials_on_ranks(s, sim::scenario_graph(s), sim::prepare_learning(s), suite.threads(), {}, true);
     for (const std::size_t k : {2, 4}) {
       std::vector<double> ratio;
       for (const auto& r : results)
@@ -537,7 +544,7 @@ void network_stage(Suite& suite) {
 
   const auto check_mean = [&](const sim::Scenario& s, const std::string& name, const std::string& expected_text,
                               double expected, auto&& value) {
-    const auto trials = sim::run_trials(s, sim::scenario_graph(s), 0);
+    const auto trials = trials_on_ranks(s, sim::scenario_graph(s), suite.threads(), {}, true);
     std::vector<double> samples;
     for (const auto& t : trials) samples.push_back(value(t));
     const auto wide = analysis::summarize(samples, agreement_level);
@@ -691,10 +698,17 @@ std::vector<std::string> draw_validate_figures(const fs::path& dir, std::ostream
 
 std::size_t run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err) {
   const auto start = std::chrono::steady_clock::now();
-  create_output_directory(o.out);
-  const DirectoryLock lock(o.out);
-  write_file_atomically(o.out / "petersen.edges", petersen_edges);
-  write_file_atomically(o.out / "users-8.csv", users_eight);
+  // Under MPI every rank runs the suite (its trials spread over all of them); rank 0 alone
+  // writes. The stages' scenarios read these two files, so they are written before any rank
+  // goes on.
+  std::optional<DirectoryLock> lock;
+  ranks::agree([&] {
+    if (!ranks::root()) return;
+    create_output_directory(o.out);
+    lock.emplace(o.out);
+    write_file_atomically(o.out / "petersen.edges", petersen_edges);
+    write_file_atomically(o.out / "users-8.csv", users_eight);
+  });
   out << fmt::format("timely validate ({} suite) -> {}\n", o.quick ? "quick" : "full", o.out.string());
   Suite suite(o, out, err);
   exact_stage(suite);
@@ -705,12 +719,13 @@ std::size_t run_validate(const ValidateOptions& o, std::ostream& out, std::ostre
   learning_stage(suite);
   rumour_stage(suite);
   network_stage(suite);
+  const std::size_t failed =
+      std::count_if(suite.checks().begin(), suite.checks().end(), [](const Check& c) { return !c.pass; });
+  if (!ranks::root()) return failed;
   write_sample_path(o.out);
   const auto figures = draw_validate_figures(o.out, err);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   write_report(o, suite.checks(), figures, wall);
-  const std::size_t failed =
-      std::count_if(suite.checks().begin(), suite.checks().end(), [](const Check& c) { return !c.pass; });
   out << fmt::format("{}/{} checks passed in {:.0f} s; report: {}\n", suite.checks().size() - failed,
                      suite.checks().size(), wall, (o.out / "report.md").string());
   return failed;

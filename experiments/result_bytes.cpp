@@ -1,0 +1,122 @@
+#include "experiments/result_bytes.hpp"
+
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <boost/serialization/split_free.hpp>
+#include <boost/serialization/vector.hpp>
+#include <optional>
+#include <sstream>
+
+// Every field of every result type, in declaration order. A field added to a result struct
+// must be added here too: these sizes (64-bit libstdc++) stop the build until it is, and
+// tests/mpi/result_bytes_test.cpp fills every field with distinct values and checks that they
+// come back.
+static_assert(sizeof(void*) != 8 || sizeof(timely::sim::TrialResult) == 296, "serialize TrialResult's new field below");
+static_assert(sizeof(void*) != 8 || sizeof(timely::sim::LearningTrialResult) == 504,
+              "serialize LearningTrialResult's new field below");
+static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Observation) == 184, "serialize Observation's new field below");
+static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Communication) == 104, "serialize Communication's new field below");
+static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Availability) == 24, "serialize Availability's new field below");
+static_assert(sizeof(void*) != 8 || sizeof(timely::sim::StationaryErrors) == 24,
+              "serialize StationaryErrors' new field below");
+
+namespace boost::serialization {
+
+// std::optional (Boost 1.74 has only boost::optional): a flag, then the value if there is one.
+template <class Archive, class T>
+void save(Archive& a, const std::optional<T>& x, unsigned) {
+  const bool present = x.has_value();
+  a << present;
+  if (present) a << *x;
+}
+
+template <class Archive, class T>
+void load(Archive& a, std::optional<T>& x, unsigned) {
+  bool present = false;
+  a >> present;
+  if (!present) {
+    x.reset();
+    return;
+  }
+  T value{};
+  a >> value;
+  x = std::move(value);
+}
+
+template <class Archive, class T>
+void serialize(Archive& a, std::optional<T>& x, unsigned version) {
+  split_free(a, x, version);
+}
+
+template <class Archive>
+void serialize(Archive& a, timely::sim::Communication& c, unsigned) {
+  a & c.messages_sent & c.messages_delivered & c.messages_lost & c.requests_sent & c.ticks_dropped & c.ticks_offline;
+  a & c.bytes_sent & c.bytes_received & c.bytes_sent_per_user_max & c.bytes_received_per_user_max;
+  a & c.queueing_delay & c.queued & c.latency_total;
+}
+
+template <class Archive>
+void serialize(Archive& a, timely::sim::Availability& v, unsigned) {
+  a & v.online_fraction & v.mean_staleness_online;
+}
+
+template <class Archive>
+void serialize(Archive& a, timely::sim::TrialResult& t, unsigned) {
+  a & t.mean_staleness & t.max_mean & t.max_all_mean & t.staleness_time & t.worst_time & t.max_all_time & t.events;
+  a & t.source_user & t.source_mean & t.communication & t.availability;
+}
+
+template <class Archive>
+void serialize(Archive& a, timely::sim::Observation& o, unsigned) {
+  a & o.time & o.loss & o.accuracy & o.user_loss & o.worst_user_loss & o.user_accuracy & o.train_loss;
+  a & o.consensus_distance & o.distance_to_optimum & o.max_user_distance_to_optimum & o.user_error;
+  a & o.worst_user_error & o.weight_variance & o.bytes_sent_per_user;
+}
+
+template <class Archive>
+void serialize(Archive& a, timely::sim::StationaryErrors& e, unsigned) {
+  a & e.error & e.worst_error & e.consensus;
+}
+
+template <class Archive>
+void serialize(Archive& a, timely::sim::LearningTrialResult& r, unsigned) {
+  a & r.observations & r.time_to_target & r.time_to_distance & r.time_to_loss & r.stationary & r.heterogeneity;
+  a & r.staleness & r.plateau_time & r.baseline_plateau_time & r.local_updates & r.gossips & r.rounds;
+  a & r.diverged_at & r.baseline_diverged_at;
+}
+
+}  // namespace boost::serialization
+
+namespace timely::experiments {
+namespace {
+
+template <class T>
+std::string save(const T& value) {
+  std::ostringstream stream;
+  {
+    boost::archive::binary_oarchive archive(stream, boost::archive::no_header);
+    archive << value;
+  }
+  return std::move(stream).str();
+}
+
+template <class T>
+void load(const std::string& bytes, T& value) {
+  std::istringstream stream(bytes);
+  boost::archive::binary_iarchive archive(stream, boost::archive::no_header);
+  archive >> value;
+}
+
+}  // namespace
+
+std::string to_bytes(const sim::TrialResult& result) { return save(result); }
+std::string to_bytes(const sim::LearningTrialResult& result) { return save(result); }
+std::string to_bytes(const std::vector<sim::TrialResult>& results) { return save(results); }
+std::string to_bytes(const std::vector<sim::LearningTrialResult>& results) { return save(results); }
+
+void from_bytes(const std::string& bytes, sim::TrialResult& result) { load(bytes, result); }
+void from_bytes(const std::string& bytes, sim::LearningTrialResult& result) { load(bytes, result); }
+void from_bytes(const std::string& bytes, std::vector<sim::TrialResult>& results) { load(bytes, results); }
+void from_bytes(const std::string& bytes, std::vector<sim::LearningTrialResult>& results) { load(bytes, results); }
+
+}  // namespace timely::experiments

@@ -1,0 +1,370 @@
+#include "experiments/units.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <fmt/format.h>
+#include <mutex>
+#include <optional>
+#include <tbb/info.h>
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
+#include <thread>
+
+#include "experiments/ranks.hpp"
+
+#if TIMELY_MPI
+#include <boost/mpi/communicator.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+
+#include "experiments/result_bytes.hpp"
+#endif
+
+namespace timely::experiments {
+namespace {
+
+// One process: `workers` threads take unit indices in order from one counter.
+void run_units_here(const UnitWork& work) {
+  const int workers = unit_threads(work.threads);
+  std::atomic<std::size_t> next{0};
+  std::mutex finish;
+  tbb::task_arena arena(workers);
+  arena.execute([&] {
+    tbb::task_group group;
+    for (int w = 0; w < workers; ++w)
+      group.run([&] {
+        for (std::size_t k; (k = next++) < work.count;) {
+          work.run(k);
+          const std::lock_guard lock(finish);
+          work.finished(k);
+        }
+      });
+    group.wait();
+  });
+}
+
+#if TIMELY_MPI
+
+enum Tag : int { request = 1, assign, result, failed, done };
+
+// A finished unit's result (or its failure's message) on its way to rank 0.
+struct UnitMessage {
+  std::uint64_t unit = 0;
+  std::string bytes;
+  template <class Archive>
+  void serialize(Archive& a, unsigned) {
+    a & unit & bytes;
+  }
+};
+
+std::string what_of(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+// The ranks poll for messages rather than block in MPI, so an idle rank costs no core (a
+// blocking MPI receive spins). The pause grows while nothing arrives: at most 2 ms of delay
+// per request, against units that take milliseconds to hours.
+class Backoff {
+ public:
+  void reset() { pause_ = std::chrono::microseconds(20); }
+  void wait() {
+    std::this_thread::sleep_for(pause_);
+    pause_ = std::min(pause_ * 2, std::chrono::microseconds(2000));
+  }
+
+ private:
+  std::chrono::microseconds pause_{20};
+};
+
+struct Failure {
+  int rank;
+  std::size_t unit;
+  std::string what;
+};
+
+// Rank 0: computes units on its own threads and serves the other ranks from the same counter.
+// Returns the message of the first failure, or an empty string.
+std::string run_units_root(const UnitWork& work) {
+  auto& world = ranks::communicator();
+  const int workers = unit_threads(work.threads);
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::mutex finish;  // finished() and the failure record
+  std::optional<Failure> failure;
+  const auto fail = [&](int rank, std::size_t unit, std::string what) {
+    const std::lock_guard lock(finish);
+    if (!failure) failure = Failure{rank, unit, std::move(what)};
+    stop = true;
+  };
+  const auto finish_unit = [&](int rank, std::size_t unit) {
+    try {
+      const std::lock_guard lock(finish);
+      if (!stop) work.finished(unit);
+    } catch (...) {
+      fail(rank, unit, what_of(std::current_exception()));
+    }
+  };
+  std::thread compute([&] {
+    tbb::task_arena arena(workers);
+    arena.execute([&] {
+      tbb::task_group group;
+      for (int w = 0; w < workers; ++w)
+        group.run([&] {
+          for (std::size_t k; !stop && (k = next++) < work.count;) {
+            try {
+              work.run(k);
+            } catch (...) {
+              fail(0, k, what_of(std::current_exception()));
+              return;
+            }
+            finish_unit(0, k);
+          }
+        });
+      group.wait();
+    });
+  });
+
+  int serving = ranks::size() - 1;  // ranks that have not said they are done
+  Backoff backoff;
+  while (serving > 0) {
+    const auto status = world.iprobe(boost::mpi::any_source, boost::mpi::any_tag);
+    if (!status) {
+      backoff.wait();
+      continue;
+    }
+    backoff.reset();
+    const int source = status->source();
+    switch (status->tag()) {
+      case request: {
+        int wanted = 0;
+        world.recv(source, request, wanted);
+        std::vector<std::uint64_t> units;
+        if (!stop) {
+          const std::size_t first = next.fetch_add(static_cast<std::size_t>(wanted));
+          for (std::size_t k = first; k < std::min(first + wanted, work.count); ++k) units.push_back(k);
+        }
+        world.send(source, assign, units);  // empty: nothing left, wind down
+        break;
+      }
+      case result: {
+        UnitMessage message;
+        world.recv(source, result, message);
+        if (stop) break;
+        try {
+          work.load(message.unit, message.bytes);
+        } catch (...) {
+          fail(source, message.unit, what_of(std::current_exception()));
+          break;
+        }
+        finish_unit(source, message.unit);
+        break;
+      }
+      case failed: {
+        UnitMessage message;
+        world.recv(source, failed, message);
+        fail(source, message.unit, message.bytes);
+        break;
+      }
+      case done:
+        world.recv(source, done);
+        --serving;
+        break;
+      default:
+        world.recv(source, status->tag());  // not ours: drop it
+    }
+  }
+  compute.join();
+  if (!failure) return {};
+  return fmt::format("rank {} failed on {}: {}", failure->rank,
+                     work.describe ? work.describe(failure->unit) : fmt::format("unit {}", failure->unit), failure->what);
+}
+
+// Ranks > 0: ask rank 0 for units, run them on this rank's threads, send back the results.
+void run_units_worker(const UnitWork& work) {
+  auto& world = ranks::communicator();
+  const int workers = unit_threads(work.threads);
+  // Units asked for, queued and running: one more than the threads, so a thread that finishes
+  // finds its next unit here while the request for the one after travels.
+  const std::size_t target = static_cast<std::size_t>(workers) + 1;
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<std::size_t> queue;
+  std::size_t running = 0;
+  bool closed = false, failed_here = false;
+  std::deque<std::pair<Tag, UnitMessage>> outbox;
+  std::atomic<bool> computed{false};
+  std::thread compute([&] {
+    tbb::task_arena arena(workers);
+    arena.execute([&] {
+      tbb::task_group group;
+      for (int w = 0; w < workers; ++w)
+        group.run([&] {
+          for (;;) {
+            std::size_t k;
+            {
+              std::unique_lock lock(mutex);
+              wake.wait(lock, [&] { return !queue.empty() || closed; });
+              if (queue.empty()) return;
+              k = queue.front();
+              queue.pop_front();
+              ++running;
+            }
+            std::pair<Tag, UnitMessage> message{result, UnitMessage{k, {}}};
+            try {
+              work.run(k);
+              message.second.bytes = work.save(k);
+            } catch (...) {
+              message = {failed, UnitMessage{k, what_of(std::current_exception())}};
+            }
+            const std::lock_guard lock(mutex);
+            --running;
+            if (message.first == failed) {  // stop here too: rank 0 hands out nothing more
+              failed_here = true;
+              queue.clear();
+            }
+            outbox.push_back(std::move(message));
+          }
+        });
+      group.wait();
+    });
+    computed = true;
+  });
+
+  bool asked = false, no_more = false;
+  Backoff backoff;
+  for (;;) {
+    bool active = false;
+    std::deque<std::pair<Tag, UnitMessage>> sending;
+    std::size_t in_hand;
+    {
+      const std::lock_guard lock(mutex);
+      sending.swap(outbox);
+      in_hand = queue.size() + running;
+    }
+    for (const auto& [tag, message] : sending) world.send(0, tag, message);
+    active = !sending.empty();
+    if (!asked && !no_more && !failed_here && in_hand < target) {
+      world.send(0, request, static_cast<int>(target - in_hand));
+      asked = true;
+      active = true;
+    }
+    if (asked && world.iprobe(0, assign)) {
+      std::vector<std::uint64_t> units;
+      world.recv(0, assign, units);
+      asked = false;
+      active = true;
+      const std::lock_guard lock(mutex);
+      if (units.empty()) {
+        no_more = true;
+        closed = true;
+      } else if (!failed_here) {
+        queue.insert(queue.end(), units.begin(), units.end());
+      }
+      wake.notify_all();
+    }
+    if (failed_here && !asked && !no_more) {  // nothing more to ask for; let the threads end
+      const std::lock_guard lock(mutex);
+      closed = true;
+      no_more = true;
+      wake.notify_all();
+    }
+    if (no_more && computed) {
+      const std::lock_guard lock(mutex);
+      if (outbox.empty()) break;
+    }
+    if (active) backoff.reset();
+    else backoff.wait();
+  }
+  compute.join();
+  world.send(0, done);
+}
+
+#endif
+
+}  // namespace
+
+int unit_threads(unsigned threads) {
+  // More threads than cores cannot run at once (TBB would warn); the cap changes nothing in
+  // the results, which never depend on the thread count.
+  const int cores = tbb::info::default_concurrency();
+  return threads == 0 ? cores : std::min(static_cast<int>(threads), cores);
+}
+
+void run_units(const UnitWork& work) {
+  if (!ranks::distributed()) return run_units_here(work);
+#if TIMELY_MPI
+  std::string failure;
+  if (ranks::root()) failure = run_units_root(work);
+  else run_units_worker(work);
+  // Every rank learns whether the run failed (rank 0 knows), so all stop or go on together.
+  ranks::agree([&] {
+    if (!failure.empty()) throw std::runtime_error(failure);
+  });
+#endif
+}
+
+namespace {
+
+template <class Result, class RunOne>
+std::vector<Result> trials_on_ranks(std::uint32_t trials, unsigned threads, const sim::TrialProgress& progress,
+                                    bool everywhere, RunOne run_one) {
+  std::vector<Result> results(trials);
+  std::uint32_t done = 0;
+  UnitWork work;
+  work.count = trials;
+  work.threads = threads;
+  work.run = [&](std::size_t k) { results[k] = run_one(k); };
+  work.finished = [&](std::size_t) {
+    if (progress) progress(++done);
+  };
+  work.describe = [](std::size_t k) { return fmt::format("trial {}", k); };
+#if TIMELY_MPI
+  work.save = [&](std::size_t k) {
+    std::string bytes = to_bytes(results[k]);
+    results[k] = Result{};
+    return bytes;
+  };
+  work.load = [&](std::size_t k, const std::string& bytes) { from_bytes(bytes, results[k]); };
+#endif
+  run_units(work);
+  if (!ranks::distributed()) return results;
+  if (everywhere) {
+#if TIMELY_MPI
+    std::string bytes;
+    if (ranks::root()) bytes = to_bytes(results);
+    ranks::broadcast(bytes);
+    if (!ranks::root()) from_bytes(bytes, results);
+#endif
+    return results;
+  }
+  if (!ranks::root()) results.clear();
+  return results;
+}
+
+}  // namespace
+
+std::vector<sim::TrialResult> trials_on_ranks(const sim::Scenario& scenario, const sim::Graph& graph, unsigned threads,
+                                              const sim::TrialProgress& progress, bool everywhere) {
+  return trials_on_ranks<sim::TrialResult>(scenario.run.trials, threads, progress, everywhere,
+                                           [&](std::size_t k) { return sim::run_trial(scenario, graph, k); });
+}
+
+std::vector<sim::LearningTrialResult> learning_trials_on_ranks(const sim::Scenario& scenario, const sim::Graph& graph,
+                                                               const sim::LearningData& data, unsigned threads,
+                                                               const sim::TrialProgress& progress, bool everywhere) {
+  return trials_on_ranks<sim::LearningTrialResult>(
+      scenario.run.trials, threads, progress, everywhere,
+      [&](std::size_t k) { return sim::run_learning_trial(scenario, graph, data, k); });
+}
+
+}  // namespace timely::experiments

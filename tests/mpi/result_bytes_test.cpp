@@ -1,0 +1,199 @@
+// Results as bytes (experiments/result_bytes.hpp): every field of every result type comes
+// back with its bits, present and absent optionals alike.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "experiments/result_bytes.hpp"
+
+using namespace timely;
+using namespace timely::experiments;
+
+namespace {
+
+// Values a decimal round trip at default precision would change, and signed zero.
+double odd(double k) { return std::nextafter(1.0 / (7.0 + k), 1.0) * (static_cast<int>(k) % 2 ? -1.0 : 1.0); }
+
+sim::TrialResult full_trial(double k) {
+  sim::TrialResult t;
+  t.mean_staleness = odd(k + 1);
+  t.max_mean = odd(k + 2);
+  t.max_all_mean = odd(k + 3);
+  t.staleness_time = {odd(k + 4), -0.0, std::numeric_limits<double>::denorm_min()};
+  t.worst_time = {odd(k + 5)};
+  t.max_all_time = {odd(k + 6), odd(k + 7)};
+  t.events = 0xfedcba9876543210ull;
+  t.source_user = {3, 0xffffffffu};
+  t.source_mean = {odd(k + 8)};
+  sim::Communication c;
+  c.messages_sent = 1;
+  c.messages_delivered = 2;
+  c.messages_lost = 3;
+  c.requests_sent = 4;
+  c.ticks_dropped = 5;
+  c.ticks_offline = 6;
+  c.bytes_sent = odd(k + 9);
+  c.bytes_received = odd(k + 10);
+  c.bytes_sent_per_user_max = odd(k + 11);
+  c.bytes_received_per_user_max = odd(k + 12);
+  c.queueing_delay = odd(k + 13);
+  c.queued = 7;
+  c.latency_total = odd(k + 14);
+  t.communication = c;
+  t.availability = sim::Availability{odd(k + 15), odd(k + 16)};
+  return t;
+}
+
+sim::Observation full_observation(double k) {
+  sim::Observation o;
+  o.time = odd(k);
+  o.loss = odd(k + 1);
+  o.accuracy = odd(k + 2);
+  o.user_loss = odd(k + 3);
+  o.worst_user_loss = odd(k + 4);
+  o.user_accuracy = odd(k + 5);
+  o.train_loss = odd(k + 6);
+  o.consensus_distance = odd(k + 7);
+  o.distance_to_optimum = odd(k + 8);
+  o.max_user_distance_to_optimum = odd(k + 9);
+  o.user_error = odd(k + 10);
+  o.worst_user_error = odd(k + 11);
+  o.weight_variance = {odd(k + 12), odd(k + 13)};
+  o.bytes_sent_per_user = odd(k + 14);
+  return o;
+}
+
+sim::LearningTrialResult full_learning(double k) {
+  sim::LearningTrialResult r;
+  r.observations = {full_observation(k), sim::Observation{}};
+  r.time_to_target = odd(k + 20);
+  r.time_to_distance = odd(k + 21);
+  r.time_to_loss = odd(k + 22);
+  r.stationary = sim::StationaryErrors{odd(k + 23), odd(k + 24), odd(k + 25)};
+  r.heterogeneity = odd(k + 26);
+  r.staleness = full_trial(k + 27);
+  r.plateau_time = odd(k + 28);
+  r.baseline_plateau_time = odd(k + 29);
+  r.local_updates = 11;
+  r.gossips = 12;
+  r.rounds = 13;
+  r.diverged_at = odd(k + 30);
+  r.baseline_diverged_at = odd(k + 31);
+  return r;
+}
+
+bool same(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+bool same(const std::optional<double>& a, const std::optional<double>& b) {
+  return a.has_value() == b.has_value() && (!a || same(*a, *b));
+}
+bool same(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (!same(a[i], b[i])) return false;
+  return true;
+}
+
+void check_same(const sim::TrialResult& a, const sim::TrialResult& b) {
+  CHECK(same(a.mean_staleness, b.mean_staleness));
+  CHECK(same(a.max_mean, b.max_mean));
+  CHECK(same(a.max_all_mean, b.max_all_mean));
+  CHECK(same(a.staleness_time, b.staleness_time));
+  CHECK(same(a.worst_time, b.worst_time));
+  CHECK(same(a.max_all_time, b.max_all_time));
+  CHECK(a.events == b.events);
+  CHECK(a.source_user == b.source_user);
+  CHECK(same(a.source_mean, b.source_mean));
+  REQUIRE(a.communication.has_value() == b.communication.has_value());
+  if (a.communication) {
+    const auto &x = *a.communication, &y = *b.communication;
+    CHECK(x.messages_sent == y.messages_sent);
+    CHECK(x.messages_delivered == y.messages_delivered);
+    CHECK(x.messages_lost == y.messages_lost);
+    CHECK(x.requests_sent == y.requests_sent);
+    CHECK(x.ticks_dropped == y.ticks_dropped);
+    CHECK(x.ticks_offline == y.ticks_offline);
+    CHECK(same(x.bytes_sent, y.bytes_sent));
+    CHECK(same(x.bytes_received, y.bytes_received));
+    CHECK(same(x.bytes_sent_per_user_max, y.bytes_sent_per_user_max));
+    CHECK(same(x.bytes_received_per_user_max, y.bytes_received_per_user_max));
+    CHECK(same(x.queueing_delay, y.queueing_delay));
+    CHECK(x.queued == y.queued);
+    CHECK(same(x.latency_total, y.latency_total));
+  }
+  REQUIRE(a.availability.has_value() == b.availability.has_value());
+  if (a.availability) {
+    CHECK(same(a.availability->online_fraction, b.availability->online_fraction));
+    CHECK(same(a.availability->mean_staleness_online, b.availability->mean_staleness_online));
+  }
+}
+
+void check_same(const sim::Observation& a, const sim::Observation& b) {
+  CHECK(same(a.time, b.time));
+  CHECK(same(a.loss, b.loss));
+  CHECK(same(a.accuracy, b.accuracy));
+  CHECK(same(a.user_loss, b.user_loss));
+  CHECK(same(a.worst_user_loss, b.worst_user_loss));
+  CHECK(same(a.user_accuracy, b.user_accuracy));
+  CHECK(same(a.train_loss, b.train_loss));
+  CHECK(same(a.consensus_distance, b.consensus_distance));
+  CHECK(same(a.distance_to_optimum, b.distance_to_optimum));
+  CHECK(same(a.max_user_distance_to_optimum, b.max_user_distance_to_optimum));
+  CHECK(same(a.user_error, b.user_error));
+  CHECK(same(a.worst_user_error, b.worst_user_error));
+  CHECK(same(a.weight_variance, b.weight_variance));
+  CHECK(same(a.bytes_sent_per_user, b.bytes_sent_per_user));
+}
+
+void check_same(const sim::LearningTrialResult& a, const sim::LearningTrialResult& b) {
+  REQUIRE(a.observations.size() == b.observations.size());
+  for (std::size_t i = 0; i < a.observations.size(); ++i) check_same(a.observations[i], b.observations[i]);
+  CHECK(same(a.time_to_target, b.time_to_target));
+  CHECK(same(a.time_to_distance, b.time_to_distance));
+  CHECK(same(a.time_to_loss, b.time_to_loss));
+  REQUIRE(a.stationary.has_value() == b.stationary.has_value());
+  if (a.stationary) {
+    CHECK(same(a.stationary->error, b.stationary->error));
+    CHECK(same(a.stationary->worst_error, b.stationary->worst_error));
+    CHECK(same(a.stationary->consensus, b.stationary->consensus));
+  }
+  CHECK(same(a.heterogeneity, b.heterogeneity));
+  check_same(a.staleness, b.staleness);
+  CHECK(same(a.plateau_time, b.plateau_time));
+  CHECK(same(a.baseline_plateau_time, b.baseline_plateau_time));
+  CHECK(a.local_updates == b.local_updates);
+  CHECK(a.gossips == b.gossips);
+  CHECK(a.rounds == b.rounds);
+  CHECK(same(a.diverged_at, b.diverged_at));
+  CHECK(same(a.baseline_diverged_at, b.baseline_diverged_at));
+}
+
+}  // namespace
+
+TEST_CASE("a trial result survives its bytes bit for bit, with and without its optional parts", "[mpi][bytes]") {
+  const sim::TrialResult full = full_trial(0);
+  sim::TrialResult back;
+  from_bytes(to_bytes(full), back);
+  check_same(full, back);
+  const sim::TrialResult bare;  // no communication, no availability, empty histograms
+  from_bytes(to_bytes(bare), back);  // over a full one: the optionals must be emptied
+  check_same(bare, back);
+  std::vector<sim::TrialResult> many{full_trial(1), bare, full_trial(2)}, many_back;
+  from_bytes(to_bytes(many), many_back);
+  REQUIRE(many_back.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) check_same(many[i], many_back[i]);
+}
+
+TEST_CASE("a learning trial result survives its bytes bit for bit", "[mpi][bytes]") {
+  const sim::LearningTrialResult full = full_learning(0);
+  sim::LearningTrialResult back;
+  from_bytes(to_bytes(full), back);
+  check_same(full, back);
+  const sim::LearningTrialResult bare;
+  from_bytes(to_bytes(bare), back);
+  check_same(bare, back);
+  std::vector<sim::LearningTrialResult> many{full_learning(1), full_learning(2)}, many_back;
+  from_bytes(to_bytes(many), many_back);
+  REQUIRE(many_back.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) check_same(many[i], many_back[i]);
+}

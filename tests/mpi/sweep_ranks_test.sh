@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `mpirun -n 3 timely sweep` against one process: byte-identical results.csv, trials.csv and
+# fits.csv (and learning_curves.csv) for the topologies example and a learning sweep; then a
+# sweep killed with SIGKILL under mpirun -n 2 resumes under mpirun -n 3 and ends with the
+# files of an uninterrupted run.
+#   sweep_ranks_test.sh MPIEXEC TIMELY SOURCE_DIR SCRATCH_DIR
+set -euo pipefail
+mpiexec=$1 timely=$2 source=$3 scratch=$4
+rm -rf "$scratch"
+mkdir -p "$scratch"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # CI runs as root
+mpi=("$mpiexec")
+"$mpiexec" --version 2>&1 | grep -Eqi "open ?(mpi|rte)" && mpi+=(--oversubscribe)  # more ranks than cores
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+same_files() {  # same_files DIR_A DIR_B FILE...
+  local a=$1 b=$2
+  shift 2
+  for f in "$@"; do
+    [ -s "$a/$f" ] || fail "$a/$f is missing or empty"
+    cmp -s "$a/$f" "$b/$f" || { diff "$a/$f" "$b/$f" | head -5 >&2; fail "$f differs: $a and $b"; }
+    echo "same: $f ($(wc -l < "$a/$f") lines)"
+  done
+}
+
+echo "== examples/sweep-topologies.toml: mpirun -n 3 against one process"
+"${mpi[@]}" -n 3 "$timely" sweep "$source/examples/sweep-topologies.toml" --out "$scratch/topo-mpi" > /dev/null
+"$timely" sweep "$source/examples/sweep-topologies.toml" --out "$scratch/topo-one" > /dev/null
+same_files "$scratch/topo-mpi" "$scratch/topo-one" results.csv trials.csv fits.csv
+grep -q '"ranks": 3' "$scratch/topo-mpi/meta.json" || fail "meta.json does not record ranks = 3"
+
+echo "== a learning sweep: mpirun -n 3 (one thread per rank) against one process"
+learning=$source/tests/mpi/learning-sweep.toml
+"${mpi[@]}" -n 3 "$timely" sweep "$learning" --out "$scratch/learn-mpi" --threads 1 > /dev/null
+"$timely" sweep "$learning" --out "$scratch/learn-one" > /dev/null
+same_files "$scratch/learn-mpi" "$scratch/learn-one" results.csv trials.csv fits.csv learning_curves.csv
+
+echo "== SIGKILL under mpirun -n 2, --resume under mpirun -n 3"
+cat > "$scratch/ring.toml" <<'TOML'
+[network]
+topology = "ring"
+[staleness]
+model = "source"
+[run]
+horizon = 20000
+warmup = 100
+trials = 4
+[sweep]
+"network.n" = { from = 16, to = 4096, times = 2 }
+TOML
+killed=$scratch/killed
+setsid "${mpi[@]}" -n 2 "$timely" sweep "$scratch/ring.toml" --out "$killed" --threads 1 > /dev/null 2>&1 &
+launcher=$!
+rows() { if [ -f "$killed/results.csv" ]; then echo $(($(wc -l < "$killed/results.csv") - 1)); else echo 0; fi; }
+for _ in $(seq 1 3000); do  # at most 60 s
+  [ "$(rows)" -ge 3 ] && break
+  sleep 0.02
+done
+# The whole job at once, as a scheduler or a lost node would: mpirun's process group, and any
+# rank that runs in a group of its own.
+kill -KILL -- "-$launcher" 2> /dev/null || true
+pkill -KILL -f -- "--out $killed" 2> /dev/null || true
+wait "$launcher" 2> /dev/null && fail "the sweep finished before it could be killed"
+while pgrep -f -- "--out $killed" > /dev/null; do sleep 0.05; done
+before=$(rows)
+echo "killed with $before of 9 points written"
+[ "$before" -ge 3 ] && [ "$before" -lt 9 ] || fail "expected 3 to 8 points written before the kill, found $before"
+out=$("${mpi[@]}" -n 3 "$timely" sweep "$scratch/ring.toml" --out "$killed" --resume 2> /dev/null)
+grep -q "($((9 - before)) run, $before resumed)" <<< "$out" || fail "resume did not report $before points resumed: $out"
+"$timely" sweep "$scratch/ring.toml" --out "$scratch/whole" > /dev/null
+same_files "$killed" "$scratch/whole" results.csv trials.csv fits.csv
+echo "PASS"
