@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # timely's one entry point on a fresh Debian machine.
 #   bash bootstrap.sh         install what is missing, build the program (Release), run the main job (timely validate)
-#   bash bootstrap.sh test    install what is missing, build everything (Release) and run the test suite,
+#   bash bootstrap.sh test    install what is missing, build everything (Release) and run the test suite
+#                             (the MPI tests run mpirun -n 3 on this machine),
 #                             then build the tests with AddressSanitizer and UndefinedBehaviorSanitizer
 #                             (build-asan/) and run the suite again there
 # Installing is idempotent: packages already present are not touched.
@@ -18,6 +19,7 @@ packages=(
   libeigen3-dev libtbb-dev catch2 libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev
   libbenchmark-dev gnuplot-nox libgnuplot-iostream-dev
   dataset-fashion-mnist
+  openmpi-bin libopenmpi-dev libboost-mpi-dev libboost-serialization-dev
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -34,6 +36,9 @@ fi
 jobs=$(nproc)
 configure() { cmake -S . -G Ninja "$@" >/dev/null; }
 native="-DTIMELY_NATIVE=${TIMELY_NATIVE:-OFF}"
+# MPI runs (mpirun -n R timely sweep ...): on by default here, since the packages above are
+# installed; TIMELY_MPI=OFF bash bootstrap.sh builds without them.
+mpi="-DTIMELY_MPI=${TIMELY_MPI:-ON}"
 # Runs "$@" and reports its wall time on stderr under the label $1.
 timed() {
   local label=$1 start=$SECONDS
@@ -44,19 +49,19 @@ timed() {
 
 case "$mode" in
   run)
-    configure -B build -DCMAKE_BUILD_TYPE=Release "$native"
+    configure -B build -DCMAKE_BUILD_TYPE=Release "$native" "$mpi"
     cmake --build build -j "$jobs" --target timely  # the program alone: no tests, no benchmarks
     ./build/timely validate
     ;;
   test)
-    configure -B build -DCMAKE_BUILD_TYPE=Release "$native"
+    configure -B build -DCMAKE_BUILD_TYPE=Release "$native" "$mpi"
     timed "Release build" cmake --build build -j "$jobs"
     timed "Release tests" ctest --test-dir build --output-on-failure --no-tests=error -j "$jobs"
 
     # The same suite under AddressSanitizer (with LeakSanitizer) and UndefinedBehaviorSanitizer:
     # -O2 with line tables for the stacks, the tests and the program they run only.
     sanitize="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
-    configure -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIMELY_BUILD_BENCH=OFF \
+    configure -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIMELY_BUILD_BENCH=OFF "$mpi" \
       -DCMAKE_CXX_FLAGS="$sanitize" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
     timed "sanitizer build" cmake --build build-asan -j "$jobs" --target timely_tests
     export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:check_initialization_order=1:strict_init_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"

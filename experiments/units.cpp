@@ -1,6 +1,7 @@
 #include "experiments/units.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -17,6 +18,9 @@
 #include "experiments/ranks.hpp"
 
 #if TIMELY_MPI
+#include <csignal>
+#include <unistd.h>
+
 #include <boost/mpi/communicator.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
@@ -92,10 +96,96 @@ struct Failure {
   std::string what;
 };
 
+// Which rank holds each unfinished unit, so that a run that ends by a signal names them. A
+// rank that crashes (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) names the units it was
+// running. When a rank dies (killed, out of memory), mpirun stops the others with SIGTERM;
+// rank 0 then names every unit it had handed out that had not come back, the dead rank's
+// among them (mpirun's own message names the dead rank). The handler only reads text made
+// beforehand and atomics, and calls write(2): it is async-signal-safe.
+class UnitsInFlight {
+ public:
+  explicit UnitsInFlight(const UnitWork& work) : text_(work.count), owner_(new std::atomic<int>[work.count]) {
+    for (std::size_t k = 0; k < work.count; ++k) {
+      text_[k] = work.describe ? work.describe(k) : fmt::format("unit {}", k);
+      owner_[k].store(-1, std::memory_order_relaxed);
+    }
+    count_ = work.count;
+    current.store(this);
+    struct sigaction action {};
+    action.sa_handler = &UnitsInFlight::handle;
+    sigemptyset(&action.sa_mask);
+    for (std::size_t i = 0; i < signals.size(); ++i) sigaction(signals[i], &action, &previous_[i]);
+  }
+  ~UnitsInFlight() {
+    for (std::size_t i = 0; i < signals.size(); ++i) sigaction(signals[i], &previous_[i], nullptr);
+    current.store(nullptr);
+  }
+  UnitsInFlight(const UnitsInFlight&) = delete;
+  UnitsInFlight& operator=(const UnitsInFlight&) = delete;
+
+  void hold(std::size_t unit, int rank) { owner_[unit].store(rank, std::memory_order_relaxed); }
+  void release(std::size_t unit) { owner_[unit].store(-1, std::memory_order_relaxed); }
+
+ private:
+  static constexpr std::array<int, 6> signals{SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM};
+  static inline std::atomic<UnitsInFlight*> current{nullptr};
+
+  static void put(std::string_view text) {
+    while (!text.empty()) {
+      const ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
+      if (n <= 0) return;
+      text.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+  static void put(long value) {  // no formatting library in a signal handler
+    char digits[24];
+    std::size_t i = sizeof digits;
+    const bool negative = value < 0;
+    unsigned long v = negative ? 0ul - static_cast<unsigned long>(value) : static_cast<unsigned long>(value);
+    do {
+      digits[--i] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    if (negative) digits[--i] = '-';
+    put(std::string_view(digits + i, sizeof digits - i));
+  }
+
+  static void handle(int signal) {
+    const UnitsInFlight* f = current.load();
+    const bool stopped = signal == SIGTERM;  // from outside: only rank 0 has something to say
+    if (f != nullptr && (!stopped || ranks::root())) {
+      const int me = ranks::rank();
+      put("timely: rank ");
+      put(static_cast<long>(me));
+      put(stopped ? " was stopped" : " crashed");
+      put(" (signal ");
+      put(static_cast<long>(signal));
+      put("); these units did not finish (--resume reruns them):\n");
+      for (std::size_t k = 0; k < f->count_; ++k) {
+        const int owner = f->owner_[k].load(std::memory_order_relaxed);
+        if (owner < 0 || (!stopped && owner != me)) continue;
+        put("  rank ");
+        put(static_cast<long>(owner));
+        put(": ");
+        put(f->text_[k]);
+        put("\n");
+      }
+    }
+    ::signal(signal, SIG_DFL);
+    ::raise(signal);
+  }
+
+  std::vector<std::string> text_;
+  std::unique_ptr<std::atomic<int>[]> owner_;
+  std::size_t count_ = 0;
+  std::array<struct sigaction, 6> previous_{};
+};
+
 // Rank 0: computes units on its own threads and serves the other ranks from the same counter.
 // Returns the message of the first failure, or an empty string.
 std::string run_units_root(const UnitWork& work) {
   auto& world = ranks::communicator();
+  UnitsInFlight flight(work);
   const int workers = unit_threads(work.threads);
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
@@ -121,6 +211,7 @@ std::string run_units_root(const UnitWork& work) {
       for (int w = 0; w < workers; ++w)
         group.run([&] {
           for (std::size_t k; !stop && (k = next++) < work.count;) {
+            flight.hold(k, 0);
             try {
               work.run(k);
             } catch (...) {
@@ -128,6 +219,7 @@ std::string run_units_root(const UnitWork& work) {
               return;
             }
             finish_unit(0, k);
+            flight.release(k);
           }
         });
       group.wait();
@@ -151,7 +243,10 @@ std::string run_units_root(const UnitWork& work) {
         std::vector<std::uint64_t> units;
         if (!stop) {
           const std::size_t first = next.fetch_add(static_cast<std::size_t>(wanted));
-          for (std::size_t k = first; k < std::min(first + wanted, work.count); ++k) units.push_back(k);
+          for (std::size_t k = first; k < std::min(first + wanted, work.count); ++k) {
+            units.push_back(k);
+            flight.hold(k, source);
+          }
         }
         world.send(source, assign, units);  // empty: nothing left, wind down
         break;
@@ -159,6 +254,7 @@ std::string run_units_root(const UnitWork& work) {
       case result: {
         UnitMessage message;
         world.recv(source, result, message);
+        flight.release(message.unit);
         if (stop) break;
         try {
           work.load(message.unit, message.bytes);
@@ -172,6 +268,7 @@ std::string run_units_root(const UnitWork& work) {
       case failed: {
         UnitMessage message;
         world.recv(source, failed, message);
+        flight.release(message.unit);
         fail(source, message.unit, message.bytes);
         break;
       }
@@ -192,6 +289,7 @@ std::string run_units_root(const UnitWork& work) {
 // Ranks > 0: ask rank 0 for units, run them on this rank's threads, send back the results.
 void run_units_worker(const UnitWork& work) {
   auto& world = ranks::communicator();
+  UnitsInFlight flight(work);
   const int workers = unit_threads(work.threads);
   // Units asked for, queued and running: one more than the threads, so a thread that finishes
   // finds its next unit here while the request for the one after travels.
@@ -227,6 +325,7 @@ void run_units_worker(const UnitWork& work) {
               message = {failed, UnitMessage{k, what_of(std::current_exception())}};
             }
             const std::lock_guard lock(mutex);
+            flight.release(k);
             --running;
             if (message.first == failed) {  // stop here too: rank 0 hands out nothing more
               failed_here = true;
@@ -269,6 +368,7 @@ void run_units_worker(const UnitWork& work) {
         closed = true;
       } else if (!failed_here) {
         queue.insert(queue.end(), units.begin(), units.end());
+        for (const auto k : units) flight.hold(k, ranks::rank());
       }
       wake.notify_all();
     }

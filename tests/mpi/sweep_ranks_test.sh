@@ -3,9 +3,11 @@
 # fits.csv (and learning_curves.csv) for the topologies example and a learning sweep; then a
 # sweep killed with SIGKILL under mpirun -n 2 resumes under mpirun -n 3 and ends with the
 # files of an uninterrupted run.
-#   sweep_ranks_test.sh MPIEXEC TIMELY SOURCE_DIR SCRATCH_DIR
+# Also `simulate --trials` and `validate --quick` under mpirun against one process (validate
+# only when VALIDATE is "run": the sanitizer build skips its minute of checks).
+#   sweep_ranks_test.sh MPIEXEC TIMELY SOURCE_DIR SCRATCH_DIR [VALIDATE]
 set -euo pipefail
-mpiexec=$1 timely=$2 source=$3 scratch=$4
+mpiexec=$1 timely=$2 source=$3 scratch=$4 validate=${5:-run}
 rm -rf "$scratch"
 mkdir -p "$scratch"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # CI runs as root
@@ -37,6 +39,25 @@ learning=$source/tests/mpi/learning-sweep.toml
 "${mpi[@]}" -n 3 "$timely" sweep "$learning" --out "$scratch/learn-mpi" --threads 1 > /dev/null
 "$timely" sweep "$learning" --out "$scratch/learn-one" > /dev/null
 same_files "$scratch/learn-mpi" "$scratch/learn-one" results.csv trials.csv fits.csv learning_curves.csv
+
+echo "== simulate --trials 9: mpirun -n 3 against one process"
+# The same JSON but for the wall time and the speed derived from it.
+timeless() { grep -v -e '"wall_seconds"' -e '"events_per_second"' "$1"; }
+"${mpi[@]}" -n 3 "$timely" simulate --set network.n=200 --trials 9 --json > "$scratch/simulate-mpi.json"
+"$timely" simulate --set network.n=200 --trials 9 --json > "$scratch/simulate-one.json"
+diff <(timeless "$scratch/simulate-mpi.json") <(timeless "$scratch/simulate-one.json") > /dev/null ||
+  fail "simulate --json differs between mpirun -n 3 and one process"
+echo "same: simulate --json ($(wc -l < "$scratch/simulate-one.json") lines)"
+
+if [ "$validate" = run ]; then
+  echo "== validate --quick: mpirun -n 2 against one process"
+  "${mpi[@]}" -n 2 "$timely" validate --quick --out "$scratch/validate-mpi" > /dev/null 2>&1 ||
+    fail "validate --quick under mpirun -n 2 did not pass"
+  "$timely" validate --quick --out "$scratch/validate-one" > /dev/null 2>&1 || fail "validate --quick did not pass"
+  same_files "$scratch/validate-mpi" "$scratch/validate-one" checks.csv topologies/results.csv learning-quadratic/trials.csv network/trials.csv
+else
+  echo "== validate --quick: not run in this (sanitizer) build"
+fi
 
 echo "== SIGKILL under mpirun -n 2, --resume under mpirun -n 3"
 cat > "$scratch/ring.toml" <<'TOML'
@@ -72,4 +93,28 @@ out=$("${mpi[@]}" -n 3 "$timely" sweep "$scratch/ring.toml" --out "$killed" --re
 grep -q "($((9 - before)) run, $before resumed)" <<< "$out" || fail "resume did not report $before points resumed: $out"
 "$timely" sweep "$scratch/ring.toml" --out "$scratch/whole" > /dev/null
 same_files "$killed" "$scratch/whole" results.csv trials.csv fits.csv
+
+echo "== one rank killed: the run fails naming the unfinished units, and leaves whole points"
+lost=$scratch/lost
+"${mpi[@]}" -n 3 "$timely" sweep "$scratch/ring.toml" --out "$lost" --threads 1 > /dev/null 2> "$scratch/lost.err" &
+launcher=$!
+victim=""
+for _ in $(seq 1 3000); do
+  [ -f "$lost/results.csv" ] && [ "$(($(wc -l < "$lost/results.csv") - 1))" -ge 3 ] && break
+  sleep 0.02
+done
+for pid in $(pgrep -f -- "--out $lost"); do  # Open MPI tells each rank its rank in the environment
+  tr '\0' '\n' < "/proc/$pid/environ" 2> /dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && victim=$pid
+done
+[ -n "$victim" ] || fail "rank 1's process not found"
+kill -KILL "$victim"
+status=0
+wait "$launcher" || status=$?
+[ "$status" -ne 0 ] || fail "mpirun exited 0 after a rank was killed"
+grep -q "^timely: rank 0 was stopped" "$scratch/lost.err" || { cat "$scratch/lost.err" >&2; fail "rank 0 did not report the stop"; }
+grep -Eq "^  rank 1: sweep point [0-9]+ \(network.n=[0-9]+\), trial [0-9]+$" "$scratch/lost.err" ||
+  { cat "$scratch/lost.err" >&2; fail "no unfinished unit of rank 1 named"; }
+echo "mpirun exited $status; rank 0 named: $(grep -c "^  rank 1: " "$scratch/lost.err") unit(s) of rank 1"
+out=$("$timely" sweep "$scratch/ring.toml" --out "$lost" --resume 2> /dev/null)  # whole points only: resumable
+same_files "$lost" "$scratch/whole" results.csv trials.csv fits.csv
 echo "PASS"
