@@ -22,7 +22,9 @@ using namespace timely::experiments;
 constexpr std::string_view overview =
     "timely: asynchronous staleness analysis and theory validation for decentralized learning.\n"
     "Simulates Poisson-clock local updates and randomized gossip exactly (no time steps) and\n"
-    "compares the measured version staleness with exact and asymptotic theory.";
+    "compares the measured version staleness with exact and asymptotic theory.\n"
+    "Under MPI (mpirun -n R timely sweep ...), sweep, simulate and validate spread their trials\n"
+    "over the R processes with the same results (README, \"Running on a cluster\").";
 
 struct ScenarioArgs {
   std::string file;
@@ -155,7 +157,7 @@ int run(int argc, const char* const* argv, std::ostream& out_stream, std::ostrea
   NullStream silent;
   std::ostream& out = ranks::root() ? out_stream : silent;
   std::ostream& err = ranks::root() ? err_stream : silent;
-  CLI::App app{std::string(overview), "timely"};
+  CLI::App app{std::string(overview) + (ranks::built_with_mpi() ? "" : " This build has no MPI."), "timely"};
   app.set_version_flag("--version", TIMELY_VERSION);
   app.require_subcommand(1);
 
@@ -246,6 +248,7 @@ int run(int argc, const char* const* argv, std::ostream& out_stream, std::ostrea
   // Under MPI, a rank's own error (one the ranks have not agreed on) ends the whole run.
   const bool alone = !ranks::distributed();
   try {
+    ranks::refuse_launch_without_mpi();
     if (simulate_app->parsed()) return simulate_command(sim_args, threads, out_dir, out, err);
     if (sweep_app->parsed()) return sweep_command(sweep_args, out, err);
     if (validate_app->parsed()) {

@@ -1,6 +1,10 @@
 #include "experiments/ranks.hpp"
 
+#include <algorithm>
 #include <cstdlib>
+#include <iostream>
+#include <sched.h>
+#include <thread>
 #include <fmt/format.h>
 #include <memory>
 #include <vector>
@@ -13,12 +17,22 @@
 #include <boost/mpi/environment.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
+#include <mpi.h>
 #endif
 
 namespace timely::experiments::ranks {
 namespace {
 
 int the_rank = 0, the_size = 1;
+
+#if !TIMELY_MPI
+// The number of processes an MPI launcher says it started (1 when none did).
+int launcher_processes() {
+  for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const char* value = std::getenv(variable)) return std::max(1, std::atoi(value));
+  return 1;
+}
+#endif
 
 #if TIMELY_MPI
 std::unique_ptr<boost::mpi::environment> environment;
@@ -34,6 +48,29 @@ bool launched_by_mpi() {
 }
 #endif
 
+#if TIMELY_MPI
+// mpirun binds each rank to one core when it starts two or fewer, and TBB then runs one
+// thread per rank: `mpirun -n 1 timely sweep` would use one core of many. Rank 0 says so when
+// the ranks on its machine may use fewer cores than the machine has.
+void warn_if_bound_narrowly() {
+  MPI_Comm local;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local);
+  int local_ranks = 1;
+  MPI_Comm_size(local, &local_ranks);
+  MPI_Comm_free(&local);
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  if (the_rank != 0 || sched_getaffinity(0, sizeof mask, &mask) != 0) return;
+  const int usable = CPU_COUNT(&mask);
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  if (usable * local_ranks < cores)
+    std::cerr << fmt::format(
+        "timely: note: each of the {} rank(s) on this machine may use {} of its {} cores (mpirun binds ranks to "
+        "cores); pass --bind-to none, or --map-by socket:PE=N, to give each rank's threads more\n",
+        local_ranks, usable, cores);
+}
+#endif
+
 }  // namespace
 
 Session::Session([[maybe_unused]] int& argc, [[maybe_unused]] char**& argv) {
@@ -45,6 +82,7 @@ Session::Session([[maybe_unused]] int& argc, [[maybe_unused]] char**& argv) {
   world = std::make_unique<boost::mpi::communicator>();
   the_rank = world->rank();
   the_size = world->size();
+  warn_if_bound_narrowly();
 #endif
 }
 
@@ -57,6 +95,18 @@ Session::~Session() {
 
 int rank() { return the_rank; }
 int size() { return the_size; }
+
+void refuse_launch_without_mpi() {
+#if !TIMELY_MPI
+  // Each process would run the whole command alone, and all but one would find the output
+  // directory locked: say what is wrong instead.
+  if (const int processes = launcher_processes(); processes > 1)
+    throw InputError(fmt::format("started by an MPI launcher as {} processes, but this timely was built without MPI "
+                                 "(install Open MPI and Boost.MPI and reconfigure with -DTIMELY_MPI=ON, or run one "
+                                 "process)",
+                                 processes));
+#endif
+}
 
 bool built_with_mpi() {
 #if TIMELY_MPI

@@ -35,6 +35,9 @@ inline bool root() { return rank() == 0; }
 inline bool distributed() { return size() > 1; }
 bool built_with_mpi();
 
+// Throws InputError when an MPI launcher started several copies of a build without MPI.
+void refuse_launch_without_mpi();
+
 // Thrown on ranks other than 0 when the run stops for an error that rank 0 reports: they exit
 // with `status` and print nothing, so the user reads one line, not one per rank.
 struct QuietExit {

@@ -34,6 +34,16 @@ echo "== examples/sweep-topologies.toml: mpirun -n 3 against one process"
 same_files "$scratch/topo-mpi" "$scratch/topo-one" results.csv trials.csv fits.csv
 grep -q '"ranks": 3' "$scratch/topo-mpi/meta.json" || fail "meta.json does not record ranks = 3"
 
+echo "== examples/slurm-sweep.sh, with an srun that starts 2 ranks through mpirun"
+mkdir -p "$scratch/bin"
+printf '#!/bin/bash\nshift  # --mpi=pmix\nexec %q -n 2 %s "$@"\n' "$mpiexec" "${mpi[*]:1}" > "$scratch/bin/srun"
+chmod +x "$scratch/bin/srun"
+(cd "$source" && PATH="$scratch/bin:$PATH" SLURM_CPUS_PER_TASK=1 TIMELY="$timely" \
+  bash examples/slurm-sweep.sh examples/sweep-topologies.toml "$scratch/slurm" > /dev/null 2>&1) ||
+  fail "examples/slurm-sweep.sh failed"
+same_files "$scratch/slurm" "$scratch/topo-one" results.csv trials.csv fits.csv
+grep -q '"ranks": 2' "$scratch/slurm/meta.json" || fail "the Slurm script's run did not have 2 ranks"
+
 echo "== a learning sweep: mpirun -n 3 (one thread per rank) against one process"
 learning=$source/tests/mpi/learning-sweep.toml
 "${mpi[@]}" -n 3 "$timely" sweep "$learning" --out "$scratch/learn-mpi" --threads 1 > /dev/null
