@@ -58,7 +58,7 @@ for rep in $(seq 1 "$reps"); do
 done
 
 median() { printf '%s\n' $1 | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-units=$(awk -F, 'NR > 1 {n += $4} END {print n}' "$reference")  # the trials column
+units=$(awk -F, 'NR == 1 {for (i = 1; i <= NF; ++i) if ($i == "trials") c = i} NR > 1 {n += $c} END {print n}' "$reference")
 echo "MPI scaling of $(basename "$sweep") ($units trials), one thread per rank, $cores cores,"
 echo "medians of $reps interleaved runs; every run's results.csv identical:"
 printf '  %-18s %9s %10s %11s\n' configuration "wall s" speed-up efficiency
