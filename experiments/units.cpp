@@ -410,6 +410,10 @@ void run_units(const UnitWork& work) {
   if (ranks::root()) failure = run_units_root(work);
   else run_units_worker(work);
   // Every rank learns whether the run failed (rank 0 knows), so all stop or go on together.
+  // The agreement also keeps pools apart: no rank can start the next pool, and send rank 0 a
+  // request for it, before rank 0 has left this one's message loop. (Without it, a request
+  // for the next pool was once served from this one: results from one pool landed in the
+  // other's slots.)
   ranks::agree([&] {
     if (!failure.empty()) throw std::runtime_error(failure);
   });

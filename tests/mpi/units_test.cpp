@@ -108,6 +108,37 @@ TEST_CASE("every unit runs exactly once, on every rank, and rank 0 receives each
   }
 }
 
+TEST_CASE("pools run back to back stay apart, even when one rank is slow", "[mpi]") {
+  // Rank 2 is slow, so rank 1 leaves each pool early; its request for the next pool must not
+  // reach rank 0 while rank 0 still serves this one.
+  for (int pool = 1; pool <= 4; ++pool) {
+    const std::size_t count = 60;
+    std::vector<double> results(count, 0.0);
+    std::vector<int> finished(count, 0);
+    const auto value = [&](std::size_t k) { return unit_value(k) * pool; };
+    UnitWork work;
+    work.count = count;
+    work.threads = 1;
+    work.run = [&](std::size_t k) {
+      if (ranks::rank() == 2) std::this_thread::sleep_for(std::chrono::milliseconds(3));
+      results[k] = value(k);
+    };
+    work.finished = [&](std::size_t k) { ++finished[k]; };
+    work.save = [&](std::size_t k) { return std::to_string(bits(results[k])); };
+    work.load = [&](std::size_t k, const std::string& b) {
+      const std::uint64_t v = std::stoull(b);
+      std::memcpy(&results[k], &v, sizeof v);
+    };
+    run_units(work);
+    if (!ranks::root()) continue;
+    for (std::size_t k = 0; k < count; ++k) {
+      INFO("pool " << pool << ", unit " << k);
+      CHECK(finished[k] == 1);
+      CHECK(bits(results[k]) == bits(value(k)));
+    }
+  }
+}
+
 TEST_CASE("trials on ranks equal one process's trials bit for bit", "[mpi]") {
   sim::Scenario s;
   s.network.n = 30;
