@@ -61,6 +61,7 @@ int simulate_command(const ScenarioArgs& args, unsigned threads, const std::stri
   sim::Scenario scenario;
   ranks::agree([&] { scenario = load_scenario(args.path(), args.settings()); });
   const Simulation result = simulate(scenario, threads, err, stderr_is_terminal(), RunLimits{args.max_events});
+  ranks::done_together();
   if (!ranks::root()) return 0;  // MPI: rank 0 reports the whole run
   if (!out_dir.empty()) write_simulation(out_dir, result, threads, err);
   if (args.json) out << simulation_json(result, threads).dump(2) << "\n";
@@ -109,6 +110,7 @@ int sweep_command(const SweepArgs& args, std::ostream& out, std::ostream& err) {
   options.threads = args.threads;
   options.show_progress = stderr_is_terminal();
   const SweepOutcome outcome = run_sweep(plan, options, err);
+  ranks::done_together();
   if (!ranks::root()) return 0;  // MPI: rank 0 wrote the files and reports them
   out << fmt::format("sweep {}: {} points ({} run, {} resumed) in {:.1f} s -> {}\n", plan.name, plan.points.size(),
                      outcome.points_run, outcome.points_resumed, outcome.wall_seconds, options.out.string());
@@ -245,8 +247,9 @@ int run(int argc, const char* const* argv, std::ostream& out_stream, std::ostrea
     return 2;
   }
 
-  // Under MPI, a rank's own error (one the ranks have not agreed on) ends the whole run.
-  const bool alone = !ranks::distributed();
+  // Under MPI, a rank's own error (one the ranks have not agreed on) ends the whole run, unless
+  // this rank has passed its last collective step.
+  const auto alone = [] { return !ranks::in_step_with_others(); };
   try {
     ranks::refuse_launch_without_mpi();
     if (simulate_app->parsed()) return simulate_command(sim_args, threads, out_dir, out, err);
@@ -256,17 +259,18 @@ int run(int argc, const char* const* argv, std::ostream& out_stream, std::ostrea
       validate_options.show_progress = stderr_is_terminal();
       return run_validate(validate_options, out, err) == 0 ? 0 : 1;
     }
-    if (!ranks::root()) return 0;  // theory and plot run on rank 0 alone
+    ranks::done_together();  // theory and plot run on rank 0 alone
+    if (!ranks::root()) return 0;
     if (theory_app->parsed()) return theory_command(theory_args, out);
     if (plot_app->parsed()) return plot_command(plot_dir, out, err);
   } catch (const ranks::QuietExit& e) {
     return e.status;
   } catch (const InputError& e) {
-    if (!alone && !dynamic_cast<const ranks::Agreed*>(&e)) abort_run(std::cerr, "error", e.what(), 2);
+    if (!alone() && !dynamic_cast<const ranks::Agreed*>(&e)) abort_run(std::cerr, "error", e.what(), 2);
     err << "timely: error: " << one_line(e.what()) << "\n";
     return 2;
   } catch (const std::exception& e) {
-    if (!alone && !dynamic_cast<const ranks::Agreed*>(&e)) abort_run(std::cerr, "failed", e.what(), 1);
+    if (!alone() && !dynamic_cast<const ranks::Agreed*>(&e)) abort_run(std::cerr, "failed", e.what(), 1);
     err << "timely: failed: " << one_line(e.what()) << "\n";
     return 1;
   }

@@ -18,4 +18,8 @@ out=${2:-out/$(basename "$sweep" .toml)}
 # srun starts the ranks through PMIx; where the cluster's Slurm lacks it, use
 #   mpirun ./build/timely sweep ...   (Open MPI reads the allocation from Slurm).
 timely=${TIMELY:-./build/timely}
-srun --mpi=pmix "$timely" sweep "$sweep" --out "$out" --resume ${SLURM_CPUS_PER_TASK:+--threads "$SLURM_CPUS_PER_TASK"}
+# --kill-on-bad-exit: a rank that dies (out of memory, say) ends the job step, as mpirun does,
+# instead of leaving rank 0 waiting for it until the time limit. --cpus-per-task again:
+# srun does not inherit it from the allocation on some Slurm versions (22.05 to 23.02).
+srun --mpi=pmix --kill-on-bad-exit=1 ${SLURM_CPUS_PER_TASK:+--cpus-per-task="$SLURM_CPUS_PER_TASK"} \
+  "$timely" sweep "$sweep" --out "$out" --resume ${SLURM_CPUS_PER_TASK:+--threads "$SLURM_CPUS_PER_TASK"}

@@ -63,11 +63,13 @@ void warn_if_bound_narrowly() {
   if (the_rank != 0 || sched_getaffinity(0, sizeof mask, &mask) != 0) return;
   const int usable = CPU_COUNT(&mask);
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
-  if (usable * local_ranks < cores)
+  // One core each while the machine has spare ones: mpirun's default, not a scheduler's
+  // allocation (Slurm's --cpus-per-task gives each rank its cores).
+  if (usable == 1 && local_ranks < cores)
     std::cerr << fmt::format(
-        "timely: note: each of the {} rank(s) on this machine may use {} of its {} cores (mpirun binds ranks to "
+        "timely: note: each of the {} rank(s) on this machine may use 1 of its {} cores (mpirun binds ranks to "
         "cores); pass --bind-to none, or --map-by socket:PE=N, to give each rank's threads more\n",
-        local_ranks, usable, cores);
+        local_ranks, cores);
 }
 #endif
 
@@ -132,6 +134,8 @@ void agree(const std::function<void()>& step) {
     outcome = std::string("2") + e.what();
   } catch (const std::exception& e) {
     outcome = std::string("1") + e.what();
+  } catch (...) {
+    outcome = "1unknown exception";
   }
   std::vector<std::string> all;
   boost::mpi::all_gather(*world, outcome, all);
@@ -145,6 +149,13 @@ void agree(const std::function<void()>& step) {
   }
 #endif
 }
+
+namespace {
+bool in_step = true;
+}
+
+void done_together() { in_step = false; }
+bool in_step_with_others() { return distributed() && in_step; }
 
 void barrier() {
 #if TIMELY_MPI

@@ -63,6 +63,12 @@ struct AgreedFailure : std::runtime_error, Agreed {
 // rank must call it at the same point. One process alone: just runs `step`.
 void agree(const std::function<void()>& step);
 
+// This rank has passed its last collective step (the others have returned or are about to):
+// from here on an error is reported as by one process, without aborting the run. True from
+// the start until done_together() is called, on a distributed run.
+void done_together();
+bool in_step_with_others();
+
 // Waits until every rank is here (one process alone: returns at once).
 void barrier();
 

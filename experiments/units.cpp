@@ -9,7 +9,6 @@
 #include <exception>
 #include <fmt/format.h>
 #include <mutex>
-#include <optional>
 #include <tbb/info.h>
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
@@ -45,12 +44,18 @@ void on_threads(int workers, const std::function<void()>& loop) {
 // One process: `workers` threads take unit indices in order from one counter.
 void run_units_here(const UnitWork& work) {
   std::atomic<std::size_t> next{0};
+  std::atomic<bool> stop{false};  // a unit failed: start no other
   std::mutex finish;
   on_threads(unit_threads(work.threads), [&] {
-    for (std::size_t k; (k = next++) < work.count;) {
-      work.run(k);
-      const std::lock_guard lock(finish);
-      work.finished(k);
+    for (std::size_t k; !stop && (k = next++) < work.count;) {
+      try {
+        work.run(k);
+        const std::lock_guard lock(finish);
+        work.finished(k);
+      } catch (...) {
+        stop = true;
+        throw;
+      }
     }
   });
 }
@@ -104,12 +109,6 @@ class Backoff {
   std::chrono::microseconds pause_{20};
 };
 
-struct Failure {
-  int rank;
-  std::size_t unit;
-  std::string what;
-};
-
 // Which rank holds each unfinished unit, so that a run that ends by a signal names them. A
 // rank that crashes (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) names the units it was
 // running. When a rank dies (killed, out of memory), mpirun stops the others with SIGTERM;
@@ -127,7 +126,8 @@ class UnitsInFlight {
     current.store(this);
     struct sigaction action {};
     action.sa_handler = &UnitsInFlight::handle;
-    sigemptyset(&action.sa_mask);
+    sigemptyset(&action.sa_mask);  // one report at a time: the others wait while it is written
+    for (const int signal : signals) sigaddset(&action.sa_mask, signal);
     for (std::size_t i = 0; i < signals.size(); ++i) sigaction(signals[i], &action, &previous_[i]);
   }
   ~UnitsInFlight() {
@@ -185,7 +185,11 @@ class UnitsInFlight {
         put("\n");
       }
     }
-    ::signal(signal, SIG_DFL);
+    // Then what would have happened without us (Open MPI's crash report, or the default
+    // action), for the same signal.
+    for (std::size_t i = 0; i < signals.size(); ++i)
+      if (signals[i] == signal) sigaction(signal, f != nullptr ? &f->previous_[i] : nullptr, nullptr);
+    if (f == nullptr) ::signal(signal, SIG_DFL);
     ::raise(signal);
   }
 
@@ -204,18 +208,22 @@ std::string run_units_root(const UnitWork& work) {
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
   std::mutex finish;  // finished() and the failure record
-  std::optional<Failure> failure;
-  const auto fail = [&](int rank, std::size_t unit, std::string what) {
+  std::string failure;  // the first failure's message
+  const auto name = [&](std::size_t unit) {
+    return work.describe ? work.describe(unit) : fmt::format("unit {}", unit);
+  };
+  const auto fail = [&](std::string message) {
     const std::lock_guard lock(finish);
-    if (!failure) failure = Failure{rank, unit, std::move(what)};
+    if (failure.empty()) failure = std::move(message);
     stop = true;
   };
   const auto finish_unit = [&](int rank, std::size_t unit) {
     try {
       const std::lock_guard lock(finish);
       if (!stop) work.finished(unit);
-    } catch (...) {
-      fail(rank, unit, what_of(std::current_exception()));
+    } catch (...) {  // rank 0's own step: recording the result (writing the files)
+      fail(fmt::format("rank 0 failed recording the result of {} (run on rank {}): {}", name(unit), rank,
+                       what_of(std::current_exception())));
     }
   };
   std::thread compute([&] {
@@ -225,7 +233,7 @@ std::string run_units_root(const UnitWork& work) {
         try {
           work.run(k);
         } catch (...) {
-          fail(0, k, what_of(std::current_exception()));
+          fail(fmt::format("rank 0 failed on {}: {}", name(k), what_of(std::current_exception())));
           return;
         }
         finish_unit(0, k);
@@ -248,6 +256,10 @@ std::string run_units_root(const UnitWork& work) {
       case request: {
         int wanted = 0;
         world.recv(source, request, wanted);
+        // At most 64 units a message (under 1 KiB): the send completes without waiting for the
+        // worker, which may itself be blocked sending rank 0 a large result. A worker with more
+        // threads asks again.
+        wanted = std::clamp(wanted, 0, 64);
         Assignment given;
         if (!stop) {
           const std::size_t first = next.fetch_add(static_cast<std::size_t>(wanted));
@@ -267,7 +279,8 @@ std::string run_units_root(const UnitWork& work) {
         try {
           work.load(message.unit, message.bytes);
         } catch (...) {
-          fail(source, message.unit, what_of(std::current_exception()));
+          fail(fmt::format("rank 0 could not read rank {}'s result of {}: {}", source, name(message.unit),
+                           what_of(std::current_exception())));
           break;
         }
         finish_unit(source, message.unit);
@@ -277,7 +290,7 @@ std::string run_units_root(const UnitWork& work) {
         UnitMessage message;
         world.recv(source, failed, message);
         flight.release(message.unit);
-        fail(source, message.unit, message.bytes);
+        fail(fmt::format("rank {} failed on {}: {}", source, name(message.unit), message.bytes));
         break;
       }
       case done:
@@ -289,9 +302,7 @@ std::string run_units_root(const UnitWork& work) {
     }
   }
   compute.join();
-  if (!failure) return {};
-  return fmt::format("rank {} failed on {}: {}", failure->rank,
-                     work.describe ? work.describe(failure->unit) : fmt::format("unit {}", failure->unit), failure->what);
+  return failure;
 }
 
 // Ranks > 0: ask rank 0 for units, run them on this rank's threads, send back the results.
@@ -306,7 +317,8 @@ void run_units_worker(const UnitWork& work) {
   std::condition_variable wake;
   std::deque<std::size_t> queue;
   std::size_t running = 0;
-  bool closed = false, failed_here = false;
+  bool closed = false;
+  std::atomic<bool> failed_here{false};  // written under `mutex`, read by the loop below too
   std::deque<std::pair<Tag, UnitMessage>> outbox;
   std::atomic<bool> computed{false};
   std::thread compute([&] {

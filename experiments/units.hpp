@@ -32,9 +32,10 @@ struct UnitWork {
 };
 
 // Runs every unit once. Collective under MPI: every rank calls it with the same count. A unit
-// that throws stops the run: no new unit starts, the units already running finish, and
-// rank 0 throws ranks::AgreedFailure naming the rank and the unit (the other ranks throw
-// ranks::QuietExit). One process alone: the unit's exception itself.
+// that throws stops the run: no rank is handed another unit, those already handed out finish,
+// and rank 0 throws ranks::AgreedFailure naming the rank and the unit (the other ranks throw
+// ranks::QuietExit). One process alone: no other unit starts, and the unit's exception
+// itself reaches the caller.
 void run_units(const UnitWork& work);
 
 // The trials of one scenario (sim/trials.hpp) on the ranks of the run; collective under MPI.

@@ -145,7 +145,8 @@ class Suite {
     run_sweep(plan, options, err_);
     // Under MPI every rank reads the stage's results, so all of them reach the same checks
     // and call the next stage's collectives in step (the output directory is shared).
-    SweepResults results = read_sweep_results(options.out);
+    SweepResults results;
+    ranks::agree([&] { results = read_sweep_results(options.out); });
     std::ostringstream quiet;
     if (ranks::root()) report_sweep(results, quiet);  // figures and fits.csv
     return results;
@@ -437,8 +438,9 @@ void learning_stage(Suite& suite) {
     s.run.warmup = 0.0;
     s.run.trials = suite.quick() ? 200 : 400;
     s.run.seed = 2613;
-    const auto results =
-        learning_trials_on_ranks(s, sim::scenario_graph(s), sim::prepare_learning(s), suite.threads(), {}, true);
+    sim::LearningData data;
+    ranks::agree([&] { data = sim::prepare_learning(s); });
+    const auto results = learning_trials_on_ranks(s, sim::scenario_graph(s), data, suite.threads(), {}, true);
     for (const std::size_t k : {2, 4}) {
       std::vector<double> ratio;
       for (const auto& r : results)
@@ -721,6 +723,7 @@ std::size_t run_validate(const ValidateOptions& o, std::ostream& out, std::ostre
   network_stage(suite);
   const std::size_t failed =
       std::count_if(suite.checks().begin(), suite.checks().end(), [](const Check& c) { return !c.pass; });
+  ranks::done_together();  // what follows is rank 0's alone
   if (!ranks::root()) return failed;
   write_sample_path(o.out);
   const auto figures = draw_validate_figures(o.out, err);

@@ -36,7 +36,8 @@ grep -q '"ranks": 3' "$scratch/topo-mpi/meta.json" || fail "meta.json does not r
 
 echo "== examples/slurm-sweep.sh, with an srun that starts 2 ranks through mpirun"
 mkdir -p "$scratch/bin"
-printf '#!/bin/bash\nshift  # --mpi=pmix\nexec %q -n 2 %s "$@"\n' "$mpiexec" "${mpi[*]:1}" > "$scratch/bin/srun"
+printf '#!/bin/bash\nwhile [[ $1 == --* ]]; do shift; done  # srun'"'"'s own options\nexec %q -n 2 %s "$@"\n' \
+  "$mpiexec" "${mpi[*]:1}" > "$scratch/bin/srun"
 chmod +x "$scratch/bin/srun"
 (cd "$source" && PATH="$scratch/bin:$PATH" SLURM_CPUS_PER_TASK=1 TIMELY="$timely" \
   bash examples/slurm-sweep.sh examples/sweep-topologies.toml "$scratch/slurm" > /dev/null 2>&1) ||
