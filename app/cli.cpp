@@ -146,9 +146,8 @@ class NullStream : public std::ostream {
 
 // An error outside the points where the ranks agree (ranks.hpp): the others may be waiting
 // for this rank, so the whole run ends here, with the message on this rank's stderr.
-[[noreturn]] void abort_run(std::ostream& err, std::string_view kind, const std::string& message, int status) {
-  err << fmt::format("timely: rank {}: {}: {}\n", ranks::rank(), kind, one_line(message)) << std::flush;
-  std::cerr << std::flush;
+[[noreturn]] void abort_run(std::string_view kind, const std::string& message, int status) {
+  std::cerr << fmt::format("timely: rank {}: {}: {}\n", ranks::rank(), kind, one_line(message)) << std::flush;
   ranks::abort(status);
 }
 
@@ -266,11 +265,11 @@ int run(int argc, const char* const* argv, std::ostream& out_stream, std::ostrea
   } catch (const ranks::QuietExit& e) {
     return e.status;
   } catch (const InputError& e) {
-    if (!alone() && !dynamic_cast<const ranks::Agreed*>(&e)) abort_run(std::cerr, "error", e.what(), 2);
+    if (!alone() && !dynamic_cast<const ranks::Agreed*>(&e)) abort_run("error", e.what(), 2);
     err << "timely: error: " << one_line(e.what()) << "\n";
     return 2;
   } catch (const std::exception& e) {
-    if (!alone() && !dynamic_cast<const ranks::Agreed*>(&e)) abort_run(std::cerr, "failed", e.what(), 1);
+    if (!alone() && !dynamic_cast<const ranks::Agreed*>(&e)) abort_run("failed", e.what(), 1);
     err << "timely: failed: " << one_line(e.what()) << "\n";
     return 1;
   }

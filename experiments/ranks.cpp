@@ -157,12 +157,6 @@ bool in_step = true;
 void done_together() { in_step = false; }
 bool in_step_with_others() { return distributed() && in_step; }
 
-void barrier() {
-#if TIMELY_MPI
-  if (distributed()) world->barrier();
-#endif
-}
-
 void broadcast([[maybe_unused]] std::string& bytes) {
 #if TIMELY_MPI
   if (distributed()) boost::mpi::broadcast(*world, bytes, 0);

@@ -69,9 +69,6 @@ void agree(const std::function<void()>& step);
 void done_together();
 bool in_step_with_others();
 
-// Waits until every rank is here (one process alone: returns at once).
-void barrier();
-
 // Rank 0's `bytes` on every rank (one process alone: unchanged).
 void broadcast(std::string& bytes);
 

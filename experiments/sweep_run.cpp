@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>

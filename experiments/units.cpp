@@ -9,7 +9,6 @@
 #include <exception>
 #include <fmt/format.h>
 #include <mutex>
-#include <tbb/info.h>
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 #include <thread>
@@ -46,7 +45,7 @@ void run_units_here(const UnitWork& work) {
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};  // a unit failed: start no other
   std::mutex finish;
-  on_threads(unit_threads(work.threads), [&] {
+  on_threads(sim::trial_threads(work.threads), [&] {
     for (std::size_t k; !stop && (k = next++) < work.count;) {
       try {
         work.run(k);
@@ -122,7 +121,6 @@ class UnitsInFlight {
       text_[k] = work.describe ? work.describe(k) : fmt::format("unit {}", k);
       owner_[k].store(-1, std::memory_order_relaxed);
     }
-    count_ = work.count;
     current.store(this);
     struct sigaction action {};
     action.sa_handler = &UnitsInFlight::handle;
@@ -175,7 +173,7 @@ class UnitsInFlight {
       put(" (signal ");
       put(static_cast<long>(signal));
       put("); these units did not finish (--resume reruns them):\n");
-      for (std::size_t k = 0; k < f->count_; ++k) {
+      for (std::size_t k = 0; k < f->text_.size(); ++k) {
         const int owner = f->owner_[k].load(std::memory_order_relaxed);
         if (owner < 0 || (!stopped && owner != me)) continue;
         put("  rank ");
@@ -195,7 +193,6 @@ class UnitsInFlight {
 
   std::vector<std::string> text_;
   std::unique_ptr<std::atomic<int>[]> owner_;
-  std::size_t count_ = 0;
   std::array<struct sigaction, 6> previous_{};
 };
 
@@ -204,7 +201,7 @@ class UnitsInFlight {
 std::string run_units_root(const UnitWork& work) {
   auto& world = ranks::communicator();
   UnitsInFlight flight(work);
-  const int workers = unit_threads(work.threads);
+  const int workers = sim::trial_threads(work.threads);
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
   std::mutex finish;  // finished() and the failure record
@@ -309,7 +306,7 @@ std::string run_units_root(const UnitWork& work) {
 void run_units_worker(const UnitWork& work) {
   auto& world = ranks::communicator();
   UnitsInFlight flight(work);
-  const int workers = unit_threads(work.threads);
+  const int workers = sim::trial_threads(work.threads);
   // Units asked for, queued and running: one more than the threads, so a thread that finishes
   // finds its next unit here while the request for the one after travels.
   const std::size_t target = static_cast<std::size_t>(workers) + 1;
@@ -407,13 +404,6 @@ void run_units_worker(const UnitWork& work) {
 #endif
 
 }  // namespace
-
-int unit_threads(unsigned threads) {
-  // More threads than cores cannot run at once (TBB would warn); the cap changes nothing in
-  // the results, which never depend on the thread count.
-  const int cores = tbb::info::default_concurrency();
-  return threads == 0 ? cores : std::min(static_cast<int>(threads), cores);
-}
 
 void run_units(const UnitWork& work) {
   if (!ranks::distributed()) return run_units_here(work);

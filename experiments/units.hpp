@@ -48,7 +48,4 @@ std::vector<sim::LearningTrialResult> learning_trials_on_ranks(const sim::Scenar
                                                                const sim::TrialProgress& progress = {},
                                                                bool everywhere = false);
 
-// The number of threads a rank runs units on: `threads`, at most the cores it may use.
-int unit_threads(unsigned threads);
-
 }  // namespace timely::experiments

@@ -9,13 +9,16 @@
 
 namespace timely::sim {
 
+int trial_threads(unsigned threads) {
+  // More threads than cores cannot run at once (TBB would warn).
+  const int cores = tbb::info::default_concurrency();
+  return threads == 0 ? cores : std::min(static_cast<int>(threads), cores);
+}
+
 void for_each_trial(std::uint32_t trials, unsigned threads, const TrialProgress& progress,
                     const std::function<void(std::uint32_t trial)>& run_one) {
   std::atomic<std::uint32_t> done{0};
-  // More threads than cores cannot run at once (TBB would warn); the cap changes nothing
-  // in the results, which never depend on the thread count.
-  const int cores = tbb::info::default_concurrency();
-  tbb::task_arena arena(threads == 0 ? cores : std::min(static_cast<int>(threads), cores));
+  tbb::task_arena arena(trial_threads(threads));
   arena.execute([&] {
     // Grain 1: a trial is long, and dynamic balancing matters more than overhead.
     tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, trials, 1), [&](const tbb::blocked_range<std::uint32_t>& range) {

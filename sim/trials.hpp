@@ -15,6 +15,10 @@ namespace timely::sim {
 // may be empty).
 using TrialProgress = std::function<void(std::uint32_t done)>;
 
+// The threads that run trials for a `--threads` value: every core for 0, else at most the
+// cores this process may use (more cannot run at once; the results never depend on it).
+int trial_threads(unsigned threads);
+
 // Runs run_one(trial) for trial = 0..trials-1 on at most `threads` threads (0 = every core).
 void for_each_trial(std::uint32_t trials, unsigned threads, const TrialProgress& progress,
                     const std::function<void(std::uint32_t trial)>& run_one);
