@@ -24,6 +24,7 @@ void Progress::advance(std::uint64_t done) {
 }
 
 void Progress::update(double fraction, const std::string& status) {
+  if (control_) control_->report(label_, fraction, status);
   if (!enabled_) return;
   const std::lock_guard lock(mutex_);
   const auto now = std::chrono::steady_clock::now();

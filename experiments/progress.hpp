@@ -1,11 +1,14 @@
 #pragma once
 // Progress on stderr: a live line when stderr is a terminal, nothing otherwise (logs and
-// pipes get only the final result).
+// pipes get only the final result). A RunControl installed on the constructing thread
+// (run_control.hpp) gets every update, shown or not.
 #include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <ostream>
 #include <string>
+
+#include "experiments/run_control.hpp"
 
 namespace timely::experiments {
 
@@ -25,6 +28,7 @@ class Progress {
   std::string label_;
   std::uint64_t total_;
   bool enabled_;
+  RunControl* control_ = current_control();
   bool drawn_ = false;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_draw_{};

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "experiments/ranks.hpp"
+#include "experiments/run_control.hpp"
 
 #if TIMELY_MPI
 #include <csignal>
@@ -41,12 +42,19 @@ void on_threads(int workers, const std::function<void()>& loop) {
 }
 
 // One process: `workers` threads take unit indices in order from one counter.
+// A RunControl installed on the calling thread (the Python module's) may stop the run
+// between units: no other unit starts, and the run throws Interrupted unless every unit had
+// started (then the run is whole).
 void run_units_here(const UnitWork& work) {
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};  // a unit failed: start no other
   std::mutex finish;
+  const RunControl* control = current_control();
+  const auto go_on = [&] { return !stop && !(control && control->stop_requested()); };
+  std::atomic<std::size_t> started{0};
   on_threads(sim::trial_threads(work.threads), [&] {
-    for (std::size_t k; !stop && (k = next++) < work.count;) {
+    for (std::size_t k; go_on() && (k = next++) < work.count;) {
+      ++started;
       try {
         work.run(k);
         const std::lock_guard lock(finish);
@@ -57,6 +65,7 @@ void run_units_here(const UnitWork& work) {
       }
     }
   });
+  if (started < work.count) throw Interrupted();  // stopped (a failure has thrown already)
 }
 
 #if TIMELY_MPI
