@@ -9,6 +9,7 @@
 #include "analysis/statistics.hpp"
 #include "analysis/trial_summary.hpp"
 #include "experiments/columns.hpp"
+#include "experiments/csv.hpp"
 #include "experiments/files.hpp"
 #include "experiments/scenario_keys.hpp"
 #include "experiments/progress.hpp"
@@ -371,58 +372,105 @@ void print_simulation(std::ostream& out, const Simulation& sim, unsigned threads
   print_network(out, result);
 }
 
+ValueTable trial_table(const Simulation& sim) {
+  // With the network layer, also its per-trial counts (and availability under churn).
+  const TableGroups groups = TableGroups{}.include(sim.scenario);
+  ValueTable table;
+  const auto column = [&](std::string name, bool integer, auto value) {
+    ValueColumn c{std::move(name), integer, {}};
+    for (const sim::TrialResult& t : sim.trials) c.values.push_back(value(t));
+    table.push_back(std::move(c));
+  };
+  using T = const sim::TrialResult&;
+  using V = std::optional<double>;
+  column("trial", true, [&, i = 0.0](T) mutable -> V { return i++; });
+  column("mean_staleness", false, [](T t) -> V { return t.mean_staleness; });
+  column("max_mean", false, [](T t) -> V { return t.max_mean; });
+  column("max_all_mean", false, [](T t) -> V { return t.max_all_mean; });
+  column("events", true, [](T t) -> V { return static_cast<double>(t.events); });
+  if (groups.communication) {
+    column("messages_sent", true, [](T t) -> V {
+      return t.communication ? V(static_cast<double>(t.communication->messages_sent)) : std::nullopt;
+    });
+    column("messages_lost", true, [](T t) -> V {
+      return t.communication ? V(static_cast<double>(t.communication->messages_lost)) : std::nullopt;
+    });
+    column("bytes_sent", false, [](T t) -> V { return t.communication ? V(t.communication->bytes_sent) : std::nullopt; });
+  }
+  if (groups.availability) {
+    column("online_fraction", false,
+           [](T t) -> V { return t.availability ? V(t.availability->online_fraction) : std::nullopt; });
+    column("staleness_online", false,
+           [](T t) -> V { return t.availability ? t.availability->mean_staleness_online : std::nullopt; });
+  }
+  return table;
+}
+
+ValueTable learning_table(const Simulation& sim) {
+  ValueTable table;
+  if (sim.learning.empty()) return table;
+  using O = const sim::Observation&;
+  using V = std::optional<double>;
+  const auto column = [&](std::string name, bool integer, auto value) {
+    ValueColumn c{std::move(name), integer, {}};
+    for (std::size_t trial = 0; trial < sim.learning.size(); ++trial)
+      for (const sim::Observation& o : sim.learning[trial].observations) c.values.push_back(value(trial, o));
+    table.push_back(std::move(c));
+  };
+  column("trial", true, [](std::size_t trial, O) -> V { return static_cast<double>(trial); });
+  column("time", false, [](std::size_t, O o) -> V { return o.time; });
+  column("loss", false, [](std::size_t, O o) -> V { return o.loss; });
+  column("accuracy", false, [](std::size_t, O o) -> V { return o.accuracy; });
+  column("user_loss", false, [](std::size_t, O o) -> V { return o.user_loss; });
+  column("user_accuracy", false, [](std::size_t, O o) -> V { return o.user_accuracy; });
+  column("train_loss", false, [](std::size_t, O o) -> V { return o.train_loss; });
+  column("consensus_distance", false, [](std::size_t, O o) -> V { return o.consensus_distance; });
+  column("distance_to_optimum", false, [](std::size_t, O o) -> V { return o.distance_to_optimum; });
+  column("max_user_distance_to_optimum", false, [](std::size_t, O o) -> V { return o.max_user_distance_to_optimum; });
+  column("user_error", false, [](std::size_t, O o) -> V { return o.user_error; });
+  column("worst_user_error", false, [](std::size_t, O o) -> V { return o.worst_user_error; });
+  column("worst_user_loss", false, [](std::size_t, O o) -> V { return o.worst_user_loss; });
+  // With the network layer: the bytes sent per user so far (mean over users), so accuracy
+  // can be plotted against bytes.
+  bool bytes = false;
+  std::size_t tensors = 0;
+  for (const auto& trial : sim.learning)
+    for (const sim::Observation& o : trial.observations) {
+      bytes = bytes || o.bytes_sent_per_user.has_value();
+      tensors = std::max(tensors, o.weight_variance.size());
+    }
+  if (bytes) column("bytes_sent_per_user", false, [](std::size_t, O o) -> V { return o.bytes_sent_per_user; });
+  for (std::size_t k = 0; k < tensors; ++k)
+    column(fmt::format("weight_variance_W{}", k + 1), false, [k](std::size_t, O o) -> V {
+      return k < o.weight_variance.size() ? V(o.weight_variance[k]) : std::nullopt;
+    });
+  return table;
+}
+
+std::string table_csv(const ValueTable& table, int digits) {
+  std::vector<std::string> header;
+  for (const ValueColumn& c : table) header.push_back(c.name);
+  std::string csv = csv_line(header);
+  const std::size_t rows = table.empty() ? 0 : table.front().values.size();
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t c = 0; c < table.size(); ++c) {
+      if (c) csv += ',';
+      const std::optional<double>& v = table[c].values[r];
+      if (!v) continue;
+      csv += table[c].integer ? fmt::format("{}", static_cast<std::int64_t>(*v)) : fmt::format("{:.{}g}", *v, digits);
+    }
+    csv += '\n';
+  }
+  return csv;
+}
+
 void write_simulation(const std::filesystem::path& dir, const Simulation& sim, unsigned threads, std::ostream& log) {
   create_output_directory(dir);
   const DirectoryLock lock(dir);
   write_file_atomically(dir / "result.json", simulation_json(sim, threads).dump(2) + "\n");
-  // With the network layer, also its per-trial counts (and availability under churn).
-  const TableGroups groups = TableGroups{}.include(sim.scenario);
-  std::string csv = "trial,mean_staleness,max_mean,max_all_mean,events";
-  if (groups.communication) csv += ",messages_sent,messages_lost,bytes_sent";
-  if (groups.availability) csv += ",online_fraction,staleness_online";
-  csv += "\n";
-  for (std::size_t i = 0; i < sim.trials.size(); ++i) {
-    const sim::TrialResult& t = sim.trials[i];
-    csv += fmt::format("{},{:.17g},{:.17g},{:.17g},{}", i, t.mean_staleness, t.max_mean, t.max_all_mean, t.events);
-    if (groups.communication)
-      csv += t.communication ? fmt::format(",{},{},{:.17g}", t.communication->messages_sent,
-                                           t.communication->messages_lost, t.communication->bytes_sent)
-                             : std::string(",,,");
-    if (groups.availability)
-      csv += t.availability ? fmt::format(",{:.17g},{}", t.availability->online_fraction,
-                                          t.availability->mean_staleness_online
-                                              ? fmt::format("{:.17g}", *t.availability->mean_staleness_online)
-                                              : std::string())
-                            : std::string(",,");
-    csv += "\n";
-  }
-  write_file_atomically(dir / "trials.csv", csv);
+  write_file_atomically(dir / "trials.csv", table_csv(trial_table(sim), 17));
   if (sim.learning.empty()) return;
-  std::string rows = "trial,time,loss,accuracy,user_loss,user_accuracy,train_loss,consensus_distance,"
-                     "distance_to_optimum,max_user_distance_to_optimum,user_error,worst_user_error,worst_user_loss";
-  // With the network layer: the bytes sent per user so far (mean over users), so accuracy
-  // can be plotted against bytes.
-  bool bytes = false;
-  for (const auto& trial : sim.learning)
-    for (const sim::Observation& o : trial.observations) bytes = bytes || o.bytes_sent_per_user.has_value();
-  if (bytes) rows += ",bytes_sent_per_user";
-  const auto& first = sim.learning.front().observations;  // empty if a trial diverged at once
-  for (std::size_t k = 0; k < (first.empty() ? 0 : first.front().weight_variance.size()); ++k)
-    rows += fmt::format(",weight_variance_W{}", k + 1);
-  rows += "\n";
-  const auto opt = [](const std::optional<double>& x) { return x ? fmt::format("{:.10g}", *x) : std::string(); };
-  for (std::size_t trial = 0; trial < sim.learning.size(); ++trial)
-    for (const sim::Observation& o : sim.learning[trial].observations) {
-      rows += fmt::format("{},{:.10g},{:.10g},{},{:.10g},{},{:.10g},{:.10g},{},{},{},{}", trial, o.time, o.loss,
-                          opt(o.accuracy), o.user_loss, opt(o.user_accuracy), o.train_loss, o.consensus_distance,
-                          opt(o.distance_to_optimum), opt(o.max_user_distance_to_optimum), opt(o.user_error),
-                          opt(o.worst_user_error));
-      rows += fmt::format(",{:.10g}", o.worst_user_loss);
-      if (bytes) rows += fmt::format(",{}", opt(o.bytes_sent_per_user));
-      for (double v : o.weight_variance) rows += fmt::format(",{:.10g}", v);
-      rows += "\n";
-    }
-  write_file_atomically(dir / "learning.csv", rows);
+  write_file_atomically(dir / "learning.csv", table_csv(learning_table(sim), 10));
   // Loss and accuracy against time, mean over trials with 95% CIs.
   plots::TimeSeries accuracy, loss;
   bool positive = true;

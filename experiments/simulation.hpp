@@ -4,6 +4,7 @@
 #include <iosfwd>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "analysis/predict.hpp"
@@ -49,6 +50,20 @@ nlohmann::ordered_json theory_json(const sim::Scenario& scenario, const analysis
 
 void print_simulation(std::ostream& out, const Simulation& simulation, unsigned threads);
 void print_theory(std::ostream& out, const sim::Scenario& scenario, const analysis::Prediction& prediction);
+
+// A simulation's values column by column: its per-trial values (trial_table, the columns of
+// trials.csv) and, in learning mode, its learning curves (learning_table, learning.csv: one
+// row per trial and observation; empty otherwise). A missing value is nullopt.
+struct ValueColumn {
+  std::string name;
+  bool integer = false;  // counts and indices, written without a decimal point
+  std::vector<std::optional<double>> values;
+};
+using ValueTable = std::vector<ValueColumn>;
+ValueTable trial_table(const Simulation& simulation);
+ValueTable learning_table(const Simulation& simulation);
+// The table as CSV with a header row, numbers to `digits` significant digits.
+std::string table_csv(const ValueTable& table, int digits);
 
 // Writes result.json and trials.csv (and learning.csv, one row per trial and observation,
 // in learning mode) into dir, each replaced atomically.
