@@ -749,22 +749,39 @@ void apply_table(Scenario& scenario, const toml::table& root, const std::filesys
   }
 }
 
+toml::table parse_toml_text(std::string_view text, std::string_view origin) {
+  try {
+    return toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    throw InputError(fmt::format("{}:{}:{}: not valid TOML: {}", origin, e.source().begin.line, e.source().begin.column,
+                                 e.description()));
+  }
+}
+
+toml::table parse_toml_file(const std::filesystem::path& file, std::string_view what) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec))
+    throw InputError(fmt::format("{}: cannot read the {} (no such file)", file.string(), what));
+  try {
+    return toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    throw InputError(fmt::format("{}:{}:{}: not valid TOML: {}", file.string(), e.source().begin.line,
+                                 e.source().begin.column, e.description()));
+  }
+}
+
 Scenario load_scenario(const std::optional<std::filesystem::path>& file, const std::vector<std::string>& settings,
                        const std::vector<std::string_view>& extra_tables) {
   Scenario scenario;
-  if (file) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(*file, ec))
-      throw InputError(fmt::format("{}: cannot read the scenario file (no such file)", file->string()));
-    toml::table root;
-    try {
-      root = toml::parse_file(file->string());
-    } catch (const toml::parse_error& e) {
-      throw InputError(fmt::format("{}:{}:{}: not valid TOML: {}", file->string(), e.source().begin.line,
-                                   e.source().begin.column, e.description()));
-    }
-    apply_table(scenario, root, file->parent_path(), extra_tables);
-  }
+  if (file) apply_table(scenario, parse_toml_file(*file, "scenario file"), file->parent_path(), extra_tables);
+  for (const auto& setting : settings) apply_setting(scenario, setting);
+  return scenario;
+}
+
+Scenario load_scenario_text(std::string_view text, std::string_view origin, const std::filesystem::path& base_dir,
+                            const std::vector<std::string>& settings) {
+  Scenario scenario;
+  apply_table(scenario, parse_toml_text(text, origin), base_dir);
   for (const auto& setting : settings) apply_setting(scenario, setting);
   return scenario;
 }

@@ -32,6 +32,16 @@ sim::Scenario load_scenario(const std::optional<std::filesystem::path>& file,
                             const std::vector<std::string>& settings,
                             const std::vector<std::string_view>& extra_tables = {});
 
+// The same with the scenario as TOML text (the Python module's dictionaries): `origin` names
+// it in errors, and relative paths in it are taken relative to base_dir.
+sim::Scenario load_scenario_text(std::string_view toml_text, std::string_view origin,
+                                 const std::filesystem::path& base_dir, const std::vector<std::string>& settings);
+
+// TOML text or a TOML file, parsed; InputError naming the origin (or the file, as "the
+// `what`") with line and column otherwise.
+toml::table parse_toml_text(std::string_view text, std::string_view origin);
+toml::table parse_toml_file(const std::filesystem::path& file, std::string_view what);
+
 // Apply one TOML table of scenario keys (used by sweeps for their base scenario).
 void apply_table(sim::Scenario& scenario, const toml::table& table, const std::filesystem::path& base_dir,
                  const std::vector<std::string_view>& extra_tables = {});

@@ -270,32 +270,21 @@ std::vector<SweepSetup> read_setups(const toml::node& node, const sim::Scenario&
   return setups;
 }
 
-}  // namespace
-
-SweepPlan load_sweep_plan(const fs::path& file, PlanOptions options) {
-  std::error_code ec;
-  if (!fs::is_regular_file(file, ec))
-    throw InputError(fmt::format("{}: cannot read the sweep file (no such file)", file.string()));
-  toml::table root;
-  try {
-    root = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    throw InputError(fmt::format("{}:{}:{}: not valid TOML: {}", file.string(), e.source().begin.line,
-                                 e.source().begin.column, e.description()));
-  }
+SweepPlan sweep_plan_from(const toml::table& root, const std::string& name, const std::string& origin,
+                          const fs::path& dir, PlanOptions options) {
   sim::Scenario base;
-  apply_table(base, root, file.parent_path(), {"sweep"});
+  apply_table(base, root, dir, {"sweep"});
   const toml::table* sweep = root["sweep"].as_table();
   if (!sweep || sweep->empty())
     throw InputError(fmt::format("{}: no [sweep] table; a sweep file is a scenario plus a [sweep] table of "
                                  "\"key\" = [values]",
-                                 file.string()));
+                                 origin));
   // Axes in the order they appear in the file.
   std::vector<std::pair<std::uint32_t, SweepAxis>> ordered;
   std::vector<SweepSetup> setups;
   for (const auto& [key, node] : *sweep) {
     if (key.str() == setup_axis) {
-      setups = read_setups(node, base, file.parent_path());
+      setups = read_setups(node, base, dir);
       continue;
     }
     SweepAxis axis;
@@ -308,14 +297,26 @@ SweepPlan load_sweep_plan(const fs::path& file, PlanOptions options) {
       throw InputError(fmt::format("sweep.{}: expected an array of values or a range {{from, to, times}}", axis.key));
     }
     sim::Scenario probe = base;  // unknown keys and bad values fail here, naming the key
-    for (const auto& v : axis.values) apply_value(probe, axis.key, v, file.parent_path());
+    for (const auto& v : axis.values) apply_value(probe, axis.key, v, dir);
     ordered.emplace_back(node.source().begin.line, std::move(axis));
   }
   std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<SweepAxis> axes;
   for (auto& [line, axis] : ordered) axes.push_back(std::move(axis));
-  options.base_dir = file.parent_path();  // a relative path in an axis is relative to the sweep file
-  return make_setup_plan(file.filename().string(), base, setups, std::move(axes), options);
+  options.base_dir = dir;  // a relative path in an axis is relative to the sweep file
+  return make_setup_plan(name, base, setups, std::move(axes), options);
+}
+
+}  // namespace
+
+SweepPlan load_sweep_plan(const fs::path& file, PlanOptions options) {
+  return sweep_plan_from(parse_toml_file(file, "sweep file"), file.filename().string(), file.string(),
+                         file.parent_path(), std::move(options));
+}
+
+SweepPlan sweep_plan_from_text(std::string_view toml_text, const std::string& name, const fs::path& base_dir,
+                               PlanOptions options) {
+  return sweep_plan_from(parse_toml_text(toml_text, name), name, name, base_dir, std::move(options));
 }
 
 }  // namespace timely::experiments

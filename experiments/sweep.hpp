@@ -70,6 +70,10 @@ SweepPlan make_setup_plan(std::string name, const sim::Scenario& base, const std
 // whose values are arrays, or ranges {from, to, times} (geometric) / {from, to, step}, and
 // optionally [[sweep.setup]] tables (a name and keys), run setup by setup.
 SweepPlan load_sweep_plan(const std::filesystem::path& file, PlanOptions options = {});
+// The same from TOML text (the Python module's dictionaries), named `name` in the results and
+// in errors; relative paths in it are relative to base_dir.
+SweepPlan sweep_plan_from_text(std::string_view toml_text, const std::string& name,
+                               const std::filesystem::path& base_dir, PlanOptions options = {});
 
 // "key=value, key=value" of a point's axes.
 std::string point_label(const SweepPlan& plan, const SweepPoint& point);
