@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # timely's one entry point on a fresh Debian machine.
-#   bash bootstrap.sh         install what is missing, build the program (Release), run the main job (timely validate)
+#   bash bootstrap.sh         install what is missing, build the program and the Python module (Release),
+#                             run the main job (timely validate)
 #   bash bootstrap.sh test    install what is missing, build everything (Release) and run the test suite
-#                             (the MPI tests run mpirun -n 3 on this machine),
+#                             (the MPI tests run mpirun -n 3 on this machine; the Python tests run pytest),
 #                             then build the tests with AddressSanitizer and UndefinedBehaviorSanitizer
 #                             (build-asan/) and run the suite again there
 # Installing is idempotent: packages already present are not touched.
@@ -20,6 +21,7 @@ packages=(
   libbenchmark-dev gnuplot-nox libgnuplot-iostream-dev
   dataset-fashion-mnist
   openmpi-bin libopenmpi-dev libboost-mpi-dev libboost-serialization-dev
+  python3-dev pybind11-dev python3-numpy python3-pandas python3-pytest python3-matplotlib
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -39,6 +41,10 @@ native="-DTIMELY_NATIVE=${TIMELY_NATIVE:-OFF}"
 # MPI runs (mpirun -n R timely sweep ...): on by default here, since the packages above are
 # installed; TIMELY_MPI=OFF bash bootstrap.sh builds without them.
 mpi="-DTIMELY_MPI=${TIMELY_MPI:-ON}"
+# The Python module (import timely; README, "Python"): on by default, TIMELY_PYTHON=OFF
+# leaves it out. Its interpreter is Debian's python3, which sees the packages above.
+python="-DTIMELY_PYTHON=${TIMELY_PYTHON:-ON}"
+[ -x /usr/bin/python3 ] && python+=" -DPython_EXECUTABLE=/usr/bin/python3"
 # Runs "$@" and reports its wall time on stderr under the label $1.
 timed() {
   local label=$1 start=$SECONDS
@@ -49,19 +55,23 @@ timed() {
 
 case "$mode" in
   run)
-    configure -B build -DCMAKE_BUILD_TYPE=Release "$native" "$mpi"
-    cmake --build build -j "$jobs" --target timely  # the program alone: no tests, no benchmarks
+    configure -B build -DCMAKE_BUILD_TYPE=Release "$native" "$mpi" $python
+    # The program and the Python module: no tests, no benchmarks.
+    targets=(timely)
+    if cmake --build build --target help | grep -q "^timely_python_files:"; then targets+=(timely_python_files); fi
+    cmake --build build -j "$jobs" --target "${targets[@]}"
     ./build/timely validate
     ;;
   test)
-    configure -B build -DCMAKE_BUILD_TYPE=Release "$native" "$mpi"
+    configure -B build -DCMAKE_BUILD_TYPE=Release "$native" "$mpi" $python
     timed "Release build" cmake --build build -j "$jobs"
     timed "Release tests" ctest --test-dir build --output-on-failure --no-tests=error -j "$jobs"
 
     # The same suite under AddressSanitizer (with LeakSanitizer) and UndefinedBehaviorSanitizer:
     # -O2 with line tables for the stacks, the tests and the program they run only.
     sanitize="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
-    configure -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIMELY_BUILD_BENCH=OFF "$mpi" \
+    # The Python module stays out: the interpreter itself is not instrumented (python_skipped).
+    configure -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIMELY_BUILD_BENCH=OFF "$mpi" -DTIMELY_PYTHON=OFF \
       -DCMAKE_CXX_FLAGS="$sanitize" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
     timed "sanitizer build" cmake --build build-asan -j "$jobs" --target timely_tests
     export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:check_initialization_order=1:strict_init_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"

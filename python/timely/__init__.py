@@ -1,0 +1,200 @@
+"""timely from Python: the simulator, theory, sweeps and validation of the `timely` program,
+with the same engine, scenario keys and results.
+
+    import timely
+    r = timely.simulate({"network.n": 100}, trials=4)
+    r["staleness"]["mean"]        # as `timely simulate --set network.n=100 --trials 4 --json`
+    r["per_trial"]["mean_staleness"]   # numpy arrays, one value per trial
+
+    df = timely.sweep("examples/sweep-capacity-regimes.toml", out="out/regimes", quick=True)
+
+Scenarios are a TOML file's path or a dict of dotted keys ({"network.n": 100}) or tables
+({"network": {"n": 100}}); `timely.keys()` and `timely simulate --help` list the keys. Bad
+input raises ValueError with the message the command line prints. Runs use every core (TBB)
+with the GIL released, and Ctrl-C stops them after the trials in progress. Progress goes to
+stderr as on the command line (a live line on a terminal), or to progress=callable, called
+as callable(label, fraction, status) on the calling thread. docs/interface.md, "Python",
+has the whole contract.
+"""
+import math
+import numbers
+import os
+import sys
+from collections.abc import Mapping
+
+try:
+    import numpy as _np  # noqa: F401  (results hold numpy arrays)
+except ImportError as e:  # pragma: no cover - depends on the machine
+    raise ImportError(
+        f"timely needs numpy, which {sys.executable} cannot import (Debian: apt-get install python3-numpy; "
+        "an interpreter of its own, such as pyenv's, sees Debian's packages with "
+        "PYTHONPATH=...:/usr/lib/python3/dist-packages)") from e
+
+from . import _timely
+from ._tables import read_table, scenario_toml, setting_text
+
+__version__ = _timely.version
+__all__ = ["simulate", "theory", "sweep", "validate", "read_results", "keys"]
+
+_DEFAULT_MAX_EVENTS = 1e10
+
+
+def _scenario(scenario, what="scenario"):
+    """(file, toml_text, base_dir) for the engine."""
+    if scenario is None:
+        return None, None, ""
+    if isinstance(scenario, (str, os.PathLike)):
+        return os.fspath(scenario), None, ""
+    if isinstance(scenario, Mapping):
+        return None, scenario_toml(scenario), os.getcwd()
+    raise TypeError(f"{what}: expected a TOML file's path or a dict of scenario keys, got {type(scenario).__name__}")
+
+
+def _settings(set):
+    """`set` as --set strings: a dict {key: value}, or "key=value" strings."""
+    if set is None:
+        return []
+    if isinstance(set, Mapping):
+        return [f"{key}={setting_text(value, key)}" for key, value in set.items()]
+    if isinstance(set, str):
+        return [set]
+    items = list(set)
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"set: expected a dict of keys or \"key=value\" strings, got {item!r}")
+    return items
+
+
+def _integer(value, name, low, high, none_means):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
+    if not low <= int(value) <= high:
+        raise ValueError(f"{name}: expected an integer from {low} to {high} ({none_means}), got {int(value)}")
+    return int(value)
+
+
+def _flag(value, name):
+    if not isinstance(value, bool):
+        raise TypeError(f"{name}: expected True or False, got {value!r}")
+    return value
+
+
+def _threads(threads):
+    return _integer(threads, "threads", 1, 4096, "None: every core") or 0
+
+
+def _max_events(max_events):
+    if max_events is None:
+        return _DEFAULT_MAX_EVENTS
+    if isinstance(max_events, bool) or not isinstance(max_events, numbers.Real):
+        raise TypeError(f"max_events: expected a number, got {type(max_events).__name__}")
+    if not (max_events > 0 and math.isfinite(max_events)):
+        raise ValueError(f"max_events: expected a positive number (default 1e10), got {max_events}")
+    return float(max_events)
+
+
+def _progress(progress):
+    """(show the live line on stderr, callback)."""
+    if progress is None:
+        isatty = getattr(sys.stderr, "isatty", None)
+        return bool(isatty and isatty()), None
+    if progress is True or progress is False:
+        return progress, None
+    if callable(progress):
+        return False, progress
+    raise TypeError("progress: expected None (a live line when stderr is a terminal), True, False or "
+                    f"a callable(label, fraction, status), got {type(progress).__name__}")
+
+
+def simulate(scenario=None, *, set=None, trials=None, seed=None, threads=None, max_events=None, progress=None):
+    """Runs the trials of one scenario, as `timely simulate --json`.
+
+    Returns the object `simulate --json` prints, as dicts (numbers bit for bit the same), plus
+    "per_trial": the columns of --out's trials.csv as numpy arrays, and in learning mode
+    "learning_curves": the columns of learning.csv (one row per trial and observation).
+    trials and seed are run.trials and run.seed; threads caps the parallel trials (the
+    results are the same for every value)."""
+    file, text, base_dir = _scenario(scenario)
+    settings = _settings(set)
+    if trials is not None:
+        settings.append(f"run.trials={_integer(trials, 'trials', 1, 2**32 - 1, 'None: run.trials')}")
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            raise TypeError(f"seed: expected an integer in [0, 2^64), got {type(seed).__name__}")
+        settings.append(f"run.seed={int(seed)}")
+    show, callback = _progress(progress)
+    return _timely.simulate(file, text, base_dir, settings, _threads(threads), _max_events(max_events), show,
+                            callback)
+
+
+def theory(scenario=None, *, set=None):
+    """What theory gives for a scenario, as `timely theory --json`."""
+    file, text, base_dir = _scenario(scenario)
+    return _timely.theory(file, text, base_dir, _settings(set))
+
+
+def sweep(sweep, out=None, resume=False, *, force=False, quick=False, threads=None, max_events=None,
+          progress=None, name="sweep", as_frame=None):
+    """Runs a sweep, as `timely sweep`, and returns its results table (results.csv).
+
+    `sweep` is a sweep file's path or a dict: scenario keys plus a "sweep" table of
+    {"key": [values] or {"from", "to", "times" or "step"}} and optionally "setup" (a list of
+    dicts with a "name"). The directory `out` (default out/<file name>, or out/<name> for a
+    dict) gets every file the command line writes: results.csv, trials.csv, fits.csv,
+    meta.json and the figures; resume=True continues an interrupted sweep there, force=True
+    replaces a finished one. The table is a pandas DataFrame when pandas is installed
+    (as_frame=None) and a dict of numpy columns otherwise or with as_frame=False;
+    read_results(out, "trials") and the like read the other tables."""
+    if isinstance(sweep, (str, os.PathLike)):
+        file, text, base_dir = os.fspath(sweep), None, ""
+        default_out = os.path.join("out", os.path.splitext(os.path.basename(file))[0])
+    elif isinstance(sweep, Mapping):
+        if not isinstance(name, str):
+            raise TypeError(f"name: expected a string, got {type(name).__name__}")
+        if name in ("", ".", "..") or any(c in name for c in "/\\\n\r"):
+            raise ValueError(f"name: expected a file name (no slashes, not . or ..), got {name!r}")
+        file, text, base_dir = None, scenario_toml(sweep), os.getcwd()
+        default_out = os.path.join("out", name)
+    else:
+        raise TypeError(f"sweep: expected a sweep file's path or a dict, got {type(sweep).__name__}")
+    out = os.fspath(out) if out is not None else default_out
+    show, callback = _progress(progress)
+    try:
+        # One line per finished point when no live line shows progress, as the program does.
+        _timely.sweep(file, text, name, base_dir, out, _flag(resume, "resume"), _flag(force, "force"),
+                      _flag(quick, "quick"), _threads(threads), _max_events(max_events), show,
+                      progress is None and not show, callback)
+    except KeyboardInterrupt:
+        print(f"timely: sweep interrupted; its finished points are in {out} (resume=True continues it)",
+              file=sys.stderr)
+        raise
+    return read_results(out, "results", as_frame=as_frame)
+
+
+def validate(quick=True, *, out="out/validate", threads=None, progress=None, as_frame=None):
+    """Runs the validation suite, as `timely validate` (quick=True: `--quick`, under a minute).
+
+    Returns {"passed": all checks passed, "failed": how many did not, "checks": checks.csv as a
+    table, "summary": the text the command prints, "out": the directory with report.md}."""
+    show, callback = _progress(progress)
+    out = os.fspath(out)
+    r = _timely.validate(_flag(quick, "quick"), out, _threads(threads), show, callback)
+    return {"passed": r["failed"] == 0, "failed": r["failed"],
+            "checks": read_results(out, "checks", as_frame=as_frame), "summary": r["summary"], "out": out}
+
+
+def read_results(directory, table="results", *, as_frame=None):
+    """One CSV table of a results directory (a sweep's results, trials, fits or
+    learning_curves; a validation's checks) as a DataFrame, or a dict of numpy columns."""
+    path = os.path.join(os.fspath(directory), f"{table}.csv")
+    if not os.path.isfile(path):
+        tables = sorted(f[:-4] for f in os.listdir(directory) if f.endswith(".csv")) if os.path.isdir(directory) else []
+        raise ValueError(f"{path}: no such table (tables here: {', '.join(tables) if tables else 'none'})")
+    return read_table(path, as_frame)
+
+
+def keys():
+    """Every scenario key: [{"name", "accepts", "meaning"}], as `timely simulate --help` lists them."""
+    return _timely.keys()
