@@ -6,17 +6,20 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
-#include <stdexcept>
 #include <string>
+
+#include "sim/stop.hpp"
 
 namespace timely::experiments {
 
 class RunControl {
  public:
-  // Asks the run to stop: no further trial starts, the ones running finish, and the run
-  // throws Interrupted. A sweep's finished points stay on disk, so --resume continues it.
+  // Asks the run to stop: no further trial starts, the ones running stop at their next
+  // checkpoint (sim/stop.hpp), and the run throws Interrupted. A sweep's finished points stay
+  // on disk, so --resume continues it.
   void request_stop() { stop_.store(true, std::memory_order_relaxed); }
   bool stop_requested() const { return stop_.load(std::memory_order_relaxed); }
+  const std::atomic<bool>* stop_flag() const { return &stop_; }
 
   struct Report {
     std::string label;   // "simulate", a sweep's name, a validation stage's
@@ -34,10 +37,8 @@ class RunControl {
   Report latest_;
 };
 
-// A run stopped by RunControl::request_stop.
-struct Interrupted : std::runtime_error {
-  Interrupted() : std::runtime_error("interrupted") {}
-};
+// A run stopped by RunControl::request_stop (between trials, or inside one at a checkpoint).
+using Interrupted = sim::Stopped;
 
 // Installs `control` for what runs on this thread until the scope ends: the Progress bars
 // and trial pools made here report to it (their worker threads included).

@@ -42,9 +42,9 @@ void on_threads(int workers, const std::function<void()>& loop) {
 }
 
 // One process: `workers` threads take unit indices in order from one counter.
-// A RunControl installed on the calling thread (the Python module's) may stop the run
-// between units: no other unit starts, and the run throws Interrupted unless every unit had
-// started (then the run is whole).
+// A RunControl installed on the calling thread (the Python module's) may stop the run: no
+// other unit starts, the running ones stop at their next checkpoint (sim/stop.hpp), and the
+// run throws Interrupted unless every unit had finished whole.
 void run_units_here(const UnitWork& work) {
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};  // a unit failed: start no other
@@ -53,6 +53,7 @@ void run_units_here(const UnitWork& work) {
   const auto go_on = [&] { return !stop && !(control && control->stop_requested()); };
   std::atomic<std::size_t> started{0};
   on_threads(sim::trial_threads(work.threads), [&] {
+    const sim::StopScope trials_stop(control ? control->stop_flag() : nullptr);
     for (std::size_t k; go_on() && (k = next++) < work.count;) {
       ++started;
       try {

@@ -26,7 +26,10 @@ class VersionHistogram {
   explicit VersionHistogram(std::uint32_t observers, WorstTracker* across = nullptr);
 
   // One observer's view goes from version `from` to the newer `to` (from < to <= version()).
-  void move(std::uint32_t from, std::uint32_t to, double t) {
+  // Always inlined: it runs for every view a gossip improves, and GCC's inliner let it go out
+  // of line in the complete graph's users loop when the loop changed elsewhere (12% more
+  // instructions per event, callgrind).
+  [[gnu::always_inline]] void move(std::uint32_t from, std::uint32_t to, double t) {
     const double since_epoch = t - epoch_start_;
     age_time_[version_ - from] += since_epoch;
     age_time_[version_ - to] -= since_epoch;
