@@ -36,6 +36,11 @@ def without_timings(result):
     return {k: v for k, v in result.items() if k not in TIMINGS}
 
 
+def as_json(result):
+    """The part of a simulate() result that `simulate --json` prints, without its timings."""
+    return {k: v for k, v in without_timings(result).items() if k not in ("per_trial", "learning_curves")}
+
+
 def assert_same(a, b, where="result"):
     """Equal values of equal types, every float bit for bit (what json.loads gives for the
     program's output is the reference)."""

@@ -13,7 +13,7 @@ import _thread
 import pytest
 
 import timely
-from conftest import assert_same, without_timings
+from conftest import as_json, assert_same, cli_json, without_timings
 
 SMALL = {"network.n": 100, "run.horizon": 300}
 # Trials of about 20 ms each: stopping it midway is far quicker than running it out.
@@ -105,6 +105,26 @@ def test_ctrl_c_interrupts_a_long_run_and_the_module_goes_on():
     # finished) is far from the end.
     assert fractions and fractions[-1] < 0.5, fractions[-3:]
     assert timely.simulate(SMALL, trials=2)["trials"] == 2
+
+
+def test_ctrl_c_stops_a_trial_midway():
+    ring = {"network.topology": "ring", "network.n": 2000, "staleness.tracked": 16, "run.warmup": 10,
+            "run.trials": 1, "run.horizon": 100_000}
+    # What the whole trial would take, from 1/64 of its horizon.
+    start = time.monotonic()
+    timely.simulate({**ring, "run.horizon": ring["run.horizon"] / 64}, progress=False)
+    whole = (time.monotonic() - start) * 64
+    threading.Timer(0.3, _thread.interrupt_main).start()
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        timely.simulate(ring, progress=False)
+    took = time.monotonic() - start
+    assert took < 0.3 + whole / 4, f"stopping took {took:.2f} s of a {whole:.1f} s trial"
+    # The same trial, not stopped, is the program's (the checkpoints change no bit).
+    short = {**ring, "run.horizon": 500}
+    assert_same(as_json(timely.simulate(short, progress=False)),
+                without_timings(cli_json("simulate", *[a for k, v in short.items() for a in ("--set", f"{k}={v}")],
+                                         "--json")))
 
 
 def test_a_real_sigint_ends_the_interpreter_as_ctrl_c_does():

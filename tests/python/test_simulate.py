@@ -8,18 +8,13 @@ import numpy as np
 import pytest
 
 import timely
-from conftest import assert_same, cli_error, cli_json, run_cli, without_timings
-
-
-def python_json(result):
-    """The part of a simulate() result that `simulate --json` prints."""
-    return {k: v for k, v in result.items() if k not in ("per_trial", "learning_curves")}
+from conftest import as_json, assert_same, cli_error, cli_json, run_cli, without_timings
 
 
 def test_simulate_equals_the_programs_json_bit_for_bit():
     r = timely.simulate({"network.n": 100}, trials=4)
     expected = cli_json("simulate", "--set", "network.n=100", "--trials", "4", "--json")
-    assert_same(without_timings(python_json(r)), without_timings(expected))
+    assert_same(as_json(r), without_timings(expected))
     assert r["wall_seconds"] > 0 and r["events_per_second"] > 0
 
 
@@ -47,7 +42,7 @@ def test_learning_curves_are_learning_csv(tmp_path):
     settings = {"run.horizon": 100, "network.n": 16}
     r = timely.simulate(scenario, trials=2, set=settings)
     args = ["simulate", scenario, "--trials", "2", "--set", "run.horizon=100", "--set", "network.n=16"]
-    assert_same(without_timings(python_json(r)), without_timings(cli_json(*args, "--json")))
+    assert_same(as_json(r), without_timings(cli_json(*args, "--json")))
     run_cli(*args, "--out", str(tmp_path))
     with open(tmp_path / "learning.csv", newline="") as f:
         rows = list(csv.DictReader(f))
