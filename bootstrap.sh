@@ -58,7 +58,7 @@ case "$mode" in
     configure -B build -DCMAKE_BUILD_TYPE=Release "$native" "$mpi" $python
     # The program and the Python module: no tests, no benchmarks.
     targets=(timely)
-    if cmake --build build --target help | grep -q "^timely_python_files:"; then targets+=(timely_python_files); fi
+    if cmake --build build --target help | grep "^timely_python_files:" >/dev/null; then targets+=(timely_python_files); fi
     cmake --build build -j "$jobs" --target "${targets[@]}"
     ./build/timely validate
     ;;

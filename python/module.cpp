@@ -5,8 +5,8 @@
 // Every run executes on a thread of its own while the calling thread waits with the GIL
 // released, so other Python threads go on. Every 50 ms the caller takes the GIL back to
 // pass the run's stderr text and progress to Python and to check for Ctrl-C (which Python
-// only delivers to the main thread); Ctrl-C stops the run between trials (RunControl) and
-// raises KeyboardInterrupt once the trials in progress have finished.
+// only delivers to the main thread); Ctrl-C stops the run (RunControl: no further trial
+// starts, running trials stop at their next checkpoint) and raises KeyboardInterrupt.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>

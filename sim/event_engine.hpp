@@ -37,8 +37,9 @@ namespace timely::sim::engine {
 class Window {
  public:
   Window(double warmup, double horizon) : warmup_(warmup), horizon_(horizon) {
+    step_ = horizon_ / checkpoints;
+    if (!(step_ > 0.0)) stop_ = nullptr;  // a horizon too small to divide: no checkpoints
     if (stop_) {  // checkpoints every 1/256 of the horizon (sim/stop.hpp)
-      step_ = horizon_ / checkpoints;
       checkpoint_ = step_;
       boundary_ = std::min(warmup_, checkpoint_);
     }

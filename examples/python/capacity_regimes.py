@@ -8,8 +8,8 @@ constant, ~ ln n and ~ n, n = 64 ... 1024) with timely.sweep, then draws the mea
 against n with 95% confidence intervals beside the exact theory, as
 DIR/capacity_regimes.png. Under constant capacity staleness grows like ln n, under log
 capacity it tends to a constant, under linear capacity it vanishes (Mitra & Ulukus).
---quick runs 4 trials per point on a quarter of the horizon (seconds instead of a minute);
-an existing DIR is replaced."""
+--quick runs 4 trials per point on a quarter of the horizon (4 s instead of 15 s on two
+cores); an existing DIR is replaced."""
 import argparse
 import os
 

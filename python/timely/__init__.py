@@ -11,10 +11,10 @@ with the same engine, scenario keys and results.
 Scenarios are a TOML file's path or a dict of dotted keys ({"network.n": 100}) or tables
 ({"network": {"n": 100}}); `timely.keys()` and `timely simulate --help` list the keys. Bad
 input raises ValueError with the message the command line prints. Runs use every core (TBB)
-with the GIL released, and Ctrl-C stops them after the trials in progress. Progress goes to
-stderr as on the command line (a live line on a terminal), or to progress=callable, called
-as callable(label, fraction, status) on the calling thread. docs/interface.md, "Python",
-has the whole contract.
+with the GIL released, and Ctrl-C stops them (a trial at its next checkpoint). Progress
+goes to stderr as on the command line (a live line on a terminal), or to
+progress=callable, called as callable(label, fraction, status) on the calling thread.
+docs/interface.md, "From Python", has the whole contract.
 """
 import math
 import numbers
