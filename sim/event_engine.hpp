@@ -58,9 +58,8 @@ class Window {
   static constexpr double checkpoints = 256.0;
 
   // The next event falls after the boundary: the window's start or end, or a checkpoint.
-  // Out of line, so that the event loops' inlining stays as it was without checkpoints (an
-  // inlined copy made GCC stop inlining the users model's histogram moves: 12% more
-  // instructions per event on the complete graph, callgrind).
+  // Out of line and cold: it runs a few hundred times per trial, and the event loops stay
+  // small (see VersionHistogram::move for what GCC's inliner did to them otherwise).
   template <class StartFn>
   [[gnu::noinline, gnu::cold]] bool crosses(double t_next, StartFn& start) {
     for (;;) {
