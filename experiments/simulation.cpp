@@ -383,7 +383,9 @@ ValueTable trial_table(const Simulation& sim) {
   };
   using T = const sim::TrialResult&;
   using V = std::optional<double>;
-  column("trial", true, [&, i = 0.0](T) mutable -> V { return i++; });
+  ValueColumn trial{"trial", true, {}};
+  for (std::size_t i = 0; i < sim.trials.size(); ++i) trial.values.push_back(static_cast<double>(i));
+  table.push_back(std::move(trial));
   column("mean_staleness", false, [](T t) -> V { return t.mean_staleness; });
   column("max_mean", false, [](T t) -> V { return t.max_mean; });
   column("max_all_mean", false, [](T t) -> V { return t.max_all_mean; });

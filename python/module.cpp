@@ -243,23 +243,20 @@ py::dict theory(std::optional<std::string> file, std::optional<std::string> text
         ex::validate(scenario);
         const timely::sim::Graph graph = timely::sim::scenario_graph(scenario);
         json = ex::theory_json(scenario, timely::analysis::predict(scenario, graph));
-      },
-      py::none());
+      });
   return to_python(json);
 }
 
-py::dict sweep(std::optional<std::string> file, std::optional<std::string> text, std::string name,
-               std::string base_dir, std::string out, bool resume, bool force, bool quick, unsigned threads,
-               double max_events, bool show, bool log_points, py::object callback) {
-  ex::SweepOutcome outcome;
-  std::size_t points = 0;
-  std::vector<std::string> figures;
+// Runs a sweep and writes its files, fits.csv and figures as `timely sweep` does; the
+// package reads the results table back from `out`.
+void sweep(std::optional<std::string> file, std::optional<std::string> text, std::string name, std::string base_dir,
+           std::string out, bool resume, bool force, bool quick, unsigned threads, double max_events, bool show,
+           bool log_points, py::object callback) {
   run_watched(
       [&](std::ostream& err) {
         const ex::PlanOptions plan_options{quick, ex::RunLimits{max_events}, {}};
         const ex::SweepPlan plan = text ? ex::sweep_plan_from_text(*text, name, base_dir, plan_options)
                                         : ex::load_sweep_plan(*file, plan_options);
-        points = plan.points.size();
         ex::SweepOptions options;
         options.out = out;
         options.resume = resume;
@@ -267,17 +264,10 @@ py::dict sweep(std::optional<std::string> file, std::optional<std::string> text,
         options.threads = threads;
         options.show_progress = show;
         options.log_points = log_points;
-        outcome = ex::run_sweep(plan, options, err);
-        figures = ex::report_sweep(ex::read_sweep_results(options.out), err);  // fits.csv and the figures
+        ex::run_sweep(plan, options, err);
+        ex::report_sweep(ex::read_sweep_results(options.out), err);  // fits.csv and the figures
       },
       callback);
-  py::dict d;
-  d["points"] = points;
-  d["points_run"] = outcome.points_run;
-  d["points_resumed"] = outcome.points_resumed;
-  d["wall_seconds"] = outcome.wall_seconds;
-  d["figures"] = figures;
-  return d;
 }
 
 py::dict validate(bool quick, std::string out, unsigned threads, bool show, py::object callback) {
