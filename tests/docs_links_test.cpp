@@ -1,7 +1,8 @@
 // The documents a user needs live in the repository, and what points at them resolves:
-// relative links in README.md and docs/*.md name existing files (and headings), no source
-// file points outside the repository or at the design documents timely started from, and
-// every "docs/model.md §N" citation in code names a numbered heading of docs/model.md.
+// relative links in README.md and every .md file under docs/ (docs/studies/ too) name
+// existing files (and headings), no source file points outside the repository or at the
+// design documents timely started from, and every "docs/model.md §N" citation in code
+// names a numbered heading of docs/model.md.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -63,9 +64,10 @@ std::set<std::string> anchors_of(const fs::path& path) {
   return out;
 }
 
+// README.md, then every markdown file under docs/, subfolders included.
 std::vector<fs::path> markdown_documents() {
   std::vector<fs::path> docs{root / "README.md"};
-  for (const auto& entry : fs::directory_iterator(root / "docs"))
+  for (const auto& entry : fs::recursive_directory_iterator(root / "docs"))
     if (entry.is_regular_file() && entry.path().extension() == ".md") docs.push_back(entry.path());
   std::sort(docs.begin() + 1, docs.end());
   return docs;
@@ -134,11 +136,15 @@ std::set<std::string> model_sections() {
 
 }  // namespace
 
-TEST_CASE("README.md and docs/*.md link only to files and headings that exist", "[docs]") {
+TEST_CASE("README.md and docs/**/*.md link only to files and headings that exist", "[docs]") {
   REQUIRE(fs::is_regular_file(root / "docs" / "model.md"));
   REQUIRE(fs::is_regular_file(root / "docs" / "interface.md"));
+  const auto documents = markdown_documents();
+  // The studies live in docs/studies/: the scan must reach subfolders.
+  CHECK(std::any_of(documents.begin(), documents.end(),
+                    [](const fs::path& p) { return p.parent_path().filename() == "studies"; }));
   std::size_t checked = 0;
-  for (const fs::path& doc : markdown_documents()) {
+  for (const fs::path& doc : documents) {
     for (const auto& [line, target] : links_of(doc)) {
       if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0 || target.rfind("mailto:", 0) == 0)
         continue;
