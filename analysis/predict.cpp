@@ -1,5 +1,7 @@
 #include "analysis/predict.hpp"
 
+#include "sim/gossip_policy.hpp"
+
 #include <fmt/format.h>
 
 #include "theory/latency.hpp"
@@ -308,6 +310,16 @@ Prediction predict_networked(const sim::Scenario& s, const sim::Graph& graph) {
 }
 
 Prediction predict(const sim::Scenario& scenario, const sim::Graph& graph) {
+  // Every formula below is for uniform (blind) gossip; a policy without theory has none.
+  if (const auto& policy = sim::policy_info(scenario.gossip.policy); !policy.has_theory) {
+    Prediction p;
+    p.method = fmt::format("none: no exact value or known law for gossip.policy = {}", policy.name);
+    if (scenario.learning.model.kind == sim::ModelKind::quadratic) {
+      p.learning = Prediction::Learning{};
+      p.learning->method = p.method;
+    }
+    return p;
+  }
   if (scenario.networked()) return predict_networked(scenario, graph);
   Prediction p = scenario.staleness.model == sim::StalenessModel::source ? predict_source(scenario, graph)
                                                                           : predict_users(scenario, graph);

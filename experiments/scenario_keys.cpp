@@ -303,6 +303,9 @@ const std::vector<Key>& registry() {
       {{"gossip.mode", accepted(sim::gossip_modes()), "who merges on a contact (default push)"}, Kind::string,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.mode = choice(v, k, sim::gossip_modes()); },
        [](const Scenario& s) -> nlohmann::ordered_json { return sim::to_string(s.gossip.mode); }},
+      {{"gossip.policy", accepted(sim::gossip_policies()), "who gossips when (default uniform)"}, Kind::string,
+       [](Scenario& s, const Value& v, const KeyInfo& k) { s.gossip.policy = choice(v, k, sim::gossip_policies()); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return sim::gossip_policies().name(s.gossip.policy); }},
       // ---- the links (docs/model.md §7); every default keeps contacts instantaneous ----
       {{"gossip.latency", "a number in [0, 1e9] or a distribution table (exponential, uniform, lognormal, two-point)",
         "propagation delay of every message; a table draws it per message (default 0)"},

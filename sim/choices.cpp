@@ -1,5 +1,7 @@
 #include "sim/choices.hpp"
 
+#include "sim/gossip_policy.hpp"
+
 namespace timely::sim {
 namespace {
 
@@ -17,6 +19,13 @@ constexpr Choice<GossipMode> gossip_mode_rows[] = {
     {GossipMode::pull, "pull", "the caller merges what the partner sends"},
     {GossipMode::exchange, "exchange", "push-pull: both merge; one contact counts once against capacity"},
 };
+// The gossip policies' rows come from their registry (sim/gossip_policy.hpp), in its order.
+constexpr auto gossip_policy_rows = [] {
+  std::array<Choice<GossipPolicyId>, gossip_policy_infos.size()> rows{};
+  for (std::size_t k = 0; k < rows.size(); ++k)
+    rows[k] = {GossipPolicyId{static_cast<std::uint8_t>(k)}, gossip_policy_infos[k].name, gossip_policy_infos[k].description};
+  return rows;
+}();
 constexpr Choice<BusyPolicy> busy_policy_rows[] = {
     {BusyPolicy::queue, "queue", "a tick during a transfer waits for the uplink (FIFO)"},
     {BusyPolicy::drop, "drop", "a tick during a transfer is dropped"},
@@ -86,6 +95,11 @@ ChoiceTable<E> table(std::string_view key, const Choice<E> (&rows)[N]) {
   return ChoiceTable<E>{key, std::span<const Choice<E>>(rows, N)};
 }
 
+template <class E, std::size_t N>
+ChoiceTable<E> table(std::string_view key, const std::array<Choice<E>, N>& rows) {
+  return ChoiceTable<E>{key, std::span<const Choice<E>>(rows.data(), N)};
+}
+
 template <class E>
 ChoiceListing listing(const ChoiceTable<E>& t) {
   ChoiceListing out{t.key, {}};
@@ -147,6 +161,10 @@ const ChoiceTable<BusyPolicy>& busy_policies() {
   static const auto t = table("gossip.busy", busy_policy_rows);
   return t;
 }
+const ChoiceTable<GossipPolicyId>& gossip_policies() {
+  static const auto t = table("gossip.policy", gossip_policy_rows);
+  return t;
+}
 const ChoiceTable<ChurnModel>& churn_models() {
   static const auto t = table("churn.model", churn_model_rows);
   return t;
@@ -161,7 +179,8 @@ std::vector<ChoiceListing> all_choices() {
           listing(staleness_models()), listing(model_kinds()),   listing(activations()),
           listing(initialisations()), listing(data_sources()),   listing(partitions()),
           listing(lr_schedules()),    listing(mixing_rules()),   listing(variance_targets()),
-          listing(regression_targets()), listing(busy_policies()), listing(churn_models())};
+          listing(regression_targets()), listing(busy_policies()), listing(churn_models()),
+          listing(gossip_policies())};
 }
 
 // The names, for code that prints a value: one mapping, the tables above.

@@ -46,6 +46,7 @@ struct ChoiceTable {
 
 const ChoiceTable<TopologyKind>& topologies();
 const ChoiceTable<GossipMode>& gossip_modes();
+const ChoiceTable<GossipPolicyId>& gossip_policies();  // from the registry in sim/gossip_policy.hpp
 const ChoiceTable<theory::Scaling>& capacity_scalings();
 const ChoiceTable<StalenessModel>& staleness_models();
 const ChoiceTable<ModelKind>& model_kinds();

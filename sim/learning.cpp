@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "models/variance_correction.hpp"
+#include "sim/learning_clocks.hpp"
 #include "sim/network.hpp"
 #include "sim/input_error.hpp"
 #include "sim/quadratic.hpp"

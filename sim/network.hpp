@@ -5,18 +5,14 @@
 // with every network key at its default the engine never enters this file, so results are
 // bit-identical to a run without it.
 //
-// Networked<Model, Mode> wraps a model of the event engine (the users model, or learning's
-// LearningClocks) and is itself such a model: the clock loops of event_engine.hpp run
-// unchanged and draw the same ticks and partners from the trial's engine. Its gossip(i, j, t)
-// sends instead of merging, and its before_event(t) first processes, in time order, every
-// network event (transfer ends, arrivals, churn transitions) due before t, each preceded by
-// the wrapped model's before_event at its own time (so learning observes at the right
-// moments). Every draw of the layer comes from the trial's network stream.
-//
-// The wrapped model provides, beyond the engine's interface: snapshot(user) -> message id
-// (a copy of the user's state), deliver(receiver, id, t) -> the fall of the receiver's
-// staleness summed over the sources, release(id), users() (its UsersModel), and
-// source_slot(clock slot) -> the users model's slot or ~0.
+// Networked<Model, Mode> wraps a MessageModel (sim/clock_model.hpp: the users model, or
+// learning's LearningClocks) and is itself a ClockModel: the clock loops of event_engine.hpp
+// run unchanged, draw the same ticks and partners from the trial's engine, and ask the same
+// gossip policy. Its gossip(i, j, t) sends instead of merging, and its before_event(t) first
+// processes, in time order, every network event (transfer ends, arrivals, churn
+// transitions) due before t, each preceded by the wrapped model's before_event at its own
+// time (so learning observes at the right moments). Every draw of the layer comes from the
+// trial's network stream.
 #include <algorithm>
 #include <boost/random/bernoulli_distribution.hpp>
 #include <boost/random/exponential_distribution.hpp>
@@ -27,14 +23,16 @@
 #include <queue>
 #include <vector>
 
+#include "sim/clock_model.hpp"
 #include "sim/event_engine.hpp"
 #include "sim/random.hpp"
 #include "sim/scenario.hpp"
 #include "sim/trial.hpp"
+#include "sim/users_model.hpp"
 
 namespace timely::sim::engine {
 
-template <class Model, GossipMode Mode>
+template <MessageModel Model, GossipMode Mode>
 class Networked {
  public:
   // Counts into `comm`, which must outlive the model's last observation (learning reads the
@@ -55,6 +53,7 @@ class Networked {
   std::uint32_t tracked() const { return m_.tracked(); }
   std::uint32_t size() const { return n_; }
   const auto& graph() const { return m_.graph(); }
+  std::uint64_t age(std::uint32_t i) const { return m_.age(i); }
   std::uint32_t tracked_user(std::uint32_t slot) const
     requires requires(const Model& x) { x.tracked_user(slot); }
   {
@@ -305,7 +304,7 @@ class Networked {
     integrate(t);
     const auto& users = m_.users();
     const std::int64_t sources_observed = users.tracked() - is_source_[u];
-    const auto age = static_cast<std::int64_t>(users.staleness_sum(u));
+    const auto age = static_cast<std::int64_t>(users.age(u));
     if (online_[u]) {
       online_[u] = 0;
       ++epoch_[u];
@@ -386,7 +385,7 @@ struct NetworkOutcome {
 
 // Runs the clocks of the scenario through the network layer; the caller closes the model
 // at the horizon afterwards.
-template <GossipMode Mode, class Model>
+template <GossipMode Mode, MessageModel Model>
 void run_networked(Model& m, const Scenario& s, std::uint64_t index, Rng& rng, Window& window, double message_bytes,
                    NetworkOutcome& out) {
   Networked<Model, Mode> net(m, s, index, message_bytes, out.communication);
@@ -399,7 +398,7 @@ void run_networked(Model& m, const Scenario& s, std::uint64_t index, Rng& rng, W
 // The clocks of one trial, through the network layer when the scenario asks for it
 // (`network` is then set, and must outlive the model's close); otherwise exactly the
 // engine's loops.
-template <GossipMode Mode, class Model>
+template <GossipMode Mode, MessageModel Model>
 std::uint64_t run_clocks(Model& m, const Scenario& s, std::uint64_t index, Rng& rng, Window& window,
                          double message_bytes, std::optional<NetworkOutcome>& network) {
   if (!s.networked()) return run_updates_and_gossip(m, s, rng, window);

@@ -8,6 +8,7 @@
 #include <limits>
 #include <utility>
 
+#include "sim/learning_clocks.hpp"
 #include "sim/network.hpp"
 #include "sim/input_error.hpp"
 #include "sim/random.hpp"

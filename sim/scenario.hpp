@@ -31,11 +31,19 @@ enum class BusyPolicy { queue, drop };
 std::string_view to_string(BusyPolicy);
 std::optional<BusyPolicy> parse_busy_policy(std::string_view);
 
+// Which gossip policy (sim/gossip_policy.hpp) decides who gossips when: its row in the
+// registry, GossipPolicies; 0, the first, is uniform.
+struct GossipPolicyId {
+  std::uint8_t index = 0;
+  friend bool operator==(GossipPolicyId, GossipPolicyId) = default;
+};
+
 struct GossipSpec {
   double capacity = 1.0;  // kappa
   theory::Scaling scaling = theory::Scaling::constant;
   double exponent = 0.5;  // a of the power scaling: capacity kappa n^a
   GossipMode mode = GossipMode::push;
+  GossipPolicyId policy;
   std::optional<Distribution> capacity_law;  // kappa_i drawn per user instead of kappa
   // The links (docs/model.md §7); the defaults are today's instantaneous, lossless contacts.
   double latency = 0.0;                     // propagation delay of every message

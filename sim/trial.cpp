@@ -1,8 +1,8 @@
 #include "sim/trial.hpp"
 
-#include <cmath>
-
 #include "sim/network.hpp"
+#include "sim/source_model.hpp"
+#include "sim/users_model.hpp"
 
 namespace timely::sim {
 namespace {
@@ -46,11 +46,12 @@ RumourResult rumour(const Scenario& s, const G& graph, Rng& rng) {
   boost::random::exponential_distribution<double> next_gap(s.gossip_rate() * m.size());
   boost::random::uniform_int_distribution<std::uint32_t> pick_user(0, m.size() - 1);
   double t = 0.0;
-  while (m.histograms()[0].min_view() == 0) {
-    t += next_gap(rng);
-    const std::uint32_t i = pick_user(rng);
-    m.gossip(i, graph.pick(i, rng), t);
-  }
+  with_policy(s, m.size(), [&](auto& policy) {
+    while (m.histograms()[0].min_view() == 0) {
+      t += next_gap(rng);
+      gossip_tick(m, policy, pick_user(rng), t, rng);
+    }
+  });
   RumourResult r;
   r.all_informed = t;
   for (const StalenessStep& step : trace.steps)
@@ -61,54 +62,6 @@ RumourResult rumour(const Scenario& s, const G& graph, Rng& rng) {
   return r;
 }
 
-// ---- source model (Yates' age of gossip): one external source, users are observers ------
-
-// Flattened: every call in the loop is inlined. GCC had left the ziggurat gap, the event
-// choice, the partner draw and the histogram's move as calls, which cost a quarter of the
-// loop's time (perf, issue 12).
-template <class G, GossipMode Mode>
-[[gnu::flatten]] TrialResult run_source(const Scenario& s, const G& graph, Rng& rng) {
-  const std::uint32_t n = graph.size();
-  const double lambda_total = s.gossip_rate() * n;
-  const double push_total = s.source.push_rate;
-  const double total = lambda_total + push_total + s.source.rate;
-  std::vector<std::uint32_t> version(n, 0);
-  VersionHistogram h(n);
-  Window window(s.run.warmup, s.run.horizon);
-  boost::random::exponential_distribution<double> next_gap(total);
-  // Gossip ticks (actor: the caller), source pushes (actor: the receiver), source updates.
-  const EventChoice<3> choice({lambda_total, push_total, s.source.rate}, {n, n, 1});
-  TrialResult result;
-  double t = 0.0;
-  for (;;) {
-    const double t_next = t + next_gap(rng);
-    if (!window.admits(t_next, [&](double tw) { h.start_window(tw); })) break;
-    t = t_next;
-    ++result.events;
-    const auto event = choice.draw(rng);
-    if (event.kind == 0) {
-      const std::uint32_t i = event.actor;
-      const std::uint32_t j = graph.pick(i, rng);
-      const std::uint32_t a = version[i], b = version[j];
-      merge<Mode>(a, b, [&] { h.move(b, a, t); version[j] = a; }, [&] { h.move(a, b, t); version[i] = b; });
-    } else if (event.kind == 1) {
-      // The source pushes its newest version to a uniformly chosen user.
-      const std::uint32_t j = event.actor;
-      if (version[j] < h.version()) { h.move(version[j], h.version(), t); version[j] = h.version(); }
-    } else {
-      h.source_update(t);
-    }
-  }
-  h.close(window.horizon());
-  result.staleness_time = h.age_time();
-  result.worst_time = h.worst_time();
-  result.max_all_time = h.worst_time();  // one source: its worst observer is the worst pair
-  result.mean_staleness = first_moment(result.staleness_time) / (static_cast<double>(n) * window.length());
-  result.max_mean = first_moment(result.worst_time) / window.length();
-  result.max_all_mean = result.max_mean;
-  return result;
-}
-
 }  // namespace
 
 Graph scenario_graph(const Scenario& s) {
@@ -117,10 +70,9 @@ Graph scenario_graph(const Scenario& s) {
 }
 
 TrialResult run_trial(const Scenario& s, const Graph& graph, std::uint64_t index) {
+  if (s.staleness.model == StalenessModel::source) return run_source_trial(s, graph, index);
   return dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
-    using G = std::decay_t<decltype(g)>;
-    if (s.staleness.model == StalenessModel::source) return run_source<G, decltype(mode)::value>(s, g, rng);
-    return run_users<G, decltype(mode)::value>(s, g, index, rng);
+    return run_users<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, index, rng);
   });
 }
 

@@ -1,0 +1,91 @@
+#include "sim/source_model.hpp"
+
+#include <boost/random/exponential_distribution.hpp>
+#include <vector>
+
+#include "sim/draws.hpp"
+#include "sim/event_engine.hpp"
+#include "sim/gossip_policy.hpp"
+#include "sim/users_model.hpp"
+#include "sim/version_histogram.hpp"
+#include "sim/window.hpp"
+
+namespace timely::sim {
+namespace {
+
+using namespace engine;
+
+// What a gossip policy sees of the source model (sim/clock_model.hpp's GossipView): a
+// user's age is how many versions it is behind the source.
+template <class G>
+struct SourceView {
+  const G& g;
+  const std::vector<std::uint32_t>& version;
+  const VersionHistogram& h;
+  std::uint32_t size() const { return g.size(); }
+  const G& graph() const { return g; }
+  std::uint64_t age(std::uint32_t i) const { return h.version() - version[i]; }
+};
+
+// Flattened: every call in the loop is inlined. GCC had left the ziggurat gap, the event
+// choice, the partner draw and the histogram's move as calls, which cost a quarter of the
+// loop's time (perf, issue 12).
+template <class G, GossipMode Mode, class Policy>
+[[gnu::flatten]] TrialResult run_source(const Scenario& s, const G& graph, Policy& policy, Rng& rng) {
+  const std::uint32_t n = graph.size();
+  const double lambda_total = s.gossip_rate() * n;
+  const double push_total = s.source.push_rate;
+  const double total = lambda_total + push_total + s.source.rate;
+  std::vector<std::uint32_t> version(n, 0);
+  VersionHistogram h(n);
+  Window window(s.run.warmup, s.run.horizon);
+  boost::random::exponential_distribution<double> next_gap(total);
+  // Gossip ticks (actor: the caller), source pushes (actor: the receiver), source updates.
+  const EventChoice<3> choice({lambda_total, push_total, s.source.rate}, {n, n, 1});
+  const SourceView<G> view{graph, version, h};
+  static_assert(GossipPolicy<Policy, SourceView<G>>);
+  TrialResult result;
+  double t = 0.0;
+  for (;;) {
+    const double t_next = t + next_gap(rng);
+    if (!window.admits(t_next, [&](double tw) { h.start_window(tw); })) break;
+    t = t_next;
+    ++result.events;
+    const auto event = choice.draw(rng);
+    if (event.kind == 0) {
+      const std::uint32_t i = event.actor;
+      const std::uint32_t j = policy.partner(view, i, t, rng);
+      if constexpr (!Policy::always_contacts) {
+        if (j == no_contact) continue;
+      }
+      const std::uint32_t a = version[i], b = version[j];
+      merge<Mode>(a, b, [&] { h.move(b, a, t); version[j] = a; }, [&] { h.move(a, b, t); version[i] = b; });
+    } else if (event.kind == 1) {
+      // The source pushes its newest version to a uniformly chosen user.
+      const std::uint32_t j = event.actor;
+      if (version[j] < h.version()) { h.move(version[j], h.version(), t); version[j] = h.version(); }
+    } else {
+      h.source_update(t);
+    }
+  }
+  h.close(window.horizon());
+  result.staleness_time = h.age_time();
+  result.worst_time = h.worst_time();
+  result.max_all_time = h.worst_time();  // one source: its worst observer is the worst pair
+  result.mean_staleness = first_moment(result.staleness_time) / (static_cast<double>(n) * window.length());
+  result.max_mean = first_moment(result.worst_time) / window.length();
+  result.max_all_mean = result.max_mean;
+  return result;
+}
+
+}  // namespace
+
+TrialResult run_source_trial(const Scenario& s, const Graph& graph, std::uint64_t index) {
+  return dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
+    return with_policy(s, g.size(), [&](auto& policy) {
+      return run_source<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, policy, rng);
+    });
+  });
+}
+
+}  // namespace timely::sim
