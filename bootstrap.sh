@@ -9,7 +9,7 @@
 # Installing is idempotent: packages already present are not touched.
 # TIMELY_NATIVE=ON bash bootstrap.sh builds build/ for this machine's CPU (-march=native):
 # about twice as fast for MLP learning, but model results then match only machines of the
-# same instruction set (README, "Performance"). The default is portable.
+# same instruction set (docs/performance.md). The default is portable.
 set -euo pipefail
 cd "$(dirname "$0")"
 mode=${1:-run}
@@ -41,7 +41,7 @@ native="-DTIMELY_NATIVE=${TIMELY_NATIVE:-OFF}"
 # MPI runs (mpirun -n R timely sweep ...): on by default here, since the packages above are
 # installed; TIMELY_MPI=OFF bash bootstrap.sh builds without them.
 mpi="-DTIMELY_MPI=${TIMELY_MPI:-ON}"
-# The Python module (import timely; README, "Python"): on by default, TIMELY_PYTHON=OFF
+# The Python module (import timely; docs/python.md): on by default, TIMELY_PYTHON=OFF
 # leaves it out. Its interpreter is Debian's python3, which sees the packages above.
 python="-DTIMELY_PYTHON=${TIMELY_PYTHON:-ON}"
 [ -x /usr/bin/python3 ] && python+=" -DPython_EXECUTABLE=/usr/bin/python3"

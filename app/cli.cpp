@@ -24,7 +24,7 @@ constexpr std::string_view overview =
     "Simulates Poisson-clock local updates and randomized gossip exactly (no time steps) and\n"
     "compares the measured version staleness with exact and asymptotic theory.\n"
     "Under MPI (mpirun -n R timely sweep ...), sweep, simulate and validate spread their trials\n"
-    "over the R processes with the same results (README, \"Running on a cluster\").";
+    "over the R processes with the same results (docs/mpi.md).";
 
 struct ScenarioArgs {
   std::string file;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # A timely sweep as a Slurm batch job: one MPI rank per node, each running its trials on
-# the node's cores with TBB threads (README, "Running on a cluster").
+# the node's cores with TBB threads (docs/mpi.md).
 #   sbatch examples/slurm-sweep.sh examples/sweep-vanishing-variance-full.toml out/vv
 # Submitting the same command again continues the sweep where a time limit or a failure
 # stopped it (--resume keeps every finished point), on any number of nodes.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The README's table of the full vanishing-variance study, from the sweep's results.csv.
+"""The table of the full vanishing-variance study (docs/studies/vanishing_variance.md), from the sweep's results.csv.
 
     timely sweep examples/sweep-vanishing-variance-full.toml --out out/vv
     python3 examples/vanishing-variance-table.py out/vv/results.csv

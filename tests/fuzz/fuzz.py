@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Robustness fuzzer for the timely command line (Python 3 standard library only).
 
-The contract checked (README "Exit status" and the robustness audit):
+The contract checked (docs/interface.md, "Exit statuses" and the robustness audit):
   exit 0  success; with --json, stdout is one JSON object with no NaN/Infinity and no
           null where a number belongs ("mean": null, null inside a list of numbers);
           CSV/JSON files the run wrote hold no nan/inf numbers; stdout has no nan/inf token
