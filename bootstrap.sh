@@ -7,6 +7,9 @@
 #                             then build the tests with AddressSanitizer and UndefinedBehaviorSanitizer
 #                             (build-asan/) and run the suite again there
 # Installing is idempotent: packages already present are not touched.
+# Compiles go through ccache (installed below; CMakeLists.txt sets it up): rebuilding sources
+# that did not change, in this tree or in another clone of it, is a cache look-up, so the
+# second `bash bootstrap.sh test` on a machine spends its time in the tests, not the compiler.
 # TIMELY_NATIVE=ON bash bootstrap.sh builds build/ for this machine's CPU (-march=native):
 # about twice as fast for MLP learning, but model results then match only machines of the
 # same instruction set (docs/performance.md). The default is portable.
@@ -15,7 +18,7 @@ cd "$(dirname "$0")"
 mode=${1:-run}
 
 packages=(
-  cmake ninja-build g++ pkg-config
+  cmake ninja-build g++ pkg-config ccache
   libboost-dev libboost-random-dev libboost-math-dev libboost-iostreams-dev libboost-filesystem-dev
   libeigen3-dev libtbb-dev catch2 libcli11-dev libtomlplusplus-dev libfmt-dev nlohmann-json3-dev
   libbenchmark-dev gnuplot-nox libgnuplot-iostream-dev
