@@ -153,86 +153,100 @@ class NullStream : public std::ostream {
 
 }  // namespace
 
+namespace {
+
+// The command line: every command, its options and the variables they fill.
+struct Commands {
+  CLI::App app{std::string(overview) + (ranks::built_with_mpi() ? "" : " This build has no MPI."), "timely"};
+  ScenarioArgs sim_args, theory_args;
+  unsigned threads = 0;
+  std::string out_dir;
+  SweepArgs sweep_args;
+  ValidateOptions validate_options;
+  std::string validate_out = validate_options.out.string();
+  std::string plot_dir;
+  CLI::App *simulate_app, *theory_app, *sweep_app, *validate_app, *plot_app;
+
+  Commands() {
+    app.set_version_flag("--version", TIMELY_VERSION);
+    app.require_subcommand(1);
+
+    simulate_app = app.add_subcommand(
+        "simulate", "Run independent trials of one scenario and compare the mean staleness with theory");
+    add_scenario_options(*simulate_app, sim_args);
+    simulate_app->add_option("--trials", sim_args.trials, "Same as --set run.trials=N")->check(CLI::PositiveNumber);
+    simulate_app->add_option("--seed", sim_args.seed, "Same as --set run.seed=S (an integer in [0, 2^64))")->type_name("S");
+    simulate_app->add_option("--max-events", sim_args.max_events,
+                             "Refuse a scenario whose trial would simulate more events than this (default 1e10)")
+        ->check(CLI::PositiveNumber)
+        ->type_name("N");
+    simulate_app->add_option("--threads", threads, "Cap on parallel trials (results are identical for every value)")
+        ->check(CLI::Range(1u, 4096u));
+    simulate_app->add_option("--out", out_dir, "Also write result.json and trials.csv into this directory")
+        ->type_name("DIR");
+
+    theory_app = app.add_subcommand("theory", "Print the exact (or asymptotic) staleness theory gives for a scenario");
+    add_scenario_options(*theory_app, theory_args);
+
+    sweep_app = app.add_subcommand(
+        "sweep", "Run a scenario over axes of values (e.g. network.n) and write results.csv, trials.csv, meta.json");
+    sweep_app->add_option("sweep", sweep_args.file, "Sweep file: a scenario plus a [sweep] table of \"key\" = [values]")
+        ->type_name("SWEEP.toml")
+        ->required();
+    sweep_app->add_option("--out", sweep_args.out, "Output directory (default out/<sweep file name>)")->type_name("DIR");
+    sweep_app->add_flag("--resume", sweep_args.resume, "Continue an interrupted sweep in --out, keeping finished points");
+    sweep_app->add_flag("--force", sweep_args.force, "Replace a finished or different sweep in --out");
+    sweep_app->add_flag("--quick", sweep_args.quick, "At most 4 trials per point, horizon and warm-up divided by 4");
+    sweep_app->add_option("--max-events", sweep_args.max_events,
+                          "Refuse a point whose trial would simulate more events than this (default 1e10)")
+        ->check(CLI::PositiveNumber)
+        ->type_name("N");
+    sweep_app->add_option("--threads", sweep_args.threads, "Cap on parallel trials (results are identical for every value)")
+        ->check(CLI::Range(1u, 4096u));
+    sweep_app->footer("\nA range may replace a list: \"network.n\" = { from = 8, to = 65536, times = 2 } (or step = ...).\n\n" +
+                      keys_help());
+
+    validate_app = app.add_subcommand(
+        "validate",
+        "Check the simulator against the exact values, scaling laws, capacity regimes and rumour-spreading times of "
+        "docs/model.md section 3 (36 checks); exit 0 only if all pass");
+    validate_app->add_flag("--quick", validate_options.quick, "Smaller networks and fewer trials (under a minute)");
+    validate_app->add_option("--out", validate_out, "Output directory for report.md, CSVs and figures")
+        ->type_name("DIR")
+        ->capture_default_str();
+    validate_app->add_option("--threads", validate_options.threads, "Cap on parallel trials")->check(CLI::Range(1u, 4096u));
+
+    plot_app = app.add_subcommand(
+        "plot", "Redraw every figure (and fits.csv) from a sweep or validate results directory, without simulating");
+    plot_app->add_option("dir", plot_dir, "Results directory (holds results.csv and meta.json)")
+        ->type_name("RESULTS_DIR")
+        ->required();
+  }
+};
+
+// A first argument that names no command: one line naming the commands. CLI11's own message
+// would blame the positional argument instead.
+bool unknown_command(const CLI::App& app, int argc, const char* const* argv, std::ostream& err) {
+  if (argc <= 1 || argv[1][0] == '-') return false;
+  const std::string_view command = argv[1];
+  for (const CLI::App* sub : app.get_subcommands({}))
+    if (sub->get_name() == command) return false;
+  std::string names;
+  for (const CLI::App* sub : app.get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
+  err << "timely: error: " << one_line(command) << ": unknown command (commands: " << names << ")\n";
+  return true;
+}
+
+}  // namespace
+
 int run(int argc, const char* const* argv, std::ostream& out_stream, std::ostream& err_stream) {
   // Under MPI (ranks.hpp) every rank parses the same command line; rank 0 alone speaks.
   NullStream silent;
   std::ostream& out = ranks::root() ? out_stream : silent;
   std::ostream& err = ranks::root() ? err_stream : silent;
-  CLI::App app{std::string(overview) + (ranks::built_with_mpi() ? "" : " This build has no MPI."), "timely"};
-  app.set_version_flag("--version", TIMELY_VERSION);
-  app.require_subcommand(1);
-
-  ScenarioArgs sim_args, theory_args;
-  unsigned threads = 0;
-  std::string out_dir;
-
-  CLI::App* simulate_app = app.add_subcommand(
-      "simulate", "Run independent trials of one scenario and compare the mean staleness with theory");
-  add_scenario_options(*simulate_app, sim_args);
-  simulate_app->add_option("--trials", sim_args.trials, "Same as --set run.trials=N")->check(CLI::PositiveNumber);
-  simulate_app->add_option("--seed", sim_args.seed, "Same as --set run.seed=S (an integer in [0, 2^64))")->type_name("S");
-  simulate_app->add_option("--max-events", sim_args.max_events,
-                           "Refuse a scenario whose trial would simulate more events than this (default 1e10)")
-      ->check(CLI::PositiveNumber)
-      ->type_name("N");
-  simulate_app->add_option("--threads", threads, "Cap on parallel trials (results are identical for every value)")
-      ->check(CLI::Range(1u, 4096u));
-  simulate_app->add_option("--out", out_dir, "Also write result.json and trials.csv into this directory")
-      ->type_name("DIR");
-
-  CLI::App* theory_app =
-      app.add_subcommand("theory", "Print the exact (or asymptotic) staleness theory gives for a scenario");
-  add_scenario_options(*theory_app, theory_args);
-
-  SweepArgs sweep_args;
-  CLI::App* sweep_app = app.add_subcommand(
-      "sweep", "Run a scenario over axes of values (e.g. network.n) and write results.csv, trials.csv, meta.json");
-  sweep_app->add_option("sweep", sweep_args.file, "Sweep file: a scenario plus a [sweep] table of \"key\" = [values]")
-      ->type_name("SWEEP.toml")
-      ->required();
-  sweep_app->add_option("--out", sweep_args.out, "Output directory (default out/<sweep file name>)")->type_name("DIR");
-  sweep_app->add_flag("--resume", sweep_args.resume, "Continue an interrupted sweep in --out, keeping finished points");
-  sweep_app->add_flag("--force", sweep_args.force, "Replace a finished or different sweep in --out");
-  sweep_app->add_flag("--quick", sweep_args.quick, "At most 4 trials per point, horizon and warm-up divided by 4");
-  sweep_app->add_option("--max-events", sweep_args.max_events,
-                        "Refuse a point whose trial would simulate more events than this (default 1e10)")
-      ->check(CLI::PositiveNumber)
-      ->type_name("N");
-  sweep_app->add_option("--threads", sweep_args.threads, "Cap on parallel trials (results are identical for every value)")
-      ->check(CLI::Range(1u, 4096u));
-  sweep_app->footer("\nA range may replace a list: \"network.n\" = { from = 8, to = 65536, times = 2 } (or step = ...).\n\n" +
-                    keys_help());
-
-  ValidateOptions validate_options;
-  std::string validate_out = validate_options.out.string();
-  CLI::App* validate_app = app.add_subcommand(
-      "validate",
-      "Check the simulator against the exact values, scaling laws, capacity regimes and rumour-spreading times of "
-      "docs/model.md section 3 (36 checks); exit 0 only if all pass");
-  validate_app->add_flag("--quick", validate_options.quick, "Smaller networks and fewer trials (under a minute)");
-  validate_app->add_option("--out", validate_out, "Output directory for report.md, CSVs and figures")
-      ->type_name("DIR")
-      ->capture_default_str();
-  validate_app->add_option("--threads", validate_options.threads, "Cap on parallel trials")->check(CLI::Range(1u, 4096u));
-
-  std::string plot_dir;
-  CLI::App* plot_app = app.add_subcommand(
-      "plot", "Redraw every figure (and fits.csv) from a sweep or validate results directory, without simulating");
-  plot_app->add_option("dir", plot_dir, "Results directory (holds results.csv and meta.json)")
-      ->type_name("RESULTS_DIR")
-      ->required();
-
-  if (argc > 1 && argv[1][0] != '-') {
-    const std::string_view command = argv[1];
-    bool known = false;
-    for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->get_name() == command;
-    if (!known) {
-      std::string names;
-      for (const CLI::App* sub : app.get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
-      err << "timely: error: " << one_line(command) << ": unknown command (commands: " << names << ")\n";
-      return 2;
-    }
-  }
+  Commands c;
+  CLI::App& app = c.app;
+  if (unknown_command(app, argc, argv, err)) return 2;
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -251,17 +265,17 @@ int run(int argc, const char* const* argv, std::ostream& out_stream, std::ostrea
   const auto alone = [] { return !ranks::in_step_with_others(); };
   try {
     ranks::refuse_launch_without_mpi();
-    if (simulate_app->parsed()) return simulate_command(sim_args, threads, out_dir, out, err);
-    if (sweep_app->parsed()) return sweep_command(sweep_args, out, err);
-    if (validate_app->parsed()) {
-      validate_options.out = validate_out;
-      validate_options.show_progress = stderr_is_terminal();
-      return run_validate(validate_options, out, err) == 0 ? 0 : 1;
+    if (c.simulate_app->parsed()) return simulate_command(c.sim_args, c.threads, c.out_dir, out, err);
+    if (c.sweep_app->parsed()) return sweep_command(c.sweep_args, out, err);
+    if (c.validate_app->parsed()) {
+      c.validate_options.out = c.validate_out;
+      c.validate_options.show_progress = stderr_is_terminal();
+      return run_validate(c.validate_options, out, err) == 0 ? 0 : 1;
     }
     ranks::done_together();  // theory and plot run on rank 0 alone
     if (!ranks::root()) return 0;
-    if (theory_app->parsed()) return theory_command(theory_args, out);
-    if (plot_app->parsed()) return plot_command(plot_dir, out, err);
+    if (c.theory_app->parsed()) return theory_command(c.theory_args, out);
+    if (c.plot_app->parsed()) return plot_command(c.plot_dir, out, err);
   } catch (const ranks::QuietExit& e) {
     return e.status;
   } catch (const InputError& e) {

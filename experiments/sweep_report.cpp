@@ -343,6 +343,113 @@ void report_learning(const SweepResults& r, std::vector<std::string>& drawn, std
            "plateau delay", "plateau_delay", "plateau_delay_ci95");
 }
 
+// fits.csv: every law for every curve, the AIC choice, and the exponent against theory.
+void write_fits(const SweepResults& r, const std::vector<CurveFits>& fits) {
+  std::string csv = csv_line({"curve", "law", "a", "a_ci95", "b", "b_ci95", "aic", "best", "theory_law",
+                              "theory_exponent", "exponent_within_0.1"});
+  for (const CurveFits& cf : fits) {
+    const std::size_t row = cf.curve.rows.front();
+    const std::string topology = r.value(row, "network.topology");
+    const bool constant = r.value(row, "gossip.scaling") == "constant";
+    const auto law = r.value(row, "staleness.model") == "source" ? theory::source_scaling_law(topology)
+                                                                 : theory::users_scaling_law(topology);
+    for (const analysis::Fit& fit : cf.choice.fits) {
+      std::string expected, within;
+      if (law && constant && fit.law == analysis::Law::power && law->exponent > 0.0) {
+        expected = fmt::format("{:.6g}", law->exponent);
+        within = yes_no(analysis::check_exponent(fit, law->exponent, 0.1).within);
+      }
+      csv += csv_line({cf.curve.label, std::string(analysis::law_name(fit.law)), fmt::format("{:.8g}", fit.a.value),
+                       fmt::format("{:.8g}", fit.a.ci95), fmt::format("{:.8g}", fit.b.value),
+                       fmt::format("{:.8g}", fit.b.ci95), fmt::format("{:.8g}", fit.aic),
+                       yes_no(fit.law == cf.choice.best), law && constant ? std::string(law->law) : "", expected, within});
+    }
+  }
+  if (!fits.empty()) write_file_atomically(r.dir / "fits.csv", csv);
+}
+
+// Staleness, its log-log fit, the worst observer and the exceedance against n, one curve per
+// combination of the other axes.
+void draw_versus_n(const SweepResults& r, const std::vector<Curve>& curves, const std::vector<CurveFits>& fits,
+                   std::vector<std::string>& drawn, std::ostream& log) {
+  plots::VersusN staleness{"staleness_vs_n", "Mean staleness against network size", "mean staleness (versions)", false, {}};
+  plots::VersusN loglog{"staleness_loglog", "Mean staleness, log-log, with fitted power laws", "mean staleness (versions)", true, {}};
+  plots::VersusN worst{"worst_vs_n", "Worst observer: per source and over all tracked pairs", "time-averaged worst staleness", false, {}};
+  plots::VersusN exceed{"exceed_vs_n", "", "fraction of time", false, {}};
+  bool positive = true;
+  for (const Curve& c : curves) {
+    const auto add = [](plots::VersusN& figure, plots::CurveGroup g) {
+      if (!g.n.empty()) figure.groups.push_back(std::move(g));
+    };
+    add(staleness, curve_group(r, c, "mean", "ci95", true));
+    auto log_group = curve_group(r, c, "mean", "ci95", false);
+    for (double y : log_group.value) positive = positive && y > 0.0;
+    for (const CurveFits& cf : fits)
+      if (cf.curve.label == c.label)
+        for (const auto& fit : cf.choice.fits)
+          if (fit.law == analysis::Law::power) log_group.fit = fit;
+    add(loglog, log_group);
+    auto per_source = curve_group(r, c, "max_mean", "max_ci95", false);
+    per_source.label = (c.label.empty() ? "" : c.label + ", ") + "per source";
+    auto all_pairs = curve_group(r, c, "max_all_mean", "max_all_ci95", false);
+    all_pairs.label = (c.label.empty() ? "" : c.label + ", ") + "all pairs";
+    add(worst, per_source);
+    add(worst, all_pairs);
+    add(exceed, curve_group(r, c, "exceed_all_pairs", "exceed_all_pairs_ci95", false));
+  }
+  exceed.title = fmt::format("Probability that the worst staleness over all tracked pairs exceeds B = {}",
+                             r.value(curves.front().rows.front(), "staleness.bound"));
+  // A sweep of FedAvg points alone measured no staleness: nothing to draw.
+  if (!staleness.groups.empty()) {
+    render_logged(plots::versus_n_figure(staleness), r.dir, drawn, log);
+    if (positive) render_logged(plots::versus_n_figure(loglog), r.dir, drawn, log);
+    render_logged(plots::versus_n_figure(worst), r.dir, drawn, log);
+    auto exceed_figure = plots::versus_n_figure(exceed);
+    exceed_figure.extra.push_back("set yrange [-0.05:1.05]");
+    render_logged(exceed_figure, r.dir, drawn, log);
+  }
+}
+
+// No n axis: one point per sweep point, labelled by its axis values.
+void draw_by_point(const SweepResults& r, std::vector<std::string>& drawn, std::ostream& log) {
+  plots::Figure f;
+  f.name = "staleness_by_point";
+  f.title = "Mean staleness per sweep point (95% CI) and theory";
+  f.xlabel = "sweep point";
+  f.ylabel = "mean staleness (versions)";
+  plots::Series sim{"simulation (95% CI)", {}, {}, {}, plots::Series::Style::errorbars};
+  plots::Series th{"theory", {}, {}, {}, plots::Series::Style::points};
+  std::string tics;
+  std::size_t longest = 0;
+  for (std::size_t row = 0; row < r.table.rows.size(); ++row) {
+    const auto mean = r.number(row, "mean");
+    if (!mean) continue;  // no staleness measured (FedAvg): left out, not drawn as 0
+    sim.x.push_back(static_cast<double>(row));
+    sim.y.push_back(*mean);
+    sim.err.push_back(r.number(row, "ci95").value_or(0.0));
+    if (const auto t = r.number(row, "theory")) {
+      th.x.push_back(static_cast<double>(row));
+      th.y.push_back(*t);
+    }
+    std::string label;
+    for (const auto& axis : r.axes) label += (label.empty() ? "" : " ") + r.value(row, axis);
+    longest = std::max(longest, label.size());
+    tics += fmt::format("{}{} {}", tics.empty() ? "" : ", ", plots::quoted(label), row);
+  }
+  if (!sim.x.empty()) {
+    f.series.push_back(sim);
+    if (!th.x.empty()) f.series.push_back(th);
+    // Room for every label: the canvas widens with the points and the bottom margin grows
+    // with the longest (rotated) label, so gnuplot never has to squeeze the tics.
+    f.width = std::max(f.width, static_cast<int>(std::min<std::size_t>(r.table.rows.size(), 400) * 40 + 300));
+    const std::size_t margin = std::min<std::size_t>(6 + longest * 2 / 3, 60);
+    f.height = std::max(f.height, static_cast<int>(400 + 12 * margin));
+    f.extra = {fmt::format("set xtics ({}) rotate by -30", tics), "set key outside right top box",
+               fmt::format("set xrange [-0.5:{}]", r.table.rows.size() - 0.5), fmt::format("set bmargin {}", margin)};
+    render_logged(f, r.dir, drawn, log);
+  }
+}
+
 }  // namespace
 
 bool draw_figure(const plots::Figure& figure, const fs::path& dir, std::ostream& log) {
@@ -480,112 +587,14 @@ std::vector<CurveFits> fit_curves(const SweepResults& r) {
 std::vector<std::string> report_sweep(const SweepResults& r, std::ostream& log) {
   std::vector<std::string> drawn;
   const auto fits = fit_curves(r);
-
-  // fits.csv: every law for every curve, the AIC choice, and the exponent against theory.
-  std::string csv = csv_line({"curve", "law", "a", "a_ci95", "b", "b_ci95", "aic", "best", "theory_law",
-                              "theory_exponent", "exponent_within_0.1"});
-  for (const CurveFits& cf : fits) {
-    const std::size_t row = cf.curve.rows.front();
-    const std::string topology = r.value(row, "network.topology");
-    const bool constant = r.value(row, "gossip.scaling") == "constant";
-    const auto law = r.value(row, "staleness.model") == "source" ? theory::source_scaling_law(topology)
-                                                                 : theory::users_scaling_law(topology);
-    for (const analysis::Fit& fit : cf.choice.fits) {
-      std::string expected, within;
-      if (law && constant && fit.law == analysis::Law::power && law->exponent > 0.0) {
-        expected = fmt::format("{:.6g}", law->exponent);
-        within = yes_no(analysis::check_exponent(fit, law->exponent, 0.1).within);
-      }
-      csv += csv_line({cf.curve.label, std::string(analysis::law_name(fit.law)), fmt::format("{:.8g}", fit.a.value),
-                       fmt::format("{:.8g}", fit.a.ci95), fmt::format("{:.8g}", fit.b.value),
-                       fmt::format("{:.8g}", fit.b.ci95), fmt::format("{:.8g}", fit.aic),
-                       yes_no(fit.law == cf.choice.best), law && constant ? std::string(law->law) : "", expected, within});
-    }
-  }
-  if (!fits.empty()) write_file_atomically(r.dir / "fits.csv", csv);
-
+  write_fits(r, fits);
   if (std::find(r.table.header.begin(), r.table.header.end(), "final_accuracy") != r.table.header.end()) {
     report_learning(r, drawn, log);
     if (std::find(r.axes.begin(), r.axes.end(), setup_axis) != r.axes.end()) report_study(r, drawn, log);
   }
-
   const auto curves = curves_over_n(r);
-  if (!curves.empty()) {
-    plots::VersusN staleness{"staleness_vs_n", "Mean staleness against network size", "mean staleness (versions)", false, {}};
-    plots::VersusN loglog{"staleness_loglog", "Mean staleness, log-log, with fitted power laws", "mean staleness (versions)", true, {}};
-    plots::VersusN worst{"worst_vs_n", "Worst observer: per source and over all tracked pairs", "time-averaged worst staleness", false, {}};
-    plots::VersusN exceed{"exceed_vs_n", "", "fraction of time", false, {}};
-    bool positive = true;
-    for (const Curve& c : curves) {
-      const auto add = [](plots::VersusN& figure, plots::CurveGroup g) {
-        if (!g.n.empty()) figure.groups.push_back(std::move(g));
-      };
-      add(staleness, curve_group(r, c, "mean", "ci95", true));
-      auto log_group = curve_group(r, c, "mean", "ci95", false);
-      for (double y : log_group.value) positive = positive && y > 0.0;
-      for (const CurveFits& cf : fits)
-        if (cf.curve.label == c.label)
-          for (const auto& fit : cf.choice.fits)
-            if (fit.law == analysis::Law::power) log_group.fit = fit;
-      add(loglog, log_group);
-      auto per_source = curve_group(r, c, "max_mean", "max_ci95", false);
-      per_source.label = (c.label.empty() ? "" : c.label + ", ") + "per source";
-      auto all_pairs = curve_group(r, c, "max_all_mean", "max_all_ci95", false);
-      all_pairs.label = (c.label.empty() ? "" : c.label + ", ") + "all pairs";
-      add(worst, per_source);
-      add(worst, all_pairs);
-      add(exceed, curve_group(r, c, "exceed_all_pairs", "exceed_all_pairs_ci95", false));
-    }
-    exceed.title = fmt::format("Probability that the worst staleness over all tracked pairs exceeds B = {}",
-                               r.value(curves.front().rows.front(), "staleness.bound"));
-    // A sweep of FedAvg points alone measured no staleness: nothing to draw.
-    if (!staleness.groups.empty()) {
-      render_logged(plots::versus_n_figure(staleness), r.dir, drawn, log);
-      if (positive) render_logged(plots::versus_n_figure(loglog), r.dir, drawn, log);
-      render_logged(plots::versus_n_figure(worst), r.dir, drawn, log);
-      auto exceed_figure = plots::versus_n_figure(exceed);
-      exceed_figure.extra.push_back("set yrange [-0.05:1.05]");
-      render_logged(exceed_figure, r.dir, drawn, log);
-    }
-  } else {
-    // No n axis: one point per sweep point, labelled by its axis values.
-    plots::Figure f;
-    f.name = "staleness_by_point";
-    f.title = "Mean staleness per sweep point (95% CI) and theory";
-    f.xlabel = "sweep point";
-    f.ylabel = "mean staleness (versions)";
-    plots::Series sim{"simulation (95% CI)", {}, {}, {}, plots::Series::Style::errorbars};
-    plots::Series th{"theory", {}, {}, {}, plots::Series::Style::points};
-    std::string tics;
-    std::size_t longest = 0;
-    for (std::size_t row = 0; row < r.table.rows.size(); ++row) {
-      const auto mean = r.number(row, "mean");
-      if (!mean) continue;  // no staleness measured (FedAvg): left out, not drawn as 0
-      sim.x.push_back(static_cast<double>(row));
-      sim.y.push_back(*mean);
-      sim.err.push_back(r.number(row, "ci95").value_or(0.0));
-      if (const auto t = r.number(row, "theory")) {
-        th.x.push_back(static_cast<double>(row));
-        th.y.push_back(*t);
-      }
-      std::string label;
-      for (const auto& axis : r.axes) label += (label.empty() ? "" : " ") + r.value(row, axis);
-      longest = std::max(longest, label.size());
-      tics += fmt::format("{}{} {}", tics.empty() ? "" : ", ", plots::quoted(label), row);
-    }
-    if (!sim.x.empty()) {
-      f.series.push_back(sim);
-      if (!th.x.empty()) f.series.push_back(th);
-      // Room for every label: the canvas widens with the points and the bottom margin grows
-      // with the longest (rotated) label, so gnuplot never has to squeeze the tics.
-      f.width = std::max(f.width, static_cast<int>(std::min<std::size_t>(r.table.rows.size(), 400) * 40 + 300));
-      const std::size_t margin = std::min<std::size_t>(6 + longest * 2 / 3, 60);
-      f.height = std::max(f.height, static_cast<int>(400 + 12 * margin));
-      f.extra = {fmt::format("set xtics ({}) rotate by -30", tics), "set key outside right top box",
-                 fmt::format("set xrange [-0.5:{}]", r.table.rows.size() - 0.5), fmt::format("set bmargin {}", margin)};
-      render_logged(f, r.dir, drawn, log);
-    }
-  }
+  if (!curves.empty()) draw_versus_n(r, curves, fits, drawn, log);
+  else draw_by_point(r, drawn, log);
   report_network(r, drawn, log);
   return drawn;
 }

@@ -206,111 +206,128 @@ class UnitsInFlight {
   std::array<struct sigaction, 6> previous_{};
 };
 
-// Rank 0: computes units on its own threads and serves the other ranks from the same counter.
-// Returns the message of the first failure, or an empty string.
-std::string run_units_root(const UnitWork& work) {
-  auto& world = ranks::communicator();
-  UnitsInFlight flight(work);
-  const int workers = sim::trial_threads(work.threads);
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> stop{false};
-  std::mutex finish;  // finished() and the failure record
-  std::string failure;  // the first failure's message
-  const auto name = [&](std::size_t unit) {
-    return work.describe ? work.describe(unit) : fmt::format("unit {}", unit);
-  };
-  const auto fail = [&](std::string message) {
-    const std::lock_guard lock(finish);
-    if (failure.empty()) failure = std::move(message);
-    stop = true;
-  };
-  const auto finish_unit = [&](int rank, std::size_t unit) {
+// Rank 0's side of the pool: its own threads compute units while it answers the other
+// ranks' requests, results and failures, until every rank has said it is done. Returns the
+// first failure's message, or nothing.
+class RootPool {
+ public:
+  explicit RootPool(const UnitWork& work) : work_(work), flight_(work) {}
+
+  std::string run() {
+    std::thread compute([&] { compute_here(); });
+    serve();
+    compute.join();
+    return failure_;
+  }
+
+ private:
+  std::string name(std::size_t unit) const {
+    return work_.describe ? work_.describe(unit) : fmt::format("unit {}", unit);
+  }
+  void fail(std::string message) {
+    const std::lock_guard lock(finish_);
+    if (failure_.empty()) failure_ = std::move(message);
+    stop_ = true;
+  }
+  void finish_unit(int rank, std::size_t unit) {
     try {
-      const std::lock_guard lock(finish);
-      if (!stop) work.finished(unit);
+      const std::lock_guard lock(finish_);
+      if (!stop_) work_.finished(unit);
     } catch (...) {  // rank 0's own step: recording the result (writing the files)
       fail(fmt::format("rank 0 failed recording the result of {} (run on rank {}): {}", name(unit), rank,
                        what_of(std::current_exception())));
     }
-  };
-  std::thread compute([&] {
-    on_threads(workers, [&] {
-      for (std::size_t k; !stop && (k = next++) < work.count;) {
-        flight.hold(k, 0);
+  }
+
+  void compute_here() {
+    on_threads(sim::trial_threads(work_.threads), [&] {
+      for (std::size_t k; !stop_ && (k = next_++) < work_.count;) {
+        flight_.hold(k, 0);
         try {
-          work.run(k);
+          work_.run(k);
         } catch (...) {
           fail(fmt::format("rank 0 failed on {}: {}", name(k), what_of(std::current_exception())));
           return;
         }
         finish_unit(0, k);
-        flight.release(k);
+        flight_.release(k);
       }
     });
-  });
+  }
 
-  int serving = ranks::size() - 1;  // ranks that have not said they are done
-  Backoff backoff;
-  while (serving > 0) {
-    const auto status = world.iprobe(boost::mpi::any_source, boost::mpi::any_tag);
-    if (!status) {
-      backoff.wait();
-      continue;
-    }
-    backoff.reset();
-    const int source = status->source();
-    switch (status->tag()) {
-      case request: {
-        int wanted = 0;
-        world.recv(source, request, wanted);
-        // At most 64 units a message (under 1 KiB): the send completes without waiting for the
-        // worker, which may itself be blocked sending rank 0 a large result. A worker with more
-        // threads asks again.
-        wanted = std::clamp(wanted, 0, 64);
-        Assignment given;
-        if (!stop) {
-          const std::size_t first = next.fetch_add(static_cast<std::size_t>(wanted));
-          for (std::size_t k = first; k < std::min(first + wanted, work.count); ++k) {
-            given.units.push_back(k);
-            flight.hold(k, source);
-          }
-        }
-        world.send(source, assign, given);  // empty: nothing left, wind down
-        break;
+  void serve() {
+    int serving = ranks::size() - 1;  // ranks that have not said they are done
+    Backoff backoff;
+    while (serving > 0) {
+      const auto status = world_.iprobe(boost::mpi::any_source, boost::mpi::any_tag);
+      if (!status) {
+        backoff.wait();
+        continue;
       }
-      case result: {
-        UnitMessage message;
-        world.recv(source, result, message);
-        flight.release(message.unit);
-        if (stop) break;
-        try {
-          work.load(message.unit, message.bytes);
-        } catch (...) {
-          fail(fmt::format("rank 0 could not read rank {}'s result of {}: {}", source, name(message.unit),
-                           what_of(std::current_exception())));
+      backoff.reset();
+      const int source = status->source();
+      switch (status->tag()) {
+        case request: hand_out(source); break;
+        case result: receive_result(source); break;
+        case failed: receive_failure(source); break;
+        case done:
+          world_.recv(source, done);
+          --serving;
           break;
-        }
-        finish_unit(source, message.unit);
-        break;
+        default:
+          world_.recv(source, status->tag());  // not ours: drop it
       }
-      case failed: {
-        UnitMessage message;
-        world.recv(source, failed, message);
-        flight.release(message.unit);
-        fail(fmt::format("rank {} failed on {}: {}", source, name(message.unit), message.bytes));
-        break;
-      }
-      case done:
-        world.recv(source, done);
-        --serving;
-        break;
-      default:
-        world.recv(source, status->tag());  // not ours: drop it
     }
   }
-  compute.join();
-  return failure;
-}
+
+  void hand_out(int source) {
+    int wanted = 0;
+    world_.recv(source, request, wanted);
+    // At most 64 units a message (under 1 KiB): the send completes without waiting for the
+    // worker, which may itself be blocked sending rank 0 a large result. A worker with more
+    // threads asks again.
+    wanted = std::clamp(wanted, 0, 64);
+    Assignment given;
+    if (!stop_) {
+      const std::size_t first = next_.fetch_add(static_cast<std::size_t>(wanted));
+      for (std::size_t k = first; k < std::min(first + wanted, work_.count); ++k) {
+        given.units.push_back(k);
+        flight_.hold(k, source);
+      }
+    }
+    world_.send(source, assign, given);  // empty: nothing left, wind down
+  }
+
+  void receive_result(int source) {
+    UnitMessage message;
+    world_.recv(source, result, message);
+    flight_.release(message.unit);
+    if (stop_) return;
+    try {
+      work_.load(message.unit, message.bytes);
+    } catch (...) {
+      fail(fmt::format("rank 0 could not read rank {}'s result of {}: {}", source, name(message.unit),
+                       what_of(std::current_exception())));
+      return;
+    }
+    finish_unit(source, message.unit);
+  }
+
+  void receive_failure(int source) {
+    UnitMessage message;
+    world_.recv(source, failed, message);
+    flight_.release(message.unit);
+    fail(fmt::format("rank {} failed on {}: {}", source, name(message.unit), message.bytes));
+  }
+
+  const UnitWork& work_;
+  boost::mpi::communicator& world_ = ranks::communicator();
+  UnitsInFlight flight_;
+  std::atomic<std::size_t> next_{0};
+  std::atomic<bool> stop_{false};
+  std::mutex finish_;    // finished() and the failure record
+  std::string failure_;  // the first failure's message
+};
 
 // Ranks > 0: ask rank 0 for units, run them on this rank's threads, send back the results.
 void run_units_worker(const UnitWork& work) {
@@ -419,7 +436,7 @@ void run_units(const UnitWork& work) {
   if (!ranks::distributed()) return run_units_here(work);
 #if TIMELY_MPI
   std::string failure;
-  if (ranks::root()) failure = run_units_root(work);
+  if (ranks::root()) failure = RootPool(work).run();
   else run_units_worker(work);
   // Every rank learns whether the run failed (rank 0 knows), so all stop or go on together.
   // The agreement also keeps pools apart: no rank can start the next pool, and send rank 0 a
