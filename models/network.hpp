@@ -119,7 +119,7 @@ class Network {
   // bias row in an order that depends on the destination's alignment, and splits very deep
   // products (batches over about 128 with one output, or over the blocking depth). For a
   // 16-byte-aligned parameter vector and the batches of timely's models the two agree bit
-  // for bit (tests/network_test.cpp); a user's column of the parameter matrix may start
+  // for bit (tests/models/mlp_test.cpp); a user's column of the parameter matrix may start
   // unaligned. Returns the loss before the step.
   Scalar sgd_step(Eigen::Ref<Vector> params, const Eigen::Ref<const Matrix>& x,
                   const Eigen::Ref<const Eigen::VectorXi>& labels, Scalar lr);

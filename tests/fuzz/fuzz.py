@@ -1206,7 +1206,7 @@ def write_reproducer(dest, case, cls, detail, res, expect="0|2"):
 
 
 # ----------------------------------------------------------------------------------------
-# Corpus replay (the same checks as tests/fuzz_corpus_test.cpp)
+# Corpus replay (the same checks as tests/app/fuzz_corpus_test.cpp)
 
 def load_corpus_case(path):
     with open(os.path.join(path, "args"), encoding="utf-8", errors="surrogateescape") as f:

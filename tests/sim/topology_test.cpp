@@ -5,7 +5,7 @@
 #include <boost/math/distributions/normal.hpp>
 #include <catch2/catch.hpp>
 
-#include "scratch_dir.hpp"
+#include "tests/scratch_dir.hpp"
 #include <chrono>
 #include <cmath>
 #include <filesystem>

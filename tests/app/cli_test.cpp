@@ -2,8 +2,8 @@
 // key, the JSON contract of docs/interface.md, and --help listing every key.
 #include <catch2/catch.hpp>
 
-#include "run_cli.hpp"
-#include "scratch_dir.hpp"
+#include "tests/run_cli.hpp"
+#include "tests/scratch_dir.hpp"
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>

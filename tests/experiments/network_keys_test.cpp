@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 
 #include "experiments/scenario_keys.hpp"
-#include "run_cli.hpp"
-#include "scratch_dir.hpp"
+#include "tests/run_cli.hpp"
+#include "tests/scratch_dir.hpp"
 #include "sim/churn.hpp"
 #include "sim/input_error.hpp"
 

@@ -12,8 +12,8 @@
 #include "app/cli.hpp"
 #include "sim/learning.hpp"
 #include "sim/trials.hpp"
-#include "run_cli.hpp"
-#include "statistical.hpp"
+#include "tests/run_cli.hpp"
+#include "tests/statistical.hpp"
 
 using namespace timely;
 

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "network_reference.hpp"
+#include "tests/network_reference.hpp"
 #include "sim/trials.hpp"
 #include "theory/harmonic.hpp"
 #include "theory/latency.hpp"
@@ -329,6 +329,6 @@ TEST_CASE("links set explicitly to their defaults change nothing, bit for bit", 
     CHECK_FALSE(b.communication.has_value());
     CHECK_FALSE(b.availability.has_value());
   }
-  // The pinned golden trial of tests/golden_test.cpp (users model, ring, n = 10, exchange).
+  // The pinned golden trial of tests/sim/golden_test.cpp (users model, ring, n = 10, exchange).
   CHECK(std::bit_cast<std::uint64_t>(sim::run_trial(zeroed, graph, 0).mean_staleness) == 0x4004bdb4c013df0eULL);
 }

@@ -12,7 +12,7 @@
 
 #include "experiments/ranks.hpp"
 #include "experiments/units.hpp"
-#include "run_cli.hpp"
+#include "tests/run_cli.hpp"
 #include "sim/scenario.hpp"
 #include "sim/trials.hpp"
 

@@ -5,7 +5,7 @@
 // without gnuplot proves nothing, and CI installs gnuplot.
 #include <catch2/catch.hpp>
 
-#include "scratch_dir.hpp"
+#include "tests/scratch_dir.hpp"
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>

@@ -3,7 +3,7 @@
 
 #include "sim/random.hpp"
 #include "sim/trials.hpp"
-#include "statistical.hpp"
+#include "tests/statistical.hpp"
 #include "theory/age_of_gossip.hpp"
 #include "theory/harmonic.hpp"
 #include "theory/shs_solver.hpp"

@@ -26,7 +26,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include "scratch_dir.hpp"
+#include "tests/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 

@@ -2,8 +2,8 @@
 // --resume after a real kill, identical results for every thread count, figures drawn.
 #include <catch2/catch.hpp>
 
-#include "run_cli.hpp"
-#include "scratch_dir.hpp"
+#include "tests/run_cli.hpp"
+#include "tests/scratch_dir.hpp"
 #include <chrono>
 #include <csignal>
 #include <filesystem>

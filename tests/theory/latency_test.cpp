@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "sim/trials.hpp"
-#include "statistical.hpp"
+#include "tests/statistical.hpp"
 #include "theory/harmonic.hpp"
 #include "theory/latency.hpp"
 

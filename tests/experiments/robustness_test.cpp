@@ -13,8 +13,8 @@
 #include "experiments/columns.hpp"
 #include "experiments/files.hpp"
 #include "experiments/scenario_keys.hpp"
-#include "run_cli.hpp"
-#include "scratch_dir.hpp"
+#include "tests/run_cli.hpp"
+#include "tests/scratch_dir.hpp"
 #include "sim/input_error.hpp"
 
 namespace fs = std::filesystem;

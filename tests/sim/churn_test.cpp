@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "network_reference.hpp"
+#include "tests/network_reference.hpp"
 #include "sim/trials.hpp"
 
 using namespace timely;

@@ -14,8 +14,8 @@
 #include "analysis/trial_summary.hpp"
 #include "experiments/columns.hpp"
 #include "experiments/csv.hpp"
-#include "run_cli.hpp"
-#include "scratch_dir.hpp"
+#include "tests/run_cli.hpp"
+#include "tests/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace timely;

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "scratch_dir.hpp"
+#include "tests/scratch_dir.hpp"
 #include "sim/input_error.hpp"
 #include "sim/topology.hpp"
 

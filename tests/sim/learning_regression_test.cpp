@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "run_cli.hpp"
+#include "tests/run_cli.hpp"
 #include "sim/learning.hpp"
 #include "sim/scenario.hpp"
 #include "sim/trial.hpp"

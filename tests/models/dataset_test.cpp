@@ -20,7 +20,7 @@
 
 #include "models/dataset.hpp"
 #include "models/partition.hpp"
-#include "scratch_dir.hpp"
+#include "tests/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace timely::models;

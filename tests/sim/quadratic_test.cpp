@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "analysis/statistics.hpp"
-#include "run_cli.hpp"
+#include "tests/run_cli.hpp"
 #include "sim/learning.hpp"
 #include "sim/quadratic.hpp"
 #include "sim/trials.hpp"
-#include "statistical.hpp"
+#include "tests/statistical.hpp"
 #include "theory/quadratic.hpp"
 
 using namespace timely;
