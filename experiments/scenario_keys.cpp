@@ -931,7 +931,7 @@ double estimated_events(const Scenario& s) { return events_at(s, clock_rates(s))
 
 double estimated_work(const Scenario& s) { return work_at(s, clock_rates(s)); }
 
-// Parameters of the scenario's model, from the keys alone (models/network.hpp builds the same
+// Parameters of the scenario's model, from the keys alone (models/mlp.hpp builds the same
 // layers): inputs, hidden widths and outputs, each layer with its biases.
 double model_parameters(const Scenario& s) {
   const auto& l = s.learning;

@@ -2,7 +2,7 @@
 // Data sets users train on (docs/model.md §5): synthetic sets with known answers and
 // Fashion-MNIST read from the Debian package dataset-fashion-mnist.
 //
-// Samples are COLUMNS (features x samples), as in models/network.hpp. Depends on nothing of
+// Samples are COLUMNS (features x samples), as in models/mlp.hpp. Depends on nothing of
 // timely's.
 
 #include <Eigen/Core>
@@ -21,7 +21,7 @@ namespace timely::models {
 
 // Boost.Random rather than <random>: Boost's distributions give the same draws on every
 // platform and standard library, which bit-identical results need. (Same alias as
-// models/network.hpp; an identical redeclaration is allowed.)
+// models/mlp.hpp; an identical redeclaration is allowed.)
 using Rng = boost::random::mt19937_64;
 
 // A data file that is missing, unreadable, truncated or malformed. The message is one line

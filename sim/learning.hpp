@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "models/dataset.hpp"
-#include "models/network.hpp"
+#include "models/mlp.hpp"
 #include "models/partition.hpp"
 #include "sim/scenario.hpp"
 #include "sim/topology.hpp"

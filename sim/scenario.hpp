@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "models/network.hpp"
+#include "models/mlp.hpp"
 #include "models/partition.hpp"
 #include "sim/topology.hpp"
 #include "sim/user_clocks.hpp"

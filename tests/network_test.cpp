@@ -1,4 +1,4 @@
-// The flat-parameter networks of models/network.hpp: layout, exact gradients (against
+// The flat-parameter networks of models/mlp.hpp: layout, exact gradients (against
 // central finite differences), initialisation variances (docs/model.md §3.9) and training sanity.
 #include <catch2/catch.hpp>
 
@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "models/network.hpp"
+#include "models/mlp.hpp"
 
 namespace {
 

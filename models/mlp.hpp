@@ -73,7 +73,7 @@ class Layout {
 // Called by every Network constructor (once per process); safe to call more often.
 void pin_product_blocking();
 
-// Explicitly instantiated for float and double in network.cpp. Not thread-safe: the scratch
+// Explicitly instantiated for float and double in mlp.cpp. Not thread-safe: the scratch
 // is per object; copy the Network for each thread.
 template <class Scalar>
 class Network {

@@ -1,4 +1,4 @@
-#include "models/network.hpp"
+#include "models/mlp.hpp"
 
 #include <algorithm>
 #include <boost/random/normal_distribution.hpp>
