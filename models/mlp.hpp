@@ -17,15 +17,15 @@
 #include <string>
 #include <vector>
 
+#include "models/kinds.hpp"
+
 namespace timely::models {
 
 // Boost.Random rather than <random>: Boost's distributions give the same draws on every
 // platform and standard library, which bit-identical results need.
 using Rng = boost::random::mt19937_64;
 
-enum class Activation { relu, tanh };
-enum class Loss { squared, softmax_cross_entropy };
-enum class Init { xavier, he };
+enum class Loss { squared, softmax_cross_entropy };  // Activation and Init: models/kinds.hpp
 
 struct Architecture {
   int inputs = 0;
