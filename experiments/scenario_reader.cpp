@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <optional>
 #include <sstream>
 #include <toml++/toml.h>
 
@@ -16,6 +17,39 @@ namespace timely::experiments {
 
 using namespace key_table;
 using sim::Scenario;
+
+namespace key_table {
+
+bool is_path_key(std::string_view name) {
+  return name == "network.edges_file" || name == "users.file" || name == "churn.trace_file";
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view raw) {
+  std::uint64_t x = 0;
+  const auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), x);
+  if (raw.empty() || ec != std::errc() || end != raw.data() + raw.size()) return std::nullopt;
+  return x;
+}
+
+std::string show(const Value& v) {
+  return std::visit(
+      [](const auto& x) -> std::string {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::string>) return fmt::format("\"{}\"", x);
+        else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) return fmt::format("[{}]", fmt::join(x, ", "));
+        else if constexpr (std::is_same_v<T, std::uint64_t>) return fmt::format("{}", x);
+        else if constexpr (std::is_same_v<T, sim::Distribution>) return sim::describe(x);
+        else return fmt::format("{}", x);
+      },
+      v);
+}
+
+[[noreturn]] void reject(std::string_view key, std::string_view accepts, const std::string& got) {
+  throw InputError(fmt::format("{}: expected {}, got {}", key, accepts, got));
+}
+
+}  // namespace key_table
 
 namespace {
 
@@ -29,19 +63,22 @@ constexpr std::string_view time_law_names = "dist = \"uniform\" (low, high), \"l
                                             "\"two-point\" (value, slow_value, slow_fraction) or \"exponential\" (mean)";
 
 // A distribution table such as { dist = "lognormal", median = 1, sigma = 0.5 }, checked
-// field by field. Values of a rate key lie in [1e-9, 1e9], of a delay or latency key in
-// [0, 1e9]; only the latter take the exponential law.
-sim::Distribution parse_law(std::string_view key, const toml::table& table, bool is_rate) {
+// field by field. The values it draws lie in the key's range (rates [1e-9, 1e9], delays and
+// latencies [0, 1e9]); a key whose range excludes 0 is a rate and takes no exponential law.
+sim::Distribution parse_law(const Key& key, const toml::table& table) {
+  const Range values = key.accepts.range;
+  const bool is_rate = !values.contains(0.0);
   const std::string_view law_names = is_rate ? rate_law_names : time_law_names;
   const auto* dist_node = table.get("dist");
   const auto* dist_name = dist_node ? dist_node->as_string() : nullptr;
-  if (!dist_name) throw InputError(fmt::format("{}: a distribution table needs {}", key, law_names));
+  if (!dist_name) throw InputError(fmt::format("{}: a distribution table needs {}", key.name, law_names));
   const auto kind = sim::parse_distribution_kind(dist_name->get());
-  if (!kind) throw InputError(fmt::format("{}: unknown distribution \"{}\" (expected {})", key, dist_name->get(), law_names));
+  if (!kind)
+    throw InputError(fmt::format("{}: unknown distribution \"{}\" (expected {})", key.name, dist_name->get(), law_names));
   if (is_rate && *kind == sim::DistributionKind::exponential)
     throw InputError(fmt::format("{}: the exponential distribution is for delays and latencies (updates.delay, "
                                  "gossip.latency), not rates (expected {})",
-                                 key, law_names));
+                                 key.name, law_names));
   std::vector<std::string_view> fields;
   switch (*kind) {
     case sim::DistributionKind::uniform: fields = {"low", "high"}; break;
@@ -51,40 +88,41 @@ sim::Distribution parse_law(std::string_view key, const toml::table& table, bool
   }
   for (const auto& [name, node] : table)
     if (name.str() != "dist" && std::find(fields.begin(), fields.end(), name.str()) == fields.end())
-      throw InputError(fmt::format("{}: unknown field '{}' of the {} distribution (fields: {})", key, name.str(),
+      throw InputError(fmt::format("{}: unknown field '{}' of the {} distribution (fields: {})", key.name, name.str(),
                                    sim::to_string(*kind), fmt::join(fields, ", ")));
-  const double lo = is_rate ? 1e-9 : 0.0;
-  const auto field = [&](std::string_view name, double min, double max, std::string_view range) {
+  const auto field = [&](std::string_view name, const Range& range) {
     const auto* node = table.get(name);
-    if (!node) throw InputError(fmt::format("{}: the {} distribution needs {}", key, sim::to_string(*kind), fmt::join(fields, ", ")));
+    if (!node)
+      throw InputError(fmt::format("{}: the {} distribution needs {}", key.name, sim::to_string(*kind), fmt::join(fields, ", ")));
     std::optional<double> x;
     if (const auto* i = node->as_integer()) x = static_cast<double>(i->get());
     else if (const auto* d = node->as_floating_point()) x = d->get();
-    if (!x || !std::isfinite(*x) || *x < min || *x > max)
-      throw InputError(fmt::format("{}: {} of the {} distribution: expected a number in {}, got {}", key, name,
-                                   sim::to_string(*kind), range, node_description(*node)));
+    if (!x || !std::isfinite(*x) || !range.contains(*x))
+      throw InputError(fmt::format("{}: {} of the {} distribution: expected a number {}, got {}", key.name, name,
+                                   sim::to_string(*kind), range_text(range, false), node_description(*node)));
     return *x;
   };
-  const std::string_view value_range = is_rate ? "[1e-9, 1e9]" : "[0, 1e9]";
   sim::Distribution d;
   d.kind = *kind;
   switch (*kind) {
     case sim::DistributionKind::uniform:
-      d.a = field("low", lo, 1e9, value_range);
-      d.b = field("high", lo, 1e9, value_range);
-      if (d.b < d.a) throw InputError(fmt::format("{}: the uniform distribution needs low <= high, got low = {:g}, high = {:g}", key, d.a, d.b));
+      d.a = field("low", values);
+      d.b = field("high", values);
+      if (d.b < d.a)
+        throw InputError(fmt::format("{}: the uniform distribution needs low <= high, got low = {:g}, high = {:g}",
+                                     key.name, d.a, d.b));
       break;
-    case sim::DistributionKind::lognormal:
-      d.a = field("median", is_rate ? 1e-9 : 1e-9, 1e9, "[1e-9, 1e9]");
-      d.b = field("sigma", 0.0, 10.0, "[0, 10]");
+    case sim::DistributionKind::lognormal:  // a median of 0 has no lognormal law
+      d.a = field("median", rates);
+      d.b = field("sigma", closed(0.0, 10.0));
       break;
     case sim::DistributionKind::two_point:
-      d.a = field("value", lo, 1e9, value_range);
-      d.b = field("slow_value", lo, 1e9, value_range);
-      d.c = field("slow_fraction", 0.0, 1.0, "[0, 1]");
+      d.a = field("value", values);
+      d.b = field("slow_value", values);
+      d.c = field("slow_fraction", closed(0.0, 1.0));
       break;
     case sim::DistributionKind::exponential:  // a mean of 0 has no exponential law: give the number 0 instead
-      d.a = field("mean", 1e-9, 1e9, "[1e-9, 1e9]");
+      d.a = field("mean", rates);
       break;
   }
   return d;
@@ -109,17 +147,17 @@ Value relative_to(const Value& v, const std::filesystem::path& base_dir) {
 }
 
 Value from_raw(const Key& key, std::string_view raw) {
-  switch (key.kind) {
+  switch (key.accepts.kind) {
     case Kind::integer: {
       std::int64_t x = 0;
       const auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), x);
-      if (ec != std::errc() || end != raw.data() + raw.size()) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
+      if (ec != std::errc() || end != raw.data() + raw.size()) reject(key, fmt::format("'{}'", raw));
       return x;
     }
     case Kind::number: {
       double x = 0;
       const auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), x);
-      if (ec != std::errc() || end != raw.data() + raw.size()) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
+      if (ec != std::errc() || end != raw.data() + raw.size()) reject(key, fmt::format("'{}'", raw));
       return x;
     }
     case Kind::per_user: {
@@ -128,26 +166,26 @@ Value from_raw(const Key& key, std::string_view raw) {
         try {
           root = toml::parse(fmt::format("value = {}", raw));
         } catch (const toml::parse_error& e) {
-          reject(key.info.name, key.info.accepts, fmt::format("'{}' (not a TOML inline table: {})", raw, e.description()));
+          reject(key, fmt::format("'{}' (not a TOML inline table: {})", raw, e.description()));
         }
         const auto* table = root["value"].as_table();
-        if (!table) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
-        return parse_law(key.info.name, *table, is_rate_key(key.info.name));
+        if (!table) reject(key, fmt::format("'{}'", raw));
+        return parse_law(key, *table);
       }
       double x = 0;
       const auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), x);
-      if (ec != std::errc() || end != raw.data() + raw.size()) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
+      if (ec != std::errc() || end != raw.data() + raw.size()) reject(key, fmt::format("'{}'", raw));
       return x;
     }
     case Kind::seed: {
       const auto x = parse_u64(raw);
-      if (!x) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
+      if (!x) reject(key, fmt::format("'{}'", raw));
       return *x;
     }
     case Kind::boolean:
       if (raw == "true") return true;
       if (raw == "false") return false;
-      reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
+      reject(key, fmt::format("'{}'", raw));
     case Kind::integer_list: {
       // "[128, 64]" or "128,64"
       std::string_view body = raw;
@@ -160,7 +198,7 @@ Value from_raw(const Key& key, std::string_view raw) {
         while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
         std::int64_t x = 0;
         const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), x);
-        if (ec != std::errc() || end != item.data() + item.size()) reject(key.info.name, key.info.accepts, fmt::format("'{}'", raw));
+        if (ec != std::errc() || end != item.data() + item.size()) reject(key, fmt::format("'{}'", raw));
         list.push_back(x);
         if (comma == std::string_view::npos) break;
         body.remove_prefix(comma + 1);
@@ -199,7 +237,7 @@ void apply_value(Scenario& scenario, std::string_view name, std::string_view raw
   if (!key) unknown_key(name);
   Value v = from_raw(*key, raw);
   if (is_path_key(name)) v = relative_to(v, base_dir);
-  key->set(scenario, v, key->info);
+  key->set(scenario, v, *key);
 }
 
 void apply_setting(Scenario& scenario, std::string_view setting) {
@@ -230,19 +268,19 @@ void apply_table(Scenario& scenario, const toml::table& root, const std::filesys
       else if (const auto* d = value.as_floating_point()) v = d->get();
       else if (const auto* s = value.as_string()) v = s->get();
       else if (const auto* b = value.as_boolean()) v = b->get();
-      else if (const auto* t = value.as_table(); t && key->kind == Kind::per_user)
-        v = parse_law(name, *t, is_rate_key(name));
-      else if (const auto* array = value.as_array(); array && key->kind == Kind::integer_list) {
+      else if (const auto* t = value.as_table(); t && key->accepts.kind == Kind::per_user)
+        v = parse_law(*key, *t);
+      else if (const auto* array = value.as_array(); array && key->accepts.kind == Kind::integer_list) {
         std::vector<std::int64_t> list;
         for (const auto& item : *array) {
           const auto* i = item.as_integer();
-          if (!i) reject(name, key->info.accepts, node_description(value));
+          if (!i) reject(*key, node_description(value));
           list.push_back(i->get());
         }
         v = list;
-      } else reject(name, key->info.accepts, node_description(value));
+      } else reject(*key, node_description(value));
       if (is_path_key(name)) v = relative_to(v, base_dir);
-      key->set(scenario, v, key->info);
+      key->set(scenario, v, *key);
     }
   }
 }
