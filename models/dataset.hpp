@@ -110,6 +110,12 @@ Split synthetic_mixture(int features, int classes, std::size_t train_samples, st
 
 inline const std::filesystem::path fashion_mnist_default_dir = "/usr/share/datasets/fashion-mnist";
 
+// Fashion-MNIST's shape (its files are checked against the classes on load; the features
+// are the images' pixels, 28 x 28): for estimates made before the files are read.
+inline constexpr int fashion_mnist_features = 784;
+inline constexpr int fashion_mnist_classes = 10;
+inline constexpr std::size_t fashion_mnist_test_samples = 10000;  // the t10k files
+
 // Fashion-MNIST (Xiao, Rasul & Vollgraf 2017) from dir/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz.
 // Pixels scaled to [0, 1] (x / 255), 784 features, 10 classes. max_train / max_test keep only
 // the first samples (0 = all); then only that prefix of each file is read and checked.

@@ -32,6 +32,18 @@ Layout::Layout(const Architecture& architecture) : architecture_(architecture) {
   }
 }
 
+std::size_t parameter_count(const Architecture& a) {
+  // Each layer as the Layout lays it out: W (fan_out x fan_in), then b (fan_out).
+  std::size_t parameters = 0, fan_in = static_cast<std::size_t>(a.inputs);
+  for (int h : a.hidden) {
+    const auto fan_out = static_cast<std::size_t>(h);
+    parameters += fan_out * fan_in + fan_out;
+    fan_in = fan_out;
+  }
+  const auto outputs = static_cast<std::size_t>(a.outputs);
+  return parameters + outputs * fan_in + outputs;
+}
+
 void pin_product_blocking() {
   // Before any Network exists, so before any thread runs a model product: std::call_once
   // makes concurrent first callers wait until the sizes are set.

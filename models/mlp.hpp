@@ -47,6 +47,10 @@ struct Tensor {
   std::size_t size() const { return static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols); }
 };
 
+// The length of a model's parameter vector, Layout(architecture).parameters(), without
+// building the layout or checking the sizes: for estimates before anything is allocated.
+std::size_t parameter_count(const Architecture& architecture);
+
 // Tensors in the order W1, b1, W2, b2, ..., contiguous from offset 0.
 class Layout {
  public:
