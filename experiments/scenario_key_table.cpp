@@ -4,9 +4,12 @@
 // and of errors and the setter's check both come from it.
 #include "experiments/scenario_key_table.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <deque>
 #include <fmt/format.h>
+#include <string>
 
 #include "sim/choices.hpp"
 #include "sim/churn.hpp"
@@ -24,7 +27,9 @@ namespace {
 std::string bound_text(double x, bool integers) {
   if (integers) return fmt::format("{}", static_cast<std::int64_t>(x));
   const std::string text = fmt::format("{:g}", x);
-  if (std::stod(text) != x) return fmt::format("{}", x);
+  double back = 0.0;
+  std::from_chars(text.data(), text.data() + text.size(), back);
+  if (back != x) return fmt::format("{}", x);
   const auto e = text.find('e');
   if (e == std::string::npos) return text;
   std::string out = text.substr(0, e + 1), digits = text.substr(e + 1);
