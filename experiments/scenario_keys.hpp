@@ -1,6 +1,10 @@
 #pragma once
 // Scenario keys: one registry drives TOML parsing, --set, validation, --help and the
 // "scenario" object of the JSON output, so the four can never disagree.
+//
+// The registry's rows are in scenario_key_table.cpp, the TOML and --set reader in
+// scenario_reader.cpp, the checks across keys in scenario_checks.hpp and the checks of a
+// run's cost in scenario_resources.hpp (both included here, so this header is the whole API).
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -8,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "experiments/scenario_checks.hpp"
+#include "experiments/scenario_resources.hpp"
 #include "sim/scenario.hpp"
 
 namespace toml { inline namespace v3 { class table; } }
@@ -51,31 +57,6 @@ void apply_setting(sim::Scenario& scenario, std::string_view setting);
 // A path key's relative value is taken relative to base_dir (the sweep file's directory).
 void apply_value(sim::Scenario& scenario, std::string_view key, std::string_view raw,
                  const std::filesystem::path& base_dir = {});
-
-// Checks that involve several keys (warm-up below horizon, tracked sources below n,
-// memory, version counters); single-key ranges are checked when a key is set.
-void validate(const sim::Scenario& scenario);
-
-// Limits on the work of one trial, checked before anything runs (docs/interface.md, "Limits").
-struct RunLimits {
-  double max_events = 1e10;  // clock events per trial; --max-events raises it
-};
-inline constexpr double max_observations = 1e6;  // learning observations per trial (memory)
-// Events weighted by the staleness span each integrates may reach this many times max_events.
-inline constexpr double work_per_event_limit = 100.0;
-// Learning: multiply-adds of gradients and evaluations may reach this many times max_events.
-inline constexpr double learning_flops_per_event = 1e4;
-
-// Expected events of one trial (every clock at its long-run rate) and learning observations.
-double estimated_events(const sim::Scenario& scenario);
-double estimated_observations(const sim::Scenario& scenario);
-// Events times the steps of each: 1, plus the K tracked sources a users-model gossip merges,
-// plus the expected staleness span integrated, (version rate / gossip rate) ln n.
-double estimated_work(const sim::Scenario& scenario);
-
-// What a simulation of the scenario needs: events and observations within the limits,
-// memory per trial, 32-bit version counters. `timely theory` does not simulate and skips this.
-void check_resources(const sim::Scenario& scenario, const RunLimits& limits = {});
 
 // The help text listing every key, its accepted values and default.
 std::string keys_help();

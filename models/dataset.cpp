@@ -270,7 +270,6 @@ constexpr std::uint32_t idx_max_side = 4096;
 constexpr std::size_t idx_chunk = std::size_t{1} << 20;
 constexpr std::size_t idx_buffer = std::size_t{1} << 16;
 constexpr std::size_t idx_initial_reserve = std::size_t{64} << 20;
-constexpr int fashion_mnist_classes = 10;
 constexpr const char* fashion_mnist_package = "dataset-fashion-mnist";
 
 [[noreturn]] void fail(const fs::path& path, const std::string& what) {

@@ -2,7 +2,7 @@
 // Data sets users train on (docs/model.md §5): synthetic sets with known answers and
 // Fashion-MNIST read from the Debian package dataset-fashion-mnist.
 //
-// Samples are COLUMNS (features x samples), as in models/network.hpp. Depends on nothing of
+// Samples are COLUMNS (features x samples), as in models/mlp.hpp. Depends on nothing of
 // timely's.
 
 #include <Eigen/Core>
@@ -21,7 +21,7 @@ namespace timely::models {
 
 // Boost.Random rather than <random>: Boost's distributions give the same draws on every
 // platform and standard library, which bit-identical results need. (Same alias as
-// models/network.hpp; an identical redeclaration is allowed.)
+// models/mlp.hpp; an identical redeclaration is allowed.)
 using Rng = boost::random::mt19937_64;
 
 // A data file that is missing, unreadable, truncated or malformed. The message is one line
@@ -109,6 +109,12 @@ Split synthetic_mixture(int features, int classes, std::size_t train_samples, st
                         double separation, Rng& rng);
 
 inline const std::filesystem::path fashion_mnist_default_dir = "/usr/share/datasets/fashion-mnist";
+
+// Fashion-MNIST's shape (its files are checked against the classes on load; the features
+// are the images' pixels, 28 x 28): for estimates made before the files are read.
+inline constexpr int fashion_mnist_features = 784;
+inline constexpr int fashion_mnist_classes = 10;
+inline constexpr std::size_t fashion_mnist_test_samples = 10000;  // the t10k files
 
 // Fashion-MNIST (Xiao, Rasul & Vollgraf 2017) from dir/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz.
 // Pixels scaled to [0, 1] (x / 255), 784 features, 10 classes. max_train / max_test keep only

@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "models/dataset.hpp"
+#include "models/kinds.hpp"
 
 namespace timely::models {
 
-enum class PartitionKind { iid, dirichlet, shards };
-
-// Names ("iid", "dirichlet", "shards") are in sim/choices.hpp, with every other choice.
+// PartitionKind (iid, dirichlet, shards) is in models/kinds.hpp; its names are in
+// sim/choices.hpp, with every other choice.
 
 struct Partition {
   std::vector<std::vector<std::uint32_t>> shards;  // sample indices of each user, ascending

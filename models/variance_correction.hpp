@@ -8,7 +8,7 @@
 #include <Eigen/Core>
 #include <vector>
 
-#include "models/network.hpp"
+#include "models/mlp.hpp"
 
 namespace timely::models {
 

@@ -148,7 +148,7 @@ class Learners {
   }
   void release(std::uint32_t id) { messages_.release(id); }
   // The payload of one message: the model's parameters, as floats.
-  double message_bytes() const { return static_cast<double>(params_.rows()) * sizeof(float); }
+  double message_bytes() const { return model_message_bytes(static_cast<std::size_t>(params_.rows())); }
 
   template <class Sender>
   void mix_from(std::uint32_t receiver, const Sender& sender, double sender_age, double t) {
@@ -534,22 +534,22 @@ std::shared_ptr<const models::Split> load_learning_data(const Scenario& s) {
   if (l.model.kind == ModelKind::quadratic) return std::make_shared<const models::Split>();
   models::Rng rng = make_rng(s.run.seed, Stream::data, 0);
   auto split = std::make_shared<models::Split>();
+  const std::uint32_t train = l.data.train_samples ? l.data.train_samples : synthetic_train_samples;
+  const std::uint32_t test = l.data.test_samples ? l.data.test_samples : synthetic_test_samples;
   try {
     switch (l.data.source) {
       case DataSource::synthetic_regression:
         if (l.data.target == RegressionTarget::teacher)
           *split = models::synthetic_teacher_regression(
-              static_cast<int>(l.data.features), 1, static_cast<int>(l.data.teacher_hidden),
-              l.data.train_samples ? l.data.train_samples : 20000, l.data.test_samples ? l.data.test_samples : 5000,
-              l.data.noise, rng);
+              static_cast<int>(l.data.features), regression_outputs, static_cast<int>(l.data.teacher_hidden), train,
+              test, l.data.noise, rng);
         else
-          *split = models::synthetic_regression(static_cast<int>(l.data.features), 1, l.data.train_samples ? l.data.train_samples : 20000,
-                                                l.data.test_samples ? l.data.test_samples : 5000, l.data.noise, rng);
+          *split = models::synthetic_regression(static_cast<int>(l.data.features), regression_outputs, train, test,
+                                                l.data.noise, rng);
         break;
       case DataSource::synthetic_mixture:
-        *split = models::synthetic_mixture(static_cast<int>(l.data.features), static_cast<int>(l.data.classes),
-                                           l.data.train_samples ? l.data.train_samples : 20000,
-                                           l.data.test_samples ? l.data.test_samples : 5000, l.data.separation, rng);
+        *split = models::synthetic_mixture(static_cast<int>(l.data.features), static_cast<int>(l.data.classes), train,
+                                           test, l.data.separation, rng);
         break;
       case DataSource::fashion_mnist:
         *split = models::load_fashion_mnist(l.data.dir, l.data.train_samples, l.data.test_samples);
@@ -616,13 +616,33 @@ LearningData prepare_learning(const Scenario& s, std::shared_ptr<const models::S
       }
     }
   }
-  d.architecture.inputs = d.data->train.features();
-  d.architecture.outputs = regression ? static_cast<int>(d.data->train.targets.rows()) : d.data->train.classes;
-  d.architecture.loss = regression ? models::Loss::squared : models::Loss::softmax_cross_entropy;
-  d.architecture.activation = l.model.activation;
-  if (l.model.kind == ModelKind::mlp) d.architecture.hidden = l.model.hidden;
+  d.architecture = model_architecture(
+      s, d.data->train.features(), regression ? static_cast<int>(d.data->train.targets.rows()) : d.data->train.classes);
   return d;
 }
+
+models::Architecture model_architecture(const Scenario& s, int inputs, int outputs) {
+  models::Architecture a;
+  a.inputs = inputs;
+  a.outputs = outputs;
+  const bool regression = s.learning.data.source == DataSource::synthetic_regression;
+  a.loss = regression ? models::Loss::squared : models::Loss::softmax_cross_entropy;
+  a.activation = s.learning.model.activation;
+  if (s.learning.model.kind == ModelKind::mlp) a.hidden = s.learning.model.hidden;
+  return a;
+}
+
+models::Architecture planned_architecture(const Scenario& s) {
+  const DataSpec& d = s.learning.data;
+  const bool fashion = d.source == DataSource::fashion_mnist;
+  const int inputs = fashion ? models::fashion_mnist_features : static_cast<int>(d.features);
+  const int outputs = d.source == DataSource::synthetic_regression ? regression_outputs
+                      : fashion                                    ? models::fashion_mnist_classes
+                                                                   : static_cast<int>(d.classes);
+  return model_architecture(s, inputs, outputs);
+}
+
+double model_message_bytes(std::size_t parameters) { return static_cast<double>(parameters) * sizeof(float); }
 
 LearningTrialResult run_learning_trial(const Scenario& s, const Graph& graph, const LearningData& d,
                                        std::uint64_t index) {

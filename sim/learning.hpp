@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "models/dataset.hpp"
-#include "models/network.hpp"
+#include "models/mlp.hpp"
 #include "models/partition.hpp"
 #include "sim/scenario.hpp"
 #include "sim/topology.hpp"
@@ -34,6 +34,23 @@ struct LearningData {
   // for the other models.
   std::optional<Eigen::VectorXf> optimum;
 };
+
+// Samples of the synthetic sets when data.train_samples or data.test_samples is 0, and the
+// targets of the synthetic regression.
+inline constexpr std::uint32_t synthetic_train_samples = 20000;
+inline constexpr std::uint32_t synthetic_test_samples = 5000;
+inline constexpr int regression_outputs = 1;
+
+// The scenario's model on data of `inputs` features and `outputs` targets or classes (the
+// loss follows data.source; hidden layers for model.kind = mlp).
+models::Architecture model_architecture(const Scenario& scenario, int inputs, int outputs);
+// The same from the keys alone, before the data is loaded: a synthetic set's features and
+// classes are keys, Fashion-MNIST's are its standard shape (models/dataset.hpp). For
+// estimates (sim/cost.hpp); the run takes the shape of the data it loaded.
+models::Architecture planned_architecture(const Scenario& scenario);
+// The payload of one model message: the model's parameters, as floats. The learners send
+// exactly this; sim/cost.hpp estimates with it.
+double model_message_bytes(std::size_t parameters);
 
 // Loads or generates the data (randomness from the stream (seed, data)), partitions it and
 // derives the architecture. Throws InputError naming the key or file.

@@ -310,7 +310,7 @@ class QuadraticLearner {
   }
   void mix_message(std::uint32_t receiver, std::uint32_t id, double t) { state_.mix_from(receiver, messages_.data(id), t); }
   void release(std::uint32_t id) { messages_.release(id); }
-  double message_bytes() const { return static_cast<double>(state_.dimension()) * sizeof(double); }
+  double message_bytes() const { return quadratic_message_bytes(state_.dimension()); }
   void count_bytes(const double* bytes_sent) { bytes_sent_ = bytes_sent; }
 
   std::vector<Observation> take_observations() { return std::move(observations_); }
@@ -413,6 +413,8 @@ LearningTrialResult run_quadratic_trial(const Scenario& s, const Graph& graph, c
     return run_quadratic<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, p, index, rng);
   });
 }
+
+double quadratic_message_bytes(std::uint32_t dimension) { return static_cast<double>(dimension) * sizeof(double); }
 
 std::uint64_t quadratic_state_bytes(const Scenario& s) {
   const std::uint64_t n = s.network.n, d = s.learning.data.features;

@@ -57,6 +57,10 @@ double quadratic_contraction(double lr, std::uint32_t steps);
 LearningTrialResult run_quadratic_trial(const Scenario& scenario, const Graph& graph, const QuadraticProblem& problem,
                                         std::uint64_t index);
 
+// The payload of one message: a user's point in `dimension` coordinates, as doubles. The
+// trial sends exactly this; sim/cost.hpp estimates with it.
+double quadratic_message_bytes(std::uint32_t dimension);
+
 // Bytes one trial allocates (models, per-user errors, the worst-error tree), and the shared
 // problem's.
 std::uint64_t quadratic_state_bytes(const Scenario& scenario);

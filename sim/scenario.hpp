@@ -8,9 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "models/network.hpp"
-#include "models/partition.hpp"
-#include "sim/topology.hpp"
+#include "models/kinds.hpp"  // the enums alone: no network, data set or Eigen
+#include "sim/graph_spec.hpp"
 #include "sim/user_clocks.hpp"
 #include "theory/capacity.hpp"
 

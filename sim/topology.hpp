@@ -17,24 +17,12 @@
 #include <vector>
 
 #include "sim/draws.hpp"
+#include "sim/graph_spec.hpp"
 #include "sim/random.hpp"
 
 namespace timely::sim {
 
-enum class TopologyKind { complete, ring, torus, random_regular, erdos_renyi, star, edges };
-
-// "complete", "ring", "torus", "random-regular", "erdos-renyi", "star", "edges"
-std::string_view to_string(TopologyKind kind);
-std::optional<TopologyKind> parse_topology(std::string_view name);
-
-// The `network.*` keys of a scenario (docs/interface.md).
-struct NetworkSpec {
-  std::uint32_t n = 100;
-  TopologyKind topology = TopologyKind::complete;
-  std::uint32_t degree = 8;  // random-regular
-  double p = 0.0;            // erdos-renyi edge probability; 0 means the default 2 ln n / n
-  std::string edges_file;    // edges
-};
+// TopologyKind and NetworkSpec (the network.* keys): sim/graph_spec.hpp.
 
 // Every user is a neighbour of every other; partner uniform among the n - 1 others.
 struct CompleteGraph {

@@ -1,4 +1,4 @@
-// The flat-parameter networks of models/network.hpp: layout, exact gradients (against
+// The flat-parameter networks of models/mlp.hpp: layout, exact gradients (against
 // central finite differences), initialisation variances (docs/model.md §3.9) and training sanity.
 #include <catch2/catch.hpp>
 
@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "models/network.hpp"
+#include "models/mlp.hpp"
 
 namespace {
 
@@ -96,6 +96,20 @@ TEST_CASE("Layout of a 784-128-64-10 network: shapes, contiguous offsets, total 
   }
   CHECK(layout.parameters() == offset);
   CHECK(layout.parameters() == 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10);
+}
+
+TEST_CASE("parameter_count is the Layout's length without building it", "[models]") {
+  // The cost estimates (sim/cost.hpp) size a model with it before anything is allocated.
+  const std::vector<std::pair<int, std::vector<int>>> shapes{{784, {128, 64}}, {20, {}}, {3, {1}}, {100000, {7, 5, 3}}};
+  for (const auto& [inputs, hidden] : shapes)
+    for (const int outputs : {1, 2, 10}) {
+      Architecture a;
+      a.inputs = inputs;
+      a.hidden = hidden;
+      a.outputs = outputs;
+      a.loss = outputs == 1 ? Loss::squared : Loss::softmax_cross_entropy;
+      CHECK(parameter_count(a) == Layout(a).parameters());
+    }
 }
 
 TEST_CASE("Layout rejects empty layers and one-class softmax", "[models]") {

@@ -4,7 +4,7 @@
 #include <boost/random/mersenne_twister.hpp>
 #include <cmath>
 
-#include "models/network.hpp"
+#include "models/mlp.hpp"
 #include "models/variance_correction.hpp"
 
 using namespace timely::models;

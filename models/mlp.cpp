@@ -1,4 +1,4 @@
-#include "models/network.hpp"
+#include "models/mlp.hpp"
 
 #include <algorithm>
 #include <boost/random/normal_distribution.hpp>
@@ -30,6 +30,18 @@ Layout::Layout(const Architecture& architecture) : architecture_(architecture) {
     tensors_.push_back({"b" + index, fan_out, 1, parameters_, true, fan_in, fan_out});
     parameters_ += tensors_.back().size();
   }
+}
+
+std::size_t parameter_count(const Architecture& a) {
+  // Each layer as the Layout lays it out: W (fan_out x fan_in), then b (fan_out).
+  std::size_t parameters = 0, fan_in = static_cast<std::size_t>(a.inputs);
+  for (int h : a.hidden) {
+    const auto fan_out = static_cast<std::size_t>(h);
+    parameters += fan_out * fan_in + fan_out;
+    fan_in = fan_out;
+  }
+  const auto outputs = static_cast<std::size_t>(a.outputs);
+  return parameters + outputs * fan_in + outputs;
 }
 
 void pin_product_blocking() {

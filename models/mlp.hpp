@@ -17,15 +17,15 @@
 #include <string>
 #include <vector>
 
+#include "models/kinds.hpp"
+
 namespace timely::models {
 
 // Boost.Random rather than <random>: Boost's distributions give the same draws on every
 // platform and standard library, which bit-identical results need.
 using Rng = boost::random::mt19937_64;
 
-enum class Activation { relu, tanh };
-enum class Loss { squared, softmax_cross_entropy };
-enum class Init { xavier, he };
+enum class Loss { squared, softmax_cross_entropy };  // Activation and Init: models/kinds.hpp
 
 struct Architecture {
   int inputs = 0;
@@ -46,6 +46,10 @@ struct Tensor {
   int fan_out = 0;
   std::size_t size() const { return static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols); }
 };
+
+// The length of a model's parameter vector, Layout(architecture).parameters(), without
+// building the layout or checking the sizes: for estimates before anything is allocated.
+std::size_t parameter_count(const Architecture& architecture);
 
 // Tensors in the order W1, b1, W2, b2, ..., contiguous from offset 0.
 class Layout {
@@ -73,7 +77,7 @@ class Layout {
 // Called by every Network constructor (once per process); safe to call more often.
 void pin_product_blocking();
 
-// Explicitly instantiated for float and double in network.cpp. Not thread-safe: the scratch
+// Explicitly instantiated for float and double in mlp.cpp. Not thread-safe: the scratch
 // is per object; copy the Network for each thread.
 template <class Scalar>
 class Network {

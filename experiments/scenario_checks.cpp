@@ -1,0 +1,80 @@
+#include "experiments/scenario_checks.hpp"
+
+#include <fmt/format.h>
+
+#include "sim/input_error.hpp"
+
+namespace timely::experiments {
+
+using sim::Scenario;
+
+namespace {
+
+// The first network key (docs/model.md §7) that is not at its default, for errors about all of them.
+std::string_view first_network_key(const Scenario& s) {
+  if (s.gossip.latency > 0.0 || s.gossip.latency_law) return "gossip.latency";
+  if (s.gossip.bandwidth > 0.0) return "gossip.bandwidth";
+  if (s.gossip.loss > 0.0) return "gossip.loss";
+  return "churn.model";
+}
+
+void validate_network(const Scenario& s) {
+  const auto& c = s.churn;
+  if (c.model == sim::ChurnModel::trace && c.trace_file.empty())
+    throw InputError("churn.trace_file: required when churn.model = \"trace\" (a path to a churn trace CSV file)");
+  if (c.model != sim::ChurnModel::trace && !c.trace_file.empty())
+    throw InputError(fmt::format("churn.trace_file: only read when churn.model = \"trace\", but churn.model = \"{}\" "
+                                 "(set churn.model = \"trace\" or drop churn.trace_file)",
+                                 sim::to_string(c.model)));
+  // The trace is sized by its largest user id, which has at least one interval.
+  if (c.trace && c.trace->users() > s.network.n)
+    throw InputError(fmt::format("churn.trace_file: '{}' names user {}, but network.n = {} (users are 0..{})",
+                                 c.trace->path, c.trace->users() - 1, s.network.n, s.network.n - 1));
+  if (!s.networked()) return;
+  if (s.staleness.model == sim::StalenessModel::source)
+    throw InputError(fmt::format("{}: gossip.latency, gossip.bandwidth, gossip.loss and churn apply to the users model; "
+                                 "staleness.model = \"source\" is Yates' idealised process (set staleness.model = "
+                                 "\"users\" or keep these keys at their defaults)",
+                                 first_network_key(s)));
+  if (s.learning.enabled() && s.learning.mixing.rule == sim::MixingRule::fedavg)
+    throw InputError(fmt::format("{}: gossip.latency, gossip.bandwidth, gossip.loss and churn apply to gossip; "
+                                 "mixing.rule = \"fedavg\" is a server baseline without gossip (keep these keys at "
+                                 "their defaults)",
+                                 first_network_key(s)));
+}
+
+}  // namespace
+
+void validate(const Scenario& s) {
+  if (!(s.run.warmup < s.run.horizon))
+    throw InputError(fmt::format("run.warmup: expected a value in [0, run.horizon = {}), got {}", s.run.horizon,
+                                 s.run.warmup));
+  if (s.staleness.tracked > s.network.n)
+    throw InputError(fmt::format("staleness.tracked: expected 0 (all) or at most network.n = {}, got {}", s.network.n,
+                                 s.staleness.tracked));
+  if (s.network.topology == sim::TopologyKind::edges && s.network.edges_file.empty())
+    throw InputError("network.edges_file: required when network.topology = \"edges\" (a path to an edge list)");
+  if (const auto& t = s.users.table) {
+    if (t->rows != s.network.n)
+      throw InputError(fmt::format("users.file: '{}' has {} user rows, expected one per user (network.n = {})", t->path,
+                                   t->rows, s.network.n));
+    const auto both = [&](const std::vector<double>& column, const auto& law, std::string_view key, std::string_view name) {
+      if (!column.empty() && law)
+        throw InputError(fmt::format("{}: a distribution and users.file column {} both give it; keep one", key, name));
+    };
+    both(t->update_rate, s.updates.rate_law, "updates.rate", "update_rate");
+    both(t->update_delay, s.updates.delay_law, "updates.delay", "update_delay");
+    both(t->gossip_capacity, s.gossip.capacity_law, "gossip.capacity", "gossip_capacity");
+  }
+  if (s.heterogeneous()) {
+    const std::string_view which = s.users.table ? "users.file" : s.updates.rate_law ? "updates.rate"
+                                                 : s.updates.delay_law ? "updates.delay" : "gossip.capacity";
+    if (s.staleness.model == sim::StalenessModel::source)
+      throw InputError(fmt::format("{}: per-user clocks need staleness.model = \"users\" (the source model takes numbers)", which));
+    if (s.learning.enabled() && s.learning.mixing.rule == sim::MixingRule::fedavg)
+      throw InputError(fmt::format("{}: per-user clocks do not apply to mixing.rule = \"fedavg\" (its server runs rounds)", which));
+  }
+  validate_network(s);
+}
+
+}  // namespace timely::experiments

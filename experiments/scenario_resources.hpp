@@ -1,0 +1,28 @@
+#pragma once
+// What a simulation of a scenario will cost, checked against the limits before anything runs.
+#include "sim/scenario.hpp"
+
+namespace timely::experiments {
+
+// Limits on the work of one trial, checked before anything runs (docs/interface.md, "Limits").
+struct RunLimits {
+  double max_events = 1e10;  // clock events per trial; --max-events raises it
+};
+inline constexpr double max_observations = 1e6;  // learning observations per trial (memory)
+// Events weighted by the staleness span each integrates may reach this many times max_events.
+inline constexpr double work_per_event_limit = 100.0;
+// Learning: multiply-adds of gradients and evaluations may reach this many times max_events.
+inline constexpr double learning_flops_per_event = 1e4;
+
+// Expected events of one trial (every clock at its long-run rate) and learning observations.
+double estimated_events(const sim::Scenario& scenario);
+double estimated_observations(const sim::Scenario& scenario);
+// Events times the steps of each: 1, plus the K tracked sources a users-model gossip merges,
+// plus the expected staleness span integrated, (version rate / gossip rate) ln n.
+double estimated_work(const sim::Scenario& scenario);
+
+// What a simulation of the scenario needs: events and observations within the limits,
+// memory per trial, 32-bit version counters. `timely theory` does not simulate and skips this.
+void check_resources(const sim::Scenario& scenario, const RunLimits& limits = {});
+
+}  // namespace timely::experiments

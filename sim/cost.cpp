@@ -1,0 +1,137 @@
+#include "sim/cost.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "models/dataset.hpp"
+#include "models/mlp.hpp"
+#include "sim/learning.hpp"
+#include "sim/quadratic.hpp"
+#include "sim/user_clocks.hpp"
+
+namespace timely::sim::cost {
+
+ClockRates clock_rates(const Scenario& s) {
+  ClockRates c{s.update_rate(), s.update_rate(), s.gossip_rate(), s.gossip_rate()};
+  if (!s.heterogeneous() || (s.users.table && s.users.table->rows != s.network.n)) return c;
+  const UserClocks clocks = user_clocks(s);
+  c = {0.0, 0.0, 0.0, clocks.min_gossip_rate()};
+  for (std::uint32_t i = 0; i < s.network.n; ++i) {
+    c.mean_update += clocks.long_run_rate(i);
+    c.max_update = std::max(c.max_update, clocks.long_run_rate(i));
+    c.mean_gossip += clocks.gossip_rate[i];
+  }
+  c.mean_update /= s.network.n;
+  c.mean_gossip /= s.network.n;
+  return c;
+}
+
+double versions(const Scenario& s, const ClockRates& c) {
+  return s.run.horizon * (s.staleness.model == StalenessModel::source ? s.source.rate : c.max_update);
+}
+
+double events(const Scenario& s, const ClockRates& c) {
+  const double n = s.network.n;
+  const double rate = s.staleness.model == StalenessModel::source
+                          ? n * s.gossip_rate() + s.source.rate + s.source.push_rate
+                          : n * (c.mean_gossip + c.mean_update) + network_event_rate(s, c.mean_gossip);
+  return s.run.horizon * rate;
+}
+
+double work(const Scenario& s, const ClockRates& c) {
+  const double version_rate = s.staleness.model == StalenessModel::source ? s.source.rate : c.mean_update;
+  const double span = version_rate / c.min_gossip * std::log(static_cast<double>(s.network.n));
+  // A gossip of the users model also merges the views of all K tracked sources.
+  const double merged = s.staleness.model == StalenessModel::source ? 0.0 : s.tracked_sources();
+  return events(s, c) * (1.0 + merged + span);
+}
+
+// ---- the network layer -------------------------------------------------------------------
+
+double messages_per_tick(const Scenario& s) { return s.gossip.mode == GossipMode::push ? 1.0 : 2.0; }
+
+double message_bytes(const Scenario& s) {
+  if (!s.learning.enabled()) return s.staleness_message_bytes();
+  if (s.learning.model.kind == ModelKind::quadratic) return quadratic_message_bytes(s.learning.data.features);
+  return model_message_bytes(models::parameter_count(planned_architecture(s)));
+}
+
+double transfer_time(const Scenario& s) {
+  return s.gossip.bandwidth > 0.0 ? message_bytes(s) / s.gossip.bandwidth : 0.0;
+}
+
+// A trace's transitions are bounded by its file, and not counted.
+double network_event_rate(const Scenario& s, double mean_gossip) {
+  if (!s.networked()) return 0.0;
+  const double n = s.network.n;
+  double rate = n * mean_gossip * messages_per_tick(s) * (transfer_time(s) > 0.0 ? 2.0 : 1.0);
+  if (s.churn.model == ChurnModel::markov) rate += n * 2.0 / (s.churn.online_mean + s.churn.offline_mean);
+  return rate;
+}
+
+MessageMemory message_memory(const Scenario& s, const ClockRates& rates) {
+  MessageMemory m;
+  const double n = s.network.n, transfer = transfer_time(s);
+  double sends = n * rates.mean_gossip * messages_per_tick(s);
+  if (transfer > 0.0 && sends > n / transfer) {  // each uplink finishes at most 1 / transfer per unit time
+    if (s.gossip.busy == BusyPolicy::queue) m.backlog = (sends - n / transfer) * s.run.horizon;
+    sends = n / transfer;
+  }
+  const double latency = s.gossip.latency_law ? s.gossip.latency_law->mean() : s.gossip.latency;
+  m.in_flight = sends * std::min(s.run.horizon, transfer + latency);
+  // A learning message holds a copy of the model (its payload); a staleness message the
+  // sender's K 32-bit versions (UsersModel::snapshot, sim/event_engine.hpp).
+  m.copy_bytes = s.learning.enabled() ? message_bytes(s) : sizeof(std::uint32_t) * static_cast<double>(s.tracked_sources());
+  constexpr double per_message = 64.0, per_queued = 32.0;  // bookkeeping besides the copy
+  m.bytes = m.in_flight * (m.copy_bytes + per_message) + m.backlog * per_queued;
+  return m;
+}
+
+// ---- learning ----------------------------------------------------------------------------
+
+double observations(const Scenario& s) {
+  return s.learning.enabled() ? std::floor(s.run.horizon / s.learning.observe.every) + 1.0 : 0.0;
+}
+
+double model_parameters(const Scenario& s) {
+  return static_cast<double>(models::parameter_count(planned_architecture(s)));
+}
+
+double evaluation_samples(const Scenario& s) {
+  const auto& d = s.learning.data;
+  const double test = d.test_samples                          ? d.test_samples
+                      : d.source == DataSource::fashion_mnist ? static_cast<double>(models::fashion_mnist_test_samples)
+                                                              : synthetic_test_samples;
+  return s.learning.observe.test_samples ? std::min<double>(s.learning.observe.test_samples, test) : test;
+}
+
+LearningWork learning_work(const Scenario& s, const ClockRates& rates) {
+  LearningWork w;
+  w.gradients = s.run.horizon * s.network.n * rates.mean_update * s.learning.train.steps *
+                static_cast<double>(s.learning.train.batch);
+  w.evaluations = observations(s) * (s.learning.observe.users + 1.0) * evaluation_samples(s);
+  w.operations = (model_parameters(s) + 1000.0) * (6.0 * w.gradients + 2.0 * w.evaluations);
+  return w;
+}
+
+double quadratic_operations(const Scenario& s, double events_per_trial) {
+  const double n = s.network.n, d = s.learning.data.features;
+  const double per_event = 8.0 * d + 2.0 * std::log2(n) + 20.0;
+  return events_per_trial * per_event + observations(s) * 6.0 * n * d;
+}
+
+double synthetic_samples(const Scenario& s) {
+  const auto& d = s.learning.data;
+  return (d.train_samples ? d.train_samples : static_cast<double>(synthetic_train_samples)) +
+         (d.test_samples ? d.test_samples : static_cast<double>(synthetic_test_samples));
+}
+
+double synthetic_data_bytes(const Scenario& s) { return synthetic_samples(s) * s.learning.data.features * sizeof(float); }
+
+double teacher_operations(const Scenario& s) {
+  const auto& d = s.learning.data;
+  return synthetic_samples(s) * d.teacher_hidden * (d.features + 1.0);
+}
+
+}  // namespace timely::sim::cost
