@@ -36,8 +36,8 @@ struct PointResult {
   std::size_t index = 0;                 // sweep point (0 for simulate)
   std::vector<std::string> axis_values;  // one per sweep axis, as given
   sim::Scenario scenario;                // effective: the point's seed, --quick applied
-  analysis::Prediction theory;           // FedAvg: "none: FedAvg has no gossip"
-  std::optional<analysis::TrialSummary> staleness;    // none for FedAvg (no gossip)
+  analysis::Prediction theory;           // a protocol without staleness: "none: FedAvg has no gossip"
+  std::optional<analysis::TrialSummary> staleness;    // none for FedAvg and local (no gossip)
   std::optional<analysis::LearningSummary> learning;  // learning runs only
   std::optional<models::ShardSummary> shards;         // learning runs only
   // With the network layer (docs/model.md §7): what it counted, and (churn) availability.
@@ -98,7 +98,7 @@ void add_result_json(nlohmann::ordered_json& j, const PointResult& result);
 struct TrialRow {
   const PointResult* point;
   std::uint32_t trial;
-  const sim::TrialResult* staleness;              // null for FedAvg
+  const sim::TrialResult* staleness;              // null for FedAvg and local
   const sim::LearningTrialResult* learning;       // null for staleness runs
 };
 // The learning columns come with a non-null `learning`; the network ones with the groups.

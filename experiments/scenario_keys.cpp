@@ -12,6 +12,7 @@
 #include "sim/choices.hpp"
 #include "sim/churn.hpp"
 #include "sim/input_error.hpp"
+#include "sim/protocols.hpp"
 #include "sim/quadratic.hpp"
 #include "sim/trial.hpp"
 #include "sim/user_clocks.hpp"
@@ -498,6 +499,10 @@ const std::vector<Key>& registry() {
       {{"train.momentum", "a number in [0, 1)", "heavy-ball momentum; 0 = plain SGD (default 0)"}, Kind::number,
        [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.train.momentum = in_range(v, k, 0.0, 1.0, false, true); },
        [](const Scenario& s) -> nlohmann::ordered_json { return s.learning.train.momentum; }},
+      {{"learning.protocol", accepted(sim::learning_protocols()),
+        "how the users' models learn together (default gossip; mixing.rule = \"fedavg\" is an alias of fedavg)"},
+       Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.protocol = choice(v, k, sim::learning_protocols()); },
+       [](const Scenario& s) -> nlohmann::ordered_json { return sim::learning_protocols().name(s.learning.protocol); }},
       {{"mixing.rule", accepted(sim::mixing_rules()),
         "how models mix on a gossip contact, or the FedAvg baseline (default average)"},
        Kind::string, [](Scenario& s, const Value& v, const KeyInfo& k) { s.learning.mixing.rule = choice(v, k, sim::mixing_rules()); },
@@ -817,11 +822,6 @@ void validate_network(const Scenario& s) {
                                  "staleness.model = \"source\" is Yates' idealised process (set staleness.model = "
                                  "\"users\" or keep these keys at their defaults)",
                                  first_network_key(s)));
-  if (s.learning.enabled() && s.learning.mixing.rule == sim::MixingRule::fedavg)
-    throw InputError(fmt::format("{}: gossip.latency, gossip.bandwidth, gossip.loss and churn apply to gossip; "
-                                 "mixing.rule = \"fedavg\" is a server baseline without gossip (keep these keys at "
-                                 "their defaults)",
-                                 first_network_key(s)));
 }
 
 }  // namespace
@@ -852,9 +852,10 @@ void validate(const Scenario& s) {
                                                  : s.updates.delay_law ? "updates.delay" : "gossip.capacity";
     if (s.staleness.model == sim::StalenessModel::source)
       throw InputError(fmt::format("{}: per-user clocks need staleness.model = \"users\" (the source model takes numbers)", which));
-    if (s.learning.enabled() && s.learning.mixing.rule == sim::MixingRule::fedavg)
-      throw InputError(fmt::format("{}: per-user clocks do not apply to mixing.rule = \"fedavg\" (its server runs rounds)", which));
   }
+  // The learning protocol's own requirements (sim/protocols.hpp), e.g. FedAvg's server
+  // rounds take neither per-user clocks nor the network layer.
+  if (s.learning.enabled()) sim::learning_protocol(s).check(s);
   validate_network(s);
 }
 

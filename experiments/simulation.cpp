@@ -17,6 +17,7 @@
 #include "experiments/units.hpp"
 #include "experiments/sweep_report.hpp"
 #include "plots/scaling_figures.hpp"
+#include "sim/protocols.hpp"
 #include "sim/input_error.hpp"
 #include "sim/quadratic.hpp"
 #include "sim/random.hpp"
@@ -71,7 +72,7 @@ Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostrea
   } else {
     if (data.data) result.shards = models::summarize(data.partition, data.data->train);  // quadratic: no data set
     result.learning = learning_trials_on_ranks(scenario, graph, data, threads, advance);
-    if (scenario.learning.mixing.rule != sim::MixingRule::fedavg)
+    if (sim::learning_protocol(scenario).measures_staleness)
       for (const auto& trial : result.learning) result.trials.push_back(trial.staleness);
   }
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

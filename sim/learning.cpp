@@ -3,14 +3,18 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <queue>
 #include <fmt/format.h>
 
 #include "models/variance_correction.hpp"
 #include "sim/learning_clocks.hpp"
 #include "sim/network.hpp"
+#include "sim/protocols.hpp"
 #include "sim/input_error.hpp"
 #include "sim/quadratic.hpp"
+#include "sim/user_clocks.hpp"
 
 namespace timely::sim {
 namespace {
@@ -434,9 +438,18 @@ struct GridLearners {
   void close(double t) { grid.before(t); }
 };
 
+// The grid's results and the divergence time, common to every protocol's trial.
+void take_grid(LearningTrialResult& result, ObservationGrid& grid, const Learners& learners) {
+  result.observations = grid.take();
+  result.time_to_target = grid.time_to_target();
+  result.time_to_loss = grid.time_to_loss();
+  result.time_to_distance = grid.time_to_distance();
+  result.diverged_at = learners.diverged_at();
+}
+
 template <class G, GossipMode Mode>
-LearningTrialResult run_gossip_learning(const Scenario& s, const G& graph, const LearningData& d, std::uint64_t index,
-                                        Rng& rng) {
+LearningTrialResult gossip_learning_on(const Scenario& s, const G& graph, const LearningData& d, std::uint64_t index,
+                                       Rng& rng) {
   Learners learners(s, d, rng);
   ObservationGrid grid(s, learners);
   GridLearners learner{learners, grid};
@@ -449,17 +462,16 @@ LearningTrialResult run_gossip_learning(const Scenario& s, const G& graph, const
   result.staleness = users_result(m.staleness(), window, events, network);
   result.local_updates = m.updates();
   result.gossips = m.gossips();
-  result.observations = grid.take();
-  result.time_to_target = grid.time_to_target();
-  result.time_to_loss = grid.time_to_loss();
-  result.time_to_distance = grid.time_to_distance();
-  result.diverged_at = learners.diverged_at();
+  take_grid(result, grid, learners);
   return result;
 }
 
+}  // namespace
+
 // FedAvg: rounds every 1/updates.rate time units (a round is one local update of each
 // sampled client); the gossip clocks play no part.
-LearningTrialResult run_fedavg(const Scenario& s, const LearningData& d, Rng& rng) {
+LearningTrialResult run_fedavg(const Scenario& s, const Graph&, const LearningData& d, std::uint64_t index) {
+  Rng rng = make_rng(s.run.seed, Stream::trial, index);
   Learners learners(s, d, rng);
   ObservationGrid grid(s, learners);
   LearningTrialResult result;
@@ -472,13 +484,53 @@ LearningTrialResult run_fedavg(const Scenario& s, const LearningData& d, Rng& rn
     ++result.rounds;
   }
   grid.before(s.run.horizon);
-  result.observations = grid.take();
-  result.time_to_target = grid.time_to_target();
-  result.time_to_loss = grid.time_to_loss();
-  result.time_to_distance = grid.time_to_distance();
-  result.diverged_at = learners.diverged_at();
+  take_grid(result, grid, learners);
   return result;
 }
+
+// Local training: every user trains on its own shard at the ticks of its own update clock
+// (c_i + Exp(mu_i), per-user or the scenario's), and no model ever leaves its user. No gossip
+// runs, so no staleness is measured: with no gossip the users model's staleness only grows.
+LearningTrialResult run_local_learning(const Scenario& s, const Graph&, const LearningData& d, std::uint64_t index) {
+  Rng rng = make_rng(s.run.seed, Stream::trial, index);
+  Learners learners(s, d, rng);
+  ObservationGrid grid(s, learners);
+  const std::uint32_t n = learners.size();
+  std::vector<double> delay(n, s.updates.delay), rate(n, s.updates.rate);
+  if (s.heterogeneous()) {
+    const UserClocks clocks = user_clocks(s);
+    delay = clocks.update_delay;
+    rate = clocks.update_rate;
+  }
+  boost::random::exponential_distribution<double> unit(1.0);
+  using Tick = std::pair<double, std::uint32_t>;  // (time, user), earliest first
+  std::vector<Tick> ticks;
+  ticks.reserve(n);
+  for (std::uint32_t u = 0; u < n; ++u) ticks.emplace_back(delay[u] + unit(rng) / rate[u], u);
+  std::priority_queue<Tick, std::vector<Tick>, std::greater<>> next(std::greater<>{}, std::move(ticks));
+  LearningTrialResult result;
+  while (next.top().first <= s.run.horizon) {
+    const auto [t, u] = next.top();
+    next.pop();
+    grid.before(t);
+    learners.train(u, t);
+    ++result.local_updates;
+    next.emplace(t + delay[u] + unit(rng) / rate[u], u);
+  }
+  grid.before(s.run.horizon);
+  take_grid(result, grid, learners);
+  return result;
+}
+
+LearningTrialResult run_gossip_learning(const Scenario& s, const Graph& graph, const LearningData& d,
+                                        std::uint64_t index) {
+  if (s.learning.model.kind == ModelKind::quadratic) return run_quadratic_trial(s, graph, *d.quadratic, index);
+  return dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
+    return gossip_learning_on<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, d, index, rng);
+  });
+}
+
+namespace {
 
 // First observation time at which accuracy reaches `fraction` of the final accuracy.
 std::optional<double> plateau_time(const std::vector<Observation>& observations, double fraction) {
@@ -626,17 +678,8 @@ LearningData prepare_learning(const Scenario& s, std::shared_ptr<const models::S
 
 LearningTrialResult run_learning_trial(const Scenario& s, const Graph& graph, const LearningData& d,
                                        std::uint64_t index) {
-  if (s.learning.model.kind == ModelKind::quadratic) return run_quadratic_trial(s, graph, *d.quadratic, index);
-  LearningTrialResult result;
-  if (s.learning.mixing.rule == MixingRule::fedavg) {
-    Rng rng = make_rng(s.run.seed, Stream::trial, index);
-    result = run_fedavg(s, d, rng);
-  } else {
-    result = dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
-      return run_gossip_learning<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, d, index, rng);
-    });
-  }
-  if (d.data->train.classes > 0) {
+  LearningTrialResult result = learning_protocol(s).run(s, graph, d, index);
+  if (d.data && d.data->train.classes > 0) {
     const double fraction = s.learning.observe.plateau_fraction;
     result.plateau_time = plateau_time(result.observations, fraction);
     const Baseline baseline = single_user_baseline(s, d, index);
