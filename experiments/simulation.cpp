@@ -239,10 +239,14 @@ void print_learning(std::ostream& out, const Simulation& sim) {
                            : std::string(),
                        sim::to_string(s.learning.mixing.rule), sim.learning.size());
   else
-    out << fmt::format("{} on {} ({} users, {} partition: {}..{} samples each), {} mixing, {} trials\n",
+    out << fmt::format("{} on {} ({} users, {} partition: {}..{} samples each), {}, {} trials\n",
                        sim::to_string(s.learning.model.kind), sim::to_string(s.learning.data.source), s.network.n,
                        sim::to_string(s.learning.data.partition), sim.shards.min_size, sim.shards.max_size,
-                       sim::to_string(s.learning.mixing.rule), sim.learning.size());
+                       // Only gossip mixes; the other protocols are named by their title.
+                       sim::learning_protocol_id(s) == sim::gossip_protocol
+                           ? fmt::format("{} mixing", sim::to_string(s.learning.mixing.rule))
+                           : std::string(sim::learning_protocol(s).title),
+                       sim.learning.size());
   if (l.diverged > 0) {
     out << fmt::format("  DIVERGED: {}/{} trials reached a non-finite parameter or loss, the first at t = {:.6g}; "
                        "no accuracy, loss or time to target is reported (e.g. lower train.lr)\n",
