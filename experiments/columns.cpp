@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "sim/protocols.hpp"
 #include "sim/input_error.hpp"
 
 namespace timely::experiments {
@@ -530,7 +531,8 @@ PointResult make_point_result(std::size_t index, std::vector<std::string> axis_v
   r.scenario = scenario;
   r.theory = std::move(theory);
   if (!staleness.empty()) r.staleness = analysis::summarize_trials(staleness, scenario.staleness.bound);
-  else r.theory = {std::nullopt, "none: FedAvg has no gossip", std::nullopt, std::nullopt, std::nullopt};
+  else r.theory = {std::nullopt, fmt::format("none: {} has no gossip", sim::learning_protocol(scenario).title),
+                   std::nullopt, std::nullopt, std::nullopt};
   if (learning) {
     r.learning = analysis::summarize_learning(*learning);
     r.shards = shards;

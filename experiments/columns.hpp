@@ -36,8 +36,8 @@ struct PointResult {
   std::size_t index = 0;                 // sweep point (0 for simulate)
   std::vector<std::string> axis_values;  // one per sweep axis, as given
   sim::Scenario scenario;                // effective: the point's seed, --quick applied
-  analysis::Prediction theory;           // FedAvg: "none: FedAvg has no gossip"
-  std::optional<analysis::TrialSummary> staleness;    // none for FedAvg (no gossip)
+  analysis::Prediction theory;           // a protocol without staleness: "none: FedAvg has no gossip"
+  std::optional<analysis::TrialSummary> staleness;    // none for FedAvg and local (no gossip)
   std::optional<analysis::LearningSummary> learning;  // learning runs only
   std::optional<models::ShardSummary> shards;         // learning runs only
   // With the network layer (docs/model.md §7): what it counted, and (churn) availability.
@@ -47,7 +47,7 @@ struct PointResult {
 };
 
 // Summarises a point's trials. `learning` is null for staleness runs; `staleness` is empty
-// for FedAvg, whose theory becomes "none".
+// for a protocol that measures none (FedAvg, local), whose theory becomes "none".
 PointResult make_point_result(std::size_t index, std::vector<std::string> axis_values, const sim::Scenario& scenario,
                               analysis::Prediction theory, const std::vector<sim::TrialResult>& staleness,
                               const std::vector<sim::LearningTrialResult>* learning,
@@ -58,7 +58,7 @@ PointResult make_point_result(std::size_t index, std::vector<std::string> axis_v
 using Cell = std::variant<std::monostate, double, std::int64_t, std::uint64_t, std::string, bool, std::vector<double>>;
 
 enum class ColumnType { integer, number, text, boolean, number_list };
-// Which results a column reads: always present, staleness (absent for FedAvg), learning,
+// Which results a column reads: always present, staleness (absent for FedAvg and local), learning,
 // the network layer's counts, churn's availability, or a learning run's counts.
 enum class ColumnGroup { point, staleness, learning, communication, availability, learning_communication };
 
@@ -91,14 +91,14 @@ inline std::vector<std::string> results_header(const std::vector<std::string>& a
 inline std::string results_row(const PointResult& result, bool learning) { return results_row(result, TableGroups{learning}); }
 
 // Fills the staleness, theory and learning fields of a `simulate --json` object. A summary
-// without a mean is null; a run without staleness (FedAvg) has "staleness": null.
+// without a mean is null; a run without staleness (FedAvg, local) has "staleness": null.
 void add_result_json(nlohmann::ordered_json& j, const PointResult& result);
 
 // trials.csv: one row per trial.
 struct TrialRow {
   const PointResult* point;
   std::uint32_t trial;
-  const sim::TrialResult* staleness;              // null for FedAvg
+  const sim::TrialResult* staleness;              // null for FedAvg and local
   const sim::LearningTrialResult* learning;       // null for staleness runs
 };
 // The learning columns come with a non-null `learning`; the network ones with the groups.

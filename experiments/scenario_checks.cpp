@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "sim/input_error.hpp"
+#include "sim/protocols.hpp"
 
 namespace timely::experiments {
 
@@ -36,11 +37,6 @@ void validate_network(const Scenario& s) {
                                  "staleness.model = \"source\" is Yates' idealised process (set staleness.model = "
                                  "\"users\" or keep these keys at their defaults)",
                                  first_network_key(s)));
-  if (s.learning.enabled() && s.learning.mixing.rule == sim::MixingRule::fedavg)
-    throw InputError(fmt::format("{}: gossip.latency, gossip.bandwidth, gossip.loss and churn apply to gossip; "
-                                 "mixing.rule = \"fedavg\" is a server baseline without gossip (keep these keys at "
-                                 "their defaults)",
-                                 first_network_key(s)));
 }
 
 }  // namespace
@@ -71,9 +67,10 @@ void validate(const Scenario& s) {
                                                  : s.updates.delay_law ? "updates.delay" : "gossip.capacity";
     if (s.staleness.model == sim::StalenessModel::source)
       throw InputError(fmt::format("{}: per-user clocks need staleness.model = \"users\" (the source model takes numbers)", which));
-    if (s.learning.enabled() && s.learning.mixing.rule == sim::MixingRule::fedavg)
-      throw InputError(fmt::format("{}: per-user clocks do not apply to mixing.rule = \"fedavg\" (its server runs rounds)", which));
   }
+  // The learning protocol's own requirements (sim/protocols.hpp), e.g. FedAvg's server
+  // rounds take neither per-user clocks nor the network layer.
+  if (s.learning.enabled()) sim::learning_protocol(s).check(s);
   validate_network(s);
 }
 

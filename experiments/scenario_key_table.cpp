@@ -14,6 +14,7 @@
 #include "sim/choices.hpp"
 #include "sim/churn.hpp"
 #include "sim/input_error.hpp"
+#include "sim/protocols.hpp"
 #include "sim/user_clocks.hpp"
 
 namespace timely::experiments::key_table {
@@ -394,6 +395,10 @@ const std::vector<Key>& registry() {
       {"train.momentum", numbers(closed_open(0.0, 1.0)), "heavy-ball momentum; 0 = plain SGD (default 0)",
        [](S& s, const Value& v, const Key& k) { s.learning.train.momentum = number(v, k); },
        [](const S& s) -> Json { return s.learning.train.momentum; }},
+      {"learning.protocol", choices(sim::learning_protocols()),
+       "how the users' models learn together (default gossip; mixing.rule = \"fedavg\" is an alias of fedavg)",
+       [](S& s, const Value& v, const Key& k) { s.learning.protocol = choice(v, k, sim::learning_protocols()); },
+       [](const S& s) -> Json { return sim::learning_protocols().name(s.learning.protocol); }},
       {"mixing.rule", choices(sim::mixing_rules()), "how models mix on a gossip contact, or the FedAvg baseline (default average)",
        [](S& s, const Value& v, const Key& k) { s.learning.mixing.rule = choice(v, k, sim::mixing_rules()); },
        [](const S& s) -> Json { return sim::to_string(s.learning.mixing.rule); }},

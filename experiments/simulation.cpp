@@ -17,6 +17,7 @@
 #include "experiments/units.hpp"
 #include "experiments/sweep_report.hpp"
 #include "plots/scaling_figures.hpp"
+#include "sim/protocols.hpp"
 #include "sim/input_error.hpp"
 #include "sim/quadratic.hpp"
 #include "sim/random.hpp"
@@ -71,7 +72,7 @@ Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostrea
   } else {
     if (data.data) result.shards = models::summarize(data.partition, data.data->train);  // quadratic: no data set
     result.learning = learning_trials_on_ranks(scenario, graph, data, threads, advance);
-    if (scenario.learning.mixing.rule != sim::MixingRule::fedavg)
+    if (sim::learning_protocol(scenario).measures_staleness)
       for (const auto& trial : result.learning) result.trials.push_back(trial.staleness);
   }
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -238,10 +239,14 @@ void print_learning(std::ostream& out, const Simulation& sim) {
                            : std::string(),
                        sim::to_string(s.learning.mixing.rule), sim.learning.size());
   else
-    out << fmt::format("{} on {} ({} users, {} partition: {}..{} samples each), {} mixing, {} trials\n",
+    out << fmt::format("{} on {} ({} users, {} partition: {}..{} samples each), {}, {} trials\n",
                        sim::to_string(s.learning.model.kind), sim::to_string(s.learning.data.source), s.network.n,
                        sim::to_string(s.learning.data.partition), sim.shards.min_size, sim.shards.max_size,
-                       sim::to_string(s.learning.mixing.rule), sim.learning.size());
+                       // Only gossip mixes; the other protocols are named by their title.
+                       sim::learning_protocol_id(s) == sim::gossip_protocol
+                           ? fmt::format("{} mixing", sim::to_string(s.learning.mixing.rule))
+                           : std::string(sim::learning_protocol(s).title),
+                       sim.learning.size());
   if (l.diverged > 0) {
     out << fmt::format("  DIVERGED: {}/{} trials reached a non-finite parameter or loss, the first at t = {:.6g}; "
                        "no accuracy, loss or time to target is reported (e.g. lower train.lr)\n",

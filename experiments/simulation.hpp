@@ -24,7 +24,7 @@ struct SimulateOptions {
 
 struct Simulation {
   sim::Scenario scenario;
-  std::vector<sim::TrialResult> trials;  // staleness of every trial (learning runs too, but FedAvg)
+  std::vector<sim::TrialResult> trials;  // staleness of every trial (learning runs too, for protocols that measure it)
   analysis::Prediction theory;
   double wall_seconds = 0.0;
   // Learning mode only:

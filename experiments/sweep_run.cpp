@@ -18,6 +18,7 @@
 #include "experiments/sweep.hpp"
 #include "experiments/units.hpp"
 #include "experiments/version.hpp"
+#include "sim/protocols.hpp"
 #include "sim/input_error.hpp"
 #include "sim/learning.hpp"
 
@@ -343,7 +344,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
     if (point_complete) {
       ++points_finished;
       auto& staleness = results[task.point];
-      if (learning && p.scenario.learning.mixing.rule == sim::MixingRule::fedavg) staleness.clear();
+      if (learning && !sim::learning_protocol(p.scenario).measures_staleness) staleness.clear();
       const auto* learned_point = learning ? &learned[task.point] : nullptr;
       const PointResult r = make_point_result(p.index, p.values, p.scenario, prep.theory, staleness, learned_point);
       PointRows rows{results_row(r, groups), trial_rows(r, staleness, learned_point, groups),

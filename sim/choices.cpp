@@ -1,6 +1,7 @@
 #include "sim/choices.hpp"
 
 #include "sim/gossip_policy.hpp"
+#include "sim/protocols.hpp"
 
 namespace timely::sim {
 namespace {
@@ -83,7 +84,7 @@ constexpr Choice<MixingRule> mixing_rule_rows[] = {
     {MixingRule::average, "average", "the receiver takes the mean of its model and the received one"},
     {MixingRule::age_weighted, "age-weighted", "weights by model age (gossip learning)"},
     {MixingRule::variance_corrected, "variance-corrected", "average, then rescale each weight tensor's variance"},
-    {MixingRule::fedavg, "fedavg", "baseline: a server averages sampled clients each round"},
+    {MixingRule::fedavg, "fedavg", "alias of learning.protocol = \"fedavg\": a server averages sampled clients each round"},
 };
 constexpr Choice<VarianceTarget> variance_target_rows[] = {
     {VarianceTarget::contributing, "contributing", "mean variance of all contributing models"},
@@ -165,6 +166,18 @@ const ChoiceTable<GossipPolicyId>& gossip_policies() {
   static const auto t = table("gossip.policy", gossip_policy_rows);
   return t;
 }
+const ChoiceTable<LearningProtocolId>& learning_protocols() {
+  // The rows come from the protocol registry (sim/protocols.hpp), in its order.
+  static const auto rows = [] {
+    std::vector<Choice<LearningProtocolId>> out;
+    const auto registry = learning_protocol_registry();
+    for (std::size_t k = 0; k < registry.size(); ++k)
+      out.push_back({LearningProtocolId{static_cast<std::uint8_t>(k)}, registry[k].name, registry[k].description});
+    return out;
+  }();
+  static const ChoiceTable<LearningProtocolId> t{"learning.protocol", rows};
+  return t;
+}
 const ChoiceTable<ChurnModel>& churn_models() {
   static const auto t = table("churn.model", churn_model_rows);
   return t;
@@ -180,7 +193,7 @@ std::vector<ChoiceListing> all_choices() {
           listing(initialisations()), listing(data_sources()),   listing(partitions()),
           listing(lr_schedules()),    listing(mixing_rules()),   listing(variance_targets()),
           listing(regression_targets()), listing(busy_policies()), listing(churn_models()),
-          listing(gossip_policies())};
+          listing(gossip_policies()), listing(learning_protocols())};
 }
 
 // The names, for code that prints a value: one mapping, the tables above.

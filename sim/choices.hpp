@@ -60,6 +60,7 @@ const ChoiceTable<MixingRule>& mixing_rules();
 const ChoiceTable<VarianceTarget>& variance_targets();
 const ChoiceTable<BusyPolicy>& busy_policies();
 const ChoiceTable<ChurnModel>& churn_models();
+const ChoiceTable<LearningProtocolId>& learning_protocols();  // from the registry in sim/protocols.hpp
 
 // Every table, type-erased: for documentation checks and listings.
 struct ChoiceListing {

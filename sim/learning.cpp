@@ -1,433 +1,109 @@
 #include "sim/learning.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <queue>
 #include <fmt/format.h>
 
 #include "models/variance_correction.hpp"
 #include "sim/learning_clocks.hpp"
+#include "sim/mixer.hpp"
+#include "sim/model_bank.hpp"
+#include "sim/observer.hpp"
 #include "sim/network.hpp"
+#include "sim/protocols.hpp"
 #include "sim/input_error.hpp"
 #include "sim/quadratic.hpp"
+#include "sim/user_clocks.hpp"
 
 namespace timely::sim {
 namespace {
 
 using namespace engine;
-using Params = Eigen::MatrixXf;  // one column per user
-using Vector = Eigen::VectorXf;
-using Net = models::Network<float>;
+using Vector = ModelBank::Vector;
 
-// The larger of a and b, NaN if either is NaN (std::max(a, NaN) drops the NaN), so a
-// non-finite value reaches the observation's finiteness check.
-double max_or_nan(double a, double b) {
-  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
-  return std::max(a, b);
-}
-
-// No entry is infinite or NaN. A float is non-finite exactly when its exponent bits are all
-// ones, that is when (bits & 0x7f800000) + 0x00800000 carries into bit 31: an integer
-// OR-reduction that the compiler vectorises with no dependency chain (Eigen's allFinite is
-// a scalar loop, and a float sum a latency-bound chain, each costing a third or more of a
-// gossip's mix).
-bool all_finite(const float* x, Eigen::Index size) {
-  std::uint32_t carry = 0;
-  for (Eigen::Index k = 0; k < size; ++k) carry |= (std::bit_cast<std::uint32_t>(x[k]) & 0x7f800000u) + 0x00800000u;
-  return (carry & 0x80000000u) == 0;
-}
-
-bool finite(const std::optional<double>& x) { return !x || std::isfinite(*x); }
-
-// Every field of an observation is finite (a stored observation always is).
-bool finite(const Observation& o) {
-  if (!std::isfinite(o.time) || !std::isfinite(o.loss) || !finite(o.accuracy) || !std::isfinite(o.user_loss) ||
-      !std::isfinite(o.worst_user_loss) || !finite(o.user_accuracy) || !std::isfinite(o.train_loss) ||
-      !std::isfinite(o.consensus_distance) ||
-      !finite(o.distance_to_optimum) || !finite(o.max_user_distance_to_optimum) || !finite(o.user_error) ||
-      !finite(o.worst_user_error))
-    return false;
-  return std::all_of(o.weight_variance.begin(), o.weight_variance.end(), [](double v) { return std::isfinite(v); });
-}
-
-double learning_rate(const TrainSpec& t, double time) {
-  switch (t.schedule) {
-    case LrSchedule::inverse_time: return t.lr / (1.0 + time / t.decay_time);
-    case LrSchedule::step: return t.lr * std::pow(t.step_factor, std::floor(time / t.step_time));
-    case LrSchedule::constant: break;
-  }
-  return t.lr;
-}
-
-// The learning state of one trial: a model per user, SGD on each user's shard, and the
-// metrics of docs/model.md §4 on the observation grid.
-//
-// Divergence (LearningTrialResult::diverged_at): every write of parameters that can leave
-// the finite range is checked, so "not diverged" implies "every parameter is finite": a
-// user's column after its local update, the receiver's (both, for a variance-corrected
-// exchange) after an age-weighted or variance-corrected mix, the server's average after a
-// FedAvg round. The plain average of two finite models is always finite, so it is not
-// checked. Non-finite entries cannot become finite again under SGD
-// steps or averaging, so one check after the tau steps of an update suffices. Metrics of
-// finite models can still overflow (a float squared norm, a loss), so ObservationGrid checks
-// every field of an observation before storing it and flags divergence at its time
-// otherwise. Once diverged, no model arithmetic runs (train, mix and fedavg_round return
-// at once), but train still draws its mini-batch indices: the trial's engine is shared with
-// the clocks, and the clocks' draws, hence the staleness, must not depend on the model.
-class Learners {
+// FedAvg's server (McMahan et al. 2017): one initialised model that sampled clients start
+// from, train, and send back for a weighted average. It trains the clients in the users'
+// model bank, whose columns then hold the server's model.
+class FedAvgServer {
  public:
-  Learners(const Scenario& s, const LearningData& d, Rng& rng)
-      : s_(s), d_(d), rng_(rng), net_(d.architecture, static_cast<int>(s.learning.train.batch)),
-        layout_(net_.layout()), n_(static_cast<std::uint32_t>(d.partition.shards.size())),
-        params_(static_cast<Eigen::Index>(layout_.parameters()), n_), ages_(n_, 0.0),
-        batch_x_(d.data->train.features(), s.learning.train.batch), batch_labels_(s.learning.train.batch),
-        grad_(static_cast<Eigen::Index>(layout_.parameters())) {
-    const bool regression = d.data->train.classes == 0;
-    if (regression) batch_targets_.resize(d.data->train.targets.rows(), s.learning.train.batch);
-    if (s.learning.train.momentum > 0.0) velocity_ = Params::Zero(params_.rows(), n_);
+  FedAvgServer(const Scenario& s, const LearningData& d, ModelBank& bank) : s_(s), d_(d), bank_(bank) {
     correction_.biases = s.learning.mixing.correct_biases;
-    targets_.assign(layout_.tensors().size(), 0.0);
-    // Every user is initialised independently (its own draw of Xavier or He).
-    for (std::uint32_t u = 0; u < n_; ++u) {
-      Vector column(params_.rows());
-      net_.initialize(column, s.learning.model.init, rng_);
-      params_.col(u) = column;
-    }
-    // Users whose own test metrics are followed, and the evaluation subsets.
-    const std::uint32_t followed = std::min(s.learning.observe.users, n_);
-    for (std::uint32_t k = 0; k < followed; ++k) followed_.push_back(static_cast<std::uint32_t>((std::uint64_t{k} * n_) / followed));
-    const auto& test = d.data->test;
-    test_count_ = s.learning.observe.test_samples == 0 ? static_cast<Eigen::Index>(test.size())
-                                                       : std::min<Eigen::Index>(s.learning.observe.test_samples, test.size());
-    train_count_ = std::min<Eigen::Index>(2000, static_cast<Eigen::Index>(d.data->train.size()));
-    if (d.optimum) {
-      initial_distance_.resize(n_);
-      for (std::uint32_t u = 0; u < n_; ++u) initial_distance_[u] = (params_.col(u) - *d.optimum).norm();
-      initial_mean_distance_ = (params_.rowwise().mean() - *d.optimum).norm();
-    }
+    targets_.assign(bank.layout().tensors().size(), 0.0);
   }
+  // The server's model, empty before the first round.
+  const Vector* model() const { return &global_; }
 
-  std::uint32_t size() const { return n_; }
-
-  // The simulated time of the first non-finite parameter or metric, if any.
-  const std::optional<double>& diverged_at() const { return diverged_at_; }
-  bool diverged() const { return diverged_; }
-  void diverge(double t) {
-    if (diverged_) return;
-    diverged_ = true;
-    diverged_at_ = t;
-  }
-
-  // tau mini-batch SGD steps of user u on its own shard; the model's age grows by the samples used.
-  void train(std::uint32_t u, double t) {
-    if (diverged_) {
-      skip_training(u);
-      return;
-    }
-    train_column(params_.col(u), u, t, velocity_.size() ? &velocity_ : nullptr);
-    check(params_.col(u), t);
-  }
-
-  // Receiver r mixes in the sender's model (docs/model.md §4).
-  void mix_into(std::uint32_t receiver, std::uint32_t sender, double t) {
-    mix_from(receiver, params_.col(sender), ages_[sender], t);
-  }
-
-  // ---- messages of the network layer (docs/model.md §7): a copy of a user's model and age ----
-  std::uint32_t snapshot(std::uint32_t user) {
-    const auto width = static_cast<std::size_t>(params_.rows());
-    const std::uint32_t id = messages_.acquire(width);
-    Eigen::Map<Vector>(messages_.data(id), params_.rows()) = params_.col(user);
-    if (id >= message_ages_.size()) message_ages_.resize(id + 1);
-    message_ages_[id] = ages_[user];
-    return id;
-  }
-  void mix_message(std::uint32_t receiver, std::uint32_t id, double t) {
-    mix_from(receiver, Eigen::Map<const Vector>(messages_.data(id), params_.rows()), message_ages_[id], t);
-  }
-  void release(std::uint32_t id) { messages_.release(id); }
-  // The payload of one message: the model's parameters, as floats.
-  double message_bytes() const { return model_message_bytes(static_cast<std::size_t>(params_.rows())); }
-
-  template <class Sender>
-  void mix_from(std::uint32_t receiver, const Sender& sender, double sender_age, double t) {
-    if (diverged_) return;
-    if (s_.learning.mixing.rule == MixingRule::variance_corrected) {
-      target_for(receiver, sender, targets_);
-      params_.col(receiver) = 0.5f * (params_.col(receiver) + sender);
-      models::correct_variance(params_.col(receiver), layout_, targets_, correction_);
-      check(params_.col(receiver), t);
-      return;
-    }
-    double w = 0.5;
-    if (s_.learning.mixing.rule == MixingRule::age_weighted) {
-      const double total = ages_[receiver] + sender_age;
-      w = total > 0.0 ? sender_age / total : 0.5;
-      ages_[receiver] = max_or_nan(ages_[receiver], sender_age);
-    }
-    params_.col(receiver) = (1.0f - static_cast<float>(w)) * params_.col(receiver) + static_cast<float>(w) * sender;
-    // The plain average of finite floats is finite (0.5 a + 0.5 b is at most FLT_MAX in
-    // magnitude before rounding, so also after): no check. Other weights, each rounded to
-    // float, can round a combination of values near FLT_MAX past it.
-    if (s_.learning.mixing.rule != MixingRule::average) check(params_.col(receiver), t);
-  }
-
-  // Exchange: both end with the same mixture (with variance correction, each rescaled to
-  // its own target when the target counts received models only).
-  void mix_both(std::uint32_t i, std::uint32_t j, double t) {
-    if (diverged_) return;
-    if (s_.learning.mixing.rule == MixingRule::variance_corrected) {
-      target_for(i, params_.col(j), targets_);
-      std::vector<double>& other = other_targets_;
-      target_for(j, params_.col(i), other);
-      params_.col(i) = 0.5f * (params_.col(i) + params_.col(j));
-      params_.col(j) = params_.col(i);
-      models::correct_variance(params_.col(i), layout_, targets_, correction_);
-      models::correct_variance(params_.col(j), layout_, other, correction_);
-      check(params_.col(i), t);
-      check(params_.col(j), t);
-      return;
-    }
-    mix_into(i, j, t);  // checks i; j becomes a copy
-    params_.col(j) = params_.col(i);
-    ages_[j] = ages_[i];
-  }
-
-  // One FedAvg round: sampled clients start from the global model, train, and the server
-  // averages them weighted by shard size (McMahan et al. 2017). Returns the number of clients
-  // trained, each one local update.
-  std::uint32_t fedavg_round(double t) {
-    const std::uint32_t m = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::lround(s_.learning.mixing.fedavg_fraction * n_)));
+  // One round: sampled clients start from the global model, train, and the server averages
+  // them weighted by shard size. Returns the number of clients trained, each one local update.
+  std::uint32_t round(double t) {
+    const std::uint32_t n = bank_.size();
+    const std::uint32_t m = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::lround(s_.learning.mixing.fedavg_fraction * n)));
     // After divergence nothing else reads the engine (FedAvg measures no staleness).
-    if (diverged_) return m;
+    if (bank_.diverged()) return m;
+    auto& params = bank_.params();
     // The server starts from one initialised model, as federated learning does: averaging
     // the users' independent initialisations would divide its weight variance by n.
-    if (global_.size() == 0) global_ = params_.col(0);
-    chosen_.resize(n_);
+    if (global_.size() == 0) global_ = params.col(0);
+    chosen_.resize(n);
     std::iota(chosen_.begin(), chosen_.end(), 0u);
-    fedavg_sum_.setZero(global_.size());  // allocates on the first round only
+    sum_.setZero(global_.size());  // allocates on the first round only
     double weight = 0.0;
     for (std::uint32_t k = 0; k < m; ++k) {
-      boost::random::uniform_int_distribution<std::uint32_t> pick(k, n_ - 1);
-      std::swap(chosen_[k], chosen_[pick(rng_)]);
+      boost::random::uniform_int_distribution<std::uint32_t> pick(k, n - 1);
+      std::swap(chosen_[k], chosen_[pick(bank_.rng())]);
       const std::uint32_t c = chosen_[k];
-      params_.col(c) = global_;
-      train_column(params_.col(c), c, t, nullptr);
+      params.col(c) = global_;
+      bank_.train_model(params.col(c), c, t);
       const double size = static_cast<double>(d_.partition.shards[c].size());
-      fedavg_sum_ += static_cast<float>(size) * params_.col(c);
+      sum_ += static_cast<float>(size) * params.col(c);
       weight += size;
     }
-    global_ = fedavg_sum_ / static_cast<float>(weight);
-    if (s_.learning.mixing.fedavg_variance_correction) {
-      // Target: the mean variance of the clients' tensors (the server holds no model of its own).
-      std::fill(targets_.begin(), targets_.end(), 0.0);
-      for (std::uint32_t k = 0; k < m; ++k) {
-        models::tensor_variances(params_.col(chosen_[k]), layout_, correction_, own_variance_);
-        for (std::size_t t = 0; t < own_variance_.size(); ++t) targets_[t] += own_variance_[t] / m;
-      }
-      models::correct_variance(global_, layout_, targets_, correction_);
-    }
+    global_ = sum_ / static_cast<float>(weight);
+    if (s_.learning.mixing.fedavg_variance_correction) correct_variance(m);
     // A non-finite client makes the weighted sum non-finite, and the sum can overflow on its
     // own: checking the server's model covers the round.
-    check(global_, t);
-    for (std::uint32_t k = 0; k < m; ++k) params_.col(chosen_[k]) = global_;
+    bank_.check(global_, t);
+    for (std::uint32_t k = 0; k < m; ++k) params.col(chosen_[k]) = global_;
     return m;
   }
 
-  Observation observe(double t) {
-    Observation o;
-    o.time = t;
-    const bool federated = global_.size() > 0;
-    const Vector mean = federated ? global_ : Vector(params_.rowwise().mean());
-    const auto& test = d_.data->test;
-    const auto& train = d_.data->train;
-    const bool regression = train.classes == 0;
-    // User u's model in place (a view, never a copy of its parameters): the server's under FedAvg.
-    using Model = Eigen::Ref<const Vector>;
-    const auto model_of = [&](std::uint32_t u) { return federated ? Model(global_) : Model(params_.col(u)); };
-    const auto evaluate = [&](const Model& theta, const models::Dataset& set, Eigen::Index count, double& loss,
-                              std::optional<double>& accuracy) {
-      if (regression) {
-        loss = net_.evaluate_squared(theta, set.x.leftCols(count), set.targets.leftCols(count));
-      } else {
-        const auto e = net_.evaluate(theta, set.x.leftCols(count), set.labels.head(count));
-        loss = e.loss;
-        accuracy = e.accuracy;
-      }
-    };
-    evaluate(mean, test, test_count_, o.loss, o.accuracy);
-    std::optional<double> ignored;
-    evaluate(mean, train, train_count_, o.train_loss, ignored);
-    double user_loss = 0.0, user_accuracy = 0.0, worst_user_loss = 0.0;
-    for (std::uint32_t u : followed_) {
-      double loss = 0.0;
-      std::optional<double> accuracy;
-      evaluate(model_of(u), test, test_count_, loss, accuracy);
-      user_loss += loss;
-      worst_user_loss = max_or_nan(worst_user_loss, loss);
-      user_accuracy += accuracy.value_or(0.0);
-    }
-    o.user_loss = user_loss / static_cast<double>(followed_.size());
-    o.worst_user_loss = worst_user_loss;
-    if (!regression) o.user_accuracy = user_accuracy / static_cast<double>(followed_.size());
-    if (!federated) o.consensus_distance = (params_.colwise() - mean).colwise().squaredNorm().sum() / n_;
-    if (d_.optimum) {
-      const Vector& star = *d_.optimum;
-      o.distance_to_optimum = initial_mean_distance_ > 0.0 ? (mean - star).norm() / initial_mean_distance_ : 0.0;
-      double worst = 0.0, squared = 0.0, worst_squared = 0.0;
-      for (std::uint32_t u = 0; u < n_; ++u) {
-        const double now = federated ? (global_ - star).norm() : (params_.col(u) - star).norm();
-        worst = max_or_nan(worst, initial_distance_[u] > 0.0 ? now / initial_distance_[u] : 0.0);
-        squared += now * now;
-        worst_squared = max_or_nan(worst_squared, now * now);
-      }
-      o.max_user_distance_to_optimum = worst;
-      o.user_error = squared / n_;
-      o.worst_user_error = worst_squared;
-    }
-    for (const models::Tensor& tensor : layout_.tensors()) {
-      if (tensor.bias) continue;
-      double variance = 0.0;
-      for (std::uint32_t u = 0; u < n_; ++u)
-        variance += models::tensor_variance<float>(model_of(u), tensor);
-      o.weight_variance.push_back(variance / n_);
-    }
-    return o;
-  }
-
  private:
-  // Flags divergence at t if the model just written holds a non-finite entry.
-  void check(const Eigen::Ref<const Vector>& theta, double t) {
-    if (!all_finite(theta.data(), theta.size())) diverge(t);
-  }
-
-  // The engine draws of train_column, without the arithmetic (see the class comment).
-  void skip_training(std::uint32_t u) {
-    boost::random::uniform_int_distribution<std::size_t> pick(0, d_.partition.shards[u].size() - 1);
-    const auto draws = static_cast<std::uint64_t>(s_.learning.train.steps) * s_.learning.train.batch;
-    for (std::uint64_t k = 0; k < draws; ++k) static_cast<void>(pick(rng_));
-  }
-
-  // Variance targets of the receiver's corrected average: the mean over both models, or the
-  // sender's alone (docs/model.md §4, both choices seen in public code).
-  template <class Sender>
-  void target_for(std::uint32_t receiver, const Sender& sender, std::vector<double>& out) {
-    models::tensor_variances(sender, layout_, correction_, out);
-    if (s_.learning.mixing.variance_target == VarianceTarget::received) return;
-    models::tensor_variances(params_.col(receiver), layout_, correction_, own_variance_);
-    for (std::size_t k = 0; k < out.size(); ++k) out[k] = 0.5 * (out[k] + own_variance_[k]);
-  }
-
-  template <class Column>
-  void train_column(Column theta, std::uint32_t u, double t, Params* velocity) {
-    const auto& shard = d_.partition.shards[u];
-    const auto& train = d_.data->train;
-    const auto batch = static_cast<Eigen::Index>(s_.learning.train.batch);
-    boost::random::uniform_int_distribution<std::size_t> pick(0, shard.size() - 1);
-    const float lr = static_cast<float>(learning_rate(s_.learning.train, t));
-    for (std::uint32_t step = 0; step < s_.learning.train.steps; ++step) {
-      // A mini-batch drawn uniformly (with replacement) from the user's shard.
-      for (Eigen::Index k = 0; k < batch; ++k) {
-        const std::uint32_t sample = shard[pick(rng_)];
-        batch_x_.col(k) = train.x.col(sample);
-        if (train.classes > 0) batch_labels_[k] = train.labels[sample];
-        else batch_targets_.col(k) = train.targets.col(sample);
-      }
-      if (velocity) {
-        if (train.classes > 0) net_.loss_gradient(theta, batch_x_, batch_labels_, &grad_);
-        else net_.loss_gradient(theta, batch_x_, batch_targets_, &grad_);
-        auto v = velocity->col(u);
-        v = static_cast<float>(s_.learning.train.momentum) * v + grad_;
-        theta -= lr * v;
-      } else if (train.classes > 0) {
-        net_.sgd_step(theta, batch_x_, batch_labels_, lr);  // the gradient applied in place, never stored
-      } else {
-        net_.sgd_step(theta, batch_x_, batch_targets_, lr);
-      }
-      ages_[u] += static_cast<double>(batch);
+  // Target: the mean variance of the m clients' tensors (the server holds no model of its own).
+  void correct_variance(std::uint32_t m) {
+    std::fill(targets_.begin(), targets_.end(), 0.0);
+    for (std::uint32_t k = 0; k < m; ++k) {
+      models::tensor_variances(bank_.params().col(chosen_[k]), bank_.layout(), correction_, own_variance_);
+      for (std::size_t t = 0; t < own_variance_.size(); ++t) targets_[t] += own_variance_[t] / m;
     }
+    models::correct_variance(global_, bank_.layout(), targets_, correction_);
   }
 
   const Scenario& s_;
   const LearningData& d_;
-  Rng& rng_;
-  Net net_;
-  const models::Layout& layout_;
-  std::uint32_t n_;
-  Params params_;
-  Params velocity_;
-  std::vector<double> ages_;
-  Eigen::MatrixXf batch_x_, batch_targets_;
-  Eigen::VectorXi batch_labels_;
-  Vector grad_;
-  Vector global_;      // FedAvg's server model
-  Vector fedavg_sum_;  // FedAvg's scratch: the weighted sum of the clients' models
+  ModelBank& bank_;
+  Vector global_;  // the server's model
+  Vector sum_;     // scratch: the weighted sum of the clients' models
   std::vector<std::uint32_t> chosen_;
   models::CorrectionOptions correction_{};
-  std::vector<double> targets_, other_targets_, own_variance_;
-  std::vector<std::uint32_t> followed_;
-  Eigen::Index test_count_ = 0, train_count_ = 0;
-  engine::MessagePool<float> messages_;  // models in flight (network layer)
-  std::vector<double> message_ages_;
-  std::vector<double> initial_distance_;
-  double initial_mean_distance_ = 0.0;
-  std::optional<double> diverged_at_;
-  bool diverged_ = false;  // diverged_at_.has_value(), kept apart for the hot paths
+  std::vector<double> targets_, own_variance_;
 };
 
-// Observations on the grid 0, every, 2 every, ... up to the horizon, taken before the first
-// event after each grid time (the state is piecewise constant), plus the times to target:
-// the first grid time whose accuracy reaches target.accuracy, whose test loss is at most
-// target.loss, and whose relative distance to the optimum is at most target.distance.
-class ObservationGrid {
- public:
-  ObservationGrid(const Scenario& s, Learners& learners) : s_(s), learners_(learners) {}
-  void before(double t) {
-    while (next_ <= t && next_ <= s_.run.horizon && !learners_.diverged()) {
-      Observation o = learners_.observe(next_);
-      if (!finite(o)) {  // finite models whose metrics overflow: diverged at this grid time
-        learners_.diverge(next_);
-        return;
-      }
-      if (!reached_ && o.accuracy && *o.accuracy >= s_.learning.target_accuracy) reached_ = o.time;
-      if (!reached_loss_ && s_.learning.target_loss && o.loss <= *s_.learning.target_loss) reached_loss_ = o.time;
-      if (!reached_distance_ && s_.learning.target_distance && o.distance_to_optimum &&
-          *o.distance_to_optimum <= *s_.learning.target_distance)
-        reached_distance_ = o.time;
-      if (bytes_sent_) o.bytes_sent_per_user = *bytes_sent_ / learners_.size();
-      observations_.push_back(std::move(o));
-      next_ = s_.learning.observe.every * static_cast<double>(observations_.size());
-    }
-  }
-  // The network layer's running count of bytes sent, read at each observation.
-  void count_bytes(const double* bytes_sent) { bytes_sent_ = bytes_sent; }
-  std::vector<Observation> take() { return std::move(observations_); }
-  std::optional<double> time_to_target() const { return reached_; }
-  std::optional<double> time_to_loss() const { return reached_loss_; }
-  std::optional<double> time_to_distance() const { return reached_distance_; }
-
- private:
-  const Scenario& s_;
-  Learners& learners_;
-  const double* bytes_sent_ = nullptr;
-  double next_ = 0.0;
-  std::vector<Observation> observations_;
-  std::optional<double> reached_, reached_loss_, reached_distance_;
-};
-
-// Decentralised learning: the users model's clocks and vector clocks drive training and mixing
-// (LearningClocks), the learners hold the models and the grid observes them.
-struct GridLearners {
-  Learners& learners;
+// Gossip learning: the users model's clocks and vector clocks drive training and mixing
+// (LearningClocks); the bank holds the models, the mixer mixes them and the grid observes.
+struct GossipLearner {
+  ModelBank& bank;
+  Mixer& mixer;
   ObservationGrid& grid;
-  void train(std::uint32_t user, double t) { learners.train(user, t); }
-  void mix_into(std::uint32_t receiver, std::uint32_t sender, double t) { learners.mix_into(receiver, sender, t); }
-  void mix_both(std::uint32_t i, std::uint32_t j, double t) { learners.mix_both(i, j, t); }
-  std::uint32_t snapshot(std::uint32_t user) { return learners.snapshot(user); }
-  void mix_message(std::uint32_t receiver, std::uint32_t id, double t) { learners.mix_message(receiver, id, t); }
-  void release(std::uint32_t id) { learners.release(id); }
-  double message_bytes() const { return learners.message_bytes(); }
+  void train(std::uint32_t user, double t) { bank.train(user, t); }
+  void mix_into(std::uint32_t receiver, std::uint32_t sender, double t) { mixer.mix_into(receiver, sender, t); }
+  void mix_both(std::uint32_t i, std::uint32_t j, double t) { mixer.mix_both(i, j, t); }
+  std::uint32_t snapshot(std::uint32_t user) { return bank.snapshot(user); }
+  void mix_message(std::uint32_t receiver, std::uint32_t id, double t) { mixer.mix_message(receiver, id, t); }
+  void release(std::uint32_t id) { bank.release(id); }
+  double message_bytes() const { return bank.message_bytes(); }
   void count_bytes(const double* bytes_sent) { grid.count_bytes(bytes_sent); }
   void before(double t) { grid.before(t); }
   void start_window(double) {}
@@ -435,12 +111,14 @@ struct GridLearners {
 };
 
 template <class G, GossipMode Mode>
-LearningTrialResult run_gossip_learning(const Scenario& s, const G& graph, const LearningData& d, std::uint64_t index,
-                                        Rng& rng) {
-  Learners learners(s, d, rng);
-  ObservationGrid grid(s, learners);
-  GridLearners learner{learners, grid};
-  LearningClocks<G, Mode, GridLearners> m(s, graph, learner, rng);
+LearningTrialResult gossip_learning_on(const Scenario& s, const G& graph, const LearningData& d, std::uint64_t index,
+                                       Rng& rng) {
+  ModelBank bank(s, d, rng);
+  const Observer observer(s, d, bank);
+  ObservationGrid grid(s, bank, observer);
+  Mixer mixer(s, bank);
+  GossipLearner learner{bank, mixer, grid};
+  LearningClocks<G, Mode, GossipLearner> m(s, graph, learner, rng);
   Window window(s.run.warmup, s.run.horizon);
   LearningTrialResult result;
   std::optional<NetworkOutcome> network;
@@ -449,36 +127,78 @@ LearningTrialResult run_gossip_learning(const Scenario& s, const G& graph, const
   result.staleness = users_result(m.staleness(), window, events, network);
   result.local_updates = m.updates();
   result.gossips = m.gossips();
-  result.observations = grid.take();
-  result.time_to_target = grid.time_to_target();
-  result.time_to_loss = grid.time_to_loss();
-  result.time_to_distance = grid.time_to_distance();
-  result.diverged_at = learners.diverged_at();
+  grid.take(result);
   return result;
 }
 
+}  // namespace
+
 // FedAvg: rounds every 1/updates.rate time units (a round is one local update of each
 // sampled client); the gossip clocks play no part.
-LearningTrialResult run_fedavg(const Scenario& s, const LearningData& d, Rng& rng) {
-  Learners learners(s, d, rng);
-  ObservationGrid grid(s, learners);
+LearningTrialResult run_fedavg(const Scenario& s, const Graph&, const LearningData& d, std::uint64_t index) {
+  Rng rng = make_rng(s.run.seed, Stream::trial, index);
+  ModelBank bank(s, d, rng);
+  const Observer observer(s, d, bank);
+  FedAvgServer server(s, d, bank);
+  ObservationGrid grid(s, bank, observer, server.model());
   LearningTrialResult result;
   const double period = 1.0 / s.updates.rate;
   for (std::uint64_t k = 1;; ++k) {
     const double t = period * static_cast<double>(k);
     if (t > s.run.horizon) break;
     grid.before(t);
-    result.local_updates += learners.fedavg_round(t);
+    result.local_updates += server.round(t);
     ++result.rounds;
   }
   grid.before(s.run.horizon);
-  result.observations = grid.take();
-  result.time_to_target = grid.time_to_target();
-  result.time_to_loss = grid.time_to_loss();
-  result.time_to_distance = grid.time_to_distance();
-  result.diverged_at = learners.diverged_at();
+  grid.take(result);
   return result;
 }
+
+// Local training: every user trains on its own shard at the ticks of its own update clock
+// (c_i + Exp(mu_i), per-user or the scenario's), and no model ever leaves its user. No gossip
+// runs, so no staleness is measured: with no gossip the users model's staleness only grows.
+LearningTrialResult run_local_learning(const Scenario& s, const Graph&, const LearningData& d, std::uint64_t index) {
+  Rng rng = make_rng(s.run.seed, Stream::trial, index);
+  ModelBank bank(s, d, rng);
+  const Observer observer(s, d, bank);
+  ObservationGrid grid(s, bank, observer);
+  const std::uint32_t n = bank.size();
+  std::vector<double> delay(n, s.updates.delay), rate(n, s.updates.rate);
+  if (s.heterogeneous()) {
+    const UserClocks clocks = user_clocks(s);
+    delay = clocks.update_delay;
+    rate = clocks.update_rate;
+  }
+  boost::random::exponential_distribution<double> unit(1.0);
+  using Tick = std::pair<double, std::uint32_t>;  // (time, user), earliest first
+  std::vector<Tick> ticks;
+  ticks.reserve(n);
+  for (std::uint32_t u = 0; u < n; ++u) ticks.emplace_back(delay[u] + unit(rng) / rate[u], u);
+  std::priority_queue<Tick, std::vector<Tick>, std::greater<>> next(std::greater<>{}, std::move(ticks));
+  LearningTrialResult result;
+  while (next.top().first <= s.run.horizon) {
+    const auto [t, u] = next.top();
+    next.pop();
+    grid.before(t);
+    bank.train(u, t);
+    ++result.local_updates;
+    next.emplace(t + delay[u] + unit(rng) / rate[u], u);
+  }
+  grid.before(s.run.horizon);
+  grid.take(result);
+  return result;
+}
+
+LearningTrialResult run_gossip_learning(const Scenario& s, const Graph& graph, const LearningData& d,
+                                        std::uint64_t index) {
+  if (s.learning.model.kind == ModelKind::quadratic) return run_quadratic_trial(s, graph, *d.quadratic, index);
+  return dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
+    return gossip_learning_on<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, d, index, rng);
+  });
+}
+
+namespace {
 
 // First observation time at which accuracy reaches `fraction` of the final accuracy.
 std::optional<double> plateau_time(const std::vector<Observation>& observations, double fraction) {
@@ -506,8 +226,9 @@ Baseline single_user_baseline(const Scenario& s, const LearningData& d, std::uin
   single.partition.shards[0].resize(d.data->train.size());
   std::iota(single.partition.shards[0].begin(), single.partition.shards[0].end(), 0u);
   Rng rng = make_rng(s.run.seed, Stream::baseline, index);
-  Learners learner(s, single, rng);
-  ObservationGrid grid(s, learner);
+  ModelBank learner(s, single, rng);
+  const Observer observer(s, single, learner);
+  ObservationGrid grid(s, learner, observer);
   boost::random::exponential_distribution<double> gap(s.update_rate());
   for (double t = gap(rng); t <= s.run.horizon; t += gap(rng)) {
     grid.before(t);
@@ -515,7 +236,9 @@ Baseline single_user_baseline(const Scenario& s, const LearningData& d, std::uin
     if (learner.diverged()) break;  // nothing more to observe; the baseline has no clocks to keep
   }
   grid.before(s.run.horizon);
-  return {grid.take(), learner.diverged_at()};
+  LearningTrialResult result;
+  grid.take(result);
+  return {std::move(result.observations), result.diverged_at};
 }
 
 }  // namespace
@@ -646,17 +369,8 @@ double model_message_bytes(std::size_t parameters) { return static_cast<double>(
 
 LearningTrialResult run_learning_trial(const Scenario& s, const Graph& graph, const LearningData& d,
                                        std::uint64_t index) {
-  if (s.learning.model.kind == ModelKind::quadratic) return run_quadratic_trial(s, graph, *d.quadratic, index);
-  LearningTrialResult result;
-  if (s.learning.mixing.rule == MixingRule::fedavg) {
-    Rng rng = make_rng(s.run.seed, Stream::trial, index);
-    result = run_fedavg(s, d, rng);
-  } else {
-    result = dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
-      return run_gossip_learning<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, d, index, rng);
-    });
-  }
-  if (d.data->train.classes > 0) {
+  LearningTrialResult result = learning_protocol(s).run(s, graph, d, index);
+  if (d.data && d.data->train.classes > 0) {
     const double fraction = s.learning.observe.plateau_fraction;
     result.plateau_time = plateau_time(result.observations, fraction);
     const Baseline baseline = single_user_baseline(s, d, index);

@@ -11,6 +11,7 @@
 #include "sim/learning_clocks.hpp"
 #include "sim/network.hpp"
 #include "sim/input_error.hpp"
+#include "sim/protocols.hpp"
 #include "sim/random.hpp"
 
 namespace timely::sim {
@@ -376,6 +377,9 @@ void check_quadratic_scenario(const Scenario& s) {
   if (l.mixing.rule != MixingRule::average)
     throw InputError(fmt::format("mixing.rule: model.kind = \"quadratic\" accepts only \"average\", got \"{}\"",
                                  to_string(l.mixing.rule)));
+  if (!(learning_protocol_id(s) == gossip_protocol))
+    throw InputError(fmt::format("learning.protocol: model.kind = \"quadratic\" runs only \"gossip\", got \"{}\"",
+                                 learning_protocol(s).name));
   if (l.train.momentum > 0.0)
     throw InputError(fmt::format("train.momentum: model.kind = \"quadratic\" takes plain gradient steps; expected 0, got {}",
                                  l.train.momentum));

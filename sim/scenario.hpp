@@ -187,7 +187,15 @@ struct ObserveSpec {
   double plateau_fraction = 0.5;   // plateau delay: first time accuracy >= fraction * final
 };
 
+// Which learning protocol (sim/protocols.hpp) runs a learning trial: its row in the registry;
+// 0, the first, is gossip.
+struct LearningProtocolId {
+  std::uint8_t index = 0;
+  friend bool operator==(LearningProtocolId, LearningProtocolId) = default;
+};
+
 struct LearningSpec {
+  LearningProtocolId protocol;  // mixing.rule = "fedavg" overrides it (sim::learning_protocol)
   ModelSpec model;
   DataSpec data;
   TrainSpec train;

@@ -16,6 +16,7 @@
 #include "tests/run_cli.hpp"
 #include "tests/scratch_dir.hpp"
 #include "sim/input_error.hpp"
+#include "sim/protocols.hpp"
 
 namespace fs = std::filesystem;
 using timely::testing::run_timely;
@@ -352,6 +353,7 @@ TEST_CASE("results rows have as many fields as the header, for staleness, learni
   timely::sim::LearningTrialResult l;
   l.observations.push_back({});
   const std::vector<timely::sim::LearningTrialResult> learned(2, l);
+  s.learning.protocol = timely::sim::fedavg_protocol;  // a protocol without staleness
   const auto fedavg = timely::experiments::make_point_result(0, {"a", "b"}, s, {}, {}, &learned);
   CHECK(fedavg.theory.method == "none: FedAvg has no gossip");
   const auto learning_header = timely::experiments::results_header({"x", "y"}, true);

@@ -1,0 +1,80 @@
+#include "sim/protocols.hpp"
+
+#include <array>
+#include <fmt/format.h>
+
+#include "sim/input_error.hpp"
+#include "sim/learning.hpp"
+
+namespace timely::sim {
+namespace {
+
+// The first key of the network layer the scenario sets, for errors of protocols that send
+// no messages (the same order as experiments' validation).
+std::string_view network_key(const Scenario& s) {
+  if (s.gossip.latency > 0.0 || s.gossip.latency_law) return "gossip.latency";
+  if (s.gossip.bandwidth > 0.0) return "gossip.bandwidth";
+  if (s.gossip.loss > 0.0) return "gossip.loss";
+  return "churn.model";
+}
+
+// How the scenario chose a protocol other than gossip, for its errors.
+std::string chosen_by(const Scenario& s, std::string_view name) {
+  if (s.learning.mixing.rule == MixingRule::fedavg) return "mixing.rule = \"fedavg\"";
+  return fmt::format("learning.protocol = \"{}\"", name);
+}
+
+void check_gossip(const Scenario&) {}
+
+void check_fedavg(const Scenario& s) {
+  const bool aliased = s.learning.mixing.rule == MixingRule::fedavg;
+  if (aliased && !(s.learning.protocol == gossip_protocol || s.learning.protocol == fedavg_protocol))
+    throw InputError(fmt::format("learning.protocol: mixing.rule = \"fedavg\" is an alias of learning.protocol = "
+                                 "\"fedavg\", but learning.protocol = \"{}\" (keep one of the two)",
+                                 learning_protocol_registry()[s.learning.protocol.index].name));
+  if (s.heterogeneous()) {
+    const std::string_view which = s.users.table ? "users.file" : s.updates.rate_law ? "updates.rate"
+                                                 : s.updates.delay_law ? "updates.delay" : "gossip.capacity";
+    throw InputError(fmt::format("{}: per-user clocks do not apply to {} (its server runs rounds)", which,
+                                 chosen_by(s, "fedavg")));
+  }
+  if (s.networked())
+    throw InputError(fmt::format("{}: gossip.latency, gossip.bandwidth, gossip.loss and churn apply to gossip; "
+                                 "{} is a server baseline without gossip (keep these keys at their defaults)",
+                                 network_key(s), chosen_by(s, "fedavg")));
+}
+
+void check_local(const Scenario& s) {
+  if (s.learning.mixing.rule != MixingRule::average)
+    throw InputError(fmt::format("mixing.rule: learning.protocol = \"local\" mixes no models; keep mixing.rule at "
+                                 "\"average\", got \"{}\"",
+                                 to_string(s.learning.mixing.rule)));
+  if (s.networked())
+    throw InputError(fmt::format("{}: gossip.latency, gossip.bandwidth, gossip.loss and churn apply to gossip; "
+                                 "learning.protocol = \"local\" sends no messages (keep these keys at their defaults)",
+                                 network_key(s)));
+}
+
+constexpr std::array<LearningProtocol, 3> registry{{
+    {"gossip", "gossip learning",
+     "users train on their own clocks and mix models at gossip contacts (mixing.rule); staleness measured in the same run",
+     check_gossip, true, run_gossip_learning},
+    {"fedavg", "FedAvg",
+     "baseline: a server averages sampled clients each round (mixing.fedavg_fraction); no gossip, no staleness",
+     check_fedavg, false, run_fedavg},
+    {"local", "local training",
+     "each user trains on its own shard on its own update clock and never communicates; no gossip, no staleness",
+     check_local, false, run_local_learning},
+}};
+
+}  // namespace
+
+std::span<const LearningProtocol> learning_protocol_registry() { return registry; }
+
+LearningProtocolId learning_protocol_id(const Scenario& s) {
+  return s.learning.mixing.rule == MixingRule::fedavg ? fedavg_protocol : s.learning.protocol;
+}
+
+const LearningProtocol& learning_protocol(const Scenario& s) { return registry[learning_protocol_id(s).index]; }
+
+}  // namespace timely::sim
