@@ -134,6 +134,9 @@ inline CsvTable read_results_file(const std::filesystem::path& path, ResultsFile
 }
 // The learning flag of a results.csv header, and all its groups (read_results_file then
 // checks the whole header against the registry).
+// The type of every column of a file, in header order (the axes are text).
+std::vector<ColumnType> column_types(ResultsFile file, const std::vector<std::string>& axes, TableGroups groups);
+// Reading the files back (results_files.cpp).
 bool header_is_learning(const std::vector<std::string>& header);
 TableGroups header_groups(const std::vector<std::string>& header);
 

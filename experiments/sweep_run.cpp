@@ -279,6 +279,54 @@ std::vector<const SweepPoint*> share_pending(const SweepPlan& plan, const std::m
   return pending;
 }
 
+// Every (point, trial) pair of a sweep's pending points, and the slots their results land in.
+struct TrialSlots {
+  struct Task {
+    std::size_t point;  // index into pending
+    std::uint32_t trial;
+  };
+  std::vector<Task> tasks;
+  std::vector<std::vector<sim::TrialResult>> results;
+  std::vector<std::vector<sim::LearningTrialResult>> learned;
+  std::vector<std::uint32_t> trials_done;
+  double total_work = 0.0;  // estimated, for progress
+
+  TrialSlots(const std::vector<const SweepPoint*>& pending, bool learning)
+      : results(pending.size()), learned(pending.size()), trials_done(pending.size()), learning_(learning) {
+    for (std::size_t k = 0; k < pending.size(); ++k) {
+      const auto trials = pending[k]->scenario.run.trials;
+      results[k].resize(trials);
+      if (learning) learned[k].resize(trials);
+      for (std::uint32_t t = 0; t < trials; ++t) tasks.push_back({k, t});
+      total_work += trial_work(pending[k]->scenario) * trials;
+    }
+  }
+
+  // Under MPI a trial's result crosses to rank 0 as bytes (a learning result carries its
+  // staleness).
+  void carry_between_ranks([[maybe_unused]] UnitWork& work) {
+#if TIMELY_MPI
+    work.save = [this](std::size_t k) {
+      const Task& task = tasks[k];
+      std::string bytes =
+          learning_ ? to_bytes(learned[task.point][task.trial]) : to_bytes(results[task.point][task.trial]);
+      results[task.point][task.trial] = {};
+      if (learning_) learned[task.point][task.trial] = {};
+      return bytes;
+    };
+    work.load = [this](std::size_t k, const std::string& bytes) {
+      const Task& task = tasks[k];
+      if (!learning_) return from_bytes(bytes, results[task.point][task.trial]);
+      from_bytes(bytes, learned[task.point][task.trial]);
+      results[task.point][task.trial] = learned[task.point][task.trial].staleness;
+    };
+#endif
+  }
+
+ private:
+  bool learning_;
+};
+
 }  // namespace
 
 SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::ostream& err) {
@@ -312,33 +360,21 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
     files->start(std::move(done));
   });
 
-  struct Task {
-    std::size_t point;  // index into pending
-    std::uint32_t trial;
-  };
   const bool learning = plan.learning();
   const TableGroups groups = plan_groups(plan);
-  std::vector<Task> tasks;
-  std::vector<std::vector<sim::TrialResult>> results(pending.size());
-  std::vector<std::vector<sim::LearningTrialResult>> learned(pending.size());
-  std::vector<std::uint32_t> trials_done(pending.size());
-  double total_work = 0.0;
-  for (std::size_t k = 0; k < pending.size(); ++k) {
-    const auto trials = pending[k]->scenario.run.trials;
-    results[k].resize(trials);
-    if (learning) learned[k].resize(trials);
-    for (std::uint32_t t = 0; t < trials; ++t) tasks.push_back({k, t});
-    total_work += trial_work(pending[k]->scenario) * trials;
-  }
+  TrialSlots slots(pending, learning);
+  auto& tasks = slots.tasks;
+  auto& results = slots.results;
+  auto& learned = slots.learned;
 
   Progress progress(err, plan.name, 0, options.show_progress && root);
   double work_done = 0.0;
   std::size_t trials_finished = 0, points_finished = 0;
   // Rank 0, one trial at a time (run_units serialises it).
-  const auto finish_trial = [&](const Task& task) {
+  const auto finish_trial = [&](const TrialSlots::Task& task) {
     const Prepared& prep = prepared[task.point];
     const SweepPoint& p = *prep.point;
-    const bool point_complete = ++trials_done[task.point] == p.scenario.run.trials;
+    const bool point_complete = ++slots.trials_done[task.point] == p.scenario.run.trials;
     ++trials_finished;
     work_done += trial_work(p.scenario);
     if (point_complete) {
@@ -356,7 +392,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
       std::vector<sim::TrialResult>().swap(staleness);
       std::vector<sim::LearningTrialResult>().swap(learned[task.point]);
     }
-    progress.update(total_work > 0 ? work_done / total_work : 1.0,
+    progress.update(slots.total_work > 0 ? work_done / slots.total_work : 1.0,
                     fmt::format("points {}/{}, trials {}/{}", points_finished + outcome.points_resumed,
                                 plan.points.size(), trials_finished, tasks.size()));
   };
@@ -368,7 +404,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
   work.count = tasks.size();
   work.threads = options.threads;
   work.run = [&](std::size_t k) {
-    const Task& task = tasks[k];
+    const TrialSlots::Task& task = tasks[k];
     const Prepared& prep = prepared[task.point];
     const sim::Scenario& s = prep.point->scenario;
     if (learning) {
@@ -383,21 +419,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
     const SweepPoint& p = *prepared[tasks[k].point].point;
     return fmt::format("sweep point {} ({}), trial {}", p.index, point_label(plan, p), tasks[k].trial);
   };
-#if TIMELY_MPI
-  work.save = [&](std::size_t k) {  // a learning result carries its staleness
-    const Task& task = tasks[k];
-    std::string bytes = learning ? to_bytes(learned[task.point][task.trial]) : to_bytes(results[task.point][task.trial]);
-    results[task.point][task.trial] = {};
-    if (learning) learned[task.point][task.trial] = {};
-    return bytes;
-  };
-  work.load = [&](std::size_t k, const std::string& bytes) {
-    const Task& task = tasks[k];
-    if (!learning) return from_bytes(bytes, results[task.point][task.trial]);
-    from_bytes(bytes, learned[task.point][task.trial]);
-    results[task.point][task.trial] = learned[task.point][task.trial].staleness;
-  };
-#endif
+  slots.carry_between_ranks(work);
   run_units(work);
 
   outcome.points_run = pending.size();

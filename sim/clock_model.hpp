@@ -1,6 +1,6 @@
 #pragma once
 // What the event loops (sim/event_engine.hpp), the gossip policies (sim/gossip_policy.hpp)
-// and the network layer (sim/network.hpp) require of the models they drive, as C++20
+// and the network layer (sim/message_layer.hpp) require of the models they drive, as C++20
 // concepts: a model that lacks a member fails to compile with the member named, and nothing
 // costs a virtual call per event. Internal to sim/.
 #include <concepts>

@@ -3,7 +3,7 @@
 // loop (sim/event_engine.hpp, the source model and the rumour in sim/trial.cpp) goes through
 // one hook, gossip_tick(), where the scenario's policy decides whether the ticking user
 // contacts anyone, and whom. The contact then goes to the model, which may be the network
-// layer (sim/network.hpp) wrapping the users or learning model: policies compose with the
+// layer (sim/message_layer.hpp) wrapping the users or learning model: policies compose with the
 // network rather than sit beside it.
 //
 // A policy is one type and one row of GossipPolicies below. The type provides

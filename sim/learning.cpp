@@ -8,13 +8,13 @@
 #include <fmt/format.h>
 
 #include "models/variance_correction.hpp"
+#include "sim/input_error.hpp"
 #include "sim/learning_clocks.hpp"
+#include "sim/message_layer.hpp"
 #include "sim/mixer.hpp"
 #include "sim/model_bank.hpp"
 #include "sim/observer.hpp"
-#include "sim/network.hpp"
 #include "sim/protocols.hpp"
-#include "sim/input_error.hpp"
 #include "sim/quadratic.hpp"
 #include "sim/user_clocks.hpp"
 

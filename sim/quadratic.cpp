@@ -8,9 +8,9 @@
 #include <limits>
 #include <utility>
 
-#include "sim/learning_clocks.hpp"
-#include "sim/network.hpp"
 #include "sim/input_error.hpp"
+#include "sim/learning_clocks.hpp"
+#include "sim/message_layer.hpp"
 #include "sim/protocols.hpp"
 #include "sim/random.hpp"
 

@@ -218,7 +218,7 @@ struct Scenario {
   UsersSpec users;
   ChurnSpec churn;
 
-  // Some message is delayed, limited, lost or refused: the network layer runs (sim/network.hpp);
+  // Some message is delayed, limited, lost or refused: the network layer runs (sim/message_layer.hpp);
   // otherwise contacts are instantaneous, exactly as without it.
   bool networked() const {
     return gossip.latency > 0.0 || gossip.latency_law || gossip.bandwidth > 0.0 || gossip.loss > 0.0 ||

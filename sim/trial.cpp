@@ -1,6 +1,6 @@
 #include "sim/trial.hpp"
 
-#include "sim/network.hpp"
+#include "sim/message_layer.hpp"
 #include "sim/source_model.hpp"
 #include "sim/users_model.hpp"
 

@@ -109,7 +109,7 @@ class UsersModel {
     }
   }
 
-  // ---- messages of the network layer (sim/network.hpp, docs/model.md §7) ----
+  // ---- messages of the network layer (sim/message_layer.hpp, docs/model.md §7) ----
   // A copy of user i's K versions, held until released.
   std::uint32_t snapshot(std::uint32_t i) {
     const std::uint32_t id = messages_.acquire(k_);

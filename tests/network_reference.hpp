@@ -2,7 +2,7 @@
 // An independent, deliberately naive reference simulator of the users staleness model
 // (docs/model.md §2) with the network of docs/model.md §7: latency, uplink bandwidth with a
 // FIFO queue or drops, loss, and Markov churn. It shares no code with sim/: it exists so
-// that the engine (sim/network.hpp) can be compared with a second implementation written
+// that the engine (sim/message_layer.hpp) can be compared with a second implementation written
 // straight from the text of §7.
 //
 // Deliberately naive, so that it is easy to check by reading:

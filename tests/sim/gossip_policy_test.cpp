@@ -11,7 +11,7 @@
 #include "sim/choices.hpp"
 #include "sim/event_engine.hpp"
 #include "sim/gossip_policy.hpp"
-#include "sim/network.hpp"
+#include "sim/message_layer.hpp"
 #include "sim/user_clocks.hpp"
 #include "sim/users_model.hpp"
 

@@ -1,9 +1,10 @@
 #pragma once
-// The network layer (docs/model.md §7): gossip ticks send messages that take an uplink
-// transfer (size / bandwidth, one at a time per user), may be lost, arrive after a latency,
-// and reach only online users. Internal to sim/, used only when Scenario::networked():
-// with every network key at its default the engine never enters this file, so results are
-// bit-identical to a run without it.
+// The message layer, which the documents call the network layer (docs/model.md §7; not the
+// graph of the network.* keys, sim/topology.hpp, nor the neural network, models/mlp.hpp):
+// gossip ticks send messages that take an uplink transfer (size / bandwidth, one at a time
+// per user), may be lost, arrive after a latency, and reach only online users. Internal to
+// sim/, used only when Scenario::networked(): with every network key at its default the
+// engine never enters this file, so results are bit-identical to a run without it.
 //
 // Networked<Model, Mode> wraps a MessageModel (sim/clock_model.hpp: the users model, or
 // learning's LearningClocks) and is itself a ClockModel: the clock loops of event_engine.hpp
