@@ -24,8 +24,8 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
     out.diverged_at = std::min(out.diverged_at.value_or(*trial.diverged_at), *trial.diverged_at);
   }
   if (out.diverged > 0) return out;
-  std::vector<double> acc, uacc, dist, maxd, loss, uloss, tloss, cons, ttt, plateau, baseline, delay;
-  std::vector<double> worst_uloss, uerror, worst_uerror, ttl, ttd, bytes;
+  std::array<std::vector<double>, sim::learning_metric_count> final;
+  std::vector<double> ttt, plateau, baseline, delay, ttl, ttd;
   std::vector<double> stationary_error, stationary_worst, stationary_consensus;
   for (const auto& trial : trials) {
     if (trial.stationary) {
@@ -34,20 +34,10 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
       stationary_consensus.push_back(trial.stationary->consensus);
     }
     const sim::Observation& last = trial.observations.back();
-    if (last.accuracy) acc.push_back(*last.accuracy);
-    if (last.user_accuracy) uacc.push_back(*last.user_accuracy);
-    if (last.distance_to_optimum) dist.push_back(*last.distance_to_optimum);
-    if (last.max_user_distance_to_optimum) maxd.push_back(*last.max_user_distance_to_optimum);
-    loss.push_back(last.loss);
-    uloss.push_back(last.user_loss);
-    worst_uloss.push_back(last.worst_user_loss);
-    if (last.user_error) uerror.push_back(*last.user_error);
-    if (last.worst_user_error) worst_uerror.push_back(*last.worst_user_error);
-    if (last.bytes_sent_per_user) bytes.push_back(*last.bytes_sent_per_user);
+    for (std::size_t m = 0; m < sim::learning_metric_count; ++m)
+      if (last[m]) final[m].push_back(*last[m]);
     if (trial.time_to_loss) ttl.push_back(*trial.time_to_loss);
     if (trial.time_to_distance) ttd.push_back(*trial.time_to_distance);
-    tloss.push_back(last.train_loss);
-    cons.push_back(last.consensus_distance);
     if (trial.time_to_target) ttt.push_back(*trial.time_to_target);
     if (trial.plateau_time) plateau.push_back(*trial.plateau_time);
     if (trial.baseline_plateau_time) baseline.push_back(*trial.baseline_plateau_time);
@@ -56,20 +46,9 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
     for (std::size_t k = 0; k < last.weight_variance.size(); ++k)
       out.weight_variance[k] += last.weight_variance[k] / static_cast<double>(trials.size());
   }
-  out.accuracy = maybe(acc);
-  out.user_accuracy = maybe(uacc);
-  out.distance = maybe(dist);
-  out.max_user_distance = maybe(maxd);
-  out.loss = maybe(loss);
-  out.user_loss = maybe(uloss);
-  out.train_loss = maybe(tloss);
-  out.consensus = maybe(cons);
+  for (std::size_t m = 0; m < sim::learning_metric_count; ++m) out.final[m] = maybe(final[m]);
   out.time_to_target = maybe(ttt);
   out.reached = ttt.size();
-  out.worst_user_loss = maybe(worst_uloss);
-  out.user_error = maybe(uerror);
-  out.worst_user_error = maybe(worst_uerror);
-  out.bytes_sent_per_user = maybe(bytes);
   out.time_to_loss = maybe(ttl);
   out.reached_loss = ttl.size();
   out.time_to_distance = maybe(ttd);
@@ -88,23 +67,18 @@ std::vector<CurvePoint> learning_curve(const std::vector<sim::LearningTrialResul
   std::size_t points = trials.front().observations.size();
   for (const auto& t : trials) points = std::min(points, t.observations.size());
   for (std::size_t k = 0; k < points; ++k) {
-    std::vector<double> loss, acc, cons, bytes;
+    std::array<std::vector<double>, sim::learning_metric_count> values;
     CurvePoint p;
     p.time = trials.front().observations[k].time;
     for (const auto& t : trials) {
       const sim::Observation& o = t.observations[k];
-      loss.push_back(o.loss);
-      if (o.accuracy) acc.push_back(*o.accuracy);
-      cons.push_back(o.consensus_distance);
-      if (o.bytes_sent_per_user) bytes.push_back(*o.bytes_sent_per_user);
+      for (std::size_t m = 0; m < sim::learning_metric_count; ++m)
+        if (o[m]) values[m].push_back(*o[m]);
       if (p.weight_variance.empty()) p.weight_variance.assign(o.weight_variance.size(), 0.0);
       for (std::size_t w = 0; w < o.weight_variance.size(); ++w)
         p.weight_variance[w] += o.weight_variance[w] / static_cast<double>(trials.size());
     }
-    p.loss = summarize(loss);
-    p.accuracy = maybe(acc);
-    p.consensus = summarize(cons);
-    p.bytes_sent_per_user = maybe(bytes);
+    for (std::size_t m = 0; m < sim::learning_metric_count; ++m) p.values[m] = maybe(values[m]);
     curve.push_back(std::move(p));
   }
   return curve;

@@ -1,6 +1,7 @@
 #pragma once
 // Learning results across trials (docs/model.md §4): the final observation's metrics and
 // the time to the target accuracy, each with a 95% CI, and the mean learning curve.
+#include <array>
 #include <optional>
 #include <vector>
 
@@ -13,14 +14,9 @@ namespace timely::analysis {
 // `diverged_at` is the earliest time, and no metric is summarised (every summary is empty),
 // since averaging the finite trials alone would hide the failure.
 struct LearningSummary {
-  std::optional<Summary> accuracy, user_accuracy, distance, max_user_distance;
-  std::optional<Summary> loss, user_loss, train_loss, consensus;
-  // The worst sampled user's test loss; the mean and largest squared distance of the users'
-  // models to a known optimum (sim::Observation::user_error, worst_user_error).
-  std::optional<Summary> worst_user_loss, user_error, worst_user_error;
-  // With the network layer: payload bytes sent per user (mean over users) by the final
-  // observation (sim::Observation::bytes_sent_per_user); empty without it.
-  std::optional<Summary> bytes_sent_per_user;
+  // The final observation's metrics across trials, by index in sim::learning_metrics; empty
+  // where a metric does not apply (or no trial measured it).
+  std::array<std::optional<Summary>, sim::learning_metric_count> final;
   std::size_t diverged = 0;
   std::optional<double> diverged_at;
   std::vector<double> weight_variance;   // final, mean over trials, per weight tensor
@@ -43,11 +39,8 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
 // Mean over trials at each observation time (trials share the grid).
 struct CurvePoint {
   double time;
-  Summary loss;
-  std::optional<Summary> accuracy;
-  Summary consensus;
+  std::array<std::optional<Summary>, sim::learning_metric_count> values;  // by index in sim::learning_metrics
   std::vector<double> weight_variance;  // mean over trials, per weight tensor
-  std::optional<Summary> bytes_sent_per_user;  // with the network layer: bytes sent so far, mean over users
 };
 std::vector<CurvePoint> learning_curve(const std::vector<sim::LearningTrialResult>& trials);
 

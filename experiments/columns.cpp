@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <set>
+#include <utility>
 #include <sstream>
 
 #include "sim/input_error.hpp"
@@ -74,7 +75,8 @@ constexpr ColumnGroup point = ColumnGroup::point, stale = ColumnGroup::staleness
 
 static_assert(analysis::staleness_quantile_levels.size() == 4, "one column per quantile level below");
 
-const std::vector<Column> registry = {
+// Up to the final metrics of learning.
+const std::vector<Column> head_columns = {
     {"point", "", integer, point, [](const R& r) -> Cell { return static_cast<std::uint64_t>(r.index); }},
     {"n", "", integer, point, [](const R& r) -> Cell { return static_cast<std::uint64_t>(r.scenario.network.n); }},
     {"lambda", "", num, point, [](const R& r) -> Cell { return r.scenario.gossip_rate(); }},
@@ -131,42 +133,10 @@ const std::vector<Column> registry = {
     {"law", "theory.law", text, point, [](const R& r) { return r.theory.law ? Cell(*r.theory.law) : Cell(); }},
     // ---- learning (docs/model.md §4) ----
     {"", "learning.final.time", num, learn, [](const R& r) -> Cell { return r.final_time; }},
-    {"final_accuracy", "learning.final.test_accuracy.mean", num, learn, [](const R& r) { return mean_of(le(r).accuracy); }},
-    {"final_accuracy_ci95", "learning.final.test_accuracy.ci95", num, learn, [](const R& r) { return ci_of(le(r).accuracy); }},
-    {"", "learning.final.user_test_accuracy.mean", num, learn, [](const R& r) { return mean_of(le(r).user_accuracy); }},
-    {"", "learning.final.user_test_accuracy.ci95", num, learn, [](const R& r) { return ci_of(le(r).user_accuracy); }},
-    {"final_loss", "learning.final.loss.mean", num, learn, [](const R& r) { return mean_of(le(r).loss); }},
-    {"final_loss_ci95", "learning.final.loss.ci95", num, learn, [](const R& r) { return ci_of(le(r).loss); }},
-    {"user_loss", "learning.final.user_loss.mean", num, learn, [](const R& r) { return mean_of(le(r).user_loss); }},
-    {"user_loss_ci95", "learning.final.user_loss.ci95", num, learn, [](const R& r) { return ci_of(le(r).user_loss); }},
-    {"", "learning.final.train_loss.mean", num, learn, [](const R& r) { return mean_of(le(r).train_loss); }},
-    {"", "learning.final.train_loss.ci95", num, learn, [](const R& r) { return ci_of(le(r).train_loss); }},
-    {"consensus_distance", "learning.final.consensus_distance.mean", num, learn,
-     [](const R& r) { return mean_of(le(r).consensus); }},
-    {"consensus_distance_ci95", "learning.final.consensus_distance.ci95", num, learn,
-     [](const R& r) { return ci_of(le(r).consensus); }},
-    {"distance_to_optimum", "learning.final.relative_distance_to_optimum.mean", num, learn,
-     [](const R& r) { return mean_of(le(r).distance); }},
-    {"distance_to_optimum_ci95", "learning.final.relative_distance_to_optimum.ci95", num, learn,
-     [](const R& r) { return ci_of(le(r).distance); }},
-    {"", "learning.final.max_user_relative_distance_to_optimum.mean", num, learn,
-     [](const R& r) { return mean_of(le(r).max_user_distance); }},
-    {"", "learning.final.max_user_relative_distance_to_optimum.ci95", num, learn,
-     [](const R& r) { return ci_of(le(r).max_user_distance); }},
-    // Each user's own error: the worst sampled user's test loss, and the mean and largest
-    // squared distance of the users' models to a known optimum.
-    {"worst_user_loss", "learning.final.worst_user_loss.mean", num, learn,
-     [](const R& r) { return mean_of(le(r).worst_user_loss); }},
-    {"worst_user_loss_ci95", "learning.final.worst_user_loss.ci95", num, learn,
-     [](const R& r) { return ci_of(le(r).worst_user_loss); }},
-    {"user_error", "learning.final.user_error.mean", num, learn, [](const R& r) { return mean_of(le(r).user_error); }},
-    {"user_error_ci95", "learning.final.user_error.ci95", num, learn, [](const R& r) { return ci_of(le(r).user_error); }},
-    {"worst_user_error", "learning.final.worst_user_error.mean", num, learn,
-     [](const R& r) { return mean_of(le(r).worst_user_error); }},
-    {"worst_user_error_ci95", "learning.final.worst_user_error.ci95", num, learn,
-     [](const R& r) { return ci_of(le(r).worst_user_error); }},
-    {"", "learning.final.weight_variance", num, learn,
-     [](const R& r) { return le(r).diverged ? Cell() : Cell(le(r).weight_variance); }},
+};
+
+// After the final metrics and weight_variance of learning, before those of the network scope.
+const std::vector<Column> tail_columns = {
     // model.kind = quadratic (docs/model.md §6): exact time averages over [run.warmup, run.horizon].
     {"stationary_error", "learning.stationary.error.mean", num, learn,
      [](const R& r) { return mean_of(le(r).stationary_error); }},
@@ -280,12 +250,47 @@ const std::vector<Column> registry = {
      avail_mean<&Avail::mean_staleness_online>},
     {"staleness_online_ci95", "availability.mean_staleness_online.ci95", num, avail,
      avail_ci<&Avail::mean_staleness_online>},
-    // ---- a learning run with the network layer: bytes sent per user by the final observation ----
-    {"", "learning.final.bytes_sent_per_user.mean", num, learn_comm,
-     [](const R& r) { return mean_of(le(r).bytes_sent_per_user); }},
-    {"", "learning.final.bytes_sent_per_user.ci95", num, learn_comm,
-     [](const R& r) { return ci_of(le(r).bytes_sent_per_user); }},
 };
+
+// Each learning metric's final value across trials (analysis::LearningSummary::final): its
+// mean and 95% CI, one getter pair per metric.
+template <std::size_t M>
+Cell final_mean(const R& r) {
+  return mean_of(le(r).final[M]);
+}
+template <std::size_t M>
+Cell final_ci(const R& r) {
+  return ci_of(le(r).final[M]);
+}
+using Getter = Cell (*)(const R&);
+template <std::size_t... M>
+constexpr std::array<std::pair<Getter, Getter>, sizeof...(M)> final_getters(std::index_sequence<M...>) {
+  return {{{final_mean<M>, final_ci<M>}...}};
+}
+constexpr auto final_cells = final_getters(std::make_index_sequence<sim::learning_metric_count>{});
+
+// The columns of the metrics of one scope: results.csv's (if the metric has one) and JSON's
+// learning.final.<json>.{mean,ci95}.
+void add_final_metrics(std::vector<Column>& columns, sim::MetricScope scope, ColumnGroup group) {
+  for (std::size_t m = 0; m < sim::learning_metric_count; ++m) {
+    const sim::LearningMetric& metric = sim::learning_metrics[m];
+    if (metric.scope != scope) continue;
+    const std::string csv(metric.results), json = fmt::format("learning.final.{}", metric.json);
+    columns.push_back({csv, json + ".mean", num, group, final_cells[m].first});
+    columns.push_back({csv.empty() ? csv : csv + "_ci95", json + ".ci95", num, group, final_cells[m].second});
+  }
+}
+
+std::vector<Column> make_registry() {
+  std::vector<Column> columns = head_columns;
+  add_final_metrics(columns, sim::MetricScope::model, learn);
+  columns.push_back({"", "learning.final.weight_variance", num, learn,
+                     [](const R& r) { return le(r).diverged ? Cell() : Cell(le(r).weight_variance); }});
+  columns.insert(columns.end(), tail_columns.begin(), tail_columns.end());
+  add_final_metrics(columns, sim::MetricScope::network, learn_comm);
+  return columns;
+}
+const std::vector<Column> registry = make_registry();
 
 // Whether a table with these groups has a column of group g.
 bool group_in(ColumnGroup g, TableGroups groups) {
@@ -386,7 +391,8 @@ const sim::Observation* final_observation(const TrialRow& t) {
   return &t.learning->observations.back();
 }
 
-const std::vector<TrialColumn> trial_registry = {
+// Up to the final metrics of learning.
+const std::vector<TrialColumn> trial_head = {
     {"trial", integer, point, [](const TrialRow& t) -> Cell { return static_cast<std::uint64_t>(t.trial); }},
     {"mean_staleness", num, stale,
      [](const TrialRow& t) { return staleness_value(t, [](const TrialRow& x) { return x.staleness->mean_staleness; }); }},
@@ -407,16 +413,10 @@ const std::vector<TrialColumn> trial_registry = {
        });
      }},
     {"events", integer, stale, [](const TrialRow& t) { return t.staleness ? Cell(t.staleness->events) : Cell(); }},
-    {"final_accuracy", num, learn,
-     [](const TrialRow& t) {
-       const auto* o = final_observation(t);
-       return o ? number(o->accuracy) : Cell();
-     }},
-    {"final_loss", num, learn,
-     [](const TrialRow& t) {
-       const auto* o = final_observation(t);
-       return o ? Cell(o->loss) : Cell();
-     }},
+};
+
+// After them.
+const std::vector<TrialColumn> trial_tail = {
     {"time_to_target", num, learn, [](const TrialRow& t) { return number(t.learning->time_to_target); }},
     {"time_to_loss", num, learn, [](const TrialRow& t) { return number(t.learning->time_to_loss); }},
     {"time_to_distance", num, learn, [](const TrialRow& t) { return number(t.learning->time_to_distance); }},
@@ -441,6 +441,27 @@ const std::vector<TrialColumn> trial_registry = {
      [](const TrialRow& t) { return availability(t) ? number(availability(t)->mean_staleness_online) : Cell(); }},
 };
 
+// A learning metric's value at a trial's final observation (sim/learning_metrics.hpp).
+template <std::size_t M>
+Cell final_value(const TrialRow& t) {
+  const auto* o = final_observation(t);
+  return o ? number((*o)[M]) : Cell();
+}
+template <std::size_t... M>
+constexpr std::array<Cell (*)(const TrialRow&), sizeof...(M)> final_values(std::index_sequence<M...>) {
+  return {final_value<M>...};
+}
+constexpr auto final_value_of = final_values(std::make_index_sequence<sim::learning_metric_count>{});
+
+std::vector<TrialColumn> make_trial_registry() {
+  std::vector<TrialColumn> columns = trial_head;
+  for (std::size_t m = 0; m < sim::learning_metric_count; ++m)
+    if (sim::learning_metrics[m].per_trial) columns.push_back({sim::learning_metrics[m].results, num, learn, final_value_of[m]});
+  columns.insert(columns.end(), trial_tail.begin(), trial_tail.end());
+  return columns;
+}
+const std::vector<TrialColumn> trial_registry = make_trial_registry();
+
 bool in_trials(const TrialColumn& c, TableGroups groups) { return group_in(c.group, groups); }
 
 std::vector<std::string> prefixed(const std::vector<std::string>& axes) {
@@ -449,6 +470,31 @@ std::vector<std::string> prefixed(const std::vector<std::string>& axes) {
   return h;
 }
 
+
+// learning_curves.csv's columns after the time: each metric's mean over trials (and its CI)
+// as the metric list says, then weight_variance, then the network scope's metrics (with the
+// communication group).
+constexpr std::size_t weight_variance_column = sim::learning_metric_count;
+struct CurveColumn {
+  std::string name;
+  std::size_t metric;  // index in sim::learning_metrics, or weight_variance_column
+  bool ci;
+};
+void add_curve_columns(std::vector<CurveColumn>& columns, sim::MetricScope scope) {
+  for (std::size_t m = 0; m < sim::learning_metric_count; ++m) {
+    const sim::LearningMetric& metric = sim::learning_metrics[m];
+    if (metric.scope != scope || metric.curve == sim::CurveColumns::none) continue;
+    columns.push_back({std::string(metric.name), m, false});
+    if (metric.curve == sim::CurveColumns::mean_ci) columns.push_back({fmt::format("{}_ci95", metric.name), m, true});
+  }
+}
+std::vector<CurveColumn> curve_columns(TableGroups groups) {
+  std::vector<CurveColumn> columns;
+  add_curve_columns(columns, sim::MetricScope::model);
+  columns.push_back({"weight_variance", weight_variance_column, false});
+  if (groups.communication) add_curve_columns(columns, sim::MetricScope::network);
+  return columns;
+}
 
 }  // namespace
 
@@ -468,9 +514,9 @@ std::vector<ColumnType> column_types(ResultsFile file, const std::vector<std::st
         if (in_trials(c, groups)) types.push_back(c.type);
       break;
     case ResultsFile::curves:
-      for (int k = 0; k < 6; ++k) types.push_back(num);
-      types.push_back(ColumnType::number_list);  // weight_variance: a ';'-separated list
-      if (groups.communication) types.insert(types.end(), 2, num);  // bytes_sent_per_user, its CI
+      types.push_back(num);  // time
+      for (const CurveColumn& c : curve_columns(groups))  // weight_variance: a ';'-separated list
+        types.push_back(c.metric == weight_variance_column ? ColumnType::number_list : num);
       break;
   }
   return types;
@@ -562,22 +608,38 @@ void add_result_json(nlohmann::ordered_json& j, const PointResult& r) {
   collapse_empty_summaries(j);
 }
 
-std::vector<std::string> trials_header(const std::vector<std::string>& axes, TableGroups groups) {
-  std::vector<std::string> h = prefixed(axes);
+std::vector<TrialColumnCells> trial_columns(const PointResult& p, const std::vector<sim::TrialResult>& staleness,
+                                            const std::vector<sim::LearningTrialResult>* learning, TableGroups groups) {
+  std::vector<TrialColumnCells> columns;
+  for (const TrialColumn& c : trial_registry) {
+    if (!in_trials(c, groups)) continue;
+    TrialColumnCells& column = columns.emplace_back(TrialColumnCells{c.csv, c.type, {}});
+    for (std::uint32_t i = 0; i < p.scenario.run.trials; ++i) {
+      const TrialRow t{&p, i, i < staleness.size() ? &staleness[i] : nullptr, learning ? &(*learning)[i] : nullptr};
+      column.cells.push_back(c.group == learn && !learning ? Cell() : c.get(t));
+    }
+  }
+  return columns;
+}
+
+std::vector<std::string> trials_header(const std::vector<std::string>& axes, TableGroups groups, TrialPrefix prefix) {
+  std::vector<std::string> h = prefix == TrialPrefix::none ? std::vector<std::string>{} : prefixed(axes);
   for (const TrialColumn& c : trial_registry)
     if (in_trials(c, groups)) h.emplace_back(c.csv);
   return h;
 }
 
 std::string trial_rows(const PointResult& p, const std::vector<sim::TrialResult>& staleness,
-                       const std::vector<sim::LearningTrialResult>* learning, TableGroups groups) {
+                       const std::vector<sim::LearningTrialResult>* learning, TableGroups groups, TrialPrefix prefix) {
+  const std::vector<TrialColumnCells> columns = trial_columns(p, staleness, learning, groups);
   std::string rows;
   for (std::uint32_t i = 0; i < p.scenario.run.trials; ++i) {
-    const TrialRow t{&p, i, i < staleness.size() ? &staleness[i] : nullptr, learning ? &(*learning)[i] : nullptr};
-    std::vector<std::string> f{std::to_string(p.index)};
-    f.insert(f.end(), p.axis_values.begin(), p.axis_values.end());
-    for (const TrialColumn& c : trial_registry)
-      if (in_trials(c, groups)) f.push_back(c.group == learn && !learning ? std::string() : cell_text(c.get(t), 17));
+    std::vector<std::string> f;
+    if (prefix == TrialPrefix::point_and_axes) {
+      f.push_back(std::to_string(p.index));
+      f.insert(f.end(), p.axis_values.begin(), p.axis_values.end());
+    }
+    for (const TrialColumnCells& c : columns) f.push_back(cell_text(c.cells[i], 17));
     rows += csv_line(f);
   }
   return rows;
@@ -585,23 +647,24 @@ std::string trial_rows(const PointResult& p, const std::vector<sim::TrialResult>
 
 std::vector<std::string> curves_header(const std::vector<std::string>& axes, TableGroups groups) {
   std::vector<std::string> h = prefixed(axes);
-  for (const char* c : {"time", "loss", "loss_ci95", "accuracy", "accuracy_ci95", "consensus_distance", "weight_variance"})
-    h.emplace_back(c);
-  if (groups.communication)
-    for (const char* c : {"bytes_sent_per_user", "bytes_sent_per_user_ci95"}) h.emplace_back(c);
+  h.emplace_back("time");
+  for (const CurveColumn& c : curve_columns(groups)) h.push_back(c.name);
   return h;
 }
 
 std::string curve_rows(const PointResult& p, const std::vector<sim::LearningTrialResult>& learning, TableGroups groups) {
+  const std::vector<CurveColumn> columns = curve_columns(groups);
   std::string rows;
-  for (const auto& c : analysis::learning_curve(learning)) {
+  for (const auto& point : analysis::learning_curve(learning)) {
     std::vector<std::string> f{std::to_string(p.index)};
     f.insert(f.end(), p.axis_values.begin(), p.axis_values.end());
-    for (const Cell& cell : {Cell(c.time), Cell(c.loss.mean), number(c.loss.ci_half_width), mean_of(c.accuracy),
-                             ci_of(c.accuracy), Cell(c.consensus.mean), Cell(c.weight_variance)})
+    f.push_back(cell_text(point.time, 12));
+    for (const CurveColumn& c : columns) {
+      const Cell cell = c.metric == weight_variance_column ? Cell(point.weight_variance)
+                        : c.ci                             ? ci_of(point.values[c.metric])
+                                                           : mean_of(point.values[c.metric]);
       f.push_back(cell_text(cell, 12));
-    if (groups.communication)
-      for (const Cell& cell : {mean_of(c.bytes_sent_per_user), ci_of(c.bytes_sent_per_user)}) f.push_back(cell_text(cell, 12));
+    }
     rows += csv_line(f);
   }
   return rows;

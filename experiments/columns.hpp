@@ -4,7 +4,9 @@
 // column and/or its place in the `--json` object and says how to read it from a PointResult.
 // The results.csv header and rows, the JSON fields, and the reader that --resume, `plot` and
 // `validate` use all come from this table, so a new column is one entry. trials.csv has its
-// own table of the same kind.
+// own table of the same kind, written by one writer for sweeps, `simulate` and Python. The
+// learning metrics' columns in every table (results, trials, learning curves) are made from
+// the metric list (sim/learning_metrics.hpp), so a new metric is one row there.
 //
 // Optional column groups: the learning columns exist only in learning sweeps, and the
 // network layer's columns (communication, availability) only in runs where some point has
@@ -72,8 +74,8 @@ struct TableGroups {
 };
 
 struct Column {
-  std::string_view csv;   // results.csv column; "" = JSON only
-  std::string_view json;  // dotted path in `simulate --json`; "" = CSV only
+  std::string csv;   // results.csv column; "" = JSON only
+  std::string json;  // dotted path in `simulate --json`; "" = CSV only
   ColumnType type;
   ColumnGroup group;
   Cell (*get)(const PointResult&);
@@ -94,17 +96,30 @@ inline std::string results_row(const PointResult& result, bool learning) { retur
 // without a mean is null; a run without staleness (FedAvg, local) has "staleness": null.
 void add_result_json(nlohmann::ordered_json& j, const PointResult& result);
 
-// trials.csv: one row per trial.
+// trials.csv: one row per trial, the same columns for a sweep (after the point's index and
+// axis values), `simulate` and Python's per_trial arrays: one writer.
 struct TrialRow {
   const PointResult* point;
   std::uint32_t trial;
   const sim::TrialResult* staleness;              // null for FedAvg and local
   const sim::LearningTrialResult* learning;       // null for staleness runs
 };
+// One column of a point's trials: its name, type and one cell per trial.
+struct TrialColumnCells {
+  std::string_view name;
+  ColumnType type;
+  std::vector<Cell> cells;
+};
 // The learning columns come with a non-null `learning`; the network ones with the groups.
-std::vector<std::string> trials_header(const std::vector<std::string>& axes, TableGroups groups);
+std::vector<TrialColumnCells> trial_columns(const PointResult& point, const std::vector<sim::TrialResult>& staleness,
+                                            const std::vector<sim::LearningTrialResult>* learning, TableGroups groups);
+// A sweep's header and rows start with the point and the axes; `simulate`'s have neither.
+enum class TrialPrefix { point_and_axes, none };
+std::vector<std::string> trials_header(const std::vector<std::string>& axes, TableGroups groups,
+                                       TrialPrefix prefix = TrialPrefix::point_and_axes);
 std::string trial_rows(const PointResult& point, const std::vector<sim::TrialResult>& staleness,
-                       const std::vector<sim::LearningTrialResult>* learning, TableGroups groups);
+                       const std::vector<sim::LearningTrialResult>* learning, TableGroups groups,
+                       TrialPrefix prefix = TrialPrefix::point_and_axes);
 inline std::vector<std::string> trials_header(const std::vector<std::string>& axes, bool learning) {
   return trials_header(axes, TableGroups{learning});
 }

@@ -14,7 +14,10 @@
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::TrialResult) == 296, "serialize TrialResult's new field below");
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::LearningTrialResult) == 504,
               "serialize LearningTrialResult's new field below");
-static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Observation) == 184, "serialize Observation's new field below");
+// An observation's metrics are one array whatever metrics there are (sim/learning_metrics.hpp).
+static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Observation) == sizeof(double) + sizeof(timely::sim::MetricValues) +
+                                                                        sizeof(std::vector<double>),
+              "serialize Observation's new field below");
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Communication) == 104, "serialize Communication's new field below");
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Availability) == 24, "serialize Availability's new field below");
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::StationaryErrors) == 24,
@@ -68,9 +71,9 @@ void serialize(Archive& a, timely::sim::TrialResult& t, unsigned) {
 
 template <class Archive>
 void serialize(Archive& a, timely::sim::Observation& o, unsigned) {
-  a & o.time & o.loss & o.accuracy & o.user_loss & o.worst_user_loss & o.user_accuracy & o.train_loss;
-  a & o.consensus_distance & o.distance_to_optimum & o.max_user_distance_to_optimum & o.user_error;
-  a & o.worst_user_error & o.weight_variance & o.bytes_sent_per_user;
+  a & o.time;
+  for (std::optional<double>& value : o.values) a & value;
+  a & o.weight_variance;
 }
 
 template <class Archive>

@@ -260,23 +260,16 @@ void print_learning(std::ostream& out, const Simulation& sim) {
                        "consensus distance {}\n",
                        s.run.warmup, s.run.horizon, pm(l.stationary_error), pm(l.stationary_worst_error),
                        pm(l.stationary_consensus));
-  const double final_time = point_result(sim).final_time;
-  if (l.accuracy)
-    out << fmt::format("  at t = {:g}: test accuracy {} (average model), {} (mean over users)\n", final_time,
-                       pm(l.accuracy), pm(l.user_accuracy));
-  else
-    out << fmt::format("  at t = {:g}:\n", final_time);
-  out << fmt::format("  test loss  {}   train loss {}   consensus distance {}\n", pm(l.loss), pm(l.train_loss), pm(l.consensus));
-  if (s.learning.model.kind != sim::ModelKind::quadratic)  // a model with a test set
-    out << fmt::format("  users' own test loss: mean {}, worst of {} sampled {}\n", pm(l.user_loss),
-                       std::min(s.learning.observe.users, s.network.n), pm(l.worst_user_loss));
-  if (l.distance)
-    out << fmt::format("  distance to theta* (relative to start): average model {}, worst user {}\n", pm(l.distance),
-                       pm(l.max_user_distance));
+  // The final metrics, one line each, named as in the files (sim/learning_metrics.hpp).
+  out << fmt::format("  at t = {:g} (means over trials, 95% CI):\n", point_result(sim).final_time);
+  for (std::size_t m = 0; m < sim::learning_metric_count; ++m)
+    if (l.final[m])
+      out << fmt::format("    {:<30} {:<20} {}\n", sim::learning_metrics[m].name, pm(l.final[m]),
+                         sim::learning_metrics[m].description);
   if (l.time_to_target)
     out << fmt::format("  time to {:g} accuracy: {} ({}/{} trials reached it)\n", s.learning.target_accuracy,
                        pm(l.time_to_target), l.reached, sim.learning.size());
-  else if (l.accuracy)
+  else if (l.final[sim::metric::accuracy])
     out << fmt::format("  time to {:g} accuracy: not reached by t = {:g}\n", s.learning.target_accuracy, s.run.horizon);
   if (s.learning.target_loss) {
     if (l.time_to_loss)
@@ -285,7 +278,7 @@ void print_learning(std::ostream& out, const Simulation& sim) {
     else
       out << fmt::format("  time to test loss {:g}: not reached by t = {:g}\n", *s.learning.target_loss, s.run.horizon);
   }
-  if (s.learning.target_distance && l.distance) {
+  if (s.learning.target_distance && l.final[sim::metric::distance_to_optimum]) {
     if (l.time_to_distance)
       out << fmt::format("  time to relative distance {:g}: {} ({}/{} trials reached it)\n", *s.learning.target_distance,
                          pm(l.time_to_distance), l.reached_distance, sim.learning.size());
@@ -377,38 +370,29 @@ void print_simulation(std::ostream& out, const Simulation& sim, unsigned threads
   print_network(out, result);
 }
 
+namespace {
+
+// The trials' results as the sweep's trials.csv has them (columns.hpp), without the point.
+std::vector<TrialColumnCells> simulation_trial_columns(const Simulation& sim, const PointResult& point) {
+  return trial_columns(point, sim.trials, sim.learning.empty() ? nullptr : &sim.learning,
+                       TableGroups{}.include(sim.scenario));
+}
+
+}  // namespace
+
 ValueTable trial_table(const Simulation& sim) {
-  // With the network layer, also its per-trial counts (and availability under churn).
-  const TableGroups groups = TableGroups{}.include(sim.scenario);
+  const PointResult point = point_result(sim);
   ValueTable table;
-  const auto column = [&](std::string name, bool integer, auto value) {
-    ValueColumn c{std::move(name), integer, {}};
-    for (const sim::TrialResult& t : sim.trials) c.values.push_back(value(t));
-    table.push_back(std::move(c));
-  };
-  using T = const sim::TrialResult&;
-  using V = std::optional<double>;
-  ValueColumn trial{"trial", true, {}};
-  for (std::size_t i = 0; i < sim.trials.size(); ++i) trial.values.push_back(static_cast<double>(i));
-  table.push_back(std::move(trial));
-  column("mean_staleness", false, [](T t) -> V { return t.mean_staleness; });
-  column("max_mean", false, [](T t) -> V { return t.max_mean; });
-  column("max_all_mean", false, [](T t) -> V { return t.max_all_mean; });
-  column("events", true, [](T t) -> V { return static_cast<double>(t.events); });
-  if (groups.communication) {
-    column("messages_sent", true, [](T t) -> V {
-      return t.communication ? V(static_cast<double>(t.communication->messages_sent)) : std::nullopt;
-    });
-    column("messages_lost", true, [](T t) -> V {
-      return t.communication ? V(static_cast<double>(t.communication->messages_lost)) : std::nullopt;
-    });
-    column("bytes_sent", false, [](T t) -> V { return t.communication ? V(t.communication->bytes_sent) : std::nullopt; });
-  }
-  if (groups.availability) {
-    column("online_fraction", false,
-           [](T t) -> V { return t.availability ? V(t.availability->online_fraction) : std::nullopt; });
-    column("staleness_online", false,
-           [](T t) -> V { return t.availability ? t.availability->mean_staleness_online : std::nullopt; });
+  for (const TrialColumnCells& c : simulation_trial_columns(sim, point)) {
+    ValueColumn& column = table.emplace_back(ValueColumn{std::string(c.name), c.type == ColumnType::integer, {}});
+    for (const Cell& cell : c.cells)
+      column.values.push_back(std::visit(
+          [](const auto& x) -> std::optional<double> {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) return static_cast<double>(x);
+            else return std::nullopt;  // the trials' columns are numbers
+          },
+          cell));
   }
   return table;
 }
@@ -426,27 +410,19 @@ ValueTable learning_table(const Simulation& sim) {
   };
   column("trial", true, [](std::size_t trial, O) -> V { return static_cast<double>(trial); });
   column("time", false, [](std::size_t, O o) -> V { return o.time; });
-  column("loss", false, [](std::size_t, O o) -> V { return o.loss; });
-  column("accuracy", false, [](std::size_t, O o) -> V { return o.accuracy; });
-  column("user_loss", false, [](std::size_t, O o) -> V { return o.user_loss; });
-  column("user_accuracy", false, [](std::size_t, O o) -> V { return o.user_accuracy; });
-  column("train_loss", false, [](std::size_t, O o) -> V { return o.train_loss; });
-  column("consensus_distance", false, [](std::size_t, O o) -> V { return o.consensus_distance; });
-  column("distance_to_optimum", false, [](std::size_t, O o) -> V { return o.distance_to_optimum; });
-  column("max_user_distance_to_optimum", false, [](std::size_t, O o) -> V { return o.max_user_distance_to_optimum; });
-  column("user_error", false, [](std::size_t, O o) -> V { return o.user_error; });
-  column("worst_user_error", false, [](std::size_t, O o) -> V { return o.worst_user_error; });
-  column("worst_user_loss", false, [](std::size_t, O o) -> V { return o.worst_user_loss; });
-  // With the network layer: the bytes sent per user so far (mean over users), so accuracy
-  // can be plotted against bytes.
-  bool bytes = false;
+  // Every metric of the list (sim/learning_metrics.hpp); those of the network scope (bytes sent,
+  // so accuracy can be plotted against bytes) only where the network layer measured them.
   std::size_t tensors = 0;
+  std::array<bool, sim::learning_metric_count> measured{};
   for (const auto& trial : sim.learning)
     for (const sim::Observation& o : trial.observations) {
-      bytes = bytes || o.bytes_sent_per_user.has_value();
       tensors = std::max(tensors, o.weight_variance.size());
+      for (std::size_t m = 0; m < sim::learning_metric_count; ++m)
+        measured[m] = measured[m] || o[m].has_value();
     }
-  if (bytes) column("bytes_sent_per_user", false, [](std::size_t, O o) -> V { return o.bytes_sent_per_user; });
+  for (std::size_t m = 0; m < sim::learning_metric_count; ++m)
+    if (measured[m] || sim::learning_metrics[m].scope != sim::MetricScope::network)
+      column(std::string(sim::learning_metrics[m].name), false, [m](std::size_t, O o) { return o[m]; });
   for (std::size_t k = 0; k < tensors; ++k)
     column(fmt::format("weight_variance_W{}", k + 1), false, [k](std::size_t, O o) -> V {
       return k < o.weight_variance.size() ? V(o.weight_variance[k]) : std::nullopt;
@@ -475,20 +451,29 @@ void write_simulation(const std::filesystem::path& dir, const Simulation& sim, u
   create_output_directory(dir);
   const DirectoryLock lock(dir);
   write_file_atomically(dir / "result.json", simulation_json(sim, threads).dump(2) + "\n");
-  write_file_atomically(dir / "trials.csv", table_csv(trial_table(sim), 17));
+  {
+    const PointResult point = point_result(sim);
+    const TableGroups groups = TableGroups{}.include(sim.scenario);
+    write_file_atomically(dir / "trials.csv",
+                          csv_line(trials_header({}, groups, TrialPrefix::none)) +
+                              trial_rows(point, sim.trials, sim.learning.empty() ? nullptr : &sim.learning, groups,
+                                         TrialPrefix::none));
+  }
   if (sim.learning.empty()) return;
   write_file_atomically(dir / "learning.csv", table_csv(learning_table(sim), 10));
   // Loss and accuracy against time, mean over trials with 95% CIs.
   plots::TimeSeries accuracy, loss;
   bool positive = true;
   for (const auto& c : analysis::learning_curve(sim.learning)) {
-    loss.time.push_back(c.time);
-    loss.value.push_back(c.loss.mean);
-    positive = positive && c.loss.mean > 0.0;
-    if (c.accuracy) {
+    if (const auto& l = c.values[sim::metric::loss]) {
+      loss.time.push_back(c.time);
+      loss.value.push_back(l->mean);
+      positive = positive && l->mean > 0.0;
+    }
+    if (const auto& a = c.values[sim::metric::accuracy]) {
       accuracy.time.push_back(c.time);
-      accuracy.value.push_back(c.accuracy->mean);
-      accuracy.ci95.push_back(c.accuracy->ci_half_width.value_or(0.0));
+      accuracy.value.push_back(a->mean);
+      accuracy.ci95.push_back(a->ci_half_width.value_or(0.0));
     }
   }
   if (!accuracy.time.empty()) {

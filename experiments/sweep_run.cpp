@@ -254,7 +254,7 @@ std::string point_log(const SweepPlan& plan, const SweepPoint& p, const PointRes
   } else if (r.learning) {
     const auto& l = *r.learning;
     what = fmt::format("final accuracy {}, time to target {}",
-                       l.accuracy ? fmt::format("{:.4g}", l.accuracy->mean) : "n/a",
+                       l.final[sim::metric::accuracy] ? fmt::format("{:.4g}", l.final[sim::metric::accuracy]->mean) : "n/a",
                        l.time_to_target ? fmt::format("{:.4g}", l.time_to_target->mean) : "not reached");
   } else {
     const auto& t = r.staleness->mean;

@@ -289,7 +289,8 @@ void learning_stage(Suite& suite) {
     for (const std::size_t k : {2, 4}) {
       std::vector<double> ratio;
       for (const auto& r : results)
-        ratio.push_back(r.observations[k].consensus_distance / r.observations[0].consensus_distance);
+        ratio.push_back(*r.observations[k][sim::metric::consensus_distance] /
+                        *r.observations[0][sim::metric::consensus_distance]);
       const auto wide = analysis::summarize(ratio, agreement_level), usual = analysis::summarize(ratio, 0.95);
       const double theory = std::exp(-24.0 * 0.5 * static_cast<double>(k) / 23.0);
       suite.add({fmt::format("gossip averaging, exchange, complete graph (n = 24): consensus decay at t = {}", k), "3.8",

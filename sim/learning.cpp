@@ -202,10 +202,10 @@ namespace {
 
 // First observation time at which accuracy reaches `fraction` of the final accuracy.
 std::optional<double> plateau_time(const std::vector<Observation>& observations, double fraction) {
-  if (observations.empty() || !observations.back().accuracy) return std::nullopt;
-  const double level = fraction * *observations.back().accuracy;
+  if (observations.empty() || !observations.back()[metric::accuracy]) return std::nullopt;
+  const double level = fraction * *observations.back()[metric::accuracy];
   for (const Observation& o : observations)
-    if (o.accuracy && *o.accuracy >= level) return o.time;
+    if (o[metric::accuracy] && *o[metric::accuracy] >= level) return o.time;
   return std::nullopt;
 }
 

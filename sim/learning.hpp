@@ -13,6 +13,7 @@
 #include "models/dataset.hpp"
 #include "models/mlp.hpp"
 #include "models/partition.hpp"
+#include "sim/learning_metrics.hpp"
 #include "sim/scenario.hpp"
 #include "sim/topology.hpp"
 #include "sim/trial.hpp"
@@ -61,25 +62,6 @@ LearningData prepare_learning(const Scenario& scenario, std::shared_ptr<const mo
 std::shared_ptr<const models::Split> load_learning_data(const Scenario& scenario);
 // Scenarios with equal keys read the same data: the cache key for load_learning_data.
 std::string learning_data_key(const Scenario& scenario);
-
-struct Observation {
-  double time = 0.0;
-  double loss = 0.0;                    // average model on the test set (cross-entropy, or 0.5 squared error)
-  std::optional<double> accuracy;       // average model, test accuracy (classification)
-  double user_loss = 0.0;               // mean over sampled users, test
-  double worst_user_loss = 0.0;         // the largest over the sampled users, test
-  std::optional<double> user_accuracy;  // mean over sampled users, test accuracy
-  double train_loss = 0.0;              // average model on a training subset
-  double consensus_distance = 0.0;      // (1/n) sum_i ||theta_i - mean||^2
-  std::optional<double> distance_to_optimum;      // ||mean - theta*|| / ||mean(0) - theta*||
-  std::optional<double> max_user_distance_to_optimum;  // max_i ||theta_i - theta*|| / ||theta_i(0) - theta*||
-  // Squared distance of the users' models to the optimum: mean over users of ||theta_i - opt||^2
-  // and its maximum over users (quadratic: opt = a_bar).
-  std::optional<double> user_error, worst_user_error;
-  std::vector<double> weight_variance;  // per weight tensor (W1, W2, ...), mean over users
-  // With the network layer (docs/model.md §7.4): payload bytes sent so far, mean over users.
-  std::optional<double> bytes_sent_per_user;
-};
 
 // Exact time averages over the window [run.warmup, run.horizon], integrated event by event
 // (model.kind = quadratic): the mean over users of ||x_i - a_bar||^2, its maximum over users,

@@ -5,23 +5,6 @@
 #include "models/variance_correction.hpp"
 
 namespace timely::sim {
-namespace {
-
-bool finite(const std::optional<double>& x) { return !x || std::isfinite(*x); }
-
-// Every field of an observation is finite (a stored observation always is).
-bool finite(const Observation& o) {
-  if (!std::isfinite(o.time) || !std::isfinite(o.loss) || !finite(o.accuracy) || !std::isfinite(o.user_loss) ||
-      !std::isfinite(o.worst_user_loss) || !finite(o.user_accuracy) || !std::isfinite(o.train_loss) ||
-      !std::isfinite(o.consensus_distance) ||
-      !finite(o.distance_to_optimum) || !finite(o.max_user_distance_to_optimum) || !finite(o.user_error) ||
-      !finite(o.worst_user_error))
-    return false;
-  return std::all_of(o.weight_variance.begin(), o.weight_variance.end(), [](double v) { return std::isfinite(v); });
-}
-
-}  // namespace
-
 Observer::Observer(const Scenario& s, const LearningData& d, const ModelBank& bank) : s_(s), d_(d) {
   const std::uint32_t n = bank.size();
   const std::uint32_t followed = std::min(s.learning.observe.users, n);
@@ -39,6 +22,7 @@ Observer::Observer(const Scenario& s, const LearningData& d, const ModelBank& ba
 }
 
 Observation Observer::observe(double t, ModelBank& bank, const Vector* server) const {
+  namespace m = metric;
   Observation o;
   o.time = t;
   const auto& params = bank.params();
@@ -53,35 +37,32 @@ Observation Observer::observe(double t, ModelBank& bank, const Vector* server) c
   // User u's model in place (a view, never a copy of its parameters): the server's under FedAvg.
   using Model = Eigen::Ref<const Vector>;
   const auto model_of = [&](std::uint32_t u) { return federated ? Model(*server) : Model(params.col(u)); };
-  const auto evaluate = [&](const Model& theta, const models::Dataset& set, Eigen::Index count, double& loss,
-                            std::optional<double>& accuracy) {
-    if (regression) {
-      loss = net.evaluate_squared(theta, set.x.leftCols(count), set.targets.leftCols(count));
-    } else {
-      const auto e = net.evaluate(theta, set.x.leftCols(count), set.labels.head(count));
-      loss = e.loss;
-      accuracy = e.accuracy;
-    }
+  // The loss (and accuracy, classifying) of a model on the first `count` samples of a set.
+  const auto evaluate = [&](const Model& theta, const models::Dataset& set, Eigen::Index count,
+                            std::optional<double>* accuracy) {
+    if (regression) return net.evaluate_squared(theta, set.x.leftCols(count), set.targets.leftCols(count));
+    const auto e = net.evaluate(theta, set.x.leftCols(count), set.labels.head(count));
+    if (accuracy) *accuracy = e.accuracy;
+    return e.loss;
   };
-  evaluate(mean, test, test_count_, o.loss, o.accuracy);
-  std::optional<double> ignored;
-  evaluate(mean, train, train_count_, o.train_loss, ignored);
+  o[m::loss] = evaluate(mean, test, test_count_, &o[m::accuracy]);
+  o[m::train_loss] = evaluate(mean, train, train_count_, nullptr);
   double user_loss = 0.0, user_accuracy = 0.0, worst_user_loss = 0.0;
   for (std::uint32_t u : followed_) {
-    double loss = 0.0;
     std::optional<double> accuracy;
-    evaluate(model_of(u), test, test_count_, loss, accuracy);
+    const double loss = evaluate(model_of(u), test, test_count_, &accuracy);
     user_loss += loss;
     worst_user_loss = max_or_nan(worst_user_loss, loss);
     user_accuracy += accuracy.value_or(0.0);
   }
-  o.user_loss = user_loss / static_cast<double>(followed_.size());
-  o.worst_user_loss = worst_user_loss;
-  if (!regression) o.user_accuracy = user_accuracy / static_cast<double>(followed_.size());
-  if (!federated) o.consensus_distance = (params.colwise() - mean).colwise().squaredNorm().sum() / n;
+  o[m::user_loss] = user_loss / static_cast<double>(followed_.size());
+  o[m::worst_user_loss] = worst_user_loss;
+  if (!regression) o[m::user_accuracy] = user_accuracy / static_cast<double>(followed_.size());
+  // Every user holds the server's model under FedAvg: no disagreement.
+  o[m::consensus_distance] = federated ? 0.0 : (params.colwise() - mean).colwise().squaredNorm().sum() / n;
   if (d_.optimum) {
     const Vector& star = *d_.optimum;
-    o.distance_to_optimum = initial_mean_distance_ > 0.0 ? (mean - star).norm() / initial_mean_distance_ : 0.0;
+    o[m::distance_to_optimum] = initial_mean_distance_ > 0.0 ? (mean - star).norm() / initial_mean_distance_ : 0.0;
     double worst = 0.0, squared = 0.0, worst_squared = 0.0;
     for (std::uint32_t u = 0; u < n; ++u) {
       const double now = federated ? (*server - star).norm() : (params.col(u) - star).norm();
@@ -89,9 +70,9 @@ Observation Observer::observe(double t, ModelBank& bank, const Vector* server) c
       squared += now * now;
       worst_squared = max_or_nan(worst_squared, now * now);
     }
-    o.max_user_distance_to_optimum = worst;
-    o.user_error = squared / n;
-    o.worst_user_error = worst_squared;
+    o[m::max_user_distance_to_optimum] = worst;
+    o[m::user_error] = squared / n;
+    o[m::worst_user_error] = worst_squared;
   }
   for (const models::Tensor& tensor : bank.layout().tensors()) {
     if (tensor.bias) continue;
@@ -99,6 +80,9 @@ Observation Observer::observe(double t, ModelBank& bank, const Vector* server) c
     for (std::uint32_t u = 0; u < n; ++u) variance += models::tensor_variance<float>(model_of(u), tensor);
     o.weight_variance.push_back(variance / n);
   }
+  observe_own_metrics(o, ModelsView(t, n, static_cast<std::size_t>(params.rows()),
+                                    federated ? server->data() : params.data(), federated,
+                                    d_.optimum ? d_.optimum->data() : nullptr));
   return o;
 }
 
@@ -109,12 +93,13 @@ void ObservationGrid::before(double t) {
       bank_.diverge(next_);
       return;
     }
-    if (!reached_ && o.accuracy && *o.accuracy >= s_.learning.target_accuracy) reached_ = o.time;
-    if (!reached_loss_ && s_.learning.target_loss && o.loss <= *s_.learning.target_loss) reached_loss_ = o.time;
-    if (!reached_distance_ && s_.learning.target_distance && o.distance_to_optimum &&
-        *o.distance_to_optimum <= *s_.learning.target_distance)
+    const auto& accuracy = o[metric::accuracy];
+    const auto& distance = o[metric::distance_to_optimum];
+    if (!reached_ && accuracy && *accuracy >= s_.learning.target_accuracy) reached_ = o.time;
+    if (!reached_loss_ && s_.learning.target_loss && *o[metric::loss] <= *s_.learning.target_loss) reached_loss_ = o.time;
+    if (!reached_distance_ && s_.learning.target_distance && distance && *distance <= *s_.learning.target_distance)
       reached_distance_ = o.time;
-    if (bytes_sent_) o.bytes_sent_per_user = *bytes_sent_ / bank_.size();
+    if (bytes_sent_) o[metric::bytes_sent_per_user] = *bytes_sent_ / bank_.size();
     observations_.push_back(std::move(o));
     next_ = s_.learning.observe.every * static_cast<double>(observations_.size());
   }

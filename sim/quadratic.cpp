@@ -200,15 +200,17 @@ class QuadraticState {
       worst = std::isnan(e) || std::isnan(worst) ? std::numeric_limits<double>::quiet_NaN() : std::max(worst, e);
     }
     // F(x) = (1/n) sum_i f_i(x) = ||x - a_bar||^2 / 2 + zeta^2 / 2.
-    o.loss = gap / 2.0;                                 // F(xbar) - F(a_bar)
-    o.user_loss = errors / n_ / 2.0;                    // mean over users of F(x_i) - F(a_bar)
-    o.worst_user_loss = worst / 2.0;                    // their largest
-    o.train_loss = (gap + p_.heterogeneity) / 2.0;      // F(xbar)
-    o.consensus_distance = consensus / n_;
-    o.user_error = errors / n_;
-    o.worst_user_error = worst;
-    o.distance_to_optimum = initial_distance_ > 0.0 ? std::sqrt(gap) / initial_distance_ : 0.0;
-    o.max_user_distance_to_optimum = initial_distance_ > 0.0 ? std::sqrt(worst) / initial_distance_ : 0.0;
+    namespace m = metric;
+    o[m::loss] = gap / 2.0;                             // F(xbar) - F(a_bar)
+    o[m::user_loss] = errors / n_ / 2.0;                // mean over users of F(x_i) - F(a_bar)
+    o[m::worst_user_loss] = worst / 2.0;                // their largest
+    o[m::train_loss] = (gap + p_.heterogeneity) / 2.0;  // F(xbar)
+    o[m::consensus_distance] = consensus / n_;
+    o[m::user_error] = errors / n_;
+    o[m::worst_user_error] = worst;
+    o[m::distance_to_optimum] = initial_distance_ > 0.0 ? std::sqrt(gap) / initial_distance_ : 0.0;
+    o[m::max_user_distance_to_optimum] = initial_distance_ > 0.0 ? std::sqrt(worst) / initial_distance_ : 0.0;
+    observe_own_metrics(o, ModelsView(t, n_, d_, x_.data(), p_.mean.data()));
     return o;
   }
 
@@ -278,14 +280,6 @@ class QuadraticState {
   mutable std::vector<double> scratch_;
 };
 
-bool finite(const std::optional<double>& x) { return !x || std::isfinite(*x); }
-
-bool finite(const Observation& o) {
-  return std::isfinite(o.time) && std::isfinite(o.loss) && std::isfinite(o.user_loss) && std::isfinite(o.train_loss) &&
-         std::isfinite(o.consensus_distance) && finite(o.distance_to_optimum) &&
-         finite(o.max_user_distance_to_optimum) && finite(o.user_error) && finite(o.worst_user_error);
-}
-
 // The quadratic model's side of the engine (LearningClocks drives it on the users model's
 // clocks): the state, and observations on the grid 0, every, 2 every, ... taken before the
 // first event after each grid time (the state is piecewise constant).
@@ -326,11 +320,12 @@ class QuadraticLearner {
         state_.diverge(next_);
         return;
       }
-      if (!reached_ && s_.learning.target_distance && o.distance_to_optimum &&
-          *o.distance_to_optimum <= *s_.learning.target_distance)
+      const auto& distance = o[metric::distance_to_optimum];
+      if (!reached_ && s_.learning.target_distance && distance && *distance <= *s_.learning.target_distance)
         reached_ = o.time;
-      if (!reached_loss_ && s_.learning.target_loss && o.loss <= *s_.learning.target_loss) reached_loss_ = o.time;
-      if (bytes_sent_) o.bytes_sent_per_user = *bytes_sent_ / s_.network.n;
+      if (!reached_loss_ && s_.learning.target_loss && *o[metric::loss] <= *s_.learning.target_loss)
+        reached_loss_ = o.time;
+      if (bytes_sent_) o[metric::bytes_sent_per_user] = *bytes_sent_ / s_.network.n;
       observations_.push_back(std::move(o));
       next_ = s_.learning.observe.every * static_cast<double>(observations_.size());
     }

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "tests/scratch_dir.hpp"
+#include "tests/paths.hpp"
 
 namespace fs = std::filesystem;
 

@@ -14,6 +14,7 @@
 #include "sim/trials.hpp"
 #include "tests/run_cli.hpp"
 #include "tests/statistical.hpp"
+#include "tests/paths.hpp"
 
 using namespace timely;
 
@@ -56,7 +57,7 @@ TEST_CASE("pure gossip averaging decays as exp(-n lambda t/(n-1)) (Boyd et al. 2
   for (std::size_t k = 1; k <= 4; ++k) {
     std::vector<double> ratio;
     for (const auto& r : results)
-      ratio.push_back(r.observations[k].consensus_distance / r.observations[0].consensus_distance);
+      ratio.push_back(r.observations[k].at(sim::metric::consensus_distance) / r.observations[0].at(sim::metric::consensus_distance));
     const auto sum = analysis::summarize(ratio, testing::agreement_level);
     const double theory = std::exp(-n * lambda * static_cast<double>(k) / (n - 1));
     INFO("t = " << k << ": " << sum.mean << " +- " << *sum.ci_half_width << ", theory " << theory);
@@ -79,10 +80,10 @@ TEST_CASE("linear regression by gossip brings every user within 1% of theta* and
   for (const auto& r : sim::run_learning_trials(s, sim::scenario_graph(s), data, 0)) {
     const auto& first = r.observations.front();
     const auto& last = r.observations.back();
-    CHECK(*last.max_user_distance_to_optimum < 0.01);
-    CHECK(last.consensus_distance < 1e-5 * first.consensus_distance);
+    CHECK(*last[sim::metric::max_user_distance_to_optimum] < 0.01);
+    CHECK(last.at(sim::metric::consensus_distance) < 1e-5 * first.at(sim::metric::consensus_distance));
     // The test loss reaches the noise floor sigma^2/2 = 0.005 of the generating model.
-    CHECK(last.loss < 0.0055);
+    CHECK(last.at(sim::metric::loss) < 0.0055);
   }
 }
 
@@ -103,8 +104,8 @@ TEST_CASE("learning results are bit-identical for 1 and 2 threads", "[learning][
   for (std::size_t t = 0; t < a.size(); ++t) {
     REQUIRE(a[t].observations.size() == b[t].observations.size());
     for (std::size_t k = 0; k < a[t].observations.size(); ++k) {
-      CHECK(a[t].observations[k].loss == b[t].observations[k].loss);
-      CHECK(a[t].observations[k].consensus_distance == b[t].observations[k].consensus_distance);
+      CHECK(a[t].observations[k].at(sim::metric::loss) == b[t].observations[k].at(sim::metric::loss));
+      CHECK(a[t].observations[k].at(sim::metric::consensus_distance) == b[t].observations[k].at(sim::metric::consensus_distance));
     }
     CHECK(a[t].staleness.mean_staleness == b[t].staleness.mean_staleness);
   }

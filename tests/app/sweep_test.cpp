@@ -18,6 +18,7 @@
 
 #include "app/cli.hpp"
 #include "experiments/csv.hpp"
+#include "tests/paths.hpp"
 
 namespace fs = std::filesystem;
 

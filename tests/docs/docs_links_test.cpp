@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 #include <vector>
+#include "tests/paths.hpp"
 
 namespace fs = std::filesystem;
 

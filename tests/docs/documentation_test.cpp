@@ -9,6 +9,7 @@
 #include "experiments/scenario_keys.hpp"
 #include "analysis/predict.hpp"
 #include "sim/trial.hpp"
+#include "tests/paths.hpp"
 
 namespace fs = std::filesystem;
 

@@ -10,6 +10,7 @@
 #include "experiments/scenario_keys.hpp"
 #include "sim/choices.hpp"
 #include "sim/input_error.hpp"
+#include "tests/paths.hpp"
 
 namespace {
 

@@ -137,23 +137,23 @@ TEST_CASE("learning summary and curve carry the bytes sent per user when observe
   for (double t : {0.0, 10.0}) {
     sim::Observation o;
     o.time = t;
-    o.loss = 1.0;
+    o[sim::metric::loss] = 1.0;
     a.observations.push_back(o);
     b.observations.push_back(o);
   }
-  CHECK_FALSE(analysis::summarize_learning({a, b}).bytes_sent_per_user);
-  CHECK_FALSE(analysis::learning_curve({a, b})[1].bytes_sent_per_user);
-  a.observations[0].bytes_sent_per_user = 0.0;
-  b.observations[0].bytes_sent_per_user = 0.0;
-  a.observations[1].bytes_sent_per_user = 100.0;
-  b.observations[1].bytes_sent_per_user = 300.0;
+  CHECK_FALSE(analysis::summarize_learning({a, b}).final[sim::metric::bytes_sent_per_user]);
+  CHECK_FALSE(analysis::learning_curve({a, b})[1].values[sim::metric::bytes_sent_per_user]);
+  a.observations[0][sim::metric::bytes_sent_per_user] = 0.0;
+  b.observations[0][sim::metric::bytes_sent_per_user] = 0.0;
+  a.observations[1][sim::metric::bytes_sent_per_user] = 100.0;
+  b.observations[1][sim::metric::bytes_sent_per_user] = 300.0;
   const auto l = analysis::summarize_learning({a, b});
-  REQUIRE(l.bytes_sent_per_user);
-  CHECK(l.bytes_sent_per_user->mean == Approx(200.0));
+  REQUIRE(l.final[sim::metric::bytes_sent_per_user]);
+  CHECK(l.final[sim::metric::bytes_sent_per_user]->mean == Approx(200.0));
   const auto curve = analysis::learning_curve({a, b});
-  REQUIRE(curve[1].bytes_sent_per_user);
-  CHECK(curve[1].bytes_sent_per_user->mean == Approx(200.0));
-  CHECK(*curve[1].bytes_sent_per_user->ci_half_width == Approx(ci_of_two(100, 300)));
+  REQUIRE(curve[1].values[sim::metric::bytes_sent_per_user]);
+  CHECK(curve[1].values[sim::metric::bytes_sent_per_user]->mean == Approx(200.0));
+  CHECK(*curve[1].values[sim::metric::bytes_sent_per_user]->ci_half_width == Approx(ci_of_two(100, 300)));
 }
 
 TEST_CASE("results.csv: the network columns only with their group, read back by the typed reader",
@@ -262,7 +262,7 @@ TEST_CASE("trials.csv and learning_curves.csv: per-trial counts and bytes per us
   for (double t : {0.0, 10.0}) {
     sim::Observation o;
     o.time = t;
-    o.bytes_sent_per_user = 10.0 * t;
+    o[sim::metric::bytes_sent_per_user] = 10.0 * t;
     l.observations.push_back(o);
   }
   l.staleness = networked[0];

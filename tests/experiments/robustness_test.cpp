@@ -17,6 +17,7 @@
 #include "tests/scratch_dir.hpp"
 #include "sim/input_error.hpp"
 #include "sim/protocols.hpp"
+#include "tests/paths.hpp"
 
 namespace fs = std::filesystem;
 using timely::testing::run_timely;

@@ -68,7 +68,7 @@ TEST_CASE("a trial runs unchanged while the stop flag is clear and stops once it
   const sim::StopScope scope(&flag);
   const sim::LearningTrialResult watched = sim::run_learning_trial(learning, learning_graph, data, 0);
   REQUIRE(watched.observations.size() == plain.observations.size());
-  CHECK(same_bits(watched.observations.back().loss, plain.observations.back().loss));
+  CHECK(same_bits(watched.observations.back().at(sim::metric::loss), plain.observations.back().at(sim::metric::loss)));
   CHECK(sim::run_trial(source, sim::scenario_graph(source), 0).events > 0);
   flag = true;
   CHECK_THROWS_AS(sim::run_trial(source, sim::scenario_graph(source), 0), sim::Stopped);

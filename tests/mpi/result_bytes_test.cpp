@@ -48,19 +48,19 @@ sim::TrialResult full_trial(double k) {
 sim::Observation full_observation(double k) {
   sim::Observation o;
   o.time = odd(k);
-  o.loss = odd(k + 1);
-  o.accuracy = odd(k + 2);
-  o.user_loss = odd(k + 3);
-  o.worst_user_loss = odd(k + 4);
-  o.user_accuracy = odd(k + 5);
-  o.train_loss = odd(k + 6);
-  o.consensus_distance = odd(k + 7);
-  o.distance_to_optimum = odd(k + 8);
-  o.max_user_distance_to_optimum = odd(k + 9);
-  o.user_error = odd(k + 10);
-  o.worst_user_error = odd(k + 11);
+  o[sim::metric::loss] = odd(k + 1);
+  o[sim::metric::accuracy] = odd(k + 2);
+  o[sim::metric::user_loss] = odd(k + 3);
+  o[sim::metric::worst_user_loss] = odd(k + 4);
+  o[sim::metric::user_accuracy] = odd(k + 5);
+  o[sim::metric::train_loss] = odd(k + 6);
+  o[sim::metric::consensus_distance] = odd(k + 7);
+  o[sim::metric::distance_to_optimum] = odd(k + 8);
+  o[sim::metric::max_user_distance_to_optimum] = odd(k + 9);
+  o[sim::metric::user_error] = odd(k + 10);
+  o[sim::metric::worst_user_error] = odd(k + 11);
   o.weight_variance = {odd(k + 12), odd(k + 13)};
-  o.bytes_sent_per_user = odd(k + 14);
+  o[sim::metric::bytes_sent_per_user] = odd(k + 14);
   return o;
 }
 
@@ -130,19 +130,19 @@ void check_same(const sim::TrialResult& a, const sim::TrialResult& b) {
 
 void check_same(const sim::Observation& a, const sim::Observation& b) {
   CHECK(same(a.time, b.time));
-  CHECK(same(a.loss, b.loss));
-  CHECK(same(a.accuracy, b.accuracy));
-  CHECK(same(a.user_loss, b.user_loss));
-  CHECK(same(a.worst_user_loss, b.worst_user_loss));
-  CHECK(same(a.user_accuracy, b.user_accuracy));
-  CHECK(same(a.train_loss, b.train_loss));
-  CHECK(same(a.consensus_distance, b.consensus_distance));
-  CHECK(same(a.distance_to_optimum, b.distance_to_optimum));
-  CHECK(same(a.max_user_distance_to_optimum, b.max_user_distance_to_optimum));
-  CHECK(same(a.user_error, b.user_error));
-  CHECK(same(a.worst_user_error, b.worst_user_error));
+  CHECK(same(a[sim::metric::loss], b[sim::metric::loss]));
+  CHECK(same(a[sim::metric::accuracy], b[sim::metric::accuracy]));
+  CHECK(same(a[sim::metric::user_loss], b[sim::metric::user_loss]));
+  CHECK(same(a[sim::metric::worst_user_loss], b[sim::metric::worst_user_loss]));
+  CHECK(same(a[sim::metric::user_accuracy], b[sim::metric::user_accuracy]));
+  CHECK(same(a[sim::metric::train_loss], b[sim::metric::train_loss]));
+  CHECK(same(a[sim::metric::consensus_distance], b[sim::metric::consensus_distance]));
+  CHECK(same(a[sim::metric::distance_to_optimum], b[sim::metric::distance_to_optimum]));
+  CHECK(same(a[sim::metric::max_user_distance_to_optimum], b[sim::metric::max_user_distance_to_optimum]));
+  CHECK(same(a[sim::metric::user_error], b[sim::metric::user_error]));
+  CHECK(same(a[sim::metric::worst_user_error], b[sim::metric::worst_user_error]));
   CHECK(same(a.weight_variance, b.weight_variance));
-  CHECK(same(a.bytes_sent_per_user, b.bytes_sent_per_user));
+  CHECK(same(a[sim::metric::bytes_sent_per_user], b[sim::metric::bytes_sent_per_user]));
 }
 
 void check_same(const sim::LearningTrialResult& a, const sim::LearningTrialResult& b) {

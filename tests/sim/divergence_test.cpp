@@ -42,12 +42,10 @@ sim::LearningTrialResult run(const sim::Scenario& s, std::uint64_t trial = 0) {
   return sim::run_learning_trial(s, sim::scenario_graph(s), sim::prepare_learning(s), trial);
 }
 
-bool finite(const std::optional<double>& x) { return !x || std::isfinite(*x); }
-
-bool finite(const sim::Observation& o) {
-  bool ok = std::isfinite(o.time) && std::isfinite(o.loss) && finite(o.accuracy) && std::isfinite(o.user_loss) &&
-            finite(o.user_accuracy) && std::isfinite(o.train_loss) && std::isfinite(o.consensus_distance) &&
-            finite(o.distance_to_optimum) && finite(o.max_user_distance_to_optimum);
+// Every value of the observation, each metric of the list and each tensor's variance, is finite.
+bool all_finite(const sim::Observation& o) {
+  bool ok = std::isfinite(o.time);
+  for (const std::optional<double>& x : o.values) ok = ok && (!x || std::isfinite(*x));
   for (const double v : o.weight_variance) ok = ok && std::isfinite(v);
   return ok;
 }
@@ -132,7 +130,7 @@ TEST_CASE("divergence: found at the update that overflows, or at the observation
   CHECK(*at_observation.diverged_at == std::floor(*at_observation.diverged_at));
   CHECK(at_observation.observations.size() == static_cast<std::size_t>(*at_observation.diverged_at));
   CHECK(at_observation.observations.size() > 5);
-  CHECK(at_observation.observations.back().loss > 1e20);  // the last stored one was large, and finite
+  CHECK(at_observation.observations.back().at(sim::metric::loss) > 1e20);  // the last stored one was large, and finite
 }
 
 TEST_CASE("divergence: every mixing rule, gossip mode, momentum and renewal clocks", "[learning]") {

@@ -119,9 +119,9 @@ Values learning_trial(const sim::Scenario& s) {
   const sim::LearningTrialResult r = sim::run_learning_trial(s, graph, data, 0);
   REQUIRE(r.observations.size() == 3);  // t = 0, 10, 20
   const sim::Observation& last = r.observations.back();
-  Values v{real("final.loss", last.loss), real("final.train_loss", last.train_loss),
-           real("final.consensus_distance", last.consensus_distance)};
-  if (last.accuracy) v.push_back(real("final.accuracy", *last.accuracy));
+  Values v{real("final.loss", last.at(sim::metric::loss)), real("final.train_loss", last.at(sim::metric::train_loss)),
+           real("final.consensus_distance", last.at(sim::metric::consensus_distance))};
+  if (last[sim::metric::accuracy]) v.push_back(real("final.accuracy", *last[sim::metric::accuracy]));
   v.push_back(count("local_updates", r.local_updates));
   v.push_back(count("gossips", r.gossips));
   v.push_back(real("staleness.mean_staleness", r.staleness.mean_staleness));

@@ -99,14 +99,14 @@ TEST_CASE("an MLP learns the teacher task to within 3x the noise floor; a linear
   mlp.learning.target_loss = bound;
   const auto student = one_trial(mlp);
   REQUIRE_FALSE(student.diverged_at);
-  const double mlp_loss = student.observations.back().loss;
+  const double mlp_loss = student.observations.back().at(sim::metric::loss);
   INFO("MLP test loss " << mlp_loss << ", noise floor " << floor);
   CHECK(mlp_loss <= bound);
   CHECK(mlp_loss >= floor * 0.8);  // nothing beats the noise (up to the test set's own noise)
   REQUIRE(student.time_to_loss);
   CHECK(*student.time_to_loss <= 400.0);
   // No optimum is known for the MLP: no distance, so no time to a distance target.
-  CHECK_FALSE(student.observations.back().distance_to_optimum);
+  CHECK_FALSE(student.observations.back()[sim::metric::distance_to_optimum]);
   CHECK_FALSE(student.time_to_distance);
 
   // The same data and clocks with a linear model (misspecified): its best, the least-squares
@@ -114,13 +114,13 @@ TEST_CASE("an MLP learns the teacher task to within 3x the noise floor; a linear
   sim::Scenario linear = teacher_task(sim::ModelKind::linear);
   linear.learning.target_loss = bound;
   const auto fit = one_trial(linear);
-  const double linear_loss = fit.observations.back().loss;
+  const double linear_loss = fit.observations.back().at(sim::metric::loss);
   INFO("linear test loss " << linear_loss);
   CHECK(linear_loss > 3.0 * bound);
   CHECK_FALSE(fit.time_to_loss);
   // Its distance is measured against the exact least-squares optimum, which it reaches.
-  REQUIRE(fit.observations.back().distance_to_optimum);
-  CHECK(*fit.observations.back().distance_to_optimum < 0.1);
+  REQUIRE(fit.observations.back()[sim::metric::distance_to_optimum]);
+  CHECK(*fit.observations.back()[sim::metric::distance_to_optimum] < 0.1);
 }
 
 TEST_CASE("times to a target loss and distance are the first grid times that meet them", "[regression]") {
@@ -133,14 +133,14 @@ TEST_CASE("times to a target loss and distance are the first grid times that mee
   REQUIRE_FALSE(r.diverged_at);
   std::optional<double> first_loss, first_distance;
   for (const auto& o : r.observations) {
-    if (!first_loss && o.loss <= 0.02) first_loss = o.time;
-    REQUIRE(o.distance_to_optimum);
-    if (!first_distance && *o.distance_to_optimum <= 0.05) first_distance = o.time;
+    if (!first_loss && o.at(sim::metric::loss) <= 0.02) first_loss = o.time;
+    REQUIRE(o[sim::metric::distance_to_optimum]);
+    if (!first_distance && *o[sim::metric::distance_to_optimum] <= 0.05) first_distance = o.time;
     // Each user's own error beside the average model's.
-    CHECK(o.worst_user_loss >= o.user_loss);
-    REQUIRE(o.user_error);
-    REQUIRE(o.worst_user_error);
-    CHECK(*o.worst_user_error >= *o.user_error);
+    CHECK(o.at(sim::metric::worst_user_loss) >= o.at(sim::metric::user_loss));
+    REQUIRE(o[sim::metric::user_error]);
+    REQUIRE(o[sim::metric::worst_user_error]);
+    CHECK(*o[sim::metric::worst_user_error] >= *o[sim::metric::user_error]);
   }
   REQUIRE(first_loss);
   REQUIRE(first_distance);
@@ -154,7 +154,7 @@ TEST_CASE("times to a target loss and distance are the first grid times that mee
   const auto never = one_trial(s);
   CHECK_FALSE(never.time_to_loss);
   CHECK_FALSE(never.time_to_distance);
-  CHECK(never.observations.back().loss == r.observations.back().loss);  // targets change nothing else
+  CHECK(never.observations.back().at(sim::metric::loss) == r.observations.back().at(sim::metric::loss));  // targets change nothing else
 
   // simulate --json reports both as {mean, ci95, reached} over the trials that reached them.
   const auto o = testing::run_timely(
@@ -216,8 +216,8 @@ TEST_CASE("heterogeneous users: the global optimum is the least-squares fit to a
   s.run.horizon = 1000;
   s.learning.target_distance = 0.05;
   const auto r = sim::run_learning_trial(s, sim::scenario_graph(s), d, 0);
-  REQUIRE(r.observations.back().distance_to_optimum);
-  CHECK(*r.observations.back().distance_to_optimum < 0.05);
+  REQUIRE(r.observations.back()[sim::metric::distance_to_optimum]);
+  CHECK(*r.observations.back()[sim::metric::distance_to_optimum] < 0.05);
   CHECK(r.time_to_distance);
 }
 

@@ -49,19 +49,19 @@ std::vector<sim::LearningTrialResult> run(const sim::Scenario& s) {
 
 void check_same(const sim::Observation& a, const sim::Observation& b) {
   CHECK(a.time == b.time);
-  CHECK(a.loss == b.loss);
-  CHECK(a.accuracy == b.accuracy);
-  CHECK(a.user_loss == b.user_loss);
-  CHECK(a.worst_user_loss == b.worst_user_loss);
-  CHECK(a.user_accuracy == b.user_accuracy);
-  CHECK(a.train_loss == b.train_loss);
-  CHECK(a.consensus_distance == b.consensus_distance);
-  CHECK(a.distance_to_optimum == b.distance_to_optimum);
-  CHECK(a.max_user_distance_to_optimum == b.max_user_distance_to_optimum);
-  CHECK(a.user_error == b.user_error);
-  CHECK(a.worst_user_error == b.worst_user_error);
+  CHECK(a[sim::metric::loss] == b[sim::metric::loss]);
+  CHECK(a[sim::metric::accuracy] == b[sim::metric::accuracy]);
+  CHECK(a[sim::metric::user_loss] == b[sim::metric::user_loss]);
+  CHECK(a[sim::metric::worst_user_loss] == b[sim::metric::worst_user_loss]);
+  CHECK(a[sim::metric::user_accuracy] == b[sim::metric::user_accuracy]);
+  CHECK(a[sim::metric::train_loss] == b[sim::metric::train_loss]);
+  CHECK(a[sim::metric::consensus_distance] == b[sim::metric::consensus_distance]);
+  CHECK(a[sim::metric::distance_to_optimum] == b[sim::metric::distance_to_optimum]);
+  CHECK(a[sim::metric::max_user_distance_to_optimum] == b[sim::metric::max_user_distance_to_optimum]);
+  CHECK(a[sim::metric::user_error] == b[sim::metric::user_error]);
+  CHECK(a[sim::metric::worst_user_error] == b[sim::metric::worst_user_error]);
   CHECK(a.weight_variance == b.weight_variance);
-  CHECK(a.bytes_sent_per_user == b.bytes_sent_per_user);
+  CHECK(a[sim::metric::bytes_sent_per_user] == b[sim::metric::bytes_sent_per_user]);
 }
 
 void check_same(const sim::LearningTrialResult& a, const sim::LearningTrialResult& b) {
@@ -171,7 +171,7 @@ TEST_CASE("learning.protocol = local trains every user alone: no gossip, no mixi
     CHECK(r.gossips == 0);
     CHECK(r.rounds == 0);
     CHECK(r.local_updates > 16 * 40 / 2);  // each user's clock ticks at rate 1 for 40 time units
-    CHECK(r.observations.back().loss < 0.5 * r.observations.front().loss);
+    CHECK(r.observations.back().at(sim::metric::loss) < 0.5 * r.observations.front().at(sim::metric::loss));
     CHECK(r.staleness.events == 0);  // no staleness measured
   }
   // Without training, local models never move, while gossip's average towards consensus.
@@ -181,11 +181,11 @@ TEST_CASE("learning.protocol = local trains every user alone: no gossip, no mixi
   const auto local = run(s), mixed = run(gossip);
   for (std::size_t t = 0; t < local.size(); ++t) {
     const auto& o = local[t].observations;
-    CHECK(o.front().consensus_distance > 0.0);
-    for (const auto& x : o) CHECK(x.consensus_distance == o.front().consensus_distance);
+    CHECK(o.front().at(sim::metric::consensus_distance) > 0.0);
+    for (const auto& x : o) CHECK(x.at(sim::metric::consensus_distance) == o.front().at(sim::metric::consensus_distance));
     const auto& g = mixed[t].observations;
-    CHECK(g.front().consensus_distance == o.front().consensus_distance);  // the same initial models
-    CHECK(g.back().consensus_distance < 0.01 * g.front().consensus_distance);
+    CHECK(g.front().at(sim::metric::consensus_distance) == o.front().at(sim::metric::consensus_distance));  // the same initial models
+    CHECK(g.back().at(sim::metric::consensus_distance) < 0.01 * g.front().at(sim::metric::consensus_distance));
   }
 }
 

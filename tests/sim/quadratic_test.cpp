@@ -205,28 +205,28 @@ TEST_CASE("quadratic: observations are the definitions' values at the grid times
     double start = 0.0;
     for (double m : p.mean) start += m * m;
     // Every user starts at 0.
-    CHECK(first.user_error == Approx(start));
-    CHECK(first.worst_user_error == Approx(start));
-    CHECK(first.consensus_distance == Approx(0.0).margin(1e-15));
-    CHECK(first.distance_to_optimum == Approx(1.0));
-    CHECK(first.loss == Approx(start / 2));
-    CHECK(first.train_loss == Approx((start + p.heterogeneity) / 2));
+    CHECK(first[sim::metric::user_error] == Approx(start));
+    CHECK(first[sim::metric::worst_user_error] == Approx(start));
+    CHECK(first.at(sim::metric::consensus_distance) == Approx(0.0).margin(1e-15));
+    CHECK(first[sim::metric::distance_to_optimum] == Approx(1.0));
+    CHECK(first.at(sim::metric::loss) == Approx(start / 2));
+    CHECK(first.at(sim::metric::train_loss) == Approx((start + p.heterogeneity) / 2));
     // Times to target: the first grid times at which the distance and the loss reach them.
     std::optional<double> distance, loss;
     for (const auto& o : r.observations) {
-      if (!distance && *o.distance_to_optimum <= 0.5) distance = o.time;
-      if (!loss && o.loss <= 0.01) loss = o.time;
+      if (!distance && *o[sim::metric::distance_to_optimum] <= 0.5) distance = o.time;
+      if (!loss && o.at(sim::metric::loss) <= 0.01) loss = o.time;
     }
     REQUIRE(distance);
     REQUIRE(loss);
     CHECK(r.time_to_distance == distance);
     CHECK(r.time_to_loss == loss);
     for (const auto& o : r.observations) {
-      CHECK(*o.user_error == Approx(2 * o.user_loss));
-      CHECK(*o.worst_user_error == Approx(2 * o.worst_user_loss));
-      CHECK(*o.user_error >= o.consensus_distance - 1e-12);
-      CHECK(*o.worst_user_error >= *o.user_error - 1e-12);
-      CHECK(o.consensus_distance == Approx(*o.user_error - 2 * o.loss).margin(1e-12));
+      CHECK(*o[sim::metric::user_error] == Approx(2 * o.at(sim::metric::user_loss)));
+      CHECK(*o[sim::metric::worst_user_error] == Approx(2 * o.at(sim::metric::worst_user_loss)));
+      CHECK(*o[sim::metric::user_error] >= o.at(sim::metric::consensus_distance) - 1e-12);
+      CHECK(*o[sim::metric::worst_user_error] >= *o[sim::metric::user_error] - 1e-12);
+      CHECK(o.at(sim::metric::consensus_distance) == Approx(*o[sim::metric::user_error] - 2 * o.at(sim::metric::loss)).margin(1e-12));
     }
   }
 }
@@ -250,7 +250,7 @@ TEST_CASE("quadratic: same seed, same results for 1 and 2 threads, Poisson and r
       CHECK(one[t].local_updates == two[t].local_updates);
       REQUIRE(one[t].observations.size() == two[t].observations.size());
       for (std::size_t k = 0; k < one[t].observations.size(); ++k)
-        CHECK(*one[t].observations[k].user_error == *two[t].observations[k].user_error);
+        CHECK(*one[t].observations[k][sim::metric::user_error] == *two[t].observations[k][sim::metric::user_error]);
     }
     CHECK(one[0].stationary->error != one[1].stationary->error);  // trials are independent
   }
@@ -273,10 +273,10 @@ TEST_CASE("quadratic: |rho| > 1 diverges: reported as diverged, never as a numbe
     CHECK(!r.stationary);
     for (const auto& o : r.observations) {
       CHECK(o.time < *r.diverged_at);
-      CHECK(std::isfinite(o.loss));
-      CHECK(std::isfinite(*o.user_error));
-      CHECK(std::isfinite(*o.worst_user_error));
-      CHECK(std::isfinite(o.consensus_distance));
+      CHECK(std::isfinite(o.at(sim::metric::loss)));
+      CHECK(std::isfinite(*o[sim::metric::user_error]));
+      CHECK(std::isfinite(*o[sim::metric::worst_user_error]));
+      CHECK(std::isfinite(o.at(sim::metric::consensus_distance)));
     }
     // The clocks run to the horizon regardless: the staleness is that of a finite run.
     CHECK(r.staleness.mean_staleness == reference[t].staleness.mean_staleness);

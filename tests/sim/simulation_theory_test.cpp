@@ -8,6 +8,7 @@
 #include "theory/harmonic.hpp"
 #include "theory/shs_solver.hpp"
 #include "theory/users_model.hpp"
+#include "tests/paths.hpp"
 
 using namespace timely;
 using sim::GossipMode;
