@@ -58,7 +58,7 @@ timed() {
 
 case "$mode" in
   run)
-    configure -B build -DCMAKE_BUILD_TYPE=Release "$native" "$mpi" $python
+    configure -B build -DCMAKE_BUILD_TYPE=Release -DTIMELY_PIC_LIBRARIES=OFF "$native" "$mpi" $python
     # The program and the Python module: no tests, no benchmarks.
     targets=(timely)
     if cmake --build build --target help | grep "^timely_python_files:" >/dev/null; then targets+=(timely_python_files); fi
@@ -66,7 +66,11 @@ case "$mode" in
     ./build/timely validate
     ;;
   test)
-    configure -B build -DCMAKE_BUILD_TYPE=Release "$native" "$mpi" $python
+    # The libraries once, position-independent, for the program and the Python module alike
+    # (CMakeLists.txt: TIMELY_PIC_LIBRARIES): half the library compiles of the run mode's two
+    # sets, and the same bits; build/timely's event loops are then about 7% slower, so time
+    # the program of `bash bootstrap.sh` (docs/performance.md).
+    configure -B build -DCMAKE_BUILD_TYPE=Release -DTIMELY_PIC_LIBRARIES=ON "$native" "$mpi" $python
     timed "Release build" cmake --build build -j "$jobs"
     timed "Release tests" ctest --test-dir build --output-on-failure --no-tests=error -j "$jobs"
 

@@ -4,7 +4,7 @@
 # sweep killed with SIGKILL under mpirun -n 2 resumes under mpirun -n 3 and ends with the
 # files of an uninterrupted run.
 # Also `simulate --trials` and `validate --quick` under mpirun against one process (validate
-# only when VALIDATE is "run": the sanitizer build skips its minute of checks).
+# only when VALIDATE is "run": with TIMELY_SLOW_TESTS=ON, outside the sanitizer build).
 #   sweep_ranks_test.sh MPIEXEC TIMELY SOURCE_DIR SCRATCH_DIR [VALIDATE]
 set -euo pipefail
 mpiexec=$1 timely=$2 source=$3 scratch=$4 validate=${5:-run}
@@ -67,7 +67,7 @@ if [ "$validate" = run ]; then
   "$timely" validate --quick --out "$scratch/validate-one" > /dev/null 2>&1 || fail "validate --quick did not pass"
   same_files "$scratch/validate-mpi" "$scratch/validate-one" checks.csv topologies/results.csv learning-quadratic/trials.csv network/trials.csv
 else
-  echo "== validate --quick: not run in this (sanitizer) build"
+  echo "== validate --quick: not run (it runs with -DTIMELY_SLOW_TESTS=ON, outside the sanitizer build)"
 fi
 
 echo "== SIGKILL under mpirun -n 2, --resume under mpirun -n 3"
