@@ -11,6 +11,7 @@
 #include "theory/scaling_laws.hpp"
 #include "theory/shs_solver.hpp"
 #include "theory/users_model.hpp"
+#include "sim/protocols.hpp"
 #include "sim/quadratic.hpp"
 #include "sim/user_clocks.hpp"
 #include "theory/quadratic.hpp"
@@ -204,13 +205,31 @@ Prediction::Learning predict_quadratic(const sim::Scenario& s, const sim::Graph&
   };
   if (train.schedule != sim::LrSchedule::constant) return none("a step-size schedule");
   if (!(std::abs(rho) < 1.0)) return none(fmt::format("rho = (1 - lr)^steps = {:g} outside (-1, 1)", rho));
-  if (clocks.renewal()) return none("renewal update clocks (updates.delay > 0)");
   const auto finish = [&](double error_normalized, double consensus_normalized) {
     l.error_normalized = error_normalized;
     l.consensus_normalized = consensus_normalized;
     l.error = error_normalized * l.heterogeneity;
     l.consensus = consensus_normalized * l.heterogeneity;
   };
+  // The protocols other than gossip (docs/model.md §6.7, derived there); a protocol without
+  // a derivation has no exact value.
+  const sim::LearningProtocolId protocol = sim::learning_protocol_id(s);
+  if (protocol == sim::local_protocol) {  // every user settles at its own optimum, whatever its clock
+    finish(1.0, 1.0);
+    l.method = "exact: without communication each x_i -> a_i, so error = consensus = zeta^2 (docs/model.md §6.7)";
+    return l;
+  }
+  if (protocol == sim::fedavg_protocol) {
+    const double n = s.network.n;
+    const double m = std::max(1.0, std::round(s.learning.mixing.fedavg_fraction * n));
+    finish(n > 1.0 ? (1.0 - rho) / (1.0 + rho) * (n - m) / (m * (n - 1.0)) : 0.0, 0.0);
+    l.method = "exact: FedAvg's rounds e <- rho e + (1 - rho) b_S, error = (1-rho)/(1+rho) (n-m)/(m(n-1)) zeta^2 "
+               "(derived in docs/model.md §6.7)";
+    return l;
+  }
+  if (!(protocol == sim::gossip_protocol))
+    return none(fmt::format("learning.protocol = {}", sim::learning_protocol(s).name));
+  if (clocks.renewal()) return none("renewal update clocks (updates.delay > 0)");
   if (s.network.topology == TopologyKind::complete && !s.heterogeneous()) {
     const auto q = theory::quadratic_stationary_complete(s.network.n, s.updates.rate, s.gossip_rate(), rho,
                                                          quadratic_mixing(s.gossip.mode));

@@ -230,14 +230,17 @@ void print_learning(std::ostream& out, const Simulation& sim) {
   const bool quadratic = s.learning.model.kind == sim::ModelKind::quadratic;
   if (quadratic)
     out << fmt::format("quadratic objectives ||x - a_i||^2/2 in d = {} ({} users, data.spread = {:g}: heterogeneity "
-                       "zeta^2 = {}), tau = {} gradient steps of eta = {:g} per update{}, {} mixing, {} trials\n",
+                       "zeta^2 = {}), tau = {} gradient steps of eta = {:g} per update{}, {}, {} trials\n",
                        s.learning.data.features, s.network.n, s.learning.data.spread,
                        l.heterogeneity ? fmt::format("{:.6g}", *l.heterogeneity) : std::string("n/a"),
                        s.learning.train.steps, s.learning.train.lr,
                        s.learning.train.schedule == sim::LrSchedule::constant
                            ? fmt::format(" (rho = {:.6g})", sim::quadratic_contraction(s.learning.train.lr, s.learning.train.steps))
                            : std::string(),
-                       sim::to_string(s.learning.mixing.rule), sim.learning.size());
+                       sim::learning_protocol_id(s) == sim::gossip_protocol
+                           ? fmt::format("{} mixing", sim::to_string(s.learning.mixing.rule))
+                           : std::string(sim::learning_protocol(s).title),
+                       sim.learning.size());
   else
     out << fmt::format("{} on {} ({} users, {} partition: {}..{} samples each), {}, {} trials\n",
                        sim::to_string(s.learning.model.kind), sim::to_string(s.learning.data.source), s.network.n,
@@ -251,7 +254,7 @@ void print_learning(std::ostream& out, const Simulation& sim) {
     out << fmt::format("  DIVERGED: {}/{} trials reached a non-finite parameter or loss, the first at t = {:.6g}; "
                        "no accuracy, loss or time to target is reported (e.g. lower train.lr)\n",
                        l.diverged, sim.learning.size(), *l.diverged_at);
-    out << fmt::format("  {} local updates, {} gossips, {} FedAvg rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
+    out << fmt::format("  {} local updates, {} gossips, {} server rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
                        sim.wall_seconds);
     return;
   }
@@ -290,7 +293,7 @@ void print_learning(std::ostream& out, const Simulation& sim) {
     out << fmt::format("  plateau ({:g} of final accuracy) at {}, one user on all data at {}: delay {}\n",
                        s.learning.observe.plateau_fraction, pm(l.plateau_time), pm(l.baseline_plateau_time),
                        pm(l.plateau_delay));
-  out << fmt::format("  {} local updates, {} gossips, {} FedAvg rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
+  out << fmt::format("  {} local updates, {} gossips, {} server rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
                      sim.wall_seconds);
 }
 

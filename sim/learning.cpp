@@ -9,12 +9,11 @@
 
 #include "models/variance_correction.hpp"
 #include "sim/input_error.hpp"
-#include "sim/learning_clocks.hpp"
-#include "sim/message_layer.hpp"
+#include "sim/learning_bank.hpp"
 #include "sim/mixer.hpp"
 #include "sim/model_bank.hpp"
 #include "sim/observer.hpp"
-#include "sim/protocols.hpp"
+#include "sim/protocol_list.hpp"
 #include "sim/quadratic.hpp"
 #include "sim/user_clocks.hpp"
 
@@ -24,58 +23,80 @@ namespace {
 using namespace engine;
 using Vector = ModelBank::Vector;
 
-// FedAvg's server (McMahan et al. 2017): one initialised model that sampled clients start
-// from, train, and send back for a weighted average. It trains the clients in the users'
-// model bank, whose columns then hold the server's model.
-class FedAvgServer {
+// The neural models of one trial as a LearningBank (sim/learning_bank.hpp): the users'
+// parameters and SGD (ModelBank), the mixing rules (Mixer), the metrics on the observation
+// grid (Observer, ObservationGrid), and a server's model for FedAvg (McMahan et al. 2017):
+// one initialised model that sampled clients start from, train, and send back for a
+// weighted average. The clients train in the users' columns, which then hold the server's model.
+class NeuralBank {
  public:
-  FedAvgServer(const Scenario& s, const LearningData& d, ModelBank& bank) : s_(s), d_(d), bank_(bank) {
+  // The users' models are initialised from rng (their own Xavier or He draws), which the
+  // bank keeps for the mini-batch draws.
+  NeuralBank(const Scenario& s, const LearningData& d, Rng& rng, Observed observed)
+      : s_(s), d_(d), bank_(s, d, rng), observer_(s, d, bank_),
+        grid_(s, bank_, observer_, observed == Observed::server ? &global_ : nullptr), mixer_(s, bank_) {
     correction_.biases = s.learning.mixing.correct_biases;
-    targets_.assign(bank.layout().tensors().size(), 0.0);
+    targets_.assign(bank_.layout().tensors().size(), 0.0);
   }
-  // The server's model, empty before the first round.
-  const Vector* model() const { return &global_; }
 
-  // One round: sampled clients start from the global model, train, and the server averages
-  // them weighted by shard size. Returns the number of clients trained, each one local update.
-  std::uint32_t round(double t) {
-    const std::uint32_t n = bank_.size();
-    const std::uint32_t m = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::lround(s_.learning.mixing.fedavg_fraction * n)));
-    // After divergence nothing else reads the engine (FedAvg measures no staleness).
-    if (bank_.diverged()) return m;
-    auto& params = bank_.params();
+  std::uint32_t size() const { return bank_.size(); }
+  bool diverged() const { return bank_.diverged(); }
+  void train(std::uint32_t user, double t) { bank_.train(user, t); }
+
+  // ---- gossip (sim/mixer.hpp) and the network layer's messages ----
+  void mix_into(std::uint32_t receiver, std::uint32_t sender, double t) { mixer_.mix_into(receiver, sender, t); }
+  void mix_both(std::uint32_t i, std::uint32_t j, double t) { mixer_.mix_both(i, j, t); }
+  std::uint32_t snapshot(std::uint32_t user) { return bank_.snapshot(user); }
+  void mix_message(std::uint32_t receiver, std::uint32_t id, double t) { mixer_.mix_message(receiver, id, t); }
+  void release(std::uint32_t id) { bank_.release(id); }
+  double message_bytes() const { return bank_.message_bytes(); }
+  void count_bytes(const double* bytes_sent) { grid_.count_bytes(bytes_sent); }
+
+  // ---- a server's round: clients weighted by shard size ----
+  void begin_round() {
+    if (bank_.diverged()) return;
     // The server starts from one initialised model, as federated learning does: averaging
     // the users' independent initialisations would divide its weight variance by n.
-    if (global_.size() == 0) global_ = params.col(0);
-    chosen_.resize(n);
-    std::iota(chosen_.begin(), chosen_.end(), 0u);
+    if (global_.size() == 0) global_ = bank_.params().col(0);
     sum_.setZero(global_.size());  // allocates on the first round only
-    double weight = 0.0;
-    for (std::uint32_t k = 0; k < m; ++k) {
-      boost::random::uniform_int_distribution<std::uint32_t> pick(k, n - 1);
-      std::swap(chosen_[k], chosen_[pick(bank_.rng())]);
-      const std::uint32_t c = chosen_[k];
-      params.col(c) = global_;
-      bank_.train_model(params.col(c), c, t);
-      const double size = static_cast<double>(d_.partition.shards[c].size());
-      sum_ += static_cast<float>(size) * params.col(c);
-      weight += size;
-    }
-    global_ = sum_ / static_cast<float>(weight);
-    if (s_.learning.mixing.fedavg_variance_correction) correct_variance(m);
+    weight_ = 0.0;
+  }
+  void train_client(std::uint32_t c, double t) {
+    if (bank_.diverged()) return;
+    auto& params = bank_.params();
+    params.col(c) = global_;
+    bank_.train_model(params.col(c), c, t);
+    add_client(c);
+  }
+  void add_client(std::uint32_t c) {
+    if (bank_.diverged()) return;
+    const double size = static_cast<double>(d_.partition.shards[c].size());
+    sum_ += static_cast<float>(size) * bank_.params().col(c);
+    weight_ += size;
+  }
+  void end_round(std::span<const std::uint32_t> clients, double t) {
+    if (bank_.diverged()) return;
+    global_ = sum_ / static_cast<float>(weight_);
+    if (s_.learning.mixing.fedavg_variance_correction) correct_variance(clients);
     // A non-finite client makes the weighted sum non-finite, and the sum can overflow on its
     // own: checking the server's model covers the round.
     bank_.check(global_, t);
-    for (std::uint32_t k = 0; k < m; ++k) params.col(chosen_[k]) = global_;
-    return m;
+    for (const std::uint32_t c : clients) bank_.params().col(c) = global_;
   }
 
+  // ---- metrics ----
+  void before(double t) { grid_.before(t); }
+  void start_window(double) {}
+  void close(double t) { grid_.before(t); }
+  void take(LearningTrialResult& result) { grid_.take(result); }
+
  private:
-  // Target: the mean variance of the m clients' tensors (the server holds no model of its own).
-  void correct_variance(std::uint32_t m) {
+  // Target: the mean variance of the clients' tensors (the server holds no model of its own).
+  void correct_variance(std::span<const std::uint32_t> clients) {
     std::fill(targets_.begin(), targets_.end(), 0.0);
-    for (std::uint32_t k = 0; k < m; ++k) {
-      models::tensor_variances(bank_.params().col(chosen_[k]), bank_.layout(), correction_, own_variance_);
+    const auto m = static_cast<double>(clients.size());
+    for (const std::uint32_t c : clients) {
+      models::tensor_variances(bank_.params().col(c), bank_.layout(), correction_, own_variance_);
       for (std::size_t t = 0; t < own_variance_.size(); ++t) targets_[t] += own_variance_[t] / m;
     }
     models::correct_variance(global_, bank_.layout(), targets_, correction_);
@@ -83,120 +104,19 @@ class FedAvgServer {
 
   const Scenario& s_;
   const LearningData& d_;
-  ModelBank& bank_;
-  Vector global_;  // the server's model
-  Vector sum_;     // scratch: the weighted sum of the clients' models
-  std::vector<std::uint32_t> chosen_;
+  ModelBank bank_;
+  const Observer observer_;
+  Vector global_;  // the server's model, empty before the first round
+  ObservationGrid grid_;
+  Mixer mixer_;
+  Vector sum_;     // scratch: the weighted sum of the round's clients
+  double weight_ = 0.0;
   models::CorrectionOptions correction_{};
   std::vector<double> targets_, own_variance_;
 };
-
-// Gossip learning: the users model's clocks and vector clocks drive training and mixing
-// (LearningClocks); the bank holds the models, the mixer mixes them and the grid observes.
-struct GossipLearner {
-  ModelBank& bank;
-  Mixer& mixer;
-  ObservationGrid& grid;
-  void train(std::uint32_t user, double t) { bank.train(user, t); }
-  void mix_into(std::uint32_t receiver, std::uint32_t sender, double t) { mixer.mix_into(receiver, sender, t); }
-  void mix_both(std::uint32_t i, std::uint32_t j, double t) { mixer.mix_both(i, j, t); }
-  std::uint32_t snapshot(std::uint32_t user) { return bank.snapshot(user); }
-  void mix_message(std::uint32_t receiver, std::uint32_t id, double t) { mixer.mix_message(receiver, id, t); }
-  void release(std::uint32_t id) { bank.release(id); }
-  double message_bytes() const { return bank.message_bytes(); }
-  void count_bytes(const double* bytes_sent) { grid.count_bytes(bytes_sent); }
-  void before(double t) { grid.before(t); }
-  void start_window(double) {}
-  void close(double t) { grid.before(t); }
-};
-
-template <class G, GossipMode Mode>
-LearningTrialResult gossip_learning_on(const Scenario& s, const G& graph, const LearningData& d, std::uint64_t index,
-                                       Rng& rng) {
-  ModelBank bank(s, d, rng);
-  const Observer observer(s, d, bank);
-  ObservationGrid grid(s, bank, observer);
-  Mixer mixer(s, bank);
-  GossipLearner learner{bank, mixer, grid};
-  LearningClocks<G, Mode, GossipLearner> m(s, graph, learner, rng);
-  Window window(s.run.warmup, s.run.horizon);
-  LearningTrialResult result;
-  std::optional<NetworkOutcome> network;
-  const std::uint64_t events = run_clocks<Mode>(m, s, index, rng, window, learner.message_bytes(), network);
-  m.close(window.horizon());
-  result.staleness = users_result(m.staleness(), window, events, network);
-  result.local_updates = m.updates();
-  result.gossips = m.gossips();
-  grid.take(result);
-  return result;
-}
+static_assert(LearningBank<NeuralBank>);
 
 }  // namespace
-
-// FedAvg: rounds every 1/updates.rate time units (a round is one local update of each
-// sampled client); the gossip clocks play no part.
-LearningTrialResult run_fedavg(const Scenario& s, const Graph&, const LearningData& d, std::uint64_t index) {
-  Rng rng = make_rng(s.run.seed, Stream::trial, index);
-  ModelBank bank(s, d, rng);
-  const Observer observer(s, d, bank);
-  FedAvgServer server(s, d, bank);
-  ObservationGrid grid(s, bank, observer, server.model());
-  LearningTrialResult result;
-  const double period = 1.0 / s.updates.rate;
-  for (std::uint64_t k = 1;; ++k) {
-    const double t = period * static_cast<double>(k);
-    if (t > s.run.horizon) break;
-    grid.before(t);
-    result.local_updates += server.round(t);
-    ++result.rounds;
-  }
-  grid.before(s.run.horizon);
-  grid.take(result);
-  return result;
-}
-
-// Local training: every user trains on its own shard at the ticks of its own update clock
-// (c_i + Exp(mu_i), per-user or the scenario's), and no model ever leaves its user. No gossip
-// runs, so no staleness is measured: with no gossip the users model's staleness only grows.
-LearningTrialResult run_local_learning(const Scenario& s, const Graph&, const LearningData& d, std::uint64_t index) {
-  Rng rng = make_rng(s.run.seed, Stream::trial, index);
-  ModelBank bank(s, d, rng);
-  const Observer observer(s, d, bank);
-  ObservationGrid grid(s, bank, observer);
-  const std::uint32_t n = bank.size();
-  std::vector<double> delay(n, s.updates.delay), rate(n, s.updates.rate);
-  if (s.heterogeneous()) {
-    const UserClocks clocks = user_clocks(s);
-    delay = clocks.update_delay;
-    rate = clocks.update_rate;
-  }
-  boost::random::exponential_distribution<double> unit(1.0);
-  using Tick = std::pair<double, std::uint32_t>;  // (time, user), earliest first
-  std::vector<Tick> ticks;
-  ticks.reserve(n);
-  for (std::uint32_t u = 0; u < n; ++u) ticks.emplace_back(delay[u] + unit(rng) / rate[u], u);
-  std::priority_queue<Tick, std::vector<Tick>, std::greater<>> next(std::greater<>{}, std::move(ticks));
-  LearningTrialResult result;
-  while (next.top().first <= s.run.horizon) {
-    const auto [t, u] = next.top();
-    next.pop();
-    grid.before(t);
-    bank.train(u, t);
-    ++result.local_updates;
-    next.emplace(t + delay[u] + unit(rng) / rate[u], u);
-  }
-  grid.before(s.run.horizon);
-  grid.take(result);
-  return result;
-}
-
-LearningTrialResult run_gossip_learning(const Scenario& s, const Graph& graph, const LearningData& d,
-                                        std::uint64_t index) {
-  if (s.learning.model.kind == ModelKind::quadratic) return run_quadratic_trial(s, graph, *d.quadratic, index);
-  return dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
-    return gossip_learning_on<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, d, index, rng);
-  });
-}
 
 namespace {
 
@@ -369,7 +289,11 @@ double model_message_bytes(std::size_t parameters) { return static_cast<double>(
 
 LearningTrialResult run_learning_trial(const Scenario& s, const Graph& graph, const LearningData& d,
                                        std::uint64_t index) {
-  LearningTrialResult result = learning_protocol(s).run(s, graph, d, index);
+  // The scenario's protocol (sim/protocol_list.hpp) on the scenario's model.
+  LearningTrialResult result =
+      s.learning.model.kind == ModelKind::quadratic
+          ? run_quadratic_trial(s, graph, *d.quadratic, index)
+          : run_protocol(s, graph, index, [&](Rng& rng, Observed observed) { return NeuralBank(s, d, rng, observed); });
   if (d.data && d.data->train.classes > 0) {
     const double fraction = s.learning.observe.plateau_fraction;
     result.plateau_time = plateau_time(result.observations, fraction);

@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 
 #include "sim/input_error.hpp"
-#include "sim/learning.hpp"
+#include "sim/protocol_list.hpp"
 
 namespace timely::sim {
 namespace {
@@ -24,9 +24,9 @@ std::string chosen_by(const Scenario& s, std::string_view name) {
   return fmt::format("learning.protocol = \"{}\"", name);
 }
 
-void check_gossip(const Scenario&) {}
+}  // namespace
 
-void check_fedavg(const Scenario& s) {
+void FedAvg::check(const Scenario& s) {
   const bool aliased = s.learning.mixing.rule == MixingRule::fedavg;
   if (aliased && !(s.learning.protocol == gossip_protocol || s.learning.protocol == fedavg_protocol))
     throw InputError(fmt::format("learning.protocol: mixing.rule = \"fedavg\" is an alias of learning.protocol = "
@@ -44,7 +44,7 @@ void check_fedavg(const Scenario& s) {
                                  network_key(s), chosen_by(s, "fedavg")));
 }
 
-void check_local(const Scenario& s) {
+void LocalTraining::check(const Scenario& s) {
   if (s.learning.mixing.rule != MixingRule::average)
     throw InputError(fmt::format("mixing.rule: learning.protocol = \"local\" mixes no models; keep mixing.rule at "
                                  "\"average\", got \"{}\"",
@@ -55,17 +55,13 @@ void check_local(const Scenario& s) {
                                  network_key(s)));
 }
 
-constexpr std::array<LearningProtocol, 3> registry{{
-    {"gossip", "gossip learning",
-     "users train on their own clocks and mix models at gossip contacts (mixing.rule); staleness measured in the same run",
-     check_gossip, true, run_gossip_learning},
-    {"fedavg", "FedAvg",
-     "baseline: a server averages sampled clients each round (mixing.fedavg_fraction); no gossip, no staleness",
-     check_fedavg, false, run_fedavg},
-    {"local", "local training",
-     "each user trains on its own shard on its own update clock and never communicates; no gossip, no staleness",
-     check_local, false, run_local_learning},
-}};
+namespace {
+
+template <class... P>
+constexpr auto protocol_rows(ProtocolList<P...>) {
+  return std::array<LearningProtocol, sizeof...(P)>{LearningProtocol{P::info, &P::check}...};
+}
+constexpr auto registry = protocol_rows(LearningProtocols{});
 
 }  // namespace
 

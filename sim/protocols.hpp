@@ -1,30 +1,37 @@
 #pragma once
 // Learning protocols (docs/model.md §4): how the users' models learn together. A protocol is
-// one row of the registry below, carrying its name for learning.protocol, a one-line help,
-// the checks it makes of a scenario, whether its runs measure staleness, and its run.
-// run_learning_trial looks the row up once per trial, and the row's run owns its event
-// loop, so a protocol costs no call per event.
+// one type and one row of LearningProtocols (sim/protocol_list.hpp); this header is the
+// registry's light face: each row's name for learning.protocol, title, one-line help,
+// whether its runs measure staleness, and the checks it makes of a scenario.
+// run_learning_trial (sim/learning.hpp) runs the scenario's protocol on the scenario's model
+// (each protocol is compiled once per model), and the protocol's run owns its event loop,
+// so a protocol costs no call per event.
 #include <cstdint>
 #include <span>
 #include <string_view>
 
 #include "sim/scenario.hpp"
-#include "sim/topology.hpp"
 
 namespace timely::sim {
 
-struct LearningData;         // sim/learning.hpp
-struct LearningTrialResult;  // sim/learning.hpp
+// How a protocol's trials report the users' models.
+enum class Observed : std::uint8_t {
+  users,   // each user's own model; the average model is their mean
+  server,  // once a round has run, the server's model is the average model and every user's
+};
 
-struct LearningProtocol {
+// What the registry says of a protocol beside its run.
+struct LearningProtocolInfo {
   std::string_view name;         // the value of learning.protocol
   std::string_view title;        // how reports name it ("none: FedAvg has no gossip")
   std::string_view description;  // one line, for --help, errors and the docs
+  bool measures_staleness;       // its trials fill LearningTrialResult::staleness
+  Observed observed;             // what its observations measure
+};
+
+struct LearningProtocol : LearningProtocolInfo {
   // Throws InputError naming the key and what it accepts when the scenario does not fit.
   void (*check)(const Scenario&);
-  bool measures_staleness;  // its trials fill LearningTrialResult::staleness
-  // One trial, without the single-user baseline (run_learning_trial adds it).
-  LearningTrialResult (*run)(const Scenario&, const Graph&, const LearningData&, std::uint64_t index);
 };
 
 // The rows, in LearningProtocolId order; the first, gossip, is the default.
@@ -35,10 +42,5 @@ inline constexpr LearningProtocolId gossip_protocol{0}, fedavg_protocol{1}, loca
 // documented alias kept from before protocols existed.
 LearningProtocolId learning_protocol_id(const Scenario& scenario);
 const LearningProtocol& learning_protocol(const Scenario& scenario);
-
-// The protocols' runs (sim/learning.cpp).
-LearningTrialResult run_gossip_learning(const Scenario&, const Graph&, const LearningData&, std::uint64_t index);
-LearningTrialResult run_fedavg(const Scenario&, const Graph&, const LearningData&, std::uint64_t index);
-LearningTrialResult run_local_learning(const Scenario&, const Graph&, const LearningData&, std::uint64_t index);
 
 }  // namespace timely::sim

@@ -9,9 +9,9 @@
 #include <utility>
 
 #include "sim/input_error.hpp"
-#include "sim/learning_clocks.hpp"
+#include "sim/learning_bank.hpp"
 #include "sim/message_layer.hpp"
-#include "sim/protocols.hpp"
+#include "sim/protocol_list.hpp"
 #include "sim/random.hpp"
 
 namespace timely::sim {
@@ -73,11 +73,19 @@ class MaxTree {
 // when its error E_i is (a sum of squares has no cancellation), so checking E_i after each
 // change covers the models; the sums, the consensus distance and the integrals are checked
 // too. From then on no arithmetic runs and nothing more is integrated or observed.
+//
+// A server (FedAvg's rounds) holds a model of its own, starting at 0 like every user, and
+// weighs every client equally (the quadratic users have no data sets). A round whose clients
+// train makes the server's model x the mean over its clients S of rho x + (1 - rho) a_c,
+// that is a_S + rho (x - a_S) with a_S the clients' mean optimum. Observed::server hands
+// the server's model to every user after each round, so that the users' metrics are the
+// server's (the average model is the server's, the consensus distance 0), as the neural
+// models report FedAvg; Observed::users hands it to the clients only.
 class QuadraticState {
  public:
-  QuadraticState(const Scenario& s, const QuadraticProblem& p)
+  QuadraticState(const Scenario& s, const QuadraticProblem& p, Observed observed)
       : s_(s), p_(p), n_(p.users), d_(p.dimension), x_(static_cast<std::size_t>(n_) * d_, 0.0), error_(n_),
-        sum_(d_, 0.0), worst_(n_), scratch_(d_) {
+        sum_(d_, 0.0), worst_(n_), scratch_(d_), observed_(observed), server_(d_, 0.0), round_sum_(d_, 0.0) {
     if (s.learning.train.schedule == LrSchedule::constant) rho_ = quadratic_contraction(s.learning.train.lr, s.learning.train.steps);
     // Every user starts at 0: E_i = ||a_bar||^2.
     double start = 0.0;
@@ -97,7 +105,7 @@ class QuadraticState {
   // tau full-gradient steps of user u: x_u <- rho x_u + (1 - rho) a_u.
   void train(std::uint32_t u, double t) {
     if (diverged()) return;
-    const double rho = rho_ ? *rho_ : quadratic_contraction(step_size(s_.learning.train, t), s_.learning.train.steps);
+    const double rho = contraction(t);
     double* x = model(u);
     const double* a = p_.optimum(u);
     double error = 0.0;
@@ -148,6 +156,42 @@ class QuadraticState {
     set_error(i, error);
     set_error(j, error);
     changed(t);
+  }
+
+  // ---- a server's round ----
+  void begin_round() {
+    std::fill(round_sum_.begin(), round_sum_.end(), 0.0);
+    round_clients_ = 0;
+  }
+  // Client c starts from the server's model and takes tau steps: the same update as train's.
+  void train_client(std::uint32_t c, double t) {
+    if (diverged()) return;
+    const double rho = contraction(t);
+    const double* a = p_.optimum(c);
+    for (std::uint32_t k = 0; k < d_; ++k) round_sum_[k] += rho * server_[k] + (1.0 - rho) * a[k];
+    ++round_clients_;
+  }
+  void add_client(std::uint32_t c) {
+    if (diverged()) return;
+    const double* x = model(c);
+    for (std::uint32_t k = 0; k < d_; ++k) round_sum_[k] += x[k];
+    ++round_clients_;
+  }
+  void end_round(std::span<const std::uint32_t> clients, double t) {
+    if (diverged() || round_clients_ == 0) return;
+    for (std::uint32_t k = 0; k < d_; ++k) server_[k] = round_sum_[k] / round_clients_;
+    std::uint32_t moved = 0;
+    if (observed_ == Observed::server) {
+      for (std::uint32_t u = 0; u < n_; ++u) assign(u, server_.data());
+      moved = n_;
+    } else {
+      for (const std::uint32_t c : clients) assign(c, server_.data());
+      moved = static_cast<std::uint32_t>(clients.size());
+    }
+    // As changed(t), for `moved` changes at once.
+    since_recompute_ += moved;
+    if (since_recompute_ >= n_) recompute();
+    if (nonfinite_ || !refresh()) diverge(t);
   }
 
   // Integrates the metrics up to t (the state has been constant since the last event).
@@ -221,6 +265,24 @@ class QuadraticState {
  private:
   double* model(std::uint32_t i) { return x_.data() + static_cast<std::size_t>(i) * d_; }
 
+  // The per-update contraction at time t (train.schedule).
+  double contraction(double t) const {
+    return rho_ ? *rho_ : quadratic_contraction(step_size(s_.learning.train, t), s_.learning.train.steps);
+  }
+
+  // User u's model becomes y; the caller settles the sums and divergence.
+  void assign(std::uint32_t u, const double* y) {
+    double* x = model(u);
+    double error = 0.0;
+    for (std::uint32_t k = 0; k < d_; ++k) {
+      sum_[k] += y[k] - x[k];
+      x[k] = y[k];
+      const double e = y[k] - p_.mean[k];
+      error += e * e;
+    }
+    set_error(u, error);
+  }
+
   void set_error(std::uint32_t u, double error) {
     error_sum_ += error - error_[u];
     error_[u] = error;
@@ -278,14 +340,21 @@ class QuadraticState {
   double error_integral_ = 0.0, worst_integral_ = 0.0, consensus_integral_ = 0.0;
   std::optional<double> diverged_at_;
   mutable std::vector<double> scratch_;
+  Observed observed_;
+  std::vector<double> server_, round_sum_;  // a server's model, and its round's sum
+  std::uint32_t round_clients_ = 0;
 };
 
-// The quadratic model's side of the engine (LearningClocks drives it on the users model's
-// clocks): the state, and observations on the grid 0, every, 2 every, ... taken before the
-// first event after each grid time (the state is piecewise constant).
+// The quadratic model as a LearningBank (sim/learning_bank.hpp), which every protocol runs:
+// the state, and observations on the grid 0, every, 2 every, ... taken before the first
+// event after each grid time (the state is piecewise constant).
 class QuadraticLearner {
  public:
-  QuadraticLearner(const Scenario& s, QuadraticState& state) : s_(s), state_(state) {}
+  QuadraticLearner(const Scenario& s, const QuadraticProblem& p, Observed observed)
+      : s_(s), p_(p), state_(s, p, observed) {}
+
+  std::uint32_t size() const { return p_.users; }
+  bool diverged() const { return state_.diverged(); }
 
   void before(double t) {
     state_.integrate_to(t);
@@ -296,6 +365,22 @@ class QuadraticLearner {
   void mix_into(std::uint32_t receiver, std::uint32_t sender, double t) { state_.mix_into(receiver, sender, t); }
   void mix_both(std::uint32_t i, std::uint32_t j, double t) { state_.mix_both(i, j, t); }
   void close(double t) { before(t); }
+
+  // ---- a server's round (every client weighs 1) ----
+  void begin_round() { state_.begin_round(); }
+  void train_client(std::uint32_t c, double t) { state_.train_client(c, t); }
+  void add_client(std::uint32_t c) { state_.add_client(c); }
+  void end_round(std::span<const std::uint32_t> clients, double t) { state_.end_round(clients, t); }
+
+  // Observations, times to target, the exact time averages over the window, divergence.
+  void take(LearningTrialResult& result) {
+    result.observations = take_observations();
+    result.time_to_distance = time_to_distance();
+    result.time_to_loss = time_to_loss();
+    result.stationary = state_.stationary(s_.run.horizon - s_.run.warmup);
+    result.heterogeneity = p_.heterogeneity;
+    result.diverged_at = state_.diverged_at();
+  }
 
   // ---- messages of the network layer (docs/model.md §7): a copy of a user's model ----
   std::uint32_t snapshot(std::uint32_t user) {
@@ -332,7 +417,8 @@ class QuadraticLearner {
   }
 
   const Scenario& s_;
-  QuadraticState& state_;
+  const QuadraticProblem& p_;
+  QuadraticState state_;
   MessagePool<double> messages_;  // models in flight (network layer)
   const double* bytes_sent_ = nullptr;
   double next_ = 0.0;
@@ -340,28 +426,7 @@ class QuadraticLearner {
   std::optional<double> reached_, reached_loss_;
 };
 
-template <class G, GossipMode Mode>
-LearningTrialResult run_quadratic(const Scenario& s, const G& graph, const QuadraticProblem& p, std::uint64_t index,
-                                  Rng& rng) {
-  QuadraticState state(s, p);
-  QuadraticLearner learner(s, state);
-  LearningClocks<G, Mode, QuadraticLearner> m(s, graph, learner, rng);
-  Window window(s.run.warmup, s.run.horizon);
-  std::optional<NetworkOutcome> network;
-  const std::uint64_t events = run_clocks<Mode>(m, s, index, rng, window, learner.message_bytes(), network);
-  m.close(window.horizon());
-  LearningTrialResult result;
-  result.staleness = users_result(m.staleness(), window, events, network);
-  result.local_updates = m.updates();
-  result.gossips = m.gossips();
-  result.observations = learner.take_observations();
-  result.time_to_distance = learner.time_to_distance();
-  result.time_to_loss = learner.time_to_loss();
-  result.stationary = state.stationary(window.length());
-  result.heterogeneity = p.heterogeneity;
-  result.diverged_at = state.diverged_at();
-  return result;
-}
+static_assert(LearningBank<QuadraticLearner>);
 
 }  // namespace
 
@@ -369,12 +434,15 @@ double quadratic_contraction(double lr, std::uint32_t steps) { return std::pow(1
 
 void check_quadratic_scenario(const Scenario& s) {
   const LearningSpec& l = s.learning;
-  if (l.mixing.rule != MixingRule::average)
-    throw InputError(fmt::format("mixing.rule: model.kind = \"quadratic\" accepts only \"average\", got \"{}\"",
+  // Every learning protocol runs the quadratic model; its gossip mixes by plain averaging
+  // (the exact theory's rule, docs/model.md §6.1), and "fedavg" is the protocol's alias.
+  if (l.mixing.rule != MixingRule::average && l.mixing.rule != MixingRule::fedavg)
+    throw InputError(fmt::format("mixing.rule: model.kind = \"quadratic\" accepts \"average\" (or \"fedavg\", the "
+                                 "alias of learning.protocol = \"fedavg\"), got \"{}\"",
                                  to_string(l.mixing.rule)));
-  if (!(learning_protocol_id(s) == gossip_protocol))
-    throw InputError(fmt::format("learning.protocol: model.kind = \"quadratic\" runs only \"gossip\", got \"{}\"",
-                                 learning_protocol(s).name));
+  if (l.mixing.fedavg_variance_correction)
+    throw InputError("mixing.fedavg_variance_correction: model.kind = \"quadratic\" has no weight tensors to correct; "
+                     "expected false");
   if (l.train.momentum > 0.0)
     throw InputError(fmt::format("train.momentum: model.kind = \"quadratic\" takes plain gradient steps; expected 0, got {}",
                                  l.train.momentum));
@@ -408,9 +476,8 @@ QuadraticProblem make_quadratic_problem(const Scenario& s) {
 
 LearningTrialResult run_quadratic_trial(const Scenario& s, const Graph& graph, const QuadraticProblem& p,
                                         std::uint64_t index) {
-  return dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
-    return run_quadratic<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, p, index, rng);
-  });
+  // The scenario's protocol (sim/protocol_list.hpp); the models start at 0 and draw nothing.
+  return run_protocol(s, graph, index, [&](Rng&, Observed observed) { return QuadraticLearner(s, p, observed); });
 }
 
 double quadratic_message_bytes(std::uint32_t dimension) { return static_cast<double>(dimension) * sizeof(double); }

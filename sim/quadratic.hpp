@@ -7,11 +7,14 @@
 //
 //     x_i <- rho x_i + (1 - rho) a_i,     rho = (1 - eta)^tau
 //
-// and a gossip contact averages the two models in the gossip mode's direction (push: the
-// partner takes (x_i + x_j)/2; pull: the caller does; exchange: both). Only
-// mixing.rule = "average" is accepted. The clocks are the event engine's (any topology,
-// Poisson or renewal updates), and staleness is measured in the same run, as for the other
-// learning models.
+// Every learning protocol (learning.protocol, sim/protocol_list.hpp) runs it. Under gossip a
+// contact averages the two models in the gossip mode's direction (push: the partner takes
+// (x_i + x_j)/2; pull: the caller does; exchange: both); only mixing.rule = "average" is
+// accepted. The clocks are the event engine's (any topology, Poisson or renewal updates),
+// and staleness is measured in the same run, as for the other learning models. Under FedAvg
+// the server's model x becomes a_S + rho (x - a_S) each round, a_S the mean optimum of the
+// round's clients (each weighs 1), and every user holds the server's model; under local
+// training each user updates on its own clock and never mixes (x_i -> a_i).
 //
 // Besides the observation grid, a trial integrates exactly, event by event, the time averages
 // over [run.warmup, run.horizon] of the mean error (1/n) sum_i ||x_i - a_bar||^2, the worst
@@ -41,7 +44,8 @@ struct QuadraticProblem {
 };
 
 // Refuses (InputError naming the key) what the quadratic model does not support:
-// mixing.rule other than "average", train.momentum > 0.
+// mixing.rule other than "average" (or "fedavg", the protocol's alias), train.momentum > 0,
+// mixing.fedavg_variance_correction = true.
 void check_quadratic_scenario(const Scenario& scenario);
 
 // Draws the optima from the stream (run.seed, data, 0): standard normal vectors, user by user,
@@ -52,8 +56,9 @@ QuadraticProblem make_quadratic_problem(const Scenario& scenario);
 // each update's time; constant by default).
 double quadratic_contraction(double lr, std::uint32_t steps);
 
-// One trial on the engine of trial `index`: observations (docs/interface.md), the stationary
-// errors, the heterogeneity and the staleness of the same run.
+// One trial of the scenario's protocol on the engine of trial `index`: observations
+// (docs/interface.md), the stationary errors, the heterogeneity and, under gossip, the
+// staleness of the same run.
 LearningTrialResult run_quadratic_trial(const Scenario& scenario, const Graph& graph, const QuadraticProblem& problem,
                                         std::uint64_t index);
 

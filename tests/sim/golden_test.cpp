@@ -33,6 +33,7 @@
 #include <tbb/task_arena.h>
 
 #include "sim/learning.hpp"
+#include "sim/protocols.hpp"
 #include "sim/scenario.hpp"
 #include "sim/trial.hpp"
 
@@ -223,5 +224,111 @@ TEST_CASE("golden: learning, linear regression on synthetic data, n = 4", "[gold
       {"gossips", 79},
       {"staleness.mean_staleness", 0x3feda6322c1b81b4},  // 0x1.da6322c1b81b4p-1 = 0.92653759588943396
       {"staleness.events", 173},
+  }, true);
+}
+
+namespace {
+
+// A quadratic trial (docs/model.md §6): its exact time averages and its last observation.
+Values quadratic_trial(const sim::Scenario& s) {
+  const sim::LearningData data = sim::prepare_learning(s);
+  const sim::Graph graph = sim::scenario_graph(s);
+  const sim::LearningTrialResult r = sim::run_learning_trial(s, graph, data, 0);
+  REQUIRE(r.stationary);
+  REQUIRE(!r.observations.empty());
+  const sim::Observation& last = r.observations.back();
+  return {real("stationary.error", r.stationary->error), real("stationary.worst_error", r.stationary->worst_error),
+          real("stationary.consensus", r.stationary->consensus), real("final.loss", last.at(sim::metric::loss)),
+          real("final.consensus_distance", last.at(sim::metric::consensus_distance)), real("final.user_error", *last[sim::metric::user_error]),
+          real("final.worst_user_error", *last[sim::metric::worst_user_error]), count("local_updates", r.local_updates),
+          count("gossips", r.gossips), count("rounds", r.rounds),
+          real("staleness.mean_staleness", r.staleness.mean_staleness), count("staleness.events", r.staleness.events)};
+}
+
+sim::Scenario small_quadratic(sim::GossipMode mode) {
+  sim::Scenario s = small(6, sim::TopologyKind::complete);
+  s.gossip.mode = mode;
+  s.learning.model.kind = sim::ModelKind::quadratic;
+  s.learning.data.features = 3;
+  s.learning.data.spread = 1.0;
+  s.learning.train.steps = 2;
+  s.learning.train.lr = 0.3;
+  s.learning.observe.every = 50;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("golden: quadratic model, gossip, complete graph, n = 6, push", "[golden][quadratic]") {
+  const sim::Scenario s = small_quadratic(sim::GossipMode::push);
+  const Values got = everywhere([&] { return quadratic_trial(s); });
+  check_pinned(got, {
+      {"stationary.error", 0x3ff3f33bb49707eb},  // 0x1.3f33bb49707ebp+0 = 1.246883111409711
+      {"stationary.worst_error", 0x400705e4c650ad9a},  // 0x1.705e4c650ad9ap+1 = 2.8778777593012821
+      {"stationary.consensus", 0x3ff1525a3ec5eb8f},  // 0x1.1525a3ec5eb8fp+0 = 1.0826055957865923
+      {"final.loss", 0x3fbb23fe3c75de91},  // 0x1.b23fe3c75de91p-4 = 0.10601796127400066
+      {"final.consensus_distance", 0x3ffc30fa93ad9003},  // 0x1.c30fa93ad9003p+0 = 1.7619577187224429
+      {"final.user_error", 0x3fff957a5b3c4bd5},  // 0x1.f957a5b3c4bd5p+0 = 1.9739936412704442
+      {"final.worst_user_error", 0x4008f41ac7229994},  // 0x1.8f41ac7229994p+1 = 3.119191699736982
+      {"local_updates", 1232},
+      {"gossips", 1214},
+      {"rounds", 0},
+      {"staleness.mean_staleness", 0x4002ac26bd82fe05},  // 0x1.2ac26bd82fe05p+1 = 2.3340582662201563
+      {"staleness.events", 2446},
+  });
+}
+
+TEST_CASE("golden: quadratic model, gossip, ring, n = 6, exchange, renewal updates, inverse-time steps", "[golden][quadratic]") {
+  sim::Scenario s = small_quadratic(sim::GossipMode::exchange);
+  s.network.topology = sim::TopologyKind::ring;
+  s.updates.delay = 0.5;
+  s.learning.train.schedule = sim::LrSchedule::inverse_time;
+  s.learning.train.decay_time = 50;
+  const Values got = everywhere([&] { return quadratic_trial(s); });
+  check_pinned(got, {
+      {"stationary.error", 0x3fbd883b12b1a75c},  // 0x1.d883b12b1a75cp-4 = 0.11535996633906848
+      {"stationary.worst_error", 0x3fd38d0db16709ff},  // 0x1.38d0db16709ffp-2 = 0.3054842216917279
+      {"stationary.consensus", 0x3fb778f446772f9f},  // 0x1.778f446772f9fp-4 = 0.091689364627369305
+      {"final.loss", 0x3f7564ce2380d9c2},  // 0x1.564ce2380d9c2p-8 = 0.0052230884830834507
+      {"final.consensus_distance", 0x3f9d68550af1ac88},  // 0x1.d68550af1ac88p-6 = 0.028718308251353381
+      {"final.user_error", 0x3fa40d5e0e590cb3},  // 0x1.40d5e0e590cb3p-5 = 0.039164485217520272
+      {"final.worst_user_error", 0x3fbad26e09e3e6ad},  // 0x1.ad26e09e3e6adp-4 = 0.10477340451680091
+      {"local_updates", 781},
+      {"gossips", 1258},
+      {"rounds", 0},
+      {"staleness.mean_staleness", 0x3fee47fae6a413ce},  // 0x1.e47fae6a413cep-1 = 0.94628663107925504
+      {"staleness.events", 2039},
+  });
+}
+
+TEST_CASE("golden: learning, FedAvg, logistic regression, n = 4", "[golden][learning][protocols]") {
+  sim::Scenario s = small_learning(sim::ModelKind::logistic, sim::DataSource::synthetic_mixture);
+  s.learning.protocol = sim::fedavg_protocol;
+  s.learning.mixing.fedavg_fraction = 0.5;
+  const Values got = everywhere([&] { return learning_trial(s); });
+  check_pinned(got, {
+      {"final.loss", 0x3fc6d5ce13333333},  // 0x1.6d5ce13333333p-3 = 0.17839981019496917
+      {"final.train_loss", 0x3fc6166f36666666},  // 0x1.6166f36666666p-3 = 0.17255964428186416
+      {"final.consensus_distance", 0x0},  // 0x0p+0 = 0
+      {"final.accuracy", 0x3fefae147ae147ae},  // 0x1.fae147ae147aep-1 = 0.98999999999999999
+      {"local_updates", 40},
+      {"gossips", 0},
+      {"staleness.mean_staleness", 0x0},  // 0x0p+0 = 0
+      {"staleness.events", 0},
+  }, true);
+}
+
+TEST_CASE("golden: learning, local training, linear regression, n = 4", "[golden][learning][protocols]") {
+  sim::Scenario s = small_learning(sim::ModelKind::linear, sim::DataSource::synthetic_regression);
+  s.learning.protocol = sim::local_protocol;
+  const Values got = everywhere([&] { return learning_trial(s); });
+  check_pinned(got, {
+      {"final.loss", 0x3fc24918747ae148},  // 0x1.24918747ae148p-3 = 0.14285569846630097
+      {"final.train_loss", 0x3fc42727da666666},  // 0x1.42727da666666p-3 = 0.15744493640959262
+      {"final.consensus_distance", 0x3fc690dd20000000},  // 0x1.690dd2p-3 = 0.17629589140415192
+      {"local_updates", 81},
+      {"gossips", 0},
+      {"staleness.mean_staleness", 0x0},  // 0x0p+0 = 0
+      {"staleness.events", 0},
   }, true);
 }

@@ -143,11 +143,19 @@ TEST_CASE("bad learning.protocol values are refused naming the key and the accep
                          "learning.protocol = \"fedavg\""));
   CHECK(with({"learning.protocol=fedavg", R"(updates.rate={ dist = "uniform", low = 0.5, high = 1.5 })"})
             .starts_with("updates.rate: per-user clocks do not apply to learning.protocol = \"fedavg\""));
+  // Every protocol runs the quadratic model; what it cannot do is refused by its key.
   sim::Scenario quadratic;
   quadratic.learning.model.kind = sim::ModelKind::quadratic;
-  quadratic.learning.protocol = sim::local_protocol;
+  for (const auto id : {sim::gossip_protocol, sim::fedavg_protocol, sim::local_protocol}) {
+    quadratic.learning.protocol = id;
+    CHECK_NOTHROW(sim::check_quadratic_scenario(quadratic));
+  }
+  quadratic.learning.protocol = sim::gossip_protocol;
+  quadratic.learning.mixing.rule = sim::MixingRule::fedavg;  // the alias
+  CHECK_NOTHROW(sim::check_quadratic_scenario(quadratic));
+  quadratic.learning.mixing.fedavg_variance_correction = true;
   CHECK_THROWS_WITH(sim::check_quadratic_scenario(quadratic),
-                    Catch::StartsWith("learning.protocol: model.kind = \"quadratic\" runs only \"gossip\""));
+                    Catch::StartsWith("mixing.fedavg_variance_correction: model.kind = \"quadratic\" has no weight tensors"));
 }
 
 TEST_CASE("learning.protocol = fedavg is bit-identical to mixing.rule = fedavg", "[protocols][fedavg]") {

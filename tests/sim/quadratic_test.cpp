@@ -335,10 +335,10 @@ TEST_CASE("quadratic: what it does not support is refused with exit 2", "[quadra
     CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);
     CHECK(o.err.find(needle) != std::string::npos);
   };
-  refused({"mixing.rule=fedavg"}, "mixing.rule: model.kind = \"quadratic\" accepts only \"average\"");
-  refused({"mixing.rule=age-weighted"}, "mixing.rule");
+  refused({"mixing.rule=age-weighted"}, "mixing.rule: model.kind = \"quadratic\" accepts \"average\" (or \"fedavg\"");
   refused({"mixing.rule=variance-corrected"}, "mixing.rule");
   refused({"train.momentum=0.5"}, "train.momentum");
+  refused({"learning.protocol=fedavg", "mixing.fedavg_variance_correction=true"}, "mixing.fedavg_variance_correction");
   // Absurd sizes: too much work, or models that cannot fit in memory.
   refused({"network.n=1000000", "staleness.tracked=1", "data.features=100000", "run.horizon=1000"},
           "data.features, network.n, run.horizon, run.trials, observe.every: the quadratic model would take");

@@ -1,0 +1,200 @@
+#pragma once
+// The learning protocols (docs/model.md §4): how the users' models learn together. A protocol
+// is one type and one row of LearningProtocols below. The type provides
+//   static constexpr LearningProtocolInfo info;  its name for learning.protocol, title, help,
+//                                                 whether it measures staleness, what is observed
+//   static void check(const Scenario&);          throws InputError naming the key and what it
+//                                                 accepts when the scenario does not fit
+//   template <LearningBank Bank>
+//   static void run(const Scenario&, const Graph&, Bank&, Rng&, std::uint64_t index,
+//                   LearningTrialResult&);       one trial: its event loop over the users' models
+// and its run is written once over the LearningBank concept (sim/learning_bank.hpp), so it
+// runs every model: the neural models (sim/learning.cpp) and the quadratic model
+// (sim/quadratic.cpp) each compile every protocol of the list. The bank arrives built from
+// the trial's engine `rng` (make_rng(seed, Stream::trial, index)); the run draws only from
+// it, so results depend on (seed, trial) alone; afterwards the caller closes nothing: the run
+// calls bank.close(horizon), and the caller moves the bank's metrics into the result.
+// Internal to sim/.
+#include <algorithm>
+#include <boost/random/exponential_distribution.hpp>
+#include <boost/random/uniform_int_distribution.hpp>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <numeric>
+#include <optional>
+#include <queue>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "sim/event_engine.hpp"
+#include "sim/learning_bank.hpp"
+#include "sim/learning_clocks.hpp"
+#include "sim/message_layer.hpp"
+#include "sim/protocols.hpp"
+#include "sim/user_clocks.hpp"
+#include "sim/window.hpp"
+
+namespace timely::sim {
+
+// Gossip learning: every user trains on its own update clock and mixes models at its gossip
+// contacts (mixing.rule, in the gossip mode's direction), on the users model's clocks, which
+// measure staleness in the same run; the gossip policies and the network layer come with the
+// clocks (sim/learning_clocks.hpp).
+struct GossipLearning {
+  static constexpr LearningProtocolInfo info{
+      "gossip", "gossip learning",
+      "users train on their own clocks and mix models at gossip contacts (mixing.rule); staleness measured in the same run",
+      true, Observed::users};
+  static void check(const Scenario&) {}
+
+  template <LearningBank Bank>
+  static void run(const Scenario& s, const Graph& graph, Bank& bank, Rng& rng, std::uint64_t index,
+                  LearningTrialResult& result) {
+    // One instantiation of the event loop per (graph type, gossip mode), as for every trial.
+    std::visit([&](const auto& g) {
+      engine::with_mode(s.gossip.mode, [&](auto mode) {
+        using G = std::decay_t<decltype(g)>;
+        constexpr GossipMode Mode = decltype(mode)::value;
+        engine::LearningClocks<G, Mode, Bank> m(s, g, bank, rng);
+        engine::Window window(s.run.warmup, s.run.horizon);
+        std::optional<engine::NetworkOutcome> network;
+        const std::uint64_t events = engine::run_clocks<Mode>(m, s, index, rng, window, bank.message_bytes(), network);
+        m.close(window.horizon());
+        result.staleness = engine::users_result(m.staleness(), window, events, network);
+        result.local_updates = m.updates();
+        result.gossips = m.gossips();
+      });
+    }, graph);
+  }
+};
+
+// FedAvg (McMahan, Moore, Ramage, Hampson & Aguera y Arcas, arXiv 1602.05629): every
+// 1/updates.rate time units a server samples max(1, round(mixing.fedavg_fraction n)) users
+// without replacement; each starts from the server's model and makes one local update, and
+// the server averages them weighted by their data. The gossip clocks play no part, and the
+// server's model is the one observed. No staleness: there is no gossip.
+struct FedAvg {
+  static constexpr LearningProtocolInfo info{
+      "fedavg", "FedAvg",
+      "baseline: a server averages sampled clients each round (mixing.fedavg_fraction); no gossip, no staleness", false,
+      Observed::server};
+  static void check(const Scenario& s);  // sim/protocols.cpp
+
+  template <LearningBank Bank>
+  static void run(const Scenario& s, const Graph&, Bank& bank, Rng& rng, std::uint64_t, LearningTrialResult& result) {
+    const std::uint32_t n = bank.size();
+    const std::uint32_t m = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::lround(s.learning.mixing.fedavg_fraction * n)));
+    std::vector<std::uint32_t> chosen(n);
+    engine::Window window(s.run.warmup, s.run.horizon);
+    const double period = 1.0 / s.updates.rate;
+    for (std::uint64_t k = 1;; ++k) {
+      const double t = period * static_cast<double>(k);
+      if (!window.admits(t, [&](double start) { bank.start_window(start); })) break;
+      bank.before(t);
+      // After divergence nothing else reads the engine (FedAvg measures no staleness).
+      if (!bank.diverged()) {
+        // Sampling without replacement (a partial Fisher-Yates shuffle), each draw followed by
+        // that client's training, which may draw mini-batches from the same engine.
+        std::iota(chosen.begin(), chosen.end(), 0u);
+        bank.begin_round();
+        for (std::uint32_t c = 0; c < m; ++c) {
+          boost::random::uniform_int_distribution<std::uint32_t> pick(c, n - 1);
+          std::swap(chosen[c], chosen[pick(rng)]);
+          bank.train_client(chosen[c], t);
+        }
+        bank.end_round(std::span<const std::uint32_t>(chosen.data(), m), t);
+      }
+      result.local_updates += m;  // each client one local update
+      ++result.rounds;
+    }
+    bank.close(s.run.horizon);
+  }
+};
+
+// Local training: every user trains at the ticks of its own update clock (c_i + Exp(mu_i),
+// per-user laws included) and never communicates: the no-communication reference. No gossip
+// runs, so no staleness is measured (with no gossip the users model's staleness only grows).
+struct LocalTraining {
+  static constexpr LearningProtocolInfo info{
+      "local", "local training",
+      "each user trains on its own shard on its own update clock and never communicates; no gossip, no staleness", false,
+      Observed::users};
+  static void check(const Scenario& s);  // sim/protocols.cpp
+
+  template <LearningBank Bank>
+  static void run(const Scenario& s, const Graph&, Bank& bank, Rng& rng, std::uint64_t, LearningTrialResult& result) {
+    const std::uint32_t n = bank.size();
+    std::vector<double> delay(n, s.updates.delay), rate(n, s.updates.rate);
+    if (s.heterogeneous()) {
+      const UserClocks clocks = user_clocks(s);
+      delay = clocks.update_delay;
+      rate = clocks.update_rate;
+    }
+    boost::random::exponential_distribution<double> unit(1.0);
+    using Tick = std::pair<double, std::uint32_t>;  // (time, user), earliest first
+    std::vector<Tick> ticks;
+    ticks.reserve(n);
+    for (std::uint32_t u = 0; u < n; ++u) ticks.emplace_back(delay[u] + unit(rng) / rate[u], u);
+    std::priority_queue<Tick, std::vector<Tick>, std::greater<>> next(std::greater<>{}, std::move(ticks));
+    engine::Window window(s.run.warmup, s.run.horizon);
+    for (;;) {
+      const auto [t, u] = next.top();
+      if (!window.admits(t, [&](double start) { bank.start_window(start); })) break;
+      next.pop();
+      bank.before(t);
+      bank.train(u, t);
+      ++result.local_updates;
+      next.emplace(t + delay[u] + unit(rng) / rate[u], u);
+    }
+    bank.close(s.run.horizon);
+  }
+};
+
+// ---- the registry ----------------------------------------------------------------------
+
+template <class... P>
+struct ProtocolList {
+  static constexpr std::size_t size = sizeof...(P);
+};
+
+// One row per protocol; LearningProtocolId{k} is the k-th (gossip_protocol, fedavg_protocol
+// and local_protocol in sim/protocols.hpp name the first three). The first is the default.
+using LearningProtocols = ProtocolList<GossipLearning, FedAvg, LocalTraining>;
+
+template <class F, class P, class... Rest>
+decltype(auto) with_protocol_at(std::size_t index, F& f, ProtocolList<P, Rest...>) {
+  if constexpr (sizeof...(Rest) == 0) {
+    return f(std::type_identity<P>{});
+  } else {
+    if (index == 0) return f(std::type_identity<P>{});
+    return with_protocol_at(index - 1, f, ProtocolList<Rest...>{});
+  }
+}
+
+// f(std::type_identity<P>{}) for the scenario's protocol P: one instantiation of f per protocol.
+template <class F>
+decltype(auto) with_protocol(const Scenario& s, F&& f) {
+  return with_protocol_at(learning_protocol_id(s).index, f, LearningProtocols{});
+}
+
+// One trial of the scenario's protocol on a bank that make_bank(rng, observed) builds from the
+// trial's engine (its initial models may draw from it).
+template <class MakeBank>
+LearningTrialResult run_protocol(const Scenario& s, const Graph& graph, std::uint64_t index, MakeBank&& make_bank) {
+  return with_protocol(s, [&](auto type) {
+    using P = typename decltype(type)::type;
+    Rng rng = make_rng(s.run.seed, Stream::trial, index);
+    auto bank = make_bank(rng, P::info.observed);
+    static_assert(LearningBank<decltype(bank)>);
+    LearningTrialResult result;
+    P::run(s, graph, bank, rng, index, result);
+    bank.take(result);
+    return result;
+  });
+}
+
+}  // namespace timely::sim
