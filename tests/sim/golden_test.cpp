@@ -36,6 +36,7 @@
 #include "sim/protocols.hpp"
 #include "sim/scenario.hpp"
 #include "sim/trial.hpp"
+#include "tests/quadratic_problem.hpp"
 
 using namespace timely;
 
@@ -248,11 +249,7 @@ Values quadratic_trial(const sim::Scenario& s) {
 sim::Scenario small_quadratic(sim::GossipMode mode) {
   sim::Scenario s = small(6, sim::TopologyKind::complete);
   s.gossip.mode = mode;
-  s.learning.model.kind = sim::ModelKind::quadratic;
-  s.learning.data.features = 3;
-  s.learning.data.spread = 1.0;
-  s.learning.train.steps = 2;
-  s.learning.train.lr = 0.3;
+  tests::use_small_quadratic(s);
   s.learning.observe.every = 50;
   return s;
 }

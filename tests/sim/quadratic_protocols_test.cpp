@@ -16,6 +16,7 @@
 #include "sim/random.hpp"
 #include "sim/trials.hpp"
 #include "tests/statistical.hpp"
+#include "tests/quadratic_problem.hpp"
 
 using namespace timely;
 
@@ -25,11 +26,7 @@ sim::Scenario quadratic(std::uint32_t n, sim::LearningProtocolId protocol) {
   sim::Scenario s;
   s.network.n = n;
   s.learning.protocol = protocol;
-  s.learning.model.kind = sim::ModelKind::quadratic;
-  s.learning.data.features = 3;
-  s.learning.data.spread = 1.0;
-  s.learning.train.steps = 2;
-  s.learning.train.lr = 0.3;  // rho = 0.49
+  tests::use_small_quadratic(s);
   s.learning.observe.every = 2.5;
   s.staleness.tracked = 1;
   s.run.warmup = 0.0;

@@ -16,6 +16,7 @@
 #include "sim/trials.hpp"
 #include "tests/statistical.hpp"
 #include "theory/quadratic.hpp"
+#include "tests/quadratic_problem.hpp"
 
 using namespace timely;
 
@@ -25,11 +26,7 @@ sim::Scenario quadratic(std::uint32_t n, sim::GossipMode mode) {
   sim::Scenario s;
   s.network.n = n;
   s.gossip.mode = mode;
-  s.learning.model.kind = sim::ModelKind::quadratic;
-  s.learning.data.features = 3;
-  s.learning.data.spread = 1.0;
-  s.learning.train.steps = 2;
-  s.learning.train.lr = 0.3;  // rho = 0.49
+  tests::use_small_quadratic(s);
   s.learning.observe.every = 10.0;
   s.run.horizon = 200.0;
   s.run.warmup = 20.0;
