@@ -68,8 +68,8 @@ case "$mode" in
   test)
     # The libraries once, position-independent, for the program and the Python module alike
     # (CMakeLists.txt: TIMELY_PIC_LIBRARIES): half the library compiles of the run mode's two
-    # sets, and the same bits; build/timely's event loops are then about 7% slower, so time
-    # the program of `bash bootstrap.sh` (docs/performance.md).
+    # sets, and the same bits; build/timely's event loops are then a few percent slower, so
+    # time the program of `bash bootstrap.sh` (docs/performance.md).
     configure -B build -DCMAKE_BUILD_TYPE=Release -DTIMELY_PIC_LIBRARIES=ON "$native" "$mpi" $python
     timed "Release build" cmake --build build -j "$jobs"
     timed "Release tests" ctest --test-dir build --output-on-failure --no-tests=error -j "$jobs"
