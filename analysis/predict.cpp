@@ -227,6 +227,12 @@ Prediction::Learning predict_quadratic(const sim::Scenario& s, const sim::Graph&
                "(derived in docs/model.md §6.7)";
     return l;
   }
+  if (protocol == sim::single_user_protocol) {  // one user on the mean objective: x -> a_bar
+    finish(0.0, 0.0);
+    l.method = "exact: one user on the mean objective, e <- rho e each update, so E||x - a_bar||^2 = "
+               "||a_bar||^2 E[rho^(2N(t))] -> 0 (derived in docs/model.md §6.7)";
+    return l;
+  }
   if (!(protocol == sim::gossip_protocol))
     return none(fmt::format("learning.protocol = {}", sim::learning_protocol(s).name));
   if (clocks.renewal()) return none("renewal update clocks (updates.delay > 0)");

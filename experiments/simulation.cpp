@@ -241,6 +241,10 @@ void print_learning(std::ostream& out, const Simulation& sim) {
                            ? fmt::format("{} mixing", sim::to_string(s.learning.mixing.rule))
                            : std::string(sim::learning_protocol(s).title),
                        sim.learning.size());
+  else if (sim::learning_protocol(s).pools_data)  // one user: the partition plays no part
+    out << fmt::format("{} on {} (the training data of {} users pooled into one user), {}, {} trials\n",
+                       sim::to_string(s.learning.model.kind), sim::to_string(s.learning.data.source), s.network.n,
+                       sim::learning_protocol(s).title, sim.learning.size());
   else
     out << fmt::format("{} on {} ({} users, {} partition: {}..{} samples each), {}, {} trials\n",
                        sim::to_string(s.learning.model.kind), sim::to_string(s.learning.data.source), s.network.n,

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <numeric>
+#include <optional>
 #include <queue>
 #include <fmt/format.h>
 
@@ -129,36 +131,17 @@ std::optional<double> plateau_time(const std::vector<Observation>& observations,
   return std::nullopt;
 }
 
-// One user training on the union of all shards, on the same update clock (Poisson at the
-// long-run rate r), the same SGD settings and observation grid: the reference for the
-// plateau delay.
-// Observations end before a divergence, as in the trial itself.
-struct Baseline {
-  std::vector<Observation> observations;
-  std::optional<double> diverged_at;
-};
-Baseline single_user_baseline(const Scenario& s, const LearningData& d, std::uint64_t index) {
-  LearningData single;
-  single.data = d.data;
-  single.architecture = d.architecture;
-  single.optimum = d.optimum;
-  single.partition.shards.resize(1);
-  single.partition.shards[0].resize(d.data->train.size());
-  std::iota(single.partition.shards[0].begin(), single.partition.shards[0].end(), 0u);
-  Rng rng = make_rng(s.run.seed, Stream::baseline, index);
-  ModelBank learner(s, single, rng);
-  const Observer observer(s, single, learner);
-  ObservationGrid grid(s, learner, observer);
-  boost::random::exponential_distribution<double> gap(s.update_rate());
-  for (double t = gap(rng); t <= s.run.horizon; t += gap(rng)) {
-    grid.before(t);
-    learner.train(0, t);
-    if (learner.diverged()) break;  // nothing more to observe; the baseline has no clocks to keep
-  }
-  grid.before(s.run.horizon);
-  LearningTrialResult result;
-  grid.take(result);
-  return {std::move(result.observations), result.diverged_at};
+// The data of the single user of a protocol with pools_data (sim/protocols.hpp): the whole
+// training set as one shard, the same data, architecture and optimum.
+LearningData pooled_data(const LearningData& d) {
+  LearningData pooled;
+  pooled.data = d.data;
+  pooled.architecture = d.architecture;
+  pooled.optimum = d.optimum;
+  pooled.partition.shards.resize(1);
+  pooled.partition.shards[0].resize(d.data->train.size());
+  std::iota(pooled.partition.shards[0].begin(), pooled.partition.shards[0].end(), 0u);
+  return pooled;
 }
 
 }  // namespace
@@ -289,17 +272,30 @@ double model_message_bytes(std::size_t parameters) { return static_cast<double>(
 
 LearningTrialResult run_learning_trial(const Scenario& s, const Graph& graph, const LearningData& d,
                                        std::uint64_t index) {
-  // The scenario's protocol (sim/protocol_list.hpp) on the scenario's model.
-  LearningTrialResult result =
-      s.learning.model.kind == ModelKind::quadratic
-          ? run_quadratic_trial(s, graph, *d.quadratic, index)
-          : run_protocol(s, graph, index, [&](Rng& rng, Observed observed) { return NeuralBank(s, d, rng, observed); });
-  if (d.data && d.data->train.classes > 0) {
+  if (s.learning.model.kind == ModelKind::quadratic) return run_quadratic_trial(s, graph, *d.quadratic, index);
+  // The users' own shards, or the pooled data when the protocol asks for it (built per trial,
+  // only then; the bank keeps a reference to it).
+  std::optional<LearningData> pooled;
+  const auto make_bank = [&](Rng& rng, const LearningProtocolInfo& info) {
+    return NeuralBank(s, info.pools_data ? pooled.emplace(pooled_data(d)) : d, rng, info.observed);
+  };
+  // The scenario's protocol (sim/protocol_list.hpp).
+  LearningTrialResult result = run_protocol(s, graph, index, make_bank);
+  if (d.data->train.classes > 0) {
+    // The plateau delay (docs/model.md §4) against the single-user reference, run through its
+    // protocol on its own engine, so that every protocol's trial is measured against the same
+    // reference. A trial of that protocol is its own reference: its delay is 0.
     const double fraction = s.learning.observe.plateau_fraction;
     result.plateau_time = plateau_time(result.observations, fraction);
-    const Baseline baseline = single_user_baseline(s, d, index);
-    result.baseline_plateau_time = plateau_time(baseline.observations, fraction);
-    result.baseline_diverged_at = baseline.diverged_at;
+    if (learning_protocol_id(s) == protocol_id<SingleUser>) {
+      result.baseline_plateau_time = result.plateau_time;
+      result.baseline_diverged_at = result.diverged_at;
+    } else {
+      const LearningTrialResult reference =
+          run_protocol_on<SingleUser>(s, graph, make_rng(s.run.seed, Stream::baseline, index), index, make_bank);
+      result.baseline_plateau_time = plateau_time(reference.observations, fraction);
+      result.baseline_diverged_at = reference.diverged_at;
+    }
   }
   return result;
 }
@@ -307,7 +303,8 @@ LearningTrialResult run_learning_trial(const Scenario& s, const Graph& graph, co
 std::uint64_t learning_state_bytes(const Scenario& s, const LearningData& d) {
   if (s.learning.model.kind == ModelKind::quadratic) return quadratic_state_bytes(s);
   const std::uint64_t per_user = models::Layout(d.architecture).parameters() * sizeof(float);
-  return per_user * s.network.n * (s.learning.train.momentum > 0.0 ? 2 : 1);
+  const std::uint64_t users = learning_protocol(s).pools_data ? 1 : s.network.n;  // one user holds the pooled data
+  return per_user * users * (s.learning.train.momentum > 0.0 ? 2 : 1);
 }
 
 }  // namespace timely::sim

@@ -2,7 +2,8 @@
 // The learning protocols (docs/model.md §4): how the users' models learn together. A protocol
 // is one type and one row of LearningProtocols below. The type provides
 //   static constexpr LearningProtocolInfo info;  its name for learning.protocol, title, help,
-//                                                 whether it measures staleness, what is observed
+//                                                 whether it measures staleness, what is observed,
+//                                                 whether its bank pools the users' data
 //   static void check(const Scenario&);          throws InputError naming the key and what it
 //                                                 accepts when the scenario does not fit
 //   template <LearningBank Bank>
@@ -13,7 +14,8 @@
 // (sim/quadratic.cpp) each compile every protocol of the list. The bank arrives built from
 // the trial's engine `rng` (make_rng(seed, Stream::trial, index)); the run draws only from
 // it, so results depend on (seed, trial) alone; afterwards the caller closes nothing: the run
-// calls bank.close(horizon), and the caller moves the bank's metrics into the result.
+// calls bank.close(horizon), and the caller moves the bank's metrics into the result. A bank
+// built for a protocol with info.pools_data holds one user with all the users' data.
 // Internal to sim/.
 #include <algorithm>
 #include <boost/random/exponential_distribution.hpp>
@@ -154,6 +156,39 @@ struct LocalTraining {
   }
 };
 
+// The single-user reference: one user holds all the users' data (info.pools_data: the neural
+// models' whole training set; the quadratic model's mean objective, optimum a_bar) and trains
+// on a Poisson clock at the users' long-run update rate r = 1/(updates.delay + 1/updates.rate),
+// with the same SGD settings and observation grid. It is what gossip would be with free,
+// instant communication of data, and the reference of the plateau delay (docs/model.md §4),
+// which run_learning_trial runs through this type on its own engine (Stream::baseline). No
+// gossip, no staleness.
+struct SingleUser {
+  static constexpr LearningProtocolInfo info{
+      "single-user", "single-user training on the pooled data",
+      "reference: one user trains on all the users' data on a Poisson clock at the long-run update rate; no "
+      "gossip, no staleness",
+      false, Observed::users, /*pools_data=*/true};
+  static void check(const Scenario& s);  // sim/protocols.cpp
+
+  template <LearningBank Bank>
+  static void run(const Scenario& s, const Graph&, Bank& bank, Rng& rng, std::uint64_t, LearningTrialResult& result) {
+    // One clock, so no queue: the gaps are drawn in order from the engine, the first before
+    // the first update (the plateau's bits depend on this order).
+    boost::random::exponential_distribution<double> gap(s.update_rate());
+    engine::Window window(s.run.warmup, s.run.horizon);
+    for (double t = gap(rng);; t += gap(rng)) {
+      if (!window.admits(t, [&](double start) { bank.start_window(start); })) break;
+      bank.before(t);
+      bank.train(0, t);
+      ++result.local_updates;
+      // Nothing is observed after a divergence, and no measured clock shares the engine: stop.
+      if (bank.diverged()) break;
+    }
+    bank.close(s.run.horizon);
+  }
+};
+
 // ---- the registry ----------------------------------------------------------------------
 
 template <class... P>
@@ -161,9 +196,20 @@ struct ProtocolList {
   static constexpr std::size_t size = sizeof...(P);
 };
 
-// One row per protocol; LearningProtocolId{k} is the k-th (gossip_protocol, fedavg_protocol
-// and local_protocol in sim/protocols.hpp name the first three). The first is the default.
-using LearningProtocols = ProtocolList<GossipLearning, FedAvg, LocalTraining>;
+// One row per protocol; LearningProtocolId{k} is the k-th (gossip_protocol, fedavg_protocol,
+// local_protocol and single_user_protocol in sim/protocols.hpp name them). The first is the default.
+using LearningProtocols = ProtocolList<GossipLearning, FedAvg, LocalTraining, SingleUser>;
+
+template <class P, class First, class... Rest>
+constexpr std::uint8_t protocol_index(ProtocolList<First, Rest...>) {
+  if constexpr (std::is_same_v<P, First>) return 0;
+  else return 1 + protocol_index<P>(ProtocolList<Rest...>{});
+}
+// The registry's id of protocol type P.
+template <class P>
+inline constexpr LearningProtocolId protocol_id{protocol_index<P>(LearningProtocols{})};
+static_assert(protocol_id<GossipLearning> == gossip_protocol && protocol_id<FedAvg> == fedavg_protocol &&
+              protocol_id<LocalTraining> == local_protocol && protocol_id<SingleUser> == single_user_protocol);
 
 template <class F, class P, class... Rest>
 decltype(auto) with_protocol_at(std::size_t index, F& f, ProtocolList<P, Rest...>) {
@@ -181,19 +227,28 @@ decltype(auto) with_protocol(const Scenario& s, F&& f) {
   return with_protocol_at(learning_protocol_id(s).index, f, LearningProtocols{});
 }
 
-// One trial of the scenario's protocol on a bank that make_bank(rng, observed) builds from the
-// trial's engine (its initial models may draw from it).
+// One trial of protocol P on engine rng, on a bank that make_bank(rng, P::info) builds (its
+// initial models may draw from rng): the n users with their own data, or, when
+// P::info.pools_data, one user with the pooled data. The trial's protocol runs on
+// make_rng(seed, Stream::trial, index) (run_protocol below); the plateau delay's reference
+// runs SingleUser on the baseline stream (sim/learning.cpp).
+template <class P, class MakeBank>
+LearningTrialResult run_protocol_on(const Scenario& s, const Graph& graph, Rng rng, std::uint64_t index,
+                                    MakeBank&& make_bank) {
+  auto bank = make_bank(rng, P::info);
+  static_assert(LearningBank<decltype(bank)>);
+  LearningTrialResult result;
+  P::run(s, graph, bank, rng, index, result);
+  bank.take(result);
+  return result;
+}
+
+// One trial of the scenario's protocol on the trial's engine.
 template <class MakeBank>
 LearningTrialResult run_protocol(const Scenario& s, const Graph& graph, std::uint64_t index, MakeBank&& make_bank) {
   return with_protocol(s, [&](auto type) {
     using P = typename decltype(type)::type;
-    Rng rng = make_rng(s.run.seed, Stream::trial, index);
-    auto bank = make_bank(rng, P::info.observed);
-    static_assert(LearningBank<decltype(bank)>);
-    LearningTrialResult result;
-    P::run(s, graph, bank, rng, index, result);
-    bank.take(result);
-    return result;
+    return run_protocol_on<P>(s, graph, make_rng(s.run.seed, Stream::trial, index), index, make_bank);
   });
 }
 

@@ -18,6 +18,13 @@ std::string_view network_key(const Scenario& s) {
   return "churn.model";
 }
 
+// The first per-user clock key the scenario sets (Scenario::heterogeneous), for errors of
+// protocols whose clocks are not the users'.
+std::string_view per_user_key(const Scenario& s) {
+  return s.users.table ? "users.file" : s.updates.rate_law ? "updates.rate" : s.updates.delay_law ? "updates.delay"
+                                                                                                  : "gossip.capacity";
+}
+
 // How the scenario chose a protocol other than gossip, for its errors.
 std::string chosen_by(const Scenario& s, std::string_view name) {
   if (s.learning.mixing.rule == MixingRule::fedavg) return "mixing.rule = \"fedavg\"";
@@ -32,12 +39,9 @@ void FedAvg::check(const Scenario& s) {
     throw InputError(fmt::format("learning.protocol: mixing.rule = \"fedavg\" is an alias of learning.protocol = "
                                  "\"fedavg\", but learning.protocol = \"{}\" (keep one of the two)",
                                  learning_protocol_registry()[s.learning.protocol.index].name));
-  if (s.heterogeneous()) {
-    const std::string_view which = s.users.table ? "users.file" : s.updates.rate_law ? "updates.rate"
-                                                 : s.updates.delay_law ? "updates.delay" : "gossip.capacity";
-    throw InputError(fmt::format("{}: per-user clocks do not apply to {} (its server runs rounds)", which,
+  if (s.heterogeneous())
+    throw InputError(fmt::format("{}: per-user clocks do not apply to {} (its server runs rounds)", per_user_key(s),
                                  chosen_by(s, "fedavg")));
-  }
   if (s.networked())
     throw InputError(fmt::format("{}: gossip.latency, gossip.bandwidth, gossip.loss and churn apply to gossip; "
                                  "{} is a server baseline without gossip (keep these keys at their defaults)",
@@ -52,6 +56,24 @@ void LocalTraining::check(const Scenario& s) {
   if (s.networked())
     throw InputError(fmt::format("{}: gossip.latency, gossip.bandwidth, gossip.loss and churn apply to gossip; "
                                  "learning.protocol = \"local\" sends no messages (keep these keys at their defaults)",
+                                 network_key(s)));
+}
+
+void SingleUser::check(const Scenario& s) {
+  // One user on a clock at the long-run rate: per-user laws have no user to apply to.
+  if (s.heterogeneous())
+    throw InputError(fmt::format("{}: per-user clocks do not apply to learning.protocol = \"single-user\" (its one "
+                                 "user's Poisson clock runs at the long-run rate 1/(updates.delay + 1/updates.rate) of "
+                                 "plain numbers)",
+                                 per_user_key(s)));
+  if (s.learning.mixing.rule != MixingRule::average)
+    throw InputError(fmt::format("mixing.rule: learning.protocol = \"single-user\" mixes no models; keep mixing.rule "
+                                 "at \"average\", got \"{}\"",
+                                 to_string(s.learning.mixing.rule)));
+  if (s.networked())
+    throw InputError(fmt::format("{}: gossip.latency, gossip.bandwidth, gossip.loss and churn apply to gossip; "
+                                 "learning.protocol = \"single-user\" sends no messages (keep these keys at their "
+                                 "defaults)",
                                  network_key(s)));
 }
 

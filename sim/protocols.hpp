@@ -27,6 +27,11 @@ struct LearningProtocolInfo {
   std::string_view description;  // one line, for --help, errors and the docs
   bool measures_staleness;       // its trials fill LearningTrialResult::staleness
   Observed observed;             // what its observations measure
+  // The bank its run gets holds one user with every user's data pooled (the neural models:
+  // the whole training set; the quadratic model: the mean objective, optimum a_bar) instead
+  // of the n users with their own shards. Honoured where the bank is built (run_protocol's
+  // make_bank), so that a protocol whose reference is centralised needs no model of its own.
+  bool pools_data = false;
 };
 
 struct LearningProtocol : LearningProtocolInfo {
@@ -36,7 +41,8 @@ struct LearningProtocol : LearningProtocolInfo {
 
 // The rows, in LearningProtocolId order; the first, gossip, is the default.
 std::span<const LearningProtocol> learning_protocol_registry();
-inline constexpr LearningProtocolId gossip_protocol{0}, fedavg_protocol{1}, local_protocol{2};
+// sim/protocol_list.hpp checks these against the list's order.
+inline constexpr LearningProtocolId gossip_protocol{0}, fedavg_protocol{1}, local_protocol{2}, single_user_protocol{3};
 
 // The scenario's protocol: learning.protocol, or fedavg when mixing.rule = "fedavg", the
 // documented alias kept from before protocols existed.

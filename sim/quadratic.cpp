@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "sim/input_error.hpp"
@@ -474,16 +475,38 @@ QuadraticProblem make_quadratic_problem(const Scenario& s) {
   return p;
 }
 
+namespace {
+
+QuadraticProblem pooled_problem(const QuadraticProblem& p) {
+  QuadraticProblem pooled;
+  pooled.users = 1;
+  pooled.dimension = p.dimension;
+  pooled.optima = p.mean;
+  pooled.mean = p.mean;
+  // The one user's objective is the users' mean, ||x - a_bar||^2 / 2 + zeta^2 / 2: it keeps
+  // the population's zeta^2, which the training loss adds and the results report.
+  pooled.heterogeneity = p.heterogeneity;
+  return pooled;
+}
+
+}  // namespace
+
 LearningTrialResult run_quadratic_trial(const Scenario& s, const Graph& graph, const QuadraticProblem& p,
                                         std::uint64_t index) {
   // The scenario's protocol (sim/protocol_list.hpp); the models start at 0 and draw nothing.
-  return run_protocol(s, graph, index, [&](Rng&, Observed observed) { return QuadraticLearner(s, p, observed); });
+  // A protocol that pools the users' data gets one user with the mean objective (built per
+  // trial, only then: d doubles; the learner keeps a reference to it).
+  std::optional<QuadraticProblem> pooled;
+  return run_protocol(s, graph, index, [&](Rng&, const LearningProtocolInfo& info) {
+    return QuadraticLearner(s, info.pools_data ? pooled.emplace(pooled_problem(p)) : p, info.observed);
+  });
 }
 
 double quadratic_message_bytes(std::uint32_t dimension) { return static_cast<double>(dimension) * sizeof(double); }
 
 std::uint64_t quadratic_state_bytes(const Scenario& s) {
-  const std::uint64_t n = s.network.n, d = s.learning.data.features;
+  // A protocol that pools the data has one user (and a pooled problem of d doubles).
+  const std::uint64_t n = learning_protocol(s).pools_data ? 1 : s.network.n, d = s.learning.data.features;
   // Models, per-user errors, the tree (at most 4n entries), the sums.
   return sizeof(double) * (n * d + n + 4 * n + 2 * d);
 }

@@ -14,7 +14,9 @@
 // and staleness is measured in the same run, as for the other learning models. Under FedAvg
 // the server's model x becomes a_S + rho (x - a_S) each round, a_S the mean optimum of the
 // round's clients (each weighs 1), and every user holds the server's model; under local
-// training each user updates on its own clock and never mixes (x_i -> a_i).
+// training each user updates on its own clock and never mixes (x_i -> a_i). A protocol that
+// pools the data (single-user) runs one user whose objective is the users' mean: optimum
+// a_bar, x <- rho x + (1 - rho) a_bar at each update (x -> a_bar).
 //
 // Besides the observation grid, a trial integrates exactly, event by event, the time averages
 // over [run.warmup, run.horizon] of the mean error (1/n) sum_i ||x_i - a_bar||^2, the worst

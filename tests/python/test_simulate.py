@@ -150,3 +150,24 @@ def test_dict_values_reach_the_engine_unchanged():
                                    "updates.rate": '{ dist = "uniform", low = 0.5, high = 1.5 }'})
     assert as_dict["scenario"]["updates.rate"] == as_text["scenario"]["updates.rate"]
     assert_same(without_timings(as_dict), without_timings(as_text))
+
+
+def test_the_single_user_reference_runs_as_a_protocol_and_reports_as_the_program_does():
+    # One user on all the data (docs/model.md §4): no staleness, the trial its own plateau
+    # reference; the quadratic model's stationary theory is 0 (§6.7).
+    for settings in ({"model.kind": "logistic", "data.source": "synthetic-mixture", "network.n": 8, "run.horizon": 20,
+                      "run.warmup": 0, "observe.every": 2, "learning.protocol": "single-user"},
+                     {"model.kind": "quadratic", "network.n": 8, "run.horizon": 40, "run.warmup": 20,
+                      "learning.protocol": "single-user"}):
+        r = timely.simulate(set=settings, trials=2)
+        args = [a for key, value in settings.items() for a in ("--set", f"{key}={value}")]
+        assert_same(as_json(r), without_timings(cli_json("simulate", *args, "--trials", "2", "--json")))
+        assert r["staleness"] is None and r["learning"]["gossips"] == 0
+        assert r["theory"]["method"] == "none: single-user training on the pooled data has no gossip"
+        if settings["model.kind"] == "quadratic":
+            assert r["theory"]["learning"]["error"] == 0.0
+        else:
+            assert r["learning"]["plateau"]["delay"]["mean"] == 0.0
+    with pytest.raises(ValueError) as error:
+        timely.simulate(set={"model.kind": "quadratic", "learning.protocol": "single-user", "gossip.loss": 0.1})
+    assert str(error.value).startswith("gossip.loss: ")

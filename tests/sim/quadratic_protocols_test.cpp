@@ -1,14 +1,17 @@
 // The quadratic model under the protocols other than gossip (sim/protocol_list.hpp,
 // docs/model.md §6.7): local training against its exact expectation and its limit, FedAvg
-// against a deliberately naive reference of its rounds and against its stationary closed form.
+// against a deliberately naive reference of its rounds and against its stationary closed form,
+// the single user against a naive reference, its exact transient, its limit and timely theory.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <boost/random/exponential_distribution.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <cmath>
 #include <numeric>
 #include <vector>
 
+#include "analysis/predict.hpp"
 #include "analysis/statistics.hpp"
 #include "sim/learning.hpp"
 #include "sim/protocols.hpp"
@@ -238,5 +241,156 @@ TEST_CASE("quadratic, FedAvg: the stationary error is (1-rho)/(1+rho) (n-m)/(m(n
                 << " (99.9% CI), exact " << exact);
     CHECK(*e.ci_half_width < 0.05 * exact);
     CHECK(std::abs(e.mean - exact) <= *e.ci_half_width);
+  }
+}
+
+namespace {
+
+// A deliberately naive single user on the quadratic model: e = x - a_bar starts at -a_bar and
+// becomes rho e at each tick of a Poisson(r) clock, r = 1/(updates.delay + 1/updates.rate),
+// whose gaps are drawn from the trial's engine as the protocol draws them. Returns ||e||^2 at
+// each grid time (after the updates before it) and its exact time average over the window.
+struct NaiveSingle {
+  std::vector<double> observed;
+  double time_average = 0.0;
+};
+NaiveSingle naive_single_user(const sim::Scenario& s, const sim::QuadraticProblem& p, std::uint64_t index) {
+  const double rho = std::pow(1.0 - s.learning.train.lr, static_cast<double>(s.learning.train.steps));
+  sim::Rng rng = sim::make_rng(s.run.seed, sim::Stream::trial, index);
+  boost::random::exponential_distribution<double> gap(1.0 / (s.updates.delay + 1.0 / s.updates.rate));
+  std::vector<double> e(p.mean);
+  for (double& x : e) x = -x;
+  const auto squared = [&] { return dot(e.data(), e.data(), p.dimension); };
+  std::vector<double> times{0.0}, errors{squared()};
+  for (double t = gap(rng); t <= s.run.horizon; t += gap(rng)) {
+    for (double& x : e) x *= rho;
+    times.push_back(t);
+    errors.push_back(squared());
+  }
+  NaiveSingle out;
+  for (double grid = 0.0; grid <= s.run.horizon; grid += s.learning.observe.every) {
+    std::size_t last = 0;
+    while (last + 1 < times.size() && times[last + 1] < grid) ++last;
+    out.observed.push_back(errors[last]);
+  }
+  for (std::size_t k = 0; k < times.size(); ++k) {
+    const double end = k + 1 < times.size() ? times[k + 1] : s.run.horizon;
+    const double lo = std::max(times[k], s.run.warmup), hi = std::min(end, s.run.horizon);
+    if (hi > lo) out.time_average += errors[k] * (hi - lo);
+  }
+  out.time_average /= s.run.horizon - s.run.warmup;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("quadratic, single user: one user on the mean objective, as a naive reference of its updates",
+          "[quadratic][protocols]") {
+  // x - a_bar is multiplied by rho at each update (the two compute it differently: the engine
+  // as rho x + (1 - rho) a_bar, the reference as rho (x - a_bar)), so they agree to rounding.
+  sim::Scenario s = quadratic(8, sim::single_user_protocol);
+  s.updates.delay = 0.3;  // a renewal users' clock: the one user's is Poisson at its long-run rate
+  s.run.warmup = 1.0;
+  s.run.trials = 3;
+  const sim::QuadraticProblem p = sim::make_quadratic_problem(s);
+  const auto results = run(s);
+  for (std::uint64_t index = 0; index < results.size(); ++index) {
+    const auto& r = results[index];
+    const NaiveSingle naive = naive_single_user(s, p, index);
+    INFO("trial " << index);
+    CHECK(r.gossips == 0);
+    CHECK(r.rounds == 0);
+    CHECK(r.staleness.events == 0);
+    CHECK(r.heterogeneity == p.heterogeneity);  // the population's zeta^2, the pooled objective's
+    REQUIRE(r.observations.size() == naive.observed.size());
+    for (std::size_t k = 0; k < naive.observed.size(); ++k) {
+      const auto& o = r.observations[k];
+      INFO("observation at t = " << o.time);
+      CHECK(agree(*o[sim::metric::user_error], naive.observed[k]));
+      CHECK(*o[sim::metric::worst_user_error] == *o[sim::metric::user_error]);
+      CHECK(agree(2.0 * o.at(sim::metric::loss), naive.observed[k]));
+      // F(x) = ||x - a_bar||^2 / 2 + zeta^2 / 2: the pooled objective keeps its minimum.
+      CHECK(o.at(sim::metric::train_loss) == Approx((naive.observed[k] + p.heterogeneity) / 2.0).epsilon(1e-12));
+      CHECK(o.at(sim::metric::consensus_distance) == 0.0);
+    }
+    REQUIRE(r.stationary);
+    CHECK(agree(r.stationary->error, naive.time_average));
+    CHECK(r.stationary->worst_error == r.stationary->error);
+    CHECK(r.stationary->consensus == 0.0);
+  }
+}
+
+TEST_CASE("quadratic, single user: E||x(t) - a_bar||^2 = ||a_bar||^2 exp(-r t (1 - rho^2)), and tends to 0",
+          "[quadratic][protocols]") {
+  // e(t) = rho^N(t) e(0), e(0) = -a_bar, N(t) ~ Poisson(r t), and E[z^N] = exp(-r t (1 - z)) at
+  // z = rho^2 (docs/model.md §6.7). Its average over [w, H] is
+  // ||a_bar||^2 (e^{-c w} - e^{-c H}) / (c (H - w)), c = r (1 - rho^2).
+  sim::Scenario s = quadratic(8, sim::single_user_protocol);
+  const sim::QuadraticProblem p = sim::make_quadratic_problem(s);
+  const double start = dot(p.mean.data(), p.mean.data(), p.dimension);  // ||a_bar||^2
+  SECTION("the transient from x(0) = 0, within the 99.9% CI over 1000 trials, at the long-run rate r") {
+    // A slow contraction, rho = 0.9: rho^(2N) has relative variance exp(r t (1 - rho^2)^2) - 1,
+    // 0.4 at t = 10 here (at rho = 0.49 it would be 300, and 400 trials would say little).
+    s.learning.train.lr = 0.1;
+    s.learning.train.steps = 1;
+    s.run.trials = 1000;  // a few updates each: milliseconds
+    const double rho = sim::quadratic_contraction(s.learning.train.lr, s.learning.train.steps);
+    for (const double delay : {0.0, 0.3}) {
+      s.updates.delay = delay;
+      const double c = s.update_rate() * (1.0 - rho * rho);
+      const auto average = [&](double w, double h) { return start * (std::exp(-c * w) - std::exp(-c * h)) / (c * (h - w)); };
+      for (const double warmup : {0.0, 2.0}) {
+        s.run.warmup = warmup;
+        const auto results = run(s);
+        std::vector<double> errors;
+        for (const auto& r : results) {
+          REQUIRE(r.stationary);
+          errors.push_back(r.stationary->error);
+        }
+        const auto e = summary(errors);
+        const double want = average(s.run.warmup, s.run.horizon);
+        INFO("delay " << delay << ", warmup " << warmup << ": time-averaged error " << e.mean << " +- "
+                      << *e.ci_half_width << " (99.9% CI), exact " << want << ", ||a_bar||^2 = " << start);
+        CHECK(*e.ci_half_width < 0.05 * want);
+        CHECK(std::abs(e.mean - want) <= *e.ci_half_width);
+        // The transient is visible: the exact value is far from its limit 0.
+        CHECK(want > 10.0 * *e.ci_half_width);
+        if (warmup > 0.0) continue;
+        // The same law at each grid time: the state there, before the first update after it.
+        for (std::size_t k = 0; k < results.front().observations.size(); ++k) {
+          std::vector<double> at;
+          for (const auto& r : results) at.push_back(*r.observations[k][sim::metric::user_error]);
+          const double time = results.front().observations[k].time;
+          const auto o = summary(at);
+          const double exact = start * std::exp(-c * time);
+          INFO("t = " << time << ": error " << o.mean << " +- " << o.ci_half_width.value_or(0.0) << ", exact " << exact);
+          if (time == 0.0) {
+            CHECK(o.mean == Approx(start).epsilon(1e-12));  // every trial starts at x = 0
+          } else {
+            CHECK(*o.ci_half_width < 0.15 * exact);
+            CHECK(std::abs(o.mean - exact) <= *o.ci_half_width);
+          }
+        }
+      }
+    }
+  }
+  SECTION("the limit: the one model reaches a_bar, so error = worst = consensus = 0, as timely theory says") {
+    // After a warm-up of 80 at r = 1 the transient is below e^{-0.76 * 80} ~ 1e-26 of its
+    // start; what remains is the rounding of x near a_bar (|a_bar| ulps, squared).
+    s.run.warmup = 80.0;
+    s.run.horizon = 100.0;
+    s.run.trials = 4;
+    for (const auto& r : run(s)) {
+      REQUIRE(r.stationary);
+      CHECK(r.stationary->error <= 1e-24 * start);
+      CHECK(r.stationary->worst_error == r.stationary->error);
+      CHECK(r.stationary->consensus == 0.0);
+    }
+    const analysis::Prediction theory = analysis::predict(s, sim::scenario_graph(s));
+    REQUIRE(theory.learning);
+    CHECK(theory.learning->error == 0.0);
+    CHECK(theory.learning->consensus == 0.0);
+    CHECK(theory.learning->method.starts_with("exact: one user on the mean objective"));
+    CHECK(theory.learning->heterogeneity == p.heterogeneity);
   }
 }
