@@ -7,6 +7,7 @@
 #include "models/dataset.hpp"
 #include "models/mlp.hpp"
 #include "sim/learning.hpp"
+#include "sim/protocols.hpp"
 #include "sim/quadratic.hpp"
 #include "sim/user_clocks.hpp"
 
@@ -108,7 +109,9 @@ double evaluation_samples(const Scenario& s) {
 
 LearningWork learning_work(const Scenario& s, const ClockRates& rates) {
   LearningWork w;
-  w.gradients = s.run.horizon * s.network.n * rates.mean_update * s.learning.train.steps *
+  // A protocol that pools the data trains one user (sim/protocol_list.hpp: SingleUser).
+  const double users = learning_protocol(s).pools_data ? 1.0 : static_cast<double>(s.network.n);
+  w.gradients = s.run.horizon * users * rates.mean_update * s.learning.train.steps *
                 static_cast<double>(s.learning.train.batch);
   w.evaluations = observations(s) * (s.learning.observe.users + 1.0) * evaluation_samples(s);
   w.operations = (model_parameters(s) + 1000.0) * (6.0 * w.gradients + 2.0 * w.evaluations);
