@@ -129,10 +129,30 @@ namespace {
 // Fisher-Yates shuffle on the trial's engine), so both see the same rounds. Returns the
 // squared distance ||x - a_bar||^2 at each grid time (after the rounds strictly before it)
 // and its exact time average over [warmup, horizon].
-struct NaiveFedAvg {
+// A naive reference's error path: its values on the observation grid (each the value after the
+// last change strictly before the grid time) and its exact time average over the window.
+struct NaivePath {
   std::vector<double> observed;
   double time_average = 0.0;
 };
+// The path that holds errors[k] from times[k] until the next change (times[0] = 0).
+NaivePath naive_path(const sim::Scenario& s, const std::vector<double>& times, const std::vector<double>& errors) {
+  NaivePath out;
+  for (double grid = 0.0; grid <= s.run.horizon; grid += s.learning.observe.every) {
+    std::size_t last = 0;
+    while (last + 1 < times.size() && times[last + 1] < grid) ++last;
+    out.observed.push_back(errors[last]);
+  }
+  for (std::size_t k = 0; k < times.size(); ++k) {
+    const double end = k + 1 < times.size() ? times[k + 1] : s.run.horizon;
+    const double lo = std::max(times[k], s.run.warmup), hi = std::min(end, s.run.horizon);
+    if (hi > lo) out.time_average += errors[k] * (hi - lo);
+  }
+  out.time_average /= s.run.horizon - s.run.warmup;
+  return out;
+}
+
+using NaiveFedAvg = NaivePath;
 NaiveFedAvg naive_fedavg(const sim::Scenario& s, const sim::QuadraticProblem& p, std::uint64_t index) {
   const std::uint32_t n = p.users, d = p.dimension;
   const auto m = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::lround(s.learning.mixing.fedavg_fraction * n)));
@@ -159,19 +179,7 @@ NaiveFedAvg naive_fedavg(const sim::Scenario& s, const sim::QuadraticProblem& p,
     times.push_back(1.0 / s.updates.rate * static_cast<double>(k));
     errors.push_back(distance());
   }
-  NaiveFedAvg out;
-  for (double grid = 0.0; grid <= s.run.horizon; grid += s.learning.observe.every) {
-    std::size_t last = 0;  // the last round strictly before the grid time (0: none)
-    while (last + 1 < times.size() && times[last + 1] < grid) ++last;
-    out.observed.push_back(errors[last]);
-  }
-  for (std::size_t k = 0; k < times.size(); ++k) {
-    const double end = k + 1 < times.size() ? times[k + 1] : s.run.horizon;
-    const double lo = std::max(times[k], s.run.warmup), hi = std::min(end, s.run.horizon);
-    if (hi > lo) out.time_average += errors[k] * (hi - lo);
-  }
-  out.time_average /= s.run.horizon - s.run.warmup;
-  return out;
+  return naive_path(s, times, errors);
 }
 
 // The two computations of ||x - a_bar||^2 round differently: x itself carries an absolute
@@ -250,10 +258,7 @@ namespace {
 // becomes rho e at each tick of a Poisson(r) clock, r = 1/(updates.delay + 1/updates.rate),
 // whose gaps are drawn from the trial's engine as the protocol draws them. Returns ||e||^2 at
 // each grid time (after the updates before it) and its exact time average over the window.
-struct NaiveSingle {
-  std::vector<double> observed;
-  double time_average = 0.0;
-};
+using NaiveSingle = NaivePath;
 NaiveSingle naive_single_user(const sim::Scenario& s, const sim::QuadraticProblem& p, std::uint64_t index) {
   const double rho = std::pow(1.0 - s.learning.train.lr, static_cast<double>(s.learning.train.steps));
   sim::Rng rng = sim::make_rng(s.run.seed, sim::Stream::trial, index);
@@ -267,19 +272,7 @@ NaiveSingle naive_single_user(const sim::Scenario& s, const sim::QuadraticProble
     times.push_back(t);
     errors.push_back(squared());
   }
-  NaiveSingle out;
-  for (double grid = 0.0; grid <= s.run.horizon; grid += s.learning.observe.every) {
-    std::size_t last = 0;
-    while (last + 1 < times.size() && times[last + 1] < grid) ++last;
-    out.observed.push_back(errors[last]);
-  }
-  for (std::size_t k = 0; k < times.size(); ++k) {
-    const double end = k + 1 < times.size() ? times[k + 1] : s.run.horizon;
-    const double lo = std::max(times[k], s.run.warmup), hi = std::min(end, s.run.horizon);
-    if (hi > lo) out.time_average += errors[k] * (hi - lo);
-  }
-  out.time_average /= s.run.horizon - s.run.warmup;
-  return out;
+  return naive_path(s, times, errors);
 }
 
 }  // namespace
