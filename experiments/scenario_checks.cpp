@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/gossip_policy.hpp"
 #include "sim/input_error.hpp"
 #include "sim/protocols.hpp"
 
@@ -68,6 +69,8 @@ void validate(const Scenario& s) {
     if (s.staleness.model == sim::StalenessModel::source)
       throw InputError(fmt::format("{}: per-user clocks need staleness.model = \"users\" (the source model takes numbers)", which));
   }
+  // The gossip policy's loops and requirements (sim/gossip_policy.hpp).
+  sim::check_gossip_policy(s);
   // The learning protocol's own requirements (sim/protocols.hpp), e.g. FedAvg's server
   // rounds take neither per-user clocks nor the network layer.
   if (s.learning.enabled()) sim::learning_protocol(s).check(s);

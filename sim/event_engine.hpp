@@ -157,10 +157,10 @@ template <ClockModel Model, class Policy>
 }
 
 // The scenario's clocks (heterogeneous, renewal or Poisson) with its gossip policy: one
-// instantiation of the chosen loop per policy.
-template <ClockModel Model>
+// instantiation of the chosen loop per policy that runs in `Loop` (the users model or learning).
+template <PolicyLoop Loop, ClockModel Model>
 std::uint64_t run_updates_and_gossip(Model& m, const Scenario& s, Rng& rng, Window& window) {
-  return with_policy(s, m.size(), [&](auto& policy) {
+  return with_policy<Loop>(s, m.size(), [&](auto& policy) {
     if (s.heterogeneous()) return run_heterogeneous(m, policy, user_clocks(s), rng, window);
     return s.updates.delay > 0.0 ? run_renewal_updates(m, policy, s, rng, window)
                                  : run_poisson_updates(m, policy, s, rng, window);

@@ -7,29 +7,53 @@
 // network rather than sit beside it.
 //
 // A policy is one type and one row of GossipPolicies below. The type provides
-//   static constexpr GossipPolicyInfo info;    its name for gossip.policy, help, theory
+//   static constexpr GossipPolicyInfo info;    its name for gossip.policy, help, theory, and
+//                                              the loops it runs in (the others refuse it)
 //   static constexpr bool always_contacts;     true if partner() never answers no_contact
 //   Policy(const Scenario&, std::uint32_t n);  per-trial state for n users, built once
 //   partner(view, i, t, rng) -> j or no_contact, for any GossipView (sim/clock_model.hpp)
+// and optionally
+//   actor(view, i, t, rng) -> the user who makes the contact of user i's tick (default: i)
+//   acquired(j, version)   told when user j gets a newer version (the source model tells it)
+//   static void check(const Scenario&)  throws InputError naming the key and what it accepts
+//                                       when the scenario does not fit (beyond the loops)
 // and draws only from the trial's engine `rng`, so results stay reproducible. The loops are
-// compiled once per policy (with_policy), so a policy costs no call per event.
+// compiled once per policy that runs in them (with_policy), so a policy costs no call per
+// event.
 #include <array>
+#include <boost/random/uniform_int_distribution.hpp>
 #include <concepts>
 #include <cstdint>
+#include <numeric>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "sim/clock_model.hpp"
+#include "sim/input_error.hpp"
 #include "sim/random.hpp"
 #include "sim/scenario.hpp"
 
 namespace timely::sim {
+
+// The event loops a policy can drive.
+enum class PolicyLoop : std::uint8_t {
+  source,    // the source model (staleness.model = "source", sim/source_model.cpp)
+  users,     // the users model (staleness.model = "users"), with or without the network layer
+  learning,  // learning's clocks (sim/learning_clocks.hpp)
+};
 
 // What the registry says of a policy beside its behaviour.
 struct GossipPolicyInfo {
   std::string_view name;         // the value of gossip.policy
   std::string_view description;  // one line, for --help, errors and the docs
   bool has_theory;               // timely theory has exact values or a law for it
+  bool source = true, users = true, learning = true;  // the loops it runs in
+  constexpr bool runs_in(PolicyLoop loop) const {
+    return loop == PolicyLoop::source ? source : loop == PolicyLoop::users ? users : learning;
+  }
 };
 
 namespace engine {
@@ -59,6 +83,48 @@ struct UniformGossip {
   }
 };
 
+// The pilot-signal scheme (Mitra & Ulukus, "Timely opportunistic gossiping in dense networks",
+// arXiv 2301.00798; timely's reading, docs/model.md §1.1): the users that hold the newest
+// version present among the users (which the paper's pilot signals find; here known exactly)
+// spend the whole gossip budget B = n kappa g(n), the total that uniform gossip spends. Each
+// tick of the budget's clock is made by a uniformly chosen one of them, pushing to a neighbour
+// drawn by the graph (on the complete graph, a uniformly chosen other user). The set only
+// grows until a user gets a newer version, which then holds it alone. Source model only.
+struct PilotGossip {
+  static constexpr GossipPolicyInfo info{
+      "pilot",
+      "the freshest users spend the whole gossip budget: each tick, one of the users holding the newest version among "
+      "users pushes to a neighbour (source model)",
+      false, true, false, false};
+  static constexpr bool always_contacts = true;
+  static void check(const Scenario& s) {
+    if (s.gossip.mode != GossipMode::push)
+      throw InputError("gossip.mode: gossip.policy = \"pilot\" pushes from the freshest users; expected \"push\"");
+  }
+  PilotGossip(const Scenario&, std::uint32_t n) : fresh_(n) { std::iota(fresh_.begin(), fresh_.end(), 0u); }
+  template <GossipView V>
+  std::uint32_t actor(const V&, std::uint32_t, double, Rng& rng) {
+    return fresh_[boost::random::uniform_int_distribution<std::uint32_t>(0, static_cast<std::uint32_t>(fresh_.size() - 1))(rng)];
+  }
+  template <GossipView V>
+  std::uint32_t partner(const V& v, std::uint32_t i, double, Rng& rng) {
+    return v.graph().pick(i, rng);
+  }
+  // Versions only grow, so a user joins the set at most once per newest version: no
+  // duplicates, and at most n entries (reserved: no allocation per event).
+  void acquired(std::uint32_t user, std::uint32_t version) {
+    if (version > newest_) {
+      newest_ = version;
+      fresh_.clear();
+    }
+    if (version == newest_) fresh_.push_back(user);
+  }
+
+ private:
+  std::vector<std::uint32_t> fresh_;  // the users holding version newest_ (all, at the start)
+  std::uint32_t newest_ = 0;
+};
+
 // ---- the registry ----------------------------------------------------------------------
 
 template <class... P>
@@ -67,33 +133,45 @@ struct PolicyList {
 };
 
 // One row per policy; GossipPolicyId{k} is the k-th. The first is the default.
-using GossipPolicies = PolicyList<UniformGossip>;
+using GossipPolicies = PolicyList<UniformGossip, PilotGossip>;
+// The default runs everywhere, so every loop has a policy to compile.
+static_assert(UniformGossip::info.source && UniformGossip::info.users && UniformGossip::info.learning);
 
-template <class F, class P, class... Rest>
-decltype(auto) with_policy_at(std::size_t index, F& f, PolicyList<P, Rest...>) {
-  if constexpr (sizeof...(Rest) == 0) {
-    return f(std::type_identity<P>{});
-  } else {
-    if (index == 0) return f(std::type_identity<P>{});
-    return with_policy_at(index - 1, f, PolicyList<Rest...>{});
+template <PolicyLoop Loop, class R, class F, class P, class... Rest>
+R with_policy_at(std::size_t index, F& f, PolicyList<P, Rest...>) {
+  if (index == 0) {
+    if constexpr (P::info.runs_in(Loop)) return f(std::type_identity<P>{});
+    else throw std::logic_error("gossip.policy: a policy reached a loop it does not run in (validation refuses it)");
   }
+  if constexpr (sizeof...(Rest) == 0) throw std::logic_error("gossip.policy: no such policy");
+  else return with_policy_at<Loop, R>(index - 1, f, PolicyList<Rest...>{});
 }
 
-// f(policy) with the scenario's policy built for n users: one instantiation of f per policy.
-template <class F>
+// f(policy) with the scenario's policy built for n users: one instantiation of f per policy
+// that runs in this loop.
+template <PolicyLoop Loop, class F>
 decltype(auto) with_policy(const Scenario& s, std::uint32_t n, F&& f) {
   auto build = [&](auto type) -> decltype(auto) {
     typename decltype(type)::type policy(s, n);
     return f(policy);
   };
-  return with_policy_at(s.gossip.policy.index, build, GossipPolicies{});
+  using R = decltype(build(std::type_identity<UniformGossip>{}));
+  return with_policy_at<Loop, R>(s.gossip.policy.index, build, GossipPolicies{});
+}
+
+// The user whose contact a tick of user i's clock makes: i, unless the policy chooses.
+template <class Policy, class View>
+[[gnu::always_inline]] inline std::uint32_t tick_actor(Policy& policy, const View& v, std::uint32_t i, double t, Rng& rng) {
+  if constexpr (requires { policy.actor(v, i, t, rng); }) return policy.actor(v, i, t, rng);
+  else return i;
 }
 
 // A gossip tick of user i at time t: the policy picks the partner, the model makes the
 // contact (a merge, or through the network layer a message).
 template <ClockModel Model, class Policy>
   requires GossipPolicy<Policy, Model>
-[[gnu::always_inline]] inline void gossip_tick(Model& m, Policy& policy, std::uint32_t i, double t, Rng& rng) {
+[[gnu::always_inline]] inline void gossip_tick(Model& m, Policy& policy, std::uint32_t tick, double t, Rng& rng) {
+  const std::uint32_t i = tick_actor(policy, m, tick, t, rng);
   const std::uint32_t j = policy.partner(m, i, t, rng);
   if constexpr (Policy::always_contacts) {
     m.gossip(i, j, t);
@@ -112,5 +190,37 @@ constexpr auto policy_infos(engine::PolicyList<P...>) {
 inline constexpr auto gossip_policy_infos = policy_infos(engine::GossipPolicies{});
 
 inline const GossipPolicyInfo& policy_info(GossipPolicyId id) { return gossip_policy_infos[id.index]; }
+
+// The loop a scenario runs: learning's clocks, or the staleness model's.
+inline PolicyLoop scenario_loop(const Scenario& s) {
+  if (s.learning.enabled()) return PolicyLoop::learning;
+  return s.staleness.model == StalenessModel::source ? PolicyLoop::source : PolicyLoop::users;
+}
+
+// Throws InputError naming gossip.policy (or the key a policy's own check names) when the
+// scenario's policy does not run in the scenario's loop or does not fit it.
+template <class... P>
+void check_policy_in(const Scenario& s, engine::PolicyList<P...>) {
+  using Check = void (*)(const Scenario&);
+  constexpr std::array<Check, sizeof...(P)> checks{[] {
+    if constexpr (requires(const Scenario& x) { P::check(x); }) return Check{&P::check};
+    else return Check{nullptr};
+  }()...};
+  const GossipPolicyInfo& info = gossip_policy_infos[s.gossip.policy.index];
+  if (!info.runs_in(scenario_loop(s))) {
+    std::string where;
+    for (const auto& [runs, what] : {std::pair{info.source, "the source model (staleness.model = \"source\")"},
+                                     std::pair{info.users, "the users model (staleness.model = \"users\")"},
+                                     std::pair{info.learning, "learning (model.kind)"}})
+      if (runs) where += (where.empty() ? "" : ", ") + std::string(what);
+    const std::string_view here = scenario_loop(s) == PolicyLoop::source ? "the source model"
+                                  : scenario_loop(s) == PolicyLoop::users ? "the users model"
+                                                                          : "learning";
+    throw InputError("gossip.policy: \"" + std::string(info.name) + "\" runs in " + where + ", not in " +
+                     std::string(here));
+  }
+  if (const Check check = checks[s.gossip.policy.index]) check(s);
+}
+inline void check_gossip_policy(const Scenario& s) { check_policy_in(s, engine::GossipPolicies{}); }
 
 }  // namespace timely::sim

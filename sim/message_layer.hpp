@@ -386,11 +386,11 @@ struct NetworkOutcome {
 
 // Runs the clocks of the scenario through the network layer; the caller closes the model
 // at the horizon afterwards.
-template <GossipMode Mode, MessageModel Model>
+template <GossipMode Mode, PolicyLoop Loop, MessageModel Model>
 void run_networked(Model& m, const Scenario& s, std::uint64_t index, Rng& rng, Window& window, double message_bytes,
                    NetworkOutcome& out) {
   Networked<Model, Mode> net(m, s, index, message_bytes, out.communication);
-  out.events = run_updates_and_gossip(net, s, rng, window);
+  out.events = run_updates_and_gossip<Loop>(net, s, rng, window);
   net.finish(window.horizon());
   out.events += net.events();
   out.availability = net.availability();
@@ -398,12 +398,13 @@ void run_networked(Model& m, const Scenario& s, std::uint64_t index, Rng& rng, W
 
 // The clocks of one trial, through the network layer when the scenario asks for it
 // (`network` is then set, and must outlive the model's close); otherwise exactly the
-// engine's loops.
-template <GossipMode Mode, MessageModel Model>
+// engine's loops. `Loop` says whose clocks they are (the users model's or learning's), for
+// the gossip policies that run in it.
+template <GossipMode Mode, PolicyLoop Loop, MessageModel Model>
 std::uint64_t run_clocks(Model& m, const Scenario& s, std::uint64_t index, Rng& rng, Window& window,
                          double message_bytes, std::optional<NetworkOutcome>& network) {
-  if (!s.networked()) return run_updates_and_gossip(m, s, rng, window);
-  run_networked<Mode>(m, s, index, rng, window, message_bytes, network.emplace());
+  if (!s.networked()) return run_updates_and_gossip<Loop>(m, s, rng, window);
+  run_networked<Mode, Loop>(m, s, index, rng, window, message_bytes, network.emplace());
   return network->events;
 }
 

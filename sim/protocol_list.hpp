@@ -64,7 +64,7 @@ struct GossipLearning {
         engine::LearningClocks<G, Mode, Bank> m(s, g, bank, rng);
         engine::Window window(s.run.warmup, s.run.horizon);
         std::optional<engine::NetworkOutcome> network;
-        const std::uint64_t events = engine::run_clocks<Mode>(m, s, index, rng, window, bank.message_bytes(), network);
+        const std::uint64_t events = engine::run_clocks<Mode, PolicyLoop::learning>(m, s, index, rng, window, bank.message_bytes(), network);
         m.close(window.horizon());
         result.staleness = engine::users_result(m.staleness(), window, events, network);
         result.local_updates = m.updates();

@@ -27,6 +27,12 @@ struct SourceView {
   std::uint64_t age(std::uint32_t i) const { return h.version() - version[i]; }
 };
 
+// Tells a policy that listens (acquired(user, version)) that user j now holds version v.
+template <class Policy>
+[[gnu::always_inline]] inline void acquired(Policy& policy, std::uint32_t j, std::uint32_t v) {
+  if constexpr (requires { policy.acquired(j, v); }) policy.acquired(j, v);
+}
+
 // Flattened: every call in the loop is inlined. GCC had left the ziggurat gap, the event
 // choice, the partner draw and the histogram's move as calls, which cost a quarter of the
 // loop's time (perf, issue 12).
@@ -53,17 +59,22 @@ template <class G, GossipMode Mode, class Policy>
     ++result.events;
     const auto event = choice.draw(rng);
     if (event.kind == 0) {
-      const std::uint32_t i = event.actor;
+      const std::uint32_t i = tick_actor(policy, view, event.actor, t, rng);
       const std::uint32_t j = policy.partner(view, i, t, rng);
       if constexpr (!Policy::always_contacts) {
         if (j == no_contact) continue;
       }
       const std::uint32_t a = version[i], b = version[j];
-      merge<Mode>(a, b, [&] { h.move(b, a, t); version[j] = a; }, [&] { h.move(a, b, t); version[i] = b; });
+      merge<Mode>(a, b, [&] { h.move(b, a, t); version[j] = a; acquired(policy, j, a); },
+                  [&] { h.move(a, b, t); version[i] = b; acquired(policy, i, b); });
     } else if (event.kind == 1) {
       // The source pushes its newest version to a uniformly chosen user.
       const std::uint32_t j = event.actor;
-      if (version[j] < h.version()) { h.move(version[j], h.version(), t); version[j] = h.version(); }
+      if (version[j] < h.version()) {
+        h.move(version[j], h.version(), t);
+        version[j] = h.version();
+        acquired(policy, j, version[j]);
+      }
     } else {
       h.source_update(t);
     }
@@ -82,7 +93,7 @@ template <class G, GossipMode Mode, class Policy>
 
 TrialResult run_source_trial(const Scenario& s, const Graph& graph, std::uint64_t index) {
   return dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {
-    return with_policy(s, g.size(), [&](auto& policy) {
+    return with_policy<PolicyLoop::source>(s, g.size(), [&](auto& policy) {
       return run_source<std::decay_t<decltype(g)>, decltype(mode)::value>(s, g, policy, rng);
     });
   });

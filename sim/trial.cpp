@@ -15,7 +15,7 @@ TrialResult run_users(const Scenario& s, const G& graph, std::uint64_t index, Rn
   UsersModel<G, Mode> m(s, graph, rng, no_trace);
   Window window(s.run.warmup, s.run.horizon);
   std::optional<NetworkOutcome> network;
-  const std::uint64_t events = run_clocks<Mode>(m, s, index, rng, window, s.staleness_message_bytes(), network);
+  const std::uint64_t events = run_clocks<Mode, PolicyLoop::users>(m, s, index, rng, window, s.staleness_message_bytes(), network);
   m.close(window.horizon());
   return users_result(m, window, events, network);
 }
@@ -30,7 +30,7 @@ SamplePath trace_users(const Scenario& s, const G& graph, std::uint64_t index, R
   trace.observer = path.observer;
   Window window(s.run.warmup, s.run.horizon);
   std::optional<NetworkOutcome> network;
-  run_clocks<Mode>(m, s, index, rng, window, s.staleness_message_bytes(), network);
+  run_clocks<Mode, PolicyLoop::users>(m, s, index, rng, window, s.staleness_message_bytes(), network);
   path.steps = std::move(trace.steps);
   return path;
 }
@@ -46,7 +46,7 @@ RumourResult rumour(const Scenario& s, const G& graph, Rng& rng) {
   boost::random::exponential_distribution<double> next_gap(s.gossip_rate() * m.size());
   boost::random::uniform_int_distribution<std::uint32_t> pick_user(0, m.size() - 1);
   double t = 0.0;
-  with_policy(s, m.size(), [&](auto& policy) {
+  with_policy<PolicyLoop::users>(s, m.size(), [&](auto& policy) {
     while (m.histograms()[0].min_view() == 0) {
       t += next_gap(rng);
       gossip_tick(m, policy, pick_user(rng), t, rng);

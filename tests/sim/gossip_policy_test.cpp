@@ -125,9 +125,17 @@ TEST_CASE("the policy registry, its choice table and its dispatch agree", "[poli
     CHECK(policy_info(row.value).name == row.name);
     Scenario s = small_scenario();
     s.gossip.policy = row.value;
-    const std::string_view dispatched =
-        with_policy(s, s.network.n, [](auto& policy) { return std::decay_t<decltype(policy)>::info.name; });
-    CHECK(dispatched == row.name);
+    // Each loop dispatches to the row's type where the row runs, and refuses it elsewhere
+    // (validation refuses such a scenario first).
+    const auto name = [](auto& policy) { return std::decay_t<decltype(policy)>::info.name; };
+    const GossipPolicyInfo& info = policy_info(row.value);
+    const auto check = [&](bool runs, auto dispatch) {
+      if (runs) CHECK(dispatch() == row.name);
+      else CHECK_THROWS_AS(dispatch(), std::logic_error);
+    };
+    check(info.source, [&] { return with_policy<PolicyLoop::source>(s, s.network.n, name); });
+    check(info.users, [&] { return with_policy<PolicyLoop::users>(s, s.network.n, name); });
+    check(info.learning, [&] { return with_policy<PolicyLoop::learning>(s, s.network.n, name); });
   }
   CHECK(policy_info(GossipPolicyId{0}).has_theory);
 }
