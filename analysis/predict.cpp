@@ -335,9 +335,16 @@ Prediction predict_networked(const sim::Scenario& s, const sim::Graph& graph) {
 }
 
 Prediction predict(const sim::Scenario& scenario, const sim::Graph& graph) {
-  // Every formula below is for uniform (blind) gossip; a policy without theory has none.
+  // Every formula below is for uniform (blind) gossip; another policy has its own theory
+  // (sim/gossip_policy.hpp) or none.
   if (const auto& policy = sim::policy_info(scenario.gossip.policy); !policy.has_theory) {
     Prediction p;
+    if (const auto own = policy.theory ? policy.theory(scenario) : std::nullopt; own && !scenario.learning.enabled()) {
+      p.staleness = own->staleness;
+      p.method = std::string(own->method);
+      p.law = std::string(own->law);
+      return p;
+    }
     p.method = fmt::format("none: no exact value or known law for gossip.policy = {}", policy.name);
     if (scenario.learning.model.kind == sim::ModelKind::quadratic) {
       p.learning = Prediction::Learning{};

@@ -25,6 +25,7 @@
 #include <concepts>
 #include <cstdint>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -45,12 +46,21 @@ enum class PolicyLoop : std::uint8_t {
   learning,  // learning's clocks (sim/learning_clocks.hpp)
 };
 
+// A policy's own theory of the mean staleness (docs/model.md §1.1), where it has one.
+struct PolicyTheory {
+  double staleness;         // the expected time-averaged staleness per user
+  std::string_view method;  // "exact: ..." with its derivation's section
+  std::string_view law;     // its growth in n
+};
+
 // What the registry says of a policy beside its behaviour.
 struct GossipPolicyInfo {
   std::string_view name;         // the value of gossip.policy
   std::string_view description;  // one line, for --help, errors and the docs
-  bool has_theory;               // timely theory has exact values or a law for it
+  bool has_theory;               // every formula of timely theory (§3) holds for it (uniform gossip)
   bool source = true, users = true, learning = true;  // the loops it runs in
+  // Otherwise its own theory, or empty for a scenario it has none for (null: never).
+  std::optional<PolicyTheory> (*theory)(const Scenario&) = nullptr;
   constexpr bool runs_in(PolicyLoop loop) const {
     return loop == PolicyLoop::source ? source : loop == PolicyLoop::users ? users : learning;
   }
@@ -91,11 +101,25 @@ struct UniformGossip {
 // drawn by the graph (on the complete graph, a uniformly chosen other user). The set only
 // grows until a user gets a newer version, which then holds it alone. Source model only.
 struct PilotGossip {
+  // Exact on the complete graph (derived in docs/model.md §1.1): the freshest users lag the
+  // source by D, which grows at the source's updates (rate lambda_e) and returns to 0 at its
+  // pushes (rate lambda_0), so E[D] = lambda_e / lambda_0; any other user is the partner of a
+  // tick at rate beta = B / (n-1), whoever is acting, and then lags by D alone; the source
+  // reaches it at rate lambda_0 / n. Hence E[age] = (lambda_e + beta E[D]) / (lambda_0/n + beta).
+  static std::optional<PolicyTheory> theory(const Scenario& s) {
+    if (s.network.topology != TopologyKind::complete) return std::nullopt;
+    const double n = s.network.n, beta = s.gossip_rate() * n / (n - 1.0);
+    const double lag = s.source.rate / s.source.push_rate;  // E[D]
+    return PolicyTheory{(s.source.rate + beta * lag) / (s.source.push_rate / n + beta),
+                        "exact: (lambda_e + beta lambda_e/lambda_0) / (lambda_0/n + beta), beta = n lambda/(n-1), "
+                        "complete graph (derived in docs/model.md §1.1)",
+                        "Theta(1) at constant capacity"};
+  }
   static constexpr GossipPolicyInfo info{
       "pilot",
       "the freshest users spend the whole gossip budget: each tick, one of the users holding the newest version among "
       "users pushes to a neighbour (source model)",
-      false, true, false, false};
+      false, true, false, false, &theory};
   static constexpr bool always_contacts = true;
   static void check(const Scenario& s) {
     if (s.gossip.mode != GossipMode::push)

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "analysis/predict.hpp"
 #include "analysis/statistics.hpp"
 #include "experiments/scenario_checks.hpp"
 #include "sim/choices.hpp"
@@ -98,6 +99,12 @@ TEST_CASE("pilot gossip agrees with a naive simulation of its definition (source
                 << " +- " << *reference.ci_half_width);
     CHECK(std::abs(engine.mean - reference.mean) <= tolerance);
     CHECK(tolerance < 0.05 * reference.mean);  // power to see a 5% bias
+    // And both against the exact value (docs/model.md §1.1).
+    const double beta = n / (n - 1.0), exact = (1.0 + beta) / (1.0 / n + beta);
+    REQUIRE(analysis::predict(s, sim::scenario_graph(s)).staleness);
+    CHECK(*analysis::predict(s, sim::scenario_graph(s)).staleness == Approx(exact).epsilon(1e-12));
+    CHECK(std::abs(engine.mean - exact) <= engine.half_width);
+    CHECK(std::abs(reference.mean - exact) <= *reference.ci_half_width);
   }
 }
 
