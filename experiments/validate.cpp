@@ -167,6 +167,7 @@ std::size_t run_validate(const ValidateOptions& o, std::ostream& out, std::ostre
   learning_stage(suite);
   rumour_stage(suite);
   network_stage(suite);
+  policy_stage(suite);
   const std::size_t failed =
       std::count_if(suite.checks().begin(), suite.checks().end(), [](const Check& c) { return !c.pass; });
   ranks::done_together();  // what follows is rank 0's alone

@@ -185,5 +185,6 @@ void heterogeneous_stage(Suite& suite);
 void learning_stage(Suite& suite);
 void rumour_stage(Suite& suite);
 void network_stage(Suite& suite);
+void policy_stage(Suite& suite);
 
 }  // namespace timely::experiments::validation
