@@ -12,14 +12,6 @@ using sim::Scenario;
 
 namespace {
 
-// The first network key (docs/model.md §7) that is not at its default, for errors about all of them.
-std::string_view first_network_key(const Scenario& s) {
-  if (s.gossip.latency > 0.0 || s.gossip.latency_law) return "gossip.latency";
-  if (s.gossip.bandwidth > 0.0) return "gossip.bandwidth";
-  if (s.gossip.loss > 0.0) return "gossip.loss";
-  return "churn.model";
-}
-
 void validate_network(const Scenario& s) {
   const auto& c = s.churn;
   if (c.model == sim::ChurnModel::trace && c.trace_file.empty())
@@ -37,7 +29,7 @@ void validate_network(const Scenario& s) {
     throw InputError(fmt::format("{}: gossip.latency, gossip.bandwidth, gossip.loss and churn apply to the users model; "
                                  "staleness.model = \"source\" is Yates' idealised process (set staleness.model = "
                                  "\"users\" or keep these keys at their defaults)",
-                                 first_network_key(s)));
+                                 s.first_network_key()));
 }
 
 }  // namespace
@@ -63,12 +55,9 @@ void validate(const Scenario& s) {
     both(t->update_delay, s.updates.delay_law, "updates.delay", "update_delay");
     both(t->gossip_capacity, s.gossip.capacity_law, "gossip.capacity", "gossip_capacity");
   }
-  if (s.heterogeneous()) {
-    const std::string_view which = s.users.table ? "users.file" : s.updates.rate_law ? "updates.rate"
-                                                 : s.updates.delay_law ? "updates.delay" : "gossip.capacity";
-    if (s.staleness.model == sim::StalenessModel::source)
-      throw InputError(fmt::format("{}: per-user clocks need staleness.model = \"users\" (the source model takes numbers)", which));
-  }
+  if (s.heterogeneous() && s.staleness.model == sim::StalenessModel::source)
+    throw InputError(fmt::format("{}: per-user clocks need staleness.model = \"users\" (the source model takes numbers)",
+                                 s.first_per_user_key()));
   // The gossip policy's loops and requirements (sim/gossip_policy.hpp).
   sim::check_gossip_policy(s);
   // The learning protocol's own requirements (sim/protocols.hpp), e.g. FedAvg's server

@@ -9,22 +9,6 @@
 namespace timely::sim {
 namespace {
 
-// The first key of the network layer the scenario sets, for errors of protocols that send
-// no messages (the same order as experiments' validation).
-std::string_view network_key(const Scenario& s) {
-  if (s.gossip.latency > 0.0 || s.gossip.latency_law) return "gossip.latency";
-  if (s.gossip.bandwidth > 0.0) return "gossip.bandwidth";
-  if (s.gossip.loss > 0.0) return "gossip.loss";
-  return "churn.model";
-}
-
-// The first per-user clock key the scenario sets (Scenario::heterogeneous), for errors of
-// protocols whose clocks are not the users'.
-std::string_view per_user_key(const Scenario& s) {
-  return s.users.table ? "users.file" : s.updates.rate_law ? "updates.rate" : s.updates.delay_law ? "updates.delay"
-                                                                                                  : "gossip.capacity";
-}
-
 // How the scenario chose a protocol other than gossip, for its errors.
 std::string chosen_by(const Scenario& s, std::string_view name) {
   if (s.learning.mixing.rule == MixingRule::fedavg) return "mixing.rule = \"fedavg\"";
@@ -40,12 +24,12 @@ void FedAvg::check(const Scenario& s) {
                                  "\"fedavg\", but learning.protocol = \"{}\" (keep one of the two)",
                                  learning_protocol_registry()[s.learning.protocol.index].name));
   if (s.heterogeneous())
-    throw InputError(fmt::format("{}: per-user clocks do not apply to {} (its server runs rounds)", per_user_key(s),
+    throw InputError(fmt::format("{}: per-user clocks do not apply to {} (its server runs rounds)", s.first_per_user_key(),
                                  chosen_by(s, "fedavg")));
   if (s.networked())
     throw InputError(fmt::format("{}: gossip.latency, gossip.bandwidth, gossip.loss and churn apply to gossip; "
                                  "{} is a server baseline without gossip (keep these keys at their defaults)",
-                                 network_key(s), chosen_by(s, "fedavg")));
+                                 s.first_network_key(), chosen_by(s, "fedavg")));
 }
 
 void LocalTraining::check(const Scenario& s) {
@@ -56,7 +40,7 @@ void LocalTraining::check(const Scenario& s) {
   if (s.networked())
     throw InputError(fmt::format("{}: gossip.latency, gossip.bandwidth, gossip.loss and churn apply to gossip; "
                                  "learning.protocol = \"local\" sends no messages (keep these keys at their defaults)",
-                                 network_key(s)));
+                                 s.first_network_key()));
 }
 
 void SingleUser::check(const Scenario& s) {
@@ -65,7 +49,7 @@ void SingleUser::check(const Scenario& s) {
     throw InputError(fmt::format("{}: per-user clocks do not apply to learning.protocol = \"single-user\" (its one "
                                  "user's Poisson clock runs at the long-run rate 1/(updates.delay + 1/updates.rate) of "
                                  "plain numbers)",
-                                 per_user_key(s)));
+                                 s.first_per_user_key()));
   if (s.learning.mixing.rule != MixingRule::average)
     throw InputError(fmt::format("mixing.rule: learning.protocol = \"single-user\" mixes no models; keep mixing.rule "
                                  "at \"average\", got \"{}\"",
@@ -74,7 +58,7 @@ void SingleUser::check(const Scenario& s) {
     throw InputError(fmt::format("{}: gossip.latency, gossip.bandwidth, gossip.loss and churn apply to gossip; "
                                  "learning.protocol = \"single-user\" sends no messages (keep these keys at their "
                                  "defaults)",
-                                 network_key(s)));
+                                 s.first_network_key()));
 }
 
 namespace {

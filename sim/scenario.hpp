@@ -224,6 +224,14 @@ struct Scenario {
     return gossip.latency > 0.0 || gossip.latency_law || gossip.bandwidth > 0.0 || gossip.loss > 0.0 ||
            churn.model != ChurnModel::none;
   }
+  // The first key of the network layer that is not at its default, for errors that refuse
+  // the layer (call when networked()).
+  std::string_view first_network_key() const {
+    if (gossip.latency > 0.0 || gossip.latency_law) return "gossip.latency";
+    if (gossip.bandwidth > 0.0) return "gossip.bandwidth";
+    if (gossip.loss > 0.0) return "gossip.loss";
+    return "churn.model";
+  }
   // Bytes of one staleness-only message: gossip.message_bytes, or a vector clock of n 32-bit versions.
   double staleness_message_bytes() const {
     return gossip.message_bytes > 0.0 ? gossip.message_bytes : 4.0 * network.n;
@@ -232,6 +240,12 @@ struct Scenario {
   // Some user's clocks differ from the scenario's numbers (docs/model.md §1).
   bool heterogeneous() const {
     return users.table || updates.rate_law || updates.delay_law || gossip.capacity_law;
+  }
+  // The first key that makes the clocks per-user, for errors that refuse them (call when
+  // heterogeneous()).
+  std::string_view first_per_user_key() const {
+    return users.table ? "users.file" : updates.rate_law ? "updates.rate" : updates.delay_law ? "updates.delay"
+                                                                                            : "gossip.capacity";
   }
 
   // lambda = kappa * g(n), each user's gossip rate (docs/model.md §1).
