@@ -220,7 +220,8 @@ void print_theory(std::ostream& out, const sim::Scenario& s, const analysis::Pre
 
 using analysis::LearningSummary;
 
-void print_learning(std::ostream& out, const Simulation& sim) {
+// `result` is point_result(sim), computed once by the caller.
+void print_learning(std::ostream& out, const Simulation& sim, const PointResult& result) {
   const LearningSummary l = analysis::summarize_learning(sim.learning);
   const auto& s = sim.scenario;
   const auto pm = [](const std::optional<analysis::Summary>& x) {
@@ -268,7 +269,7 @@ void print_learning(std::ostream& out, const Simulation& sim) {
                        s.run.warmup, s.run.horizon, pm(l.stationary_error), pm(l.stationary_worst_error),
                        pm(l.stationary_consensus));
   // The final metrics, one line each, named as in the files (sim/learning_metrics.hpp).
-  out << fmt::format("  at t = {:g} (means over trials, 95% CI):\n", point_result(sim).final_time);
+  out << fmt::format("  at t = {:g} (means over trials, 95% CI):\n", result.final_time);
   for (std::size_t m = 0; m < sim::learning_metric_count; ++m)
     if (l.final[m])
       out << fmt::format("    {:<30} {:<20} {}\n", sim::learning_metrics[m].name, pm(l.final[m]),
@@ -335,7 +336,7 @@ void print_network(std::ostream& out, const PointResult& r) {
 void print_simulation(std::ostream& out, const Simulation& sim, unsigned threads) {
   const PointResult result = point_result(sim);
   if (!sim.learning.empty()) {
-    print_learning(out, sim);
+    print_learning(out, sim, result);
     if (sim.trials.empty()) {
       print_network(out, result);
       return;

@@ -15,6 +15,7 @@
 #include "tests/run_cli.hpp"
 #include "tests/statistical.hpp"
 #include "tests/paths.hpp"
+#include "tests/regression_problem.hpp"
 
 using namespace timely;
 
@@ -23,11 +24,7 @@ namespace {
 sim::Scenario regression(std::uint32_t n) {
   sim::Scenario s;
   s.network.n = n;
-  s.learning.model.kind = sim::ModelKind::linear;
-  s.learning.data.source = sim::DataSource::synthetic_regression;
-  s.learning.data.features = 5;
-  s.learning.data.train_samples = 4000;
-  s.learning.data.test_samples = 500;
+  tests::use_linear_regression(s, 4000, 500);
   s.run.warmup = 0;
   s.run.seed = 99;
   return s;

@@ -17,6 +17,7 @@
 #include "sim/quadratic.hpp"
 #include "sim/random.hpp"
 #include "sim/trials.hpp"
+#include "tests/regression_problem.hpp"
 
 using namespace timely;
 
@@ -25,11 +26,7 @@ namespace {
 sim::Scenario regression(std::uint32_t n) {
   sim::Scenario s;
   s.network.n = n;
-  s.learning.model.kind = sim::ModelKind::linear;
-  s.learning.data.source = sim::DataSource::synthetic_regression;
-  s.learning.data.features = 5;
-  s.learning.data.train_samples = 2000;
-  s.learning.data.test_samples = 300;
+  tests::use_linear_regression(s, 2000, 300);
   s.learning.observe.every = 5.0;
   s.run.warmup = 0;
   s.run.horizon = 40.0;
