@@ -342,7 +342,7 @@ Prediction predict(const sim::Scenario& scenario, const sim::Graph& graph) {
     if (const auto own = policy.theory ? policy.theory(scenario) : std::nullopt; own && !scenario.learning.enabled()) {
       p.staleness = own->staleness;
       p.method = std::string(own->method);
-      p.law = std::string(own->law);
+      if (!own->law.empty()) p.law = std::string(own->law);
       return p;
     }
     p.method = fmt::format("none: no exact value or known law for gossip.policy = {}", policy.name);

@@ -5,10 +5,11 @@
 
 namespace timely::analysis {
 
-TrialSummary summarize_trials(const std::vector<sim::TrialResult>& trials, std::uint32_t bound) {
+TrialSummary summarize_trials(const std::vector<sim::TrialResult>& trials, std::uint32_t bound, std::uint32_t users,
+                              double horizon) {
   TrialSummary s;
   s.bound = bound;
-  std::vector<double> mean, worst, worst_all, exceed_source, exceed_all, pooled;
+  std::vector<double> mean, worst, worst_all, exceed_source, exceed_all, pooled, sends;
   for (const auto& t : trials) {
     mean.push_back(t.mean_staleness);
     worst.push_back(t.max_mean);
@@ -17,7 +18,9 @@ TrialSummary summarize_trials(const std::vector<sim::TrialResult>& trials, std::
     exceed_all.push_back(weighted_fraction_above(t.max_all_time, bound));
     accumulate_histogram(pooled, t.staleness_time);
     s.events += t.events;
+    sends.push_back(static_cast<double>(t.gossip_sends) / (static_cast<double>(users) * horizon));
   }
+  s.sends_per_user = summarize(sends);
   s.mean = summarize(mean);
   s.max_mean = summarize(worst);
   s.max_all_mean = summarize(worst_all);

@@ -22,9 +22,14 @@ struct TrialSummary {
   Summary exceed_all_pairs;   // fraction of time some tracked pair is more than `bound` behind
   std::array<std::size_t, staleness_quantile_levels.size()> quantiles{};  // of the pooled distribution
   std::uint64_t events = 0;
+  // The gossip policy's spending: contacts per user per unit time over [0, horizon]
+  // (TrialResult::gossip_sends / (n horizon)); uniform gossip spends kappa g(n) on average.
+  Summary sends_per_user;
 };
 
-TrialSummary summarize_trials(const std::vector<sim::TrialResult>& trials, std::uint32_t bound);
+// `users` (n) and `horizon` scale the spending to a rate per user.
+TrialSummary summarize_trials(const std::vector<sim::TrialResult>& trials, std::uint32_t bound, std::uint32_t users,
+                              double horizon);
 
 // What the network layer counted (sim::Communication, docs/model.md §7.4), each a mean
 // across trials with its 95% CI, like the staleness summaries.

@@ -71,7 +71,7 @@ constexpr ColumnType integer = ColumnType::integer, num = ColumnType::number, te
                      flag = ColumnType::boolean;
 constexpr ColumnGroup point = ColumnGroup::point, stale = ColumnGroup::staleness, learn = ColumnGroup::learning,
                       comm = ColumnGroup::communication, avail = ColumnGroup::availability,
-                      learn_comm = ColumnGroup::learning_communication;
+                      learn_comm = ColumnGroup::learning_communication, spend = ColumnGroup::spending;
 
 static_assert(analysis::staleness_quantile_levels.size() == 4, "one column per quantile level below");
 
@@ -128,6 +128,9 @@ const std::vector<Column> head_columns = {
     {"p99", "staleness.quantiles.p99", integer, stale, quantile<2>},
     {"p999", "staleness.quantiles.p999", integer, stale, quantile<3>},
     {"events", "events", integer, stale, [](const R& r) -> Cell { return st(r).events; }},
+    // The gossip policy's spending (docs/model.md §1.1): contacts per user per unit time.
+    {"sends_per_user", "gossip.sends_per_user.mean", num, spend, [](const R& r) { return mean_of(st(r).sends_per_user); }},
+    {"sends_per_user_ci95", "gossip.sends_per_user.ci95", num, spend, [](const R& r) { return ci_of(st(r).sends_per_user); }},
     {"seed", "", integer, point, [](const R& r) -> Cell { return r.scenario.run.seed; }},
     {"method", "theory.method", text, point, [](const R& r) -> Cell { return r.theory.method; }},
     {"law", "theory.law", text, point, [](const R& r) { return r.theory.law ? Cell(*r.theory.law) : Cell(); }},
@@ -301,6 +304,7 @@ bool group_in(ColumnGroup g, TableGroups groups) {
     case ColumnGroup::communication: return groups.communication;
     case ColumnGroup::availability: return groups.availability;
     case ColumnGroup::learning_communication: return groups.learning && groups.communication;
+    case ColumnGroup::spending: return groups.spending;
   }
   return false;
 }
@@ -314,6 +318,7 @@ bool has_group(ColumnGroup g, const R& r) {
     case ColumnGroup::communication: return r.communication.has_value();
     case ColumnGroup::availability: return r.availability.has_value();
     case ColumnGroup::learning_communication: return r.learning && r.communication;
+    case ColumnGroup::spending: return r.staleness.has_value();
   }
   return false;
 }
@@ -413,6 +418,8 @@ const std::vector<TrialColumn> trial_head = {
        });
      }},
     {"events", integer, stale, [](const TrialRow& t) { return t.staleness ? Cell(t.staleness->events) : Cell(); }},
+    {"gossip_sends", integer, spend,
+     [](const TrialRow& t) { return t.staleness ? Cell(t.staleness->gossip_sends) : Cell(); }},
 };
 
 // After them.
@@ -526,6 +533,7 @@ TableGroups& TableGroups::include(const sim::Scenario& scenario) {
   learning = learning || scenario.learning.enabled();
   communication = communication || scenario.networked();
   availability = availability || scenario.churn.model != sim::ChurnModel::none;
+  spending = spending || scenario.gossip.policy != sim::GossipPolicyId{};
   return *this;
 }
 
@@ -538,7 +546,7 @@ PointResult make_point_result(std::size_t index, std::vector<std::string> axis_v
   r.axis_values = std::move(axis_values);
   r.scenario = scenario;
   r.theory = std::move(theory);
-  if (!staleness.empty()) r.staleness = analysis::summarize_trials(staleness, scenario.staleness.bound);
+  if (!staleness.empty()) r.staleness = analysis::summarize_trials(staleness, scenario.staleness.bound, scenario.network.n, scenario.run.horizon);
   else  // no staleness theory without gossip; the quadratic model's learning theory stays
     r.theory = {std::nullopt, fmt::format("none: {} has no gossip", sim::learning_protocol(scenario).title),
                 std::nullopt, std::nullopt, std::nullopt, {}, std::move(r.theory.learning)};

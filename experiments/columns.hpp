@@ -10,7 +10,8 @@
 //
 // Optional column groups: the learning columns exist only in learning sweeps, and the
 // network layer's columns (communication, availability) only in runs where some point has
-// the layer (Scenario::networked) or churn. Which groups a table has is decided once per run
+// the layer (Scenario::networked) or churn, and the policies' spending only in runs where some
+// point's gossip.policy is not uniform (uniform gossip spends lambda by construction). Which groups a table has is decided once per run
 // (TableGroups, from the sweep plan, or read back from a header), so a run without the layer
 // writes exactly the files it wrote before the layer existed, and --resume, `plot` and
 // `validate` read each file with the columns it was written with.
@@ -62,13 +63,14 @@ using Cell = std::variant<std::monostate, double, std::int64_t, std::uint64_t, s
 enum class ColumnType { integer, number, text, boolean, number_list };
 // Which results a column reads: always present, staleness (absent for FedAvg and local), learning,
 // the network layer's counts, churn's availability, or a learning run's counts.
-enum class ColumnGroup { point, staleness, learning, communication, availability, learning_communication };
+enum class ColumnGroup { point, staleness, learning, communication, availability, learning_communication, spending };
 
 // The optional groups a results table has (point and staleness columns are always there).
 struct TableGroups {
   bool learning = false;
   bool communication = false;  // some point has the network layer
   bool availability = false;   // some point has churn
+  bool spending = false;       // some point's gossip.policy is not uniform: its sends per user
   // Adds a point's groups: a sweep's files have the union over its points.
   TableGroups& include(const sim::Scenario& scenario);
 };

@@ -13,6 +13,7 @@
 
 #include "sim/choices.hpp"
 #include "sim/churn.hpp"
+#include "sim/gossip_policy.hpp"
 #include "sim/input_error.hpp"
 #include "sim/protocols.hpp"
 #include "sim/user_clocks.hpp"
@@ -162,6 +163,13 @@ double per_user(const Value& v, const Key& k, std::optional<sim::Distribution>& 
 
 using Json = nlohmann::ordered_json;
 
+// A policy key's effective value where the scenario's policy reads it, else null.
+template <class F>
+Json policy_value(const Scenario& s, std::string_view key, F&& value) {
+  return sim::policy_reads(s.gossip.policy, key) ? value() : Json();
+}
+
+
 Json per_user_json(double value, const std::optional<sim::Distribution>& law) {
   if (!law) return value;
   Json j;
@@ -223,6 +231,26 @@ const std::vector<Key>& registry() {
       {"gossip.policy", choices(sim::gossip_policies()), "who gossips when (default uniform)",
        [](S& s, const Value& v, const Key& k) { s.gossip.policy = choice(v, k, sim::gossip_policies()); },
        [](const S& s) -> Json { return sim::gossip_policies().name(s.gossip.policy); }},
+      // ---- the policies' own keys (docs/model.md §1.1); each refused unless the policy reads it ----
+      {"gossip.fanout", integers_from(1, max_users, " and < network.n"),
+       "fanout: users each local update is pushed to (default round(kappa g(n) / r) in [1, n-1])",
+       [](S& s, const Value& v, const Key& k) { s.gossip.fanout = count(v, k); },
+       [](const S& s) -> Json { return policy_value(s, "gossip.fanout", [&] { return Json(s.fanout_users()); }); }},
+      {"gossip.burst_rate", numbers(rates), "burst: a user's gossip rate while it bursts (default n kappa g(n), the whole budget)",
+       [](S& s, const Value& v, const Key& k) { s.gossip.burst_rate = number(v, k); },
+       [](const S& s) -> Json { return policy_value(s, "gossip.burst_rate", [&] { return Json(s.burst_rate()); }); }},
+      {"gossip.burst_time", numbers(open_closed(0.0, 1e9)),
+       "burst: how long a user bursts after something new (default 2 kappa g(n) / (nu burst_rate), nu = min(source.rate, source.push_rate) or r)",
+       [](S& s, const Value& v, const Key& k) { s.gossip.burst_time = number(v, k); },
+       [](const S& s) -> Json { return policy_value(s, "gossip.burst_time", [&] { return Json(s.burst_time()); }); }},
+      {"gossip.asuman_delay", numbers(times),
+       "asuman: a user's timer after a source update, per version of its age (default 0.1 / source.rate)",
+       [](S& s, const Value& v, const Key& k) { s.gossip.asuman_delay = number(v, k); },
+       [](const S& s) -> Json { return policy_value(s, "gossip.asuman_delay", [&] { return Json(s.asuman_delay()); }); }},
+      {"gossip.asuman_share", numbers(closed(0.0, 1.0)),
+       "asuman: share of the budget spent by the timers' winners; the rest is blind gossip (default 1)",
+       [](S& s, const Value& v, const Key& k) { s.gossip.asuman_share = number(v, k); },
+       [](const S& s) -> Json { return policy_value(s, "gossip.asuman_share", [&] { return Json(s.asuman_share()); }); }},
       // ---- the links (docs/model.md §7); every default keeps contacts instantaneous ----
       {"gossip.latency", numbers_or_law(times, " (exponential, uniform, lognormal, two-point)"),
        "propagation delay of every message; a table draws it per message (default 0)",

@@ -343,7 +343,7 @@ void print_simulation(std::ostream& out, const Simulation& sim, unsigned threads
     }
     out << "staleness in the same run:\n";
   }
-  const analysis::TrialSummary t = analysis::summarize_trials(sim.trials, sim.scenario.staleness.bound);
+  const analysis::TrialSummary& t = *result.staleness;  // sim.trials is not empty here
   const auto& s = sim.scenario;
   const auto pm = [](const analysis::Summary& x) {
     return x.ci_half_width ? fmt::format("{:.6g} ± {:.4g}", x.mean, *x.ci_half_width)
@@ -372,6 +372,9 @@ void print_simulation(std::ostream& out, const Simulation& sim, unsigned threads
       out << fmt::format("  {} of {} tracked sources below the heterogeneous bound (upper CI end)\n", results.below,
                          results.bounded);
   }
+  if (s.gossip.policy != sim::GossipPolicyId{})  // the policies' spending, against uniform gossip's
+    out << fmt::format("  spending   {} contacts per user per unit time (uniform gossip: lambda = {:.6g})\n",
+                       pm(t.sends_per_user), s.gossip_rate());
   out << fmt::format("  events     {} in {:.3g} s ({:.3g} events/s, {} threads)\n", t.events, sim.wall_seconds,
                      sim.wall_seconds > 0 ? t.events / sim.wall_seconds : 0.0,
                      threads == 0 ? std::string("all") : std::to_string(threads));

@@ -7,15 +7,24 @@
 #include "models/dataset.hpp"
 #include "models/mlp.hpp"
 #include "sim/learning.hpp"
+#include "sim/gossip_policy.hpp"
 #include "sim/protocols.hpp"
 #include "sim/quadratic.hpp"
 #include "sim/user_clocks.hpp"
 
 namespace timely::sim::cost {
 
+// The gossip policy's contacts replace the capacity rate where it spends otherwise (fanout,
+// burst): every estimate below counts contacts through mean_gossip and min_gossip.
+ClockRates with_policy_contacts(const Scenario& s, ClockRates c) {
+  const double contacts = policy_contact_rate(s, c.mean_update, c.mean_gossip);
+  if (contacts != c.mean_gossip) c.mean_gossip = c.min_gossip = contacts;
+  return c;
+}
+
 ClockRates clock_rates(const Scenario& s) {
   ClockRates c{s.update_rate(), s.update_rate(), s.gossip_rate(), s.gossip_rate()};
-  if (!s.heterogeneous() || (s.users.table && s.users.table->rows != s.network.n)) return c;
+  if (!s.heterogeneous() || (s.users.table && s.users.table->rows != s.network.n)) return with_policy_contacts(s, c);
   const UserClocks clocks = user_clocks(s);
   c = {0.0, 0.0, 0.0, clocks.min_gossip_rate()};
   for (std::uint32_t i = 0; i < s.network.n; ++i) {
@@ -25,7 +34,7 @@ ClockRates clock_rates(const Scenario& s) {
   }
   c.mean_update /= s.network.n;
   c.mean_gossip /= s.network.n;
-  return c;
+  return with_policy_contacts(s, c);
 }
 
 double versions(const Scenario& s, const ClockRates& c) {
@@ -35,7 +44,7 @@ double versions(const Scenario& s, const ClockRates& c) {
 double events(const Scenario& s, const ClockRates& c) {
   const double n = s.network.n;
   const double rate = s.staleness.model == StalenessModel::source
-                          ? n * s.gossip_rate() + s.source.rate + s.source.push_rate
+                          ? n * c.mean_gossip + s.source.rate + s.source.push_rate
                           : n * (c.mean_gossip + c.mean_update) + network_event_rate(s, c.mean_gossip);
   return s.run.horizon * rate;
 }

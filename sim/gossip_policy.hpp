@@ -13,15 +13,29 @@
 //   Policy(const Scenario&, std::uint32_t n);  per-trial state for n users, built once
 //   partner(view, i, t, rng) -> j or no_contact, for any GossipView (sim/clock_model.hpp)
 // and optionally
-//   actor(view, i, t, rng) -> the user who makes the contact of user i's tick (default: i)
-//   acquired(j, version)   told when user j gets a newer version (the source model tells it)
+//   actor(view, i, t, rng) -> the user who makes the contact of user i's tick (default: i),
+//                          or no_contact (then partner() is not asked)
+//   acquired(j, version, t) told when user j gets a newer version (the source model tells it)
+//   source_updated(t, version)  told when the source makes a version (source model)
+//   after_update(m, u, t, rng) -> sends: runs after every local update of user u, and may
+//                          contact users through m.gossip; the loops then run every user's
+//                          update clock, tracked or not, since an untracked user's update
+//                          now carries tracked versions
+//   static constexpr bool gossip_clocks = false   no Poisson gossip clock ticks at all
+//   own_rate(), next_change(), advance(t), own_actor(rng): a clock of the policy's own whose
+//                          total rate own_rate() changes only at the policy's events and at
+//                          next_change(); the loops superpose it exactly (memorylessness:
+//                          the next gap is redrawn whenever the rate changes)
 //   static void check(const Scenario&)  throws InputError naming the key and what it accepts
 //                                       when the scenario does not fit (beyond the loops)
 // and draws only from the trial's engine `rng`, so results stay reproducible. The loops are
 // compiled once per policy that runs in them (with_policy), so a policy costs no call per
-// event.
+// event. Every contact a policy makes is counted (TrialResult::gossip_sends): the spending
+// that runs compare at equal budget.
 #include <array>
+#include <boost/random/uniform_01.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
+#include <limits>
 #include <concepts>
 #include <cstdint>
 #include <numeric>
@@ -46,11 +60,11 @@ enum class PolicyLoop : std::uint8_t {
   learning,  // learning's clocks (sim/learning_clocks.hpp)
 };
 
-// A policy's own theory of the mean staleness (docs/model.md §1.1), where it has one.
+// A policy's own theory of the mean staleness (docs/model.md §1.1).
 struct PolicyTheory {
-  double staleness;         // the expected time-averaged staleness per user
-  std::string_view method;  // "exact: ..." with its derivation's section
-  std::string_view law;     // its growth in n
+  std::optional<double> staleness;  // the expected time-averaged staleness per pair, where known
+  std::string_view method;          // "exact: ..." with its derivation's section, or "none: " and why
+  std::string_view law;             // its growth in n, the paper's where only the law is known ("": none)
 };
 
 // What the registry says of a policy beside its behaviour.
@@ -61,6 +75,11 @@ struct GossipPolicyInfo {
   bool source = true, users = true, learning = true;  // the loops it runs in
   // Otherwise its own theory, or empty for a scenario it has none for (null: never).
   std::optional<PolicyTheory> (*theory)(const Scenario&) = nullptr;
+  // The policy keys (policy_keys below) it reads, space-separated; the others are refused.
+  std::string_view keys = "";
+  // Its spending, for the cost estimates (sim/cost.cpp): contacts per user per unit time, in
+  // expectation or at most, given the users' mean update rate; null: the capacity rate kappa g(n).
+  double (*contacts)(const Scenario&, double mean_update_rate) = nullptr;
   constexpr bool runs_in(PolicyLoop loop) const {
     return loop == PolicyLoop::source ? source : loop == PolicyLoop::users ? users : learning;
   }
@@ -91,6 +110,31 @@ struct UniformGossip {
   [[gnu::always_inline]] std::uint32_t partner(const V& v, std::uint32_t i, double, Rng& rng) {
     return v.graph().pick(i, rng);
   }
+};
+
+// The users holding the newest version present among the users (source model), kept as
+// users acquire versions: what pilot signals (pilot) and timers (asuman) find.
+class FreshestUsers {
+ public:
+  explicit FreshestUsers(std::uint32_t n) : users_(n) { std::iota(users_.begin(), users_.end(), 0u); }
+  // Versions only grow, so a user joins the set at most once per newest version: no
+  // duplicates, and at most n entries (reserved: no allocation per event).
+  void acquired(std::uint32_t user, std::uint32_t version) {
+    if (version > newest_) {
+      newest_ = version;
+      users_.clear();
+    }
+    if (version == newest_) users_.push_back(user);
+  }
+  std::uint32_t pick(Rng& rng) const {
+    return users_[boost::random::uniform_int_distribution<std::uint32_t>(0, static_cast<std::uint32_t>(users_.size() - 1))(rng)];
+  }
+  std::uint32_t newest() const { return newest_; }
+  const std::vector<std::uint32_t>& users() const { return users_; }
+
+ private:
+  std::vector<std::uint32_t> users_;  // the users holding version newest_ (all, at the start)
+  std::uint32_t newest_ = 0;
 };
 
 // The pilot-signal scheme (Mitra & Ulukus, "Timely opportunistic gossiping in dense networks",
@@ -125,28 +169,234 @@ struct PilotGossip {
     if (s.gossip.mode != GossipMode::push)
       throw InputError("gossip.mode: gossip.policy = \"pilot\" pushes from the freshest users; expected \"push\"");
   }
-  PilotGossip(const Scenario&, std::uint32_t n) : fresh_(n) { std::iota(fresh_.begin(), fresh_.end(), 0u); }
+  PilotGossip(const Scenario&, std::uint32_t n) : fresh_(n) {}
   template <GossipView V>
   std::uint32_t actor(const V&, std::uint32_t, double, Rng& rng) {
-    return fresh_[boost::random::uniform_int_distribution<std::uint32_t>(0, static_cast<std::uint32_t>(fresh_.size() - 1))(rng)];
+    return fresh_.pick(rng);
   }
   template <GossipView V>
   std::uint32_t partner(const V& v, std::uint32_t i, double, Rng& rng) {
     return v.graph().pick(i, rng);
   }
-  // Versions only grow, so a user joins the set at most once per newest version: no
-  // duplicates, and at most n entries (reserved: no allocation per event).
-  void acquired(std::uint32_t user, std::uint32_t version) {
-    if (version > newest_) {
-      newest_ = version;
-      fresh_.clear();
-    }
-    if (version == newest_) fresh_.push_back(user);
+  void acquired(std::uint32_t user, std::uint32_t version, double) { fresh_.acquired(user, version); }
+
+ private:
+  FreshestUsers fresh_;
+};
+
+// ASUMAN (Mitra & Ulukus, "ASUMAN: Age sense updating multiple access in networks", arXiv
+// 2207.07094; timely's reading of the abstract, docs/model.md §1.1). At each source update
+// every user starts a timer of gossip.asuman_delay times its age (in versions); the first to
+// expire, the users with the smallest age, signal, the others stay silent, and until the
+// next source update those winners spend gossip.asuman_share of the budget B = n kappa g(n):
+// each such tick, once the winners have signalled, one of them, drawn uniformly, pushes to
+// a neighbour drawn by the graph. The rest of the budget is blind gossip. Source model only.
+struct AsumanGossip {
+  static std::optional<PolicyTheory> theory(const Scenario&) {
+    return PolicyTheory{std::nullopt,
+                        "none: the winners are frozen between source updates and start after a delay, so the "
+                        "freshest users' lag is no longer a birth chain (docs/model.md §1.1)",
+                        "O(1) on the complete graph (Mitra & Ulukus, arXiv 2207.07094)"};
+  }
+  static constexpr GossipPolicyInfo info{
+      "asuman",
+      "after each source update, timers proportional to each user's age find the freshest users, who then spend the "
+      "budget until the next update (source model)",
+      false, true, false, false, &theory, "gossip.asuman_delay gossip.asuman_share"};
+  static constexpr bool always_contacts = false;
+  static void check(const Scenario& s) {
+    if (s.gossip.mode != GossipMode::push)
+      throw InputError("gossip.mode: gossip.policy = \"asuman\" pushes from the timers' winners; expected \"push\"");
+  }
+  AsumanGossip(const Scenario& s, std::uint32_t n) : fresh_(n), winners_(fresh_.users()), delay_(s.asuman_delay()),
+                                                      share_(s.asuman_share()) {
+    winners_.reserve(n);
+  }
+  template <GossipView V>
+  std::uint32_t actor(const V&, std::uint32_t i, double t, Rng& rng) {
+    if (share_ < 1.0 && !(boost::random::uniform_01<double>()(rng) < share_)) return i;  // a blind tick
+    if (t < signal_) return no_contact;  // the winners' timers are still running
+    return winners_[boost::random::uniform_int_distribution<std::uint32_t>(0, static_cast<std::uint32_t>(winners_.size() - 1))(rng)];
+  }
+  template <GossipView V>
+  std::uint32_t partner(const V& v, std::uint32_t i, double, Rng& rng) {
+    return v.graph().pick(i, rng);
+  }
+  void acquired(std::uint32_t user, std::uint32_t version, double) { fresh_.acquired(user, version); }
+  // The source made `version` at t: the smallest age is version - newest, and the users
+  // holding the newest version win after delay * that age. Copies at most n entries into
+  // reserved storage: no allocation.
+  void source_updated(double t, std::uint32_t version) {
+    winners_.assign(fresh_.users().begin(), fresh_.users().end());
+    signal_ = t + delay_ * static_cast<double>(version - fresh_.newest());
   }
 
  private:
-  std::vector<std::uint32_t> fresh_;  // the users holding version newest_ (all, at the start)
-  std::uint32_t newest_ = 0;
+  FreshestUsers fresh_;
+  std::vector<std::uint32_t> winners_;  // frozen at the last source update (all users at first)
+  double delay_, share_;
+  double signal_ = 0.0;  // when the winners have signalled
+};
+
+// The fully distributed scheme of Mitra & Ulukus (arXiv 2301.00798; timely's reading,
+// docs/model.md §1.1): a user that gets something new gossips at gossip.burst_rate for
+// gossip.burst_time, pushing to a neighbour drawn by the graph, and is silent otherwise.
+// "New" is a newer version received (source model) or a local update made (users model and
+// learning: what a user makes, since receiving is not tracked per contact). Its clock's rate,
+// burst_rate times the users bursting, changes only at those events and at burst ends, so
+// the loops superpose it exactly (own_rate, next_change): no thinning.
+class BurstGossip {
+ public:
+  static std::optional<PolicyTheory> theory(const Scenario& s) {
+    if (s.staleness.model == StalenessModel::source)
+      return PolicyTheory{std::nullopt, "none: a user's burst depends on when it got its version (docs/model.md §1.1)",
+                          "O(1) (Mitra & Ulukus, arXiv 2301.00798) when a burst pushes more than once on average (timely's reading)"};
+    return PolicyTheory{std::nullopt, "none: bursts follow the sources' updates (docs/model.md §1.1)", ""};
+  }
+  static constexpr GossipPolicyInfo info{
+      "burst",
+      "a user that gets (source model) or makes (users model) something new gossips at gossip.burst_rate for "
+      "gossip.burst_time, and is silent otherwise",
+      false, true, true, true, &theory, "gossip.burst_rate gossip.burst_time",
+      // nu R T: every piece of news starts a burst, none overlapping (the most it spends)
+      [](const Scenario& s, double) { return s.news_rate() * s.burst_rate() * s.burst_time(); }};
+  static constexpr bool always_contacts = true;
+  static constexpr bool gossip_clocks = false;  // only the bursts' own clock
+  static void check(const Scenario& s) {
+    if (s.gossip.mode != GossipMode::push)
+      throw InputError("gossip.mode: gossip.policy = \"burst\" pushes what is new; expected \"push\"");
+    if (s.staleness.model == StalenessModel::source && !s.learning.enabled()) return;
+    if (s.heterogeneous())
+      throw InputError(std::string(s.first_per_user_key()) +
+                       ": gossip.policy = \"burst\" runs with the same clocks for every user; expected a number");
+    if (s.updates.delay > 0.0)
+      throw InputError("updates.delay: gossip.policy = \"burst\" runs with Poisson update clocks; expected 0");
+  }
+  BurstGossip(const Scenario& s, std::uint32_t n)
+      : rate_(s.burst_rate()), length_(s.burst_time()), until_(n, -1.0), slot_(n, none) {
+    bursting_.reserve(n);
+    ends_.reserve(n);
+  }
+  // The bursts' superposed clock: rate_ per bursting user, until the next burst ends.
+  double own_rate() const { return rate_ * static_cast<double>(bursting_.size()); }
+  double next_change() const { return head_ < ends_.size() ? ends_[head_].time : std::numeric_limits<double>::infinity(); }
+  void advance(double t) {
+    while (head_ < ends_.size() && ends_[head_].time <= t) {
+      const End e = ends_[head_++];
+      if (until_[e.user] == e.time) stop(e.user);  // not extended since
+    }
+    if (head_ > 1024 && 2 * head_ > ends_.size()) {  // drop what was consumed, keeping the storage
+      ends_.erase(ends_.begin(), ends_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  }
+  std::uint32_t own_actor(Rng& rng) const {
+    return bursting_[boost::random::uniform_int_distribution<std::uint32_t>(0, static_cast<std::uint32_t>(bursting_.size() - 1))(rng)];
+  }
+  template <GossipView V>
+  std::uint32_t partner(const V& v, std::uint32_t i, double, Rng& rng) {
+    return v.graph().pick(i, rng);
+  }
+  void acquired(std::uint32_t user, std::uint32_t, double t) { start(user, t); }
+  template <class Model>
+  std::uint32_t after_update(Model&, std::uint32_t user, double t, Rng&) {
+    start(user, t);
+    return 0;
+  }
+
+ private:
+  static constexpr std::uint32_t none = ~std::uint32_t{0};
+  struct End {
+    double time;
+    std::uint32_t user;
+  };
+  // Every burst lasts length_ and starts at the current time, so ends_ is in time order; a
+  // burst extended by news leaves its old end behind, skipped by advance().
+  void start(std::uint32_t user, double t) {
+    until_[user] = t + length_;
+    ends_.push_back({until_[user], user});
+    if (slot_[user] == none) {
+      slot_[user] = static_cast<std::uint32_t>(bursting_.size());
+      bursting_.push_back(user);
+    }
+  }
+  void stop(std::uint32_t user) {
+    const std::uint32_t last = bursting_.back();
+    bursting_[slot_[user]] = last;
+    slot_[last] = slot_[user];
+    bursting_.pop_back();
+    slot_[user] = none;
+  }
+  double rate_, length_;
+  std::vector<double> until_;         // each user's burst end (-1: none yet)
+  std::vector<std::uint32_t> slot_;   // a bursting user's place in bursting_, else none
+  std::vector<std::uint32_t> bursting_;
+  std::vector<End> ends_;
+  std::size_t head_ = 0;
+};
+
+// Fan-out gossip (timely's; docs/model.md §1.1): at each local update a user pushes its state
+// to gossip.fanout distinct uniformly chosen other users at once, and has no gossip clock.
+// By default f = round(kappa g(n) / r) in [1, n-1], so capacity sweeps carry over: a user
+// sends about kappa g(n) messages per unit time, as under uniform gossip. Complete graph.
+class FanoutGossip {
+ public:
+  static std::optional<PolicyTheory> theory(const Scenario& s) {
+    if (s.fanout_users() + 1 == s.network.n)
+      return PolicyTheory{0.0, "exact: with f = n-1 every update reaches every user at once (docs/model.md §1.1)",
+                          "0 at f = n-1"};
+    return PolicyTheory{std::nullopt,
+                        "none: a user's view of a source is refreshed by chains of fan-outs, each riding another "
+                        "user's update (docs/model.md §1.1)",
+                        ""};
+  }
+  static constexpr GossipPolicyInfo info{
+      "fanout",
+      "at each local update a user pushes to gossip.fanout distinct uniformly chosen other users; no gossip clock "
+      "(users model, learning)",
+      false, false, true, true, &theory, "gossip.fanout",
+      [](const Scenario& s, double mean_update_rate) { return s.fanout_users() * mean_update_rate; }};
+  static constexpr bool always_contacts = true;
+  static constexpr bool gossip_clocks = false;
+  static void check(const Scenario& s) {
+    if (s.gossip.mode != GossipMode::push)
+      throw InputError("gossip.mode: gossip.policy = \"fanout\" pushes each update; expected \"push\"");
+    if (s.network.topology != TopologyKind::complete)
+      throw InputError("network.topology: gossip.policy = \"fanout\" pushes to uniformly chosen users; expected \"complete\"");
+    if (s.gossip.fanout && *s.gossip.fanout >= s.network.n)
+      throw InputError("gossip.fanout: expected an integer in [1, network.n - 1 = " + std::to_string(s.network.n - 1) +
+                       "], got " + std::to_string(*s.gossip.fanout));
+    if (!s.gossip.fanout && s.gossip.capacity_law)
+      throw InputError("gossip.capacity: gossip.policy = \"fanout\" takes one fan-out for every user; expected a "
+                       "number, or give gossip.fanout");
+    if (s.networked() && s.gossip.busy == BusyPolicy::drop)
+      throw InputError("gossip.busy: gossip.policy = \"fanout\" sends its f messages at once, which \"drop\" would cut "
+                       "to one; expected \"queue\"");
+  }
+  FanoutGossip(const Scenario& s, std::uint32_t n) : f_(s.fanout_users()), others_(n - 1) {
+    std::iota(others_.begin(), others_.end(), 0u);
+  }
+  template <GossipView V>
+  std::uint32_t partner(const V& v, std::uint32_t i, double, Rng& rng) {
+    return v.graph().pick(i, rng);
+  }
+  // f distinct others of `user`, uniformly: a partial Fisher-Yates shuffle of the n-1 others
+  // (entry k stands for user k, or k+1 from `user` on). Each step draws uniformly among the
+  // entries not yet taken, so the set is uniform whatever order earlier updates left.
+  template <class Model>
+  std::uint32_t after_update(Model& m, std::uint32_t user, double t, Rng& rng) {
+    const auto last = static_cast<std::uint32_t>(others_.size() - 1);
+    for (std::uint32_t c = 0; c < f_; ++c) {
+      std::swap(others_[c], others_[boost::random::uniform_int_distribution<std::uint32_t>(c, last)(rng)]);
+      const std::uint32_t j = others_[c] + (others_[c] >= user ? 1u : 0u);
+      m.gossip(user, j, t);
+    }
+    return f_;
+  }
+
+ private:
+  std::uint32_t f_;
+  std::vector<std::uint32_t> others_;
 };
 
 // ---- the registry ----------------------------------------------------------------------
@@ -157,7 +407,7 @@ struct PolicyList {
 };
 
 // One row per policy; GossipPolicyId{k} is the k-th. The first is the default.
-using GossipPolicies = PolicyList<UniformGossip, PilotGossip>;
+using GossipPolicies = PolicyList<UniformGossip, PilotGossip, AsumanGossip, BurstGossip, FanoutGossip>;
 // The default runs everywhere, so every loop has a policy to compile.
 static_assert(UniformGossip::info.source && UniformGossip::info.users && UniformGossip::info.learning);
 
@@ -191,17 +441,47 @@ template <class Policy, class View>
 }
 
 // A gossip tick of user i at time t: the policy picks the partner, the model makes the
-// contact (a merge, or through the network layer a message).
+// contact (a merge, or through the network layer a message). Returns the contacts made (0 or 1).
 template <ClockModel Model, class Policy>
   requires GossipPolicy<Policy, Model>
-[[gnu::always_inline]] inline void gossip_tick(Model& m, Policy& policy, std::uint32_t tick, double t, Rng& rng) {
+[[gnu::always_inline]] inline std::uint32_t gossip_tick(Model& m, Policy& policy, std::uint32_t tick, double t, Rng& rng) {
   const std::uint32_t i = tick_actor(policy, m, tick, t, rng);
-  const std::uint32_t j = policy.partner(m, i, t, rng);
-  if constexpr (Policy::always_contacts) {
-    m.gossip(i, j, t);
-  } else {
-    if (j != no_contact) m.gossip(i, j, t);
+  if constexpr (!Policy::always_contacts) {
+    if (i == no_contact) return 0;
   }
+  const std::uint32_t j = policy.partner(m, i, t, rng);
+  if constexpr (!Policy::always_contacts) {
+    if (j == no_contact) return 0;
+  }
+  m.gossip(i, j, t);
+  return 1;
+}
+
+// The optional parts of a policy, as the loops test them.
+template <class P>
+constexpr bool has_gossip_clocks() {
+  if constexpr (requires { P::gossip_clocks; }) return P::gossip_clocks;
+  else return true;
+}
+template <class P>
+concept OwnClock = requires(P& p, const P& cp, double t, Rng& rng) {
+  { cp.own_rate() } -> std::convertible_to<double>;
+  { cp.next_change() } -> std::convertible_to<double>;
+  p.advance(t);
+  { cp.own_actor(rng) } -> std::same_as<std::uint32_t>;
+};
+
+// A local update of `user` just happened: the policy's after_update, if it has one. Returns
+// its contacts.
+template <class Policy, class Model>
+[[gnu::always_inline]] inline std::uint32_t policy_after_update(Policy& policy, Model& m, std::uint32_t user, double t,
+                                                                Rng& rng) {
+  if constexpr (requires { policy.after_update(m, user, t, rng); }) return policy.after_update(m, user, t, rng);
+  else return 0;
+}
+template <class Policy, class Model>
+constexpr bool acts_after_updates() {
+  return requires(Policy& p, Model& m, std::uint32_t u, double t, Rng& rng) { p.after_update(m, u, t, rng); };
 }
 
 }  // namespace engine
@@ -219,6 +499,52 @@ inline const GossipPolicyInfo& policy_info(GossipPolicyId id) { return gossip_po
 inline PolicyLoop scenario_loop(const Scenario& s) {
   if (s.learning.enabled()) return PolicyLoop::learning;
   return s.staleness.model == StalenessModel::source ? PolicyLoop::source : PolicyLoop::users;
+}
+
+// The policies' own keys (docs/interface.md), and whether a scenario gives each. A policy
+// lists those it reads in GossipPolicyInfo::keys.
+struct PolicyKey {
+  std::string_view name;
+  bool (*given)(const Scenario&);
+};
+inline constexpr std::array<PolicyKey, 5> policy_keys{{
+    {"gossip.fanout", [](const Scenario& s) { return s.gossip.fanout.has_value(); }},
+    {"gossip.burst_rate", [](const Scenario& s) { return s.gossip.burst_rate.has_value(); }},
+    {"gossip.burst_time", [](const Scenario& s) { return s.gossip.burst_time.has_value(); }},
+    {"gossip.asuman_delay", [](const Scenario& s) { return s.gossip.asuman_delay.has_value(); }},
+    {"gossip.asuman_share", [](const Scenario& s) { return s.gossip.asuman_share.has_value(); }},
+}};
+
+// Whether the policy's row lists `key` among the keys it reads.
+constexpr bool lists_key(const GossipPolicyInfo& info, std::string_view key) {
+  std::string_view rest = info.keys;
+  while (!rest.empty()) {
+    const std::size_t space = rest.find(' ');
+    if (rest.substr(0, space) == key) return true;
+    rest = space == std::string_view::npos ? std::string_view{} : rest.substr(space + 1);
+  }
+  return false;
+}
+inline bool policy_reads(GossipPolicyId id, std::string_view key) { return lists_key(policy_info(id), key); }
+
+// Throws InputError naming the first policy key the scenario gives that its policy does not read.
+inline void check_policy_keys(const Scenario& s) {
+  const GossipPolicyInfo& info = policy_info(s.gossip.policy);
+  for (const PolicyKey& key : policy_keys) {
+    if (!key.given(s) || lists_key(info, key.name)) continue;
+    std::string readers;
+    for (const GossipPolicyInfo& other : gossip_policy_infos)
+      if (lists_key(other, key.name)) readers += (readers.empty() ? "\"" : " or \"") + std::string(other.name) + "\"";
+    throw InputError(std::string(key.name) + ": read only by gossip.policy = " + readers + ", not by \"" +
+                     std::string(info.name) + "\" (remove the key or change gossip.policy)");
+  }
+}
+
+// The scenario's policy's contacts per user per unit time (GossipPolicyInfo::contacts), or
+// `capacity_rate`, what uniform gossip spends.
+inline double policy_contact_rate(const Scenario& s, double mean_update_rate, double capacity_rate) {
+  const auto contacts = policy_info(s.gossip.policy).contacts;
+  return contacts ? contacts(s, mean_update_rate) : capacity_rate;
 }
 
 // Throws InputError naming gossip.policy (or the key a policy's own check names) when the
@@ -243,6 +569,7 @@ void check_policy_in(const Scenario& s, engine::PolicyList<P...>) {
     throw InputError("gossip.policy: \"" + std::string(info.name) + "\" runs in " + where + ", not in " +
                      std::string(here));
   }
+  check_policy_keys(s);
   if (const Check check = checks[s.gossip.policy.index]) check(s);
 }
 inline void check_gossip_policy(const Scenario& s) { check_policy_in(s, engine::GossipPolicies{}); }

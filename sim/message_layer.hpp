@@ -385,34 +385,36 @@ struct NetworkOutcome {
 };
 
 // Runs the clocks of the scenario through the network layer; the caller closes the model
-// at the horizon afterwards.
+// at the horizon afterwards. Returns the clocks' counts; out.events adds the network's events.
 template <GossipMode Mode, PolicyLoop Loop, MessageModel Model>
-void run_networked(Model& m, const Scenario& s, std::uint64_t index, Rng& rng, Window& window, double message_bytes,
-                   NetworkOutcome& out) {
+ClockCounts run_networked(Model& m, const Scenario& s, std::uint64_t index, Rng& rng, Window& window,
+                          double message_bytes, NetworkOutcome& out) {
   Networked<Model, Mode> net(m, s, index, message_bytes, out.communication);
-  out.events = run_updates_and_gossip<Loop>(net, s, rng, window);
+  ClockCounts counts = run_updates_and_gossip<Loop>(net, s, rng, window);
   net.finish(window.horizon());
-  out.events += net.events();
+  counts.events += net.events();
+  out.events = counts.events;
   out.availability = net.availability();
+  return counts;
 }
 
 // The clocks of one trial, through the network layer when the scenario asks for it
 // (`network` is then set, and must outlive the model's close); otherwise exactly the
 // engine's loops. `Loop` says whose clocks they are (the users model's or learning's), for
-// the gossip policies that run in it.
+// the gossip policies that run in it. Events include the network layer's.
 template <GossipMode Mode, PolicyLoop Loop, MessageModel Model>
-std::uint64_t run_clocks(Model& m, const Scenario& s, std::uint64_t index, Rng& rng, Window& window,
-                         double message_bytes, std::optional<NetworkOutcome>& network) {
+ClockCounts run_clocks(Model& m, const Scenario& s, std::uint64_t index, Rng& rng, Window& window,
+                       double message_bytes, std::optional<NetworkOutcome>& network) {
   if (!s.networked()) return run_updates_and_gossip<Loop>(m, s, rng, window);
-  run_networked<Mode, Loop>(m, s, index, rng, window, message_bytes, network.emplace());
-  return network->events;
+  return run_networked<Mode, Loop>(m, s, index, rng, window, message_bytes, network.emplace());
 }
 
 // users_result, with what the network layer counted.
 template <class Users>
-TrialResult users_result(const Users& m, const Window& window, std::uint64_t events,
+TrialResult users_result(const Users& m, const Window& window, ClockCounts counts,
                          const std::optional<NetworkOutcome>& network) {
-  TrialResult result = users_result(m, window, events);
+  TrialResult result = users_result(m, window, counts.events);
+  result.gossip_sends = counts.sends;
   if (network) {
     result.communication = network->communication;
     result.availability = network->availability;

@@ -64,9 +64,9 @@ struct GossipLearning {
         engine::LearningClocks<G, Mode, Bank> m(s, g, bank, rng);
         engine::Window window(s.run.warmup, s.run.horizon);
         std::optional<engine::NetworkOutcome> network;
-        const std::uint64_t events = engine::run_clocks<Mode, PolicyLoop::learning>(m, s, index, rng, window, bank.message_bytes(), network);
+        const engine::ClockCounts counts = engine::run_clocks<Mode, PolicyLoop::learning>(m, s, index, rng, window, bank.message_bytes(), network);
         m.close(window.horizon());
-        result.staleness = engine::users_result(m.staleness(), window, events, network);
+        result.staleness = engine::users_result(m.staleness(), window, counts, network);
         result.local_updates = m.updates();
         result.gossips = m.gossips();
       });

@@ -1,5 +1,7 @@
 #pragma once
 // What one simulation run computes: every scenario key of docs/interface.md, already validated.
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -51,6 +53,12 @@ struct GossipSpec {
   double bandwidth = 0.0;      // uplink bytes per time unit; 0: unlimited (no transfer time)
   BusyPolicy busy = BusyPolicy::queue;
   double loss = 0.0;  // probability that a message is lost, in [0, 1)
+  // The policies' own keys (docs/model.md §1.1); empty: not given, the policy's default
+  // (Scenario's methods below). A key the scenario's policy does not read is refused.
+  std::optional<std::uint32_t> fanout;           // fanout: users each update is pushed to
+  std::optional<double> burst_rate, burst_time;  // burst: gossip rate, and for how long after news
+  std::optional<double> asuman_delay;            // asuman: a user's timer per version of age
+  std::optional<double> asuman_share;            // asuman: the budget's share spent by the timers' winners
 };
 
 // Online and offline periods of the users (docs/model.md §7).
@@ -254,6 +262,32 @@ struct Scenario {
   }
   // Long-run update rate r = 1/(c + 1/mu) of a user (docs/model.md §1).
   double update_rate() const { return 1.0 / (updates.delay + 1.0 / updates.rate); }
+
+  // The gossip policies' parameters, given or by default (docs/model.md §1.1).
+  // fanout: f = gossip.fanout, or the capacity law's f = round(kappa g(n) / r) in [1, n-1], so
+  // that a user pushes kappa g(n) times per unit time on average, as uniform gossip does.
+  std::uint32_t fanout_users() const {
+    if (gossip.fanout) return *gossip.fanout;
+    const double f = std::round(gossip_rate() / update_rate());
+    return static_cast<std::uint32_t>(std::clamp(f, 1.0, static_cast<double>(network.n - 1)));
+  }
+  // burst: the whole budget B = n kappa g(n) while bursting, the rate the paper's users get.
+  double burst_rate() const { return gossip.burst_rate.value_or(gossip_rate() * network.n); }
+  // burst: the rate nu at which a user gets something new, at most: the users model's own
+  // updates, r; in the source model new versions reach a user at most min(lambda_e, lambda_0).
+  double news_rate() const {
+    return staleness.model == StalenessModel::source && !learning.enabled() ? std::min(source.rate, source.push_rate)
+                                                                             : update_rate();
+  }
+  // burst: 2 kappa g(n) / (nu R): each burst pushes 2 kappa g(n) / nu times on average. In the
+  // source model a user's burst must push more than once, or news dies out (at half this, the
+  // mean age grew from 15 to 118 over n = 100 to 10^4; at this, it stays near 2 with 0.7 of
+  // the budget spent, docs/model.md §1.1).
+  double burst_time() const { return gossip.burst_time.value_or(2.0 * gossip_rate() / (news_rate() * burst_rate())); }
+  // asuman: a timer of 0.1 / lambda_e per version of age, short beside the time between
+  // source updates; the winners spend the whole budget.
+  double asuman_delay() const { return gossip.asuman_delay.value_or(0.1 / source.rate); }
+  double asuman_share() const { return gossip.asuman_share.value_or(1.0); }
   // K: sources whose staleness is measured (users model).
   std::uint32_t tracked_sources() const {
     return staleness.tracked == 0 ? network.n : staleness.tracked;

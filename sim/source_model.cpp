@@ -1,6 +1,7 @@
 #include "sim/source_model.hpp"
 
 #include <boost/random/exponential_distribution.hpp>
+#include <boost/random/uniform_01.hpp>
 #include <vector>
 
 #include "sim/draws.hpp"
@@ -27,10 +28,10 @@ struct SourceView {
   std::uint64_t age(std::uint32_t i) const { return h.version() - version[i]; }
 };
 
-// Tells a policy that listens (acquired(user, version)) that user j now holds version v.
+// Tells a policy that listens (acquired(user, version, t)) that user j now holds version v.
 template <class Policy>
-[[gnu::always_inline]] inline void acquired(Policy& policy, std::uint32_t j, std::uint32_t v) {
-  if constexpr (requires { policy.acquired(j, v); }) policy.acquired(j, v);
+[[gnu::always_inline]] inline void acquired(Policy& policy, std::uint32_t j, std::uint32_t v, double t) {
+  if constexpr (requires { policy.acquired(j, v, t); }) policy.acquired(j, v, t);
 }
 
 // Flattened: every call in the loop is inlined. GCC had left the ziggurat gap, the event
@@ -39,7 +40,7 @@ template <class Policy>
 template <class G, GossipMode Mode, class Policy>
 [[gnu::flatten]] TrialResult run_source(const Scenario& s, const G& graph, Policy& policy, Rng& rng) {
   const std::uint32_t n = graph.size();
-  const double lambda_total = s.gossip_rate() * n;
+  const double lambda_total = has_gossip_clocks<Policy>() ? s.gossip_rate() * n : 0.0;
   const double push_total = s.source.push_rate;
   const double total = lambda_total + push_total + s.source.rate;
   std::vector<std::uint32_t> version(n, 0);
@@ -51,32 +52,61 @@ template <class G, GossipMode Mode, class Policy>
   const SourceView<G> view{graph, version, h};
   static_assert(GossipPolicy<Policy, SourceView<G>>);
   TrialResult result;
+  const auto contact = [&](std::uint32_t i, double t) {
+    const std::uint32_t j = policy.partner(view, i, t, rng);
+    if constexpr (!Policy::always_contacts) {
+      if (j == no_contact) return;
+    }
+    ++result.gossip_sends;
+    const std::uint32_t a = version[i], b = version[j];
+    merge<Mode>(a, b, [&] { h.move(b, a, t); version[j] = a; acquired(policy, j, a, t); },
+                [&] { h.move(a, b, t); version[i] = b; acquired(policy, i, b, t); });
+  };
   double t = 0.0;
   for (;;) {
-    const double t_next = t + next_gap(rng);
+    double t_next;
+    if constexpr (OwnClock<Policy>) {
+      // The policy's clock joins the superposition at its current rate, redrawn whenever that
+      // changes (exact: every clock is memoryless).
+      const double own = policy.own_rate();
+      t_next = t + boost::random::exponential_distribution<double>(total + own)(rng);
+      if (const double change = policy.next_change(); change <= t_next) {
+        if (!window.admits(change, [&](double tw) { h.start_window(tw); })) break;
+        t = change;
+        policy.advance(t);
+        continue;
+      }
+      if (own > 0.0 && boost::random::uniform_01<double>()(rng) * (total + own) < own) {
+        if (!window.admits(t_next, [&](double tw) { h.start_window(tw); })) break;
+        t = t_next;
+        ++result.events;
+        contact(policy.own_actor(rng), t);
+        continue;
+      }
+    } else {
+      t_next = t + next_gap(rng);
+    }
     if (!window.admits(t_next, [&](double tw) { h.start_window(tw); })) break;
     t = t_next;
     ++result.events;
     const auto event = choice.draw(rng);
     if (event.kind == 0) {
       const std::uint32_t i = tick_actor(policy, view, event.actor, t, rng);
-      const std::uint32_t j = policy.partner(view, i, t, rng);
       if constexpr (!Policy::always_contacts) {
-        if (j == no_contact) continue;
+        if (i == no_contact) continue;
       }
-      const std::uint32_t a = version[i], b = version[j];
-      merge<Mode>(a, b, [&] { h.move(b, a, t); version[j] = a; acquired(policy, j, a); },
-                  [&] { h.move(a, b, t); version[i] = b; acquired(policy, i, b); });
+      contact(i, t);
     } else if (event.kind == 1) {
       // The source pushes its newest version to a uniformly chosen user.
       const std::uint32_t j = event.actor;
       if (version[j] < h.version()) {
         h.move(version[j], h.version(), t);
         version[j] = h.version();
-        acquired(policy, j, version[j]);
+        acquired(policy, j, version[j], t);
       }
     } else {
       h.source_update(t);
+      if constexpr (requires { policy.source_updated(t, h.version()); }) policy.source_updated(t, h.version());
     }
   }
   h.close(window.horizon());

@@ -1,5 +1,6 @@
 #include "sim/trial.hpp"
 
+#include "sim/input_error.hpp"
 #include "sim/message_layer.hpp"
 #include "sim/source_model.hpp"
 #include "sim/users_model.hpp"
@@ -15,9 +16,9 @@ TrialResult run_users(const Scenario& s, const G& graph, std::uint64_t index, Rn
   UsersModel<G, Mode> m(s, graph, rng, no_trace);
   Window window(s.run.warmup, s.run.horizon);
   std::optional<NetworkOutcome> network;
-  const std::uint64_t events = run_clocks<Mode, PolicyLoop::users>(m, s, index, rng, window, s.staleness_message_bytes(), network);
+  const ClockCounts counts = run_clocks<Mode, PolicyLoop::users>(m, s, index, rng, window, s.staleness_message_bytes(), network);
   m.close(window.horizon());
-  return users_result(m, window, events, network);
+  return users_result(m, window, counts, network);
 }
 
 template <class G, GossipMode Mode>
@@ -47,6 +48,10 @@ RumourResult rumour(const Scenario& s, const G& graph, Rng& rng) {
   boost::random::uniform_int_distribution<std::uint32_t> pick_user(0, m.size() - 1);
   double t = 0.0;
   with_policy<PolicyLoop::users>(s, m.size(), [&](auto& policy) {
+    using Policy = std::decay_t<decltype(policy)>;
+    if constexpr (!has_gossip_clocks<Policy>())
+      throw InputError("gossip.policy: rumour spreading runs on the gossip clocks; \"" +
+                       std::string(Policy::info.name) + "\" has none (expected \"uniform\")");
     while (m.histograms()[0].min_view() == 0) {
       t += next_gap(rng);
       gossip_tick(m, policy, pick_user(rng), t, rng);

@@ -47,6 +47,9 @@ struct TrialResult {
   // max_all_time[w]: time during which the worst staleness over all tracked pairs was w.
   std::vector<double> max_all_time;
   std::uint64_t events = 0;     // every event simulated, warm-up included
+  // Contacts the gossip policy made over the whole run [0, horizon], summed over users: its
+  // spending (a push, a pull request or an exchange counts once; a fan-out counts f).
+  std::uint64_t gossip_sends = 0;
   // Users model: each tracked source's user and its mean staleness over its n-1 observers
   // (time average over the window). With heterogeneous users the tracked sources are the
   // same in every trial (sim/user_clocks.hpp), so each gets its own confidence interval.
