@@ -1,0 +1,229 @@
+// The gossip policies fanout, burst and asuman (sim/gossip_policy.hpp, docs/model.md §1.1)
+// against deliberately naive simulations of their definitions (tests/sim/naive_policies.hpp)
+// on the complete graph, in push mode: each engine mean and each naive mean comes from
+// independent trials, and their difference must lie within the combined 99.9% half-widths,
+// which must themselves be small against the mean (power to see a 5% bias).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "analysis/statistics.hpp"
+#include "sim/choices.hpp"
+#include "sim/random.hpp"
+#include "sim/trials.hpp"
+#include "tests/sim/naive_policies.hpp"
+#include "tests/statistical.hpp"
+
+using namespace timely;
+namespace naive = timely::tests::naive;
+
+namespace {
+
+testing::Agreement estimate(const std::vector<double>& samples) {
+  const auto s = analysis::summarize(samples, testing::agreement_level);
+  return {s.mean, *s.ci_half_width};
+}
+
+// Two independent estimates of one mean: their difference within the combined 99.9%
+// half-widths, and those small enough against the mean to see a bias of `power`.
+void check_agreement(const std::string& what, const std::vector<double>& engine, const std::vector<double>& naive,
+                     double power = 0.05) {
+  const testing::Agreement e = estimate(engine), r = estimate(naive);
+  const double tolerance = std::hypot(e.half_width, r.half_width);
+  INFO(what << ": engine " << e.mean << " +- " << e.half_width << ", naive " << r.mean << " +- " << r.half_width);
+  CHECK(std::abs(e.mean - r.mean) <= tolerance);
+  CHECK(tolerance < power * r.mean);
+}
+
+template <class Result, class Field>
+std::vector<double> column(const std::vector<Result>& results, Field field) {
+  std::vector<double> out;
+  for (const Result& r : results) out.push_back(field(r));
+  return out;
+}
+
+template <class Trial>
+auto naive_trials(const sim::Scenario& s, Trial trial) {
+  std::vector<decltype(trial(s, std::uint64_t{0}))> out;
+  for (std::uint64_t k = 0; k < s.run.trials; ++k) out.push_back(trial(s, k));
+  return out;
+}
+
+// Contacts per user per unit time over the whole run [0, horizon].
+double send_rate(const sim::Scenario& s, std::uint64_t sends) {
+  return static_cast<double>(sends) / (s.network.n * s.run.horizon);
+}
+
+sim::Scenario users_scenario(std::uint32_t n, std::string_view policy) {
+  sim::Scenario s;
+  s.network.n = n;
+  s.staleness.model = sim::StalenessModel::users;
+  s.gossip.policy = *sim::gossip_policies().parse(policy);
+  s.updates.rate = 1.0;
+  s.run.warmup = 10.0;
+  s.run.horizon = 110.0;
+  s.run.trials = 150;
+  s.run.seed = 41;
+  return s;
+}
+
+sim::Scenario source_scenario(std::uint32_t n, std::string_view policy) {
+  sim::Scenario s;
+  s.network.n = n;
+  s.staleness.model = sim::StalenessModel::source;
+  s.gossip.policy = *sim::gossip_policies().parse(policy);
+  s.gossip.capacity = 1.0;
+  s.source.rate = 1.0;
+  s.source.push_rate = 1.0;
+  s.run.warmup = 20.0;
+  s.run.horizon = 220.0;
+  s.run.trials = 200;
+  s.run.seed = 29;
+  return s;
+}
+
+// The engine's and the naive users-model means: mean staleness, worst observer per source,
+// worst over all pairs.
+void check_users_agreement(const std::string& label, const std::vector<sim::TrialResult>& engine,
+                           const std::vector<naive::UsersResult>& reference) {
+  check_agreement(label + " mean_staleness", column(engine, [](const auto& r) { return r.mean_staleness; }),
+                  column(reference, [](const auto& r) { return r.mean_staleness; }));
+  check_agreement(label + " max_mean", column(engine, [](const auto& r) { return r.max_mean; }),
+                  column(reference, [](const auto& r) { return r.max_mean; }));
+  check_agreement(label + " max_all_mean", column(engine, [](const auto& r) { return r.max_all_mean; }),
+                  column(reference, [](const auto& r) { return r.max_all_mean; }));
+}
+
+}  // namespace
+
+TEST_CASE("fanout to all n-1 others leaves nobody stale", "[policies][fanout]") {
+  sim::Scenario s = users_scenario(20, "fanout");
+  s.gossip.fanout = 19;
+  s.run.trials = 4;
+  for (const auto& r : sim::run_trials(s, sim::scenario_graph(s), 0)) {
+    CHECK(r.mean_staleness == 0.0);
+    CHECK(r.max_mean == 0.0);
+    CHECK(r.max_all_mean == 0.0);
+  }
+  const naive::UsersResult reference = naive::fanout_users_trial(s, 0);  // and so does the definition
+  CHECK(reference.mean_staleness == 0.0);
+  CHECK(reference.max_all_mean == 0.0);
+}
+
+TEST_CASE("fanout agrees with a naive simulation of its definition (users model, complete graph)",
+          "[policies][fanout][statistical]") {
+  struct Case {
+    std::uint32_t n;
+    std::optional<std::uint32_t> fanout;
+    double capacity;  // f = round(kappa / mu) when gossip.fanout is not given
+    std::uint32_t f;  // the fanout either way
+  };
+  for (const Case c : {Case{20, 1u, 1.0, 1}, Case{20, 3u, 1.0, 3}, Case{40, 2u, 1.0, 2}, Case{30, {}, 2.6, 3}}) {
+    sim::Scenario s = users_scenario(c.n, "fanout");
+    s.gossip.fanout = c.fanout;
+    s.gossip.capacity = c.capacity;
+    REQUIRE(naive::fanout_of(s) == c.f);
+    const auto engine = sim::run_trials(s, sim::scenario_graph(s), 0);
+    const auto reference = naive_trials(s, naive::fanout_users_trial);
+    const std::string label = "n = " + std::to_string(c.n) + ", f = " + std::to_string(c.f) +
+                              (c.fanout ? "" : " (from kappa)");
+    check_users_agreement(label, engine, reference);
+    // Every update pushes to exactly f users: f mu contacts per user per unit time.
+    const auto sends = estimate(column(engine, [&](const auto& r) { return send_rate(s, r.gossip_sends); }));
+    INFO(label << ": engine sends " << sends.mean << " +- " << sends.half_width << " per user per unit time, f mu = "
+               << c.f * s.updates.rate);
+    CHECK(std::abs(sends.mean - c.f * s.updates.rate) <= sends.half_width);
+    check_agreement(label + " sends", column(engine, [&](const auto& r) { return send_rate(s, r.gossip_sends); }),
+                    column(reference, [&](const auto& r) { return send_rate(s, r.sends); }));
+  }
+}
+
+TEST_CASE("fanout with K tracked sources agrees with the naive simulation of all sources",
+          "[policies][fanout][statistical]") {
+  // Untracked users' updates push too, carrying the tracked versions they hold: an engine
+  // that skipped them would be staler. The worst over all pairs is over the tracked sources
+  // only, which the naive simulation takes as sources 0 .. K-1 (the same in law).
+  sim::Scenario s = users_scenario(40, "fanout");
+  s.gossip.fanout = 1;
+  s.staleness.tracked = 5;
+  const auto engine = sim::run_trials(s, sim::scenario_graph(s), 0);
+  const auto reference = naive_trials(s, naive::fanout_users_trial);
+  check_users_agreement("n = 40, f = 1, K = 5", engine, reference);
+}
+
+TEST_CASE("burst agrees with a naive simulation of its definition (source model, complete graph)",
+          "[policies][burst][statistical]") {
+  for (const std::uint32_t n : {20u, 50u}) {
+    sim::Scenario s = source_scenario(n, "burst");
+    s.gossip.burst_rate = 5.0;
+    s.gossip.burst_time = 1.0;
+    const auto engine = sim::run_trials(s, sim::scenario_graph(s), 0);
+    const auto reference = naive_trials(s, naive::burst_source_trial);
+    const std::string label = "n = " + std::to_string(n);
+    check_agreement(label + " mean_staleness", column(engine, [](const auto& r) { return r.mean_staleness; }),
+                    column(reference, [](const auto& r) { return r.mean_staleness; }));
+    check_agreement(label + " sends", column(engine, [&](const auto& r) { return send_rate(s, r.gossip_sends); }),
+                    column(reference, [&](const auto& r) { return send_rate(s, r.sends); }));
+  }
+}
+
+TEST_CASE("burst agrees with a naive simulation of its definition (users model, complete graph)",
+          "[policies][burst][statistical]") {
+  for (const std::uint32_t n : {20u, 30u}) {
+    sim::Scenario s = users_scenario(n, "burst");
+    s.gossip.burst_rate = 5.0;
+    s.gossip.burst_time = 1.0;
+    const auto engine = sim::run_trials(s, sim::scenario_graph(s), 0);
+    const auto reference = naive_trials(s, naive::burst_users_trial);
+    const std::string label = "n = " + std::to_string(n);
+    check_users_agreement(label, engine, reference);
+    check_agreement(label + " sends", column(engine, [&](const auto& r) { return send_rate(s, r.gossip_sends); }),
+                    column(reference, [&](const auto& r) { return send_rate(s, r.sends); }));
+  }
+}
+
+TEST_CASE("asuman agrees with a naive simulation of its definition (source model, complete graph)",
+          "[policies][asuman][statistical]") {
+  struct Case {
+    std::uint32_t n;
+    double delay, share;
+  };
+  for (const Case c : {Case{20, 0.1, 1.0}, Case{50, 0.1, 1.0}, Case{20, 0.5, 0.5}, Case{50, 0.5, 0.5}}) {
+    sim::Scenario s = source_scenario(c.n, "asuman");
+    s.gossip.asuman_delay = c.delay;
+    s.gossip.asuman_share = c.share;
+    const auto engine = sim::run_trials(s, sim::scenario_graph(s), 0);
+    const auto reference = naive_trials(s, naive::asuman_source_trial);
+    const std::string label = "n = " + std::to_string(c.n) + ", c = " + std::to_string(c.delay) +
+                              ", share = " + std::to_string(c.share);
+    check_agreement(label + " mean_staleness", column(engine, [](const auto& r) { return r.mean_staleness; }),
+                    column(reference, [](const auto& r) { return r.mean_staleness; }));
+    check_agreement(label + " sends", column(engine, [&](const auto& r) { return send_rate(s, r.gossip_sends); }),
+                    column(reference, [&](const auto& r) { return send_rate(s, r.sends); }));
+  }
+}
+
+TEST_CASE("asuman without delay is no fresher than the pilot scheme", "[policies][asuman][statistical]") {
+  // With c = 0 and share = 1 the winners are the pilot's freshest users at each source update,
+  // but frozen until the next: a user the source reaches in between does not join them, so
+  // every contact carries a version at most as new as the pilot's. The pilot's exact mean age
+  // (docs/model.md §1.1) is then a lower bound.
+  for (const std::uint32_t n : {20u, 50u}) {
+    sim::Scenario s = source_scenario(n, "asuman");
+    s.gossip.asuman_delay = 0.0;
+    s.gossip.asuman_share = 1.0;
+    const double beta = n / (n - 1.0), pilot = (1.0 + beta) / (1.0 / n + beta);
+    const auto engine = estimate(column(sim::run_trials(s, sim::scenario_graph(s), 0),
+                                        [](const auto& r) { return r.mean_staleness; }));
+    const auto reference = estimate(column(naive_trials(s, naive::asuman_source_trial),
+                                           [](const auto& r) { return r.mean_staleness; }));
+    INFO("n = " << n << ": engine " << engine.mean << " +- " << engine.half_width << ", naive " << reference.mean
+                << " +- " << reference.half_width << ", pilot exact " << pilot);
+    CHECK(engine.mean >= pilot - engine.half_width);
+    CHECK(reference.mean >= pilot - reference.half_width);
+  }
+}
