@@ -375,7 +375,8 @@ void draw_versus_n(const SweepResults& r, const std::vector<Curve>& curves, cons
   plots::VersusN staleness{"staleness_vs_n", "Mean staleness against network size", "mean staleness (versions)", false, {}};
   plots::VersusN loglog{"staleness_loglog", "Mean staleness, log-log, with fitted power laws", "mean staleness (versions)", true, {}};
   plots::VersusN worst{"worst_vs_n", "Worst observer: per source and over all tracked pairs", "time-averaged worst staleness", false, {}};
-  plots::VersusN exceed{"exceed_vs_n", "", "fraction of time", false, {}};
+  // Exceedance fractions fill [0, 1] anywhere, so its legend always goes below the plot.
+  plots::VersusN exceed{"exceed_vs_n", "", "fraction of time", false, {}, ""};
   bool positive = true;
   for (const Curve& c : curves) {
     const auto add = [](plots::VersusN& figure, plots::CurveGroup g) {
