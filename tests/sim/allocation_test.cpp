@@ -26,13 +26,22 @@ TEST_CASE("a learning trial's heap allocations do not grow with its number of ev
   SUCCEED("skipped: sanitizer build replaces malloc");
 }
 
+TEST_CASE("a staleness trial's heap allocations do not grow with its number of events, under every gossip policy",
+          "[policies][memory]") {
+  WARN("skipped: sanitizer build replaces malloc; the allocation count runs in the Release build");
+  SUCCEED("skipped: sanitizer build replaces malloc");
+}
+
 #else  // !TIMELY_MALLOC_REPLACED
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 
+#include "sim/choices.hpp"
 #include "sim/learning.hpp"
+#include "sim/trial.hpp"
 
 extern "C" {
 void* __libc_malloc(std::size_t);
@@ -115,6 +124,44 @@ TEST_CASE("a learning trial's heap allocations do not grow with its number of ev
       // geometrically with the staleness they record.
       CHECK(long_run.allocations <= short_run.allocations + 8);
     }
+  }
+}
+
+TEST_CASE("a staleness trial's heap allocations do not grow with its number of events, under every gossip policy",
+          "[policies][memory]") {
+  // The policies keep their state in storage sized at the start (pilot's and asuman's sets,
+  // burst's bursting users and burst ends, fan-out's permutation): a tenfold horizon must not
+  // add allocations beyond the few of histograms that grow geometrically with the staleness.
+  struct Case {
+    const char* policy;
+    sim::StalenessModel model;
+    std::uint32_t tracked;
+  };
+  for (const Case c : {Case{"pilot", sim::StalenessModel::source, 0}, Case{"asuman", sim::StalenessModel::source, 0},
+                       Case{"burst", sim::StalenessModel::source, 0}, Case{"burst", sim::StalenessModel::users, 8},
+                       Case{"fanout", sim::StalenessModel::users, 8}}) {
+    sim::Scenario s;
+    s.network.n = 64;
+    s.staleness.model = c.model;
+    s.staleness.tracked = c.tracked;
+    s.gossip.policy = *sim::gossip_policies().parse(c.policy);
+    s.run.warmup = 1.0;
+    const auto graph = sim::scenario_graph(s);
+    const auto run = [&](double horizon) {
+      s.run.horizon = horizon;
+      allocations = 0;
+      counting = true;
+      const auto r = sim::run_trial(s, graph, 0);
+      counting = false;
+      return Counted{allocations.load(), r.events};
+    };
+    const Counted short_run = run(50.0), long_run = run(500.0);
+    INFO(c.policy << ": " << short_run.allocations << " allocations for " << short_run.events << " events, "
+                  << long_run.allocations << " for " << long_run.events);
+    REQUIRE(long_run.events >= 5 * short_run.events);
+    // One allocation per event would add tens of thousands; the histograms of the tracked
+    // sources (one per source, and the worst over all pairs) may each double a few times.
+    CHECK(long_run.allocations - short_run.allocations <= 2 * (std::max(c.tracked, 1u) + 1));
   }
 }
 

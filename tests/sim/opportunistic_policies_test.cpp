@@ -227,3 +227,36 @@ TEST_CASE("asuman without delay is no fresher than the pilot scheme", "[policies
     CHECK(reference.mean >= pilot - reference.half_width);
   }
 }
+
+TEST_CASE("fanout through the network layer: the f transfers of an update queue on the sender's uplink",
+          "[policies][fanout]") {
+  // Updates are rare beside the transfers (mu = 0.05 per user, f = 4 transfers of D = 0.1), so
+  // an update almost always finds its sender's uplink idle: the first transfer starts at once
+  // and the other three wait D, 2D and 3D. Every send is a contact of the policy; none is
+  // lost or dropped, so all but those still queued at the horizon start their transfer.
+  sim::Scenario s;
+  s.network.n = 20;
+  s.gossip.policy = *sim::gossip_policies().parse("fanout");
+  s.gossip.fanout = 4;
+  s.updates.rate = 0.05;
+  s.gossip.message_bytes = 100;
+  s.gossip.bandwidth = 1000;  // D = 0.1
+  s.run.horizon = 400;
+  s.run.warmup = 10;
+  s.run.trials = 8;
+  for (const auto& t : sim::run_trials(s, sim::scenario_graph(s), 0)) {
+    REQUIRE(t.communication);
+    const sim::Communication& c = *t.communication;
+    INFO(t.gossip_sends << " sends, " << c.messages_sent << " transfers started, " << c.queued << " queued, mean wait "
+                        << c.queueing_delay / static_cast<double>(c.queued));
+    REQUIRE(t.gossip_sends % 4 == 0);
+    CHECK(c.messages_sent <= t.gossip_sends);
+    CHECK(t.gossip_sends - c.messages_sent <= 12);  // at most the last few updates' queues
+    CHECK(c.ticks_dropped == 0);
+    // Three of every four sends wait, more when an update finds the uplink busy.
+    CHECK(c.queued >= 3 * t.gossip_sends / 4 - 3);
+    // Waits of D, 2D and 3D average 2D, longer when an update finds the uplink busy.
+    CHECK(c.queueing_delay / static_cast<double>(c.queued) >= 2 * 0.1 - 1e-9);
+    CHECK(c.queueing_delay / static_cast<double>(c.queued) <= 2 * 0.1 * 1.2);
+  }
+}
