@@ -15,6 +15,7 @@
 #include "sim/choices.hpp"
 #include "sim/random.hpp"
 #include "sim/trials.hpp"
+#include "tests/policy_scenarios.hpp"
 #include "tests/sim/naive_policies.hpp"
 #include "tests/statistical.hpp"
 
@@ -72,18 +73,7 @@ sim::Scenario users_scenario(std::uint32_t n, std::string_view policy) {
 }
 
 sim::Scenario source_scenario(std::uint32_t n, std::string_view policy) {
-  sim::Scenario s;
-  s.network.n = n;
-  s.staleness.model = sim::StalenessModel::source;
-  s.gossip.policy = *sim::gossip_policies().parse(policy);
-  s.gossip.capacity = 1.0;
-  s.source.rate = 1.0;
-  s.source.push_rate = 1.0;
-  s.run.warmup = 20.0;
-  s.run.horizon = 220.0;
-  s.run.trials = 200;
-  s.run.seed = 29;
-  return s;
+  return tests::source_policy_scenario(n, policy, 29);
 }
 
 // The engine's and the naive users-model means: mean staleness, worst observer per source,

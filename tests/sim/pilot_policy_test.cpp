@@ -20,25 +20,14 @@
 #include "sim/input_error.hpp"
 #include "sim/random.hpp"
 #include "sim/trials.hpp"
+#include "tests/policy_scenarios.hpp"
 #include "tests/statistical.hpp"
 
 using namespace timely;
 
 namespace {
 
-sim::Scenario pilot_scenario(std::uint32_t n) {
-  sim::Scenario s;
-  s.network.n = n;
-  s.staleness.model = sim::StalenessModel::source;
-  s.gossip.policy = *sim::gossip_policies().parse("pilot");
-  s.source.rate = 1.0;
-  s.source.push_rate = 1.0;
-  s.run.warmup = 20.0;
-  s.run.horizon = 220.0;
-  s.run.trials = 200;
-  s.run.seed = 23;
-  return s;
-}
+sim::Scenario pilot_scenario(std::uint32_t n) { return tests::source_policy_scenario(n, "pilot", 23); }
 
 // One trial of the definition: the time-averaged mean over users of how many versions each
 // is behind the source, over [warmup, horizon].
