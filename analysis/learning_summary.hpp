@@ -13,6 +13,17 @@ namespace timely::analysis {
 // A run in which any trial diverged is reported as diverged: `diverged` counts those trials,
 // `diverged_at` is the earliest time, and no metric is summarised (every summary is empty),
 // since averaging the finite trials alone would hide the failure.
+// MoDeST's rounds across trials (sim::ModestCounts, docs/model.md §4.1), each a mean with
+// its 95% CI over trials.
+struct RoundsSummary {
+  Summary rounds_completed, rounds_abandoned;
+  Summary models_per_aggregation;  // models averaged per completed round
+  Summary model_age;               // time since a trainer's starting model was made
+  Summary trainings_interrupted, trainings_lost;
+  Summary bytes_sent_per_user_mean, bytes_sent_per_user_max;
+  Summary local_updates;           // training resources: every local update made, aggregated or not
+};
+
 struct LearningSummary {
   // The final observation's metrics across trials, by index in sim::learning_metrics; empty
   // where a metric does not apply (or no trial measured it).
@@ -32,6 +43,7 @@ struct LearningSummary {
   // the realized heterogeneity zeta^2 (a run constant).
   std::optional<Summary> stationary_error, stationary_worst_error, stationary_consensus;
   std::optional<double> heterogeneity;
+  std::optional<RoundsSummary> rounds_summary;  // learning.protocol = "modest"
 };
 
 LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& trials);

@@ -72,6 +72,7 @@ constexpr ColumnType integer = ColumnType::integer, num = ColumnType::number, te
 constexpr ColumnGroup point = ColumnGroup::point, stale = ColumnGroup::staleness, learn = ColumnGroup::learning,
                       comm = ColumnGroup::communication, avail = ColumnGroup::availability,
                       learn_comm = ColumnGroup::learning_communication, spend = ColumnGroup::spending;
+constexpr ColumnGroup rounds = ColumnGroup::rounds;
 
 static_assert(analysis::staleness_quantile_levels.size() == 4, "one column per quantile level below");
 
@@ -284,6 +285,34 @@ void add_final_metrics(std::vector<Column>& columns, sim::MetricScope scope, Col
   }
 }
 
+// MoDeST's round counts (docs/model.md §4.1): results.csv's name and its _ci95, and JSON's
+// protocol.<name>.{mean,ci95}.
+template <Summary analysis::RoundsSummary::*M>
+Cell rounds_mean(const R& r) {
+  return mean_of((*le(r).rounds_summary).*M);
+}
+template <Summary analysis::RoundsSummary::*M>
+Cell rounds_ci(const R& r) {
+  return ci_of((*le(r).rounds_summary).*M);
+}
+template <Summary analysis::RoundsSummary::*M>
+void add_rounds_column(std::vector<Column>& columns, const std::string& name) {
+  columns.push_back({name, "protocol." + name + ".mean", num, rounds, rounds_mean<M>});
+  columns.push_back({name + "_ci95", "protocol." + name + ".ci95", num, rounds, rounds_ci<M>});
+}
+void add_rounds_columns(std::vector<Column>& columns) {
+  using S = analysis::RoundsSummary;
+  add_rounds_column<&S::rounds_completed>(columns, "rounds_completed");
+  add_rounds_column<&S::rounds_abandoned>(columns, "rounds_abandoned");
+  add_rounds_column<&S::models_per_aggregation>(columns, "models_per_aggregation");
+  add_rounds_column<&S::model_age>(columns, "model_age");
+  add_rounds_column<&S::trainings_interrupted>(columns, "trainings_interrupted");
+  add_rounds_column<&S::trainings_lost>(columns, "trainings_lost");
+  add_rounds_column<&S::bytes_sent_per_user_mean>(columns, "bytes_sent_per_user_mean");
+  add_rounds_column<&S::bytes_sent_per_user_max>(columns, "bytes_sent_per_user_max");
+  add_rounds_column<&S::local_updates>(columns, "local_updates");
+}
+
 std::vector<Column> make_registry() {
   std::vector<Column> columns = head_columns;
   add_final_metrics(columns, sim::MetricScope::model, learn);
@@ -291,6 +320,7 @@ std::vector<Column> make_registry() {
                      [](const R& r) { return le(r).diverged ? Cell() : Cell(le(r).weight_variance); }});
   columns.insert(columns.end(), tail_columns.begin(), tail_columns.end());
   add_final_metrics(columns, sim::MetricScope::network, learn_comm);
+  add_rounds_columns(columns);
   return columns;
 }
 const std::vector<Column> registry = make_registry();
@@ -305,6 +335,7 @@ bool group_in(ColumnGroup g, TableGroups groups) {
     case ColumnGroup::availability: return groups.availability;
     case ColumnGroup::learning_communication: return groups.learning && groups.communication;
     case ColumnGroup::spending: return groups.spending;
+    case ColumnGroup::rounds: return groups.rounds;
   }
   return false;
 }
@@ -319,6 +350,7 @@ bool has_group(ColumnGroup g, const R& r) {
     case ColumnGroup::availability: return r.availability.has_value();
     case ColumnGroup::learning_communication: return r.learning && r.communication;
     case ColumnGroup::spending: return r.staleness.has_value();
+    case ColumnGroup::rounds: return r.learning && r.learning->rounds_summary.has_value();
   }
   return false;
 }
@@ -534,6 +566,7 @@ TableGroups& TableGroups::include(const sim::Scenario& scenario) {
   communication = communication || scenario.networked();
   availability = availability || scenario.churn.model != sim::ChurnModel::none;
   spending = spending || scenario.gossip.policy != sim::GossipPolicyId{};
+  rounds = rounds || (scenario.learning.enabled() && sim::learning_protocol_id(scenario) == sim::modest_protocol);
   return *this;
 }
 

@@ -32,6 +32,24 @@ void validate_network(const Scenario& s) {
                                  s.first_network_key()));
 }
 
+// MoDeST's keys (docs/model.md §4.1) are read only by its rounds: one given elsewhere is
+// refused, naming it.
+void check_modest_keys(const Scenario& s) {
+  if (s.learning.enabled() && sim::learning_protocol_id(s) == sim::modest_protocol) return;
+  const sim::ModestSpec& m = s.learning.modest;
+  const sim::ModestSpec d;
+  const char* key = m.sample != d.sample                     ? "modest.sample"
+                    : m.aggregators != d.aggregators           ? "modest.aggregators"
+                    : m.success_fraction != d.success_fraction ? "modest.success_fraction"
+                    : m.min_models != d.min_models             ? "modest.min_models"
+                    : m.timeout != d.timeout                   ? "modest.timeout"
+                    : m.ping_timeout != d.ping_timeout         ? "modest.ping_timeout"
+                                                               : nullptr;
+  if (key)
+    throw InputError(fmt::format("{}: read only by learning.protocol = \"modest\" (remove the key or set the protocol)",
+                                 key));
+}
+
 }  // namespace
 
 void validate(const Scenario& s) {
@@ -63,6 +81,7 @@ void validate(const Scenario& s) {
   // The learning protocol's own requirements (sim/protocols.hpp), e.g. FedAvg's server
   // rounds take neither per-user clocks nor the network layer.
   if (s.learning.enabled()) sim::learning_protocol(s).check(s);
+  check_modest_keys(s);
   validate_network(s);
 }
 

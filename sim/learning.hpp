@@ -70,6 +70,18 @@ struct StationaryErrors {
   double error = 0.0, worst_error = 0.0, consensus = 0.0;
 };
 
+// What MoDeST's rounds counted over the whole run (docs/model.md §4.1).
+struct ModestCounts {
+  std::uint64_t rounds_abandoned = 0;       // aggregations that never happened (too few models)
+  std::uint64_t models_aggregated = 0;      // over the completed rounds
+  std::uint64_t trainings_started = 0;      // models received by a sample's trainers
+  std::uint64_t trainings_interrupted = 0;  // a newer round's model arrived during training
+  std::uint64_t trainings_lost = 0;         // the trainer went offline while training
+  double model_age_total = 0.0;             // over trainings started: time since their model was made
+  double bytes_sent_per_user_mean = 0.0;    // model transfers' bytes, mean over users
+  double bytes_sent_per_user_max = 0.0;
+};
+
 struct LearningTrialResult {
   std::vector<Observation> observations;  // at 0, every, 2 every, ... <= horizon; all fields finite
   std::optional<double> time_to_target;   // first observation whose accuracy reaches the target
@@ -88,6 +100,7 @@ struct LearningTrialResult {
   // data on the same clock; the delay is their difference. Classification only.
   std::optional<double> plateau_time, baseline_plateau_time;
   std::uint64_t local_updates = 0, gossips = 0, rounds = 0;
+  std::optional<ModestCounts> modest;  // learning.protocol = "modest"
   // Divergence: the simulated time of the first non-finite parameter or metric; empty if the
   // run stayed finite. Parameters are checked after every write that can overflow (a
   // user's after its local update, the receiver's after an age-weighted or variance-corrected

@@ -61,6 +61,29 @@ void SingleUser::check(const Scenario& s) {
                                  s.first_network_key()));
 }
 
+void Modest::check(const Scenario& s) {
+  const ModestSpec& m = s.learning.modest;
+  if (m.sample > s.network.n)
+    throw InputError(fmt::format("modest.sample: expected an integer in [1, network.n = {}], got {}", s.network.n, m.sample));
+  if (m.aggregators != 1)
+    throw InputError(fmt::format("modest.aggregators: timely runs one aggregator per round (docs/model.md §4.1); "
+                                 "expected 1, got {}",
+                                 m.aggregators));
+  if (m.min_models > m.sample)
+    throw InputError(fmt::format("modest.min_models: expected an integer in [1, modest.sample = {}], got {}", m.sample,
+                                 m.min_models));
+  if (s.learning.mixing.rule != MixingRule::average)
+    throw InputError(fmt::format("mixing.rule: learning.protocol = \"modest\" averages each round's models; keep "
+                                 "mixing.rule at \"average\", got \"{}\"",
+                                 to_string(s.learning.mixing.rule)));
+  if (s.gossip.busy == BusyPolicy::drop)
+    throw InputError("gossip.busy: learning.protocol = \"modest\" queues its transfers on the sender's uplink; "
+                     "expected \"queue\"");
+  if (s.gossip.mode != GossipMode::push || s.gossip.policy != GossipPolicyId{})
+    throw InputError(std::string(s.gossip.mode != GossipMode::push ? "gossip.mode" : "gossip.policy") +
+                     ": learning.protocol = \"modest\" runs no gossip (keep it at its default)");
+}
+
 namespace {
 
 template <class... P>

@@ -42,7 +42,8 @@ struct LearningProtocol : LearningProtocolInfo {
 // The rows, in LearningProtocolId order; the first, gossip, is the default.
 std::span<const LearningProtocol> learning_protocol_registry();
 // sim/protocol_list.hpp checks these against the list's order.
-inline constexpr LearningProtocolId gossip_protocol{0}, fedavg_protocol{1}, local_protocol{2}, single_user_protocol{3};
+inline constexpr LearningProtocolId gossip_protocol{0}, fedavg_protocol{1}, local_protocol{2}, single_user_protocol{3},
+    modest_protocol{4};
 
 // The scenario's protocol: learning.protocol, or fedavg when mixing.rule = "fedavg", the
 // documented alias kept from before protocols existed.

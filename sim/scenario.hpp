@@ -202,8 +202,21 @@ struct LearningProtocolId {
   friend bool operator==(LearningProtocolId, LearningProtocolId) = default;
 };
 
+// MoDeST's rounds (de Vos et al., arXiv 2302.13837; docs/model.md §4.1): the sample that
+// trains each round, its aggregators and when they average.
+struct ModestSpec {
+  std::uint32_t sample = 10;       // s: users that train each round
+  std::uint32_t aggregators = 1;   // a: users that average each round's models
+  double success_fraction = 0.8;   // an aggregator averages once floor(s * this) models arrived
+  std::uint32_t min_models = 3;    // ... or at its timeout if at least this many did; else abandoned
+  double timeout = 2.0;            // an aggregator's wait after the round's first model arrived
+  double ping_timeout = 0.1;       // how long a ping waits for an answer before the next user is tried
+  bool operator==(const ModestSpec&) const = default;
+};
+
 struct LearningSpec {
-  LearningProtocolId protocol;  // mixing.rule = "fedavg" overrides it (sim::learning_protocol)
+  LearningProtocolId protocol;
+  ModestSpec modest;  // mixing.rule = "fedavg" overrides it (sim::learning_protocol)
   ModelSpec model;
   DataSpec data;
   TrainSpec train;

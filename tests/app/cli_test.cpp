@@ -141,7 +141,7 @@ TEST_CASE("bad input exits 2 with one line naming the key and what is accepted",
 TEST_CASE("bad scenario files exit 2 naming the key or the file position", "[cli]") {
   require_rejected({"simulate", temp_file("unknown.toml", "[network]\nsize = 10\n").string()},
                    "network.size: unknown key (known keys of [network]: n, topology");
-  require_rejected({"simulate", temp_file("table.toml", "[netwrk]\nn = 10\n").string()}, "netwrk: unknown table (tables: network, gossip, updates, users, churn, staleness, source, run, model, data, train, learning, mixing, observe, target)");
+  require_rejected({"simulate", temp_file("table.toml", "[netwrk]\nn = 10\n").string()}, "netwrk: unknown table (tables: network, gossip, updates, users, churn, staleness, source, run, model, data, train, learning, modest, mixing, observe, target)");
   require_rejected({"simulate", temp_file("type.toml", "[network]\nn = \"ten\"\n").string()},
                    "network.n: expected an integer in [2, 100000000], got \"ten\"");
   require_rejected({"simulate", temp_file("array.toml", "[gossip]\nmode = [1, 2]\n").string()},

@@ -137,8 +137,11 @@ std::string refusal(const std::vector<std::string>& settings) {
 
 TEST_CASE("the protocol registry's names round-trip through learning.protocol", "[protocols]") {
   const auto registry = sim::learning_protocol_registry();
-  REQUIRE(registry.size() == 4);
+  REQUIRE(registry.size() == 5);
   CHECK(registry[sim::gossip_protocol.index].name == "gossip");
+  CHECK(registry[sim::modest_protocol.index].name == "modest");
+  CHECK_FALSE(registry[sim::modest_protocol.index].measures_staleness);
+  CHECK(registry[sim::modest_protocol.index].observed == sim::Observed::server);
   CHECK(registry[sim::fedavg_protocol.index].name == "fedavg");
   CHECK(registry[sim::local_protocol.index].name == "local");
   CHECK(registry[sim::single_user_protocol.index].name == "single-user");

@@ -1,0 +1,275 @@
+#pragma once
+// MoDeST (de Vos et al., "MoDeST: Bridging the gap between federated and decentralized
+// learning with decentralized sampling", arXiv 2302.13837; its public code sacs-epfl/plexus): a learning
+// protocol without a server in which each round a small sample of users trains the previous
+// round's average and an aggregator averages their models. timely's reading, with every
+// choice the paper's code leaves to the environment made a key, is docs/model.md §4.1. One
+// aggregator per round; every user knows every other (consistent views: the samples differ
+// only through who answers a ping). Internal to sim/.
+#include <algorithm>
+#include <boost/random/exponential_distribution.hpp>
+#include <boost/random/uniform_01.hpp>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <tuple>
+#include <vector>
+
+#include "sim/learning_bank.hpp"
+#include "sim/modest_sampling.hpp"
+#include "sim/protocols.hpp"
+#include "sim/user_clocks.hpp"
+#include "sim/window.hpp"
+
+namespace timely::sim {
+
+// One trial of MoDeST's rounds over a bank (sim/learning_bank.hpp). The aggregator of round k
+// holds the round's model m_k from time T_k. It pings the users in round k's order until
+// modest.sample answer, and sends m_k to them one after another on its uplink. Each trainer
+// trains for its update interval (c_i + Exp(mu_i)), pings round k+1's order until one user
+// answers, its aggregator, and sends its model there. That aggregator averages once
+// floor(sample * success_fraction) models have arrived, or modest.timeout after the first if
+// at least min_models did; its average is m_{k+1}. Otherwise the round is abandoned and the
+// holder of m_k starts round k+2's sample with m_k. The arithmetic is the bank's server round
+// (train_client from the round's model, end_round averaging), so with every user in the
+// sample, all models awaited and nothing delayed, a round is a full-participation FedAvg round.
+template <LearningBank Bank>
+class ModestRounds {
+ public:
+  ModestRounds(const Scenario& s, Bank& bank, Rng& rng, std::uint64_t index, LearningTrialResult& result)
+      : s_(s), bank_(bank), rng_(rng), result_(result), n_(bank.size()), avail_(s, n_, index),
+        delay_(n_, s.updates.delay), rate_(n_, s.updates.rate), uplink_free_(n_, 0.0), busy_until_(n_, -1.0),
+        sent_by_(n_, 0.0), window_(s.run.warmup, s.run.horizon) {
+    if (s.heterogeneous()) {
+      const UserClocks clocks = user_clocks(s);
+      delay_ = clocks.update_delay;
+      rate_ = clocks.update_rate;
+    }
+    bytes_ = bank.message_bytes();
+    transfer_ = s.gossip.bandwidth > 0.0 ? bytes_ / s.gossip.bandwidth : 0.0;
+    sample_size_ = std::min(s.learning.modest.sample, n_);
+    need_ = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::floor(sample_size_ * s.learning.modest.success_fraction)));
+  }
+
+  void run() {
+    ModestCounts& counts = result_.modest.emplace();
+    // Round 0's model is the initial one, held by the first user of round 0's order online at
+    // the start (or the first to come online).
+    std::uint64_t round = 0;
+    modest::round_order(n_, round, order_);
+    auto [holder, t] = first_online(order_, 0.0);
+    std::vector<Arrival> arrivals;
+    std::vector<std::uint32_t> accepted;
+    arrivals.reserve(sample_size_);
+    accepted.reserve(sample_size_);
+    while (t < s_.run.horizon) {
+      // The holder pings round k's order and sends m_k to those who answer.
+      modest::round_order(n_, round, order_);
+      ping_in_order(holder, t, sample_size_);
+      const double round_start = t;
+      arrivals.clear();
+      adopters_.assign(1, holder);
+      for (const auto& [answered, trainer] : answers_) {
+        const double received = send(holder, trainer, answered);
+        if (!(received < s_.run.horizon)) continue;
+        adopters_.push_back(trainer);
+        // A model for a later round interrupts training in progress (plexus).
+        if (busy_until_[trainer] > received) ++counts.trainings_interrupted;
+        const double done = received + delay_[trainer] + unit_(rng_) / rate_[trainer];
+        busy_until_[trainer] = done;
+        ++counts.trainings_started;
+        counts.model_age_total += received - round_start;
+        if (avail_.online_until(trainer, received) < done) {  // went offline while training
+          ++counts.trainings_lost;
+          continue;
+        }
+        ++result_.local_updates;
+        arrivals.push_back({done, trainer, 0});
+      }
+      // Each trainer finds round k+1's aggregator (the first of its order to answer) and
+      // sends its model there.
+      modest::round_order(n_, round + 1, order_);
+      for (Arrival& a : arrivals) {
+        ping_in_order(a.trainer, a.time, 1);
+        if (answers_.empty()) {
+          a.time = std::numeric_limits<double>::infinity();
+          continue;
+        }
+        a.aggregator = answers_.front().second;
+        a.time = send(a.trainer, a.aggregator, answers_.front().first);
+      }
+      std::sort(arrivals.begin(), arrivals.end(), [](const Arrival& x, const Arrival& y) { return x.time < y.time; });
+      // The first aggregator to average wins the round (a fork's other partial rounds are dropped).
+      const auto [aggregator, at, models] = first_aggregation(arrivals);
+      if (models == 0) {
+        ++counts.rounds_abandoned;
+        // Whoever holds m_k (its aggregator or a trainer that adopted it) and is online first
+        // after the aggregator's timeout starts the next round with it. If all of them are
+        // gone for good, the first user of the order to be online does (timely's reading: it
+        // kept the last model it saw).
+        double restart = arrivals.empty() || !(arrivals.front().time < std::numeric_limits<double>::infinity())
+                             ? round_start + s_.learning.modest.timeout
+                             : arrivals.front().time + s_.learning.modest.timeout;
+        restart = std::max(restart, round_start + s_.learning.modest.ping_timeout);
+        round += 2;
+        std::tie(holder, t) = first_online(adopters_, restart);
+        if (!(t < s_.run.horizon)) {
+          modest::round_order(n_, round, order_);
+          std::tie(holder, t) = first_online(order_, restart);
+        }
+        continue;
+      }
+      // The round's arithmetic, in time order: each accepted trainer from m_k, then the average.
+      bank_.begin_round();
+      accepted.clear();
+      bool ended = false;
+      for (const Arrival& a : arrivals) {
+        if (a.aggregator != aggregator || accepted.size() == models) continue;
+        if (!admit(a.time)) { ended = true; break; }
+        bank_.before(a.time);
+        bank_.train_client(a.trainer, a.time);
+        accepted.push_back(a.trainer);
+      }
+      if (ended || !admit(at)) break;
+      bank_.before(at);
+      bank_.end_round(std::span<const std::uint32_t>(accepted.data(), accepted.size()), at);
+      ++result_.rounds;
+      counts.models_aggregated += accepted.size();
+      holder = aggregator;
+      t = at;
+      ++round;
+    }
+    for (const double b : sent_by_) counts.bytes_sent_per_user_mean += b / n_;
+    counts.bytes_sent_per_user_max = *std::max_element(sent_by_.begin(), sent_by_.end());
+    bank_.close(s_.run.horizon);
+  }
+
+ private:
+  struct Arrival {
+    double time;  // training done, then arrival at the aggregator (infinity: never)
+    std::uint32_t trainer, aggregator;
+  };
+  struct Aggregation {
+    std::uint32_t aggregator;
+    double time;
+    std::size_t models;  // 0: abandoned
+  };
+
+  // The first of `users` to be online from time t on, and when.
+  std::pair<std::uint32_t, double> first_online(const std::vector<std::uint32_t>& users, double t) const {
+    std::pair<std::uint32_t, double> best{users.front(), std::numeric_limits<double>::infinity()};
+    for (const std::uint32_t u : users)
+      if (const double up = avail_.next_online(u, t); up < best.second) best = {u, up};
+    return best;
+  }
+
+  bool admit(double t) {
+    return window_.admits(t, [&](double start) { bank_.start_window(start); });
+  }
+
+  double latency() { return s_.gossip.latency_law ? sample(*s_.gossip.latency_law, rng_) : s_.gossip.latency; }
+  bool lost() { return s_.gossip.loss > 0.0 && uniform_(rng_) < s_.gossip.loss; }
+
+  // A model from `from` to `to`, ready to go at t: it waits for the sender's uplink, takes
+  // bytes / bandwidth on it and then the latency. Returns its arrival, or infinity if it is
+  // lost (gossip.loss), its sender goes offline during the transfer or its receiver is offline
+  // when it arrives.
+  double send(std::uint32_t from, std::uint32_t to, double t) {
+    const double start = std::max(t, uplink_free_[from]);
+    uplink_free_[from] = start + transfer_;
+    sent_by_[from] += bytes_;
+    const double arrival = start + transfer_ + latency();
+    if (lost() || avail_.online_until(from, start) < start + transfer_ || !avail_.online(to, arrival))
+      return std::numeric_limits<double>::infinity();
+    return arrival;
+  }
+
+  // `from` pings order_ from time t until `want` users answered (itself answers at once). The
+  // first `want` are pinged at t; a user answers a round trip later if it is online when the
+  // ping arrives and neither message is lost; one that does not is given up ping_timeout after
+  // its ping, and the next user of the order is pinged then. Fills answers_ with (time, user)
+  // in answer order; fewer than `want` when the order runs out.
+  void ping_in_order(std::uint32_t from, double t, std::uint32_t want) {
+    answers_.clear();
+    slots_.assign(want, t);  // a min-heap of the times the pinging slots are free
+    for (std::size_t next = 0; answers_.size() < want && next < order_.size(); ++next) {
+      std::pop_heap(slots_.begin(), slots_.end(), std::greater<>{});
+      const double at = slots_.back();
+      slots_.pop_back();
+      const std::uint32_t user = order_[next];
+      if (user == from && avail_.online(from, at)) {
+        answers_.emplace_back(at, user);
+        continue;
+      }
+      const double there = at + latency();
+      if (avail_.online(user, there) && !lost() && !lost()) {
+        answers_.emplace_back(there + latency(), user);
+        continue;
+      }
+      slots_.push_back(at + s_.learning.modest.ping_timeout);
+      std::push_heap(slots_.begin(), slots_.end(), std::greater<>{});
+    }
+    std::sort(answers_.begin(), answers_.end());
+  }
+
+  // Over arrivals sorted by time: for each aggregator, when it averages (the need-th model,
+  // or its timeout after the first with at least min_models) and over how many; the earliest
+  // aggregator that averages while online. {_, _, 0} if none does.
+  Aggregation first_aggregation(const std::vector<Arrival>& arrivals) {
+    Aggregation best{0, std::numeric_limits<double>::infinity(), 0};
+    for (const Arrival& first : arrivals) {
+      if (!(first.time < std::numeric_limits<double>::infinity())) break;
+      const std::uint32_t b = first.aggregator;
+      if (&first != &*std::find_if(arrivals.begin(), arrivals.end(), [&](const Arrival& a) { return a.aggregator == b; }))
+        continue;  // not b's first model
+      const double deadline = first.time + s_.learning.modest.timeout;
+      std::size_t count = 0;
+      double when = deadline;
+      for (const Arrival& a : arrivals) {
+        if (a.aggregator != b || a.time > deadline) continue;
+        if (++count == need_) {
+          when = a.time;
+          break;
+        }
+      }
+      if (count < need_ && count < s_.learning.modest.min_models) continue;
+      if (!avail_.online(b, when) || !(when < best.time)) continue;
+      best = {b, when, count};
+    }
+    return best;
+  }
+
+  const Scenario& s_;
+  Bank& bank_;
+  Rng& rng_;
+  LearningTrialResult& result_;
+  std::uint32_t n_;
+  modest::Availability avail_;
+  std::vector<double> delay_, rate_;
+  std::vector<double> uplink_free_, busy_until_, sent_by_;
+  engine::Window window_;
+  double bytes_ = 0.0, transfer_ = 0.0;
+  std::uint32_t sample_size_ = 0, need_ = 1;
+  std::vector<std::uint32_t> order_, adopters_;
+  std::vector<std::pair<double, std::uint32_t>> answers_;
+  std::vector<double> slots_;
+  boost::random::exponential_distribution<double> unit_{1.0};
+  boost::random::uniform_01<double> uniform_;
+};
+
+struct Modest {
+  static constexpr LearningProtocolInfo info{
+      "modest", "MoDeST",
+      "decentralized sampling: each round modest.sample users train the last round's average and an aggregator "
+      "averages them; no server (de Vos et al., arXiv 2302.13837)",
+      false, Observed::server};
+  static void check(const Scenario& s);  // sim/protocols.cpp
+
+  template <LearningBank Bank>
+  static void run(const Scenario& s, const Graph&, Bank& bank, Rng& rng, std::uint64_t index, LearningTrialResult& result) {
+    ModestRounds<Bank>(s, bank, rng, index, result).run();
+  }
+};
+
+}  // namespace timely::sim
