@@ -51,6 +51,13 @@ class NeuralBank {
   std::uint32_t snapshot(std::uint32_t user) { return bank_.snapshot(user); }
   void mix_message(std::uint32_t receiver, std::uint32_t id, double t) { mixer_.mix_message(receiver, id, t); }
   void release(std::uint32_t id) { bank_.release(id); }
+  void combine(std::uint32_t u, std::span<const std::uint32_t> ids, std::span<const double> weights, double t) {
+    if (bank_.diverged()) return;
+    auto model = bank_.params().col(u);
+    model.setZero();
+    for (std::size_t k = 0; k < ids.size(); ++k) model += static_cast<float>(weights[k]) * bank_.message(ids[k]);
+    bank_.check(model, t);  // weights rounded to float can carry a sum near FLT_MAX past it
+  }
   double message_bytes() const { return bank_.message_bytes(); }
   void count_bytes(const double* bytes_sent) { grid_.count_bytes(bytes_sent); }
 

@@ -23,7 +23,8 @@ namespace timely::sim {
 
 template <class B>
 concept LearningBank = requires(B& b, const B& cb, std::uint32_t u, double t, const double* bytes,
-                                std::span<const std::uint32_t> users, LearningTrialResult& result) {
+                                std::span<const std::uint32_t> users, std::span<const std::uint32_t> ids,
+                                std::span<const double> weights, LearningTrialResult& result) {
   { cb.size() } -> std::same_as<std::uint32_t>;  // the users
   { cb.diverged() } -> std::same_as<bool>;
   // A local update of user u at time t: train.steps steps on its own objective (and its own
@@ -37,6 +38,9 @@ concept LearningBank = requires(B& b, const B& cb, std::uint32_t u, double t, co
   { b.snapshot(u) } -> std::same_as<std::uint32_t>;
   b.mix_message(u, u, t);
   b.release(u);
+  // Synchronous averaging (D-PSGD): user u's model becomes the weighted sum of messages
+  // `ids` (snapshots taken before the round's first combine) with `weights`, summing to 1.
+  b.combine(u, ids, weights, t);
   { cb.message_bytes() } -> std::convertible_to<double>;
   b.count_bytes(bytes);
   // A server's round (FedAvg): begin_round empties the round's sum; train_client(c, t) starts

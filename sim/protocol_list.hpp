@@ -36,6 +36,7 @@
 #include "sim/learning_bank.hpp"
 #include "sim/learning_clocks.hpp"
 #include "sim/message_layer.hpp"
+#include "sim/dpsgd.hpp"
 #include "sim/modest.hpp"
 #include "sim/protocols.hpp"
 #include "sim/user_clocks.hpp"
@@ -199,7 +200,7 @@ struct ProtocolList {
 
 // One row per protocol; LearningProtocolId{k} is the k-th (gossip_protocol, fedavg_protocol,
 // local_protocol and single_user_protocol in sim/protocols.hpp name them). The first is the default.
-using LearningProtocols = ProtocolList<GossipLearning, FedAvg, LocalTraining, SingleUser, Modest>;
+using LearningProtocols = ProtocolList<GossipLearning, FedAvg, LocalTraining, SingleUser, Modest, Dpsgd>;
 
 template <class P, class First, class... Rest>
 constexpr std::uint8_t protocol_index(ProtocolList<First, Rest...>) {
@@ -211,7 +212,7 @@ template <class P>
 inline constexpr LearningProtocolId protocol_id{protocol_index<P>(LearningProtocols{})};
 static_assert(protocol_id<GossipLearning> == gossip_protocol && protocol_id<FedAvg> == fedavg_protocol &&
               protocol_id<LocalTraining> == local_protocol && protocol_id<SingleUser> == single_user_protocol &&
-              protocol_id<Modest> == modest_protocol);
+              protocol_id<Modest> == modest_protocol && protocol_id<Dpsgd> == dpsgd_protocol);
 
 template <class F, class P, class... Rest>
 decltype(auto) with_protocol_at(std::size_t index, F& f, ProtocolList<P, Rest...>) {

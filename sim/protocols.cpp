@@ -84,6 +84,24 @@ void Modest::check(const Scenario& s) {
                      ": learning.protocol = \"modest\" runs no gossip (keep it at its default)");
 }
 
+void Dpsgd::check(const Scenario& s) {
+  if (s.learning.mixing.rule != MixingRule::average)
+    throw InputError(fmt::format("mixing.rule: learning.protocol = \"dpsgd\" takes the Metropolis-Hastings average of "
+                                 "each neighbourhood; keep mixing.rule at \"average\", got \"{}\"",
+                                 to_string(s.learning.mixing.rule)));
+  if (s.churn.model != ChurnModel::none)
+    throw InputError("churn.model: learning.protocol = \"dpsgd\" runs synchronous rounds that wait for every user, "
+                     "which an offline user would stop; expected \"none\"");
+  if (s.gossip.loss > 0.0)
+    throw InputError("gossip.loss: learning.protocol = \"dpsgd\" runs synchronous rounds that wait for every model; "
+                     "expected 0");
+  if (s.gossip.busy == BusyPolicy::drop)
+    throw InputError("gossip.busy: learning.protocol = \"dpsgd\" queues a user's transfers on its uplink; expected \"queue\"");
+  if (s.gossip.mode != GossipMode::push || s.gossip.policy != GossipPolicyId{})
+    throw InputError(std::string(s.gossip.mode != GossipMode::push ? "gossip.mode" : "gossip.policy") +
+                     ": learning.protocol = \"dpsgd\" runs no gossip (keep it at its default)");
+}
+
 namespace {
 
 template <class... P>

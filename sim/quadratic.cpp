@@ -126,11 +126,21 @@ class QuadraticState {
 
   // Receiver r takes the average of its model and y (a user's model, or a copy in flight).
   void mix_from(std::uint32_t r, const double* y, double t) {
+    replace(r, t, [&](std::uint32_t k, double x) { return 0.5 * x + 0.5 * y[k]; });
+  }
+  // User r's model becomes y (D-PSGD's weighted average of its neighbourhood).
+  void assign(std::uint32_t r, const double* y, double t) {
+    replace(r, t, [&](std::uint32_t k, double) { return y[k]; });
+  }
+
+  // User r's model entry k becomes next(k, x_k); the running sum and r's error follow.
+  template <class Next>
+  void replace(std::uint32_t r, double t, Next&& next_of) {
     if (diverged()) return;
     double* x = model(r);
     double error = 0.0;
     for (std::uint32_t k = 0; k < d_; ++k) {
-      const double next = 0.5 * x[k] + 0.5 * y[k];
+      const double next = next_of(k, x[k]);
       sum_[k] += next - x[k];
       x[k] = next;
       const double e = next - p_.mean[k];
@@ -391,6 +401,12 @@ class QuadraticLearner {
   }
   void mix_message(std::uint32_t receiver, std::uint32_t id, double t) { state_.mix_from(receiver, messages_.data(id), t); }
   void release(std::uint32_t id) { messages_.release(id); }
+  void combine(std::uint32_t u, std::span<const std::uint32_t> ids, std::span<const double> weights, double t) {
+    combined_.assign(state_.dimension(), 0.0);  // allocates on the first combine only
+    for (std::size_t m = 0; m < ids.size(); ++m)
+      for (std::uint32_t k = 0; k < state_.dimension(); ++k) combined_[k] += weights[m] * messages_.data(ids[m])[k];
+    state_.assign(u, combined_.data(), t);
+  }
   double message_bytes() const { return quadratic_message_bytes(state_.dimension()); }
   void count_bytes(const double* bytes_sent) { bytes_sent_ = bytes_sent; }
 
@@ -421,6 +437,7 @@ class QuadraticLearner {
   const QuadraticProblem& p_;
   QuadraticState state_;
   MessagePool<double> messages_;  // models in flight (network layer)
+  std::vector<double> combined_;  // D-PSGD: the weighted sum being formed
   const double* bytes_sent_ = nullptr;
   double next_ = 0.0;
   std::vector<Observation> observations_;

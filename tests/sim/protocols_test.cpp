@@ -137,7 +137,8 @@ std::string refusal(const std::vector<std::string>& settings) {
 
 TEST_CASE("the protocol registry's names round-trip through learning.protocol", "[protocols]") {
   const auto registry = sim::learning_protocol_registry();
-  REQUIRE(registry.size() == 5);
+  REQUIRE(registry.size() == 6);
+  CHECK(registry[sim::dpsgd_protocol.index].name == "dpsgd");
   CHECK(registry[sim::gossip_protocol.index].name == "gossip");
   CHECK(registry[sim::modest_protocol.index].name == "modest");
   CHECK_FALSE(registry[sim::modest_protocol.index].measures_staleness);

@@ -1,0 +1,107 @@
+// D-PSGD (sim/dpsgd.hpp, docs/model.md §4.2): its mixing weights, its round timing, and its
+// exact reduction to full-participation FedAvg on the complete graph.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <map>
+
+#include "experiments/scenario_checks.hpp"
+#include "sim/choices.hpp"
+#include "sim/dpsgd.hpp"
+#include "sim/learning.hpp"
+#include "sim/quadratic.hpp"
+#include "sim/trial.hpp"
+#include "tests/quadratic_problem.hpp"
+
+using namespace timely;
+
+namespace {
+
+sim::LearningTrialResult trial(const sim::Scenario& s) {
+  return sim::run_learning_trial(s, sim::scenario_graph(s), sim::prepare_learning(s), 0);
+}
+
+sim::Scenario dpsgd_quadratic(std::uint32_t n, sim::TopologyKind topology) {
+  sim::Scenario s;
+  tests::use_small_quadratic(s);
+  s.network.n = n;
+  s.network.topology = topology;
+  s.learning.protocol = *sim::learning_protocols().parse("dpsgd");
+  s.run.warmup = 0.0;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("D-PSGD's Metropolis-Hastings weights are symmetric and doubly stochastic on an irregular graph",
+          "[dpsgd]") {
+  sim::Scenario s;
+  s.network.n = 6;
+  s.network.topology = sim::TopologyKind::star;
+  const sim::Graph graph = sim::scenario_graph(s);
+  const auto w = sim::Dpsgd::mixing_of(graph);
+  std::map<std::pair<std::uint32_t, std::uint32_t>, double> entry;
+  for (std::uint32_t i = 0; i < 6; ++i) {
+    double row = 0.0;
+    CHECK(w.users[w.offsets[i]] == i);  // itself first
+    for (std::uint32_t k = w.offsets[i]; k < w.offsets[i + 1]; ++k) {
+      row += w.weights[k];
+      entry[{i, w.users[k]}] = w.weights[k];
+      CHECK(w.weights[k] >= 0.0);
+    }
+    CHECK(row == Approx(1.0).epsilon(1e-15));
+  }
+  for (const auto& [ij, value] : entry) CHECK(entry.at({ij.second, ij.first}) == value);
+  // The hub (degree 5) and a leaf (degree 1): w = 1/(1 + 5) each way; the leaf keeps 5/6.
+  CHECK(entry.at({0, 1}) == Approx(1.0 / 6.0));
+  CHECK(entry.at({1, 1}) == Approx(5.0 / 6.0));
+  CHECK(entry.at({0, 0}) == Approx(1.0 / 6.0));
+}
+
+TEST_CASE("a D-PSGD round waits for the slowest update and the last transfer", "[dpsgd]") {
+  // Updates of 1 + Exp(1e9), a ring (two neighbours each), transfers of D = bytes / bandwidth
+  // one after the other, then the latency L: every round lasts 1 + 2 D + L (to 1e-6).
+  sim::Scenario s = dpsgd_quadratic(10, sim::TopologyKind::ring);
+  s.updates.delay = 1.0;
+  s.updates.rate = 1e9;
+  s.gossip.latency = 0.05;
+  s.gossip.bandwidth = sim::quadratic_message_bytes(3) / 0.2;  // D = 0.2
+  s.run.horizon = 100.0;
+  experiments::validate(s);
+  const auto r = trial(s);
+  CHECK(r.rounds == static_cast<std::uint64_t>(std::floor(100.0 / (1.0 + 2 * 0.2 + 0.05))));
+  CHECK(r.gossips == 20 * r.rounds);
+}
+
+TEST_CASE("D-PSGD on the complete graph is full-participation FedAvg, round for round", "[dpsgd]") {
+  // Metropolis-Hastings weights are 1/n on the complete graph: every user takes the mean of
+  // all updated models, which is FedAvg's server model when every user starts from it.
+  sim::Scenario s = dpsgd_quadratic(12, sim::TopologyKind::complete);
+  s.updates.delay = 0.99;
+  s.updates.rate = 1e9;
+  s.run.horizon = 10.5;
+  s.learning.observe.every = 10.5;
+  sim::Scenario fedavg = s;
+  fedavg.updates = {};
+  fedavg.learning.protocol = *sim::learning_protocols().parse("fedavg");
+  fedavg.learning.mixing.fedavg_fraction = 1.0;
+  experiments::validate(s);
+  const auto d = trial(s), f = trial(fedavg);
+  REQUIRE(d.rounds == 10);
+  REQUIRE(f.rounds == 10);
+  for (const std::size_t metric : {sim::metric::user_error, sim::metric::distance_to_optimum, sim::metric::loss}) {
+    INFO(sim::learning_metrics[metric].name);
+    CHECK(*d.observations.back()[metric] == Approx(*f.observations.back()[metric]).epsilon(1e-12).margin(1e-15));
+  }
+  CHECK(*d.observations.back()[sim::metric::consensus_distance] == Approx(0.0).margin(1e-12));
+}
+
+TEST_CASE("D-PSGD refuses what its synchronous rounds cannot run, naming the key", "[dpsgd]") {
+  sim::Scenario s = dpsgd_quadratic(10, sim::TopologyKind::ring);
+  CHECK_NOTHROW(experiments::validate(s));
+  s.gossip.loss = 0.1;
+  CHECK_THROWS_WITH(experiments::validate(s), Catch::StartsWith("gossip.loss: learning.protocol = \"dpsgd\""));
+  s.gossip.loss = 0.0;
+  s.churn.model = sim::ChurnModel::markov;
+  CHECK_THROWS_WITH(experiments::validate(s), Catch::StartsWith("churn.model: learning.protocol = \"dpsgd\""));
+}
