@@ -23,10 +23,10 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
     ++out.diverged;
     out.diverged_at = std::min(out.diverged_at.value_or(*trial.diverged_at), *trial.diverged_at);
   }
-  if (!trials.empty() && trials.front().modest) {
+  if (!trials.empty() && trials.front().round_counts) {
     std::vector<double> completed, abandoned, per_round, age, interrupted, lost, bytes_mean, bytes_max, updates;
     for (const auto& trial : trials) {
-      const sim::ModestCounts& m = *trial.modest;
+      const sim::RoundCounts& m = *trial.round_counts;
       completed.push_back(static_cast<double>(trial.rounds));
       abandoned.push_back(static_cast<double>(m.rounds_abandoned));
       per_round.push_back(trial.rounds > 0 ? static_cast<double>(m.models_aggregated) / trial.rounds : 0.0);

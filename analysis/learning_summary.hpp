@@ -13,7 +13,7 @@ namespace timely::analysis {
 // A run in which any trial diverged is reported as diverged: `diverged` counts those trials,
 // `diverged_at` is the earliest time, and no metric is summarised (every summary is empty),
 // since averaging the finite trials alone would hide the failure.
-// MoDeST's rounds across trials (sim::ModestCounts, docs/model.md §4.1), each a mean with
+// A round protocol's rounds across trials (sim::RoundCounts, docs/model.md §4.1-4.2), each a mean with
 // its 95% CI over trials.
 struct RoundsSummary {
   Summary rounds_completed, rounds_abandoned;
@@ -43,7 +43,7 @@ struct LearningSummary {
   // the realized heterogeneity zeta^2 (a run constant).
   std::optional<Summary> stationary_error, stationary_worst_error, stationary_consensus;
   std::optional<double> heterogeneity;
-  std::optional<RoundsSummary> rounds_summary;  // learning.protocol = "modest"
+  std::optional<RoundsSummary> rounds_summary;  // the round protocols (modest, dpsgd)
 };
 
 LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& trials);

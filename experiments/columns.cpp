@@ -285,7 +285,7 @@ void add_final_metrics(std::vector<Column>& columns, sim::MetricScope scope, Col
   }
 }
 
-// MoDeST's round counts (docs/model.md §4.1): results.csv's name and its _ci95, and JSON's
+// The round protocols' counts (docs/model.md §4.1-4.2): results.csv's name and its _ci95, and JSON's
 // protocol.<name>.{mean,ci95}.
 template <Summary analysis::RoundsSummary::*M>
 Cell rounds_mean(const R& r) {
@@ -566,7 +566,7 @@ TableGroups& TableGroups::include(const sim::Scenario& scenario) {
   communication = communication || scenario.networked();
   availability = availability || scenario.churn.model != sim::ChurnModel::none;
   spending = spending || scenario.gossip.policy != sim::GossipPolicyId{};
-  rounds = rounds || (scenario.learning.enabled() && sim::learning_protocol_id(scenario) == sim::modest_protocol);
+  rounds = rounds || (scenario.learning.enabled() && sim::learning_protocol(scenario).reports_rounds);
   return *this;
 }
 

@@ -20,7 +20,7 @@ static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Observation) == sizeof(d
               "serialize Observation's new field below");
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Communication) == 104, "serialize Communication's new field below");
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Availability) == 24, "serialize Availability's new field below");
-static_assert(sizeof(void*) != 8 || sizeof(timely::sim::ModestCounts) == 64, "serialize ModestCounts's new field below");
+static_assert(sizeof(void*) != 8 || sizeof(timely::sim::RoundCounts) == 64, "serialize RoundCounts's new field below");
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::StationaryErrors) == 24,
               "serialize StationaryErrors' new field below");
 
@@ -60,7 +60,7 @@ void serialize(Archive& a, timely::sim::Communication& c, unsigned) {
 }
 
 template <class Archive>
-void serialize(Archive& a, timely::sim::ModestCounts& m, unsigned) {
+void serialize(Archive& a, timely::sim::RoundCounts& m, unsigned) {
   a & m.rounds_abandoned & m.models_aggregated & m.trainings_started & m.trainings_interrupted & m.trainings_lost;
   a & m.model_age_total & m.bytes_sent_per_user_mean & m.bytes_sent_per_user_max;
 }
@@ -92,7 +92,7 @@ template <class Archive>
 void serialize(Archive& a, timely::sim::LearningTrialResult& r, unsigned) {
   a & r.observations & r.time_to_target & r.time_to_distance & r.time_to_loss & r.stationary & r.heterogeneity;
   a & r.staleness & r.plateau_time & r.baseline_plateau_time & r.local_updates & r.gossips & r.rounds;
-  a & r.diverged_at & r.baseline_diverged_at & r.modest;
+  a & r.diverged_at & r.baseline_diverged_at & r.round_counts;
 }
 
 }  // namespace boost::serialization

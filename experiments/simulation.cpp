@@ -298,7 +298,7 @@ void print_learning(std::ostream& out, const Simulation& sim, const PointResult&
     out << fmt::format("  plateau ({:g} of final accuracy) at {}, one user on all data at {}: delay {}\n",
                        s.learning.observe.plateau_fraction, pm(l.plateau_time), pm(l.baseline_plateau_time),
                        pm(l.plateau_delay));
-  if (const auto& r = l.rounds_summary) {  // MoDeST's rounds (docs/model.md §4.1), means over trials
+  if (const auto& r = l.rounds_summary) {  // a round protocol's rounds (docs/model.md §4.1-4.2), means over trials
     out << fmt::format("  rounds     {} completed, {} abandoned; {} models per aggregation\n", pm(r->rounds_completed),
                        pm(r->rounds_abandoned), pm(r->models_per_aggregation));
     out << fmt::format("  trainers   start from a model {} old; {} trainings interrupted, {} lost to churn\n",

@@ -23,7 +23,7 @@ struct Dpsgd {
       "dpsgd", "D-PSGD",
       "synchronous rounds: every user trains, then averages with its graph neighbours (Metropolis-Hastings "
       "weights); a round waits for its slowest user",
-      false, Observed::users};
+      false, Observed::users, /*pools_data=*/false, /*reports_rounds=*/true};
   static void check(const Scenario& s);  // sim/protocols.cpp
 
   // The Metropolis-Hastings weights of the graph (Xiao & Boyd, "Fast linear iterations for
@@ -75,6 +75,8 @@ struct Dpsgd {
     std::vector<std::pair<double, std::uint32_t>> done(n);
     std::vector<std::uint32_t> ids(n), row_ids;
     row_ids.reserve(n);
+    RoundCounts& counts = result.round_counts.emplace();
+    std::vector<double> sent_by(n, 0.0);
     for (double t = 0.0;;) {
       double end = t;
       for (std::uint32_t i = 0; i < n; ++i) {
@@ -107,8 +109,15 @@ struct Dpsgd {
       for (const std::uint32_t id : ids) bank.release(id);
       result.gossips += w.users.size() - n;  // every model sent to a neighbour
       ++result.rounds;
+      // Every user averaged its neighbourhood's models; each trained from its own model (age 0).
+      counts.models_aggregated += w.users.size();
+      counts.trainings_started += n;
+      for (std::uint32_t i = 0; i < n; ++i)
+        sent_by[i] += static_cast<double>(w.offsets[i + 1] - w.offsets[i] - 1) * bank.message_bytes();
       t = end;
     }
+    for (const double b : sent_by) counts.bytes_sent_per_user_mean += b / n;
+    counts.bytes_sent_per_user_max = *std::max_element(sent_by.begin(), sent_by.end());
     bank.close(s.run.horizon);
   }
 };

@@ -70,8 +70,9 @@ struct StationaryErrors {
   double error = 0.0, worst_error = 0.0, consensus = 0.0;
 };
 
-// What MoDeST's rounds counted over the whole run (docs/model.md §4.1).
-struct ModestCounts {
+// What a round protocol's rounds counted over the whole run (MoDeST and D-PSGD, docs/model.md
+// §4.1-4.2; LearningProtocolInfo::reports_rounds).
+struct RoundCounts {
   std::uint64_t rounds_abandoned = 0;       // aggregations that never happened (too few models)
   std::uint64_t models_aggregated = 0;      // over the completed rounds
   std::uint64_t trainings_started = 0;      // models received by a sample's trainers
@@ -100,7 +101,7 @@ struct LearningTrialResult {
   // data on the same clock; the delay is their difference. Classification only.
   std::optional<double> plateau_time, baseline_plateau_time;
   std::uint64_t local_updates = 0, gossips = 0, rounds = 0;
-  std::optional<ModestCounts> modest;  // learning.protocol = "modest"
+  std::optional<RoundCounts> round_counts;  // the round protocols (modest, dpsgd)
   // Divergence: the simulated time of the first non-finite parameter or metric; empty if the
   // run stayed finite. Parameters are checked after every write that can overflow (a
   // user's after its local update, the receiver's after an age-weighted or variance-corrected

@@ -53,7 +53,7 @@ class ModestRounds {
   }
 
   void run() {
-    ModestCounts& counts = result_.modest.emplace();
+    RoundCounts& counts = result_.round_counts.emplace();
     // Round 0's model is the initial one, held by the first user of round 0's order online at
     // the start (or the first to come online).
     std::uint64_t round = 0;
@@ -180,7 +180,8 @@ class ModestRounds {
     uplink_free_[from] = start + transfer_;
     sent_by_[from] += bytes_;
     const double arrival = start + transfer_ + latency();
-    if (lost() || avail_.online_until(from, start) < start + transfer_ || !avail_.online(to, arrival))
+    if (lost() || !avail_.online(from, start) || avail_.online_until(from, start) < start + transfer_ ||
+        !avail_.online(to, arrival))
       return std::numeric_limits<double>::infinity();
     return arrival;
   }
@@ -263,7 +264,7 @@ struct Modest {
       "modest", "MoDeST",
       "decentralized sampling: each round modest.sample users train the last round's average and an aggregator "
       "averages them; no server (de Vos et al., arXiv 2302.13837)",
-      false, Observed::server};
+      false, Observed::server, /*pools_data=*/false, /*reports_rounds=*/true};
   static void check(const Scenario& s);  // sim/protocols.cpp
 
   template <LearningBank Bank>

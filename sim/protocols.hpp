@@ -32,6 +32,9 @@ struct LearningProtocolInfo {
   // of the n users with their own shards. Honoured where the bank is built (run_protocol's
   // make_bank), so that a protocol whose reference is centralised needs no model of its own.
   bool pools_data = false;
+  // Its trials count their rounds (LearningTrialResult::round_counts): reported as `protocol`
+  // in --json and as the rounds columns of results.csv.
+  bool reports_rounds = false;
 };
 
 struct LearningProtocol : LearningProtocolInfo {

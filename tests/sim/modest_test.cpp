@@ -108,9 +108,9 @@ TEST_CASE("MoDeST with every user sampled, all models awaited and nothing delaye
   const auto m = trial(modest), f = trial(fedavg);
   REQUIRE(m.rounds == 10);
   REQUIRE(f.rounds == 10);
-  REQUIRE(m.modest);
-  CHECK(m.modest->models_aggregated == 120);
-  CHECK(m.modest->rounds_abandoned == 0);
+  REQUIRE(m.round_counts);
+  CHECK(m.round_counts->models_aggregated == 120);
+  CHECK(m.round_counts->rounds_abandoned == 0);
   for (const std::size_t metric : {sim::metric::user_error, sim::metric::distance_to_optimum, sim::metric::loss}) {
     const auto a = m.observations.back()[metric], b = f.observations.back()[metric];
     REQUIRE(a);
@@ -152,7 +152,7 @@ TEST_CASE("MoDeST keeps completing rounds and learning when 80% of the users go 
   sim::Scenario until_100 = s;
   until_100.run.horizon = 100;
   const auto early = trial(until_100);
-  INFO(early.rounds << " rounds by t = 100, " << r.rounds << " by t = 300, " << r.modest->rounds_abandoned << " abandoned");
+  INFO(early.rounds << " rounds by t = 100, " << r.rounds << " by t = 300, " << r.round_counts->rounds_abandoned << " abandoned");
   CHECK(r.rounds > early.rounds + 50);
   const auto loss_at = [&](double t) {
     const auto it = std::find_if(r.observations.begin(), r.observations.end(), [&](const auto& o) { return o.time >= t; });
