@@ -1,0 +1,116 @@
+// MoDeST's round timing (sim/modest.hpp, docs/model.md §4.1) against a deliberately naive
+// round-by-round simulation of the rules (tests/sim/naive_modest.hpp) under Markov churn, with
+// latency, a finite bandwidth and loss: the rounds completed and abandoned per trial. Each
+// engine mean and each naive mean comes from independent trials; their difference must lie
+// within the combined 99.9% Student-t half-widths, and that tolerance must be small against
+// the mean: 5% for the rounds completed, and for the rounds abandoned 5% where many are (even
+// churn) and 10% where few are (mild churn, about 6 per trial). With 1000 trials a side, naive
+// variants that drop the uplink queue, one of the ping's two loss draws, the sender's
+// online check, the training loss or the restart's timeout each fail it.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "analysis/statistics.hpp"
+#include "experiments/scenario_checks.hpp"
+#include "sim/choices.hpp"
+#include "sim/learning.hpp"
+#include "sim/quadratic.hpp"
+#include "tests/quadratic_problem.hpp"
+#include "tests/sim/naive_modest.hpp"
+#include "tests/statistical.hpp"
+
+using namespace timely;
+namespace naive = timely::tests::naive;
+
+namespace {
+
+testing::Agreement estimate(const std::vector<double>& samples) {
+  const auto s = analysis::summarize(samples, testing::agreement_level);
+  return {s.mean, *s.ci_half_width};
+}
+
+// Two independent estimates of one mean: their difference within the combined 99.9%
+// half-widths, and those smaller than `power` times the mean.
+void check_agreement(const std::string& what, const std::vector<double>& engine, const std::vector<double>& naive,
+                     double power) {
+  const testing::Agreement e = estimate(engine), r = estimate(naive);
+  const double tolerance = std::hypot(e.half_width, r.half_width);
+  INFO(what << ": engine " << e.mean << " +- " << e.half_width << ", naive " << r.mean << " +- " << r.half_width
+            << " (99.9% CI), tolerance " << tolerance);
+  CHECK(std::abs(e.mean - r.mean) <= tolerance);
+  CHECK(tolerance < power * r.mean);
+}
+
+sim::Scenario churn_scenario(double online_mean, double offline_mean) {
+  sim::Scenario s;
+  tests::use_small_quadratic(s);
+  s.learning.protocol = *sim::learning_protocols().parse("modest");
+  s.network.n = 40;
+  s.learning.modest.sample = 8;  // need = floor(8 * 0.8) = 6, min_models 3, timeout 2, ping_timeout 0.1
+  s.gossip.latency = 0.02;
+  // One model takes 0.05 on the uplink: a holder's 8 sends take 0.4, a visible share of a round.
+  s.gossip.bandwidth = sim::quadratic_message_bytes(s.learning.data.features) / 0.05;
+  s.gossip.loss = 0.05;
+  s.churn.model = sim::ChurnModel::markov;
+  s.churn.online_mean = online_mean;
+  s.churn.offline_mean = offline_mean;
+  s.run.warmup = 0.0;
+  s.run.horizon = 200.0;
+  s.run.trials = 1000;
+  s.run.seed = 73;
+  experiments::validate(s);
+  return s;
+}
+
+struct Counts {
+  std::vector<double> rounds, abandoned;
+};
+
+Counts engine_counts(const sim::Scenario& s) {
+  Counts c;
+  const sim::Graph graph = sim::scenario_graph(s);
+  const sim::LearningData data = sim::prepare_learning(s);
+  for (std::uint64_t k = 0; k < s.run.trials; ++k) {
+    const sim::LearningTrialResult r = sim::run_learning_trial(s, graph, data, k);
+    REQUIRE(r.modest);
+    c.rounds.push_back(static_cast<double>(r.rounds));
+    c.abandoned.push_back(static_cast<double>(r.modest->rounds_abandoned));
+  }
+  return c;
+}
+
+Counts naive_counts(const sim::Scenario& s) {
+  Counts c;
+  const double bytes = sim::quadratic_message_bytes(s.learning.data.features);
+  for (std::uint64_t k = 0; k < s.run.trials; ++k) {
+    const naive::ModestRoundsResult r = naive::modest_rounds_trial(s, bytes, k);
+    c.rounds.push_back(static_cast<double>(r.rounds));
+    c.abandoned.push_back(static_cast<double>(r.abandoned));
+  }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("MoDeST's rounds under Markov churn agree with a naive round-by-round simulation of the rules",
+          "[modest][statistical]") {
+  struct Case {
+    double online_mean, offline_mean, abandoned_power;
+  };
+  // Mild churn (about 83 rounds completed and 6 abandoned per trial) and even churn (about 51
+  // and 25).
+  for (const Case c : {Case{20.0, 5.0, 0.1}, Case{5.0, 5.0, 0.05}}) {
+    const sim::Scenario s = churn_scenario(c.online_mean, c.offline_mean);
+    std::ostringstream label_text;
+    label_text << "online_mean " << c.online_mean << ", offline_mean " << c.offline_mean;
+    const std::string label = label_text.str();
+    const Counts engine = engine_counts(s), reference = naive_counts(s);
+    check_agreement(label + ", rounds completed", engine.rounds, reference.rounds, 0.05);
+    check_agreement(label + ", rounds abandoned", engine.abandoned, reference.abandoned, c.abandoned_power);
+  }
+}
