@@ -77,9 +77,9 @@ Counts engine_counts(const sim::Scenario& s) {
   const sim::LearningData data = sim::prepare_learning(s);
   for (std::uint64_t k = 0; k < s.run.trials; ++k) {
     const sim::LearningTrialResult r = sim::run_learning_trial(s, graph, data, k);
-    REQUIRE(r.modest);
+    REQUIRE(r.round_counts);
     c.rounds.push_back(static_cast<double>(r.rounds));
-    c.abandoned.push_back(static_cast<double>(r.modest->rounds_abandoned));
+    c.abandoned.push_back(static_cast<double>(r.round_counts->rounds_abandoned));
   }
   return c;
 }

@@ -152,7 +152,8 @@ inline ModestRoundsResult modest_rounds_trial(const sim::Scenario& s, double mes
     const double start = std::max(t, uplink_free[from]);
     uplink_free[from] = start + transfer;
     const double arrival = start + transfer + latency;
-    const bool delivered = !lost() && on.online_until(from, start) >= start + transfer && on.online(to, arrival);
+    const bool delivered = !lost() && on.online(from, start) && on.online_until(from, start) >= start + transfer &&
+                           on.online(to, arrival);
     return delivered ? arrival : never;
   };
 
