@@ -61,15 +61,9 @@ struct Dpsgd {
   template <LearningBank Bank>
   static void run(const Scenario& s, const Graph& graph, Bank& bank, Rng& rng, std::uint64_t, LearningTrialResult& result) {
     const std::uint32_t n = bank.size();
-    std::vector<double> delay(n, s.updates.delay), rate(n, s.updates.rate);
-    if (s.heterogeneous()) {
-      const UserClocks clocks = user_clocks(s);
-      delay = clocks.update_delay;
-      rate = clocks.update_rate;
-    }
+    const UpdateIntervals interval = update_intervals(s, n);
     const Mixing w = mixing_of(graph);
     const double transfer = s.gossip.bandwidth > 0.0 ? bank.message_bytes() / s.gossip.bandwidth : 0.0;
-    boost::random::exponential_distribution<double> unit(1.0);
     engine::Window window(s.run.warmup, s.run.horizon);
     const auto admit = [&](double t) { return window.admits(t, [&](double start) { bank.start_window(start); }); };
     std::vector<std::pair<double, std::uint32_t>> done(n);
@@ -80,7 +74,7 @@ struct Dpsgd {
     for (double t = 0.0;;) {
       double end = t;
       for (std::uint32_t i = 0; i < n; ++i) {
-        done[i] = {t + delay[i] + unit(rng) / rate[i], i};
+        done[i] = {t + interval.draw(i, rng), i};
         const std::uint32_t degree = w.offsets[i + 1] - w.offsets[i] - 1;
         double sent = done[i].first;
         for (std::uint32_t k = 0; k < degree; ++k) {

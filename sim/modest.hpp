@@ -39,13 +39,8 @@ class ModestRounds {
  public:
   ModestRounds(const Scenario& s, Bank& bank, Rng& rng, std::uint64_t index, LearningTrialResult& result)
       : s_(s), bank_(bank), rng_(rng), result_(result), n_(bank.size()), avail_(s, n_, index),
-        delay_(n_, s.updates.delay), rate_(n_, s.updates.rate), uplink_free_(n_, 0.0), busy_until_(n_, -1.0),
-        sent_by_(n_, 0.0), window_(s.run.warmup, s.run.horizon) {
-    if (s.heterogeneous()) {
-      const UserClocks clocks = user_clocks(s);
-      delay_ = clocks.update_delay;
-      rate_ = clocks.update_rate;
-    }
+        interval_(update_intervals(s, n_)), uplink_free_(n_, 0.0), busy_until_(n_, -1.0), sent_by_(n_, 0.0),
+        window_(s.run.warmup, s.run.horizon) {
     bytes_ = bank.message_bytes();
     transfer_ = s.gossip.bandwidth > 0.0 ? bytes_ / s.gossip.bandwidth : 0.0;
     sample_size_ = std::min(s.learning.modest.sample, n_);
@@ -76,7 +71,7 @@ class ModestRounds {
         adopters_.push_back(trainer);
         // A model for a later round interrupts training in progress (plexus).
         if (busy_until_[trainer] > received) ++counts.trainings_interrupted;
-        const double done = received + delay_[trainer] + unit_(rng_) / rate_[trainer];
+        const double done = received + interval_.draw(trainer, rng_);
         busy_until_[trainer] = done;
         ++counts.trainings_started;
         counts.model_age_total += received - round_start;
@@ -247,7 +242,7 @@ class ModestRounds {
   LearningTrialResult& result_;
   std::uint32_t n_;
   modest::Availability avail_;
-  std::vector<double> delay_, rate_;
+  UpdateIntervals interval_;
   std::vector<double> uplink_free_, busy_until_, sent_by_;
   engine::Window window_;
   double bytes_ = 0.0, transfer_ = 0.0;
@@ -255,7 +250,6 @@ class ModestRounds {
   std::vector<std::uint32_t> order_, adopters_;
   std::vector<std::pair<double, std::uint32_t>> answers_;
   std::vector<double> slots_;
-  boost::random::exponential_distribution<double> unit_{1.0};
   boost::random::uniform_01<double> uniform_;
 };
 

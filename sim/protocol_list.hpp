@@ -132,17 +132,11 @@ struct LocalTraining {
   template <LearningBank Bank>
   static void run(const Scenario& s, const Graph&, Bank& bank, Rng& rng, std::uint64_t, LearningTrialResult& result) {
     const std::uint32_t n = bank.size();
-    std::vector<double> delay(n, s.updates.delay), rate(n, s.updates.rate);
-    if (s.heterogeneous()) {
-      const UserClocks clocks = user_clocks(s);
-      delay = clocks.update_delay;
-      rate = clocks.update_rate;
-    }
-    boost::random::exponential_distribution<double> unit(1.0);
+    const UpdateIntervals interval = update_intervals(s, n);
     using Tick = std::pair<double, std::uint32_t>;  // (time, user), earliest first
     std::vector<Tick> ticks;
     ticks.reserve(n);
-    for (std::uint32_t u = 0; u < n; ++u) ticks.emplace_back(delay[u] + unit(rng) / rate[u], u);
+    for (std::uint32_t u = 0; u < n; ++u) ticks.emplace_back(interval.draw(u, rng), u);
     std::priority_queue<Tick, std::vector<Tick>, std::greater<>> next(std::greater<>{}, std::move(ticks));
     engine::Window window(s.run.warmup, s.run.horizon);
     for (;;) {
@@ -152,7 +146,7 @@ struct LocalTraining {
       bank.before(t);
       bank.train(u, t);
       ++result.local_updates;
-      next.emplace(t + delay[u] + unit(rng) / rate[u], u);
+      next.emplace(t + interval.draw(u, rng), u);
     }
     bank.close(s.run.horizon);
   }

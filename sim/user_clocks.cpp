@@ -199,4 +199,10 @@ std::vector<std::uint32_t> heterogeneous_tracked(const Scenario& s) {
   return users;
 }
 
+UpdateIntervals update_intervals(const Scenario& s, std::uint32_t n) {
+  if (!s.heterogeneous()) return {std::vector<double>(n, s.updates.delay), std::vector<double>(n, s.updates.rate)};
+  UserClocks clocks = user_clocks(s);
+  return {std::move(clocks.update_delay), std::move(clocks.update_rate)};
+}
+
 }  // namespace timely::sim

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/random/exponential_distribution.hpp>
 #include <boost/random/mersenne_twister.hpp>
 
 namespace timely::sim {
@@ -64,6 +65,17 @@ struct UserClocks {
 // Resolves the scenario's users: a file column first, then a distribution, then the
 // scenario's number. Deterministic in (run.seed, key).
 UserClocks user_clocks(const Scenario& scenario);
+
+// Every user's local-update interval c_i + Exp(mu_i), for protocols that time updates
+// themselves (local training, MoDeST, D-PSGD): the scenario's numbers, or the per-user ones.
+struct UpdateIntervals {
+  std::vector<double> delay, rate;
+  // One interval of user u from rng (a unit exponential scaled: the same draws whatever mu_u).
+  double draw(std::uint32_t u, boost::random::mt19937_64& rng) const {
+    return delay[u] + boost::random::exponential_distribution<double>(1.0)(rng) / rate[u];
+  }
+};
+UpdateIntervals update_intervals(const Scenario& scenario, std::uint32_t n);
 
 // The tracked sources of a heterogeneous users model: K users drawn once per run (stream
 // (run.seed, users)), in increasing order, so that every trial tracks the same users and

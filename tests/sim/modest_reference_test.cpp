@@ -29,22 +29,8 @@ namespace naive = timely::tests::naive;
 
 namespace {
 
-testing::Agreement estimate(const std::vector<double>& samples) {
-  const auto s = analysis::summarize(samples, testing::agreement_level);
-  return {s.mean, *s.ci_half_width};
-}
-
-// Two independent estimates of one mean: their difference within the combined 99.9%
-// half-widths, and those smaller than `power` times the mean.
-void check_agreement(const std::string& what, const std::vector<double>& engine, const std::vector<double>& naive,
-                     double power) {
-  const testing::Agreement e = estimate(engine), r = estimate(naive);
-  const double tolerance = std::hypot(e.half_width, r.half_width);
-  INFO(what << ": engine " << e.mean << " +- " << e.half_width << ", naive " << r.mean << " +- " << r.half_width
-            << " (99.9% CI), tolerance " << tolerance);
-  CHECK(std::abs(e.mean - r.mean) <= tolerance);
-  CHECK(tolerance < power * r.mean);
-}
+using testing::check_agreement;
+using testing::estimate;
 
 sim::Scenario churn_scenario(double online_mean, double offline_mean) {
   sim::Scenario s;
