@@ -29,7 +29,7 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
       const sim::RoundCounts& m = *trial.round_counts;
       completed.push_back(static_cast<double>(trial.rounds));
       abandoned.push_back(static_cast<double>(m.rounds_abandoned));
-      per_round.push_back(trial.rounds > 0 ? static_cast<double>(m.models_aggregated) / trial.rounds : 0.0);
+      per_round.push_back(m.aggregations > 0 ? static_cast<double>(m.models_aggregated) / m.aggregations : 0.0);
       age.push_back(m.trainings_started > 0 ? m.model_age_total / m.trainings_started : 0.0);
       interrupted.push_back(static_cast<double>(m.trainings_interrupted));
       lost.push_back(static_cast<double>(m.trainings_lost));

@@ -17,7 +17,7 @@ namespace timely::analysis {
 // its 95% CI over trials.
 struct RoundsSummary {
   Summary rounds_completed, rounds_abandoned;
-  Summary models_per_aggregation;  // models averaged per completed round
+  Summary models_per_aggregation;  // models per averaging (MoDeST: per round; D-PSGD: a neighbourhood)
   Summary model_age;               // time since a trainer's starting model was made
   Summary trainings_interrupted, trainings_lost;
   Summary bytes_sent_per_user_mean, bytes_sent_per_user_max;

@@ -104,6 +104,7 @@ struct Dpsgd {
       result.gossips += w.users.size() - n;  // every model sent to a neighbour
       ++result.rounds;
       // Every user averaged its neighbourhood's models; each trained from its own model (age 0).
+      counts.aggregations += n;
       counts.models_aggregated += w.users.size();
       counts.trainings_started += n;
       for (std::uint32_t i = 0; i < n; ++i)

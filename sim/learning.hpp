@@ -74,7 +74,8 @@ struct StationaryErrors {
 // §4.1-4.2; LearningProtocolInfo::reports_rounds).
 struct RoundCounts {
   std::uint64_t rounds_abandoned = 0;       // aggregations that never happened (too few models)
-  std::uint64_t models_aggregated = 0;      // over the completed rounds
+  std::uint64_t aggregations = 0;           // averagings: one per MoDeST round, n per D-PSGD round
+  std::uint64_t models_aggregated = 0;      // models averaged by them
   std::uint64_t trainings_started = 0;      // models received by a sample's trainers
   std::uint64_t trainings_interrupted = 0;  // a newer round's model arrived during training
   std::uint64_t trainings_lost = 0;         // the trainer went offline while training

@@ -130,6 +130,7 @@ class ModestRounds {
       bank_.before(at);
       bank_.end_round(std::span<const std::uint32_t>(accepted.data(), accepted.size()), at);
       ++result_.rounds;
+      ++counts.aggregations;
       counts.models_aggregated += accepted.size();
       holder = aggregator;
       t = at;

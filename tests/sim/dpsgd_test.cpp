@@ -71,6 +71,12 @@ TEST_CASE("a D-PSGD round waits for the slowest update and the last transfer", "
   const auto r = trial(s);
   CHECK(r.rounds == static_cast<std::uint64_t>(std::floor(100.0 / (1.0 + 2 * 0.2 + 0.05))));
   CHECK(r.gossips == 20 * r.rounds);
+  // Its counts: ten averagings of three models per round; each user sends two models a round.
+  REQUIRE(r.round_counts);
+  CHECK(r.round_counts->aggregations == 10 * r.rounds);
+  CHECK(r.round_counts->models_aggregated == 30 * r.rounds);
+  CHECK(r.round_counts->bytes_sent_per_user_mean == Approx(2.0 * sim::quadratic_message_bytes(3) * r.rounds));
+  CHECK(r.round_counts->bytes_sent_per_user_max == Approx(2.0 * sim::quadratic_message_bytes(3) * r.rounds));
 }
 
 TEST_CASE("D-PSGD on the complete graph is full-participation FedAvg, round for round", "[dpsgd]") {

@@ -109,6 +109,7 @@ TEST_CASE("MoDeST with every user sampled, all models awaited and nothing delaye
   REQUIRE(m.rounds == 10);
   REQUIRE(f.rounds == 10);
   REQUIRE(m.round_counts);
+  CHECK(m.round_counts->aggregations == 10);
   CHECK(m.round_counts->models_aggregated == 120);
   CHECK(m.round_counts->rounds_abandoned == 0);
   for (const std::size_t metric : {sim::metric::user_error, sim::metric::distance_to_optimum, sim::metric::loss}) {
