@@ -220,6 +220,9 @@ Prediction::Learning predict_quadratic(const sim::Scenario& s, const sim::Graph&
     return l;
   }
   if (protocol == sim::fedavg_protocol) {
+    // The round's error is independent of its length unless per-user clocks make the length
+    // depend on who was sampled; then the time average weighs rounds unevenly.
+    if (s.heterogeneous()) return none("FedAvg's rounds with per-user clocks (their length depends on the sample)");
     const double n = s.network.n;
     const double m = std::max(1.0, std::round(s.learning.mixing.fedavg_fraction * n));
     finish(n > 1.0 ? (1.0 - rho) / (1.0 + rho) * (n - m) / (m * (n - 1.0)) : 0.0, 0.0);

@@ -80,7 +80,8 @@ struct GossipLearning {
 // 1/updates.rate time units a server samples max(1, round(mixing.fedavg_fraction n)) users
 // without replacement; each starts from the server's model and makes one local update, and
 // the server averages them weighted by their data. The gossip clocks play no part, and the
-// server's model is the one observed. No staleness: there is no gossip.
+// server's model is the one observed. No staleness: there is no gossip. With latency, a finite
+// bandwidth or per-user clocks, a round instead lasts what its clients take (run_timed).
 struct FedAvg {
   static constexpr LearningProtocolInfo info{
       "fedavg", "FedAvg",
@@ -88,10 +89,15 @@ struct FedAvg {
       Observed::server};
   static void check(const Scenario& s);  // sim/protocols.cpp
 
+  // With the network layer's links or per-user clocks, rounds take the time their clients
+  // take (docs/model.md §6.7): see run_timed.
+  static bool timed(const Scenario& s) { return s.networked() || s.heterogeneous(); }
+
   template <LearningBank Bank>
   static void run(const Scenario& s, const Graph&, Bank& bank, Rng& rng, std::uint64_t, LearningTrialResult& result) {
+    if (timed(s)) return run_timed(s, bank, rng, result);
     const std::uint32_t n = bank.size();
-    const std::uint32_t m = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::lround(s.learning.mixing.fedavg_fraction * n)));
+    const std::uint32_t m = clients(s, n);
     std::vector<std::uint32_t> chosen(n);
     engine::Window window(s.run.warmup, s.run.horizon);
     const double period = 1.0 / s.updates.rate;
@@ -116,6 +122,55 @@ struct FedAvg {
       ++result.rounds;
     }
     bank.close(s.run.horizon);
+  }
+
+  // A round starting at T: the server samples its clients, sends them its model one transfer
+  // after another on its uplink (message bytes / bandwidth each, then the latency); each
+  // client trains for its update interval c_i + Exp(mu_i) and sends its model back on its own
+  // uplink. The server averages once every client's model has arrived, and the next round
+  // starts then.
+  template <LearningBank Bank>
+  static void run_timed(const Scenario& s, Bank& bank, Rng& rng, LearningTrialResult& result) {
+    const std::uint32_t n = bank.size(), m = clients(s, n);
+    const UpdateIntervals interval = update_intervals(s, n);
+    const double transfer = s.gossip.bandwidth > 0.0 ? bank.message_bytes() / s.gossip.bandwidth : 0.0;
+    const auto latency = [&] { return s.gossip.latency_law ? sample(*s.gossip.latency_law, rng) : s.gossip.latency; };
+    std::vector<std::uint32_t> chosen(n);
+    std::vector<std::pair<double, std::uint32_t>> back(m);  // (return time, client)
+    engine::Window window(s.run.warmup, s.run.horizon);
+    const auto admit = [&](double t) { return window.admits(t, [&](double start) { bank.start_window(start); }); };
+    for (double t = 0.0;;) {
+      std::iota(chosen.begin(), chosen.end(), 0u);
+      double end = t;
+      for (std::uint32_t c = 0; c < m; ++c) {
+        boost::random::uniform_int_distribution<std::uint32_t> pick(c, n - 1);
+        std::swap(chosen[c], chosen[pick(rng)]);
+        const double received = t + (c + 1) * transfer + latency();
+        const double returned = received + interval.draw(chosen[c], rng) + transfer + latency();
+        back[c] = {returned, chosen[c]};
+        end = std::max(end, returned);
+      }
+      std::sort(back.begin(), back.end());
+      bank.begin_round();
+      bool stopped = false;
+      for (const auto& [when, client] : back) {
+        if (!admit(when)) { stopped = true; break; }
+        bank.before(when);
+        bank.train_client(client, when);
+      }
+      if (stopped || !admit(end)) break;
+      bank.before(end);
+      bank.end_round(std::span<const std::uint32_t>(chosen.data(), m), end);
+      result.local_updates += m;
+      ++result.rounds;
+      t = end;
+    }
+    bank.close(s.run.horizon);
+  }
+
+ private:
+  static std::uint32_t clients(const Scenario& s, std::uint32_t n) {
+    return std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::lround(s.learning.mixing.fedavg_fraction * n)));
   }
 };
 

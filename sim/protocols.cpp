@@ -23,13 +23,15 @@ void FedAvg::check(const Scenario& s) {
     throw InputError(fmt::format("learning.protocol: mixing.rule = \"fedavg\" is an alias of learning.protocol = "
                                  "\"fedavg\", but learning.protocol = \"{}\" (keep one of the two)",
                                  learning_protocol_registry()[s.learning.protocol.index].name));
-  if (s.heterogeneous())
-    throw InputError(fmt::format("{}: per-user clocks do not apply to {} (its server runs rounds)", s.first_per_user_key(),
+  // Latency, bandwidth and per-user clocks time its rounds (docs/model.md §6.7); a lost model or
+  // an offline client would keep the server waiting for ever.
+  if (s.gossip.loss > 0.0 || s.churn.model != ChurnModel::none)
+    throw InputError(fmt::format("{}: {} waits for every client's model each round, which loss or an offline client "
+                                 "would stop (keep it at its default; gossip.latency and gossip.bandwidth apply)",
+                                 s.gossip.loss > 0.0 ? "gossip.loss" : "churn.model", chosen_by(s, "fedavg")));
+  if (s.gossip.busy == BusyPolicy::drop && s.networked())
+    throw InputError(fmt::format("gossip.busy: {} queues the server's transfers on its uplink; expected \"queue\"",
                                  chosen_by(s, "fedavg")));
-  if (s.networked())
-    throw InputError(fmt::format("{}: gossip.latency, gossip.bandwidth, gossip.loss and churn apply to gossip; "
-                                 "{} is a server baseline without gossip (keep these keys at their defaults)",
-                                 s.first_network_key(), chosen_by(s, "fedavg")));
 }
 
 void LocalTraining::check(const Scenario& s) {

@@ -111,3 +111,25 @@ TEST_CASE("D-PSGD refuses what its synchronous rounds cannot run, naming the key
   s.churn.model = sim::ChurnModel::markov;
   CHECK_THROWS_WITH(experiments::validate(s), Catch::StartsWith("churn.model: learning.protocol = \"dpsgd\""));
 }
+
+TEST_CASE("with latency and a finite uplink a FedAvg round lasts its clients' download, update and upload",
+          "[dpsgd][protocols]") {
+  // m = 4 clients, downloads one after another on the server's uplink (D each, then L), an
+  // update of 1 + Exp(1e9), the upload (D, then L): the last client's round trip is
+  // (m + 1) D + 2 L + 1, and rounds follow each other at once.
+  sim::Scenario s;
+  tests::use_small_quadratic(s);
+  s.network.n = 20;
+  s.learning.protocol = *sim::learning_protocols().parse("fedavg");
+  s.learning.mixing.fedavg_fraction = 0.2;
+  s.updates.delay = 1.0;
+  s.updates.rate = 1e9;
+  s.gossip.latency = 0.05;
+  s.gossip.bandwidth = sim::quadratic_message_bytes(3) / 0.1;  // D = 0.1
+  s.run.warmup = 0.0;
+  s.run.horizon = 100.0;
+  experiments::validate(s);
+  const auto r = trial(s);
+  CHECK(r.rounds == static_cast<std::uint64_t>(std::floor(100.0 / (5 * 0.1 + 2 * 0.05 + 1.0))));
+  CHECK(r.local_updates == 4 * r.rounds);
+}

@@ -189,11 +189,13 @@ TEST_CASE("bad learning.protocol values are refused naming the key and the accep
   CHECK(with({"mixing.rule=fedavg", "learning.protocol=local"}).starts_with("learning.protocol: mixing.rule = \"fedavg\" is an alias"));
   CHECK(with({"learning.protocol=local", "mixing.rule=age-weighted"}).starts_with("mixing.rule: learning.protocol = \"local\""));
   CHECK(with({"learning.protocol=local", "gossip.loss=0.1"}).starts_with("gossip.loss: "));
+  // FedAvg's rounds wait for every client: loss and churn would stop them; latency, bandwidth
+  // and per-user clocks time them (docs/model.md §6.7).
   CHECK(with({"learning.protocol=fedavg", "churn.model=markov"})
-            .starts_with("churn.model: gossip.latency, gossip.bandwidth, gossip.loss and churn apply to gossip; "
-                         "learning.protocol = \"fedavg\""));
-  CHECK(with({"learning.protocol=fedavg", R"(updates.rate={ dist = "uniform", low = 0.5, high = 1.5 })"})
-            .starts_with("updates.rate: per-user clocks do not apply to learning.protocol = \"fedavg\""));
+            .starts_with("churn.model: learning.protocol = \"fedavg\" waits for every client's model each round"));
+  CHECK(with({"learning.protocol=fedavg", "gossip.loss=0.1"}).starts_with("gossip.loss: learning.protocol = \"fedavg\""));
+  CHECK(with({"learning.protocol=fedavg", R"(updates.rate={ dist = "uniform", low = 0.5, high = 1.5 })"}) == "accepted");
+  CHECK(with({"learning.protocol=fedavg", "gossip.latency=0.1", "gossip.bandwidth=1e6"}) == "accepted");
   // The single-user reference: one user on one clock, no messages, no mixing.
   CHECK(with({"learning.protocol=single-user"}) == "accepted");
   CHECK(with({"learning.protocol=single-user", "updates.delay=0.5"}) == "accepted");  // a renewal clock's long-run rate
