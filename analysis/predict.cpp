@@ -337,7 +337,20 @@ Prediction predict_networked(const sim::Scenario& s, const sim::Graph& graph) {
   return p;
 }
 
+Prediction without_gossip(const sim::Scenario& scenario, std::optional<Prediction::Learning> learning) {
+  Prediction p;
+  p.method = fmt::format("none: {} has no gossip", sim::learning_protocol(scenario).title);
+  p.learning = std::move(learning);
+  return p;
+}
+
 Prediction predict(const sim::Scenario& scenario, const sim::Graph& graph) {
+  // A protocol without gossip (FedAvg, local training, the single user, MoDeST, D-PSGD) has no
+  // staleness to predict; the quadratic model's learning theory stays.
+  if (scenario.learning.enabled() && !sim::learning_protocol(scenario).measures_staleness)
+    return without_gossip(scenario, scenario.learning.model.kind == sim::ModelKind::quadratic
+                                        ? std::optional(predict_quadratic(scenario, graph))
+                                        : std::nullopt);
   // Every formula below is for uniform (blind) gossip; another policy has its own theory
   // (sim/gossip_policy.hpp) or none.
   if (const auto& policy = sim::policy_info(scenario.gossip.policy); !policy.has_theory) {

@@ -57,6 +57,10 @@ inline constexpr std::uint32_t exact_solver_max_users = 20;
 inline constexpr std::uint32_t exact_solver_max_users_per_source = 16;  // users model, n recursions
 inline constexpr std::uint32_t ring_interval_max_users = 20000;          // O(n^2) interval recursion
 
+// The prediction of a protocol without gossip (FedAvg, local training, the single user, MoDeST,
+// D-PSGD): no staleness, "none: <its title> has no gossip", and the learning theory given.
+Prediction without_gossip(const sim::Scenario& scenario, std::optional<Prediction::Learning> learning);
+
 Prediction predict(const sim::Scenario& scenario, const sim::Graph& graph);
 
 // Rate at which one user's information reaches others per unit time on a homogeneous

@@ -580,9 +580,8 @@ PointResult make_point_result(std::size_t index, std::vector<std::string> axis_v
   r.scenario = scenario;
   r.theory = std::move(theory);
   if (!staleness.empty()) r.staleness = analysis::summarize_trials(staleness, scenario.staleness.bound, scenario.network.n, scenario.run.horizon);
-  else  // no staleness theory without gossip; the quadratic model's learning theory stays
-    r.theory = {std::nullopt, fmt::format("none: {} has no gossip", sim::learning_protocol(scenario).title),
-                std::nullopt, std::nullopt, std::nullopt, {}, std::move(r.theory.learning)};
+  else  // no staleness theory without gossip (whatever theory was passed); the learning theory stays
+    r.theory = analysis::without_gossip(scenario, std::move(r.theory.learning));
   if (learning) {
     r.learning = analysis::summarize_learning(*learning);
     r.shards = shards;
