@@ -75,6 +75,14 @@ void check_users_agreement(const std::string& label, const std::vector<sim::Tria
                   column(reference, [](const auto& r) { return r.max_all_mean; }));
 }
 
+// The engine's contacts per user per unit time against the naive's count.
+template <class Reference>
+void check_sends(const std::string& label, const sim::Scenario& s, const std::vector<sim::TrialResult>& engine,
+                 const std::vector<Reference>& reference) {
+  check_agreement(label + " sends", column(engine, [&](const auto& r) { return send_rate(s, r.gossip_sends); }),
+                  column(reference, [&](const auto& r) { return send_rate(s, r.sends); }));
+}
+
 }  // namespace
 
 TEST_CASE("fanout to all n-1 others leaves nobody stale", "[policies][fanout]") {
@@ -114,8 +122,7 @@ TEST_CASE("fanout agrees with a naive simulation of its definition (users model,
     INFO(label << ": engine sends " << sends.mean << " +- " << sends.half_width << " per user per unit time, f mu = "
                << c.f * s.updates.rate);
     CHECK(std::abs(sends.mean - c.f * s.updates.rate) <= sends.half_width);
-    check_agreement(label + " sends", column(engine, [&](const auto& r) { return send_rate(s, r.gossip_sends); }),
-                    column(reference, [&](const auto& r) { return send_rate(s, r.sends); }));
+    check_sends(label, s, engine, reference);
   }
 }
 
@@ -143,8 +150,7 @@ TEST_CASE("burst agrees with a naive simulation of its definition (source model,
     const std::string label = "n = " + std::to_string(n);
     check_agreement(label + " mean_staleness", column(engine, [](const auto& r) { return r.mean_staleness; }),
                     column(reference, [](const auto& r) { return r.mean_staleness; }));
-    check_agreement(label + " sends", column(engine, [&](const auto& r) { return send_rate(s, r.gossip_sends); }),
-                    column(reference, [&](const auto& r) { return send_rate(s, r.sends); }));
+    check_sends(label, s, engine, reference);
   }
 }
 
@@ -158,8 +164,7 @@ TEST_CASE("burst agrees with a naive simulation of its definition (users model, 
     const auto reference = naive_trials(s, naive::burst_users_trial);
     const std::string label = "n = " + std::to_string(n);
     check_users_agreement(label, engine, reference);
-    check_agreement(label + " sends", column(engine, [&](const auto& r) { return send_rate(s, r.gossip_sends); }),
-                    column(reference, [&](const auto& r) { return send_rate(s, r.sends); }));
+    check_sends(label, s, engine, reference);
   }
 }
 
@@ -179,8 +184,7 @@ TEST_CASE("asuman agrees with a naive simulation of its definition (source model
                               ", share = " + std::to_string(c.share);
     check_agreement(label + " mean_staleness", column(engine, [](const auto& r) { return r.mean_staleness; }),
                     column(reference, [](const auto& r) { return r.mean_staleness; }));
-    check_agreement(label + " sends", column(engine, [&](const auto& r) { return send_rate(s, r.gossip_sends); }),
-                    column(reference, [&](const auto& r) { return send_rate(s, r.sends); }));
+    check_sends(label, s, engine, reference);
   }
 }
 
