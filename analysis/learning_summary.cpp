@@ -24,7 +24,7 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
     out.diverged_at = std::min(out.diverged_at.value_or(*trial.diverged_at), *trial.diverged_at);
   }
   if (!trials.empty() && trials.front().round_counts) {
-    std::vector<double> completed, abandoned, per_round, age, interrupted, lost, bytes_mean, bytes_max, updates;
+    std::vector<double> completed, abandoned, per_round, age, interrupted, lost, updates;
     for (const auto& trial : trials) {
       const sim::RoundCounts& m = *trial.round_counts;
       completed.push_back(static_cast<double>(trial.rounds));
@@ -33,13 +33,11 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
       age.push_back(m.trainings_started > 0 ? m.model_age_total / m.trainings_started : 0.0);
       interrupted.push_back(static_cast<double>(m.trainings_interrupted));
       lost.push_back(static_cast<double>(m.trainings_lost));
-      bytes_mean.push_back(m.bytes_sent_per_user_mean);
-      bytes_max.push_back(m.bytes_sent_per_user_max);
       updates.push_back(static_cast<double>(trial.local_updates));
     }
     out.rounds_summary = RoundsSummary{summarize(completed),   summarize(abandoned), summarize(per_round),
                                        summarize(age),         summarize(interrupted), summarize(lost),
-                                       summarize(bytes_mean),  summarize(bytes_max), summarize(updates)};
+                                       summarize(updates)};
   }
   if (out.diverged > 0) return out;
   std::array<std::vector<double>, sim::learning_metric_count> final;

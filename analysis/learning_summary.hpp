@@ -20,7 +20,6 @@ struct RoundsSummary {
   Summary models_per_aggregation;  // models per averaging (MoDeST: per round; D-PSGD: a neighbourhood)
   Summary model_age;               // time since a trainer's starting model was made
   Summary trainings_interrupted, trainings_lost;
-  Summary bytes_sent_per_user_mean, bytes_sent_per_user_max;
   Summary local_updates;           // training resources: every local update made, aggregated or not
 };
 

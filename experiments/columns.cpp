@@ -308,8 +308,6 @@ void add_rounds_columns(std::vector<Column>& columns) {
   add_rounds_column<&S::model_age>(columns, "model_age");
   add_rounds_column<&S::trainings_interrupted>(columns, "trainings_interrupted");
   add_rounds_column<&S::trainings_lost>(columns, "trainings_lost");
-  add_rounds_column<&S::bytes_sent_per_user_mean>(columns, "bytes_sent_per_user_mean");
-  add_rounds_column<&S::bytes_sent_per_user_max>(columns, "bytes_sent_per_user_max");
   add_rounds_column<&S::local_updates>(columns, "local_updates");
 }
 
@@ -563,10 +561,12 @@ std::vector<ColumnType> column_types(ResultsFile file, const std::vector<std::st
 
 TableGroups& TableGroups::include(const sim::Scenario& scenario) {
   learning = learning || scenario.learning.enabled();
-  communication = communication || scenario.networked();
+  const bool round_protocol = scenario.learning.enabled() && sim::learning_protocol(scenario).reports_rounds;
+  // A round protocol counts its messages even without the network layer (sim/round_traffic.hpp).
+  communication = communication || scenario.networked() || round_protocol;
   availability = availability || scenario.churn.model != sim::ChurnModel::none;
   spending = spending || scenario.gossip.policy != sim::GossipPolicyId{};
-  rounds = rounds || (scenario.learning.enabled() && sim::learning_protocol(scenario).reports_rounds);
+  rounds = rounds || round_protocol;
   return *this;
 }
 
@@ -589,8 +589,8 @@ PointResult make_point_result(std::size_t index, std::vector<std::string> axis_v
     for (const auto& t : *learning) common = std::min(common, t.observations.size());
     r.final_time = common ? learning->front().observations[common - 1].time : 0.0;
   }
-  // The network layer's counts ride on the staleness results; a FedAvg point has none, so
-  // they come from its learning trials.
+  // The network layer's counts ride on the staleness results; a point without gossip (FedAvg,
+  // MoDeST, D-PSGD) has none, so they come from its learning trials.
   if (!staleness.empty() || !learning) {
     r.communication = analysis::summarize_communication(staleness, scenario.network.n);
     r.availability = analysis::summarize_availability(staleness);

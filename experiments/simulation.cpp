@@ -303,8 +303,6 @@ void print_learning(std::ostream& out, const Simulation& sim, const PointResult&
                        pm(r->rounds_abandoned), pm(r->models_per_aggregation));
     out << fmt::format("  trainers   start from a model {} old; {} trainings interrupted, {} lost to churn\n",
                        pm(r->model_age), pm(r->trainings_interrupted), pm(r->trainings_lost));
-    out << fmt::format("  bytes      {} sent per user (mean), {} by the most loaded user\n", pm(r->bytes_sent_per_user_mean),
-                       pm(r->bytes_sent_per_user_max));
   }
   out << fmt::format("  {} local updates, {} gossips, {} server rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
                      sim.wall_seconds);

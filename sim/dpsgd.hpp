@@ -12,6 +12,7 @@
 
 #include "sim/learning_bank.hpp"
 #include "sim/protocols.hpp"
+#include "sim/round_traffic.hpp"
 #include "sim/topology.hpp"
 #include "sim/user_clocks.hpp"
 #include "sim/window.hpp"
@@ -65,34 +66,43 @@ struct Dpsgd {
     const Mixing w = mixing_of(graph);
     const double transfer = s.gossip.bandwidth > 0.0 ? bank.message_bytes() / s.gossip.bandwidth : 0.0;
     engine::Window window(s.run.warmup, s.run.horizon);
-    const auto admit = [&](double t) { return window.admits(t, [&](double start) { bank.start_window(start); }); };
+    // The clock to time t: the window (false past the horizon), then the observations due;
+    // step() first counts the models sent by t, which those observations read.
+    RoundTraffic traffic(n, bank.message_bytes(), result.staleness.communication.emplace());
+    bank.count_bytes(&result.staleness.communication->bytes_sent);
+    const auto reach = [&](double t) {
+      if (!window.admits(t, [&](double start) { bank.start_window(start); })) return false;
+      bank.before(t);
+      return true;
+    };
+    const auto step = [&](double t) {
+      traffic.advance(t, reach);
+      return reach(t);
+    };
     std::vector<std::pair<double, std::uint32_t>> done(n);
     std::vector<std::uint32_t> ids(n), row_ids;
     row_ids.reserve(n);
     RoundCounts& counts = result.round_counts.emplace();
-    std::vector<double> sent_by(n, 0.0);
     for (double t = 0.0;;) {
       double end = t;
       for (std::uint32_t i = 0; i < n; ++i) {
         done[i] = {t + interval.draw(i, rng), i};
-        const std::uint32_t degree = w.offsets[i + 1] - w.offsets[i] - 1;
-        double sent = done[i].first;
-        for (std::uint32_t k = 0; k < degree; ++k) {
-          sent += transfer;
-          end = std::max(end, sent + (s.gossip.latency_law ? sample(*s.gossip.latency_law, rng) : s.gossip.latency));
+        double start = done[i].first;
+        for (std::uint32_t k = w.offsets[i] + 1; k < w.offsets[i + 1]; ++k, start += transfer) {
+          const double arrival = start + transfer + (s.gossip.latency_law ? sample(*s.gossip.latency_law, rng) : s.gossip.latency);
+          traffic.send(i, w.users[k], done[i].first, start, arrival);
+          end = std::max(end, arrival);
         }
         end = std::max(end, done[i].first);
       }
       std::sort(done.begin(), done.end());
       bool stopped = false;
       for (const auto& [when, user] : done) {
-        if (!admit(when)) { stopped = true; break; }
-        bank.before(when);
+        if (!step(when)) { stopped = true; break; }
         bank.train(user, when);
         ++result.local_updates;
       }
-      if (stopped || !admit(end)) break;
-      bank.before(end);
+      if (stopped || !step(end)) break;
       for (std::uint32_t i = 0; i < n; ++i) ids[i] = bank.snapshot(i);
       for (std::uint32_t i = 0; i < n; ++i) {
         const std::span<const std::uint32_t> row(w.users.data() + w.offsets[i], w.offsets[i + 1] - w.offsets[i]);
@@ -107,12 +117,9 @@ struct Dpsgd {
       counts.aggregations += n;
       counts.models_aggregated += w.users.size();
       counts.trainings_started += n;
-      for (std::uint32_t i = 0; i < n; ++i)
-        sent_by[i] += static_cast<double>(w.offsets[i + 1] - w.offsets[i] - 1) * bank.message_bytes();
       t = end;
     }
-    for (const double b : sent_by) counts.bytes_sent_per_user_mean += b / n;
-    counts.bytes_sent_per_user_max = *std::max_element(sent_by.begin(), sent_by.end());
+    traffic.finish(s.run.horizon, reach);
     bank.close(s.run.horizon);
   }
 };

@@ -80,8 +80,8 @@ struct RoundCounts {
   std::uint64_t trainings_interrupted = 0;  // a newer round's model arrived during training
   std::uint64_t trainings_lost = 0;         // the trainer went offline while training
   double model_age_total = 0.0;             // over trainings started: time since their model was made
-  double bytes_sent_per_user_mean = 0.0;    // model transfers' bytes, mean over users
-  double bytes_sent_per_user_max = 0.0;
+  // The bytes the models take are counted with the messages, in staleness.communication
+  // (sim/round_traffic.hpp), as the network layer counts gossip's.
 };
 
 struct LearningTrialResult {

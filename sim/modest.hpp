@@ -19,6 +19,7 @@
 #include "sim/learning_bank.hpp"
 #include "sim/modest_sampling.hpp"
 #include "sim/protocols.hpp"
+#include "sim/round_traffic.hpp"
 #include "sim/user_clocks.hpp"
 #include "sim/window.hpp"
 
@@ -39,10 +40,11 @@ class ModestRounds {
  public:
   ModestRounds(const Scenario& s, Bank& bank, Rng& rng, std::uint64_t index, LearningTrialResult& result)
       : s_(s), bank_(bank), rng_(rng), result_(result), n_(bank.size()), avail_(s, n_, index),
-        interval_(update_intervals(s, n_)), uplink_free_(n_, 0.0), busy_until_(n_, -1.0), sent_by_(n_, 0.0),
+        interval_(update_intervals(s, n_)), uplink_free_(n_, 0.0), busy_until_(n_, -1.0),
+        traffic_(n_, bank.message_bytes(), result.staleness.communication.emplace()),
         window_(s.run.warmup, s.run.horizon) {
-    bytes_ = bank.message_bytes();
-    transfer_ = s.gossip.bandwidth > 0.0 ? bytes_ / s.gossip.bandwidth : 0.0;
+    bank_.count_bytes(&result.staleness.communication->bytes_sent);
+    transfer_ = s.gossip.bandwidth > 0.0 ? bank.message_bytes() / s.gossip.bandwidth : 0.0;
     sample_size_ = std::min(s.learning.modest.sample, n_);
     need_ = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::floor(sample_size_ * s.learning.modest.success_fraction)));
   }
@@ -121,13 +123,11 @@ class ModestRounds {
       bool ended = false;
       for (const Arrival& a : arrivals) {
         if (a.aggregator != aggregator || accepted.size() == models) continue;
-        if (!admit(a.time)) { ended = true; break; }
-        bank_.before(a.time);
+        if (!step(a.time)) { ended = true; break; }
         bank_.train_client(a.trainer, a.time);
         accepted.push_back(a.trainer);
       }
-      if (ended || !admit(at)) break;
-      bank_.before(at);
+      if (ended || !step(at)) break;
       bank_.end_round(std::span<const std::uint32_t>(accepted.data(), accepted.size()), at);
       ++result_.rounds;
       ++counts.aggregations;
@@ -136,8 +136,7 @@ class ModestRounds {
       t = at;
       ++round;
     }
-    for (const double b : sent_by_) counts.bytes_sent_per_user_mean += b / n_;
-    counts.bytes_sent_per_user_max = *std::max_element(sent_by_.begin(), sent_by_.end());
+    traffic_.finish(s_.run.horizon, [&](double x) { return reach(x); });
     bank_.close(s_.run.horizon);
   }
 
@@ -160,8 +159,17 @@ class ModestRounds {
     return best;
   }
 
-  bool admit(double t) {
-    return window_.admits(t, [&](double start) { bank_.start_window(start); });
+  // The protocol's clock to time t: the window (false past the horizon), then the bank's
+  // observations due by t. step() first counts the messages started by t, so that those
+  // observations read the bytes sent by then.
+  bool reach(double t) {
+    if (!window_.admits(t, [&](double start) { bank_.start_window(start); })) return false;
+    bank_.before(t);
+    return true;
+  }
+  bool step(double t) {
+    traffic_.advance(t, [&](double x) { return reach(x); });
+    return reach(t);
   }
 
   double latency() { return s_.gossip.latency_law ? sample(*s_.gossip.latency_law, rng_) : s_.gossip.latency; }
@@ -170,15 +178,17 @@ class ModestRounds {
   // A model from `from` to `to`, ready to go at t: it waits for the sender's uplink, takes
   // bytes / bandwidth on it and then the latency. Returns its arrival, or infinity if it is
   // lost (gossip.loss), its sender goes offline during the transfer or its receiver is offline
-  // when it arrives.
+  // when it arrives. A user that is its own trainer or aggregator has the model at once: no
+  // message.
   double send(std::uint32_t from, std::uint32_t to, double t) {
+    if (from == to) return t;
     const double start = std::max(t, uplink_free_[from]);
     uplink_free_[from] = start + transfer_;
-    sent_by_[from] += bytes_;
-    const double arrival = start + transfer_ + latency();
+    double arrival = start + transfer_ + latency();
     if (lost() || !avail_.online(from, start) || avail_.online_until(from, start) < start + transfer_ ||
         !avail_.online(to, arrival))
-      return std::numeric_limits<double>::infinity();
+      arrival = std::numeric_limits<double>::infinity();
+    traffic_.send(from, to, t, start, arrival);
     return arrival;
   }
 
@@ -200,7 +210,9 @@ class ModestRounds {
         continue;
       }
       const double there = at + latency();
-      if (avail_.online(user, there) && !lost() && !lost()) {
+      const bool answered = avail_.online(user, there) && !lost() && !lost();
+      traffic_.ping(at, answered);
+      if (answered) {
         answers_.emplace_back(there + latency(), user);
         continue;
       }
@@ -244,9 +256,10 @@ class ModestRounds {
   std::uint32_t n_;
   modest::Availability avail_;
   UpdateIntervals interval_;
-  std::vector<double> uplink_free_, busy_until_, sent_by_;
+  std::vector<double> uplink_free_, busy_until_;
+  RoundTraffic traffic_;
   engine::Window window_;
-  double bytes_ = 0.0, transfer_ = 0.0;
+  double transfer_ = 0.0;
   std::uint32_t sample_size_ = 0, need_ = 1;
   std::vector<std::uint32_t> order_, adopters_;
   std::vector<std::pair<double, std::uint32_t>> answers_;

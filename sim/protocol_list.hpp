@@ -39,6 +39,7 @@
 #include "sim/dpsgd.hpp"
 #include "sim/modest.hpp"
 #include "sim/protocols.hpp"
+#include "sim/round_traffic.hpp"
 #include "sim/user_clocks.hpp"
 #include "sim/window.hpp"
 
@@ -138,7 +139,19 @@ struct FedAvg {
     std::vector<std::uint32_t> chosen(n);
     std::vector<std::pair<double, std::uint32_t>> back(m);  // (return time, client)
     engine::Window window(s.run.warmup, s.run.horizon);
-    const auto admit = [&](double t) { return window.admits(t, [&](double start) { bank.start_window(start); }); };
+    // The clock to time t: the window (false past the horizon), then the observations due;
+    // step() first counts the models sent by t (the server is node n), which those read.
+    RoundTraffic traffic(n + 1, bank.message_bytes(), result.staleness.communication.emplace());
+    bank.count_bytes(&result.staleness.communication->bytes_sent);
+    const auto reach = [&](double t) {
+      if (!window.admits(t, [&](double start) { bank.start_window(start); })) return false;
+      bank.before(t);
+      return true;
+    };
+    const auto step = [&](double t) {
+      traffic.advance(t, reach);
+      return reach(t);
+    };
     for (double t = 0.0;;) {
       std::iota(chosen.begin(), chosen.end(), 0u);
       double end = t;
@@ -146,7 +159,10 @@ struct FedAvg {
         boost::random::uniform_int_distribution<std::uint32_t> pick(c, n - 1);
         std::swap(chosen[c], chosen[pick(rng)]);
         const double received = t + (c + 1) * transfer + latency();
-        const double returned = received + interval.draw(chosen[c], rng) + transfer + latency();
+        traffic.send(n, chosen[c], t, t + c * transfer, received);
+        const double trained = received + interval.draw(chosen[c], rng);
+        const double returned = trained + transfer + latency();
+        traffic.send(chosen[c], n, trained, trained, returned);
         back[c] = {returned, chosen[c]};
         end = std::max(end, returned);
       }
@@ -154,17 +170,16 @@ struct FedAvg {
       bank.begin_round();
       bool stopped = false;
       for (const auto& [when, client] : back) {
-        if (!admit(when)) { stopped = true; break; }
-        bank.before(when);
+        if (!step(when)) { stopped = true; break; }
         bank.train_client(client, when);
       }
-      if (stopped || !admit(end)) break;
-      bank.before(end);
+      if (stopped || !step(end)) break;
       bank.end_round(std::span<const std::uint32_t>(chosen.data(), m), end);
       result.local_updates += m;
       ++result.rounds;
       t = end;
     }
+    traffic.finish(s.run.horizon, reach);
     bank.close(s.run.horizon);
   }
 

@@ -75,8 +75,25 @@ TEST_CASE("a D-PSGD round waits for the slowest update and the last transfer", "
   REQUIRE(r.round_counts);
   CHECK(r.round_counts->aggregations == 10 * r.rounds);
   CHECK(r.round_counts->models_aggregated == 30 * r.rounds);
-  CHECK(r.round_counts->bytes_sent_per_user_mean == Approx(2.0 * sim::quadratic_message_bytes(3) * r.rounds));
-  CHECK(r.round_counts->bytes_sent_per_user_max == Approx(2.0 * sim::quadratic_message_bytes(3) * r.rounds));
+  // Its messages, counted when they start: the 68 rounds that end by 98.6, and the 69th's,
+  // whose two sends per user start at 99.6 and 99.8 (before the horizon; the round ends
+  // after it). Each takes D + L from its start; the second of a user's two waits D for the
+  // uplink.
+  REQUIRE(r.rounds == 68);
+  REQUIRE(r.staleness.communication);
+  const sim::Communication& c = *r.staleness.communication;
+  const double bytes = sim::quadratic_message_bytes(3);
+  const std::uint64_t sends = 20 * (r.rounds + 1);
+  CHECK(c.messages_sent == sends);
+  CHECK(c.messages_delivered == sends);
+  CHECK(c.messages_lost == 0);
+  CHECK(c.requests_sent == 0);
+  CHECK(c.bytes_sent == Approx(bytes * sends));
+  CHECK(c.bytes_sent_per_user_max == Approx(2.0 * bytes * (r.rounds + 1)));
+  CHECK(c.bytes_received_per_user_max == Approx(2.0 * bytes * (r.rounds + 1)));
+  CHECK(c.latency_total == Approx(0.25 * sends));
+  CHECK(c.queued == sends / 2);
+  CHECK(c.queueing_delay == Approx(0.2 * sends / 2));
 }
 
 TEST_CASE("D-PSGD on the complete graph is full-participation FedAvg, round for round", "[dpsgd]") {
@@ -132,4 +149,17 @@ TEST_CASE("with latency and a finite uplink a FedAvg round lasts its clients' do
   const auto r = trial(s);
   CHECK(r.rounds == static_cast<std::uint64_t>(std::floor(100.0 / (5 * 0.1 + 2 * 0.05 + 1.0))));
   CHECK(r.local_updates == 4 * r.rounds);
+  // Its messages: 62 rounds end by 99.2; the 63rd's four downloads start at 99.2 to 99.5 and
+  // its first upload at 99.2 + D + L + 1 > 100, so 8 per round and 4 more. The server (its
+  // own node) sends the most: 4 per round; the i-th download waits i D for its uplink.
+  REQUIRE(r.rounds == 62);
+  REQUIRE(r.staleness.communication);
+  const sim::Communication& c = *r.staleness.communication;
+  const double bytes = sim::quadratic_message_bytes(3);
+  CHECK(c.messages_sent == 8 * r.rounds + 4);
+  CHECK(c.bytes_sent == Approx(bytes * (8 * r.rounds + 4)));
+  CHECK(c.bytes_sent_per_user_max == Approx(4 * bytes * (r.rounds + 1)));
+  CHECK(c.queued == 3 * (r.rounds + 1));
+  CHECK(c.queueing_delay == Approx((0.1 + 0.2 + 0.3) * (r.rounds + 1)));
+  CHECK(c.latency_total == Approx(0.15 * (8 * r.rounds + 4)));
 }

@@ -149,6 +149,7 @@ inline ModestRoundsResult modest_rounds_trial(const sim::Scenario& s, double mes
   // A model sent from `from` to `to` at t over from's uplink: its arrival, or never.
   std::vector<double> uplink_free(n, 0.0);
   const auto send = [&](std::uint32_t from, std::uint32_t to, double t) {
+    if (from == to) return t;  // its own trainer or aggregator: no message
     const double start = std::max(t, uplink_free[from]);
     uplink_free[from] = start + transfer;
     const double arrival = start + transfer + latency;
