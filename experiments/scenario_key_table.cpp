@@ -260,10 +260,14 @@ const std::vector<Key>& registry() {
        "bytes of a staleness-only message; 0 = a vector clock of 4 n bytes; learning sends the model's parameters instead (default 0)",
        [](S& s, const Value& v, const Key& k) { s.gossip.message_bytes = number(v, k); },
        [](const S& s) -> Json { return s.gossip.message_bytes; }},
-      {"gossip.bandwidth", numbers(closed(0.0, 1e18), " (0 = unlimited)"),
-       "uplink bytes per time unit of every user; a transfer takes message_bytes / bandwidth (default 0 = unlimited)",
-       [](S& s, const Value& v, const Key& k) { s.gossip.bandwidth = number(v, k); },
-       [](const S& s) -> Json { return s.gossip.bandwidth; }},
+      {"gossip.bandwidth", numbers_or_law(closed(0.0, 1e18), " (0 = unlimited)"),
+       "uplink bytes per time unit of every user; a transfer takes message_bytes / bandwidth; a table draws B_i per user, at least 1 (default 0 = unlimited)",
+       [](S& s, const Value& v, const Key& k) {
+         s.gossip.bandwidth = per_user(v, k, s.gossip.bandwidth_law);
+         if (s.gossip.bandwidth_law && !(s.gossip.bandwidth > 0.0))
+           throw InputError(fmt::format("{}: a distribution of uplinks needs a mean above 0 (for no transfer time give 0)", k.name));
+       },
+       [](const S& s) -> Json { return per_user_json(s.gossip.bandwidth, s.gossip.bandwidth_law); }},
       {"gossip.busy", choices(sim::busy_policies()), "what a gossip tick does while the uplink is sending (default queue)",
        [](S& s, const Value& v, const Key& k) { s.gossip.busy = choice(v, k, sim::busy_policies()); },
        [](const S& s) -> Json { return sim::to_string(s.gossip.busy); }},

@@ -64,7 +64,7 @@ struct Dpsgd {
     const std::uint32_t n = bank.size();
     const UpdateIntervals interval = update_intervals(s, n);
     const Mixing w = mixing_of(graph);
-    const double transfer = s.gossip.bandwidth > 0.0 ? bank.message_bytes() / s.gossip.bandwidth : 0.0;
+    const std::vector<double> transfer = transfer_times(s, n, bank.message_bytes());
     engine::Window window(s.run.warmup, s.run.horizon);
     // The clock to time t: the window (false past the horizon), then the observations due;
     // step() first counts the models sent by t, which those observations read.
@@ -88,8 +88,8 @@ struct Dpsgd {
       for (std::uint32_t i = 0; i < n; ++i) {
         done[i] = {t + interval.draw(i, rng), i};
         double start = done[i].first;
-        for (std::uint32_t k = w.offsets[i] + 1; k < w.offsets[i + 1]; ++k, start += transfer) {
-          const double arrival = start + transfer + (s.gossip.latency_law ? sample(*s.gossip.latency_law, rng) : s.gossip.latency);
+        for (std::uint32_t k = w.offsets[i] + 1; k < w.offsets[i + 1]; ++k, start += transfer[i]) {
+          const double arrival = start + transfer[i] + (s.gossip.latency_law ? sample(*s.gossip.latency_law, rng) : s.gossip.latency);
           traffic.send(i, w.users[k], done[i].first, start, arrival);
           end = std::max(end, arrival);
         }

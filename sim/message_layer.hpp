@@ -29,6 +29,7 @@
 #include "sim/random.hpp"
 #include "sim/scenario.hpp"
 #include "sim/trial.hpp"
+#include "sim/user_clocks.hpp"
 #include "sim/users_model.hpp"
 
 namespace timely::sim::engine {
@@ -40,7 +41,7 @@ class Networked {
   // bytes sent at every observation, the last one when the caller closes the model).
   Networked(Model& m, const Scenario& s, std::uint64_t index, double message_bytes, Communication& comm)
       : m_(m), s_(s), comm_(comm), rng_(make_rng(s.run.seed, Stream::network, index)), n_(m.size()), bytes_(message_bytes),
-        transfer_(s.gossip.bandwidth > 0.0 ? message_bytes / s.gossip.bandwidth : 0.0),
+        transfer_(transfer_times(s, m.size(), message_bytes)),
         churn_(s.churn.model != ChurnModel::none), online_(n_, 1), epoch_(n_, 0), busy_(n_, 0),
         current_(n_, none), queue_(n_), sent_by_(n_, 0.0), received_by_(n_, 0.0), is_source_(n_, 0),
         next_interval_(n_, 0) {
@@ -182,10 +183,10 @@ class Networked {
       comm_.queueing_delay += t - since;
       ++comm_.queued;
     }
-    if (transfer_ > 0.0) {
+    if (transfer_[from] > 0.0) {
       busy_[from] = 1;
       current_[from] = id;
-      schedule(t + transfer_, Event::transfer_end, id);
+      schedule(t + transfer_[from], Event::transfer_end, id);
     } else {
       depart(id, t);
     }
@@ -356,7 +357,8 @@ class Networked {
   Communication& comm_;
   Rng rng_;
   std::uint32_t n_;
-  double bytes_, transfer_;
+  double bytes_;
+  std::vector<double> transfer_;  // each user's uplink time for one message
   bool churn_;
   std::vector<std::uint8_t> online_;
   std::vector<std::uint32_t> epoch_;  // times each user went offline

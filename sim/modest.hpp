@@ -41,10 +41,10 @@ class ModestRounds {
   ModestRounds(const Scenario& s, Bank& bank, Rng& rng, std::uint64_t index, LearningTrialResult& result)
       : s_(s), bank_(bank), rng_(rng), result_(result), n_(bank.size()), avail_(s, n_, index),
         interval_(update_intervals(s, n_)), uplink_free_(n_, 0.0), busy_until_(n_, -1.0),
+        transfer_(transfer_times(s, n_, bank.message_bytes())),
         traffic_(n_, bank.message_bytes(), result.staleness.communication.emplace()),
         window_(s.run.warmup, s.run.horizon) {
     bank_.count_bytes(&result.staleness.communication->bytes_sent);
-    transfer_ = s.gossip.bandwidth > 0.0 ? bank.message_bytes() / s.gossip.bandwidth : 0.0;
     sample_size_ = std::min(s.learning.modest.sample, n_);
     need_ = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::floor(sample_size_ * s.learning.modest.success_fraction)));
   }
@@ -183,9 +183,9 @@ class ModestRounds {
   double send(std::uint32_t from, std::uint32_t to, double t) {
     if (from == to) return t;
     const double start = std::max(t, uplink_free_[from]);
-    uplink_free_[from] = start + transfer_;
-    double arrival = start + transfer_ + latency();
-    if (lost() || !avail_.online(from, start) || avail_.online_until(from, start) < start + transfer_ ||
+    uplink_free_[from] = start + transfer_[from];
+    double arrival = start + transfer_[from] + latency();
+    if (lost() || !avail_.online(from, start) || avail_.online_until(from, start) < start + transfer_[from] ||
         !avail_.online(to, arrival))
       arrival = std::numeric_limits<double>::infinity();
     traffic_.send(from, to, t, start, arrival);
@@ -257,9 +257,9 @@ class ModestRounds {
   modest::Availability avail_;
   UpdateIntervals interval_;
   std::vector<double> uplink_free_, busy_until_;
+  std::vector<double> transfer_;  // each user's uplink time for one model
   RoundTraffic traffic_;
   engine::Window window_;
-  double transfer_ = 0.0;
   std::uint32_t sample_size_ = 0, need_ = 1;
   std::vector<std::uint32_t> order_, adopters_;
   std::vector<std::pair<double, std::uint32_t>> answers_;

@@ -134,7 +134,7 @@ struct FedAvg {
   static void run_timed(const Scenario& s, Bank& bank, Rng& rng, LearningTrialResult& result) {
     const std::uint32_t n = bank.size(), m = clients(s, n);
     const UpdateIntervals interval = update_intervals(s, n);
-    const double transfer = s.gossip.bandwidth > 0.0 ? bank.message_bytes() / s.gossip.bandwidth : 0.0;
+    const std::vector<double> transfer = transfer_times(s, n + 1, bank.message_bytes());  // the server is node n
     const auto latency = [&] { return s.gossip.latency_law ? sample(*s.gossip.latency_law, rng) : s.gossip.latency; };
     std::vector<std::uint32_t> chosen(n);
     std::vector<std::pair<double, std::uint32_t>> back(m);  // (return time, client)
@@ -158,10 +158,10 @@ struct FedAvg {
       for (std::uint32_t c = 0; c < m; ++c) {
         boost::random::uniform_int_distribution<std::uint32_t> pick(c, n - 1);
         std::swap(chosen[c], chosen[pick(rng)]);
-        const double received = t + (c + 1) * transfer + latency();
-        traffic.send(n, chosen[c], t, t + c * transfer, received);
+        const double received = t + (c + 1) * transfer[n] + latency();
+        traffic.send(n, chosen[c], t, t + c * transfer[n], received);
         const double trained = received + interval.draw(chosen[c], rng);
-        const double returned = trained + transfer + latency();
+        const double returned = trained + transfer[chosen[c]] + latency();
         traffic.send(chosen[c], n, trained, trained, returned);
         back[c] = {returned, chosen[c]};
         end = std::max(end, returned);

@@ -51,6 +51,7 @@ struct GossipSpec {
   std::optional<Distribution> latency_law;  // drawn per message instead of `latency`
   double message_bytes = 0.0;  // payload of a staleness-only message; 0: the vector clock, 4 n bytes
   double bandwidth = 0.0;      // uplink bytes per time unit; 0: unlimited (no transfer time)
+  std::optional<Distribution> bandwidth_law;  // each user's uplink drawn once per run instead (bandwidth: its mean)
   BusyPolicy busy = BusyPolicy::queue;
   double loss = 0.0;  // probability that a message is lost, in [0, 1)
   // The policies' own keys (docs/model.md §1.1); empty: not given, the policy's default

@@ -22,7 +22,7 @@ namespace {
 
 // Each per-user key draws from its own stream, so adding a law to one key leaves the
 // others' draws unchanged; the tracked sources have theirs.
-enum class UsersStream : std::uint64_t { rate = 0, delay = 1, capacity = 2, tracked = 3 };
+enum class UsersStream : std::uint64_t { rate = 0, delay = 1, capacity = 2, tracked = 3, bandwidth = 4 };
 
 Rng users_rng(const Scenario& s, UsersStream which) {
   return make_rng(s.run.seed, Stream::users, static_cast<std::uint64_t>(which));
@@ -197,6 +197,15 @@ std::vector<std::uint32_t> heterogeneous_tracked(const Scenario& s) {
   users.resize(k);
   std::sort(users.begin(), users.end());
   return users;
+}
+
+std::vector<double> transfer_times(const Scenario& s, std::uint32_t nodes, double bytes) {
+  std::vector<double> out(nodes, s.gossip.bandwidth > 0.0 ? bytes / s.gossip.bandwidth : 0.0);
+  if (!s.gossip.bandwidth_law) return out;
+  Rng rng = users_rng(s, UsersStream::bandwidth);
+  for (std::uint32_t i = 0; i < std::min(nodes, s.network.n); ++i)
+    out[i] = bytes / std::clamp(draw(*s.gossip.bandwidth_law, rng), 1.0, 1e18);
+  return out;
 }
 
 UpdateIntervals update_intervals(const Scenario& s, std::uint32_t n) {

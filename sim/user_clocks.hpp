@@ -77,6 +77,12 @@ struct UpdateIntervals {
 };
 UpdateIntervals update_intervals(const Scenario& scenario, std::uint32_t n);
 
+// The time each node's uplink takes to send `bytes` (docs/model.md §7.1): bytes / B_i, with
+// B_i = gossip.bandwidth, or drawn once per run from gossip.bandwidth's law (its own stream,
+// at least 1 byte per time unit); all 0 without a bandwidth. Nodes past the n users (FedAvg's
+// server) get the law's mean.
+std::vector<double> transfer_times(const Scenario& scenario, std::uint32_t nodes, double bytes);
+
 // The tracked sources of a heterogeneous users model: K users drawn once per run (stream
 // (run.seed, users)), in increasing order, so that every trial tracks the same users and
 // each has its own confidence interval. All users, in order, when K = n.

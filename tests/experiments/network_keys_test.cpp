@@ -135,7 +135,10 @@ TEST_CASE("bad network keys exit 2 with one line naming the key", "[network-keys
   refused(set(R"(gossip.capacity={ dist = "exponential", mean = 1 })"), "gossip.capacity: the exponential distribution is for");
   refused(set("gossip.message_bytes=-1"), "gossip.message_bytes: expected a number in [0, 1e15]");
   refused(set("gossip.message_bytes=1e16"), "gossip.message_bytes: expected a number in [0, 1e15]");
-  refused(set("gossip.bandwidth=-5"), "gossip.bandwidth: expected a number in [0, 1e18] (0 = unlimited), got -5");
+  refused(set("gossip.bandwidth=-5"), "gossip.bandwidth: expected a number in [0, 1e18] or a distribution table (0 = unlimited), got -5");
+  refused(set("gossip.bandwidth={dist=\"uniform\",low=0,high=0}"),
+          "gossip.bandwidth: a distribution of uplinks needs a mean above 0 (for no transfer time give 0)");
+  refused(set("gossip.bandwidth={dist=\"lognormal\",median=1000}"), "gossip.bandwidth: the lognormal distribution needs median, sigma");
   refused(set("gossip.bandwidth=1e19"), "gossip.bandwidth: expected");
   refused(set("gossip.busy=wait"), "gossip.busy: expected one of queue, drop, got \"wait\"");
   refused(set("gossip.loss=1"), "gossip.loss: expected a number in [0, 1), got 1");

@@ -2,6 +2,7 @@
 // exact reduction to full-participation FedAvg on the complete graph.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -11,6 +12,7 @@
 #include "sim/learning.hpp"
 #include "sim/quadratic.hpp"
 #include "sim/trial.hpp"
+#include "sim/user_clocks.hpp"
 #include "tests/quadratic_problem.hpp"
 
 using namespace timely;
@@ -162,4 +164,33 @@ TEST_CASE("with latency and a finite uplink a FedAvg round lasts its clients' do
   CHECK(c.queued == 3 * (r.rounds + 1));
   CHECK(c.queueing_delay == Approx((0.1 + 0.2 + 0.3) * (r.rounds + 1)));
   CHECK(c.latency_total == Approx(0.15 * (8 * r.rounds + 4)));
+}
+
+TEST_CASE("per-user uplinks: each user's is drawn once per run, and a D-PSGD round waits for the slowest", "[dpsgd]") {
+  // A two-point law: an uplink of 5 bytes per time unit per model byte, or a fifth of that
+  // with probability 0.3. Over 2000 users the slow share lies in 0.3 +- 4 standard errors.
+  sim::Scenario s = dpsgd_quadratic(2000, sim::TopologyKind::ring);
+  const double bytes = sim::quadratic_message_bytes(3);
+  s.gossip.bandwidth_law = sim::Distribution{sim::DistributionKind::two_point, 5 * bytes, bytes, 0.3};
+  s.gossip.bandwidth = s.gossip.bandwidth_law->mean();
+  const std::vector<double> d = sim::transfer_times(s, s.network.n + 1, bytes);
+  std::size_t slow = 0;
+  for (std::uint32_t i = 0; i < s.network.n; ++i) {
+    REQUIRE((d[i] == Approx(0.2) || d[i] == Approx(1.0)));
+    slow += d[i] > 0.5;
+  }
+  CHECK(std::abs(slow / 2000.0 - 0.3) < 4 * std::sqrt(0.3 * 0.7 / 2000));
+  CHECK(d[s.network.n] == Approx(bytes / s.gossip.bandwidth));  // a node past the users: the mean uplink
+  CHECK(sim::transfer_times(s, s.network.n, bytes) == std::vector<double>(d.begin(), d.end() - 1));  // once per run
+  // Ten users, updates of 1 + Exp(1e9), latency 0.05: a round lasts 1 + 2 max_i D_i + 0.05.
+  s.network.n = 10;
+  s.updates.delay = 1.0;
+  s.updates.rate = 1e9;
+  s.gossip.latency = 0.05;
+  s.run.horizon = 100.0;
+  experiments::validate(s);
+  const std::vector<double> ten = sim::transfer_times(s, 10, bytes);
+  const double slowest = *std::max_element(ten.begin(), ten.end());
+  const auto r = trial(s);
+  CHECK(r.rounds == static_cast<std::uint64_t>(std::floor(100.0 / (1.0 + 2 * slowest + 0.05))));
 }
