@@ -24,7 +24,7 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
     out.diverged_at = std::min(out.diverged_at.value_or(*trial.diverged_at), *trial.diverged_at);
   }
   if (!trials.empty() && trials.front().round_counts) {
-    std::vector<double> completed, abandoned, per_round, age, interrupted, lost, bytes_mean, bytes_max, updates;
+    std::vector<double> completed, abandoned, per_round, age, interrupted, lost, bytes_mean, bytes_max, updates, overlap;
     for (const auto& trial : trials) {
       const sim::RoundCounts& m = *trial.round_counts;
       completed.push_back(static_cast<double>(trial.rounds));
@@ -36,10 +36,12 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
       bytes_mean.push_back(m.bytes_sent_per_user_mean);
       bytes_max.push_back(m.bytes_sent_per_user_max);
       updates.push_back(static_cast<double>(trial.local_updates));
+      if (m.sample_overlaps > 0) overlap.push_back(m.sample_overlap_total / static_cast<double>(m.sample_overlaps));
     }
     out.rounds_summary = RoundsSummary{summarize(completed),   summarize(abandoned), summarize(per_round),
                                        summarize(age),         summarize(interrupted), summarize(lost),
-                                       summarize(bytes_mean),  summarize(bytes_max), summarize(updates)};
+                                       summarize(bytes_mean),  summarize(bytes_max), summarize(updates),
+                                       maybe(overlap)};
   }
   if (out.diverged > 0) return out;
   std::array<std::vector<double>, sim::learning_metric_count> final;

@@ -22,6 +22,9 @@ struct RoundsSummary {
   Summary trainings_interrupted, trainings_lost;
   Summary bytes_sent_per_user_mean, bytes_sent_per_user_max;
   Summary local_updates;           // training resources: every local update made, aggregated or not
+  // MoDeST: the mean share of round k+1's sample that a trainer's view and its aggregator's
+  // derive alike, over the trials that compared any (none for D-PSGD, which has no sample).
+  std::optional<Summary> sample_overlap;
 };
 
 struct LearningSummary {

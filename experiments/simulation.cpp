@@ -305,6 +305,9 @@ void print_learning(std::ostream& out, const Simulation& sim, const PointResult&
                        pm(r->model_age), pm(r->trainings_interrupted), pm(r->trainings_lost));
     out << fmt::format("  bytes      {} sent per user (mean), {} by the most loaded user\n", pm(r->bytes_sent_per_user_mean),
                        pm(r->bytes_sent_per_user_max));
+    if (r->sample_overlap)
+      out << fmt::format("  samples    {} of round k+1's sample alike in a trainer's and its aggregator's views\n",
+                         pm(r->sample_overlap));
   }
   out << fmt::format("  {} local updates, {} gossips, {} server rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
                      sim.wall_seconds);

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
 
 #include "experiments/scenario_checks.hpp"
@@ -16,6 +18,7 @@
 #include "sim/modest_views.hpp"
 #include "sim/trial.hpp"
 #include "tests/quadratic_problem.hpp"
+#include "tests/run_cli.hpp"
 
 using namespace timely;
 using sim::modest::ViewEntry;
@@ -171,3 +174,22 @@ TEST_CASE("MoDeST under churn refuses a network too large for its dense views, n
   CHECK_NOTHROW(experiments::validate(s));
 }
 
+TEST_CASE("timely simulate --json reports MoDeST's sample overlap, and none for D-PSGD", "[modest]") {
+  const auto run = [](const std::string& protocol, const std::vector<std::string>& more) {
+    std::vector<std::string> args = {"simulate", "--json", "--trials", "2", "--set", "network.n=20", "--set",
+                                     "learning.protocol=" + protocol, "--set", "model.kind=quadratic", "--set", "run.horizon=20", "--set", "run.warmup=0"};
+    args.insert(args.end(), more.begin(), more.end());
+    const auto o = testing::run_timely(args);
+    INFO(o.err);
+    REQUIRE(o.status == 0);
+    return nlohmann::json::parse(o.out);
+  };
+  const auto modest = run("modest", {"--set", "modest.sample=5"});
+  CHECK(modest["protocol"]["sample_overlap"]["mean"].get<double>() == 1.0);  // no churn
+  const auto churned = run("modest", {"--set", "modest.sample=5", "--set", "churn.model=markov", "--set",
+                                      "churn.online_mean=5", "--set", "churn.offline_mean=5", "--set", "run.horizon=50"});
+  CHECK(churned["protocol"]["sample_overlap"]["mean"].get<double>() < 1.0);
+  const auto dpsgd = run("dpsgd", {});
+  REQUIRE(dpsgd.contains("protocol"));
+  CHECK(dpsgd["protocol"]["sample_overlap"].is_null());  // no sample: null, not a fake 1
+}
