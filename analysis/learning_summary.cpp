@@ -24,7 +24,7 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
     out.diverged_at = std::min(out.diverged_at.value_or(*trial.diverged_at), *trial.diverged_at);
   }
   if (!trials.empty() && trials.front().round_counts) {
-    std::vector<double> completed, abandoned, per_round, age, interrupted, lost, updates;
+    std::vector<double> completed, abandoned, per_round, age, interrupted, lost, updates, overlap;
     for (const auto& trial : trials) {
       const sim::RoundCounts& m = *trial.round_counts;
       completed.push_back(static_cast<double>(trial.rounds));
@@ -34,10 +34,11 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
       interrupted.push_back(static_cast<double>(m.trainings_interrupted));
       lost.push_back(static_cast<double>(m.trainings_lost));
       updates.push_back(static_cast<double>(trial.local_updates));
+      if (m.sample_overlaps > 0) overlap.push_back(m.sample_overlap_total / static_cast<double>(m.sample_overlaps));
     }
     out.rounds_summary = RoundsSummary{summarize(completed),   summarize(abandoned), summarize(per_round),
                                        summarize(age),         summarize(interrupted), summarize(lost),
-                                       summarize(updates)};
+                                       summarize(updates), maybe(overlap)};
   }
   if (out.diverged > 0) return out;
   std::array<std::vector<double>, sim::learning_metric_count> final;

@@ -21,6 +21,9 @@ struct RoundsSummary {
   Summary model_age;               // time since a trainer's starting model was made
   Summary trainings_interrupted, trainings_lost;
   Summary local_updates;           // training resources: every local update made, aggregated or not
+  // MoDeST: the mean share of round k+1's sample that a trainer's view and its aggregator's
+  // derive alike, over the trials that compared any (none for D-PSGD, which has no sample).
+  std::optional<Summary> sample_overlap;
 };
 
 struct LearningSummary {

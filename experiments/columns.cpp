@@ -287,15 +287,15 @@ void add_final_metrics(std::vector<Column>& columns, sim::MetricScope scope, Col
 
 // The round protocols' counts (docs/model.md §4.1-4.2): results.csv's name and its _ci95, and JSON's
 // protocol.<name>.{mean,ci95}.
-template <Summary analysis::RoundsSummary::*M>
+template <auto M>
 Cell rounds_mean(const R& r) {
   return mean_of((*le(r).rounds_summary).*M);
 }
-template <Summary analysis::RoundsSummary::*M>
+template <auto M>
 Cell rounds_ci(const R& r) {
   return ci_of((*le(r).rounds_summary).*M);
 }
-template <Summary analysis::RoundsSummary::*M>
+template <auto M>
 void add_rounds_column(std::vector<Column>& columns, const std::string& name) {
   columns.push_back({name, "protocol." + name + ".mean", num, rounds, rounds_mean<M>});
   columns.push_back({name + "_ci95", "protocol." + name + ".ci95", num, rounds, rounds_ci<M>});
@@ -309,6 +309,7 @@ void add_rounds_columns(std::vector<Column>& columns) {
   add_rounds_column<&S::trainings_interrupted>(columns, "trainings_interrupted");
   add_rounds_column<&S::trainings_lost>(columns, "trainings_lost");
   add_rounds_column<&S::local_updates>(columns, "local_updates");
+  add_rounds_column<&S::sample_overlap>(columns, "sample_overlap");  // empty for D-PSGD
 }
 
 std::vector<Column> make_registry() {

@@ -12,7 +12,7 @@
 // tests/mpi/result_bytes_test.cpp fills every field with distinct values and checks that they
 // come back.
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::TrialResult) == 304, "serialize TrialResult's new field below");
-static_assert(sizeof(void*) != 8 || sizeof(timely::sim::LearningTrialResult) == 576,
+static_assert(sizeof(void*) != 8 || sizeof(timely::sim::LearningTrialResult) == 592,
               "serialize LearningTrialResult's new field below");
 // An observation's metrics are one array whatever metrics there are (sim/learning_metrics.hpp).
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Observation) == sizeof(double) + sizeof(timely::sim::MetricValues) +
@@ -20,7 +20,7 @@ static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Observation) == sizeof(d
               "serialize Observation's new field below");
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Communication) == 104, "serialize Communication's new field below");
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Availability) == 24, "serialize Availability's new field below");
-static_assert(sizeof(void*) != 8 || sizeof(timely::sim::RoundCounts) == 56, "serialize RoundCounts's new field below");
+static_assert(sizeof(void*) != 8 || sizeof(timely::sim::RoundCounts) == 72, "serialize RoundCounts's new field below");
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::StationaryErrors) == 24,
               "serialize StationaryErrors' new field below");
 
@@ -63,6 +63,7 @@ template <class Archive>
 void serialize(Archive& a, timely::sim::RoundCounts& m, unsigned) {
   a & m.rounds_abandoned & m.aggregations & m.models_aggregated & m.trainings_started & m.trainings_interrupted & m.trainings_lost;
   a & m.model_age_total;
+  a & m.sample_overlap_total & m.sample_overlaps;
 }
 
 template <class Archive>

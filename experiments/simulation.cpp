@@ -303,6 +303,9 @@ void print_learning(std::ostream& out, const Simulation& sim, const PointResult&
                        pm(r->rounds_abandoned), pm(r->models_per_aggregation));
     out << fmt::format("  trainers   start from a model {} old; {} trainings interrupted, {} lost to churn\n",
                        pm(r->model_age), pm(r->trainings_interrupted), pm(r->trainings_lost));
+    if (r->sample_overlap)
+      out << fmt::format("  samples    {} of round k+1's sample alike in a trainer's and its aggregator's views\n",
+                         pm(r->sample_overlap));
   }
   out << fmt::format("  {} local updates, {} gossips, {} server rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
                      sim.wall_seconds);

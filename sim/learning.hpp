@@ -82,6 +82,11 @@ struct RoundCounts {
   double model_age_total = 0.0;             // over trainings started: time since their model was made
   // The bytes the models take are counted with the messages, in staleness.communication
   // (sim/round_traffic.hpp), as the network layer counts gossip's.
+  // MoDeST (docs/model.md §4.1): over the accepted trainers of completed rounds, the share of
+  // round k+1's sample that a trainer's view and its aggregator's derive alike, summed, and
+  // how many were compared (0 for D-PSGD, which has no sample).
+  double sample_overlap_total = 0.0;
+  std::uint64_t sample_overlaps = 0;
 };
 
 struct LearningTrialResult {

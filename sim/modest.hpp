@@ -4,20 +4,23 @@
 // protocol without a server in which each round a small sample of users trains the previous
 // round's average and an aggregator averages their models. timely's reading, with every
 // choice the paper's code leaves to the environment made a key, is docs/model.md §4.1. One
-// aggregator per round; every user knows every other (consistent views: the samples differ
-// only through who answers a ping). Internal to sim/.
+// aggregator per round. Under churn each user samples from its own view of who has joined
+// (sim/modest_views.hpp); without churn every view stays complete, so none is stored and the
+// samples differ only through who answers a ping. Internal to sim/.
 #include <algorithm>
 #include <boost/random/exponential_distribution.hpp>
 #include <boost/random/uniform_01.hpp>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <tuple>
 #include <vector>
 
 #include "sim/learning_bank.hpp"
 #include "sim/modest_sampling.hpp"
+#include "sim/modest_views.hpp"
 #include "sim/protocols.hpp"
 #include "sim/round_traffic.hpp"
 #include "sim/user_clocks.hpp"
@@ -47,6 +50,8 @@ class ModestRounds {
     bank_.count_bytes(&result.staleness.communication->bytes_sent);
     sample_size_ = std::min(s.learning.modest.sample, n_);
     need_ = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::floor(sample_size_ * s.learning.modest.success_fraction)));
+    if (avail_.churns()) sync_.emplace(s, n_, sample_size_, avail_, index);
+    stamp_of_.assign(n_, 0);
   }
 
   void run() {
@@ -61,15 +66,19 @@ class ModestRounds {
     arrivals.reserve(sample_size_);
     accepted.reserve(sample_size_);
     while (t < s_.run.horizon) {
-      // The holder pings round k's order and sends m_k to those who answer.
+      // The holder pings round k's order (the users its view has joined) and sends m_k, with
+      // its view, to those who answer.
+      if (sync_) sync_->advance(t);
       modest::round_order(n_, round, order_);
       ping_in_order(holder, t, sample_size_);
+      if (sync_ && !answers_.empty()) sync_->views().mark_active(holder, round);
       const double round_start = t;
       arrivals.clear();
       adopters_.assign(1, holder);
       for (const auto& [answered, trainer] : answers_) {
         const double received = send(holder, trainer, answered);
         if (!(received < s_.run.horizon)) continue;
+        if (sync_) sync_->views().carry(holder, trainer);
         adopters_.push_back(trainer);
         // A model for a later round interrupts training in progress (plexus).
         if (busy_until_[trainer] > received) ++counts.trainings_interrupted;
@@ -82,23 +91,46 @@ class ModestRounds {
           continue;
         }
         ++result_.local_updates;
-        arrivals.push_back({done, trainer, 0});
+        arrivals.push_back({done, trainer, 0, 0});
       }
       // Each trainer finds round k+1's aggregator (the first of its order to answer) and
-      // sends its model there.
+      // sends its model there. What it would sample for round k+1 is kept for the overlap.
       modest::round_order(n_, round + 1, order_);
-      for (Arrival& a : arrivals) {
+      trainer_samples_.resize(arrivals.size() * sample_size_);
+      trainer_sampled_.resize(arrivals.size());
+      for (std::size_t i = 0; i < arrivals.size(); ++i) {
+        Arrival& a = arrivals[i];
+        if (sync_) sync_->catch_up(a.trainer, a.time);
+        a.slot = static_cast<std::uint32_t>(i);
+        trainer_sampled_[i] = derive_sample(a.trainer, &trainer_samples_[i * sample_size_]);
         ping_in_order(a.trainer, a.time, 1);
         if (answers_.empty()) {
           a.time = std::numeric_limits<double>::infinity();
           continue;
         }
+        if (sync_) sync_->views().mark_active(a.trainer, round);
         a.aggregator = answers_.front().second;
         a.time = send(a.trainer, a.aggregator, answers_.front().first);
       }
       std::sort(arrivals.begin(), arrivals.end(), [](const Arrival& x, const Arrival& y) { return x.time < y.time; });
       // The first aggregator to average wins the round (a fork's other partial rounds are dropped).
       const auto [aggregator, at, models] = first_aggregation(arrivals);
+      // The trainers' views reach their aggregators, in arrival order; the winner's sample for
+      // round k+1 is derived from its view when it averages.
+      bool derived = false;
+      const auto derive_aggregator = [&, aggregator = aggregator, at = at] {
+        if (sync_) sync_->catch_up(aggregator, at);
+        aggregator_sampled_ = derive_sample(aggregator, aggregator_sample_.data());
+        derived = true;
+      };
+      aggregator_sample_.resize(sample_size_);
+      if (sync_)
+        for (const Arrival& a : arrivals) {
+          if (!(a.time < std::numeric_limits<double>::infinity())) break;
+          if (models > 0 && !derived && a.time > at) derive_aggregator();
+          sync_->views().carry(a.trainer, a.aggregator);
+        }
+      if (models > 0 && !derived) derive_aggregator();
       if (models == 0) {
         ++counts.rounds_abandoned;
         // Whoever holds m_k (its aggregator or a trainer that adopted it) and is online first
@@ -120,18 +152,21 @@ class ModestRounds {
       // The round's arithmetic, in time order: each accepted trainer from m_k, then the average.
       bank_.begin_round();
       accepted.clear();
+      accepted_slots_.clear();
       bool ended = false;
       for (const Arrival& a : arrivals) {
         if (a.aggregator != aggregator || accepted.size() == models) continue;
         if (!step(a.time)) { ended = true; break; }
         bank_.train_client(a.trainer, a.time);
         accepted.push_back(a.trainer);
+        accepted_slots_.push_back(a.slot);
       }
       if (ended || !step(at)) break;
       bank_.end_round(std::span<const std::uint32_t>(accepted.data(), accepted.size()), at);
       ++result_.rounds;
       ++counts.aggregations;
       counts.models_aggregated += accepted.size();
+      add_overlaps(counts);
       holder = aggregator;
       t = at;
       ++round;
@@ -144,6 +179,7 @@ class ModestRounds {
   struct Arrival {
     double time;  // training done, then arrival at the aggregator (infinity: never)
     std::uint32_t trainer, aggregator;
+    std::uint32_t slot;  // the trainer's sample for round k+1: trainer_samples_[slot * s], trainer_sampled_[slot] long
   };
   struct Aggregation {
     std::uint32_t aggregator;
@@ -157,6 +193,33 @@ class ModestRounds {
     for (const std::uint32_t u : users)
       if (const double up = avail_.next_online(u, t); up < best.second) best = {u, up};
     return best;
+  }
+
+  // Whether `viewer`'s view has `user` joined (always, without churn).
+  bool joined(std::uint32_t viewer, std::uint32_t user) const { return !sync_ || sync_->views().joined(viewer, user); }
+
+  // The sample `viewer` derives from its view for the round of order_, without pinging: the
+  // first s users of the order its view has joined, into out; returns how many (s unless the
+  // view has fewer joined).
+  std::uint32_t derive_sample(std::uint32_t viewer, std::uint32_t* out) const {
+    std::uint32_t count = 0;
+    for (std::size_t i = 0; count < sample_size_ && i < order_.size(); ++i)
+      if (joined(viewer, order_[i])) out[count++] = order_[i];
+    return count;
+  }
+
+  // A completed round's sample overlap (docs/model.md §4.1): for each accepted trainer, the
+  // share of the s users of round k+1's sample that its view and its aggregator's agree on.
+  void add_overlaps(RoundCounts& counts) {
+    ++stamp_;
+    for (std::uint32_t i = 0; i < aggregator_sampled_; ++i) stamp_of_[aggregator_sample_[i]] = stamp_;
+    for (const std::uint32_t slot : accepted_slots_) {
+      std::uint32_t common = 0;
+      for (std::uint32_t i = 0; i < trainer_sampled_[slot]; ++i)
+        common += stamp_of_[trainer_samples_[slot * sample_size_ + i]] == stamp_;
+      counts.sample_overlap_total += static_cast<double>(common) / sample_size_;
+      ++counts.sample_overlaps;
+    }
   }
 
   // The protocol's clock to time t: the window (false past the horizon), then the bank's
@@ -201,6 +264,7 @@ class ModestRounds {
     answers_.clear();
     slots_.assign(want, t);  // a min-heap of the times the pinging slots are free
     for (std::size_t next = 0; answers_.size() < want && next < order_.size(); ++next) {
+      if (!joined(from, order_[next])) continue;  // not in from's sample
       std::pop_heap(slots_.begin(), slots_.end(), std::greater<>{});
       const double at = slots_.back();
       slots_.pop_back();
@@ -262,6 +326,12 @@ class ModestRounds {
   engine::Window window_;
   std::uint32_t sample_size_ = 0, need_ = 1;
   std::vector<std::uint32_t> order_, adopters_;
+  std::optional<modest::ViewSync> sync_;  // under churn only
+  // The overlap's samples: each trainer's (s per arrival slot) and the winning aggregator's.
+  std::vector<std::uint32_t> trainer_samples_, trainer_sampled_, aggregator_sample_, accepted_slots_;
+  std::uint32_t aggregator_sampled_ = 0;
+  std::vector<std::uint64_t> stamp_of_;  // stamp_of_[u] == stamp_: u is in the aggregator's sample
+  std::uint64_t stamp_ = 0;
   std::vector<std::pair<double, std::uint32_t>> answers_;
   std::vector<double> slots_;
   boost::random::uniform_01<double> uniform_;

@@ -31,6 +31,9 @@ class Availability {
   double online_until(std::uint32_t user, double t) const;
   // The start of the user's first online interval after t (infinity if none).
   double next_online(std::uint32_t user, double t) const;
+  bool churns() const { return !always_; }
+  // The user's online intervals [start, end), sorted (empty without churn).
+  const std::vector<std::pair<double, double>>& spans(std::uint32_t user) const { return spans_[user]; }
 
  private:
   bool always_ = true;

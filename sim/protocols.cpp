@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "sim/input_error.hpp"
+#include "sim/modest_views.hpp"
 #include "sim/protocol_list.hpp"
 
 namespace timely::sim {
@@ -67,6 +68,10 @@ void Modest::check(const Scenario& s) {
   const ModestSpec& m = s.learning.modest;
   if (m.sample > s.network.n)
     throw InputError(fmt::format("modest.sample: expected an integer in [1, network.n = {}], got {}", s.network.n, m.sample));
+  if (s.churn.model != ChurnModel::none && s.network.n > modest::Views::max_users)
+    throw InputError(fmt::format("network.n: learning.protocol = \"modest\" under churn keeps every user's view of every "
+                                 "user (n^2 entries, docs/model.md §4.1); expected at most {}, got {}",
+                                 modest::Views::max_users, s.network.n));
   if (m.aggregators != 1)
     throw InputError(fmt::format("modest.aggregators: timely runs one aggregator per round (docs/model.md §4.1); "
                                  "expected 1, got {}",

@@ -80,6 +80,16 @@ sim::LearningTrialResult full_learning(double k) {
   r.rounds = 13;
   r.diverged_at = odd(k + 30);
   r.baseline_diverged_at = odd(k + 31);
+  sim::RoundCounts& c = r.round_counts.emplace();
+  c.rounds_abandoned = 14;
+  c.aggregations = 15;
+  c.models_aggregated = 16;
+  c.trainings_started = 17;
+  c.trainings_interrupted = 18;
+  c.trainings_lost = 19;
+  c.model_age_total = odd(k + 32);
+  c.sample_overlap_total = odd(k + 33);
+  c.sample_overlaps = 20;
   return r;
 }
 
@@ -166,6 +176,19 @@ void check_same(const sim::LearningTrialResult& a, const sim::LearningTrialResul
   CHECK(a.rounds == b.rounds);
   CHECK(same(a.diverged_at, b.diverged_at));
   CHECK(same(a.baseline_diverged_at, b.baseline_diverged_at));
+  REQUIRE(a.round_counts.has_value() == b.round_counts.has_value());
+  if (a.round_counts) {
+    const sim::RoundCounts &x = *a.round_counts, &y = *b.round_counts;
+    CHECK(x.rounds_abandoned == y.rounds_abandoned);
+    CHECK(x.aggregations == y.aggregations);
+    CHECK(x.models_aggregated == y.models_aggregated);
+    CHECK(x.trainings_started == y.trainings_started);
+    CHECK(x.trainings_interrupted == y.trainings_interrupted);
+    CHECK(x.trainings_lost == y.trainings_lost);
+    CHECK(same(x.model_age_total, y.model_age_total));
+    CHECK(same(x.sample_overlap_total, y.sample_overlap_total));
+    CHECK(x.sample_overlaps == y.sample_overlaps);
+  }
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 // MoDeST's round timing (sim/modest.hpp, docs/model.md §4.1) against a deliberately naive
 // round-by-round simulation of the rules (tests/sim/naive_modest.hpp) under Markov churn, with
-// latency, a finite bandwidth and loss: the rounds completed and abandoned per trial. Each
+// latency, a finite bandwidth and loss, each user sampling from its own view: the rounds
+// completed and abandoned per trial, and the mean sample overlap per trial. Each
 // engine mean and each naive mean comes from independent trials; their difference must lie
 // within the combined 99.9% Student-t half-widths, and that tolerance must be small against
 // the mean: 5% for the rounds completed, and for the rounds abandoned 5% where many are (even
-// churn) and 10% where few are (mild churn, about 6 per trial). With 1000 trials a side, naive
+// churn) and 10% where few are (mild churn, about 6 per trial), and 1% for the overlap. With
+// 1000 trials a side, naive
 // variants that drop the uplink queue, one of the ping's two loss draws, the sender's
 // online check, the training loss or the restart's timeout each fail it.
 #include <catch2/catch.hpp>
@@ -54,7 +56,7 @@ sim::Scenario churn_scenario(double online_mean, double offline_mean) {
 }
 
 struct Counts {
-  std::vector<double> rounds, abandoned;
+  std::vector<double> rounds, abandoned, overlap;  // overlap: over the trials that compared any
 };
 
 Counts engine_counts(const sim::Scenario& s) {
@@ -66,6 +68,8 @@ Counts engine_counts(const sim::Scenario& s) {
     REQUIRE(r.round_counts);
     c.rounds.push_back(static_cast<double>(r.rounds));
     c.abandoned.push_back(static_cast<double>(r.round_counts->rounds_abandoned));
+    if (r.round_counts->sample_overlaps > 0)
+      c.overlap.push_back(r.round_counts->sample_overlap_total / static_cast<double>(r.round_counts->sample_overlaps));
   }
   return c;
 }
@@ -77,6 +81,7 @@ Counts naive_counts(const sim::Scenario& s) {
     const naive::ModestRoundsResult r = naive::modest_rounds_trial(s, bytes, k);
     c.rounds.push_back(static_cast<double>(r.rounds));
     c.abandoned.push_back(static_cast<double>(r.abandoned));
+    if (r.overlaps > 0) c.overlap.push_back(r.overlap_total / static_cast<double>(r.overlaps));
   }
   return c;
 }
@@ -98,5 +103,10 @@ TEST_CASE("MoDeST's rounds under Markov churn agree with a naive round-by-round 
     const Counts engine = engine_counts(s), reference = naive_counts(s);
     check_agreement(label + ", rounds completed", engine.rounds, reference.rounds, 0.05);
     check_agreement(label + ", rounds abandoned", engine.abandoned, reference.abandoned, c.abandoned_power);
+    check_agreement(label + ", sample overlap", engine.overlap, reference.overlap, 0.01);
+    // The views do differ under churn, and still agree on most of a sample.
+    const double overlap = testing::estimate(engine.overlap).mean;
+    CHECK(overlap < 1.0);
+    CHECK(overlap > 0.5);
   }
 }

@@ -10,6 +10,11 @@
 // draws come from its own seed (run.seed ^ 0x6d6f64), so each trial is independent of the
 // engine's, and its churn is drawn by its own code from the same law (docs/model.md §7.3).
 //
+// Views (docs/model.md §4.1), written from the rules alone too: every user's join/leave counter
+// of every user in a full n x n table (the last round seen active changes no sample, so it is
+// left out); every churn transition announced to 10 s distinct others drawn by rejection, each
+// announcement a row of a list sorted by arrival and delivered by scanning that list.
+//
 // Supported: churn none or markov, a latency that is a number (gossip.latency), any bandwidth
 // and loss, homogeneous update clocks (updates.delay + Exp(updates.rate)).
 #include <algorithm>
@@ -29,10 +34,13 @@
 
 namespace timely::tests::naive {
 
-// One trial's rounds: completed (the aggregation at or before the horizon) and abandoned.
+// One trial's rounds: completed (the aggregation at or before the horizon) and abandoned, and
+// the sample overlap summed over the accepted trainers of completed rounds, with their count.
 struct ModestRoundsResult {
   std::uint64_t rounds = 0;
   std::uint64_t abandoned = 0;
+  double overlap_total = 0.0;
+  std::uint64_t overlaps = 0;
 };
 
 namespace modest_detail {
@@ -89,6 +97,49 @@ inline OnlinePeriods draw_periods(const sim::Scenario& s, sim::Rng& rng) {
   return p;
 }
 
+// A join or leave of `user` announced to `receiver`: its counter after the transition.
+struct Announcement {
+  double arrival;
+  std::uint32_t receiver, user, counter;
+};
+
+// Every transition of the churn (a period's start after 0: a join; its end before the horizon:
+// a leave), announced to its user itself at once and to min(10 s, n - 1) distinct others
+// after the latency unless lost; sorted by arrival.
+inline std::vector<Announcement> announcements(const sim::Scenario& s, const OnlinePeriods& on, std::uint32_t sample,
+                                               sim::Rng& rng) {
+  const std::uint32_t n = s.network.n, fanout = std::min(10 * sample, n - 1);
+  boost::random::uniform_01<double> uniform;
+  std::vector<Announcement> out;
+  for (std::uint32_t u = 0; u < n; ++u) {
+    std::uint32_t counter = 0;  // even: joined; everyone starts joined
+    const auto announce = [&](double t) {
+      out.push_back({t, u, u, counter});
+      std::vector<bool> chosen(n, false);
+      chosen[u] = true;
+      for (std::uint32_t k = 0; k < fanout; ++k) {
+        std::uint32_t r = u;
+        while (chosen[r]) r = static_cast<std::uint32_t>(uniform(rng) * n);
+        chosen[r] = true;
+        if (uniform(rng) < s.gossip.loss) continue;
+        out.push_back({t + s.gossip.latency, r, u, counter});
+      }
+    };
+    for (const auto& [start, end] : on.of[u]) {
+      if (start > 0.0) {
+        counter += counter % 2 == 0 ? 2 : 1;
+        announce(start);
+      }
+      if (end < s.run.horizon) {
+        counter += counter % 2 == 0 ? 1 : 2;
+        announce(end);
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Announcement& a, const Announcement& b) { return a.arrival < b.arrival; });
+  return out;
+}
+
 inline std::vector<std::uint32_t> order_of(std::uint32_t n, std::uint64_t round) {
   std::vector<std::uint32_t> order;
   sim::modest::round_order(n, round, order);
@@ -113,6 +164,33 @@ inline ModestRoundsResult modest_rounds_trial(const sim::Scenario& s, double mes
   sim::Rng rng = sim::make_rng(s.run.seed ^ 0x6d6f64, sim::Stream::trial, trial);
   const modest_detail::OnlinePeriods on = modest_detail::draw_periods(s, churn_rng);
   boost::random::uniform_01<double> uniform;
+
+  // Views: counter[v][u] is v's counter of u; a user is in v's samples while it is even.
+  sim::Rng views_rng = sim::make_rng(s.run.seed ^ 0x6d6f64, sim::Stream::views, trial);
+  const std::vector<modest_detail::Announcement> heard = modest_detail::announcements(s, on, sample, views_rng);
+  std::vector<std::vector<std::uint32_t>> counter(n, std::vector<std::uint32_t>(n, 0));
+  const auto hear = [&](const modest_detail::Announcement& a) {
+    if (a.receiver == a.user || on.online(a.receiver, a.arrival))
+      counter[a.receiver][a.user] = std::max(counter[a.receiver][a.user], a.counter);
+  };
+  std::size_t heard_by_all = 0;  // the announcements up to the last round's start, delivered to all
+  const auto everyone_hears = [&](double t) {
+    for (; heard_by_all < heard.size() && heard[heard_by_all].arrival <= t; ++heard_by_all) hear(heard[heard_by_all]);
+  };
+  const auto v_hears = [&](std::uint32_t v, double t) {
+    for (std::size_t i = heard_by_all; i < heard.size() && heard[i].arrival <= t; ++i)
+      if (heard[i].receiver == v) hear(heard[i]);
+  };
+  const auto carry = [&](std::uint32_t from, std::uint32_t to) {
+    for (std::uint32_t u = 0; u < n; ++u) counter[to][u] = std::max(counter[to][u], counter[from][u]);
+  };
+  // The first `sample` users of `order` that v's view has joined.
+  const auto sample_of = [&](std::uint32_t v, const std::vector<std::uint32_t>& order) {
+    std::vector<std::uint32_t> out;
+    for (const std::uint32_t u : order)
+      if (out.size() < sample && counter[v][u] % 2 == 0) out.push_back(u);
+    return out;
+  };
   const auto lost = [&] { return uniform(rng) < s.gossip.loss; };
   const auto training = [&] {
     return s.updates.delay + boost::random::exponential_distribution<double>(s.updates.rate)(rng);
@@ -126,6 +204,7 @@ inline ModestRoundsResult modest_rounds_trial(const sim::Scenario& s, double mes
     std::vector<std::pair<double, std::uint32_t>> answers;
     for (const std::uint32_t c : order) {
       if (answers.size() == slots) break;
+      if (counter[from][c] % 2 == 1) continue;  // left, in from's view
       std::size_t earliest = 0;
       for (std::size_t i = 1; i < free_at.size(); ++i)
         if (free_at[i] < free_at[earliest]) earliest = i;
@@ -173,12 +252,14 @@ inline ModestRoundsResult modest_rounds_trial(const sim::Scenario& s, double mes
   std::tie(holder, T) = first_online(modest_detail::order_of(n, 0), 0.0);
   while (T < horizon) {
     // 1-3. The holder's sample, the model sent to each as it answers, the trainings.
+    everyone_hears(T);
     const auto answers = ping(holder, T, sample, modest_detail::order_of(n, k));
     std::vector<std::uint32_t> holders{holder};  // who holds round k's model
     std::vector<std::pair<double, std::uint32_t>> trained;  // (done, trainer), in answer order
     for (const auto& [answered, j] : answers) {
       const double received = send(holder, j, answered);
       if (!(received < horizon)) continue;
+      carry(holder, j);
       holders.push_back(j);
       const double done = received + training();
       if (on.online_until(j, received) < done) continue;
@@ -188,16 +269,19 @@ inline ModestRoundsResult modest_rounds_trial(const sim::Scenario& s, double mes
     const std::vector<std::uint32_t> next_order = modest_detail::order_of(n, k + 1);
     struct Arrival {
       double time;
-      std::uint32_t aggregator;
+      std::uint32_t aggregator, trainer;
+      std::vector<std::uint32_t> sample;  // what the trainer's view samples for round k+1
     };
     std::vector<Arrival> arrivals;
     for (const auto& [done, j] : trained) {
+      v_hears(j, done);
+      std::vector<std::uint32_t> its_sample = sample_of(j, next_order);
       const auto found = ping(j, done, 1, next_order);
       if (found.empty()) {
-        arrivals.push_back({never, n});
+        arrivals.push_back({never, n, j, its_sample});
         continue;
       }
-      arrivals.push_back({send(j, found.front().second, found.front().first), found.front().second});
+      arrivals.push_back({send(j, found.front().second, found.front().first), found.front().second, j, its_sample});
     }
     std::stable_sort(arrivals.begin(), arrivals.end(), [](const Arrival& x, const Arrival& y) { return x.time < y.time; });
     // 5. Each aggregator, from its first arrival: when it averages, if it does.
@@ -205,6 +289,7 @@ inline ModestRoundsResult modest_rounds_trial(const sim::Scenario& s, double mes
     std::uint32_t winner = 0;
     double when_won = never;
     std::vector<double> accepted_won;
+    std::vector<std::vector<std::uint32_t>> samples_won;
     std::vector<std::uint32_t> seen;
     for (const Arrival& first : arrivals) {
       if (first.time == never) continue;
@@ -213,10 +298,12 @@ inline ModestRoundsResult modest_rounds_trial(const sim::Scenario& s, double mes
       seen.push_back(b);
       const double deadline = first.time + m.timeout;
       std::vector<double> accepted;
+      std::vector<std::vector<std::uint32_t>> samples;
       double when = deadline;
       for (const Arrival& a : arrivals) {
         if (a.aggregator != b || !(a.time <= deadline)) continue;
         accepted.push_back(a.time);
+        samples.push_back(a.sample);
         if (accepted.size() == need) {
           when = a.time;
           break;
@@ -229,7 +316,25 @@ inline ModestRoundsResult modest_rounds_trial(const sim::Scenario& s, double mes
         winner = b;
         when_won = when;
         accepted_won = accepted;
+        samples_won = samples;
       }
+    }
+    // The trainers' views reach their aggregators in arrival order; the winner derives round
+    // k+1's sample when it averages.
+    std::vector<std::uint32_t> winner_sample;
+    bool derived = false;
+    for (const Arrival& a : arrivals) {
+      if (a.time == never) continue;
+      if (aggregates && !derived && a.time > when_won) {
+        v_hears(winner, when_won);
+        winner_sample = sample_of(winner, next_order);
+        derived = true;
+      }
+      carry(a.trainer, a.aggregator);
+    }
+    if (aggregates && !derived) {
+      v_hears(winner, when_won);
+      winner_sample = sample_of(winner, next_order);
     }
     // 6. The round completes (if within the horizon), or is abandoned and restarted.
     if (aggregates) {
@@ -237,6 +342,12 @@ inline ModestRoundsResult modest_rounds_trial(const sim::Scenario& s, double mes
       for (const double a : accepted_won) late = late || a > horizon;
       if (late) break;
       ++result.rounds;
+      for (const auto& its : samples_won) {
+        std::size_t common = 0;
+        for (const std::uint32_t u : its) common += std::count(winner_sample.begin(), winner_sample.end(), u);
+        result.overlap_total += static_cast<double>(common) / sample;
+        ++result.overlaps;
+      }
       holder = winner;
       T = when_won;
       ++k;
