@@ -465,6 +465,8 @@ const std::vector<TrialColumn> trial_tail = {
      [](const TrialRow& t) { return t.learning->stationary ? Cell(t.learning->stationary->worst_error) : Cell(); }},
     {"stationary_consensus", num, learn,
      [](const TrialRow& t) { return t.learning->stationary ? Cell(t.learning->stationary->consensus) : Cell(); }},
+    // Training resources, over the whole run: every local update made, used or not.
+    {"local_updates", integer, learn, [](const TrialRow& t) { return Cell(t.learning->local_updates); }},
     // The network layer (docs/model.md §7.4), over the whole run.
     {"messages_sent", integer, comm,
      [](const TrialRow& t) { return communication(t) ? Cell(communication(t)->messages_sent) : Cell(); }},
