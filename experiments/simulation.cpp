@@ -185,8 +185,11 @@ nlohmann::ordered_json simulation_json(const Simulation& sim, unsigned threads) 
 }
 
 void print_theory(std::ostream& out, const sim::Scenario& s, const analysis::Prediction& p) {
-  out << fmt::format("{} model, {} n = {}, {} gossip at lambda = {:.6g} per user\n", sim::to_string(s.staleness.model),
-                     sim::to_string(s.network.topology), s.network.n, sim::to_string(s.gossip.mode), s.gossip_rate());
+  if (s.learning.enabled() && !sim::learning_protocol(s).measures_staleness)  // no gossip clocks to describe
+    out << fmt::format("{}, n = {}: no gossip, so no staleness\n", sim::learning_protocol(s).title, s.network.n);
+  else
+    out << fmt::format("{} model, {} n = {}, {} gossip at lambda = {:.6g} per user\n", sim::to_string(s.staleness.model),
+                       sim::to_string(s.network.topology), s.network.n, sim::to_string(s.gossip.mode), s.gossip_rate());
   if (p.staleness) out << fmt::format("  staleness  {:.6g}\n", *p.staleness);
   else out << "  staleness  (no exact value)\n";
   out << fmt::format("  method     {}\n", p.method);

@@ -361,3 +361,16 @@ TEST_CASE("results rows have as many fields as the header, for staleness, learni
   const auto row = timely::experiments::results_row(fedavg, true);
   CHECK(timely::experiments::parse_csv_line(row.substr(0, row.size() - 1)).size() == learning_header.size());
 }
+
+TEST_CASE("timely theory for a protocol without gossip says so instead of describing gossip clocks", "[cli]") {
+  for (const auto& [protocol, title] : {std::pair{"modest", "MoDeST"}, {"dpsgd", "D-PSGD"}, {"fedavg", "FedAvg"}}) {
+    const auto o = timely::testing::run_timely(
+        {"theory", "--set", "model.kind=quadratic", "--set", std::string("learning.protocol=") + protocol});
+    REQUIRE(o.status == 0);
+    CHECK(o.out.rfind(std::string(title) + ", n = 100: no gossip, so no staleness\n", 0) == 0);
+    CHECK(o.out.find("gossip at lambda") == std::string::npos);
+    CHECK(o.out.find(std::string("method     none: ") + title + " has no gossip") != std::string::npos);
+  }
+  const auto gossip = timely::testing::run_timely({"theory", "--set", "model.kind=quadratic"});
+  CHECK(gossip.out.rfind("users model, complete n = 100, push gossip at lambda = 1 per user\n", 0) == 0);
+}
