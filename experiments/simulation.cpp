@@ -326,8 +326,9 @@ void print_network(std::ostream& out, const PointResult& r) {
                             : 0.0;
     out << fmt::format("communication (means over {} trials, 95% CI, whole run [0, {:g}]):\n", c->trials,
                        r.scenario.run.horizon);
-    out << fmt::format("  messages   {} sent, {} lost ({:.3g}% of messages and requests), {} pull requests\n",
-                       pm(c->messages_sent), pm(c->messages_lost), 100.0 * lost, pm(c->requests_sent));
+    const bool pings = r.scenario.learning.enabled() && sim::learning_protocol(r.scenario).reports_rounds;
+    out << fmt::format("  messages   {} sent, {} lost ({:.3g}% of messages and requests), {} {}\n", pm(c->messages_sent),
+                       pm(c->messages_lost), 100.0 * lost, pm(c->requests_sent), pings ? "pings" : "pull requests");
     if (c->ticks_dropped.mean > 0.0 || c->ticks_offline.mean > 0.0)
       out << fmt::format("  ticks      {} dropped at the uplink (busy, or cleared by going offline), {} while offline\n", pm(c->ticks_dropped),
                          pm(c->ticks_offline));
