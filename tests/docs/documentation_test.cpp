@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "experiments/sweep.hpp"
 #include "experiments/scenario_keys.hpp"
 #include "analysis/predict.hpp"
 #include "sim/trial.hpp"
@@ -38,4 +39,16 @@ TEST_CASE("every example scenario loads and has an exact theory value unless it 
     ++examples;
   }
   CHECK(examples >= 5);
+}
+
+TEST_CASE("every example sweep loads: each point valid and within the default limits", "[docs]") {
+  int sweeps = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(TIMELY_SOURCE_DIR) / "examples")) {
+    if (entry.path().extension() != ".toml" || entry.path().filename().string().rfind("sweep", 0) != 0) continue;
+    INFO(entry.path());
+    const auto plan = timely::experiments::load_sweep_plan(entry.path());
+    CHECK(!plan.points.empty());
+    ++sweeps;
+  }
+  CHECK(sweeps >= 10);
 }
