@@ -65,20 +65,7 @@ struct Dpsgd {
     const UpdateIntervals interval = update_intervals(s, n);
     const Mixing w = mixing_of(graph);
     const std::vector<double> transfer = transfer_times(s, n, bank.message_bytes());
-    engine::Window window(s.run.warmup, s.run.horizon);
-    // The clock to time t: the window (false past the horizon), then the observations due;
-    // step() first counts the models sent by t, which those observations read.
-    RoundTraffic traffic(n, bank.message_bytes(), result.staleness.communication.emplace());
-    bank.count_bytes(&result.staleness.communication->bytes_sent);
-    const auto reach = [&](double t) {
-      if (!window.admits(t, [&](double start) { bank.start_window(start); })) return false;
-      bank.before(t);
-      return true;
-    };
-    const auto step = [&](double t) {
-      traffic.advance(t, reach);
-      return reach(t);
-    };
+    RoundClock<Bank> clock(s, bank, n, result);
     std::vector<std::pair<double, std::uint32_t>> done(n);
     std::vector<std::uint32_t> ids(n), row_ids;
     row_ids.reserve(n);
@@ -90,7 +77,7 @@ struct Dpsgd {
         double start = done[i].first;
         for (std::uint32_t k = w.offsets[i] + 1; k < w.offsets[i + 1]; ++k, start += transfer[i]) {
           const double arrival = start + transfer[i] + (s.gossip.latency_law ? sample(*s.gossip.latency_law, rng) : s.gossip.latency);
-          traffic.send(i, w.users[k], done[i].first, start, arrival);
+          clock.traffic().send(i, w.users[k], done[i].first, start, arrival);
           end = std::max(end, arrival);
         }
         end = std::max(end, done[i].first);
@@ -98,11 +85,11 @@ struct Dpsgd {
       std::sort(done.begin(), done.end());
       bool stopped = false;
       for (const auto& [when, user] : done) {
-        if (!step(when)) { stopped = true; break; }
+        if (!clock.step(when)) { stopped = true; break; }
         bank.train(user, when);
         ++result.local_updates;
       }
-      if (stopped || !step(end)) break;
+      if (stopped || !clock.step(end)) break;
       for (std::uint32_t i = 0; i < n; ++i) ids[i] = bank.snapshot(i);
       for (std::uint32_t i = 0; i < n; ++i) {
         const std::span<const std::uint32_t> row(w.users.data() + w.offsets[i], w.offsets[i + 1] - w.offsets[i]);
@@ -119,8 +106,7 @@ struct Dpsgd {
       counts.trainings_started += n;
       t = end;
     }
-    traffic.finish(s.run.horizon, reach);
-    bank.close(s.run.horizon);
+    clock.finish();
   }
 };
 

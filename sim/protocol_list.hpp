@@ -138,20 +138,8 @@ struct FedAvg {
     const auto latency = [&] { return s.gossip.latency_law ? sample(*s.gossip.latency_law, rng) : s.gossip.latency; };
     std::vector<std::uint32_t> chosen(n);
     std::vector<std::pair<double, std::uint32_t>> back(m);  // (return time, client)
-    engine::Window window(s.run.warmup, s.run.horizon);
-    // The clock to time t: the window (false past the horizon), then the observations due;
-    // step() first counts the models sent by t (the server is node n), which those read.
-    RoundTraffic traffic(n + 1, bank.message_bytes(), result.staleness.communication.emplace());
-    bank.count_bytes(&result.staleness.communication->bytes_sent);
-    const auto reach = [&](double t) {
-      if (!window.admits(t, [&](double start) { bank.start_window(start); })) return false;
-      bank.before(t);
-      return true;
-    };
-    const auto step = [&](double t) {
-      traffic.advance(t, reach);
-      return reach(t);
-    };
+    RoundClock<Bank> clock(s, bank, n + 1, result);  // the server is node n
+    RoundTraffic& traffic = clock.traffic();
     for (double t = 0.0;;) {
       std::iota(chosen.begin(), chosen.end(), 0u);
       double end = t;
@@ -170,17 +158,16 @@ struct FedAvg {
       bank.begin_round();
       bool stopped = false;
       for (const auto& [when, client] : back) {
-        if (!step(when)) { stopped = true; break; }
+        if (!clock.step(when)) { stopped = true; break; }
         bank.train_client(client, when);
       }
-      if (stopped || !step(end)) break;
+      if (stopped || !clock.step(end)) break;
       bank.end_round(std::span<const std::uint32_t>(chosen.data(), m), end);
       result.local_updates += m;
       ++result.rounds;
       t = end;
     }
-    traffic.finish(s.run.horizon, reach);
-    bank.close(s.run.horizon);
+    clock.finish();
   }
 
  private:

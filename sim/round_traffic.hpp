@@ -13,7 +13,9 @@
 #include <queue>
 #include <vector>
 
+#include "sim/learning.hpp"
 #include "sim/trial.hpp"
+#include "sim/window.hpp"
 
 namespace timely::sim {
 
@@ -90,6 +92,44 @@ class RoundTraffic {
   double bytes_;
   std::vector<double> sent_by_, received_by_;
   std::priority_queue<Message, std::vector<Message>, std::greater<>> pending_;
+};
+
+// A round protocol's clock over a bank (sim/learning_bank.hpp), with its messages counted in
+// the trial's communication: reach(t) moves the window (false past the horizon) and takes the
+// observations due by t; step(t) first counts the messages started by t, so that those
+// observations read the bytes sent by then; finish() at the end of the run.
+template <class Bank>
+class RoundClock {
+ public:
+  RoundClock(const Scenario& s, Bank& bank, std::uint32_t nodes, LearningTrialResult& result)
+      : bank_(bank), window_(s.run.warmup, s.run.horizon), horizon_(s.run.horizon),
+        traffic_(nodes, bank.message_bytes(), result.staleness.communication.emplace()) {
+    bank.count_bytes(&result.staleness.communication->bytes_sent);
+  }
+  RoundClock(const RoundClock&) = delete;
+  RoundClock& operator=(const RoundClock&) = delete;
+
+  RoundTraffic& traffic() { return traffic_; }
+  bool reach(double t) {
+    if (!window_.admits(t, [&](double start) { bank_.start_window(start); })) return false;
+    bank_.before(t);
+    return true;
+  }
+  bool step(double t) {
+    traffic_.advance(t, [&](double x) { return reach(x); });
+    return reach(t);
+  }
+  // Every message started by the horizon counted; then the bank closes the run.
+  void finish() {
+    traffic_.finish(horizon_, [&](double x) { return reach(x); });
+    bank_.close(horizon_);
+  }
+
+ private:
+  Bank& bank_;
+  engine::Window window_;
+  double horizon_;
+  RoundTraffic traffic_;
 };
 
 }  // namespace timely::sim
