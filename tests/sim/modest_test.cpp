@@ -16,6 +16,7 @@
 #include "sim/input_error.hpp"
 #include "sim/learning.hpp"
 #include "sim/modest_sampling.hpp"
+#include "sim/quadratic.hpp"
 #include "sim/trial.hpp"
 #include "tests/quadratic_problem.hpp"
 #include "tests/regression_problem.hpp"
@@ -180,6 +181,44 @@ TEST_CASE("bad MoDeST keys are refused with one line naming the key", "[modest]"
   s.learning.modest.min_models = 11;
   CHECK_THROWS_WITH(experiments::validate(s), "modest.min_models: expected an integer in [1, modest.sample = 10], got 11");
   s.learning.modest.min_models = 3;
-  s.learning.modest.aggregators = 2;
-  CHECK_THROWS_WITH(experiments::validate(s), Catch::StartsWith("modest.aggregators: timely runs one aggregator per round"));
+  s.learning.modest.aggregators = 11;
+  CHECK_THROWS_WITH(experiments::validate(s), "modest.aggregators: expected an integer in [1, modest.sample = 10], got 11");
+  s.learning.modest.aggregators = 10;
+  CHECK_NOTHROW(experiments::validate(s));
+}
+
+TEST_CASE("each MoDeST trainer uploads its model to each of its modest.aggregators aggregators", "[modest]") {
+  // Every user in the sample (s = n = 12), no churn, loss, latency or transfer time, and
+  // trainings of 0.99 + Exp(1e9): every ping is answered at once, so a trainer's aggregators
+  // are the first a users of round k+1's order and every model reaches all of them. A round
+  // lasts one training (0.99 plus at most ~1e-8), so by t = 10.5 ten rounds complete and the
+  // eleventh holder has sent its model, its trainers not yet theirs (they finish after 10.89).
+  // Per round the holder, in its own sample, sends n - 1 models and the n trainers n a, less
+  // the a that are their own aggregator: (n - 1)(1 + a) transfers, so (n - 1)(10 (1 + a) + 1)
+  // in all, and each aggregator beyond the first adds (n - 1) per round.
+  sim::Scenario s;
+  tests::use_small_quadratic(s);
+  s.network.n = 12;
+  s.learning.protocol = *sim::learning_protocols().parse("modest");
+  s.learning.modest.sample = 12;
+  s.updates.delay = 0.99;
+  s.updates.rate = 1e9;
+  s.run.warmup = 0.0;
+  s.run.horizon = 10.5;
+  const double bytes = sim::quadratic_message_bytes(s.learning.data.features);
+  for (const std::uint32_t a : {1u, 2u, 3u}) {
+    s.learning.modest.aggregators = a;
+    experiments::validate(s);
+    const auto r = trial(s);
+    INFO(a << " aggregators");
+    REQUIRE(r.rounds == 10);
+    REQUIRE(r.round_counts);
+    CHECK(r.round_counts->rounds_abandoned == 0);
+    REQUIRE(r.staleness.communication);
+    const sim::Communication& c = *r.staleness.communication;
+    const std::uint64_t transfers = 11 * (10 * (1 + a) + 1);
+    CHECK(c.messages_sent == transfers);
+    CHECK(c.messages_delivered == transfers);
+    CHECK(c.bytes_sent == Approx(bytes * transfers));
+  }
 }
