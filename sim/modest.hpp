@@ -120,9 +120,11 @@ class ModestRounds {
         if (sync_) sync_->views().mark_active(trainer, round);
         // The fastest uplink first: it gets the models first, so it tends to average first and
         // then sends m_{k+1} to the next sample fastest (plexus prefers high-bandwidth
-        // aggregators, docs/model.md §4.1). Stable: equal uplinks keep the answer order.
-        std::stable_sort(answers_.begin(), answers_.end(),
-                         [&](const auto& x, const auto& y) { return transfer_[x.second] < transfer_[y.second]; });
+        // aggregators, docs/model.md §4.1). Equal uplinks keep the answer order, (time, user),
+        // as a stable sort would, without its buffer.
+        std::sort(answers_.begin(), answers_.end(), [&](const auto& x, const auto& y) {
+          return std::tie(transfer_[x.second], x) < std::tie(transfer_[y.second], y);
+        });
         for (std::size_t j = 0; j < answers_.size(); ++j) {
           const auto [answered, aggregator] = answers_[j];
           const Arrival sent{send(trainer, aggregator, answered), trainer, aggregator, slot};
