@@ -166,6 +166,54 @@ TEST_CASE("MoDeST keeps completing rounds and learning when 80% of the users go 
   CHECK(loss_at(300) < loss_at(200));
 }
 
+TEST_CASE("a second MoDeST aggregator completes the round its first one leaves", "[modest]") {
+  // Six users, all in every sample (need = floor(6 * 0.8) = 4, min_models 3), latency 0.1, no
+  // transfer time, trainings of 1 + Exp(1e9). Round 0's holder pings at 0 and its models
+  // arrive at 0.3 (at once for itself), so the trainers finish at 1.3 (the holder at 1.0),
+  // ping round 1's order (arriving 1.4, answered 1.5) and their models arrive at 1.6. X, the
+  // first user of round 1's order, is online until 1.45: it answers every ping but is gone
+  // when the models arrive, and its own upload at 1.5 is lost too. With one aggregator X
+  // receives at most its own model and the holder's (done at 1.0, so arriving at 1.3): fewer
+  // than min_models, so round 0 is abandoned and, restarting after the timeout (2), nothing
+  // else happens by the horizon 2.5. With two, the second, Y, receives the other five models
+  // and averages the first four (need) at 1.6.
+  sim::Scenario s;
+  tests::use_small_quadratic(s);
+  s.network.n = 6;
+  s.learning.protocol = *sim::learning_protocols().parse("modest");
+  s.learning.modest.sample = 6;
+  s.updates.delay = 1.0;
+  s.updates.rate = 1e9;
+  s.gossip.latency = 0.1;
+  std::vector<std::uint32_t> order;
+  sim::modest::round_order(6, 1, order);
+  const std::uint32_t x = order.front();
+  const auto dir = testing::fresh_scratch("timely_modest_test", "aggregator_leaves");
+  const auto path = dir / "trace.csv";
+  {
+    std::ofstream out(path);
+    out << "user,start,end\n";
+    for (std::uint32_t u = 0; u < 6; ++u) out << u << ",0," << (u == x ? "1.45" : "1000") << "\n";
+  }
+  s.churn.model = sim::ChurnModel::trace;
+  s.churn.trace_file = path.string();
+  s.churn.trace = sim::read_churn_trace(path.string());
+  s.run.warmup = 0.0;
+  s.run.horizon = 2.5;
+  experiments::validate(s);
+  const auto one = trial(s);
+  REQUIRE(one.round_counts);
+  CHECK(one.rounds == 0);
+  CHECK(one.round_counts->rounds_abandoned == 1);
+  s.learning.modest.aggregators = 2;
+  experiments::validate(s);
+  const auto two = trial(s);
+  REQUIRE(two.round_counts);
+  CHECK(two.rounds == 1);
+  CHECK(two.round_counts->rounds_abandoned == 0);
+  CHECK(two.round_counts->models_aggregated == 4);
+}
+
 TEST_CASE("bad MoDeST keys are refused with one line naming the key", "[modest]") {
   sim::Scenario s;
   tests::use_small_quadratic(s);
