@@ -118,7 +118,9 @@ TEST_CASE("MoDeST's rounds with several aggregators agree with the naive simulat
   // Each trainer uploads to a aggregators, the highest uplink first, and the first to average
   // online wins: the same comparison as above, two aggregators under even churn, three under
   // mild churn, and two under even churn with per-user uplinks (a two-point law: 0.02 per
-  // model, or 0.2 for 30% of the users), where the order of a trainer's uploads matters.
+  // model, or 0.2 for 30% of the users), where the order of a trainer's uploads matters: an
+  // engine that uploads in answer order completes about 70.5 rounds there against the naive
+  // 72.1, and fails.
   struct Case {
     double online_mean, offline_mean;
     std::uint32_t aggregators;
