@@ -3,10 +3,11 @@
 // learning with decentralized sampling", arXiv 2302.13837; its public code sacs-epfl/plexus): a learning
 // protocol without a server in which each round a small sample of users trains the previous
 // round's average and an aggregator averages their models. timely's reading, with every
-// choice the paper's code leaves to the environment made a key, is docs/model.md §4.1. One
-// aggregator per round. Under churn each user samples from its own view of who has joined
-// (sim/modest_views.hpp); without churn every view stays complete, so none is stored and the
-// samples differ only through who answers a ping. Internal to sim/.
+// choice the paper's code leaves to the environment made a key, is docs/model.md §4.1. Each
+// round modest.aggregators users average, redundant copies of one another. Under churn each
+// user samples from its own view of who has joined (sim/modest_views.hpp); without churn every
+// view stays complete, so none is stored and the samples differ only through who answers a
+// ping. Internal to sim/.
 #include <algorithm>
 #include <boost/random/exponential_distribution.hpp>
 #include <boost/random/uniform_01.hpp>
@@ -31,13 +32,16 @@ namespace timely::sim {
 // One trial of MoDeST's rounds over a bank (sim/learning_bank.hpp). The aggregator of round k
 // holds the round's model m_k from time T_k. It pings the users in round k's order until
 // modest.sample answer, and sends m_k to them one after another on its uplink. Each trainer
-// trains for its update interval (c_i + Exp(mu_i)), pings round k+1's order until one user
-// answers, its aggregator, and sends its model there. That aggregator averages once
-// floor(sample * success_fraction) models have arrived, or modest.timeout after the first if
-// at least min_models did; its average is m_{k+1}. Otherwise the round is abandoned and the
-// holder of m_k starts round k+2's sample with m_k. The arithmetic is the bank's server round
-// (train_client from the round's model, end_round averaging), so with every user in the
-// sample, all models awaited and nothing delayed, a round is a full-participation FedAvg round.
+// trains for its update interval (c_i + Exp(mu_i)), pings round k+1's order until
+// modest.aggregators users answer, its aggregators, and sends its model to each, the highest
+// uplink first. Each aggregator averages once floor(sample * success_fraction) of the models
+// it received have arrived, or modest.timeout after its first if at least min_models did; the
+// first average made while online is m_{k+1}, the others are dropped (redundant copies of the
+// round: more aggregators buy tolerance of one that leaves, at the cost of more uploads).
+// If no aggregator averages online, the round is abandoned and the holder of m_k starts
+// round k+2's sample with m_k. The arithmetic is the bank's server round (train_client from
+// the round's model, end_round averaging), so with every user in the sample, all models
+// awaited and nothing delayed, a round is a full-participation FedAvg round.
 template <LearningBank Bank>
 class ModestRounds {
  public:
@@ -49,6 +53,7 @@ class ModestRounds {
         window_(s.run.warmup, s.run.horizon) {
     bank_.count_bytes(&result.staleness.communication->bytes_sent);
     sample_size_ = std::min(s.learning.modest.sample, n_);
+    aggregators_ = std::min(s.learning.modest.aggregators, sample_size_);
     need_ = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::floor(sample_size_ * s.learning.modest.success_fraction)));
     if (avail_.churns()) sync_.emplace(s, n_, sample_size_, avail_, index);
     stamp_of_.assign(n_, 0);
@@ -63,7 +68,7 @@ class ModestRounds {
     auto [holder, t] = first_online(order_, 0.0);
     std::vector<Arrival> arrivals;
     std::vector<std::uint32_t> accepted;
-    arrivals.reserve(sample_size_);
+    arrivals.reserve(static_cast<std::size_t>(sample_size_) * aggregators_);
     accepted.reserve(sample_size_);
     while (t < s_.run.horizon) {
       // The holder pings round k's order (the users its view has joined) and sends m_k, with
@@ -93,27 +98,45 @@ class ModestRounds {
         ++result_.local_updates;
         arrivals.push_back({done, trainer, 0, 0});
       }
-      // Each trainer finds round k+1's aggregator (the first of its order to answer) and
-      // sends its model there. What it would sample for round k+1 is kept for the overlap.
+      // Each trainer finds round k+1's aggregators (the first `a` of its order to answer) and
+      // sends its model to each, the highest uplink first, one transfer after another on its
+      // own uplink: one arrival per (trainer, aggregator), the first in the trainer's slot.
+      // What it would sample for round k+1 is kept for the overlap.
       modest::round_order(n_, round + 1, order_);
-      trainer_samples_.resize(arrivals.size() * sample_size_);
-      trainer_sampled_.resize(arrivals.size());
-      for (std::size_t i = 0; i < arrivals.size(); ++i) {
-        Arrival& a = arrivals[i];
-        if (sync_) sync_->catch_up(a.trainer, a.time);
-        a.slot = static_cast<std::uint32_t>(i);
-        trainer_sampled_[i] = derive_sample(a.trainer, &trainer_samples_[i * sample_size_]);
-        ping_in_order(a.trainer, a.time, 1);
+      const std::size_t trainers = arrivals.size();
+      trainer_samples_.resize(trainers * sample_size_);
+      trainer_sampled_.resize(trainers);
+      for (std::size_t i = 0; i < trainers; ++i) {
+        const std::uint32_t trainer = arrivals[i].trainer;
+        const double done = arrivals[i].time;
+        const auto slot = static_cast<std::uint32_t>(i);
+        if (sync_) sync_->catch_up(trainer, done);
+        trainer_sampled_[i] = derive_sample(trainer, &trainer_samples_[i * sample_size_]);
+        ping_in_order(trainer, done, aggregators_);
         if (answers_.empty()) {
-          a.time = std::numeric_limits<double>::infinity();
+          arrivals[i] = {std::numeric_limits<double>::infinity(), trainer, 0, slot};
           continue;
         }
-        if (sync_) sync_->views().mark_active(a.trainer, round);
-        a.aggregator = answers_.front().second;
-        a.time = send(a.trainer, a.aggregator, answers_.front().first);
+        if (sync_) sync_->views().mark_active(trainer, round);
+        // The fastest uplink first: it gets the models first, so it tends to average first and
+        // then sends m_{k+1} to the next sample fastest (plexus prefers high-bandwidth
+        // aggregators, docs/model.md §4.1). Equal uplinks keep the answer order, (time, user),
+        // as a stable sort would, without its buffer.
+        std::sort(answers_.begin(), answers_.end(), [&](const auto& x, const auto& y) {
+          return std::tie(transfer_[x.second], x) < std::tie(transfer_[y.second], y);
+        });
+        for (std::size_t j = 0; j < answers_.size(); ++j) {
+          const auto [answered, aggregator] = answers_[j];
+          const Arrival sent{send(trainer, aggregator, answered), trainer, aggregator, slot};
+          if (j == 0)
+            arrivals[i] = sent;
+          else
+            arrivals.push_back(sent);
+        }
       }
       std::sort(arrivals.begin(), arrivals.end(), [](const Arrival& x, const Arrival& y) { return x.time < y.time; });
-      // The first aggregator to average wins the round (a fork's other partial rounds are dropped).
+      // The first aggregator to average while online wins the round; the other aggregators'
+      // averages (redundant copies, or a fork's partial rounds) are dropped and send nothing.
       const auto [aggregator, at, models] = first_aggregation(arrivals);
       // The trainers' views reach their aggregators, in arrival order; the winner's sample for
       // round k+1 is derived from its view when it averages.
@@ -324,7 +347,7 @@ class ModestRounds {
   std::vector<double> transfer_;  // each user's uplink time for one model
   RoundTraffic traffic_;
   engine::Window window_;
-  std::uint32_t sample_size_ = 0, need_ = 1;
+  std::uint32_t sample_size_ = 0, aggregators_ = 1, need_ = 1;
   std::vector<std::uint32_t> order_, adopters_;
   std::optional<modest::ViewSync> sync_;  // under churn only
   // The overlap's samples: each trainer's (s per arrival slot) and the winning aggregator's.

@@ -72,9 +72,9 @@ void Modest::check(const Scenario& s) {
     throw InputError(fmt::format("network.n: learning.protocol = \"modest\" under churn keeps every user's view of every "
                                  "user (n^2 entries, docs/model.md §4.1); expected at most {}, got {}",
                                  modest::Views::max_users, s.network.n));
-  if (m.aggregators != 1)
-    throw InputError(fmt::format("modest.aggregators: timely runs one aggregator per round (docs/model.md §4.1); "
-                                 "expected 1, got {}",
+  // A trainer's aggregators are the first users of round k+1's sample to answer.
+  if (m.aggregators > m.sample)
+    throw InputError(fmt::format("modest.aggregators: expected an integer in [1, modest.sample = {}], got {}", m.sample,
                                  m.aggregators));
   if (m.min_models > m.sample)
     throw InputError(fmt::format("modest.min_models: expected an integer in [1, modest.sample = {}], got {}", m.sample,

@@ -16,6 +16,7 @@
 #include "sim/input_error.hpp"
 #include "sim/learning.hpp"
 #include "sim/modest_sampling.hpp"
+#include "sim/quadratic.hpp"
 #include "sim/trial.hpp"
 #include "tests/quadratic_problem.hpp"
 #include "tests/regression_problem.hpp"
@@ -165,6 +166,54 @@ TEST_CASE("MoDeST keeps completing rounds and learning when 80% of the users go 
   CHECK(loss_at(300) < loss_at(200));
 }
 
+TEST_CASE("a second MoDeST aggregator completes the round its first one leaves", "[modest]") {
+  // Six users, all in every sample (need = floor(6 * 0.8) = 4, min_models 3), latency 0.1, no
+  // transfer time, trainings of 1 + Exp(1e9). Round 0's holder pings at 0 and its models
+  // arrive at 0.3 (at once for itself), so the trainers finish at 1.3 (the holder at 1.0),
+  // ping round 1's order (arriving 1.4, answered 1.5) and their models arrive at 1.6. X, the
+  // first user of round 1's order, is online until 1.45: it answers every ping but is gone
+  // when the models arrive, and its own upload at 1.5 is lost too. With one aggregator X
+  // receives at most its own model and the holder's (done at 1.0, so arriving at 1.3): fewer
+  // than min_models, so round 0 is abandoned and, restarting after the timeout (2), nothing
+  // else happens by the horizon 2.5. With two, the second, Y, receives the other five models
+  // and averages the first four (need) at 1.6.
+  sim::Scenario s;
+  tests::use_small_quadratic(s);
+  s.network.n = 6;
+  s.learning.protocol = *sim::learning_protocols().parse("modest");
+  s.learning.modest.sample = 6;
+  s.updates.delay = 1.0;
+  s.updates.rate = 1e9;
+  s.gossip.latency = 0.1;
+  std::vector<std::uint32_t> order;
+  sim::modest::round_order(6, 1, order);
+  const std::uint32_t x = order.front();
+  const auto dir = testing::fresh_scratch("timely_modest_test", "aggregator_leaves");
+  const auto path = dir / "trace.csv";
+  {
+    std::ofstream out(path);
+    out << "user,start,end\n";
+    for (std::uint32_t u = 0; u < 6; ++u) out << u << ",0," << (u == x ? "1.45" : "1000") << "\n";
+  }
+  s.churn.model = sim::ChurnModel::trace;
+  s.churn.trace_file = path.string();
+  s.churn.trace = sim::read_churn_trace(path.string());
+  s.run.warmup = 0.0;
+  s.run.horizon = 2.5;
+  experiments::validate(s);
+  const auto one = trial(s);
+  REQUIRE(one.round_counts);
+  CHECK(one.rounds == 0);
+  CHECK(one.round_counts->rounds_abandoned == 1);
+  s.learning.modest.aggregators = 2;
+  experiments::validate(s);
+  const auto two = trial(s);
+  REQUIRE(two.round_counts);
+  CHECK(two.rounds == 1);
+  CHECK(two.round_counts->rounds_abandoned == 0);
+  CHECK(two.round_counts->models_aggregated == 4);
+}
+
 TEST_CASE("bad MoDeST keys are refused with one line naming the key", "[modest]") {
   sim::Scenario s;
   tests::use_small_quadratic(s);
@@ -180,6 +229,44 @@ TEST_CASE("bad MoDeST keys are refused with one line naming the key", "[modest]"
   s.learning.modest.min_models = 11;
   CHECK_THROWS_WITH(experiments::validate(s), "modest.min_models: expected an integer in [1, modest.sample = 10], got 11");
   s.learning.modest.min_models = 3;
-  s.learning.modest.aggregators = 2;
-  CHECK_THROWS_WITH(experiments::validate(s), Catch::StartsWith("modest.aggregators: timely runs one aggregator per round"));
+  s.learning.modest.aggregators = 11;
+  CHECK_THROWS_WITH(experiments::validate(s), "modest.aggregators: expected an integer in [1, modest.sample = 10], got 11");
+  s.learning.modest.aggregators = 10;
+  CHECK_NOTHROW(experiments::validate(s));
+}
+
+TEST_CASE("each MoDeST trainer uploads its model to each of its modest.aggregators aggregators", "[modest]") {
+  // Every user in the sample (s = n = 12), no churn, loss, latency or transfer time, and
+  // trainings of 0.99 + Exp(1e9): every ping is answered at once, so a trainer's aggregators
+  // are the first a users of round k+1's order and every model reaches all of them. A round
+  // lasts one training (0.99 plus at most ~1e-8), so by t = 10.5 ten rounds complete and the
+  // eleventh holder has sent its model, its trainers not yet theirs (they finish after 10.89).
+  // Per round the holder, in its own sample, sends n - 1 models and the n trainers n a, less
+  // the a that are their own aggregator: (n - 1)(1 + a) transfers, so (n - 1)(10 (1 + a) + 1)
+  // in all, and each aggregator beyond the first adds (n - 1) per round.
+  sim::Scenario s;
+  tests::use_small_quadratic(s);
+  s.network.n = 12;
+  s.learning.protocol = *sim::learning_protocols().parse("modest");
+  s.learning.modest.sample = 12;
+  s.updates.delay = 0.99;
+  s.updates.rate = 1e9;
+  s.run.warmup = 0.0;
+  s.run.horizon = 10.5;
+  const double bytes = sim::quadratic_message_bytes(s.learning.data.features);
+  for (const std::uint32_t a : {1u, 2u, 3u}) {
+    s.learning.modest.aggregators = a;
+    experiments::validate(s);
+    const auto r = trial(s);
+    INFO(a << " aggregators");
+    REQUIRE(r.rounds == 10);
+    REQUIRE(r.round_counts);
+    CHECK(r.round_counts->rounds_abandoned == 0);
+    REQUIRE(r.staleness.communication);
+    const sim::Communication& c = *r.staleness.communication;
+    const std::uint64_t transfers = 11 * (10 * (1 + a) + 1);
+    CHECK(c.messages_sent == transfers);
+    CHECK(c.messages_delivered == transfers);
+    CHECK(c.bytes_sent == Approx(bytes * transfers));
+  }
 }

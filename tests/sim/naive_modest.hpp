@@ -6,7 +6,9 @@
 // slots are a plain vector scanned for the earliest; every aggregator's count is recounted
 // from scratch over all arrivals. It shares no code with sim/modest.hpp: beyond the Scenario
 // struct, the random generator's type and seeding and boost's distributions, it uses only the
-// round order (sim::modest::round_order, tested on its own in tests/sim/modest_test.cpp). Its
+// round order (sim::modest::round_order, tested on its own in tests/sim/modest_test.cpp) and
+// the users' uplink times (sim::transfer_times, drawn once per run; tested in
+// tests/sim/dpsgd_test.cpp), so that both simulate the same uplinks. Its
 // draws come from its own seed (run.seed ^ 0x6d6f64), so each trial is independent of the
 // engine's, and its churn is drawn by its own code from the same law (docs/model.md §7.3).
 //
@@ -15,8 +17,14 @@
 // left out); every churn transition announced to 10 s distinct others drawn by rejection, each
 // announcement a row of a list sorted by arrival and delivered by scanning that list.
 //
+// Aggregators (modest.aggregators = a): each trainer pings for a of them and sends its model
+// to every one that answered, the highest uplink first (equal uplinks: in answer order); every
+// aggregator's count is recounted over the arrivals at it; the earliest one that averages
+// while online wins, the others are dropped.
+//
 // Supported: churn none or markov, a latency that is a number (gossip.latency), any bandwidth
-// and loss, homogeneous update clocks (updates.delay + Exp(updates.rate)).
+// (a number or a per-user law) and loss, homogeneous update clocks (updates.delay +
+// Exp(updates.rate)).
 #include <algorithm>
 #include <boost/random/exponential_distribution.hpp>
 #include <boost/random/uniform_01.hpp>
@@ -31,6 +39,7 @@
 #include "sim/modest_sampling.hpp"
 #include "sim/random.hpp"
 #include "sim/scenario.hpp"
+#include "sim/user_clocks.hpp"
 
 namespace timely::tests::naive {
 
@@ -157,7 +166,7 @@ inline ModestRoundsResult modest_rounds_trial(const sim::Scenario& s, double mes
   const sim::ModestSpec& m = s.learning.modest;
   const std::uint32_t sample = std::min(m.sample, n);
   const std::uint32_t need = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::floor(sample * m.success_fraction)));
-  const double transfer = s.gossip.bandwidth > 0.0 ? message_bytes / s.gossip.bandwidth : 0.0;
+  const std::vector<double> transfer = sim::transfer_times(s, n, message_bytes);  // each user's, per model
   const double latency = s.gossip.latency, horizon = s.run.horizon;
 
   sim::Rng churn_rng = sim::make_rng(s.run.seed ^ 0x6d6f64, sim::Stream::churn, trial);
@@ -230,9 +239,9 @@ inline ModestRoundsResult modest_rounds_trial(const sim::Scenario& s, double mes
   const auto send = [&](std::uint32_t from, std::uint32_t to, double t) {
     if (from == to) return t;  // its own trainer or aggregator: no message
     const double start = std::max(t, uplink_free[from]);
-    uplink_free[from] = start + transfer;
-    const double arrival = start + transfer + latency;
-    const bool delivered = !lost() && on.online(from, start) && on.online_until(from, start) >= start + transfer &&
+    uplink_free[from] = start + transfer[from];
+    const double arrival = start + transfer[from] + latency;
+    const bool delivered = !lost() && on.online(from, start) && on.online_until(from, start) >= start + transfer[from] &&
                            on.online(to, arrival);
     return delivered ? arrival : never;
   };
@@ -265,7 +274,8 @@ inline ModestRoundsResult modest_rounds_trial(const sim::Scenario& s, double mes
       if (on.online_until(j, received) < done) continue;
       trained.emplace_back(done, j);
     }
-    // 4. Each trainer finds its aggregator in round k+1's order and sends its model there.
+    // 4. Each trainer finds its aggregators in round k+1's order and sends its model to each,
+    // one after another, the highest uplink first (equal uplinks: in answer order).
     const std::vector<std::uint32_t> next_order = modest_detail::order_of(n, k + 1);
     struct Arrival {
       double time;
@@ -276,12 +286,14 @@ inline ModestRoundsResult modest_rounds_trial(const sim::Scenario& s, double mes
     for (const auto& [done, j] : trained) {
       v_hears(j, done);
       std::vector<std::uint32_t> its_sample = sample_of(j, next_order);
-      const auto found = ping(j, done, 1, next_order);
+      auto found = ping(j, done, m.aggregators, next_order);
+      std::stable_sort(found.begin(), found.end(),
+                       [&](const auto& x, const auto& y) { return transfer[x.second] < transfer[y.second]; });
       if (found.empty()) {
         arrivals.push_back({never, n, j, its_sample});
         continue;
       }
-      arrivals.push_back({send(j, found.front().second, found.front().first), found.front().second, j, its_sample});
+      for (const auto& [answered, b] : found) arrivals.push_back({send(j, b, answered), b, j, its_sample});
     }
     std::stable_sort(arrivals.begin(), arrivals.end(), [](const Arrival& x, const Arrival& y) { return x.time < y.time; });
     // 5. Each aggregator, from its first arrival: when it averages, if it does.
