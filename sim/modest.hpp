@@ -49,9 +49,7 @@ class ModestRounds {
       : s_(s), bank_(bank), rng_(rng), result_(result), n_(bank.size()), avail_(s, n_, index),
         interval_(update_intervals(s, n_)), uplink_free_(n_, 0.0), busy_until_(n_, -1.0),
         transfer_(transfer_times(s, n_, bank.message_bytes())),
-        traffic_(n_, bank.message_bytes(), result.staleness.communication.emplace()),
-        window_(s.run.warmup, s.run.horizon) {
-    bank_.count_bytes(&result.staleness.communication->bytes_sent);
+        clock_(s, bank, n_, result) {
     sample_size_ = std::min(s.learning.modest.sample, n_);
     aggregators_ = std::min(s.learning.modest.aggregators, sample_size_);
     need_ = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::floor(sample_size_ * s.learning.modest.success_fraction)));
@@ -179,12 +177,12 @@ class ModestRounds {
       bool ended = false;
       for (const Arrival& a : arrivals) {
         if (a.aggregator != aggregator || accepted.size() == models) continue;
-        if (!step(a.time)) { ended = true; break; }
+        if (!clock_.step(a.time)) { ended = true; break; }
         bank_.train_client(a.trainer, a.time);
         accepted.push_back(a.trainer);
         accepted_slots_.push_back(a.slot);
       }
-      if (ended || !step(at)) break;
+      if (ended || !clock_.step(at)) break;
       bank_.end_round(std::span<const std::uint32_t>(accepted.data(), accepted.size()), at);
       ++result_.rounds;
       ++counts.aggregations;
@@ -194,8 +192,7 @@ class ModestRounds {
       t = at;
       ++round;
     }
-    traffic_.finish(s_.run.horizon, [&](double x) { return reach(x); });
-    bank_.close(s_.run.horizon);
+    clock_.finish();
   }
 
  private:
@@ -245,18 +242,6 @@ class ModestRounds {
     }
   }
 
-  // The protocol's clock to time t: the window (false past the horizon), then the bank's
-  // observations due by t. step() first counts the messages started by t, so that those
-  // observations read the bytes sent by then.
-  bool reach(double t) {
-    if (!window_.admits(t, [&](double start) { bank_.start_window(start); })) return false;
-    bank_.before(t);
-    return true;
-  }
-  bool step(double t) {
-    traffic_.advance(t, [&](double x) { return reach(x); });
-    return reach(t);
-  }
 
   double latency() { return s_.gossip.latency_law ? sample(*s_.gossip.latency_law, rng_) : s_.gossip.latency; }
   bool lost() { return s_.gossip.loss > 0.0 && uniform_(rng_) < s_.gossip.loss; }
@@ -274,7 +259,7 @@ class ModestRounds {
     if (lost() || !avail_.online(from, start) || avail_.online_until(from, start) < start + transfer_[from] ||
         !avail_.online(to, arrival))
       arrival = std::numeric_limits<double>::infinity();
-    traffic_.send(from, to, t, start, arrival);
+    clock_.traffic().send(from, to, t, start, arrival);
     return arrival;
   }
 
@@ -298,7 +283,7 @@ class ModestRounds {
       }
       const double there = at + latency();
       const bool answered = avail_.online(user, there) && !lost() && !lost();
-      traffic_.ping(at, answered);
+      clock_.traffic().ping(at, answered);
       if (answered) {
         answers_.emplace_back(there + latency(), user);
         continue;
@@ -345,8 +330,7 @@ class ModestRounds {
   UpdateIntervals interval_;
   std::vector<double> uplink_free_, busy_until_;
   std::vector<double> transfer_;  // each user's uplink time for one model
-  RoundTraffic traffic_;
-  engine::Window window_;
+  RoundClock<Bank> clock_;  // the window, the observations and the messages counted
   std::uint32_t sample_size_ = 0, aggregators_ = 1, need_ = 1;
   std::vector<std::uint32_t> order_, adopters_;
   std::optional<modest::ViewSync> sync_;  // under churn only
