@@ -24,11 +24,8 @@ sim::LearningTrialResult trial(const sim::Scenario& s) {
 }
 
 sim::Scenario dpsgd_quadratic(std::uint32_t n, sim::TopologyKind topology) {
-  sim::Scenario s;
-  tests::use_small_quadratic(s);
-  s.network.n = n;
+  sim::Scenario s = tests::small_quadratic("dpsgd", n);
   s.network.topology = topology;
-  s.learning.protocol = *sim::learning_protocols().parse("dpsgd");
   s.run.warmup = 0.0;
   return s;
 }
@@ -136,10 +133,7 @@ TEST_CASE("with latency and a finite uplink a FedAvg round lasts its clients' do
   // m = 4 clients, downloads one after another on the server's uplink (D each, then L), an
   // update of 1 + Exp(1e9), the upload (D, then L): the last client's round trip is
   // (m + 1) D + 2 L + 1, and rounds follow each other at once.
-  sim::Scenario s;
-  tests::use_small_quadratic(s);
-  s.network.n = 20;
-  s.learning.protocol = *sim::learning_protocols().parse("fedavg");
+  sim::Scenario s = tests::small_quadratic("fedavg", 20);
   s.learning.mixing.fedavg_fraction = 0.2;
   s.updates.delay = 1.0;
   s.updates.rate = 1e9;

@@ -36,10 +36,7 @@ using testing::check_agreement;
 using testing::estimate;
 
 sim::Scenario churn_scenario(double online_mean, double offline_mean, std::uint32_t aggregators = 1) {
-  sim::Scenario s;
-  tests::use_small_quadratic(s);
-  s.learning.protocol = *sim::learning_protocols().parse("modest");
-  s.network.n = 40;
+  sim::Scenario s = tests::small_quadratic("modest", 40);
   s.learning.modest.sample = 8;  // need = floor(8 * 0.8) = 6, min_models 3, timeout 2, ping_timeout 0.1
   s.gossip.latency = 0.02;
   // One model takes 0.05 on the uplink: a holder's 8 sends take 0.4, a visible share of a round.

@@ -177,10 +177,7 @@ TEST_CASE("a second MoDeST aggregator completes the round its first one leaves",
   // than min_models, so round 0 is abandoned and, restarting after the timeout (2), nothing
   // else happens by the horizon 2.5. With two, the second, Y, receives the other five models
   // and averages the first four (need) at 1.6.
-  sim::Scenario s;
-  tests::use_small_quadratic(s);
-  s.network.n = 6;
-  s.learning.protocol = *sim::learning_protocols().parse("modest");
+  sim::Scenario s = tests::small_quadratic("modest", 6);
   s.learning.modest.sample = 6;
   s.updates.delay = 1.0;
   s.updates.rate = 1e9;
@@ -244,10 +241,7 @@ TEST_CASE("each MoDeST trainer uploads its model to each of its modest.aggregato
   // Per round the holder, in its own sample, sends n - 1 models and the n trainers n a, less
   // the a that are their own aggregator: (n - 1)(1 + a) transfers, so (n - 1)(10 (1 + a) + 1)
   // in all, and each aggregator beyond the first adds (n - 1) per round.
-  sim::Scenario s;
-  tests::use_small_quadratic(s);
-  s.network.n = 12;
-  s.learning.protocol = *sim::learning_protocols().parse("modest");
+  sim::Scenario s = tests::small_quadratic("modest", 12);
   s.learning.modest.sample = 12;
   s.updates.delay = 0.99;
   s.updates.rate = 1e9;

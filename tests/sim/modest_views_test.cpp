@@ -62,10 +62,7 @@ namespace {
 
 // n users always online but user 5, which leaves at t = 1 and comes back at t = 2.
 sim::Scenario leave_and_return(std::uint32_t n, std::uint32_t sample) {
-  sim::Scenario s;
-  tests::use_small_quadratic(s);
-  s.learning.protocol = *sim::learning_protocols().parse("modest");
-  s.network.n = n;
+  sim::Scenario s = tests::small_quadratic("modest", n);
   s.learning.modest.sample = sample;
   s.learning.modest.min_models = 1;
   s.gossip.latency = 0.01;
@@ -115,10 +112,7 @@ TEST_CASE("a leave and a join are announced to exactly 10 s other users, after t
 namespace {
 
 sim::Scenario overlap_scenario() {
-  sim::Scenario s;
-  tests::use_small_quadratic(s);
-  s.learning.protocol = *sim::learning_protocols().parse("modest");
-  s.network.n = 40;
+  sim::Scenario s = tests::small_quadratic("modest", 40);
   s.learning.modest.sample = 8;
   s.gossip.latency = 0.02;
   s.run.warmup = 0.0;
