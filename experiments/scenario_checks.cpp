@@ -50,6 +50,26 @@ void check_modest_keys(const Scenario& s) {
                                  key));
 }
 
+// SAPO's keys (docs/model.md §4.3) are read only by its swarm, likewise.
+void check_sapo_keys(const Scenario& s) {
+  if (s.learning.enabled() && sim::learning_protocol_id(s) == sim::sapo_protocol) return;
+  const sim::SapoSpec& m = s.learning.sapo;
+  const sim::SapoSpec d;
+  const char* key = m.questions != d.questions         ? "sapo.questions"
+                    : m.answers != d.answers           ? "sapo.answers"
+                    : m.local != d.local               ? "sapo.local"
+                    : m.external != d.external         ? "sapo.external"
+                    : m.share_fanout != d.share_fanout ? "sapo.share_fanout"
+                    : m.clip_low != d.clip_low         ? "sapo.clip_low"
+                    : m.clip_high != d.clip_high       ? "sapo.clip_high"
+                    : m.specialties != d.specialties   ? "sapo.specialties"
+                    : m.keep != d.keep                 ? "sapo.keep"
+                                                       : nullptr;
+  if (key)
+    throw InputError(fmt::format("{}: read only by learning.protocol = \"sapo\" (remove the key or set the protocol)",
+                                 key));
+}
+
 }  // namespace
 
 void validate(const Scenario& s) {
@@ -82,6 +102,7 @@ void validate(const Scenario& s) {
   // rounds take neither per-user clocks nor the network layer.
   if (s.learning.enabled()) sim::learning_protocol(s).check(s);
   check_modest_keys(s);
+  check_sapo_keys(s);
   validate_network(s);
 }
 

@@ -46,7 +46,7 @@ struct LearningProtocol : LearningProtocolInfo {
 std::span<const LearningProtocol> learning_protocol_registry();
 // sim/protocol_list.hpp checks these against the list's order.
 inline constexpr LearningProtocolId gossip_protocol{0}, fedavg_protocol{1}, local_protocol{2}, single_user_protocol{3},
-    modest_protocol{4}, dpsgd_protocol{5};
+    modest_protocol{4}, dpsgd_protocol{5}, sapo_protocol{6};
 
 // The scenario's protocol: learning.protocol, or fedavg when mixing.rule = "fedavg", the
 // documented alias kept from before protocols existed.

@@ -117,7 +117,7 @@ struct RunSpec {
 // ---- learning mode (docs/model.md §4-5); off while model.kind = none ---------------------
 
 enum class ModelKind { none, linear, logistic, mlp, quadratic };
-enum class DataSource { synthetic_regression, synthetic_mixture, fashion_mnist };
+enum class DataSource { synthetic_regression, synthetic_mixture, fashion_mnist, synthetic_arithmetic };
 enum class RegressionTarget { linear, teacher };  // data.target (docs/model.md §5)
 enum class LrSchedule { constant, inverse_time, step };
 enum class MixingRule { average, age_weighted, variance_corrected, fedavg };
@@ -215,9 +215,25 @@ struct ModestSpec {
   bool operator==(const ModestSpec&) const = default;
 };
 
+// SAPO-style swarms (Gensyn, arXiv 2509.08721; docs/model.md §4.3): users keep their own
+// policies and share rollouts (questions, sampled answers, rewards) instead of models.
+struct SapoSpec {
+  std::uint32_t questions = 8;   // rollouts a user generates (and shares) at each local update
+  std::uint32_t answers = 8;     // answers sampled per question: one rollout's group
+  std::uint32_t local = 4;       // own rollouts in a training batch (at most questions)
+  std::uint32_t external = 4;    // received rollouts in a training batch
+  std::optional<std::uint32_t> share_fanout;  // users each rollout is sent to; unset: every neighbour
+  double clip_low = 0.2;         // GRPO's clipped ratio: [1 - clip_low, 1 + clip_high]
+  double clip_high = 0.28;
+  std::uint32_t specialties = 1;  // task kinds of data.source = "synthetic-arithmetic"; user u's is u mod this
+  std::uint32_t keep = 1;         // the learner's updates a received rollout stays drawable for
+  bool operator==(const SapoSpec&) const = default;
+};
+
 struct LearningSpec {
   LearningProtocolId protocol;
   ModestSpec modest;  // mixing.rule = "fedavg" overrides it (sim::learning_protocol)
+  SapoSpec sapo;
   ModelSpec model;
   DataSpec data;
   TrainSpec train;
