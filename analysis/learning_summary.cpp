@@ -40,6 +40,37 @@ LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& 
                                        summarize(age),         summarize(interrupted), summarize(lost),
                                        summarize(updates), maybe(overlap)};
   }
+  if (!trials.empty() && trials.front().experience) {
+    std::vector<double> total, per_update, zero, external, age, learner, time, divergence;
+    ExperienceSummary e;
+    e.age_histogram.assign(sim::ExperienceCounts::age_bins, 0.0);
+    for (const auto& trial : trials) {
+      const sim::ExperienceCounts& c = *trial.experience;
+      const auto ratio = [](double x, std::uint64_t count) { return count ? x / static_cast<double>(count) : 0.0; };
+      total.push_back(c.total_reward);
+      per_update.push_back(ratio(c.total_reward, c.rewarded_updates));
+      zero.push_back(ratio(static_cast<double>(c.zero_advantage), c.rollouts_generated));
+      external.push_back(ratio(static_cast<double>(c.external_used), c.rewarded_updates));
+      if (c.external_used == 0) continue;
+      age.push_back(ratio(c.age_updates_total, c.external_used));
+      learner.push_back(ratio(c.learner_age_total, c.external_used));
+      time.push_back(ratio(c.age_time_total, c.external_used));
+      divergence.push_back(ratio(c.divergence_total, c.external_used));
+      for (std::size_t b = 0; b < c.age_histogram.size(); ++b)
+        e.age_histogram[b] += ratio(static_cast<double>(c.age_histogram[b]), c.external_used);
+    }
+    for (double& share : e.age_histogram) share = age.empty() ? 0.0 : share / static_cast<double>(age.size());
+    if (age.empty()) e.age_histogram.clear();
+    e.total_reward = summarize(total);
+    e.reward_per_update = summarize(per_update);
+    e.zero_advantage = summarize(zero);
+    e.external_per_step = summarize(external);
+    e.age_updates = maybe(age);
+    e.learner_age = maybe(learner);
+    e.age_time = maybe(time);
+    e.divergence = maybe(divergence);
+    out.experience = std::move(e);
+  }
   if (out.diverged > 0) return out;
   std::array<std::vector<double>, sim::learning_metric_count> final;
   std::vector<double> ttt, plateau, baseline, delay, ttl, ttd;

@@ -26,6 +26,22 @@ struct RoundsSummary {
   std::optional<Summary> sample_overlap;
 };
 
+// A SAPO swarm's use of shared experience across trials (sim::ExperienceCounts, docs/model.md
+// §4.3): each a mean with its 95% CI over trials.
+struct ExperienceSummary {
+  Summary total_reward;       // over users and local updates in the window: SAPO's measure
+  Summary reward_per_update;  // its mean per local update
+  Summary zero_advantage;     // share of generated rollouts whose answers were all rewarded alike
+  Summary external_per_step;  // external rollouts per training batch (local updates)
+  // Over the external rollouts trained on (empty where a trial used none): the generator's
+  // updates since it made one, the learner's since it arrived, the time since it was made,
+  // KL(generator || learner) on its question.
+  std::optional<Summary> age_updates, learner_age, age_time, divergence;
+  // Share of the external rollouts used per bin of the generator's updates since (0, 1, 2, 3,
+  // 4-7, 8-15, 16-31, >= 32), mean over trials.
+  std::vector<double> age_histogram;
+};
+
 struct LearningSummary {
   // The final observation's metrics across trials, by index in sim::learning_metrics; empty
   // where a metric does not apply (or no trial measured it).
@@ -46,6 +62,7 @@ struct LearningSummary {
   std::optional<Summary> stationary_error, stationary_worst_error, stationary_consensus;
   std::optional<double> heterogeneity;
   std::optional<RoundsSummary> rounds_summary;  // the round protocols (modest, dpsgd)
+  std::optional<ExperienceSummary> experience;  // SAPO's swarms
 };
 
 LearningSummary summarize_learning(const std::vector<sim::LearningTrialResult>& trials);

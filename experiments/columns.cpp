@@ -72,7 +72,7 @@ constexpr ColumnType integer = ColumnType::integer, num = ColumnType::number, te
 constexpr ColumnGroup point = ColumnGroup::point, stale = ColumnGroup::staleness, learn = ColumnGroup::learning,
                       comm = ColumnGroup::communication, avail = ColumnGroup::availability,
                       learn_comm = ColumnGroup::learning_communication, spend = ColumnGroup::spending;
-constexpr ColumnGroup rounds = ColumnGroup::rounds;
+constexpr ColumnGroup rounds = ColumnGroup::rounds, exper = ColumnGroup::experience;
 
 static_assert(analysis::staleness_quantile_levels.size() == 4, "one column per quantile level below");
 
@@ -312,6 +312,36 @@ void add_rounds_columns(std::vector<Column>& columns) {
   add_rounds_column<&S::sample_overlap>(columns, "sample_overlap");  // empty for D-PSGD
 }
 
+// A SAPO swarm's experience (docs/model.md §4.3): results.csv's name and its _ci95, and JSON's
+// path (learning.total_reward, learning.experience_age.<...>) with .mean and .ci95.
+using XS = analysis::ExperienceSummary;
+const XS& ex(const R& r) { return *le(r).experience; }
+template <auto M>
+Cell experience_mean(const R& r) {
+  return mean_of(ex(r).*M);
+}
+template <auto M>
+Cell experience_ci(const R& r) {
+  return ci_of(ex(r).*M);
+}
+template <auto M>
+void add_experience_column(std::vector<Column>& columns, const std::string& name, const std::string& json) {
+  columns.push_back({name, json + ".mean", num, exper, experience_mean<M>});
+  columns.push_back({name + "_ci95", json + ".ci95", num, exper, experience_ci<M>});
+}
+void add_experience_columns(std::vector<Column>& columns) {
+  add_experience_column<&XS::total_reward>(columns, "total_reward", "learning.total_reward");
+  add_experience_column<&XS::reward_per_update>(columns, "reward_per_update", "learning.reward_per_update");
+  add_experience_column<&XS::zero_advantage>(columns, "zero_advantage", "learning.experience_age.zero_advantage");
+  add_experience_column<&XS::external_per_step>(columns, "external_per_step", "learning.experience_age.external_per_step");
+  add_experience_column<&XS::age_updates>(columns, "experience_age", "learning.experience_age.generator_updates");
+  add_experience_column<&XS::learner_age>(columns, "experience_learner_age", "learning.experience_age.learner_updates");
+  add_experience_column<&XS::age_time>(columns, "experience_age_time", "learning.experience_age.time");
+  add_experience_column<&XS::divergence>(columns, "experience_divergence", "learning.experience_age.divergence");
+  columns.push_back({"", "learning.experience_age.histogram", num, exper,
+                     [](const R& r) { return ex(r).age_histogram.empty() ? Cell() : Cell(ex(r).age_histogram); }});
+}
+
 std::vector<Column> make_registry() {
   std::vector<Column> columns = head_columns;
   add_final_metrics(columns, sim::MetricScope::model, learn);
@@ -320,6 +350,8 @@ std::vector<Column> make_registry() {
   columns.insert(columns.end(), tail_columns.begin(), tail_columns.end());
   add_final_metrics(columns, sim::MetricScope::network, learn_comm);
   add_rounds_columns(columns);
+  add_final_metrics(columns, sim::MetricScope::experience, exper);
+  add_experience_columns(columns);
   return columns;
 }
 const std::vector<Column> registry = make_registry();
@@ -335,6 +367,7 @@ bool group_in(ColumnGroup g, TableGroups groups) {
     case ColumnGroup::learning_communication: return groups.learning && groups.communication;
     case ColumnGroup::spending: return groups.spending;
     case ColumnGroup::rounds: return groups.rounds;
+    case ColumnGroup::experience: return groups.experience;
   }
   return false;
 }
@@ -350,6 +383,7 @@ bool has_group(ColumnGroup g, const R& r) {
     case ColumnGroup::learning_communication: return r.learning && r.communication;
     case ColumnGroup::spending: return r.staleness.has_value();
     case ColumnGroup::rounds: return r.learning && r.learning->rounds_summary.has_value();
+    case ColumnGroup::experience: return r.learning && r.learning->experience.has_value();
   }
   return false;
 }
@@ -496,7 +530,10 @@ constexpr auto final_value_of = final_values(std::make_index_sequence<sim::learn
 std::vector<TrialColumn> make_trial_registry() {
   std::vector<TrialColumn> columns = trial_head;
   for (std::size_t m = 0; m < sim::learning_metric_count; ++m)
-    if (sim::learning_metrics[m].per_trial) columns.push_back({sim::learning_metrics[m].results, num, learn, final_value_of[m]});
+    if (sim::learning_metrics[m].per_trial)
+      columns.push_back({sim::learning_metrics[m].results, num,
+                         sim::learning_metrics[m].scope == sim::MetricScope::experience ? exper : learn,
+                         final_value_of[m]});
   columns.insert(columns.end(), trial_tail.begin(), trial_tail.end());
   return columns;
 }
@@ -533,6 +570,7 @@ std::vector<CurveColumn> curve_columns(TableGroups groups) {
   add_curve_columns(columns, sim::MetricScope::model);
   columns.push_back({"weight_variance", weight_variance_column, false});
   if (groups.communication) add_curve_columns(columns, sim::MetricScope::network);
+  if (groups.experience) add_curve_columns(columns, sim::MetricScope::experience);
   return columns;
 }
 
@@ -565,8 +603,11 @@ std::vector<ColumnType> column_types(ResultsFile file, const std::vector<std::st
 TableGroups& TableGroups::include(const sim::Scenario& scenario) {
   learning = learning || scenario.learning.enabled();
   const bool round_protocol = scenario.learning.enabled() && sim::learning_protocol(scenario).reports_rounds;
-  // A round protocol counts its messages even without the network layer (sim/round_traffic.hpp).
-  communication = communication || scenario.networked() || round_protocol;
+  const bool swarm = scenario.learning.enabled() && sim::learning_protocol(scenario).reports_experience;
+  // A round protocol counts its messages even without the network layer (sim/round_traffic.hpp),
+  // as a swarm counts its rollouts.
+  communication = communication || scenario.networked() || round_protocol || swarm;
+  experience = experience || swarm;
   availability = availability || scenario.churn.model != sim::ChurnModel::none;
   spending = spending || scenario.gossip.policy != sim::GossipPolicyId{};
   rounds = rounds || round_protocol;

@@ -63,7 +63,9 @@ using Cell = std::variant<std::monostate, double, std::int64_t, std::uint64_t, s
 enum class ColumnType { integer, number, text, boolean, number_list };
 // Which results a column reads: always present, staleness (absent for FedAvg and local), learning,
 // the network layer's counts, churn's availability, or a learning run's counts.
-enum class ColumnGroup { point, staleness, learning, communication, availability, learning_communication, spending, rounds };
+enum class ColumnGroup {
+  point, staleness, learning, communication, availability, learning_communication, spending, rounds, experience
+};
 
 // The optional groups a results table has (point and staleness columns are always there).
 struct TableGroups {
@@ -72,6 +74,7 @@ struct TableGroups {
   bool availability = false;   // some point has churn
   bool spending = false;       // some point's gossip.policy is not uniform: its sends per user
   bool rounds = false;         // some point runs MoDeST's rounds: their counts
+  bool experience = false;     // some point runs a SAPO swarm: its rewards and age of experience
   // Adds a point's groups: a sweep's files have the union over its points.
   TableGroups& include(const sim::Scenario& scenario);
 };

@@ -12,7 +12,7 @@
 // tests/mpi/result_bytes_test.cpp fills every field with distinct values and checks that they
 // come back.
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::TrialResult) == 304, "serialize TrialResult's new field below");
-static_assert(sizeof(void*) != 8 || sizeof(timely::sim::LearningTrialResult) == 592,
+static_assert(sizeof(void*) != 8 || sizeof(timely::sim::LearningTrialResult) == 752,
               "serialize LearningTrialResult's new field below");
 // An observation's metrics are one array whatever metrics there are (sim/learning_metrics.hpp).
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Observation) == sizeof(double) + sizeof(timely::sim::MetricValues) +
@@ -21,6 +21,8 @@ static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Observation) == sizeof(d
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Communication) == 104, "serialize Communication's new field below");
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Availability) == 24, "serialize Availability's new field below");
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::RoundCounts) == 72, "serialize RoundCounts's new field below");
+static_assert(sizeof(void*) != 8 || sizeof(timely::sim::ExperienceCounts) == 152,
+              "serialize ExperienceCounts' new field below");
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::StationaryErrors) == 24,
               "serialize StationaryErrors' new field below");
 
@@ -67,6 +69,14 @@ void serialize(Archive& a, timely::sim::RoundCounts& m, unsigned) {
 }
 
 template <class Archive>
+void serialize(Archive& a, timely::sim::ExperienceCounts& e, unsigned) {
+  a & e.total_reward & e.rewarded_updates & e.rollouts_generated & e.rollouts_received & e.zero_advantage;
+  a & e.local_used & e.external_used;
+  a & e.age_updates_total & e.learner_age_total & e.age_time_total & e.divergence_total;
+  for (std::uint64_t& bin : e.age_histogram) a & bin;
+}
+
+template <class Archive>
 void serialize(Archive& a, timely::sim::Availability& v, unsigned) {
   a & v.online_fraction & v.mean_staleness_online;
 }
@@ -93,7 +103,7 @@ template <class Archive>
 void serialize(Archive& a, timely::sim::LearningTrialResult& r, unsigned) {
   a & r.observations & r.time_to_target & r.time_to_distance & r.time_to_loss & r.stationary & r.heterogeneity;
   a & r.staleness & r.plateau_time & r.baseline_plateau_time & r.local_updates & r.gossips & r.rounds;
-  a & r.diverged_at & r.baseline_diverged_at & r.round_counts;
+  a & r.diverged_at & r.baseline_diverged_at & r.round_counts & r.experience;
 }
 
 }  // namespace boost::serialization

@@ -9,6 +9,7 @@
 
 #include "sim/cost.hpp"
 #include "sim/input_error.hpp"
+#include "sim/protocols.hpp"
 #include "sim/quadratic.hpp"
 #include "sim/trial.hpp"
 
@@ -148,6 +149,19 @@ void check_state_memory(const Scenario& s) {
                                  static_cast<std::uint64_t>(limit / (4.0 * s.network.n))));
 }
 
+// A swarm's pools and the rollouts in flight to them (sim/sapo.hpp).
+void check_sapo_memory(const Scenario& s, const ClockRates& rates) {
+  if (!s.learning.enabled() || !sim::learning_protocol(s).reports_experience) return;
+  const double latency = s.gossip.latency_law ? s.gossip.latency_law->mean() : s.gossip.latency;
+  const double in_flight = sim::cost::sapo_message_rate(s, rates) * std::min(s.run.horizon, latency) * 32.0;
+  const double bytes = sim::cost::sapo_pool_bytes(s) + in_flight;
+  if (bytes > 2.0 * gib)
+    throw InputError(fmt::format("sapo.share_fanout, sapo.questions, sapo.keep, network.n: every user would hold about "
+                                 "{:.3g} received rollouts, {:.1f} GiB per trial with those in flight (at most 2 GiB; "
+                                 "lower sapo.share_fanout or sapo.keep)",
+                                 sim::cost::sapo_pool_bytes(s) / 16.0 / s.network.n, bytes / gib));
+}
+
 }  // namespace
 
 void check_resources(const Scenario& s, const RunLimits& limits) {
@@ -164,6 +178,7 @@ void check_resources(const Scenario& s, const RunLimits& limits) {
     check_learning_resources(s, limits, rates);
   check_message_memory(s, rates);
   check_state_memory(s);
+  check_sapo_memory(s, rates);
 }
 
 }  // namespace timely::experiments

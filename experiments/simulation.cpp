@@ -262,7 +262,18 @@ void print_learning(std::ostream& out, const Simulation& sim, const PointResult&
     out << fmt::format("  DIVERGED: {}/{} trials reached a non-finite parameter or loss, the first at t = {:.6g}; "
                        "no accuracy, loss or time to target is reported (e.g. lower train.lr)\n",
                        l.diverged, sim.learning.size(), *l.diverged_at);
-    out << fmt::format("  {} local updates, {} gossips, {} server rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
+    if (const auto& e = l.experience) {  // a swarm's shared experience (docs/model.md §4.3), means over trials
+    out << fmt::format("  reward     {} in total over users and updates, {} per update; {} of rollouts all alike\n",
+                       pm(e->total_reward), pm(e->reward_per_update), pm(e->zero_advantage));
+    if (e->age_updates)
+      out << fmt::format("  experience {} external rollouts per step, made {} generator updates and {} time units "
+                         "before use, waited {} learner updates; KL(generator || learner) {} nats\n",
+                         pm(e->external_per_step), pm(e->age_updates), pm(e->age_time), pm(e->learner_age),
+                         pm(e->divergence));
+    else
+      out << "  experience no external rollout was trained on\n";
+  }
+  out << fmt::format("  {} local updates, {} gossips, {} server rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
                        sim.wall_seconds);
     return;
   }
@@ -309,6 +320,17 @@ void print_learning(std::ostream& out, const Simulation& sim, const PointResult&
     if (r->sample_overlap)
       out << fmt::format("  samples    {} of round k+1's sample alike in a trainer's and its aggregator's views\n",
                          pm(r->sample_overlap));
+  }
+  if (const auto& e = l.experience) {  // a swarm's shared experience (docs/model.md §4.3), means over trials
+    out << fmt::format("  reward     {} in total over users and updates, {} per update; {} of rollouts all alike\n",
+                       pm(e->total_reward), pm(e->reward_per_update), pm(e->zero_advantage));
+    if (e->age_updates)
+      out << fmt::format("  experience {} external rollouts per step, made {} generator updates and {} time units "
+                         "before use, waited {} learner updates; KL(generator || learner) {} nats\n",
+                         pm(e->external_per_step), pm(e->age_updates), pm(e->age_time), pm(e->learner_age),
+                         pm(e->divergence));
+    else
+      out << "  experience no external rollout was trained on\n";
   }
   out << fmt::format("  {} local updates, {} gossips, {} server rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
                      sim.wall_seconds);
@@ -435,7 +457,8 @@ ValueTable learning_table(const Simulation& sim) {
   column("trial", true, [](std::size_t trial, O) -> V { return static_cast<double>(trial); });
   column("time", false, [](std::size_t, O o) -> V { return o.time; });
   // Every metric of the list (sim/learning_metrics.hpp); those of the network scope (bytes sent,
-  // so accuracy can be plotted against bytes) only where the network layer measured them.
+  // so accuracy can be plotted against bytes) only where the network layer measured them, and
+  // those of a swarm's experience only in its runs.
   std::size_t tensors = 0;
   std::array<bool, sim::learning_metric_count> measured{};
   for (const auto& trial : sim.learning)
@@ -445,7 +468,9 @@ ValueTable learning_table(const Simulation& sim) {
         measured[m] = measured[m] || o[m].has_value();
     }
   for (std::size_t m = 0; m < sim::learning_metric_count; ++m)
-    if (measured[m] || sim::learning_metrics[m].scope != sim::MetricScope::network)
+    if (const sim::MetricScope scope = sim::learning_metrics[m].scope;
+        scope == sim::MetricScope::model || (scope == sim::MetricScope::network && measured[m]) ||
+        (scope == sim::MetricScope::experience && sim::learning_protocol(sim.scenario).reports_experience))
       column(std::string(sim::learning_metrics[m].name), false, [m](std::size_t, O o) { return o[m]; });
   for (std::size_t k = 0; k < tensors; ++k)
     column(fmt::format("weight_variance_W{}", k + 1), false, [k](std::size_t, O o) -> V {

@@ -250,6 +250,79 @@ Scalar Network<Scalar>::sgd_step(Eigen::Ref<Vector> params, const Eigen::Ref<con
   return static_cast<Scalar>(total / static_cast<double>(x.cols()));
 }
 
+namespace {
+
+// log-sum-exp of one column of logits, in double: the maximum subtracted before exponentiating.
+template <class Column>
+double log_sum_exp(const Column& logits) {
+  const double m = static_cast<double>(logits.maxCoeff());
+  double sum = 0.0;
+  for (Eigen::Index c = 0; c < logits.size(); ++c) sum += std::exp(static_cast<double>(logits[c]) - m);
+  return m + std::log(sum);
+}
+
+}  // namespace
+
+template <class Scalar>
+void Network<Scalar>::log_policy(const Eigen::Ref<const Vector>& params, const Eigen::Ref<const Matrix>& x,
+                                 Eigen::Ref<Eigen::MatrixXd> out) {
+  check(params, x, Loss::softmax_cross_entropy);
+  const Eigen::Index n = x.cols(), classes = layout_.architecture().outputs;
+  if (out.rows() != classes || out.cols() != n) throw std::invalid_argument("models: log_policy's output must be classes x samples");
+  for (Eigen::Index start = 0; start < n; start += max_batch_) {
+    const Eigen::Index count = std::min<Eigen::Index>(max_batch_, n - start);
+    const MatrixMap logits = forward(params.data(), x.middleCols(start, count));
+    for (Eigen::Index j = 0; j < count; ++j) {
+      const double lse = log_sum_exp(logits.col(j));
+      for (Eigen::Index c = 0; c < classes; ++c) out(c, start + j) = static_cast<double>(logits(c, j)) - lse;
+    }
+  }
+}
+
+template <class Scalar>
+typename Network<Scalar>::PolicyStep Network<Scalar>::policy_step(Eigen::Ref<Vector> params,
+                                                                   const Eigen::Ref<const Matrix>& x,
+                                                                   const PolicyBatch& batch, double clip_low,
+                                                                   double clip_high, Scalar lr) {
+  check(params, x, Loss::softmax_cross_entropy);
+  const Eigen::Index questions = x.cols(), group = batch.answers.rows();
+  const int classes = layout_.architecture().outputs;
+  if (questions <= 0 || questions > max_batch_) throw std::invalid_argument("models: batch size outside [1, max_batch]");
+  if (group <= 0 || batch.answers.cols() != questions || batch.old_log_probs.rows() != group ||
+      batch.old_log_probs.cols() != questions || batch.advantages.rows() != group || batch.advantages.cols() != questions)
+    throw std::invalid_argument("models: answers, old log-probabilities and advantages must be G x questions");
+  const MatrixMap logits = forward(params.data(), x);
+  MatrixMap delta(deltas_.back().data(), classes, questions);
+  const double norm = 1.0 / static_cast<double>(group * questions);
+  PolicyStep out{0.0, 0};
+  for (Eigen::Index j = 0; j < questions; ++j) {
+    const double lse = log_sum_exp(logits.col(j));
+    // delta_j = d(-J)/d(logits_j) = sum_i w_i (p - e_{a_i}), w_i = A_i rho_i / N where unclipped.
+    double weight_sum = 0.0;
+    auto d = delta.col(j);
+    d.setZero();
+    for (Eigen::Index i = 0; i < group; ++i) {
+      const int a = batch.answers(i, j);
+      if (a < 0 || a >= classes) throw std::out_of_range("models: answer outside [0, outputs)");
+      const double advantage = batch.advantages(i, j);
+      const double rho = std::exp(static_cast<double>(logits(a, j)) - lse - batch.old_log_probs(i, j));
+      const double clipped = std::clamp(rho, 1.0 - clip_low, 1.0 + clip_high);
+      out.objective += std::min(rho * advantage, clipped * advantage) * norm;
+      if ((advantage > 0.0 && rho > 1.0 + clip_high) || (advantage < 0.0 && rho < 1.0 - clip_low)) {
+        ++out.clipped;
+        continue;
+      }
+      const double w = advantage * rho * norm;
+      weight_sum += w;
+      d[a] -= static_cast<Scalar>(w);
+    }
+    for (int c = 0; c < classes; ++c)
+      d[c] += static_cast<Scalar>(weight_sum * std::exp(static_cast<double>(logits(c, j)) - lse));
+  }
+  backward<true>(params.data(), x, nullptr, lr);
+  return out;
+}
+
 template <class Scalar>
 typename Network<Scalar>::Evaluation Network<Scalar>::evaluate(const Eigen::Ref<const Vector>& params,
                                                                const Eigen::Ref<const Matrix>& x,

@@ -130,6 +130,36 @@ class Network {
   Scalar sgd_step(Eigen::Ref<Vector> params, const Eigen::Ref<const Matrix>& x,
                   const Eigen::Ref<const Matrix>& targets, Scalar lr);
 
+  // ---- the network as a policy over its classes (softmax outputs; SAPO, docs/model.md §4.3) ----
+  // log pi(c | x_j) for every class c and column j of x, in double (a stable log-softmax of
+  // the float logits, so no probability underflows to a log of -inf), into out (classes x
+  // x.cols()). Any number of columns, in chunks of max_batch.
+  void log_policy(const Eigen::Ref<const Vector>& params, const Eigen::Ref<const Matrix>& x,
+                  Eigen::Ref<Eigen::MatrixXd> out);
+
+  // The answers to one batch of questions and what a clipped policy-gradient step needs of
+  // them, G answers per question: column j of each matrix belongs to question x_j.
+  struct PolicyBatch {
+    Eigen::Ref<const Eigen::MatrixXi> answers;        // G x Q, classes
+    Eigen::Ref<const Eigen::MatrixXd> old_log_probs;  // G x Q: log pi_old(answer | question)
+    Eigen::Ref<const Eigen::MatrixXd> advantages;     // G x Q
+  };
+  struct PolicyStep {
+    double objective;  // the surrogate below, before the step
+    std::size_t clipped;  // answers whose gradient the clip cut off
+  };
+  // One gradient-ascent step on the clipped surrogate of PPO (Schulman et al., arXiv
+  // 1707.06347) in GRPO's form (Shao et al., arXiv 2402.03300) without a KL term, with DAPO's
+  // asymmetric clip (Yu et al., arXiv 2503.14476):
+  //   J = (1/N) sum_{j,i} min(rho_ij A_ij, clip(rho_ij, 1 - clip_low, 1 + clip_high) A_ij),
+  //   rho_ij = pi(a_ij | x_j) / pi_old(a_ij | x_j), N = G Q,
+  // params += lr * grad J. The gradient of an answer is A rho grad log pi(a | x) where the
+  // unclipped term is the minimum, and 0 where the clip binds (A > 0 and rho > 1 + clip_high,
+  // or A < 0 and rho < 1 - clip_low). The questions share one forward pass: x has Q <=
+  // max_batch columns.
+  PolicyStep policy_step(Eigen::Ref<Vector> params, const Eigen::Ref<const Matrix>& x, const PolicyBatch& batch,
+                         double clip_low, double clip_high, Scalar lr);
+
   // Any number of samples (> 0), processed in chunks of max_batch without allocation.
   Evaluation evaluate(const Eigen::Ref<const Vector>& params, const Eigen::Ref<const Matrix>& x,
                       const Eigen::Ref<const Eigen::VectorXi>& labels);

@@ -41,8 +41,27 @@ double versions(const Scenario& s, const ClockRates& c) {
   return s.run.horizon * (s.staleness.model == StalenessModel::source ? s.source.rate : c.max_update);
 }
 
+bool swarm(const Scenario& s) { return s.learning.enabled() && learning_protocol(s).reports_experience; }
+
+double sapo_fanout(const Scenario& s) {
+  const double all = s.network.topology == TopologyKind::ring  ? 2.0
+                     : s.network.topology == TopologyKind::torus ? 4.0
+                                                                 : s.network.n - 1.0;
+  return std::min(all, s.learning.sapo.share_fanout ? static_cast<double>(*s.learning.sapo.share_fanout) : all);
+}
+
+double sapo_message_rate(const Scenario& s, const ClockRates& c) {
+  return s.network.n * c.mean_update * s.learning.sapo.questions * sapo_fanout(s);
+}
+
+double sapo_pool_bytes(const Scenario& s) {
+  return 16.0 * s.network.n * s.learning.sapo.keep * s.learning.sapo.questions * sapo_fanout(s);
+}
+
 double events(const Scenario& s, const ClockRates& c) {
   const double n = s.network.n;
+  // A swarm's events are its users' updates and its rollouts' arrivals; it has no gossip.
+  if (swarm(s)) return s.run.horizon * (n * c.mean_update + sapo_message_rate(s, c));
   const double rate = s.staleness.model == StalenessModel::source
                           ? n * c.mean_gossip + s.source.rate + s.source.push_rate
                           : n * (c.mean_gossip + c.mean_update) + network_event_rate(s, c.mean_gossip);
@@ -50,6 +69,7 @@ double events(const Scenario& s, const ClockRates& c) {
 }
 
 double work(const Scenario& s, const ClockRates& c) {
+  if (swarm(s)) return events(s, c);  // no views to merge: its work is its learning, estimated apart
   const double version_rate = s.staleness.model == StalenessModel::source ? s.source.rate : c.mean_update;
   const double span = version_rate / c.min_gossip * std::log(static_cast<double>(s.network.n));
   // A gossip of the users model also merges the views of all K tracked sources.
@@ -120,8 +140,12 @@ LearningWork learning_work(const Scenario& s, const ClockRates& rates) {
   LearningWork w;
   // A protocol that pools the data trains one user (sim/protocol_list.hpp: SingleUser).
   const double users = learning_protocol(s).pools_data ? 1.0 : static_cast<double>(s.network.n);
-  w.gradients = s.run.horizon * users * rates.mean_update * s.learning.train.steps *
-                static_cast<double>(s.learning.train.batch);
+  // A swarm's update evaluates its sapo.questions and takes train.steps steps on at most
+  // sapo.local + sapo.external of them (an answer group shares its question's pass).
+  const double samples = swarm(s) ? s.learning.sapo.questions + s.learning.train.steps * static_cast<double>(
+                                                                    s.learning.sapo.local + s.learning.sapo.external)
+                                  : s.learning.train.steps * static_cast<double>(s.learning.train.batch);
+  w.gradients = s.run.horizon * users * rates.mean_update * samples;
   w.evaluations = observations(s) * (s.learning.observe.users + 1.0) * evaluation_samples(s);
   w.operations = (model_parameters(s) + 1000.0) * (6.0 * w.gradients + 2.0 * w.evaluations);
   return w;

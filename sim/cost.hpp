@@ -24,6 +24,13 @@ double versions(const Scenario& scenario, const ClockRates& rates);
 // Events: every clock at its long-run rate (each user's gossip and update clocks, or the
 // users' gossip and the source's two clocks), plus the network layer's.
 double events(const Scenario& scenario, const ClockRates& rates);
+// A SAPO swarm (sim/sapo.hpp): the users each rollout goes to (sapo.share_fanout, or every
+// neighbour: n - 1 on the complete graph, which bounds the others), the rollouts it sends per
+// unit time (an event each when it arrives), and the bytes of the pools that hold what
+// arrived in a learner's last sapo.keep updates (16 bytes an entry).
+double sapo_fanout(const Scenario& scenario);
+double sapo_message_rate(const Scenario& scenario, const ClockRates& rates);
+double sapo_pool_bytes(const Scenario& scenario);
 // Events times the steps of each: 1, plus the K tracked sources a users-model gossip merges,
 // plus the expected staleness span integrated, (version rate / gossip rate) ln n.
 double work(const Scenario& scenario, const ClockRates& rates);

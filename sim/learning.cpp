@@ -93,6 +93,11 @@ class NeuralBank {
     for (const std::uint32_t c : clients) bank_.params().col(c) = global_;
   }
 
+  // ---- a SAPO swarm's policies (sim/sapo.hpp) ----
+  ModelBank& policies() { return bank_; }
+  const LearningData& learning_data() const { return d_; }
+  void count_experience(const ExperienceCounts* counts) { grid_.count_experience(counts); }
+
   // ---- metrics ----
   void before(double t) { grid_.before(t); }
   void start_window(double) {}
@@ -123,7 +128,7 @@ class NeuralBank {
   models::CorrectionOptions correction_{};
   std::vector<double> targets_, own_variance_;
 };
-static_assert(LearningBank<NeuralBank>);
+static_assert(LearningBank<NeuralBank> && PolicyBank<NeuralBank>);
 
 }  // namespace
 

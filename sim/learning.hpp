@@ -4,6 +4,9 @@
 // models by the configured rule in the configured mode, and staleness is measured in the
 // same run. FedAvg is the baseline: a server (the centre of a star) averages sampled
 // clients each round.
+#include <algorithm>
+#include <array>
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -89,6 +92,31 @@ struct RoundCounts {
   std::uint64_t sample_overlaps = 0;
 };
 
+// What a SAPO swarm's users did with their experience (docs/model.md §4.3). The swarm keeps
+// one count from time 0, which the observations read, and one over the window
+// [run.warmup, run.horizon], which is the trial's.
+struct ExperienceCounts {
+  // Each local update's reward: the mean over the answers it generated (questions x answers)
+  // of the verifiable 0/1 reward; summed over users and updates (SAPO's total reward).
+  double total_reward = 0.0;
+  std::uint64_t rewarded_updates = 0;  // local updates that generated rollouts
+  std::uint64_t rollouts_generated = 0, rollouts_received = 0;
+  std::uint64_t zero_advantage = 0;    // generated rollouts whose answers were all rewarded alike
+  std::uint64_t local_used = 0, external_used = 0;  // rollouts in training batches
+  // Over the external rollouts used: the generator's local updates between generating it and
+  // its use (its version staleness), the learner's updates since it arrived, the time since it
+  // was generated, and KL(generator's answer distribution at generation || learner's at use) on
+  // its question, in nats.
+  double age_updates_total = 0.0, learner_age_total = 0.0, age_time_total = 0.0, divergence_total = 0.0;
+  // The generator's updates since generation, binned 0, 1, 2, 3, 4-7, 8-15, 16-31, >= 32.
+  static constexpr std::size_t age_bins = 8;
+  std::array<std::uint64_t, age_bins> age_histogram{};
+  static constexpr std::size_t age_bin(std::uint64_t updates) {
+    return updates < 4 ? static_cast<std::size_t>(updates)
+                       : std::min<std::size_t>(age_bins - 1, static_cast<std::size_t>(std::bit_width(updates)) + 1);
+  }
+};
+
 struct LearningTrialResult {
   std::vector<Observation> observations;  // at 0, every, 2 every, ... <= horizon; all fields finite
   std::optional<double> time_to_target;   // first observation whose accuracy reaches the target
@@ -108,6 +136,7 @@ struct LearningTrialResult {
   std::optional<double> plateau_time, baseline_plateau_time;
   std::uint64_t local_updates = 0, gossips = 0, rounds = 0;
   std::optional<RoundCounts> round_counts;  // the round protocols (modest, dpsgd)
+  std::optional<ExperienceCounts> experience;  // SAPO's swarms
   // Divergence: the simulated time of the first non-finite parameter or metric; empty if the
   // run stayed finite. Parameters are checked after every write that can overflow (a
   // user's after its local update, the receiver's after an age-weighted or variance-corrected

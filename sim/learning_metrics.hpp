@@ -52,6 +52,7 @@ class ModelsView {
 enum class MetricScope : std::uint8_t {
   model,    // the models themselves: every learning run
   network,  // what the network layer counted: only in runs with it (Scenario::networked)
+  experience,  // what a SAPO swarm did with its rollouts: only in its runs
 };
 
 // The columns a metric has in learning_curves.csv (its value at each grid time, over trials).
@@ -100,6 +101,15 @@ inline constexpr auto rows = std::to_array<LearningMetric>({
      false, none, nullptr},
     // Payload bytes sent so far (docs/model.md §7.4), mean over users.
     {"bytes_sent_per_user", "", "bytes_sent_per_user", "bytes sent per user", network, false, mean_ci, nullptr},
+    // SAPO (docs/model.md §4.3), over the local updates since the previous observation: the
+    // mean reward of the answers they generated, and over the external rollouts they trained
+    // on, the generator's updates since generating one and the divergence KL(generator || learner).
+    {"reward", "final_reward", "reward", "reward of the answers generated since the last observation", experience,
+     true, mean_ci, nullptr},
+    {"experience_age", "", "experience_age", "generator's updates since an external rollout used was made", experience,
+     false, mean, nullptr},
+    {"experience_divergence", "", "experience_divergence",
+     "KL(generator || learner) on the external rollouts used, nats", experience, false, mean, nullptr},
 });
 }  // namespace metric_rows
 inline constexpr const auto& learning_metrics = metric_rows::rows;
@@ -122,7 +132,9 @@ inline constexpr std::size_t accuracy = metric_index("accuracy"), user_accuracy 
                              max_user_distance_to_optimum = metric_index("max_user_distance_to_optimum"),
                              worst_user_loss = metric_index("worst_user_loss"), user_error = metric_index("user_error"),
                              worst_user_error = metric_index("worst_user_error"),
-                             bytes_sent_per_user = metric_index("bytes_sent_per_user");
+                             bytes_sent_per_user = metric_index("bytes_sent_per_user"), reward = metric_index("reward"),
+                             experience_age = metric_index("experience_age"),
+                             experience_divergence = metric_index("experience_divergence");
 }  // namespace metric
 
 using MetricValues = std::array<std::optional<double>, learning_metric_count>;

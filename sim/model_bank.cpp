@@ -17,6 +17,8 @@ bool all_finite(const float* x, Eigen::Index size) {
   return (carry & 0x80000000u) == 0;
 }
 
+}  // namespace
+
 double learning_rate(const TrainSpec& t, double time) {
   switch (t.schedule) {
     case LrSchedule::inverse_time: return t.lr / (1.0 + time / t.decay_time);
@@ -25,8 +27,6 @@ double learning_rate(const TrainSpec& t, double time) {
   }
   return t.lr;
 }
-
-}  // namespace
 
 ModelBank::ModelBank(const Scenario& s, const LearningData& d, Rng& rng)
     : s_(s), d_(d), rng_(rng), net_(d.architecture, static_cast<int>(s.learning.train.batch)),

@@ -34,6 +34,9 @@ inline double max_or_nan(double a, double b) {
   return std::max(a, b);
 }
 
+// The step size at simulated time t under train.schedule.
+double learning_rate(const TrainSpec& train, double t);
+
 class ModelBank {
  public:
   using Params = Eigen::MatrixXf;  // one column per user

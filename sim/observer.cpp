@@ -100,6 +100,16 @@ void ObservationGrid::before(double t) {
     if (!reached_distance_ && s_.learning.target_distance && distance && *distance <= *s_.learning.target_distance)
       reached_distance_ = o.time;
     if (bytes_sent_) o[metric::bytes_sent_per_user] = *bytes_sent_ / bank_.size();
+    if (experience_) {  // empty where no update (or no external rollout) fell since the last observation
+      const ExperienceCounts& c = *experience_;
+      if (const auto updates = c.rewarded_updates - seen_.rewarded_updates)
+        o[metric::reward] = (c.total_reward - seen_.total_reward) / static_cast<double>(updates);
+      if (const auto used = c.external_used - seen_.external_used) {
+        o[metric::experience_age] = (c.age_updates_total - seen_.age_updates_total) / static_cast<double>(used);
+        o[metric::experience_divergence] = (c.divergence_total - seen_.divergence_total) / static_cast<double>(used);
+      }
+      seen_ = c;
+    }
     observations_.push_back(std::move(o));
     next_ = s_.learning.observe.every * static_cast<double>(observations_.size());
   }

@@ -41,6 +41,9 @@ class ObservationGrid {
   void before(double t);
   // The network layer's running count of bytes sent, read at each observation.
   void count_bytes(const double* bytes_sent) { bytes_sent_ = bytes_sent; }
+  // A SAPO swarm's running counts from time 0, read at each observation for the reward and the
+  // age of experience since the previous one.
+  void count_experience(const ExperienceCounts* counts) { experience_ = counts; }
   // Moves the observations, the times to target and the divergence time into result.
   void take(LearningTrialResult& result);
 
@@ -50,6 +53,8 @@ class ObservationGrid {
   const Observer& observer_;
   const Vector* server_;
   const double* bytes_sent_ = nullptr;
+  const ExperienceCounts* experience_ = nullptr;
+  ExperienceCounts seen_;  // *experience_ at the previous observation
   double next_ = 0.0;
   std::vector<Observation> observations_;
   std::optional<double> reached_, reached_loss_, reached_distance_;

@@ -40,6 +40,7 @@
 #include "sim/modest.hpp"
 #include "sim/protocols.hpp"
 #include "sim/round_traffic.hpp"
+#include "sim/sapo.hpp"
 #include "sim/user_clocks.hpp"
 #include "sim/window.hpp"
 
@@ -251,7 +252,7 @@ struct ProtocolList {
 
 // One row per protocol; LearningProtocolId{k} is the k-th (gossip_protocol, fedavg_protocol,
 // local_protocol and single_user_protocol in sim/protocols.hpp name them). The first is the default.
-using LearningProtocols = ProtocolList<GossipLearning, FedAvg, LocalTraining, SingleUser, Modest, Dpsgd>;
+using LearningProtocols = ProtocolList<GossipLearning, FedAvg, LocalTraining, SingleUser, Modest, Dpsgd, Sapo>;
 
 template <class P, class First, class... Rest>
 constexpr std::uint8_t protocol_index(ProtocolList<First, Rest...>) {
@@ -263,7 +264,8 @@ template <class P>
 inline constexpr LearningProtocolId protocol_id{protocol_index<P>(LearningProtocols{})};
 static_assert(protocol_id<GossipLearning> == gossip_protocol && protocol_id<FedAvg> == fedavg_protocol &&
               protocol_id<LocalTraining> == local_protocol && protocol_id<SingleUser> == single_user_protocol &&
-              protocol_id<Modest> == modest_protocol && protocol_id<Dpsgd> == dpsgd_protocol);
+              protocol_id<Modest> == modest_protocol && protocol_id<Dpsgd> == dpsgd_protocol &&
+              protocol_id<Sapo> == sapo_protocol);
 
 template <class F, class P, class... Rest>
 decltype(auto) with_protocol_at(std::size_t index, F& f, ProtocolList<P, Rest...>) {

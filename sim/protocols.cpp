@@ -109,6 +109,45 @@ void Dpsgd::check(const Scenario& s) {
                      ": learning.protocol = \"dpsgd\" runs no gossip (keep it at its default)");
 }
 
+void Sapo::check(const Scenario& s) {
+  const SapoSpec& m = s.learning.sapo;
+  // A policy samples answers among classes: a softmax model on a classification task.
+  if (s.learning.model.kind != ModelKind::logistic && s.learning.model.kind != ModelKind::mlp)
+    throw InputError(fmt::format("model.kind: learning.protocol = \"sapo\" trains policies that sample answers among "
+                                 "classes; expected \"logistic\" or \"mlp\", got \"{}\"",
+                                 to_string(s.learning.model.kind)));
+  if (s.learning.data.source == DataSource::synthetic_regression)
+    throw InputError("data.source: learning.protocol = \"sapo\" needs questions with verifiable answers; expected "
+                     "\"fashion-mnist\", \"synthetic-mixture\" or \"synthetic-arithmetic\", got \"synthetic-regression\"");
+  if (m.specialties > 1 && s.learning.data.source != DataSource::synthetic_arithmetic)
+    throw InputError(fmt::format("sapo.specialties: task kinds are those of data.source = \"synthetic-arithmetic\"; "
+                                 "expected 1 with data.source = \"{}\", got {}",
+                                 to_string(s.learning.data.source), m.specialties));
+  if (m.local > m.questions)
+    throw InputError(fmt::format("sapo.local: expected an integer in [0, sapo.questions = {}], got {}", m.questions,
+                                 m.local));
+  if (m.local + m.external == 0)
+    throw InputError("sapo.external: a batch needs some rollouts; expected sapo.local + sapo.external >= 1, got 0 + 0");
+  if (m.share_fanout && *m.share_fanout > s.network.n - 1)
+    throw InputError(fmt::format("sapo.share_fanout: expected an integer in [0, network.n - 1 = {}], got {}",
+                                 s.network.n - 1, *m.share_fanout));
+  if (s.learning.train.momentum > 0.0)
+    throw InputError(fmt::format("train.momentum: learning.protocol = \"sapo\" takes plain GRPO steps; expected 0, "
+                                 "got {}",
+                                 s.learning.train.momentum));
+  if (s.learning.mixing.rule != MixingRule::average)
+    throw InputError(fmt::format("mixing.rule: learning.protocol = \"sapo\" shares rollouts and mixes no models; keep "
+                                 "mixing.rule at \"average\", got \"{}\"",
+                                 to_string(s.learning.mixing.rule)));
+  if (s.gossip.busy == BusyPolicy::drop)
+    throw InputError("gossip.busy: learning.protocol = \"sapo\" queues its rollouts on the sender's uplink; expected "
+                     "\"queue\"");
+  if (s.gossip.mode != GossipMode::push || s.gossip.policy != GossipPolicyId{})
+    throw InputError(std::string(s.gossip.mode != GossipMode::push ? "gossip.mode" : "gossip.policy") +
+                     ": learning.protocol = \"sapo\" sends rollouts to sapo.share_fanout neighbours and runs no gossip "
+                     "(keep it at its default)");
+}
+
 namespace {
 
 template <class... P>

@@ -35,6 +35,10 @@ struct LearningProtocolInfo {
   // Its trials count their rounds (LearningTrialResult::round_counts): reported as `protocol`
   // in --json and as the rounds columns of results.csv.
   bool reports_rounds = false;
+  // Its trials count what they did with shared experience (LearningTrialResult::experience,
+  // SAPO): reported as learning.total_reward and learning.experience_age in --json, and
+  // as the experience columns of results.csv.
+  bool reports_experience = false;
 };
 
 struct LearningProtocol : LearningProtocolInfo {

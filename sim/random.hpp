@@ -12,7 +12,8 @@ namespace timely::sim {
 // platform and standard library, which bit-identical results need.
 using Rng = boost::random::mt19937_64;
 
-enum class Stream : std::uint32_t { trial = 1, graph = 2, data = 3, baseline = 4, users = 5, network = 6, churn = 7, views = 8 };
+enum class Stream : std::uint32_t { trial = 1, graph = 2, data = 3, baseline = 4, users = 5, network = 6, churn = 7, views = 8, experience = 9,
+                                      experience_clocks = 10 };
 
 inline Rng make_rng(std::uint64_t master_seed, Stream stream, std::uint64_t index) {
   boost::random::seed_seq seq{static_cast<std::uint32_t>(master_seed),

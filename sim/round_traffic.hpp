@@ -101,9 +101,12 @@ class RoundTraffic {
 template <class Bank>
 class RoundClock {
  public:
+  // Messages of `bytes` each: by default, a model.
   RoundClock(const Scenario& s, Bank& bank, std::uint32_t nodes, LearningTrialResult& result)
+      : RoundClock(s, bank, nodes, result, bank.message_bytes()) {}
+  RoundClock(const Scenario& s, Bank& bank, std::uint32_t nodes, LearningTrialResult& result, double bytes)
       : bank_(bank), window_(s.run.warmup, s.run.horizon), horizon_(s.run.horizon),
-        traffic_(nodes, bank.message_bytes(), result.staleness.communication.emplace()) {
+        traffic_(nodes, bytes, result.staleness.communication.emplace()) {
     bank.count_bytes(&result.staleness.communication->bytes_sent);
   }
   RoundClock(const RoundClock&) = delete;

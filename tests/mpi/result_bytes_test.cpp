@@ -90,6 +90,19 @@ sim::LearningTrialResult full_learning(double k) {
   c.model_age_total = odd(k + 32);
   c.sample_overlap_total = odd(k + 33);
   c.sample_overlaps = 20;
+  sim::ExperienceCounts& e = r.experience.emplace();
+  e.total_reward = odd(k + 34);
+  e.rewarded_updates = 21;
+  e.rollouts_generated = 22;
+  e.rollouts_received = 23;
+  e.zero_advantage = 24;
+  e.local_used = 25;
+  e.external_used = 26;
+  e.age_updates_total = odd(k + 35);
+  e.learner_age_total = odd(k + 36);
+  e.age_time_total = odd(k + 37);
+  e.divergence_total = odd(k + 38);
+  for (std::size_t b = 0; b < e.age_histogram.size(); ++b) e.age_histogram[b] = 27 + b;
   return r;
 }
 
@@ -188,6 +201,22 @@ void check_same(const sim::LearningTrialResult& a, const sim::LearningTrialResul
     CHECK(same(x.model_age_total, y.model_age_total));
     CHECK(same(x.sample_overlap_total, y.sample_overlap_total));
     CHECK(x.sample_overlaps == y.sample_overlaps);
+  }
+  REQUIRE(a.experience.has_value() == b.experience.has_value());
+  if (a.experience) {
+    const sim::ExperienceCounts &x = *a.experience, &y = *b.experience;
+    CHECK(same(x.total_reward, y.total_reward));
+    CHECK(x.rewarded_updates == y.rewarded_updates);
+    CHECK(x.rollouts_generated == y.rollouts_generated);
+    CHECK(x.rollouts_received == y.rollouts_received);
+    CHECK(x.zero_advantage == y.zero_advantage);
+    CHECK(x.local_used == y.local_used);
+    CHECK(x.external_used == y.external_used);
+    CHECK(same(x.age_updates_total, y.age_updates_total));
+    CHECK(same(x.learner_age_total, y.learner_age_total));
+    CHECK(same(x.age_time_total, y.age_time_total));
+    CHECK(same(x.divergence_total, y.divergence_total));
+    CHECK(x.age_histogram == y.age_histogram);
   }
 }
 
