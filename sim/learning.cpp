@@ -151,10 +151,6 @@ LearningData pooled_data(const LearningData& d) {
   return pooled;
 }
 
-}  // namespace
-
-namespace {
-
 // The task kinds of the data set: sapo.specialties for synthetic-arithmetic, 1 for the others.
 std::uint32_t task_kinds(const Scenario& s) {
   return s.learning.data.source == DataSource::synthetic_arithmetic ? s.learning.sapo.specialties : 1;
@@ -198,16 +194,19 @@ std::shared_ptr<const models::Split> load_learning_data(const Scenario& s) {
         *split = models::load_fashion_mnist(l.data.dir, l.data.train_samples, l.data.test_samples);
         break;
       case DataSource::synthetic_arithmetic:
+        // The keys' ranges keep the other sets valid; the questions' one-hot code can still be
+        // too wide for the product of two of them.
+        if (std::uint64_t features = std::uint64_t{task_kinds(s)} * l.data.classes * l.data.classes;
+            features > models::arithmetic_max_features)
+          throw InputError(fmt::format("data.classes, sapo.specialties: {} task kinds x {}^2 answers make {} one-hot "
+                                       "features, at most {}",
+                                       task_kinds(s), l.data.classes, features, models::arithmetic_max_features));
         *split = models::synthetic_arithmetic(static_cast<int>(task_kinds(s)), static_cast<int>(l.data.classes), train,
                                               test, rng);
         break;
     }
   } catch (const models::DatasetError& e) {
     throw InputError(fmt::format("data.source: {}", e.what()));
-  } catch (const std::invalid_argument& e) {
-    // The keys' ranges keep the other sets valid; the questions' one-hot code can still be
-    // too wide for the keys' product.
-    throw InputError(fmt::format("data.classes, sapo.specialties: {}", e.what()));
   }
   return split;
 }

@@ -76,7 +76,7 @@ TEST_CASE("synthetic arithmetic: with specialties, user u's shard holds only kin
   CHECK(d.partition.shards == models::make_partition(d.data->train, 7, models::PartitionKind::iid, 0.5, 2, rng).shards);
 }
 
-TEST_CASE("synthetic arithmetic: more kinds than users and a linear model are refused naming the key",
+TEST_CASE("synthetic arithmetic: more kinds than users, a linear model and too many features are refused naming the key",
           "[learning][arithmetic]") {
   const auto refused = [](const sim::Scenario& s, const std::string& key) {
     try {
@@ -91,6 +91,9 @@ TEST_CASE("synthetic arithmetic: more kinds than users and a linear model are re
   sim::Scenario linear = arithmetic(4, 1);
   linear.learning.model.kind = sim::ModelKind::linear;
   refused(linear, "model.kind");
+  sim::Scenario wide = arithmetic(4, 2);
+  wide.learning.data.classes = 708;  // 2 x 708^2 > 10^6 one-hot features
+  refused(wide, "data.classes, sapo.specialties");
 }
 
 TEST_CASE("synthetic arithmetic: logistic gossip learns the answers far above chance", "[learning][arithmetic][cli]") {
