@@ -373,7 +373,7 @@ const std::vector<Key>& registry() {
       {"data.features", integers(1, 100000), "features of the synthetic sets (default 20)",
        [](S& s, const Value& v, const Key& k) { s.learning.data.features = count(v, k); },
        [](const S& s) -> Json { return s.learning.data.features; }},
-      {"data.classes", integers(2, 1000), "classes of the synthetic mixture (default 10)",
+      {"data.classes", integers(2, 1000), "classes of the synthetic mixture; the modulus (answers) of synthetic-arithmetic (default 10)",
        [](S& s, const Value& v, const Key& k) { s.learning.data.classes = count(v, k); },
        [](const S& s) -> Json { return s.learning.data.classes; }},
       {"data.train_samples", integers(0, 10'000'000),

@@ -87,8 +87,10 @@ void check_synthetic_data(const Scenario& s) {
   const auto& d = s.learning.data;
   const double bytes = sim::cost::synthetic_data_bytes(s);
   if (bytes > 4.0 * gib)
-    throw InputError(fmt::format("data.features, data.train_samples, data.test_samples: the synthetic data set "
-                                 "needs {:.1f} GiB (at most 4 GiB)",
+    throw InputError(fmt::format("{}, data.train_samples, data.test_samples: the synthetic data set needs {:.1f} GiB "
+                                 "(at most 4 GiB)",
+                                 d.source == sim::DataSource::synthetic_arithmetic ? "data.classes, sapo.specialties"
+                                                                                    : "data.features",
                                  bytes / gib));
   if (d.source == sim::DataSource::synthetic_regression && d.target == sim::RegressionTarget::teacher) {
     // The teacher's hidden layer is evaluated for every sample when the set is drawn
@@ -114,8 +116,8 @@ void check_learning_resources(const Scenario& s, const RunLimits& limits, const 
   const double flops = work.operations * s.run.trials;
   const double flop_limit = learning_flops_per_event * limits.max_events;
   if (!(flops <= flop_limit))
-    throw InputError(fmt::format("train.steps, train.batch, model.hidden, data.features, observe.every, network.n, "
-                                 "run.horizon, run.trials: each trial would compute about {:.3g} sample gradients and {:.3g} "
+    throw InputError(fmt::format("train.steps, train.batch, model.hidden, data.features, data.classes, observe.every, "
+                                 "network.n, run.horizon, run.trials: each trial would compute about {:.3g} sample gradients and {:.3g} "
                                  "sample evaluations of a {:.3g}-parameter model, about {:.3g} operations in all, more than "
                                  "the limit of {:.3g} ({:g} per --max-events; lower these keys or raise --max-events)",
                                  work.gradients, work.evaluations, sim::cost::model_parameters(s), flops, flop_limit,

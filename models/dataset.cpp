@@ -250,6 +250,41 @@ Split synthetic_mixture(int features, int classes, std::size_t train_samples, st
   return split;
 }
 
+Split synthetic_arithmetic(int kinds, int modulus, std::size_t train_samples, std::size_t test_samples, Rng& rng) {
+  require(kinds >= 1, "synthetic_arithmetic: kinds must be >= 1");
+  require(modulus >= 2, "synthetic_arithmetic: modulus must be >= 2");
+  require(train_samples >= 1, "synthetic_arithmetic: train_samples must be >= 1");
+  const auto m = static_cast<std::uint64_t>(modulus);
+  const std::uint64_t features = static_cast<std::uint64_t>(kinds) * m * m;  // no overflow: both are ints
+  require(features <= arithmetic_max_features,
+          "synthetic_arithmetic: kinds * modulus^2 features must be at most 1000000 (the one-hot questions)");
+  const Eigen::Index n_train = as_index(train_samples, "synthetic_arithmetic: too many train samples");
+  const Eigen::Index n_test = as_index(test_samples, "synthetic_arithmetic: too many test samples");
+
+  boost::random::uniform_int_distribution<std::uint32_t> kind(0, static_cast<std::uint32_t>(kinds - 1));
+  boost::random::uniform_int_distribution<std::uint64_t> operand(0, m - 1);
+  auto draw = [&](Eigen::Index n) {
+    Dataset d;
+    d.classes = modulus;
+    d.labels.resize(n);
+    d.kinds.resize(static_cast<std::size_t>(n));
+    d.x = Eigen::MatrixXf::Zero(static_cast<Eigen::Index>(features), n);
+    for (Eigen::Index s = 0; s < n; ++s) {
+      const std::uint32_t k = kind(rng);
+      const std::uint64_t a = operand(rng);
+      const std::uint64_t b = operand(rng);
+      d.kinds[static_cast<std::size_t>(s)] = k;
+      d.labels(s) = static_cast<int>((a + (k + 1) * b) % m);
+      d.x(static_cast<Eigen::Index>((k * m + a) * m + b), s) = 1.0f;
+    }
+    return d;
+  };
+  Split split;
+  split.train = draw(n_train);
+  split.test = draw(n_test);
+  return split;
+}
+
 // ---------------------------------------------------------------------------------------
 // IDX files
 //

@@ -51,6 +51,9 @@ struct Dataset {
   std::optional<Eigen::VectorXf> optimum;
   // The teacher whose outputs are the regression targets (synthetic_teacher_regression).
   std::optional<Teacher> teacher;
+  // synthetic_arithmetic: the task kind of each sample, in [0, kinds), which decides whose
+  // shard it may go to (sapo.specialties, docs/model.md §5). Empty for the other sources.
+  std::vector<std::uint32_t> kinds;
 
   std::size_t size() const { return static_cast<std::size_t>(x.cols()); }
   int features() const { return static_cast<int>(x.rows()); }
@@ -107,6 +110,20 @@ Eigen::VectorXf global_least_squares(const Dataset& train, std::span<const std::
 // train_samples = 0 or separation < 0 (or not finite).
 Split synthetic_mixture(int features, int classes, std::size_t train_samples, std::size_t test_samples,
                         double separation, Rng& rng);
+
+// Modular arithmetic, SAPO's synthetic task family (docs/model.md §5): a question is
+// (k, a, b), kind k uniform in [0, kinds) and a, b uniform in [0, modulus), drawn in that order
+// per sample, the training samples then the test samples; its answer (the label) is
+// (a + (k + 1) b) mod modulus, so the kinds are different tasks. The features are the one-hot
+// code of the question's index (k modulus + a) modulus + b: kinds * modulus^2 features and
+// `modulus` classes, and Dataset::kinds holds each sample's k.
+// Tabular on purpose: a logistic model (a softmax over the answers) can represent every
+// answer exactly, so what is measured is how the users find the answers, with sparse 0/1
+// rewards (a random policy is right with probability 1 / modulus), not what a model can fit.
+// Throws std::invalid_argument for kinds < 1, modulus < 2, train_samples = 0 or more than
+// arithmetic_max_features features.
+inline constexpr std::size_t arithmetic_max_features = 1'000'000;
+Split synthetic_arithmetic(int kinds, int modulus, std::size_t train_samples, std::size_t test_samples, Rng& rng);
 
 inline const std::filesystem::path fashion_mnist_default_dir = "/usr/share/datasets/fashion-mnist";
 

@@ -158,6 +158,55 @@ Partition make_partition(const Dataset& train, std::uint32_t users, PartitionKin
   return p;
 }
 
+namespace {
+
+// The samples `members` of `train` as a set of their own for make_partition, which reads only
+// the sample count and the labels: no features are copied (x has 0 rows, one column per member).
+Dataset labels_of(const Dataset& train, const Indices& members) {
+  Dataset subset;
+  subset.classes = train.classes;
+  subset.x.resize(0, static_cast<Eigen::Index>(members.size()));
+  if (train.labels.size() > 0) {
+    subset.labels.resize(static_cast<Eigen::Index>(members.size()));
+    for (std::size_t i = 0; i < members.size(); ++i)
+      subset.labels(static_cast<Eigen::Index>(i)) = train.labels(static_cast<Eigen::Index>(members[i]));
+  }
+  return subset;
+}
+
+}  // namespace
+
+Partition make_specialty_partition(const Dataset& train, std::uint32_t users, std::uint32_t specialties,
+                                   PartitionKind kind, double alpha, std::uint32_t shards_per_user, Rng& rng) {
+  require(specialties >= 1, "specialties must be >= 1");
+  if (specialties == 1) return make_partition(train, users, kind, alpha, shards_per_user, rng);
+  require(specialties <= users, std::to_string(specialties) + " specialties but only " + std::to_string(users) +
+                                    " users (a kind no user asks)");
+  require(train.kinds.size() == train.size(), "specialties need samples with task kinds (data.source = synthetic-arithmetic)");
+  std::vector<Indices> by_kind(specialties);
+  for (std::size_t s = 0; s < train.kinds.size(); ++s) {
+    require(train.kinds[s] < specialties, "a sample's kind is outside [0, specialties)");
+    by_kind[train.kinds[s]].push_back(static_cast<std::uint32_t>(s));  // ascending
+  }
+  Partition p;
+  p.shards.resize(users);
+  for (std::uint32_t k = 0; k < specialties; ++k) {
+    const std::uint32_t members = (users - k + specialties - 1) / specialties;  // users k, k + S, ... below users
+    Partition within;
+    try {
+      within = make_partition(labels_of(train, by_kind[k]), members, kind, alpha, shards_per_user, rng);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("kind " + std::to_string(k) + " of " + std::to_string(specialties) + ": " + e.what());
+    }
+    // Local indices back to the training set's: by_kind[k] is ascending, so the shards stay ascending.
+    for (std::uint32_t j = 0; j < members; ++j) {
+      auto& shard = p.shards[k + j * specialties];
+      for (const std::uint32_t local : within.shards[j]) shard.push_back(by_kind[k][local]);
+    }
+  }
+  return p;
+}
+
 std::vector<std::size_t> class_counts(const std::vector<std::uint32_t>& shard, const Dataset& train) {
   if (train.classes <= 0 || static_cast<std::size_t>(train.labels.size()) != train.size()) return {};
   std::vector<std::size_t> counts(static_cast<std::size_t>(train.classes), 0);

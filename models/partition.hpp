@@ -43,6 +43,18 @@ struct Partition {
 Partition make_partition(const Dataset& train, std::uint32_t users, PartitionKind kind, double alpha,
                          std::uint32_t shards_per_user, Rng& rng);
 
+// Users with specialties (sapo.specialties, docs/model.md §5): user u holds only samples of
+// kind u mod specialties (Dataset::kinds), as a swarm whose members each ask one kind of
+// question. For each kind k in turn, the samples of kind k are dealt among its users
+// k, k + S, k + 2S, ... by make_partition, as if they were the whole set (so data.partition
+// still says how, within a kind), drawing from the one `rng`. specialties = 1 is
+// make_partition itself, draw for draw. Throws std::invalid_argument as make_partition does
+// for a kind's samples and users (e.g. a kind with fewer samples than users), and for
+// specialties = 0, specialties > users (a kind no user asks) or specialties > 1 on data
+// without kinds.
+Partition make_specialty_partition(const Dataset& train, std::uint32_t users, std::uint32_t specialties,
+                                   PartitionKind kind, double alpha, std::uint32_t shards_per_user, Rng& rng);
+
 // Number of samples of each class in one user's shard (size train.classes; empty for
 // regression data).
 std::vector<std::size_t> class_counts(const std::vector<std::uint32_t>& shard, const Dataset& train);

@@ -65,6 +65,8 @@ constexpr Choice<DataSource> data_source_rows[] = {
     {DataSource::synthetic_regression, "synthetic-regression", "linear-Gaussian regression with known theta*"},
     {DataSource::synthetic_mixture, "synthetic-mixture", "Gaussian-mixture classification"},
     {DataSource::fashion_mnist, "fashion-mnist", "Fashion-MNIST from the dataset-fashion-mnist package"},
+    {DataSource::synthetic_arithmetic, "synthetic-arithmetic",
+     "one-hot questions (k, a, b), answer (a + (k+1) b) mod data.classes; SAPO's task kinds"},
 };
 constexpr Choice<RegressionTarget> regression_target_rows[] = {
     {RegressionTarget::linear, "linear", "y = W* x + b* + noise"},

@@ -163,7 +163,10 @@ double synthetic_samples(const Scenario& s) {
          (d.test_samples ? d.test_samples : static_cast<double>(synthetic_test_samples));
 }
 
-double synthetic_data_bytes(const Scenario& s) { return synthetic_samples(s) * s.learning.data.features * sizeof(float); }
+double synthetic_data_bytes(const Scenario& s) {
+  // The features of the planned model's input: data.features, or the arithmetic questions' one-hot code.
+  return synthetic_samples(s) * planned_architecture(s).inputs * sizeof(float);
+}
 
 double teacher_operations(const Scenario& s) {
   const auto& d = s.learning.data;

@@ -156,14 +156,20 @@ LearningData pooled_data(const LearningData& d) {
   return pooled;
 }
 
+// The task kinds of the data set: sapo.specialties for synthetic-arithmetic, 1 for the others.
+std::uint32_t task_kinds(const Scenario& s) {
+  return s.learning.data.source == DataSource::synthetic_arithmetic ? s.learning.sapo.specialties : 1;
+}
+
 }  // namespace
 
 std::string learning_data_key(const Scenario& s) {
   const DataSpec& d = s.learning.data;
   // Fashion-MNIST does not depend on the seed; the synthetic sets are drawn from it.
   const std::uint64_t seed = d.source == DataSource::fashion_mnist ? 0 : s.run.seed;
-  return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", to_string(d.source), d.dir, d.features, d.classes,
-                     d.train_samples, d.test_samples, d.noise, d.separation, seed, to_string(d.target), d.teacher_hidden);
+  return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", to_string(d.source), d.dir, d.features, d.classes,
+                     d.train_samples, d.test_samples, d.noise, d.separation, seed, to_string(d.target), d.teacher_hidden,
+                     task_kinds(s));
 }
 
 std::shared_ptr<const models::Split> load_learning_data(const Scenario& s) {
@@ -192,6 +198,17 @@ std::shared_ptr<const models::Split> load_learning_data(const Scenario& s) {
       case DataSource::fashion_mnist:
         *split = models::load_fashion_mnist(l.data.dir, l.data.train_samples, l.data.test_samples);
         break;
+      case DataSource::synthetic_arithmetic:
+        // The keys' ranges keep the other sets valid; the questions' one-hot code can still be
+        // too wide for the product of two of them.
+        if (std::uint64_t features = std::uint64_t{task_kinds(s)} * l.data.classes * l.data.classes;
+            features > models::arithmetic_max_features)
+          throw InputError(fmt::format("data.classes, sapo.specialties: {} task kinds x {}^2 answers make {} one-hot "
+                                       "features, at most {}",
+                                       task_kinds(s), l.data.classes, features, models::arithmetic_max_features));
+        *split = models::synthetic_arithmetic(static_cast<int>(task_kinds(s)), static_cast<int>(l.data.classes), train,
+                                              test, rng);
+        break;
     }
   } catch (const models::DatasetError& e) {
     throw InputError(fmt::format("data.source: {}", e.what()));
@@ -214,7 +231,7 @@ LearningData prepare_learning(const Scenario& s, std::shared_ptr<const models::S
   // mlp fits either kind of set (squared loss on regression, cross-entropy on classification).
   if ((l.model.kind == ModelKind::linear && !regression) || (l.model.kind == ModelKind::logistic && regression))
     throw InputError(fmt::format("model.kind: \"{}\" does not fit data.source = \"{}\" (linear needs "
-                                 "synthetic-regression; logistic needs synthetic-mixture or fashion-mnist; mlp takes any)",
+                                 "synthetic-regression; logistic needs a classification set; mlp takes any)",
                                  to_string(l.model.kind), to_string(l.data.source)));
   if (!regression && l.data.spread > 0.0)
     throw InputError(fmt::format("data.spread: per-user laws need data.source = \"synthetic-regression\" (or "
@@ -225,11 +242,16 @@ LearningData prepare_learning(const Scenario& s, std::shared_ptr<const models::S
   if (s.network.n > d.data->train.size())
     throw InputError(fmt::format("network.n: {} users need at least as many training samples, have {}", s.network.n,
                                  d.data->train.size()));
+  // Users with specialties ask one kind of question each (docs/model.md §5).
+  const std::uint32_t kinds = task_kinds(s);
+  if (kinds > s.network.n)
+    throw InputError(fmt::format("sapo.specialties: {} task kinds need at least as many users, network.n = {}", kinds,
+                                 s.network.n));
   // The partition's randomness: the data stream, after the synthetic set's draws.
   models::Rng rng = make_rng(s.run.seed, Stream::data, 1);
   try {
-    d.partition = models::make_partition(d.data->train, s.network.n, l.data.partition, l.data.alpha,
-                                         l.data.shards_per_user, rng);
+    d.partition = models::make_specialty_partition(d.data->train, s.network.n, kinds, l.data.partition, l.data.alpha,
+                                                   l.data.shards_per_user, rng);
   } catch (const std::invalid_argument& e) {
     throw InputError(fmt::format("data.partition: {}", e.what()));
   }
@@ -273,7 +295,12 @@ models::Architecture model_architecture(const Scenario& s, int inputs, int outpu
 models::Architecture planned_architecture(const Scenario& s) {
   const DataSpec& d = s.learning.data;
   const bool fashion = d.source == DataSource::fashion_mnist;
-  const int inputs = fashion ? models::fashion_mnist_features : static_cast<int>(d.features);
+  // synthetic-arithmetic: the one-hot questions (k, a, b), modulus = data.classes.
+  const int inputs = fashion ? models::fashion_mnist_features
+                     : d.source == DataSource::synthetic_arithmetic
+                         ? static_cast<int>(std::min<std::uint64_t>(std::uint64_t{task_kinds(s)} * d.classes * d.classes,
+                                                                    std::numeric_limits<int>::max()))
+                         : static_cast<int>(d.features);
   const int outputs = d.source == DataSource::synthetic_regression ? regression_outputs
                       : fashion                                    ? models::fashion_mnist_classes
                                                                    : static_cast<int>(d.classes);

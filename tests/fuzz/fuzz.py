@@ -76,7 +76,7 @@ KEYS = {
     "model.hidden": ("list", ["[8]", "[4, 4]"]),
     "model.activation": ("choice", ["relu", "tanh"]),
     "model.init": ("choice", ["xavier", "he"]),
-    "data.source": ("choice", ["synthetic-regression", "synthetic-mixture", "fashion-mnist"]),
+    "data.source": ("choice", ["synthetic-regression", "synthetic-mixture", "fashion-mnist", "synthetic-arithmetic"]),
     "data.partition": ("choice", ["iid", "dirichlet", "shards"]),
     "data.alpha": ("num", ["0.1", "1"]),
     "data.shards_per_user": ("int", ["1", "2"]),
