@@ -138,10 +138,45 @@ TEST_CASE("bad input exits 2 with one line naming the key and what is accepted",
   require_rejected({"frobnicate"}, "frobnicate: unknown command (commands: simulate, theory, sweep, validate, plot)");
 }
 
+TEST_CASE("SAPO's keys: every bad value exits 2 naming its key", "[cli][sapo]") {
+  const std::vector<std::string> sapo = {"simulate", "--set", "model.kind=logistic", "--set", "learning.protocol=sapo",
+                                         "--set", "network.n=8"};
+  const auto with = [&](std::initializer_list<std::string> more) {
+    std::vector<std::string> args = sapo;
+    for (const auto& m : more) args.insert(args.end(), {"--set", m});
+    return args;
+  };
+  require_rejected(with({"sapo.questions=0"}), "sapo.questions: expected an integer in [1, 4096]");
+  require_rejected(with({"sapo.answers=1"}), "sapo.answers: expected an integer in [2, 1024]");
+  require_rejected(with({"sapo.local=9"}), "sapo.local: expected an integer in [0, sapo.questions = 8]");
+  require_rejected(with({"sapo.local=-1"}), "sapo.local");
+  require_rejected(with({"sapo.external=4097"}), "sapo.external: expected an integer in [0, 4096]");
+  require_rejected(with({"sapo.local=0", "sapo.external=0"}), "sapo.external: a batch needs some rollouts");
+  require_rejected(with({"sapo.share_fanout=8"}), "sapo.share_fanout: expected an integer in [0, network.n - 1 = 7]");
+  require_rejected(with({"sapo.share_fanout=x"}), "sapo.share_fanout: expected an integer");
+  require_rejected(with({"sapo.clip_low=1"}), "sapo.clip_low: expected a number in [0, 1)");
+  require_rejected(with({"sapo.clip_high=-0.1"}), "sapo.clip_high: expected a number in [0, 1000]");
+  require_rejected(with({"sapo.specialties=0"}), "sapo.specialties: expected an integer in [1, 64]");
+  require_rejected(with({"sapo.specialties=2"}), "sapo.specialties: task kinds are those of data.source = \"synthetic-arithmetic\"");
+  require_rejected(with({"data.source=synthetic-arithmetic", "sapo.specialties=9"}), "sapo.specialties");
+  require_rejected(with({"sapo.keep=0"}), "sapo.keep: expected an integer in [1, 1000]");
+  require_rejected(with({"model.kind=quadratic"}), "model.kind: learning.protocol = \"sapo\" trains policies");
+  require_rejected(with({"model.kind=linear", "data.source=synthetic-regression"}), "model.kind");
+  require_rejected(with({"model.kind=mlp", "data.source=synthetic-regression"}), "data.source: learning.protocol = \"sapo\"");
+  require_rejected(with({"train.momentum=0.9"}), "train.momentum: learning.protocol = \"sapo\"");
+  require_rejected(with({"mixing.rule=age-weighted"}), "mixing.rule: learning.protocol = \"sapo\"");
+  require_rejected(with({"gossip.mode=pull"}), "gossip.mode: learning.protocol = \"sapo\"");
+  require_rejected(with({"gossip.busy=drop", "gossip.latency=1"}), "gossip.busy: learning.protocol = \"sapo\"");
+  // Read only by the swarm.
+  require_rejected({"simulate", "--set", "sapo.questions=4"}, "sapo.questions: read only by learning.protocol = \"sapo\"");
+  require_rejected({"simulate", "--set", "model.kind=logistic", "--set", "sapo.share_fanout=2"},
+                   "sapo.share_fanout: read only by learning.protocol = \"sapo\"");
+}
+
 TEST_CASE("bad scenario files exit 2 naming the key or the file position", "[cli]") {
   require_rejected({"simulate", temp_file("unknown.toml", "[network]\nsize = 10\n").string()},
                    "network.size: unknown key (known keys of [network]: n, topology");
-  require_rejected({"simulate", temp_file("table.toml", "[netwrk]\nn = 10\n").string()}, "netwrk: unknown table (tables: network, gossip, updates, users, churn, staleness, source, run, model, data, train, learning, modest, mixing, observe, target)");
+  require_rejected({"simulate", temp_file("table.toml", "[netwrk]\nn = 10\n").string()}, "netwrk: unknown table (tables: network, gossip, updates, users, churn, staleness, source, run, model, data, train, learning, modest, sapo, mixing, observe, target)");
   require_rejected({"simulate", temp_file("type.toml", "[network]\nn = \"ten\"\n").string()},
                    "network.n: expected an integer in [2, 100000000], got \"ten\"");
   require_rejected({"simulate", temp_file("array.toml", "[gossip]\nmode = [1, 2]\n").string()},

@@ -137,8 +137,11 @@ std::string refusal(const std::vector<std::string>& settings) {
 
 TEST_CASE("the protocol registry's names round-trip through learning.protocol", "[protocols]") {
   const auto registry = sim::learning_protocol_registry();
-  REQUIRE(registry.size() == 6);
+  REQUIRE(registry.size() == 7);
   CHECK(registry[sim::dpsgd_protocol.index].name == "dpsgd");
+  CHECK(registry[sim::sapo_protocol.index].name == "sapo");
+  CHECK(registry[sim::sapo_protocol.index].reports_experience);
+  CHECK_FALSE(registry[sim::sapo_protocol.index].measures_staleness);
   CHECK(registry[sim::gossip_protocol.index].name == "gossip");
   CHECK(registry[sim::modest_protocol.index].name == "modest");
   CHECK_FALSE(registry[sim::modest_protocol.index].measures_staleness);
@@ -152,6 +155,8 @@ TEST_CASE("the protocol registry's names round-trip through learning.protocol", 
   CHECK_FALSE(registry[sim::single_user_protocol.index].measures_staleness);
   // Only the single-user reference pools the users' data into one user.
   for (std::size_t k = 0; k < registry.size(); ++k) CHECK(registry[k].pools_data == (k == sim::single_user_protocol.index));
+  // Only SAPO reports what it did with shared experience.
+  for (std::size_t k = 0; k < registry.size(); ++k) CHECK(registry[k].reports_experience == (k == sim::sapo_protocol.index));
   for (std::size_t k = 0; k < registry.size(); ++k) {
     const std::string name(registry[k].name);
     INFO(name);
