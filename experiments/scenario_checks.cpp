@@ -101,6 +101,11 @@ void validate(const Scenario& s) {
   // The learning protocol's own requirements (sim/protocols.hpp), e.g. FedAvg's server
   // rounds take neither per-user clocks nor the network layer.
   if (s.learning.enabled()) sim::learning_protocol(s).check(s);
+  else if (s.learning.protocol != sim::gossip_protocol)
+    throw InputError(fmt::format("learning.protocol: \"{}\" trains models, but model.kind = \"none\" (staleness only); "
+                                 "set model.kind (logistic, mlp{})",
+                                 sim::learning_protocol_registry()[s.learning.protocol.index].name,
+                                 s.learning.protocol == sim::sapo_protocol ? "" : ", linear, quadratic"));
   check_modest_keys(s);
   check_sapo_keys(s);
   validate_network(s);

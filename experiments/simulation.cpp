@@ -262,18 +262,7 @@ void print_learning(std::ostream& out, const Simulation& sim, const PointResult&
     out << fmt::format("  DIVERGED: {}/{} trials reached a non-finite parameter or loss, the first at t = {:.6g}; "
                        "no accuracy, loss or time to target is reported (e.g. lower train.lr)\n",
                        l.diverged, sim.learning.size(), *l.diverged_at);
-    if (const auto& e = l.experience) {  // a swarm's shared experience (docs/model.md §4.3), means over trials
-    out << fmt::format("  reward     {} in total over users and updates, {} per update; {} of rollouts all alike\n",
-                       pm(e->total_reward), pm(e->reward_per_update), pm(e->zero_advantage));
-    if (e->age_updates)
-      out << fmt::format("  experience {} external rollouts per step, made {} generator updates and {} time units "
-                         "before use, waited {} learner updates; KL(generator || learner) {} nats\n",
-                         pm(e->external_per_step), pm(e->age_updates), pm(e->age_time), pm(e->learner_age),
-                         pm(e->divergence));
-    else
-      out << "  experience no external rollout was trained on\n";
-  }
-  out << fmt::format("  {} local updates, {} gossips, {} server rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
+    out << fmt::format("  {} local updates, {} gossips, {} server rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
                        sim.wall_seconds);
     return;
   }

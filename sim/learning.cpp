@@ -35,7 +35,7 @@ class NeuralBank {
   // The users' models are initialised from rng (their own Xavier or He draws), which the
   // bank keeps for the mini-batch draws.
   NeuralBank(const Scenario& s, const LearningData& d, Rng& rng, Observed observed)
-      : s_(s), d_(d), bank_(s, d, rng), observer_(s, d, bank_),
+      : s_(s), d_(d), bank_(s, d, rng), observer_(s, d, bank_, observed),
         grid_(s, bank_, observer_, observed == Observed::server ? &global_ : nullptr), mixer_(s, bank_) {
     correction_.biases = s.learning.mixing.correct_biases;
     targets_.assign(bank_.layout().tensors().size(), 0.0);
@@ -329,6 +329,9 @@ LearningTrialResult run_learning_trial(const Scenario& s, const Graph& graph, co
     if (learning_protocol_id(s) == protocol_id<SingleUser>) {
       result.baseline_plateau_time = result.plateau_time;
       result.baseline_diverged_at = result.diverged_at;
+    } else if (learning_protocol(s).reports_experience) {
+      // A swarm learns from rewards alone: a reference trained on the labels has no bearing on
+      // its plateau, so it has none (and no plateau delay).
     } else {
       const LearningTrialResult reference =
           run_protocol_on<SingleUser>(s, graph, make_rng(s.run.seed, Stream::baseline, index), index, make_bank);

@@ -5,7 +5,8 @@
 #include "models/variance_correction.hpp"
 
 namespace timely::sim {
-Observer::Observer(const Scenario& s, const LearningData& d, const ModelBank& bank) : s_(s), d_(d) {
+Observer::Observer(const Scenario& s, const LearningData& d, const ModelBank& bank, Observed observed)
+    : s_(s), d_(d), own_(observed == Observed::own) {
   const std::uint32_t n = bank.size();
   const std::uint32_t followed = std::min(s.learning.observe.users, n);
   for (std::uint32_t k = 0; k < followed; ++k) followed_.push_back(static_cast<std::uint32_t>((std::uint64_t{k} * n) / followed));
@@ -45,8 +46,10 @@ Observation Observer::observe(double t, ModelBank& bank, const Vector* server) c
     if (accuracy) *accuracy = e.accuracy;
     return e.loss;
   };
-  o[m::loss] = evaluate(mean, test, test_count_, &o[m::accuracy]);
-  o[m::train_loss] = evaluate(mean, train, train_count_, nullptr);
+  if (!own_) {
+    o[m::loss] = evaluate(mean, test, test_count_, &o[m::accuracy]);
+    o[m::train_loss] = evaluate(mean, train, train_count_, nullptr);
+  }
   double user_loss = 0.0, user_accuracy = 0.0, worst_user_loss = 0.0;
   for (std::uint32_t u : followed_) {
     std::optional<double> accuracy;
@@ -56,6 +59,13 @@ Observation Observer::observe(double t, ModelBank& bank, const Vector* server) c
     user_accuracy += accuracy.value_or(0.0);
   }
   o[m::user_loss] = user_loss / static_cast<double>(followed_.size());
+  if (own_) {  // no average model: its metrics are the sampled users' own, averaged
+    o[m::loss] = o[m::user_loss];
+    if (!regression) o[m::accuracy] = user_accuracy / static_cast<double>(followed_.size());
+    double train_loss = 0.0;
+    for (std::uint32_t u : followed_) train_loss += evaluate(model_of(u), train, train_count_, nullptr);
+    o[m::train_loss] = train_loss / static_cast<double>(followed_.size());
+  }
   o[m::worst_user_loss] = worst_user_loss;
   if (!regression) o[m::user_accuracy] = user_accuracy / static_cast<double>(followed_.size());
   // Every user holds the server's model under FedAvg: no disagreement.

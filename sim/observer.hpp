@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/model_bank.hpp"
+#include "sim/protocols.hpp"  // Observed
 
 namespace timely::sim {
 
@@ -15,7 +16,7 @@ class Observer {
   using Vector = ModelBank::Vector;
   // Picks the followed users and evaluation subsets, and records the initial distances to
   // the optimum of the bank's freshly initialised models.
-  Observer(const Scenario& s, const LearningData& d, const ModelBank& bank);
+  Observer(const Scenario& s, const LearningData& d, const ModelBank& bank, Observed observed = Observed::users);
   // The metrics at time t. `server`, if given and set, is FedAvg's model: it is then the
   // average model and every user's.
   Observation observe(double t, ModelBank& bank, const Vector* server) const;
@@ -23,6 +24,7 @@ class Observer {
  private:
   const Scenario& s_;
   const LearningData& d_;
+  bool own_;  // Observed::own: no average model, its metrics are the sampled users' mean
   std::vector<std::uint32_t> followed_;
   Eigen::Index test_count_ = 0, train_count_ = 0;
   std::vector<double> initial_distance_;

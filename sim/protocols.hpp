@@ -18,6 +18,10 @@ namespace timely::sim {
 enum class Observed : std::uint8_t {
   users,   // each user's own model; the average model is their mean
   server,  // once a round has run, the server's model is the average model and every user's
+  // Each user's own model, and no average model: the users' policies of a SAPO swarm, whose
+  // parameter mean no user holds. The average model's metrics (accuracy, loss, training loss)
+  // are then the mean of the sampled users' own.
+  own,
 };
 
 // What the registry says of a protocol beside its run.

@@ -453,7 +453,7 @@ struct Sapo {
       "sapo", "SAPO",
       "swarm RL: each user trains its own policy by GRPO on sapo.local own and sapo.external received rollouts, and "
       "shares rollouts, not models (Gensyn, arXiv 2509.08721)",
-      false, Observed::users, /*pools_data=*/false, /*reports_rounds=*/false, /*reports_experience=*/true};
+      false, Observed::own, /*pools_data=*/false, /*reports_rounds=*/false, /*reports_experience=*/true};
   static void check(const Scenario& s);  // sim/protocols.cpp
 
   template <LearningBank Bank>

@@ -167,6 +167,8 @@ TEST_CASE("SAPO's keys: every bad value exits 2 naming its key", "[cli][sapo]") 
   require_rejected(with({"mixing.rule=age-weighted"}), "mixing.rule: learning.protocol = \"sapo\"");
   require_rejected(with({"gossip.mode=pull"}), "gossip.mode: learning.protocol = \"sapo\"");
   require_rejected(with({"gossip.busy=drop", "gossip.latency=1"}), "gossip.busy: learning.protocol = \"sapo\"");
+  require_rejected({"simulate", "--set", "learning.protocol=sapo"},
+                   "learning.protocol: \"sapo\" trains models, but model.kind = \"none\"");
   // Read only by the swarm.
   require_rejected({"simulate", "--set", "sapo.questions=4"}, "sapo.questions: read only by learning.protocol = \"sapo\"");
   require_rejected({"simulate", "--set", "model.kind=logistic", "--set", "sapo.share_fanout=2"},

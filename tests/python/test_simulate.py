@@ -171,3 +171,33 @@ def test_the_single_user_reference_runs_as_a_protocol_and_reports_as_the_program
     with pytest.raises(ValueError) as error:
         timely.simulate(set={"model.kind": "quadratic", "learning.protocol": "single-user", "gossip.loss": 0.1})
     assert str(error.value).startswith("gossip.loss: ")
+
+
+SAPO = {"model.kind": "logistic", "learning.protocol": "sapo", "network.n": 6, "data.features": 6,
+        "data.classes": 4, "data.train_samples": 600, "data.test_samples": 200, "run.horizon": 30, "run.warmup": 0,
+        "observe.every": 10, "sapo.questions": 4, "sapo.answers": 4, "train.lr": 0.2}
+
+
+def test_a_sapo_swarm_reports_its_reward_and_the_age_of_its_experience():
+    r = timely.simulate(SAPO, trials=2)
+    expected = cli_json("simulate", *[a for k, v in SAPO.items() for a in ("--set", f"{k}={v}")],
+                        "--trials", "2", "--json")
+    assert_same(as_json(r), without_timings(expected))
+    learning = r["learning"]
+    assert learning["total_reward"]["mean"] > 0
+    age = learning["experience_age"]
+    assert age["generator_updates"]["mean"] >= 1  # a tick generates, then trains
+    assert age["divergence"]["mean"] >= 0
+    assert abs(sum(age["histogram"]) - 1) < 1e-9
+    assert "reward" in r["learning_curves"]
+    assert r["communication"]["messages_sent"]["mean"] > 0
+
+
+@pytest.mark.parametrize("key, value, named", [
+    ("sapo.local", 9, "sapo.local: expected an integer in [0, sapo.questions = 4]"),
+    ("sapo.share_fanout", 6, "sapo.share_fanout: expected an integer in [0, network.n - 1 = 5]"),
+    ("sapo.clip_low", 1.5, "sapo.clip_low"),
+])
+def test_bad_sapo_values_raise_value_error_naming_the_key(key, value, named):
+    with pytest.raises(ValueError, match=named.replace("[", r"\[").replace("]", r"\]")):
+        timely.simulate({**SAPO, key: value})
