@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `mpirun -n 3 timely sweep` against one process: byte-identical results.csv, trials.csv and
-# fits.csv (and learning_curves.csv) for the topologies example and a learning sweep; then a
-# sweep killed with SIGKILL under mpirun -n 2 resumes under mpirun -n 3 and ends with the
-# files of an uninterrupted run.
+# fits.csv (and learning_curves.csv) for the topologies example, a learning sweep and a SAPO
+# sweep; then a sweep killed with SIGKILL under mpirun -n 2 resumes under mpirun -n 3 and ends
+# with the files of an uninterrupted run.
 # Also `simulate --trials` and `validate --quick` under mpirun against one process (validate
 # only when VALIDATE is "run": with TIMELY_SLOW_TESTS=ON, outside the sanitizer build).
 #   sweep_ranks_test.sh MPIEXEC TIMELY SOURCE_DIR SCRATCH_DIR [VALIDATE]
@@ -54,6 +54,11 @@ learning=$source/tests/mpi/learning-sweep.toml
 "${mpi[@]}" -n 3 "$timely" sweep "$learning" --out "$scratch/learn-mpi" --threads 1 > /dev/null
 "$timely" sweep "$learning" --out "$scratch/learn-one" > /dev/null
 same_files "$scratch/learn-mpi" "$scratch/learn-one" results.csv trials.csv fits.csv learning_curves.csv
+
+echo "== a SAPO sweep: mpirun -n 3 against one process"
+"${mpi[@]}" -n 3 "$timely" sweep "$source/tests/mpi/sapo-sweep.toml" --out "$scratch/sapo-mpi" --threads 1 > /dev/null
+"$timely" sweep "$source/tests/mpi/sapo-sweep.toml" --out "$scratch/sapo-one" > /dev/null
+same_files "$scratch/sapo-mpi" "$scratch/sapo-one" results.csv trials.csv learning_curves.csv
 
 echo "== simulate --trials 9: mpirun -n 3 against one process"
 # The same JSON but for the wall time and the speed derived from it.
