@@ -103,7 +103,7 @@ void report_network(const SweepResults& r, std::vector<std::string>& drawn, std:
     if (!staleness.series.empty()) render(staleness, r, drawn, log);
     plots::Figure accuracy;
     accuracy.name = "final_accuracy_vs_" + stem;
-    accuracy.title = fmt::format("Final test accuracy of the average model against {} (95% CI)", key);
+    accuracy.title = fmt::format("Final test accuracy of {} against {} (95% CI)", observed_model(r), key);
     accuracy.xlabel = xlabel;
     accuracy.ylabel = "final test accuracy";
     add_curves(r, varying, key, "final_accuracy", "final_accuracy_ci95", "", accuracy);
@@ -117,7 +117,7 @@ void report_network(const SweepResults& r, std::vector<std::string>& drawn, std:
   if (!has_column(curves, "bytes_sent_per_user") || !has_column(curves, "accuracy")) return;
   plots::Figure f;
   f.name = "accuracy_vs_bytes";
-  f.title = "Test accuracy of the average model against bytes sent per user";
+  f.title = fmt::format("Test accuracy of {} against bytes sent per user", observed_model(r));
   f.xlabel = "bytes sent per user (mean over users)";
   f.ylabel = "test accuracy";
   f.extra.push_back("set key bottom right");

@@ -273,10 +273,15 @@ void print_learning(std::ostream& out, const Simulation& sim, const PointResult&
                        pm(l.stationary_consensus));
   // The final metrics, one line each, named as in the files (sim/learning_metrics.hpp).
   out << fmt::format("  at t = {:g} (means over trials, 95% CI):\n", result.final_time);
-  for (std::size_t m = 0; m < sim::learning_metric_count; ++m)
-    if (l.final[m])
-      out << fmt::format("    {:<30} {:<20} {}\n", sim::learning_metrics[m].name, pm(l.final[m]),
-                         sim::learning_metrics[m].description);
+  // Without an average model (sim::Observed::own) its metrics are the sampled users' own.
+  const bool own = sim::learning_protocol(s).observed == sim::Observed::own;
+  for (std::size_t m = 0; m < sim::learning_metric_count; ++m) {
+    if (!l.final[m]) continue;
+    std::string description(sim::learning_metrics[m].description);
+    if (const auto at = description.find(", average model"); own && at != std::string::npos)
+      description.replace(at, std::string::npos, ", users' own models (no average model exists), mean over sampled users");
+    out << fmt::format("    {:<30} {:<20} {}\n", sim::learning_metrics[m].name, pm(l.final[m]), description);
+  }
   if (l.time_to_target)
     out << fmt::format("  time to {:g} accuracy: {} ({}/{} trials reached it)\n", s.learning.target_accuracy,
                        pm(l.time_to_target), l.reached, sim.learning.size());
@@ -502,6 +507,7 @@ void write_simulation(const std::filesystem::path& dir, const Simulation& sim, u
   // Loss and accuracy against time, mean over trials with 95% CIs.
   plots::TimeSeries accuracy, loss;
   bool positive = true;
+  const std::string_view observed = sim::observed_model(sim::learning_protocol(sim.scenario).observed);
   for (const auto& c : analysis::learning_curve(sim.learning)) {
     if (const auto& l = c.values[sim::metric::loss]) {
       loss.time.push_back(c.time);
@@ -515,13 +521,15 @@ void write_simulation(const std::filesystem::path& dir, const Simulation& sim, u
     }
   }
   if (!accuracy.time.empty()) {
-    auto f = plots::versus_time_figure("accuracy_vs_time", "Test accuracy of the average model (95% CI over trials)",
+    auto f = plots::versus_time_figure("accuracy_vs_time",
+                                       fmt::format("Test accuracy of {} (95% CI over trials)", observed),
                                        "test accuracy", {accuracy}, false);
     f.extra.push_back("set yrange [0:1]");
     draw_figure(f, dir, log);
   }
   if (!loss.time.empty())
-    draw_figure(plots::versus_time_figure("loss_vs_time", "Test loss of the average model", "test loss", {loss}, positive),
+    draw_figure(plots::versus_time_figure("loss_vs_time", fmt::format("Test loss of {}", observed), "test loss", {loss},
+                                          positive),
                 dir, log);
 }
 

@@ -16,7 +16,9 @@
 #include "experiments/columns.hpp"
 #include "experiments/files.hpp"
 #include "plots/scaling_figures.hpp"
+#include "sim/choices.hpp"
 #include "sim/input_error.hpp"
+#include "sim/protocols.hpp"
 #include "theory/scaling_laws.hpp"
 
 namespace timely::experiments {
@@ -106,6 +108,7 @@ std::vector<Panel> learning_panels(const std::vector<std::string>& varying, cons
 void draw_panel(const SweepResults& r, const Panel& p, const std::map<std::string, PointCurves>& points,
                 std::vector<std::string>& drawn, std::ostream& log) {
   const std::string in = p.title.empty() ? "" : "\n" + p.title;
+  const std::string observed = observed_model(r);
   std::vector<plots::TimeSeries> acc_series, loss_series, variance_series;
   bool loss_positive = true, variance_positive = true;
   for (std::size_t k = 0; k < p.points.size(); ++k) {
@@ -132,12 +135,14 @@ void draw_panel(const SweepResults& r, const Panel& p, const std::map<std::strin
   }
   if (!acc_series.empty()) {
     auto f = plots::versus_time_figure("accuracy_vs_time" + p.suffix,
-                                       "Test accuracy of the average model (95% CI over trials)" + in, "test accuracy",
+                                       fmt::format("Test accuracy of {} (95% CI over trials)", observed) + in,
+                                       "test accuracy",
                                        acc_series, false);
     f.extra.push_back("set yrange [0:1]");
     render_logged(f, r.dir, drawn, log);
   }
-  render_logged(plots::versus_time_figure("loss_vs_time" + p.suffix, "Test loss of the average model" + in, "test loss",
+  render_logged(plots::versus_time_figure("loss_vs_time" + p.suffix, fmt::format("Test loss of {}", observed) + in,
+                                          "test loss",
                                           loss_series, loss_positive),
                 r.dir, drawn, log);
 }
@@ -516,6 +521,18 @@ std::optional<double> SweepResults::number(std::size_t row, std::string_view col
   const std::string& field = table.rows.at(row).at(table.column(column));
   if (field.empty()) return std::nullopt;
   return std::stod(field);
+}
+
+std::string observed_model(const SweepResults& r) {
+  std::optional<std::string_view> phrase;
+  for (std::size_t row = 0; row < r.table.rows.size(); ++row) {
+    const auto id = sim::learning_protocols().parse(r.value(row, "learning.protocol"));
+    const std::string_view here = sim::observed_model(id ? sim::learning_protocol_registry()[id->index].observed
+                                                         : sim::Observed::users);
+    if (phrase && *phrase != here) return "the observed models";
+    phrase = here;
+  }
+  return std::string(phrase.value_or(sim::observed_model(sim::Observed::users)));
 }
 
 std::string SweepResults::value(std::size_t row, std::string_view key) const {

@@ -29,6 +29,10 @@ struct SweepResults {
   std::string value(std::size_t row, std::string_view key) const;
 };
 
+// What the sweep's test accuracy and loss are of (sim::observed_model): the average model,
+// the users' own (SAPO's swarms), or, when its points differ, "the observed models".
+std::string observed_model(const SweepResults& results);
+
 // Throws InputError naming the file when the directory holds no finished sweep.
 SweepResults read_sweep_results(const std::filesystem::path& dir);
 

@@ -24,6 +24,13 @@ enum class Observed : std::uint8_t {
   own,
 };
 
+// What a report calls the model whose test accuracy and loss it shows: "the average model"
+// (Observed::users, and a server's, which is then every user's), or "the users' own models"
+// (Observed::own: no average model exists).
+constexpr std::string_view observed_model(Observed observed) {
+  return observed == Observed::own ? "the users' own models" : "the average model";
+}
+
 // What the registry says of a protocol beside its run.
 struct LearningProtocolInfo {
   std::string_view name;         // the value of learning.protocol
