@@ -44,8 +44,11 @@ void check_events(const Scenario& s, const RunLimits& limits, const ClockRates& 
   const double trials = s.run.trials;
   const double events = sim::cost::events(s, rates) * trials;
   if (!(events <= limits.max_events)) {
-    const char* keys = source ? "run.horizon, network.n, gossip.capacity, gossip.scaling, source.rate, source.push_rate"
-                              : "run.horizon, network.n, gossip.capacity, gossip.scaling, updates.rate, updates.delay";
+    // A swarm's events are its updates and its rollouts' arrivals (sim/cost.hpp).
+    const bool swarm = s.learning.enabled() && sim::learning_protocol(s).reports_experience;
+    const char* keys = swarm    ? "run.horizon, network.n, sapo.questions, sapo.share_fanout, updates.rate, updates.delay"
+                       : source ? "run.horizon, network.n, gossip.capacity, gossip.scaling, source.rate, source.push_rate"
+                                : "run.horizon, network.n, gossip.capacity, gossip.scaling, updates.rate, updates.delay";
     // Markov churn toggles every user at rate 2 / (online_mean + offline_mean): short periods are events too.
     const char* churn = s.churn.model == sim::ChurnModel::markov ? ", churn.online_mean, churn.offline_mean" : "";
     throw InputError(fmt::format("{}{}, run.trials: the run would simulate about {:.3g} events, more than the limit of "

@@ -135,7 +135,8 @@ class RolloutStore {
 }  // namespace sapo
 
 // One trial of a SAPO swarm over a bank of policies (docs/model.md §4.3). At each tick of its
-// update clock (c_i + Exp(mu_i); skipped while offline under churn) user u
+// update clock (c_i + Exp(mu_i); while offline under churn, steps 1 and 3 only, or nothing
+// with churn.offline_updates = false) user u
 //  1. draws sapo.questions questions from its shard and samples sapo.answers answers to each
 //     from its policy; the verifiable reward of an answer is 1 if it is the question's label,
 //     else 0 (the labels are read here only: training sees rewards);
@@ -192,7 +193,10 @@ class Swarm {
         deliver(e.user, e.slot, e.t);
         continue;
       }
-      if (avail_.online(e.user, e.t)) local_update(e.user, e.t);
+      // Offline (churn), a user trains on what it has but shares nothing; with
+      // churn.offline_updates = false it waits until it is back.
+      if (const bool online = avail_.online(e.user, e.t); online || s_.churn.offline_updates)
+        local_update(e.user, e.t, online);
       // Nothing is observed after a divergence, and no measured clock reads the models: stop.
       if (bank_.diverged()) break;
       events_.push({e.t + interval_.draw(e.user, clocks_[e.user]), e.user, tick});
@@ -220,12 +224,13 @@ class Swarm {
     if (t >= s_.run.warmup) f(*window_);
   }
 
-  void local_update(std::uint32_t u, double t) {
+  void local_update(std::uint32_t u, double t, bool online) {
     auto policy = models_.params().col(u);
     Rng& mine = users_[u];
     generate(u, t, policy, mine);
     if (bank_.diverged()) return;
-    for (std::uint32_t q = 0; q < spec_.questions; ++q) share(u, generated_[q], t);
+    if (online)
+      for (std::uint32_t q = 0; q < spec_.questions; ++q) share(u, generated_[q], t);
     train(u, t, policy, mine);
     ++updates_[u];
     ++result_.local_updates;

@@ -169,6 +169,10 @@ TEST_CASE("SAPO's keys: every bad value exits 2 naming its key", "[cli][sapo]") 
   require_rejected(with({"gossip.busy=drop", "gossip.latency=1"}), "gossip.busy: learning.protocol = \"sapo\"");
   require_rejected({"simulate", "--set", "learning.protocol=sapo"},
                    "learning.protocol: \"sapo\" trains models, but model.kind = \"none\"");
+  // Every rollout to every other user of 20 000: refused before it starts, naming the swarm's keys.
+  require_rejected(with({"network.n=20000", "data.train_samples=40000"}),
+                   "run.horizon, network.n, sapo.questions, sapo.share_fanout, updates.rate, updates.delay, run.trials: "
+                   "the run would simulate about");
   // Read only by the swarm.
   require_rejected({"simulate", "--set", "sapo.questions=4"}, "sapo.questions: read only by learning.protocol = \"sapo\"");
   require_rejected({"simulate", "--set", "model.kind=logistic", "--set", "sapo.share_fanout=2"},

@@ -203,6 +203,12 @@ TEST_CASE("group advantages are the rewards standardised within the group; equal
 
 TEST_CASE("with sapo.external = 0 a user trains exactly as alone, whatever is shared", "[sapo]") {
   sim::Scenario alone = small_swarm();
+  SECTION("always online") {}
+  SECTION("under churn") {  // the same availability in both runs: it has a stream of its own
+    alone.churn.model = sim::ChurnModel::markov;
+    alone.churn.online_mean = 8.0;
+    alone.churn.offline_mean = 4.0;
+  }
   alone.learning.sapo.local = 3;
   alone.learning.sapo.external = 0;
   alone.learning.sapo.share_fanout = 0;
@@ -286,6 +292,24 @@ TEST_CASE("the bandit's labels reach training only through the verifier's reward
   CHECK(blind.local_updates == taught.local_updates);  // the clocks do not depend on what is learnt
 }
 
+TEST_CASE("under churn an offline user sends nothing and a rollout to an offline user is lost", "[sapo]") {
+  sim::Scenario s = small_swarm();
+  s.learning.sapo.share_fanout = 2;
+  s.churn.model = sim::ChurnModel::markov;
+  s.churn.online_mean = 5.0;
+  s.churn.offline_mean = 5.0;
+  const auto trained_offline = trial(s);
+  const auto& c = *trained_offline.staleness.communication;
+  CHECK(c.messages_lost > 0);
+  CHECK(c.messages_sent < trained_offline.local_updates * 4 * 2);  // offline ticks sent nothing
+  CHECK(c.messages_delivered + c.messages_lost == c.messages_sent);
+  CHECK(trained_offline.experience->rollouts_received == c.messages_delivered);
+  s.churn.offline_updates = false;  // offline ticks are skipped: fewer updates, every one shared
+  const auto waiting = trial(s);
+  CHECK(waiting.local_updates < trained_offline.local_updates);
+  CHECK(waiting.staleness.communication->messages_sent == waiting.local_updates * 4 * 2);
+}
+
 TEST_CASE("every rollout goes to sapo.share_fanout users: messages = updates x questions x fanout", "[sapo]") {
   sim::Scenario s = small_swarm();
   s.learning.sapo.share_fanout = 3;
@@ -296,10 +320,16 @@ TEST_CASE("every rollout goes to sapo.share_fanout users: messages = updates x q
   CHECK(c.bytes_sent == Approx(static_cast<double>(c.messages_sent) * sim::rollout_bytes(6, 4)).epsilon(1e-12));
   // Every delivery before the horizon reaches a pool (sent at t < horizon, no latency).
   CHECK(r.experience->rollouts_received == c.messages_delivered);
-  // All neighbours by default: 5 on six users.
+  // All neighbours by default: 5 on six users, 2 on a ring.
   s.learning.sapo.share_fanout.reset();
   const auto all = trial(s);
   CHECK(all.staleness.communication->messages_sent == all.local_updates * 4 * 5);
+  s.network.topology = sim::TopologyKind::ring;
+  const auto ring = trial(s);
+  CHECK(ring.staleness.communication->messages_sent == ring.local_updates * 4 * 2);
+  s.learning.sapo.share_fanout = 1;  // one of the two, uniformly
+  const auto one = trial(s);
+  CHECK(one.staleness.communication->messages_sent == one.local_updates * 4);
 }
 
 TEST_CASE("the age of experience: the generator's updates since a rollout was made are 1 + r times its age in time",
