@@ -1,5 +1,6 @@
 #include "analysis/predict.hpp"
 
+#include "analysis/first_passage.hpp"
 #include "sim/gossip_policy.hpp"
 
 #include <fmt/format.h>
@@ -47,30 +48,53 @@ Eigen::MatrixXd flow_matrix(const sim::Scenario& s, const sim::Graph& graph) {
   return flow_matrix(s, contact_matrix(graph, std::vector<double>(s.network.n, s.gossip_rate())));
 }
 
-// The topology's growth law at constant capacity, divided by g(n) when the capacity
-// scales (staleness is inversely proportional to the gossip rate).
-std::optional<std::string> law_for(const sim::Scenario& s) {
-  const auto law = s.staleness.model == sim::StalenessModel::source
-                       ? theory::source_scaling_law(sim::to_string(s.network.topology))
-                       : theory::users_scaling_law(sim::to_string(s.network.topology));
-  if (!law) return std::nullopt;
-  std::string growth(law->law);
-  const bool logarithmic = law->exponent == 0.0;
+// A growth at constant capacity, divided by g(n) when the capacity scales (staleness is
+// inversely proportional to the gossip rate). `logarithmic`: log n divided by ln n is 1.
+std::string scaled_growth(std::string growth, bool logarithmic, const sim::Scenario& s) {
   switch (s.gossip.scaling) {
     case theory::Scaling::constant: break;
     case theory::Scaling::log: growth = logarithmic ? "1" : growth + " / ln n"; break;
     case theory::Scaling::linear: growth = growth + " / n"; break;
     case theory::Scaling::power: growth = fmt::format("{} / n^{:g}", growth, s.gossip.exponent); break;
   }
-  return fmt::format("Theta({}); {}", growth, law->reference);
+  return growth;
 }
 
-Prediction without_exact(const sim::Scenario& s, std::string_view why) {
+// The topology's growth law at constant capacity, divided by g(n) when the capacity scales.
+std::optional<std::string> law_for(const sim::Scenario& s) {
+  const auto law = s.staleness.model == sim::StalenessModel::source
+                       ? theory::source_scaling_law(sim::to_string(s.network.topology))
+                       : theory::users_scaling_law(sim::to_string(s.network.topology));
+  if (!law) return std::nullopt;
+  return fmt::format("Theta({}); {}", scaled_growth(std::string(law->law), law->exponent == 0.0, s), law->reference);
+}
+
+// Source model on a graph with no exact value and no topology law (docs/model.md §3.10):
+// Maranzatto & Michelen (arXiv 2409.12710) prove the version age of user v is
+// Theta_Delta(m*(v)) on any graph of maximum degree Delta, so the mean staleness is
+// Theta(mean m*) for bounded degree. Only the source model: their source pushes to every
+// user, whereas in the users model information starts at one user and must cross the graph
+// (on the ring Theta(n), not Theta(m*) = Theta(sqrt n)).
+void first_passage_law(const sim::Scenario& s, const sim::Graph& graph, std::string_view why, Prediction& p) {
+  const FirstPassageScale fp = first_passage_scale(graph, s.run.seed);
+  p.m_star = fp.mean;
+  const std::string over = fp.sampled ? fmt::format("mean over {} sampled users", fp.users) : "mean over every user";
+  p.law = fmt::format("Theta({}); m* = {:.4g} ({}, max {}; max degree {}), the first-passage scale "
+                      "min{{m : m |B_m(v)| >= n}} of Maranzatto & Michelen, arXiv 2409.12710: Theta for bounded "
+                      "degree, no constant (docs/model.md §3.10)",
+                      scaled_growth("m*", false, s), fp.mean, over, fp.max, fp.max_degree);
+  p.method = fmt::format("asymptotic: {}, m* = {:.4g}, on the {} (no exact value: {}; the law has no constant)",
+                         p.law->substr(0, p.law->find(';')), fp.mean, sim::to_string(s.network.topology), why);
+}
+
+Prediction without_exact(const sim::Scenario& s, const sim::Graph& graph, std::string_view why) {
   Prediction p;
   p.law = law_for(s);
   if (p.law)
     p.method = fmt::format("asymptotic: {} on the {} (no exact value: {})", p.law->substr(0, p.law->find(';')),
                            sim::to_string(s.network.topology), why);
+  else if (s.staleness.model == sim::StalenessModel::source)
+    first_passage_law(s, graph, why, p);
   else
     p.method = fmt::format("none: no exact value or known law for {} ({})", sim::to_string(s.network.topology), why);
   return p;
@@ -94,7 +118,7 @@ Prediction predict_source(const sim::Scenario& s, const sim::Graph& graph) {
     default: break;
   }
   if (n > exact_solver_max_users)
-    return without_exact(s, fmt::format("the all-subsets solver stops at n = {}", exact_solver_max_users));
+    return without_exact(s, graph, fmt::format("the all-subsets solver stops at n = {}", exact_solver_max_users));
   const std::vector<double> push(n, s.source.push_rate / n);
   const std::vector<double> ages = theory::shs_source_ages(flow_matrix(s, graph), push, s.source.rate);
   double sum = 0.0;
@@ -173,7 +197,7 @@ Prediction predict_users(const sim::Scenario& s, const sim::Graph& graph) {
   const bool transitive = sim::is_vertex_transitive(graph);
   const std::uint32_t limit = transitive ? exact_solver_max_users : exact_solver_max_users_per_source;
   if (n > limit)
-    return without_exact(s, fmt::format("the all-subsets solver stops at n = {} for this graph", limit));
+    return without_exact(s, graph, fmt::format("the all-subsets solver stops at n = {} for this graph", limit));
   p.staleness = theory::users_staleness_mean(flow_matrix(s, graph), r, transitive);
   p.method = "exact: all-subsets recursion with each user as the source (docs/model.md §3.1)";
   return p;

@@ -14,6 +14,9 @@ struct Prediction {
   std::optional<double> staleness;  // expected time-averaged staleness per pair (or per user)
   std::string method;               // "exact: ...", "asymptotic: ..." or "none: ..."
   std::optional<std::string> law;   // growth in n, where a scaling law is known
+  // Source model beyond exact theory on a graph with no topology law: the mean over users of
+  // the first-passage scale m*(v) of the Theta(m*) law (docs/model.md §3.10).
+  std::optional<double> m_star;
 
   // Users model on the complete graph (docs/model.md §3.6): the capacity regime's large-n law.
   struct Regime {

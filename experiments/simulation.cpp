@@ -85,6 +85,7 @@ nlohmann::ordered_json theory_json(const sim::Scenario& scenario, const analysis
   j["staleness"] = optional_number(prediction.staleness);
   j["method"] = prediction.method;
   j["law"] = prediction.law ? nlohmann::ordered_json(*prediction.law) : nlohmann::ordered_json(nullptr);
+  j["m_star"] = optional_number(prediction.m_star);
   if (prediction.regime)
     j["regime"] = {{"scaling", sim::to_string(scenario.gossip.scaling)},
                    {"law", prediction.regime->law},
@@ -194,6 +195,9 @@ void print_theory(std::ostream& out, const sim::Scenario& s, const analysis::Pre
   else out << "  staleness  (no exact value)\n";
   out << fmt::format("  method     {}\n", p.method);
   if (p.law) out << fmt::format("  law        {}\n", *p.law);
+  if (p.m_star)
+    out << fmt::format("  m*         {:.6g} (first-passage scale, mean over users; the Theta(m*) law has no constant)\n",
+                       *p.m_star);
   if (p.regime)
     out << fmt::format("  regime     {} capacity: staleness -> {} = {:.6g}; timely's reading of Mitra & Ulukus "
                        "(docs/model.md §3.6): a guaranteed bound needs capacity >= (n-1) r = {:.6g}\n",
