@@ -62,9 +62,10 @@ std::string scaled_growth(std::string growth, bool logarithmic, const sim::Scena
 
 // The topology's growth law at constant capacity, divided by g(n) when the capacity scales.
 std::optional<std::string> law_for(const sim::Scenario& s) {
-  const auto law = s.staleness.model == sim::StalenessModel::source
-                       ? theory::source_scaling_law(sim::to_string(s.network.topology))
-                       : theory::users_scaling_law(sim::to_string(s.network.topology));
+  // The source model's laws with the topology's shape (torus dimension, generalized ring's f).
+  const auto law = theory::staleness_law(s.staleness.model == sim::StalenessModel::source,
+                                        sim::to_string(s.network.topology), s.network.dimensions,
+                                        s.network.reach_exponent.value_or(0.0));
   if (!law) return std::nullopt;
   return fmt::format("Theta({}); {}", scaled_growth(std::string(law->law), law->exponent == 0.0, s), law->reference);
 }

@@ -32,42 +32,55 @@ void validate_network(const Scenario& s) {
                                  s.first_network_key()));
 }
 
-// MoDeST's keys (docs/model.md §4.1) are read only by its rounds: one given elsewhere is
+// A protocol's own keys (MoDeST's, docs/model.md §4.1; SAPO's, §4.3) are read only by it: the
+// first of them given under another protocol (`key`, null when all are at their defaults) is
 // refused, naming it.
-void check_modest_keys(const Scenario& s) {
-  if (s.learning.enabled() && sim::learning_protocol_id(s) == sim::modest_protocol) return;
-  const sim::ModestSpec& m = s.learning.modest;
-  const sim::ModestSpec d;
-  const char* key = m.sample != d.sample                     ? "modest.sample"
-                    : m.aggregators != d.aggregators           ? "modest.aggregators"
-                    : m.success_fraction != d.success_fraction ? "modest.success_fraction"
-                    : m.min_models != d.min_models             ? "modest.min_models"
-                    : m.timeout != d.timeout                   ? "modest.timeout"
-                    : m.ping_timeout != d.ping_timeout         ? "modest.ping_timeout"
-                                                               : nullptr;
-  if (key)
-    throw InputError(fmt::format("{}: read only by learning.protocol = \"modest\" (remove the key or set the protocol)",
-                                 key));
+void refuse_unless_protocol(const Scenario& s, sim::LearningProtocolId reader, const char* key) {
+  if (!key || (s.learning.enabled() && sim::learning_protocol_id(s) == reader)) return;
+  throw InputError(fmt::format("{}: read only by learning.protocol = \"{}\" (remove the key or set the protocol)", key,
+                               sim::learning_protocol_registry()[reader.index].name));
 }
 
-// SAPO's keys (docs/model.md §4.3) are read only by its swarm, likewise.
-void check_sapo_keys(const Scenario& s) {
-  if (s.learning.enabled() && sim::learning_protocol_id(s) == sim::sapo_protocol) return;
-  const sim::SapoSpec& m = s.learning.sapo;
+const char* changed_modest_key(const sim::ModestSpec& m) {
+  const sim::ModestSpec d;
+  return m.sample != d.sample                     ? "modest.sample"
+         : m.aggregators != d.aggregators           ? "modest.aggregators"
+         : m.success_fraction != d.success_fraction ? "modest.success_fraction"
+         : m.min_models != d.min_models             ? "modest.min_models"
+         : m.timeout != d.timeout                   ? "modest.timeout"
+         : m.ping_timeout != d.ping_timeout         ? "modest.ping_timeout"
+                                                    : nullptr;
+}
+
+const char* changed_sapo_key(const sim::SapoSpec& m) {
   const sim::SapoSpec d;
-  const char* key = m.questions != d.questions         ? "sapo.questions"
-                    : m.answers != d.answers           ? "sapo.answers"
-                    : m.local != d.local               ? "sapo.local"
-                    : m.external != d.external         ? "sapo.external"
-                    : m.share_fanout != d.share_fanout ? "sapo.share_fanout"
-                    : m.clip_low != d.clip_low         ? "sapo.clip_low"
-                    : m.clip_high != d.clip_high       ? "sapo.clip_high"
-                    : m.specialties != d.specialties   ? "sapo.specialties"
-                    : m.keep != d.keep                 ? "sapo.keep"
-                                                       : nullptr;
-  if (key)
-    throw InputError(fmt::format("{}: read only by learning.protocol = \"sapo\" (remove the key or set the protocol)",
-                                 key));
+  return m.questions != d.questions         ? "sapo.questions"
+         : m.answers != d.answers           ? "sapo.answers"
+         : m.local != d.local               ? "sapo.local"
+         : m.external != d.external         ? "sapo.external"
+         : m.share_fanout != d.share_fanout ? "sapo.share_fanout"
+         : m.clip_low != d.clip_low         ? "sapo.clip_low"
+         : m.clip_high != d.clip_high       ? "sapo.clip_high"
+         : m.specialties != d.specialties   ? "sapo.specialties"
+         : m.keep != d.keep                 ? "sapo.keep"
+                                            : nullptr;
+}
+
+// A topology's own keys are read only by it: given with another topology, refused naming it.
+void check_topology_keys(const Scenario& s) {
+  const sim::NetworkSpec& n = s.network;
+  const auto read_by = [&](bool given, const char* key, sim::TopologyKind reader) {
+    if (given && n.topology != reader)
+      throw InputError(fmt::format("{}: read only by network.topology = \"{}\", but network.topology = \"{}\" (remove "
+                                   "the key or set the topology)",
+                                   key, sim::to_string(reader), sim::to_string(n.topology)));
+  };
+  read_by(n.dimensions != 2, "network.dimensions", sim::TopologyKind::torus);
+  read_by(n.reach.has_value(), "network.reach", sim::TopologyKind::generalized_ring);
+  read_by(n.reach_exponent.has_value(), "network.reach_exponent", sim::TopologyKind::generalized_ring);
+  read_by(n.left.has_value(), "network.left", sim::TopologyKind::bipartite);
+  if (n.reach && n.reach_exponent)
+    throw InputError("network.reach_exponent: network.reach already gives the generalized ring's f; keep one of the two");
 }
 
 }  // namespace
@@ -106,8 +119,9 @@ void validate(const Scenario& s) {
                                  "set model.kind (logistic, mlp{})",
                                  sim::learning_protocol_registry()[s.learning.protocol.index].name,
                                  s.learning.protocol == sim::sapo_protocol ? "" : ", linear, quadratic"));
-  check_modest_keys(s);
-  check_sapo_keys(s);
+  check_topology_keys(s);
+  refuse_unless_protocol(s, sim::modest_protocol, changed_modest_key(s.learning.modest));
+  refuse_unless_protocol(s, sim::sapo_protocol, changed_sapo_key(s.learning.sapo));
   validate_network(s);
 }
 

@@ -210,6 +210,26 @@ const std::vector<Key>& registry() {
        "edge probability of erdos-renyi, resampled until connected (default 2 ln n / n)",
        [](S& s, const Value& v, const Key& k) { s.network.p = number(v, k); },
        [](const S& s) -> Json { return effective_p(s); }},
+      {"network.dimensions", integers(2, 16), "torus: dimensions d, n = side^d with side >= 3 (default 2)",
+       [](S& s, const Value& v, const Key& k) { s.network.dimensions = count(v, k); },
+       [](const S& s) -> Json { return s.network.dimensions; }},
+      {"network.reach", integers_from(1, max_users, " and < network.n / 2"),
+       "generalized-ring: neighbours on each side, f (default 2, or from network.reach_exponent)",
+       [](S& s, const Value& v, const Key& k) { s.network.reach = count(v, k); },
+       [](const S& s) -> Json {
+         return s.network.topology == sim::TopologyKind::generalized_ring ? Json(s.network.reach_users()) : Json();
+       }},
+      {"network.reach_exponent", numbers(closed_open(0.0, 1.0)),
+       "generalized-ring: f = round(n^a) neighbours on each side (default none: network.reach)",
+       [](S& s, const Value& v, const Key& k) { s.network.reach_exponent = number(v, k); },
+       [](const S& s) -> Json { return s.network.reach_exponent ? Json(*s.network.reach_exponent) : Json(); }},
+      {"network.left", integers_from(1, max_users, " and < network.n"),
+       "bipartite: users on the left side of K_{L, n-L} (default floor(n / 2))",
+       [](S& s, const Value& v, const Key& k) { s.network.left = count(v, k); },
+       [](const S& s) -> Json {
+         return s.network.topology == sim::TopologyKind::bipartite ? Json(s.network.left.value_or(s.network.n / 2))
+                                                                   : Json();
+       }},
       {"network.edges_file", words("a path to an edge list (one 'i j [weight]' per line, ids from 0)"),
        "edge list for topology edges (default none)",
        [](S& s, const Value& v, const Key& k) { s.network.edges_file = text(v, k); },

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -356,8 +357,15 @@ void write_fits(const SweepResults& r, const std::vector<CurveFits>& fits) {
     const std::size_t row = cf.curve.rows.front();
     const std::string topology = r.value(row, "network.topology");
     const bool constant = r.value(row, "gossip.scaling") == "constant";
-    const auto law = r.value(row, "staleness.model") == "source" ? theory::source_scaling_law(topology)
-                                                                 : theory::users_scaling_law(topology);
+    const auto number = [&](std::string_view key, double otherwise) {  // an unset key reads "" or null
+      const std::string text = r.value(row, key);
+      char* end = nullptr;
+      const double x = std::strtod(text.c_str(), &end);
+      return !text.empty() && end == text.c_str() + text.size() ? x : otherwise;
+    };
+    const auto law = theory::staleness_law(r.value(row, "staleness.model") == "source", topology,
+                                           static_cast<unsigned>(number("network.dimensions", 2.0)),
+                                           number("network.reach_exponent", 0.0));
     for (const analysis::Fit& fit : cf.choice.fits) {
       std::string expected, within;
       if (law && constant && fit.law == analysis::Law::power && law->exponent > 0.0) {

@@ -9,11 +9,16 @@ namespace {
 constexpr Choice<TopologyKind> topology_rows[] = {
     {TopologyKind::complete, "complete", "every user is a neighbour of every other"},
     {TopologyKind::ring, "ring", "cycle; each user gossips with its two neighbours"},
-    {TopologyKind::torus, "torus", "square 2-D torus with wrap-around (n a square >= 9)"},
+    {TopologyKind::torus, "torus", "torus with wrap-around in network.dimensions dimensions (n = side^d, side >= 3)"},
     {TopologyKind::random_regular, "random-regular", "connected random d-regular graph (network.degree)"},
     {TopologyKind::erdos_renyi, "erdos-renyi", "G(n, p), resampled until connected (network.p)"},
     {TopologyKind::star, "star", "user 0 is the hub of all others"},
     {TopologyKind::edges, "edges", "edge list read from network.edges_file"},
+    {TopologyKind::grid, "grid", "square 2-D grid without wrap-around (n a square >= 4)"},
+    {TopologyKind::hypercube, "hypercube", "hypercube of dimension log2 n (n a power of 2)"},
+    {TopologyKind::generalized_ring, "generalized-ring",
+     "cycle where each user's neighbours are the f nearest on each side (network.reach or network.reach_exponent)"},
+    {TopologyKind::bipartite, "bipartite", "complete bipartite K_{L, n-L} (network.left = L)"},
 };
 constexpr Choice<GossipMode> gossip_mode_rows[] = {
     {GossipMode::push, "push", "the partner merges what the caller sends"},

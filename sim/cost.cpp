@@ -44,9 +44,7 @@ double versions(const Scenario& s, const ClockRates& c) {
 bool swarm(const Scenario& s) { return s.learning.enabled() && learning_protocol(s).reports_experience; }
 
 double sapo_fanout(const Scenario& s) {
-  const double all = s.network.topology == TopologyKind::ring  ? 2.0
-                     : s.network.topology == TopologyKind::torus ? 4.0
-                                                                 : s.network.n - 1.0;
+  const double all = s.network.degree_bound();
   return std::min(all, s.learning.sapo.share_fanout ? static_cast<double>(*s.learning.sapo.share_fanout) : all);
 }
 

@@ -1,5 +1,7 @@
 #include "sim/topology.hpp"
 
+#include <bit>
+
 #include <algorithm>
 #include <charconv>
 #include <cerrno>
@@ -455,6 +457,90 @@ std::uint32_t torus_side(std::uint32_t n) {
   return side * side == n ? static_cast<std::uint32_t>(side) : 0;
 }
 
+// side with side^d = n exactly, or 0.
+std::uint32_t integer_root(std::uint32_t n, std::uint32_t d) {
+  auto side = static_cast<std::uint64_t>(std::llround(std::pow(static_cast<double>(n), 1.0 / d)));
+  for (std::uint64_t s = side > 1 ? side - 1 : 1; s <= side + 1; ++s) {
+    std::uint64_t power = 1;
+    for (std::uint32_t k = 0; k < d && power <= n; ++k) power *= s;
+    if (power == n) return static_cast<std::uint32_t>(s);
+  }
+  return 0;
+}
+
+// The torus in d >= 3 dimensions: user i has coordinates (i mod side, i / side mod side, ...),
+// and a neighbour one step either way along each axis, wrapping (side >= 3: 2 d distinct).
+CsrGraph torus_graph(std::uint32_t n, std::uint32_t d) {
+  const std::uint32_t side = integer_root(n, d);
+  if (side < 3)
+    fail("network.n: the torus in network.dimensions = " + std::to_string(d) +
+         " needs n = side^" + std::to_string(d) + " with side >= 3, got " + std::to_string(n));
+  std::vector<Edge> edges;
+  edges.reserve(static_cast<std::size_t>(n) * d);
+  std::uint64_t stride = 1;
+  for (std::uint32_t k = 0; k < d; ++k, stride *= side)
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const std::uint64_t coordinate = (i / stride) % side;
+      const std::uint64_t j = coordinate + 1 == side ? i - coordinate * stride : i + stride;  // one step up, wrapping
+      edges.push_back({i, static_cast<std::uint32_t>(j)});
+    }
+  return make_csr(n, edges, {}, TopologyKind::torus);
+}
+
+// side x side grid without wrap-around: right and down neighbours.
+CsrGraph grid_graph(std::uint32_t n) {
+  const std::uint32_t side = torus_side(n);
+  if (side < 2) fail("network.n: the grid needs a perfect square n = side^2 with side >= 2, got " + std::to_string(n));
+  std::vector<Edge> edges;
+  edges.reserve(2 * static_cast<std::size_t>(n));
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if ((i % side) + 1 < side) edges.push_back({i, i + 1});
+    if (i + side < n) edges.push_back({i, i + side});
+  }
+  return make_csr(n, edges, {}, TopologyKind::grid);
+}
+
+// Users are the k-bit words, neighbours when they differ in one bit.
+CsrGraph hypercube_graph(std::uint32_t n) {
+  if (!std::has_single_bit(n))
+    fail("network.n: the hypercube needs n a power of 2, got " + std::to_string(n));
+  std::vector<Edge> edges;
+  const auto bits = static_cast<std::uint32_t>(std::countr_zero(n));
+  edges.reserve(static_cast<std::size_t>(n) * bits / 2);
+  for (std::uint32_t i = 0; i < n; ++i)
+    for (std::uint32_t b = 0; b < bits; ++b)
+      if (const std::uint32_t j = i ^ (1u << b); i < j) edges.push_back({i, j});
+  return make_csr(n, edges, {}, TopologyKind::hypercube);
+}
+
+// The circulant graph C_n(1, ..., f) (Srivastava & Ulukus, arXiv 2308.12266): i ~ i +- s mod n.
+CsrGraph generalized_ring_graph(const NetworkSpec& spec) {
+  const std::uint32_t n = spec.n;
+  const std::uint64_t f = spec.reach_users();
+  const std::string key = spec.reach_exponent ? "network.reach_exponent" : "network.reach";
+  if (f < 1 || 2 * f >= n)
+    fail(key + ": the generalized ring needs 1 <= f and 2 f < n (f neighbours on each side, distinct), got f = " +
+         std::to_string(f) + " with n = " + std::to_string(n));
+  std::vector<Edge> edges;
+  edges.reserve(static_cast<std::size_t>(n) * f);
+  for (std::uint32_t i = 0; i < n; ++i)
+    for (std::uint64_t step = 1; step <= f; ++step) edges.push_back({i, static_cast<std::uint32_t>((i + step) % n)});
+  return make_csr(n, edges, {}, TopologyKind::generalized_ring);
+}
+
+// K_{L, n-L}: users 0 .. L-1 on the left, each a neighbour of every user on the right.
+CsrGraph bipartite_graph(const NetworkSpec& spec) {
+  const std::uint32_t n = spec.n, left = spec.left.value_or(n / 2);
+  if (left < 1 || left >= n)
+    fail("network.left: the bipartite graph K_{L, n-L} needs 1 <= L < n = " + std::to_string(n) + ", got " +
+         std::to_string(left));
+  std::vector<Edge> edges;
+  edges.reserve(static_cast<std::size_t>(left) * (n - left));
+  for (std::uint32_t i = 0; i < left; ++i)
+    for (std::uint32_t j = left; j < n; ++j) edges.push_back({i, j});
+  return make_csr(n, edges, {}, TopologyKind::bipartite);
+}
+
 }  // namespace
 
 CsrGraph make_csr(std::uint32_t n, std::span<const Edge> edges, std::span<const double> weights,
@@ -511,6 +597,7 @@ Graph build_graph(const NetworkSpec& spec, Rng& rng) {
       if (n < 3) fail("network.n: the ring needs n >= 3, got " + std::to_string(n));
       return RingGraph{n};
     case TopologyKind::torus: {
+      if (spec.dimensions != 2) return torus_graph(n, spec.dimensions);
       const std::uint32_t side = torus_side(n);
       if (side < 3)
         fail("network.n: the torus needs a perfect square n = side^2 with side >= 3, got " +
@@ -537,8 +624,38 @@ Graph build_graph(const NetworkSpec& spec, Rng& rng) {
     }
     case TopologyKind::edges:
       return read_edges(n, spec.edges_file);
+    case TopologyKind::grid:
+      return grid_graph(n);
+    case TopologyKind::hypercube:
+      return hypercube_graph(n);
+    case TopologyKind::generalized_ring:
+      return generalized_ring_graph(spec);
+    case TopologyKind::bipartite:
+      return bipartite_graph(spec);
   }
   throw std::logic_error("build_graph: unknown topology");
+}
+
+std::uint64_t NetworkSpec::reach_users() const {
+  if (reach) return *reach;
+  if (reach_exponent) return static_cast<std::uint64_t>(std::llround(std::pow(static_cast<double>(n), *reach_exponent)));
+  return 2;
+}
+
+double NetworkSpec::degree_bound() const {
+  switch (topology) {
+    case TopologyKind::ring: return 2.0;
+    case TopologyKind::torus: return 2.0 * dimensions;
+    case TopologyKind::grid: return 4.0;
+    case TopologyKind::hypercube: return std::log2(static_cast<double>(n));
+    case TopologyKind::generalized_ring: return std::min(2.0 * static_cast<double>(reach_users()), n - 1.0);
+    case TopologyKind::bipartite: {
+      const double l = left.value_or(n / 2);
+      return std::max(l, n - l);
+    }
+    case TopologyKind::random_regular: return degree;
+    default: return n - 1.0;  // complete, star, Erdos-Renyi and edge lists: at most n - 1
+  }
 }
 
 std::uint32_t graph_size(const Graph& graph) {

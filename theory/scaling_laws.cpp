@@ -1,6 +1,7 @@
 #include "theory/scaling_laws.hpp"
 
 #include <array>
+#include <cstdio>
 #include <span>
 
 namespace timely::theory {
@@ -10,10 +11,14 @@ namespace {
 // docs/model.md §3.4. Complete and ring: Yates arXiv 2102.02893 (also §3.2-3.3); 2-D torus (grid):
 // Srivastava & Ulukus arXiv 2307.08670. Clustered networks (Buyukates, Bastopcu & Ulukus
 // arXiv 2109.08669) depend on the cluster layout and have no single entry here.
-constexpr std::array<ScalingLaw, 3> known_laws{{
+constexpr std::array<ScalingLaw, 5> known_laws{{
     {"complete", "log n", 0.0, "Yates, arXiv 2102.02893 (docs/model.md §3.2, §3.4)"},
     {"ring", "sqrt n", 0.5, "Yates, arXiv 2102.02893 (docs/model.md §3.3, §3.4)"},
     {"torus", "n^(1/3)", 1.0 / 3.0, "Srivastava & Ulukus, arXiv 2307.08670 (docs/model.md §3.4)"},
+    // The 2-D grid without wrap-around has the torus's law (same abstract).
+    {"grid", "n^(1/3)", 1.0 / 3.0, "Srivastava & Ulukus, arXiv 2307.08670 (docs/model.md §3.4)"},
+    // "log n in some regimes" (abstract of arXiv 2405.19310).
+    {"hypercube", "log n", 0.0, "arXiv 2405.19310, in some regimes (docs/model.md §3.4)"},
 }};
 
 // Derived in docs/model.md: complete r H_{n-1} / lambda (§3.5), ring the exact closed form
@@ -37,5 +42,31 @@ std::optional<ScalingLaw> find_law(std::span<const ScalingLaw> laws, std::string
 std::optional<ScalingLaw> users_scaling_law(std::string_view topology) { return find_law(users_laws, topology); }
 
 std::optional<ScalingLaw> source_scaling_law(std::string_view topology) { return find_law(known_laws, topology); }
+
+std::optional<ShapedLaw> source_scaling_law(std::string_view topology, unsigned dimensions, double reach_exponent) {
+  if (topology == "torus" && dimensions != 2)
+    return ShapedLaw{"n^(1/" + std::to_string(dimensions + 1) + ")", 1.0 / (dimensions + 1.0),
+                     "Maranzatto & Michelen, arXiv 2409.12710 (docs/model.md §3.4)"};
+  if (topology == "generalized-ring") {
+    std::string law = "sqrt n";
+    if (reach_exponent != 0.0) {
+      char text[32];
+      std::snprintf(text, sizeof text, "n^%g", (1.0 - reach_exponent) / 2.0);
+      law = text;
+    }
+    return ShapedLaw{law, (1.0 - reach_exponent) / 2.0, "Srivastava & Ulukus, arXiv 2308.12266 (docs/model.md §3.4)"};
+  }
+  const auto table = find_law(known_laws, topology);
+  if (!table) return std::nullopt;
+  return ShapedLaw{std::string(table->law), table->exponent, std::string(table->reference)};
+}
+
+std::optional<ShapedLaw> staleness_law(bool source_model, std::string_view topology, unsigned dimensions,
+                                       double reach_exponent) {
+  if (source_model) return source_scaling_law(topology, dimensions, reach_exponent);
+  const auto law = users_scaling_law(topology);
+  if (!law) return std::nullopt;
+  return ShapedLaw{std::string(law->law), law->exponent, std::string(law->reference)};
+}
 
 }  // namespace timely::theory

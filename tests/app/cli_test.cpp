@@ -113,7 +113,7 @@ TEST_CASE("bad input exits 2 with one line naming the key and what is accepted",
   require_rejected({s, "--set", "source.push_rate=0"}, "source.push_rate");
   require_rejected({s, "--set", "gossip.mode=broadcast"}, "gossip.mode: expected one of push, pull, exchange");
   require_rejected({s, "--set", "gossip.scaling=cubic"}, "gossip.scaling");
-  require_rejected({s, "--set", "network.topology=hypercube"}, "network.topology: expected one of");
+  require_rejected({s, "--set", "network.topology=hypercubes"}, "network.topology: expected one of");
   require_rejected({s, "--set", "network.topology=torus", "--set", "network.n=50"}, "network.n");
   require_rejected({s, "--set", "network.topology=random-regular", "--set", "network.n=9", "--set", "network.degree=3"},
                    "network.degree");
@@ -136,6 +136,29 @@ TEST_CASE("bad input exits 2 with one line naming the key and what is accepted",
   require_rejected({s, "--bogus"}, "--bogus");
   require_rejected({s, "/nonexistent/scenario.toml"}, "/nonexistent/scenario.toml");
   require_rejected({"frobnicate"}, "frobnicate: unknown command (commands: simulate, theory, sweep, validate, plot)");
+}
+
+TEST_CASE("the literature's topologies: every bad value exits 2 naming its key", "[cli][topology]") {
+  const std::string s = "simulate";
+  require_rejected({s, "--set", "network.topology=grid", "--set", "network.n=50"}, "network.n: the grid needs a perfect square");
+  require_rejected({s, "--set", "network.topology=hypercube", "--set", "network.n=100"},
+                   "network.n: the hypercube needs n a power of 2");
+  require_rejected({s, "--set", "network.topology=torus", "--set", "network.dimensions=3", "--set", "network.n=100"},
+                   "network.n: the torus in network.dimensions = 3 needs n = side^3");
+  require_rejected({s, "--set", "network.dimensions=1"}, "network.dimensions: expected an integer in [2, 16]");
+  require_rejected({s, "--set", "network.dimensions=3"}, "network.dimensions: read only by network.topology = \"torus\"");
+  require_rejected({s, "--set", "network.topology=generalized-ring", "--set", "network.reach=50"},
+                   "network.reach: the generalized ring needs 1 <= f and 2 f < n");
+  require_rejected({s, "--set", "network.topology=generalized-ring", "--set", "network.reach=0"}, "network.reach");
+  require_rejected({s, "--set", "network.topology=generalized-ring", "--set", "network.reach_exponent=1"},
+                   "network.reach_exponent: expected a number in [0, 1)");
+  require_rejected({s, "--set", "network.topology=generalized-ring", "--set", "network.reach=2", "--set",
+                    "network.reach_exponent=0.5"},
+                   "network.reach_exponent: network.reach already gives");
+  require_rejected({s, "--set", "network.reach=3"}, "network.reach: read only by network.topology = \"generalized-ring\"");
+  require_rejected({s, "--set", "network.topology=bipartite", "--set", "network.left=100"},
+                   "network.left: the bipartite graph K_{L, n-L} needs 1 <= L < n = 100");
+  require_rejected({s, "--set", "network.left=3"}, "network.left: read only by network.topology = \"bipartite\"");
 }
 
 TEST_CASE("SAPO's keys: every bad value exits 2 naming its key", "[cli][sapo]") {

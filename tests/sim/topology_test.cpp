@@ -129,11 +129,13 @@ bool starts_with(const std::string& s, const std::string& prefix) { return s.rfi
 TEST_CASE("topology names round-trip and unknown names are rejected", "[topology]") {
   for (const TopologyKind k : {TopologyKind::complete, TopologyKind::ring, TopologyKind::torus,
                                TopologyKind::random_regular, TopologyKind::erdos_renyi,
-                               TopologyKind::star, TopologyKind::edges})
+                               TopologyKind::star, TopologyKind::edges, TopologyKind::grid, TopologyKind::hypercube,
+                               TopologyKind::generalized_ring, TopologyKind::bipartite})
     CHECK(parse_topology(to_string(k)) == k);
   CHECK(to_string(TopologyKind::random_regular) == "random-regular");
   CHECK(to_string(TopologyKind::erdos_renyi) == "erdos-renyi");
-  CHECK_FALSE(parse_topology("hypercube").has_value());
+  CHECK(to_string(TopologyKind::generalized_ring) == "generalized-ring");
+  CHECK_FALSE(parse_topology("moebius").has_value());
   CHECK_FALSE(parse_topology("random_regular").has_value());
 }
 
