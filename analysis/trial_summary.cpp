@@ -9,13 +9,14 @@ TrialSummary summarize_trials(const std::vector<sim::TrialResult>& trials, std::
                               double horizon) {
   TrialSummary s;
   s.bound = bound;
-  std::vector<double> mean, worst, worst_all, exceed_source, exceed_all, pooled, sends;
+  std::vector<double> mean, worst, worst_all, exceed_source, exceed_all, pooled, sends, fresh;
   for (const auto& t : trials) {
     mean.push_back(t.mean_staleness);
     worst.push_back(t.max_mean);
     worst_all.push_back(t.max_all_mean);
     exceed_source.push_back(weighted_fraction_above(t.worst_time, bound));
     exceed_all.push_back(weighted_fraction_above(t.max_all_time, bound));
+    fresh.push_back(1.0 - weighted_fraction_above(t.staleness_time, 0));
     accumulate_histogram(pooled, t.staleness_time);
     s.events += t.events;
     sends.push_back(static_cast<double>(t.gossip_sends) / (static_cast<double>(users) * horizon));
@@ -26,6 +27,7 @@ TrialSummary summarize_trials(const std::vector<sim::TrialResult>& trials, std::
   s.max_all_mean = summarize(worst_all);
   s.exceed_per_source = summarize(exceed_source);
   s.exceed_all_pairs = summarize(exceed_all);
+  s.freshness = summarize(fresh);
   for (std::size_t q = 0; q < staleness_quantile_levels.size(); ++q)
     s.quantiles[q] = weighted_quantile(pooled, staleness_quantile_levels[q]);
   return s;

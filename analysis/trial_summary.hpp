@@ -20,6 +20,9 @@ struct TrialSummary {
   std::uint32_t bound = 0;
   Summary exceed_per_source;  // fraction of time a source's worst observer is more than `bound` behind
   Summary exceed_all_pairs;   // fraction of time some tracked pair is more than `bound` behind
+  // Binary freshness (arXiv 2107.14218): the fraction of time an observer holds its source's
+  // current version (staleness 0), mean over pairs.
+  Summary freshness;
   std::array<std::size_t, staleness_quantile_levels.size()> quantiles{};  // of the pooled distribution
   std::uint64_t events = 0;
   // The gossip policy's spending: contacts per user per unit time over [0, horizon]

@@ -124,6 +124,9 @@ const std::vector<Column> head_columns = {
      [](const R& r) { return mean_of(st(r).exceed_all_pairs); }},
     {"exceed_all_pairs_ci95", "staleness.exceed.all_pairs.ci95", num, stale,
      [](const R& r) { return ci_of(st(r).exceed_all_pairs); }},
+    // Binary freshness (docs/model.md §2): JSON only, so results.csv keeps its columns.
+    {"", "staleness.freshness.mean", num, stale, [](const R& r) { return mean_of(st(r).freshness); }},
+    {"", "staleness.freshness.ci95", num, stale, [](const R& r) { return ci_of(st(r).freshness); }},
     {"p50", "staleness.quantiles.p50", integer, stale, quantile<0>},
     {"p90", "staleness.quantiles.p90", integer, stale, quantile<1>},
     {"p99", "staleness.quantiles.p99", integer, stale, quantile<2>},
