@@ -91,10 +91,13 @@ void first_passage_law(const sim::Scenario& s, const sim::Graph& graph, std::str
 Prediction without_exact(const sim::Scenario& s, const sim::Graph& graph, std::string_view why) {
   Prediction p;
   p.law = law_for(s);
-  if (p.law)
+  if (p.law) {
     p.method = fmt::format("asymptotic: {} on the {} (no exact value: {})", p.law->substr(0, p.law->find(';')),
                            sim::to_string(s.network.topology), why);
-  else if (s.staleness.model == sim::StalenessModel::source)
+    // The first-passage scale beside the topology's own law: Theta(m*) holds there too on a
+    // graph of bounded degree, and a sweep can calibrate either.
+    if (s.staleness.model == sim::StalenessModel::source) p.m_star = first_passage_scale(graph, s.run.seed).mean;
+  } else if (s.staleness.model == sim::StalenessModel::source)
     first_passage_law(s, graph, why, p);
   else
     p.method = fmt::format("none: no exact value or known law for {} ({})", sim::to_string(s.network.topology), why);

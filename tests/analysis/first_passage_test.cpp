@@ -229,8 +229,14 @@ TEST_CASE("m*: timely theory gives the Theta(m*) law beyond exact theory (source
   const auto o = testing::run_timely({"theory", "--set", "staleness.model=source", "--set",
                                       "network.topology=random-regular", "--set", "network.n=2000"});
   CHECK(o.out.find("m*  ") != std::string::npos);
-  // Exact theory and the known laws carry no m*.
+  // Exact theory carries no m*; a known law carries it beside (the torus: 50 x 50, |B_m| = 2m^2 + 2m + 1).
   CHECK(theory_json({"network.topology=ring", "network.n=2000"})["m_star"].is_null());
-  CHECK(theory_json({"network.topology=torus", "network.n=2500"})["m_star"].is_null());
   CHECK(theory_json({"network.topology=random-regular", "network.n=12", "network.degree=3"})["m_star"].is_null());
+  const auto torus = theory_json({"network.topology=torus", "network.n=2500"});
+  CHECK(torus["law"].get<std::string>().starts_with("Theta(n^(1/3))"));
+  CHECK(torus["m_star"].get<double>() == 11.0);  // 11 * 265 >= 2500 > 10 * 221
+  // The hypercube: its law and m* (n = 2^16, |B_m| = sum_{k <= m} C(16, k): 6 * 14893 >= 65536 > 5 * 6885).
+  const auto cube = theory_json({"network.topology=hypercube", "network.n=65536"});
+  CHECK(cube["law"].get<std::string>().starts_with("Theta(log n)"));
+  CHECK(cube["m_star"].get<double>() == 6.0);
 }
