@@ -78,6 +78,15 @@ void exact_stage(Suite& suite) {
        {{"network.n", "10"}, {"network.topology", "star"}, {"gossip.mode", "pull"}}},
       {"users model, Petersen graph from an edge list, all-subsets recursion", "3.1",
        {{"network.n", "10"}, {"network.topology", "edges"}, {"network.edges_file", petersen}}},
+      // The literature's topologies (§1), against the same recursion.
+      {"source model, 4x4 grid without wrap-around, all-subsets solver", "3.1",
+       {{"staleness.model", "source"}, {"network.n", "16"}, {"network.topology", "grid"}}},
+      {"source model, 16-user hypercube, pull, all-subsets solver", "3.1",
+       {{"staleness.model", "source"}, {"network.n", "16"}, {"network.topology", "hypercube"}, {"gossip.mode", "pull"}}},
+      {"users model, generalized ring (n = 13, f = 2), all-subsets recursion", "3.1",
+       {{"network.n", "13"}, {"network.topology", "generalized-ring"}, {"network.reach", "2"}}},
+      {"users model, complete bipartite K_{4,8}, all-subsets recursion", "3.1",
+       {{"network.n", "12"}, {"network.topology", "bipartite"}, {"network.left", "4"}}},
   };
   std::vector<SweepCase> keys;
   for (const auto& c : cases) keys.push_back(c.keys);
