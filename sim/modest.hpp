@@ -24,6 +24,7 @@
 #include "sim/modest_views.hpp"
 #include "sim/protocols.hpp"
 #include "sim/round_traffic.hpp"
+#include "sim/uplinks.hpp"
 #include "sim/user_clocks.hpp"
 #include "sim/window.hpp"
 
@@ -47,9 +48,8 @@ class ModestRounds {
  public:
   ModestRounds(const Scenario& s, Bank& bank, Rng& rng, std::uint64_t index, LearningTrialResult& result)
       : s_(s), bank_(bank), rng_(rng), result_(result), n_(bank.size()), avail_(s, n_, index),
-        interval_(update_intervals(s, n_)), uplink_free_(n_, 0.0), busy_until_(n_, -1.0),
-        transfer_(transfer_times(s, n_, bank.message_bytes())),
-        clock_(s, bank, n_, result) {
+        interval_(update_intervals(s, n_)), busy_until_(n_, -1.0), clock_(s, bank, n_, result),
+        links_(s, n_, bank.message_bytes(), avail_, rng, clock_.traffic()) {
     sample_size_ = std::min(s.learning.modest.sample, n_);
     aggregators_ = std::min(s.learning.modest.aggregators, sample_size_);
     need_ = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::floor(sample_size_ * s.learning.modest.success_fraction)));
@@ -121,7 +121,7 @@ class ModestRounds {
         // aggregators, docs/model.md §4.1). Equal uplinks keep the answer order, (time, user),
         // as a stable sort would, without its buffer.
         std::sort(answers_.begin(), answers_.end(), [&](const auto& x, const auto& y) {
-          return std::tie(transfer_[x.second], x) < std::tie(transfer_[y.second], y);
+          return std::make_tuple(links_.transfer(x.second), x) < std::make_tuple(links_.transfer(y.second), y);
         });
         for (std::size_t j = 0; j < answers_.size(); ++j) {
           const auto [answered, aggregator] = answers_[j];
@@ -243,25 +243,15 @@ class ModestRounds {
   }
 
 
-  double latency() { return s_.gossip.latency_law ? sample(*s_.gossip.latency_law, rng_) : s_.gossip.latency; }
-  bool lost() { return s_.gossip.loss > 0.0 && uniform_(rng_) < s_.gossip.loss; }
+  double latency() { return links_.latency(); }
+  bool lost() { return links_.lost(); }
 
   // A model from `from` to `to`, ready to go at t: it waits for the sender's uplink, takes
   // bytes / bandwidth on it and then the latency. Returns its arrival, or infinity if it is
   // lost (gossip.loss), its sender goes offline during the transfer or its receiver is offline
   // when it arrives. A user that is its own trainer or aggregator has the model at once: no
   // message.
-  double send(std::uint32_t from, std::uint32_t to, double t) {
-    if (from == to) return t;
-    const double start = std::max(t, uplink_free_[from]);
-    uplink_free_[from] = start + transfer_[from];
-    double arrival = start + transfer_[from] + latency();
-    if (lost() || !avail_.online(from, start) || avail_.online_until(from, start) < start + transfer_[from] ||
-        !avail_.online(to, arrival))
-      arrival = std::numeric_limits<double>::infinity();
-    clock_.traffic().send(from, to, t, start, arrival);
-    return arrival;
-  }
+  double send(std::uint32_t from, std::uint32_t to, double t) { return from == to ? t : links_.send(from, to, t); }
 
   // `from` pings order_ from time t until `want` users answered (itself answers at once). The
   // first `want` are pinged at t; a user answers a round trip later if it is online when the
@@ -328,9 +318,9 @@ class ModestRounds {
   std::uint32_t n_;
   modest::Availability avail_;
   UpdateIntervals interval_;
-  std::vector<double> uplink_free_, busy_until_;
-  std::vector<double> transfer_;  // each user's uplink time for one model
+  std::vector<double> busy_until_;
   RoundClock<Bank> clock_;  // the window, the observations and the messages counted
+  Uplinks links_;           // the models' transfers, counted by clock_
   std::uint32_t sample_size_ = 0, aggregators_ = 1, need_ = 1;
   std::vector<std::uint32_t> order_, adopters_;
   std::optional<modest::ViewSync> sync_;  // under churn only
@@ -341,7 +331,6 @@ class ModestRounds {
   std::uint64_t stamp_ = 0;
   std::vector<std::pair<double, std::uint32_t>> answers_;
   std::vector<double> slots_;
-  boost::random::uniform_01<double> uniform_;
 };
 
 struct Modest {

@@ -30,6 +30,7 @@
 #include "sim/modest_sampling.hpp"
 #include "sim/protocols.hpp"
 #include "sim/round_traffic.hpp"
+#include "sim/uplinks.hpp"
 #include "sim/topology.hpp"
 #include "sim/user_clocks.hpp"
 
@@ -157,9 +158,8 @@ class Swarm {
         train_(data_.data->train), rng_(rng), result_(result), n_(bank.size()), g_(spec_.answers),
         m_(static_cast<std::uint32_t>(train_.classes)), avail_(s, n_, index), interval_(update_intervals(s, n_)),
         net_(data_.architecture, static_cast<int>(std::max(spec_.questions, spec_.local + spec_.external))),
-        store_(g_, m_), bytes_(rollout_bytes(static_cast<std::size_t>(train_.features()), g_)),
-        transfer_(transfer_times(s, n_, bytes_)), uplink_free_(n_, 0.0), updates_(n_, 0), pools_(n_),
-        clock_(s, bank, n_, result, bytes_) {
+        store_(g_, m_), bytes_(rollout_bytes(static_cast<std::size_t>(train_.features()), g_)), updates_(n_, 0),
+        pools_(n_), clock_(s, bank, n_, result, bytes_), links_(s, n_, bytes_, avail_, rng, clock_.traffic()) {
     users_.reserve(n_);
     clocks_.reserve(n_);
     for (std::uint32_t u = 0; u < n_; ++u) {
@@ -322,18 +322,10 @@ class Swarm {
   }
   std::uint32_t fanout(std::uint32_t all) const { return spec_.share_fanout.value_or(all); }
 
-  // A rollout from `from` to `to`, ready at t: it waits for the sender's uplink, takes its
-  // bytes / bandwidth there and then the latency (as MoDeST's models do, sim/modest.hpp).
+  // A rollout from `from` to `to`, ready at t, through the links (sim/uplinks.hpp); one that
+  // arrives before the horizon is held by its arrival event.
   void send(std::uint32_t from, std::uint32_t to, std::uint32_t slot, double t) {
-    const double start = std::max(t, uplink_free_[from]);
-    uplink_free_[from] = start + transfer_[from];
-    double arrival = start + transfer_[from] +
-                     (s_.gossip.latency_law ? sample(*s_.gossip.latency_law, rng_) : s_.gossip.latency);
-    if ((s_.gossip.loss > 0.0 && uniform_(rng_) < s_.gossip.loss) || !avail_.online(from, start) ||
-        avail_.online_until(from, start) < start + transfer_[from] || !avail_.online(to, arrival))
-      arrival = std::numeric_limits<double>::infinity();
-    clock_.traffic().send(from, to, t, start, arrival);
-    if (arrival < s_.run.horizon) {
+    if (const double arrival = links_.send(from, to, t); arrival < s_.run.horizon) {
       store_.hold(slot);
       events_.push({arrival, to, slot});
     }
@@ -434,10 +426,10 @@ class Swarm {
   std::vector<Rng> users_, clocks_;  // each user's own engines: its choices, its update clock
   sapo::RolloutStore store_;
   double bytes_;
-  std::vector<double> transfer_, uplink_free_;
   std::vector<std::uint64_t> updates_;  // each user's local updates so far
   std::vector<std::vector<Pooled>> pools_;
   RoundClock<Bank> clock_;
+  Uplinks links_;  // the rollouts' transfers, counted by clock_
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   bool complete_ = true;
   std::vector<std::uint32_t> others_, targets_;
