@@ -3,6 +3,7 @@
 #include "analysis/first_passage.hpp"
 #include "sim/gossip_policy.hpp"
 
+#include <numeric>
 #include <fmt/format.h>
 
 #include "theory/latency.hpp"
@@ -113,10 +114,12 @@ Prediction predict_source(const sim::Scenario& s, const sim::Graph& graph) {
   switch (s.network.topology) {
     case TopologyKind::complete:
       p.staleness = theory::source_age_complete(n, rates, flow);
+      p.freshness = theory::source_freshness_complete(n, rates, flow);
       p.method = "exact: complete-graph recursion (Yates 2021; docs/model.md §3.2)";
       return p;
     case TopologyKind::ring:
       p.staleness = theory::source_age_ring(n, rates, flow);
+      p.freshness = theory::source_freshness_ring(n, rates, flow);
       p.method = "exact: ring recursion (Yates 2021; docs/model.md §3.3)";
       return p;
     default: break;
@@ -124,10 +127,11 @@ Prediction predict_source(const sim::Scenario& s, const sim::Graph& graph) {
   if (n > exact_solver_max_users)
     return without_exact(s, graph, fmt::format("the all-subsets solver stops at n = {}", exact_solver_max_users));
   const std::vector<double> push(n, s.source.push_rate / n);
-  const std::vector<double> ages = theory::shs_source_ages(flow_matrix(s, graph), push, s.source.rate);
-  double sum = 0.0;
-  for (double a : ages) sum += a;
-  p.staleness = sum / n;
+  const Eigen::MatrixXd flows = flow_matrix(s, graph);
+  const std::vector<double> ages = theory::shs_source_ages(flows, push, s.source.rate);
+  const std::vector<double> fresh = theory::shs_source_freshness(flows, push, s.source.rate);
+  p.staleness = std::accumulate(ages.begin(), ages.end(), 0.0) / n;
+  p.freshness = std::accumulate(fresh.begin(), fresh.end(), 0.0) / n;
   p.method = "exact: all-subsets SHS recursion on this graph (Yates 2021; docs/model.md §3.1)";
   return p;
 }
@@ -399,6 +403,12 @@ Prediction predict(const sim::Scenario& scenario, const sim::Graph& graph) {
   if (scenario.networked()) return predict_networked(scenario, graph);
   Prediction p = scenario.staleness.model == sim::StalenessModel::source ? predict_source(scenario, graph)
                                                                           : predict_users(scenario, graph);
+  // Age in time (docs/model.md §2): uniform gossip never looks at versions, so the contacts
+  // are independent of the source's Poisson versions and E[version age] = lambda_e E[age in
+  // time] for every user; Yates' recursion for the age in time is the version-age recursion
+  // with lambda_e = 1 (docs/model.md §3.1).
+  if (scenario.staleness.model == sim::StalenessModel::source && p.staleness && p.method.starts_with("exact"))
+    p.age_time = *p.staleness / scenario.source.rate;
   if (scenario.learning.model.kind == sim::ModelKind::quadratic) p.learning = predict_quadratic(scenario, graph);
   if (scenario.network.topology != TopologyKind::complete || scenario.heterogeneous()) return p;
   const std::uint32_t n = scenario.network.n;

@@ -17,6 +17,10 @@ struct Prediction {
   // Source model beyond exact theory on a graph with no topology law: the mean over users of
   // the first-passage scale m*(v) of the Theta(m*) law (docs/model.md §3.10).
   std::optional<double> m_star;
+  // Source model with an exact staleness: the exact mean age in time t - u_i (docs/model.md §2).
+  std::optional<double> age_time;
+  // Source model, exact cases: the binary freshness, mean over users (docs/model.md §3.1).
+  std::optional<double> freshness;
 
   // Users model on the complete graph (docs/model.md §3.6): the capacity regime's large-n law.
   struct Regime {

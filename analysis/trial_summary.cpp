@@ -9,7 +9,7 @@ TrialSummary summarize_trials(const std::vector<sim::TrialResult>& trials, std::
                               double horizon) {
   TrialSummary s;
   s.bound = bound;
-  std::vector<double> mean, worst, worst_all, exceed_source, exceed_all, pooled, sends, fresh;
+  std::vector<double> mean, worst, worst_all, exceed_source, exceed_all, pooled, sends, fresh, age_time;
   for (const auto& t : trials) {
     mean.push_back(t.mean_staleness);
     worst.push_back(t.max_mean);
@@ -17,6 +17,7 @@ TrialSummary summarize_trials(const std::vector<sim::TrialResult>& trials, std::
     exceed_source.push_back(weighted_fraction_above(t.worst_time, bound));
     exceed_all.push_back(weighted_fraction_above(t.max_all_time, bound));
     fresh.push_back(1.0 - weighted_fraction_above(t.staleness_time, 0));
+    if (t.mean_age_time) age_time.push_back(*t.mean_age_time);
     accumulate_histogram(pooled, t.staleness_time);
     s.events += t.events;
     sends.push_back(static_cast<double>(t.gossip_sends) / (static_cast<double>(users) * horizon));
@@ -28,6 +29,8 @@ TrialSummary summarize_trials(const std::vector<sim::TrialResult>& trials, std::
   s.exceed_per_source = summarize(exceed_source);
   s.exceed_all_pairs = summarize(exceed_all);
   s.freshness = summarize(fresh);
+  // Every trial of a source-model scenario has it, or none does.
+  if (!age_time.empty() && age_time.size() == trials.size()) s.age_time = summarize(age_time);
   for (std::size_t q = 0; q < staleness_quantile_levels.size(); ++q)
     s.quantiles[q] = weighted_quantile(pooled, staleness_quantile_levels[q]);
   return s;

@@ -23,6 +23,9 @@ struct TrialSummary {
   // Binary freshness (arXiv 2107.14218): the fraction of time an observer holds its source's
   // current version (staleness 0), mean over pairs.
   Summary freshness;
+  // Source model: the age in time t - u_i (Yates' age of gossip), mean over users; empty in the
+  // users model.
+  std::optional<Summary> age_time;
   std::array<std::size_t, staleness_quantile_levels.size()> quantiles{};  // of the pooled distribution
   std::uint64_t events = 0;
   // The gossip policy's spending: contacts per user per unit time over [0, horizon]

@@ -72,7 +72,7 @@ constexpr ColumnType integer = ColumnType::integer, num = ColumnType::number, te
 constexpr ColumnGroup point = ColumnGroup::point, stale = ColumnGroup::staleness, learn = ColumnGroup::learning,
                       comm = ColumnGroup::communication, avail = ColumnGroup::availability,
                       learn_comm = ColumnGroup::learning_communication, spend = ColumnGroup::spending;
-constexpr ColumnGroup rounds = ColumnGroup::rounds, exper = ColumnGroup::experience;
+constexpr ColumnGroup rounds = ColumnGroup::rounds, exper = ColumnGroup::experience, age = ColumnGroup::age;
 
 static_assert(analysis::staleness_quantile_levels.size() == 4, "one column per quantile level below");
 
@@ -124,9 +124,14 @@ const std::vector<Column> head_columns = {
      [](const R& r) { return mean_of(st(r).exceed_all_pairs); }},
     {"exceed_all_pairs_ci95", "staleness.exceed.all_pairs.ci95", num, stale,
      [](const R& r) { return ci_of(st(r).exceed_all_pairs); }},
-    // Binary freshness (docs/model.md §2): JSON only, so results.csv keeps its columns.
-    {"", "staleness.freshness.mean", num, stale, [](const R& r) { return mean_of(st(r).freshness); }},
-    {"", "staleness.freshness.ci95", num, stale, [](const R& r) { return ci_of(st(r).freshness); }},
+    // Binary freshness and the age in time (docs/model.md §2): in results.csv when some point
+    // runs the source model (the `age` group), so users-model sweeps keep their columns.
+    {"freshness", "staleness.freshness.mean", num, age, [](const R& r) { return mean_of(st(r).freshness); }},
+    {"freshness_ci95", "staleness.freshness.ci95", num, age, [](const R& r) { return ci_of(st(r).freshness); }},
+    {"freshness_theory", "theory.freshness", num, age, [](const R& r) { return number(r.theory.freshness); }},
+    {"age_time", "staleness.age_time.mean", num, age, [](const R& r) { return mean_of(st(r).age_time); }},
+    {"age_time_ci95", "staleness.age_time.ci95", num, age, [](const R& r) { return ci_of(st(r).age_time); }},
+    {"age_time_theory", "theory.age_time", num, age, [](const R& r) { return number(r.theory.age_time); }},
     {"p50", "staleness.quantiles.p50", integer, stale, quantile<0>},
     {"p90", "staleness.quantiles.p90", integer, stale, quantile<1>},
     {"p99", "staleness.quantiles.p99", integer, stale, quantile<2>},
@@ -373,6 +378,7 @@ bool group_in(ColumnGroup g, TableGroups groups) {
     case ColumnGroup::spending: return groups.spending;
     case ColumnGroup::rounds: return groups.rounds;
     case ColumnGroup::experience: return groups.experience;
+    case ColumnGroup::age: return groups.age;
   }
   return false;
 }
@@ -389,6 +395,8 @@ bool has_group(ColumnGroup g, const R& r) {
     case ColumnGroup::spending: return r.staleness.has_value();
     case ColumnGroup::rounds: return r.learning && r.learning->rounds_summary.has_value();
     case ColumnGroup::experience: return r.learning && r.learning->experience.has_value();
+    // JSON has freshness wherever there is staleness; the age in time is empty in the users model.
+    case ColumnGroup::age: return r.staleness.has_value();
   }
   return false;
 }
@@ -487,6 +495,12 @@ const std::vector<TrialColumn> trial_head = {
          return analysis::weighted_fraction_above(x.staleness->max_all_time, x.point->scenario.staleness.bound);
        });
      }},
+    {"freshness", num, age,
+     [](const TrialRow& t) {
+       return staleness_value(t, [](const TrialRow& x) { return 1.0 - analysis::weighted_fraction_above(x.staleness->staleness_time, 0); });
+     }},
+    {"age_time", num, age,
+     [](const TrialRow& t) { return t.staleness && t.staleness->mean_age_time ? Cell(*t.staleness->mean_age_time) : Cell(); }},
     {"events", integer, stale, [](const TrialRow& t) { return t.staleness ? Cell(t.staleness->events) : Cell(); }},
     {"gossip_sends", integer, spend,
      [](const TrialRow& t) { return t.staleness ? Cell(t.staleness->gossip_sends) : Cell(); }},
@@ -616,6 +630,8 @@ TableGroups& TableGroups::include(const sim::Scenario& scenario) {
   availability = availability || scenario.churn.model != sim::ChurnModel::none;
   spending = spending || scenario.gossip.policy != sim::GossipPolicyId{};
   rounds = rounds || round_protocol;
+  age = age || (scenario.staleness.model == sim::StalenessModel::source && (!scenario.learning.enabled() ||
+                                                                            sim::learning_protocol(scenario).measures_staleness));
   return *this;
 }
 

@@ -64,7 +64,7 @@ enum class ColumnType { integer, number, text, boolean, number_list };
 // Which results a column reads: always present, staleness (absent for FedAvg and local), learning,
 // the network layer's counts, churn's availability, or a learning run's counts.
 enum class ColumnGroup {
-  point, staleness, learning, communication, availability, learning_communication, spending, rounds, experience
+  point, staleness, learning, communication, availability, learning_communication, spending, rounds, experience, age
 };
 
 // The optional groups a results table has (point and staleness columns are always there).
@@ -75,6 +75,7 @@ struct TableGroups {
   bool spending = false;       // some point's gossip.policy is not uniform: its sends per user
   bool rounds = false;         // some point runs MoDeST's rounds: their counts
   bool experience = false;     // some point runs a SAPO swarm: its rewards and age of experience
+  bool age = false;            // some point runs the source model: binary freshness and the age in time
   // Adds a point's groups: a sweep's files have the union over its points.
   TableGroups& include(const sim::Scenario& scenario);
 };

@@ -11,8 +11,8 @@
 // must be added here too: these sizes (64-bit libstdc++) stop the build until it is, and
 // tests/mpi/result_bytes_test.cpp fills every field with distinct values and checks that they
 // come back.
-static_assert(sizeof(void*) != 8 || sizeof(timely::sim::TrialResult) == 304, "serialize TrialResult's new field below");
-static_assert(sizeof(void*) != 8 || sizeof(timely::sim::LearningTrialResult) == 752,
+static_assert(sizeof(void*) != 8 || sizeof(timely::sim::TrialResult) == 320, "serialize TrialResult's new field below");
+static_assert(sizeof(void*) != 8 || sizeof(timely::sim::LearningTrialResult) == 768,
               "serialize LearningTrialResult's new field below");
 // An observation's metrics are one array whatever metrics there are (sim/learning_metrics.hpp).
 static_assert(sizeof(void*) != 8 || sizeof(timely::sim::Observation) == sizeof(double) + sizeof(timely::sim::MetricValues) +
@@ -85,6 +85,7 @@ template <class Archive>
 void serialize(Archive& a, timely::sim::TrialResult& t, unsigned) {
   a & t.mean_staleness & t.max_mean & t.max_all_mean & t.staleness_time & t.worst_time & t.max_all_time & t.events & t.gossip_sends;
   a & t.source_user & t.source_mean & t.communication & t.availability;
+  a & t.mean_age_time;
 }
 
 template <class Archive>

@@ -64,7 +64,7 @@ bool header_is_learning(const std::vector<std::string>& header) {
 TableGroups header_groups(const std::vector<std::string>& header) {
   const auto has = [&](std::string_view column) { return std::find(header.begin(), header.end(), column) != header.end(); };
   return {header_is_learning(header), has("messages_sent"), has("online_fraction"), has("sends_per_user"), has("rounds_completed"),
-          has("total_reward")};
+          has("total_reward"), has("freshness")};
 }
 
 CsvTable read_results_file(const std::filesystem::path& path, ResultsFile file, const std::vector<std::string>& axes,

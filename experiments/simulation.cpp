@@ -86,6 +86,8 @@ nlohmann::ordered_json theory_json(const sim::Scenario& scenario, const analysis
   j["method"] = prediction.method;
   j["law"] = prediction.law ? nlohmann::ordered_json(*prediction.law) : nlohmann::ordered_json(nullptr);
   j["m_star"] = optional_number(prediction.m_star);
+  j["age_time"] = optional_number(prediction.age_time);
+  j["freshness"] = optional_number(prediction.freshness);
   if (prediction.regime)
     j["regime"] = {{"scaling", sim::to_string(scenario.gossip.scaling)},
                    {"law", prediction.regime->law},
@@ -198,6 +200,10 @@ void print_theory(std::ostream& out, const sim::Scenario& s, const analysis::Pre
   if (p.m_star)
     out << fmt::format("  m*         {:.6g} (first-passage scale, mean over users; the Theta(m*) law has no constant)\n",
                        *p.m_star);
+  if (p.age_time)
+    out << fmt::format("  age (time) {:.6g} (mean time since the information a user holds left the source)\n", *p.age_time);
+  if (p.freshness)
+    out << fmt::format("  freshness  {:.6g} (fraction of time a user holds the source's current version)\n", *p.freshness);
   if (p.regime)
     out << fmt::format("  regime     {} capacity: staleness -> {} = {:.6g}; timely's reading of Mitra & Ulukus "
                        "(docs/model.md §3.6): a guaranteed bound needs capacity >= (n-1) r = {:.6g}\n",
@@ -395,6 +401,11 @@ void print_simulation(std::ostream& out, const Simulation& sim, unsigned threads
   for (std::size_t i = 0; i < t.quantiles.size(); ++i)
     out << fmt::format(" {} {}", analysis::quantile_name(analysis::staleness_quantile_levels[i]), t.quantiles[i]);
   out << "\n";
+  out << fmt::format("  freshness  {}{} of the time an observer holds its source's current version\n", pm(t.freshness),
+                     sim.theory.freshness ? fmt::format(" (exact {:.6g})", *sim.theory.freshness) : std::string());
+  if (t.age_time)
+    out << fmt::format("  age (time) {}{} (time since the information held left the source)\n", pm(*t.age_time),
+                       sim.theory.age_time ? fmt::format(", exact {:.6g}", *sim.theory.age_time) : std::string());
   if (const auto results = source_results(sim); !results.sources.empty()) {
     out << "  per source (95% CI over trials):\n    user   simulated            exact      bound  below bound\n";
     for (const auto& src : results.sources)

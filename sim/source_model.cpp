@@ -7,6 +7,7 @@
 #include "sim/draws.hpp"
 #include "sim/event_engine.hpp"
 #include "sim/gossip_policy.hpp"
+#include "sim/time_age.hpp"
 #include "sim/users_model.hpp"
 #include "sim/version_histogram.hpp"
 #include "sim/window.hpp"
@@ -44,7 +45,16 @@ template <class G, GossipMode Mode, class Policy>
   const double push_total = s.source.push_rate;
   const double total = lambda_total + push_total + s.source.rate;
   std::vector<std::uint32_t> version(n, 0);
+  // When the information each user holds left the source (sim/time_age.hpp). A later stamp
+  // never carries an older version, so merging by stamp moves versions exactly as merging by
+  // version does, and ties (same information) change nothing.
+  std::vector<double> stamp(n, 0.0);
   VersionHistogram h(n);
+  TimeAgeIntegral time_age(n);
+  const auto start_window = [&](double tw) {
+    h.start_window(tw);
+    time_age.start_window(tw);
+  };
   Window window(s.run.warmup, s.run.horizon);
   boost::random::exponential_distribution<double> next_gap(total);
   // Gossip ticks (actor: the caller), source pushes (actor: the receiver), source updates.
@@ -58,9 +68,32 @@ template <class G, GossipMode Mode, class Policy>
       if (j == no_contact) return;
     }
     ++result.gossip_sends;
-    const std::uint32_t a = version[i], b = version[j];
-    merge<Mode>(a, b, [&] { h.move(b, a, t); version[j] = a; acquired(policy, j, a, t); },
-                [&] { h.move(a, b, t); version[i] = b; acquired(policy, i, b, t); });
+    const double ua = stamp[i], ub = stamp[j];
+    if constexpr (Mode != GossipMode::pull) {
+      if (ua > ub) {
+        time_age.replace(ub, ua, t);
+        stamp[j] = ua;
+        const std::uint32_t a = version[i], b = version[j];
+        if (a > b) {
+          h.move(b, a, t);
+          version[j] = a;
+          acquired(policy, j, a, t);
+        }
+        return;
+      }
+    }
+    if constexpr (Mode != GossipMode::push) {
+      if (ub > ua) {
+        time_age.replace(ua, ub, t);
+        stamp[i] = ub;
+        const std::uint32_t a = version[i], b = version[j];
+        if (b > a) {
+          h.move(a, b, t);
+          version[i] = b;
+          acquired(policy, i, b, t);
+        }
+      }
+    }
   };
   double t = 0.0;
   for (;;) {
@@ -71,13 +104,13 @@ template <class G, GossipMode Mode, class Policy>
       const double own = policy.own_rate();
       t_next = t + boost::random::exponential_distribution<double>(total + own)(rng);
       if (const double change = policy.next_change(); change <= t_next) {
-        if (!window.admits(change, [&](double tw) { h.start_window(tw); })) break;
+        if (!window.admits(change, start_window)) break;
         t = change;
         policy.advance(t);
         continue;
       }
       if (own > 0.0 && boost::random::uniform_01<double>()(rng) * (total + own) < own) {
-        if (!window.admits(t_next, [&](double tw) { h.start_window(tw); })) break;
+        if (!window.admits(t_next, start_window)) break;
         t = t_next;
         ++result.events;
         contact(policy.own_actor(rng), t);
@@ -86,7 +119,7 @@ template <class G, GossipMode Mode, class Policy>
     } else {
       t_next = t + next_gap(rng);
     }
-    if (!window.admits(t_next, [&](double tw) { h.start_window(tw); })) break;
+    if (!window.admits(t_next, start_window)) break;
     t = t_next;
     ++result.events;
     const auto event = choice.draw(rng);
@@ -99,6 +132,8 @@ template <class G, GossipMode Mode, class Policy>
     } else if (event.kind == 1) {
       // The source pushes its newest version to a uniformly chosen user.
       const std::uint32_t j = event.actor;
+      time_age.replace(stamp[j], t, t);
+      stamp[j] = t;
       if (version[j] < h.version()) {
         h.move(version[j], h.version(), t);
         version[j] = h.version();
@@ -110,6 +145,7 @@ template <class G, GossipMode Mode, class Policy>
     }
   }
   h.close(window.horizon());
+  result.mean_age_time = time_age.close(window.horizon()) / (static_cast<double>(n) * window.length());
   result.staleness_time = h.age_time();
   result.worst_time = h.worst_time();
   result.max_all_time = h.worst_time();  // one source: its worst observer is the worst pair

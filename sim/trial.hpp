@@ -40,6 +40,9 @@ struct TrialResult {
   double mean_staleness = 0.0;  // time average over the window, mean over (observer, source) pairs
   double max_mean = 0.0;        // time average of the worst observer's staleness, mean over sources
   double max_all_mean = 0.0;    // time average of the worst staleness over all tracked pairs
+  // Source model: the time average over the window of the age in time t - u_i (sim/time_age.hpp),
+  // mean over users; empty in the users model, which counts versions only.
+  std::optional<double> mean_age_time;
   // staleness_time[a]: time-integral over the window of the number of pairs with staleness a.
   std::vector<double> staleness_time;
   // worst_time[w]: time-integral of the number of sources whose worst observer is w behind.

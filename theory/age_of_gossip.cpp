@@ -47,4 +47,31 @@ double source_age_ring(std::uint64_t n, SourceRates s, double flow) {
   return v;
 }
 
+double source_freshness_complete(std::uint64_t n, SourceRates s, double flow) {
+  check_source_args(n, 2, s, flow);
+  const double nd = static_cast<double>(n);
+  // docs/model.md §3.1 with the symmetry of §3.2: F_j for |S| = j; the whole set is fresh
+  // after a push until the next version, F_n = lambda_0 / (lambda_e + lambda_0).
+  double f = s.push_rate / (s.version_rate + s.push_rate);
+  for (std::uint64_t j = n - 1; j >= 1; --j) {
+    const double jd = static_cast<double>(j);
+    const double b = jd * (nd - jd) * flow / (nd - 1.0);
+    const double in = jd * s.push_rate / nd;
+    f = (in + b * f) / (s.version_rate + in + b);
+  }
+  return f;
+}
+
+double source_freshness_ring(std::uint64_t n, SourceRates s, double flow) {
+  check_source_args(n, 3, s, flow);
+  const double nd = static_cast<double>(n);
+  // docs/model.md §3.1 over arcs, as in §3.3: an arc of j < n users receives flow from outside.
+  double f = s.push_rate / (s.version_rate + s.push_rate);
+  for (std::uint64_t j = n - 1; j >= 1; --j) {
+    const double in = static_cast<double>(j) * s.push_rate / nd;
+    f = (in + flow * f) / (s.version_rate + in + flow);
+  }
+  return f;
+}
+
 }  // namespace timely::theory

@@ -23,4 +23,9 @@ double source_age_complete(std::uint64_t n, SourceRates s, double flow);
 // its two neighbours. O(n), n >= 3.
 double source_age_ring(std::uint64_t n, SourceRates s, double flow);
 
+// Binary freshness of one user (the fraction of time it holds the source's current version)
+// on the complete graph and the ring, by the same set recursions (docs/model.md §3.1-3.3). O(n).
+double source_freshness_complete(std::uint64_t n, SourceRates s, double flow);
+double source_freshness_ring(std::uint64_t n, SourceRates s, double flow);
+
 }  // namespace timely::theory

@@ -15,10 +15,13 @@ namespace {
 using Mask = std::uint32_t;
 static_assert(shs_max_users < 32, "masks are 32-bit");
 
+// What the recursion solves for: the mean version age of a set, or its binary freshness.
+enum class Quantity { age, freshness };
+
 // Core of docs/model.md §3.1 on m users given as a dense row-major flow table (m*m) and source pushes.
-// Returns v_{{i}} for i = 0..m-1.
+// Returns v_{{i}} (or the freshness F_{{i}}) for i = 0..m-1.
 std::vector<double> solve_subsets(std::size_t m, const std::vector<double>& flow, const std::vector<double>& push,
-                                  double version_rate) {
+                                  double version_rate, Quantity quantity = Quantity::age) {
   // Out-neighbour masks let the inner loop skip pairs that carry no flow, so sparse graphs
   // cost O(2^n * n * degree) instead of O(2^n * n^2).
   std::vector<Mask> out_nbrs(m, 0);
@@ -34,8 +37,13 @@ std::vector<double> solve_subsets(std::size_t m, const std::vector<double>& flow
 
     // Yates 2102.02893 (docs/model.md §3.1): X_S resets to 0 on a source push into S, becomes
     // X_{S+i} when outsider i sends into S, and otherwise grows at rate lambda_e.
-    double numerator = version_rate;
-    double denominator = source_in;
+    // Freshness (docs/model.md §3.1): the indicator x_S that some user of S holds the current
+    // version is set to 1 by a push into S, to 0 by a source update (rate lambda_e), and to
+    // x_{S+i} when outsider i sends into S, so F_S = (lambda_0(S) + sum lambda_i(S) F_{S+i}) /
+    // (lambda_e + lambda_0(S) + sum lambda_i(S)).
+    const bool fresh = quantity == Quantity::freshness;
+    double numerator = fresh ? source_in : version_rate;
+    double denominator = fresh ? source_in + version_rate : source_in;
     for (Mask outside = full & ~set; outside != 0; outside &= outside - 1) {
       const auto i = static_cast<std::size_t>(std::countr_zero(outside));
       Mask into = out_nbrs[i] & set;
@@ -71,8 +79,10 @@ void check_flow(const Eigen::MatrixXd& flow) {
 
 }  // namespace
 
-std::vector<double> shs_source_ages(const Eigen::MatrixXd& flow, const std::vector<double>& source_push,
-                                    double version_rate) {
+namespace {
+
+std::vector<double> solve_source(const Eigen::MatrixXd& flow, const std::vector<double>& source_push,
+                                 double version_rate, Quantity quantity) {
   check_flow(flow);
   const auto n = static_cast<std::size_t>(flow.rows());
   if (n == 0) throw std::invalid_argument("timely::theory::shs: need at least one user");
@@ -87,7 +97,19 @@ std::vector<double> shs_source_ages(const Eigen::MatrixXd& flow, const std::vect
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < n; ++j)
       dense[i * n + j] = i == j ? 0.0 : flow(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j));
-  return solve_subsets(n, dense, source_push, version_rate);
+  return solve_subsets(n, dense, source_push, version_rate, quantity);
+}
+
+}  // namespace
+
+std::vector<double> shs_source_ages(const Eigen::MatrixXd& flow, const std::vector<double>& source_push,
+                                    double version_rate) {
+  return solve_source(flow, source_push, version_rate, Quantity::age);
+}
+
+std::vector<double> shs_source_freshness(const Eigen::MatrixXd& flow, const std::vector<double>& source_push,
+                                         double version_rate) {
+  return solve_source(flow, source_push, version_rate, Quantity::freshness);
 }
 
 std::vector<double> users_staleness_from(const Eigen::MatrixXd& flow, std::size_t k, double update_rate) {

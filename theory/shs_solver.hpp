@@ -26,6 +26,12 @@ constexpr std::size_t shs_max_users = 22;
 std::vector<double> shs_source_ages(const Eigen::MatrixXd& flow, const std::vector<double>& source_push,
                                     double version_rate);
 
+// Binary freshness F_{{i}} of every user i: the long-run fraction of time it holds the source's
+// current version (docs/model.md §3.1; the freshness of arXiv 2107.14218). Same arguments, cost
+// and errors as shs_source_ages.
+std::vector<double> shs_source_freshness(const Eigen::MatrixXd& flow, const std::vector<double>& source_push,
+                                         double version_rate);
+
 // Users model: E[S_ik] for every observer i of source user k (size n, 0 at index k). User k
 // makes versions at rate update_rate; its pushes into observer j are flow(k, j); the recursion
 // runs over subsets of the n-1 observers. Renewal updates (c + Exp(mu)): pass

@@ -162,3 +162,49 @@ TEST_CASE("binary freshness: a user the source alone feeds is fresh lambda_0 / (
   const auto summary = analysis::summarize_trials(run(s), 10, 10, s.run.horizon);
   CHECK(summary.freshness.mean == Approx(a.mean).epsilon(1e-12));
 }
+
+TEST_CASE("age in time and binary freshness match their exact recursions (source model)",
+          "[sim][theory][freshness][age_time]") {
+  // An irregular graph by pull, and the complete graph by exchange; lambda_e != 1 so that the
+  // age in time (t - u_i) and the version age differ.
+  struct Case {
+    TopologyKind topology;
+    GossipMode mode;
+  };
+  for (const Case c : {Case{TopologyKind::random_regular, GossipMode::pull}, Case{TopologyKind::complete, GossipMode::exchange},
+                       Case{TopologyKind::ring, GossipMode::push}}) {
+    Scenario s = base(10, c.topology, StalenessModel::source);
+    s.network.degree = 3;
+    s.gossip.mode = c.mode;
+    s.source = {2.0, 1.5};
+    s.run.horizon = 3000;
+    s.run.warmup = 20;
+    const auto graph = sim::scenario_graph(s);
+    const auto trials = sim::run_trials(s, graph, 0);
+    const double flow = c.mode == GossipMode::exchange ? 2.0 : 1.0;
+    const Eigen::MatrixXd matrix = sim::partner_probabilities(graph) * flow;
+    // Pull: information flows from the partner to the caller, so the flow matrix is transposed.
+    const Eigen::MatrixXd flows = c.mode == GossipMode::pull ? Eigen::MatrixXd(matrix.transpose()) : matrix;
+    const std::vector<double> push(10, 1.5 / 10);
+    double age_theory = 0.0, fresh_theory = 0.0;
+    for (double a : theory::shs_source_ages(flows, push, 1.0)) age_theory += a / 10;
+    for (double f : theory::shs_source_freshness(flows, push, 2.0)) fresh_theory += f / 10;
+    std::vector<double> age, fresh;
+    for (const auto& t : trials) {
+      REQUIRE(t.mean_age_time.has_value());
+      age.push_back(*t.mean_age_time);
+      fresh.push_back(1.0 - analysis::weighted_fraction_above(t.staleness_time, 0));
+    }
+    const auto a = testing::estimate(age);
+    const auto f = testing::estimate(fresh);
+    INFO(sim::to_string(c.topology) << ": age in time " << a.mean << " +- " << a.half_width << " (theory " << age_theory
+                                    << "), freshness " << f.mean << " +- " << f.half_width << " (theory " << fresh_theory << ")");
+    CHECK(std::abs(a.mean - age_theory) <= a.half_width);
+    CHECK(std::abs(f.mean - fresh_theory) <= f.half_width);
+    CHECK(a.half_width < 0.03 * age_theory);
+  }
+  // The users model counts versions only.
+  Scenario u = base(8, TopologyKind::complete, StalenessModel::users);
+  u.run.trials = 2;
+  for (const auto& t : run(u)) CHECK_FALSE(t.mean_age_time.has_value());
+}

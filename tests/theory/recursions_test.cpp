@@ -327,3 +327,76 @@ TEST_CASE("a graph part that information never reaches is reported, not returned
                     Catch::Contains("graph not connected to the source"));
   CHECK_THROWS_AS(th::users_staleness_from(flow, 0, 1.0), std::invalid_argument);
 }
+
+// ---- binary freshness (docs/model.md §3.1) ----------------------------------------------------
+
+namespace {
+
+// An independent reference: the joint chain of every user's fresh/stale bit (2^n states),
+// solved for its stationary law. A source update makes everyone stale, a push into j makes j
+// fresh, and a contact i -> j makes j fresh if i is. Returns P(user i fresh) for each i.
+std::vector<double> freshness_by_joint_chain(const Eigen::MatrixXd& flow, const std::vector<double>& push,
+                                             double version_rate) {
+  const auto n = static_cast<std::size_t>(flow.rows());
+  const std::size_t states = std::size_t{1} << n;
+  Eigen::MatrixXd q = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(states), static_cast<Eigen::Index>(states));
+  const auto add = [&](std::size_t from, std::size_t to, double rate) {
+    if (from == to || rate == 0.0) return;
+    q(static_cast<Eigen::Index>(from), static_cast<Eigen::Index>(to)) += rate;
+    q(static_cast<Eigen::Index>(from), static_cast<Eigen::Index>(from)) -= rate;
+  };
+  for (std::size_t x = 0; x < states; ++x) {
+    add(x, 0, version_rate);
+    for (std::size_t j = 0; j < n; ++j) {
+      add(x, x | (std::size_t{1} << j), push[j]);
+      for (std::size_t i = 0; i < n; ++i)
+        if (i != j && ((x >> i) & 1u))
+          add(x, x | (std::size_t{1} << j), flow(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)));
+    }
+  }
+  // pi Q = 0 with sum pi = 1: replace one equation of Q^T pi = 0 by the normalisation.
+  Eigen::MatrixXd a = q.transpose();
+  a.row(0).setOnes();
+  Eigen::VectorXd b = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(states));
+  b(0) = 1.0;
+  const Eigen::VectorXd pi = a.fullPivLu().solve(b);
+  std::vector<double> fresh(n, 0.0);
+  for (std::size_t x = 0; x < states; ++x)
+    for (std::size_t i = 0; i < n; ++i)
+      if ((x >> i) & 1u) fresh[i] += pi(static_cast<Eigen::Index>(x));
+  return fresh;
+}
+
+}  // namespace
+
+TEST_CASE("binary freshness: the set recursion equals the joint chain of every user's bit", "[theory][shs][freshness]") {
+  // An irregular, asymmetric 5-user graph with uneven pushes.
+  Eigen::MatrixXd flow = Eigen::MatrixXd::Zero(5, 5);
+  flow(0, 1) = 0.7, flow(1, 0) = 0.2, flow(1, 2) = 1.1, flow(2, 3) = 0.4, flow(3, 2) = 0.9, flow(3, 4) = 0.6,
+  flow(4, 0) = 0.3, flow(2, 4) = 0.5;
+  const std::vector<double> push = {0.8, 0.0, 0.1, 0.0, 0.4};
+  for (double version_rate : {0.3, 1.0, 2.5}) {
+    const auto expected = freshness_by_joint_chain(flow, push, version_rate);
+    const auto got = th::shs_source_freshness(flow, push, version_rate);
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      INFO("user " << i << ", lambda_e " << version_rate);
+      CHECK(close(got[i], expected[i], 1e-9));
+    }
+  }
+}
+
+TEST_CASE("binary freshness: the complete-graph and ring recursions equal the set recursion", "[theory][shs][freshness]") {
+  const Eigen::Index n = 10;
+  for (const auto& [version_rate, push_rate, lambda] : {std::tuple{1.0, 1.0, 1.0}, std::tuple{2.0, 0.5, 3.0},
+                                                        std::tuple{0.7, 5.0, 0.4}}) {
+    const double complete = th::source_freshness_complete(n, {version_rate, push_rate}, lambda);
+    for (double f : th::shs_source_freshness(complete_flow(n, lambda, Mode::push), uniform_push(n, push_rate), version_rate))
+      CHECK(close(f, complete));
+    const double ring = th::source_freshness_ring(n, {version_rate, push_rate}, lambda);
+    for (double f : th::shs_source_freshness(ring_flow(n, lambda), uniform_push(n, push_rate), version_rate))
+      CHECK(close(f, ring));
+    // A user alone with the source is fresh lambda_0 / (lambda_e + lambda_0) of the time.
+    CHECK(close(th::shs_source_freshness(Eigen::MatrixXd::Zero(1, 1), {push_rate}, version_rate).at(0),
+                push_rate / (version_rate + push_rate)));
+  }
+}
