@@ -62,11 +62,16 @@ std::string scaled_growth(std::string growth, bool logarithmic, const sim::Scena
 }
 
 // The topology's growth law at constant capacity, divided by g(n) when the capacity scales.
+// The clustered graph has a law only where the source pushes to its heads (the paper's
+// setting, docs/model.md §3.11); elsewhere the generic path (m*) applies.
 std::optional<std::string> law_for(const sim::Scenario& s) {
+  const bool source = s.staleness.model == sim::StalenessModel::source;
   // The source model's laws with the topology's shape (torus dimension, generalized ring's f).
-  const auto law = theory::staleness_law(s.staleness.model == sim::StalenessModel::source,
-                                        sim::to_string(s.network.topology), s.network.dimensions,
-                                        s.network.reach_exponent.value_or(0.0));
+  const auto law = source && s.source.targets == sim::SourceTargets::heads
+                       ? theory::clustered_source_law(s.network.clusters_growth(), s.network.levels,
+                                                      sim::to_string(s.network.inside), s.network.head_ring)
+                       : theory::staleness_law(source, sim::to_string(s.network.topology), s.network.dimensions,
+                                               s.network.reach_exponent.value_or(0.0));
   if (!law) return std::nullopt;
   return fmt::format("Theta({}); {}", scaled_growth(std::string(law->law), law->exponent == 0.0, s), law->reference);
 }
@@ -126,13 +131,22 @@ Prediction predict_source(const sim::Scenario& s, const sim::Graph& graph) {
   }
   if (n > exact_solver_max_users)
     return without_exact(s, graph, fmt::format("the all-subsets solver stops at n = {}", exact_solver_max_users));
-  const std::vector<double> push(n, s.source.push_rate / n);
+  // The source's pushes, uniform over every user, or over the clustered graph's top heads.
+  std::vector<double> push(n, s.source.push_rate / n);
+  if (s.source.targets == sim::SourceTargets::heads) {
+    const std::vector<std::uint32_t> heads = sim::clustered_heads(s.network);
+    push.assign(n, 0.0);
+    for (const std::uint32_t h : heads) push[h] = s.source.push_rate / static_cast<double>(heads.size());
+  }
   const Eigen::MatrixXd flows = flow_matrix(s, graph);
   const std::vector<double> ages = theory::shs_source_ages(flows, push, s.source.rate);
   const std::vector<double> fresh = theory::shs_source_freshness(flows, push, s.source.rate);
   p.staleness = std::accumulate(ages.begin(), ages.end(), 0.0) / n;
   p.freshness = std::accumulate(fresh.begin(), fresh.end(), 0.0) / n;
-  p.method = "exact: all-subsets SHS recursion on this graph (Yates 2021; docs/model.md §3.1)";
+  p.method = s.source.targets == sim::SourceTargets::heads
+                 ? "exact: all-subsets SHS recursion on this graph, the source pushing to the top heads (Yates 2021; "
+                   "docs/model.md §3.1, §3.11)"
+                 : "exact: all-subsets SHS recursion on this graph (Yates 2021; docs/model.md §3.1)";
   return p;
 }
 

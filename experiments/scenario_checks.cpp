@@ -81,6 +81,39 @@ void check_topology_keys(const Scenario& s) {
   read_by(n.left.has_value(), "network.left", sim::TopologyKind::bipartite);
   if (n.reach && n.reach_exponent)
     throw InputError("network.reach_exponent: network.reach already gives the generalized ring's f; keep one of the two");
+  read_by(n.clusters.has_value(), "network.clusters", sim::TopologyKind::clustered);
+  read_by(n.clusters_exponent.has_value(), "network.clusters_exponent", sim::TopologyKind::clustered);
+  read_by(n.levels != 1, "network.levels", sim::TopologyKind::clustered);
+  read_by(n.inside != sim::ClusterInside::ring, "network.inside", sim::TopologyKind::clustered);
+  read_by(n.head_ring, "network.head_ring", sim::TopologyKind::clustered);
+  if (n.clusters && n.clusters_exponent)
+    throw InputError("network.clusters_exponent: network.clusters already gives the clustered graph's m; keep one of the "
+                     "two");
+}
+
+// The source's pushes to the clustered graph's heads, and the clusters that only the source
+// joins (docs/model.md §1): information crosses between such clusters through the source's
+// pushes alone, so they need the source model, and a source that reaches every cluster
+// (both targets do: every top head is a target).
+void check_clustered_source(const Scenario& s) {
+  const bool source_model = s.staleness.model == sim::StalenessModel::source && !s.learning.enabled();
+  if (s.source.targets == sim::SourceTargets::heads) {
+    if (s.network.topology != sim::TopologyKind::clustered)
+      throw InputError(fmt::format("source.targets: \"heads\" pushes to the clustered graph's heads, but "
+                                   "network.topology = \"{}\" (set network.topology = \"clustered\" or source.targets "
+                                   "= \"all\")",
+                                   sim::to_string(s.network.topology)));
+    if (!source_model)
+      throw InputError(fmt::format("source.targets: read only by the source model (staleness.model = \"source\", "
+                                   "no learning), but {} (remove the key or set staleness.model = \"source\")",
+                                   s.learning.enabled() ? "this run trains models" : "staleness.model = \"users\""));
+  }
+  if (s.network.clusters_apart() && !source_model)
+    throw InputError(fmt::format("network.head_ring: with network.clusters = {} clusters and no ring among their heads "
+                                 "the clustered graph is disconnected, and {} has no source to join the clusters (set "
+                                 "network.head_ring = true, network.clusters = 1 or staleness.model = \"source\")",
+                                 s.network.cluster_count(),
+                                 s.learning.enabled() ? "a learning run" : "staleness.model = \"users\""));
 }
 
 }  // namespace
@@ -120,6 +153,7 @@ void validate(const Scenario& s) {
                                  sim::learning_protocol_registry()[s.learning.protocol.index].name,
                                  s.learning.protocol == sim::sapo_protocol ? "" : ", linear, quadratic"));
   check_topology_keys(s);
+  check_clustered_source(s);
   refuse_unless_protocol(s, sim::modest_protocol, changed_modest_key(s.learning.modest));
   refuse_unless_protocol(s, sim::sapo_protocol, changed_sapo_key(s.learning.sapo));
   validate_network(s);

@@ -230,6 +230,36 @@ const std::vector<Key>& registry() {
          return s.network.topology == sim::TopologyKind::bipartite ? Json(s.network.left.value_or(s.network.n / 2))
                                                                    : Json();
        }},
+      {"network.clusters", integers_from(1, max_users, " and at most floor(network.n / 2^network.levels)"),
+       "clustered: top-level clusters m (default round(sqrt n), or from network.clusters_exponent)",
+       [](S& s, const Value& v, const Key& k) { s.network.clusters = count(v, k); },
+       [](const S& s) -> Json {
+         return s.network.topology == sim::TopologyKind::clustered ? Json(s.network.cluster_count()) : Json();
+       }},
+      {"network.clusters_exponent", numbers(open_closed(0.0, 1.0)),
+       "clustered: m = max(1, round(n^c)) top-level clusters instead of network.clusters (default 0.5)",
+       [](S& s, const Value& v, const Key& k) { s.network.clusters_exponent = number(v, k); },
+       [](const S& s) -> Json {  // c of m = round(n^c): null where a fixed network.clusters gives m
+         return s.network.topology == sim::TopologyKind::clustered && !s.network.clusters
+                    ? Json(s.network.clusters_growth())
+                    : Json();
+       }},
+      {"network.levels", integers(1, 20, " and 2^levels <= network.n"),
+       "clustered: nesting levels L of every cluster (default 1)",
+       [](S& s, const Value& v, const Key& k) { s.network.levels = count(v, k); },
+       [](const S& s) -> Json {
+         return s.network.topology == sim::TopologyKind::clustered ? Json(s.network.levels) : Json();
+       }},
+      {"network.inside", choices(sim::cluster_insides()), "clustered: the graph among a cluster's members (default ring)",
+       [](S& s, const Value& v, const Key& k) { s.network.inside = choice(v, k, sim::cluster_insides()); },
+       [](const S& s) -> Json {
+         return s.network.topology == sim::TopologyKind::clustered ? Json(sim::to_string(s.network.inside)) : Json();
+       }},
+      {"network.head_ring", flags(), "clustered: the top-level heads form a ring (default false)",
+       [](S& s, const Value& v, const Key& k) { s.network.head_ring = flag(v, k); },
+       [](const S& s) -> Json {
+         return s.network.topology == sim::TopologyKind::clustered ? Json(s.network.head_ring) : Json();
+       }},
       {"network.edges_file", words("a path to an edge list (one 'i j [weight]' per line, ids from 0)"),
        "edge list for topology edges (default none)",
        [](S& s, const Value& v, const Key& k) { s.network.edges_file = text(v, k); },
@@ -347,6 +377,10 @@ const std::vector<Key>& registry() {
       {"source.push_rate", numbers(rates), "lambda_0, total rate of the source's pushes to random users (default 1)",
        [](S& s, const Value& v, const Key& k) { s.source.push_rate = number(v, k); },
        [](const S& s) -> Json { return s.source.push_rate; }},
+      {"source.targets", choices(sim::source_targets()),
+       "whom the source's pushes go to: every user, or the clustered graph's top-level heads (default all)",
+       [](S& s, const Value& v, const Key& k) { s.source.targets = choice(v, k, sim::source_targets()); },
+       [](const S& s) -> Json { return sim::to_string(s.source.targets); }},
       {"run.horizon", numbers(above(0.0)), "simulated time per trial (default 1000)",
        [](S& s, const Value& v, const Key& k) { s.run.horizon = number(v, k); },
        [](const S& s) -> Json { return s.run.horizon; }},

@@ -363,9 +363,17 @@ void write_fits(const SweepResults& r, const std::vector<CurveFits>& fits) {
       const double x = std::strtod(text.c_str(), &end);
       return !text.empty() && end == text.c_str() + text.size() ? x : otherwise;
     };
-    const auto law = theory::staleness_law(r.value(row, "staleness.model") == "source", topology,
-                                           static_cast<unsigned>(number("network.dimensions", 2.0)),
-                                           number("network.reach_exponent", 0.0));
+    const bool source = r.value(row, "staleness.model") == "source";
+    // The clustered graph's law needs the source pushing to its heads (docs/model.md §3.11);
+    // network.clusters_exponent reads null exactly when a fixed network.clusters is given (c = 0).
+    const auto law = source && topology == "clustered" && r.value(row, "source.targets") == "heads"
+                         ? theory::clustered_source_law(number("network.clusters_exponent", 0.0),
+                                                        static_cast<unsigned>(number("network.levels", 1.0)),
+                                                        r.value(row, "network.inside"),
+                                                        r.value(row, "network.head_ring") == "true")
+                         : theory::staleness_law(source, topology,
+                                                 static_cast<unsigned>(number("network.dimensions", 2.0)),
+                                                 number("network.reach_exponent", 0.0));
     for (const analysis::Fit& fit : cf.choice.fits) {
       std::string expected, within;
       if (law && constant && fit.law == analysis::Law::power && law->exponent > 0.0) {

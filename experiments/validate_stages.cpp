@@ -87,6 +87,14 @@ void exact_stage(Suite& suite) {
        {{"network.n", "13"}, {"network.topology", "generalized-ring"}, {"network.reach", "2"}}},
       {"users model, complete bipartite K_{4,8}, all-subsets recursion", "3.1",
        {{"network.n", "12"}, {"network.topology", "bipartite"}, {"network.left", "4"}}},
+      // The clustered network (§1, §3.11): the source pushing to the top heads of clusters
+      // joined only through it, and two levels with the heads in a ring.
+      {"source model, clustered (n = 13, 3 clusters, ring inside), pushes to the heads, all-subsets solver", "3.1, 3.11",
+       {{"staleness.model", "source"}, {"network.n", "13"}, {"network.topology", "clustered"},
+        {"network.clusters", "3"}, {"source.targets", "heads"}}},
+      {"source model, clustered (n = 14, 2 clusters of 2 levels, heads' ring), pull, all-subsets solver", "3.1, 3.11",
+       {{"staleness.model", "source"}, {"network.n", "14"}, {"network.topology", "clustered"},
+        {"network.clusters", "2"}, {"network.levels", "2"}, {"network.head_ring", "true"}, {"gossip.mode", "pull"}}},
   };
   std::vector<SweepCase> keys;
   for (const auto& c : cases) keys.push_back(c.keys);

@@ -19,6 +19,18 @@ constexpr Choice<TopologyKind> topology_rows[] = {
     {TopologyKind::generalized_ring, "generalized-ring",
      "cycle where each user's neighbours are the f nearest on each side (network.reach or network.reach_exponent)"},
     {TopologyKind::bipartite, "bipartite", "complete bipartite K_{L, n-L} (network.left = L)"},
+    {TopologyKind::clustered, "clustered",
+     "m clusters, each a star from its head plus network.inside among its members, nested network.levels deep "
+     "(network.clusters, network.head_ring)"},
+};
+constexpr Choice<ClusterInside> cluster_inside_rows[] = {
+    {ClusterInside::disconnected, "disconnected", "a cluster's members hear only from its head"},
+    {ClusterInside::ring, "ring", "a cluster's members form a cycle"},
+    {ClusterInside::complete, "complete", "every two members of a cluster are neighbours"},
+};
+constexpr Choice<SourceTargets> source_target_rows[] = {
+    {SourceTargets::all, "all", "the source pushes to a uniformly chosen user"},
+    {SourceTargets::heads, "heads", "the source pushes to a uniformly chosen top-level head of the clustered graph"},
 };
 constexpr Choice<GossipMode> gossip_mode_rows[] = {
     {GossipMode::push, "push", "the partner merges what the caller sends"},
@@ -121,6 +133,14 @@ const ChoiceTable<TopologyKind>& topologies() {
   static const auto t = table("network.topology", topology_rows);
   return t;
 }
+const ChoiceTable<ClusterInside>& cluster_insides() {
+  static const auto t = table("network.inside", cluster_inside_rows);
+  return t;
+}
+const ChoiceTable<SourceTargets>& source_targets() {
+  static const auto t = table("source.targets", source_target_rows);
+  return t;
+}
 const ChoiceTable<GossipMode>& gossip_modes() {
   static const auto t = table("gossip.mode", gossip_mode_rows);
   return t;
@@ -195,7 +215,7 @@ const ChoiceTable<VarianceTarget>& variance_targets() {
 }
 
 std::vector<ChoiceListing> all_choices() {
-  return {listing(topologies()),     listing(gossip_modes()),    listing(capacity_scalings()),
+  return {listing(topologies()),     listing(cluster_insides()), listing(source_targets()), listing(gossip_modes()),    listing(capacity_scalings()),
           listing(staleness_models()), listing(model_kinds()),   listing(activations()),
           listing(initialisations()), listing(data_sources()),   listing(partitions()),
           listing(lr_schedules()),    listing(mixing_rules()),   listing(variance_targets()),
@@ -206,6 +226,8 @@ std::vector<ChoiceListing> all_choices() {
 // The names, for code that prints a value: one mapping, the tables above.
 std::string_view to_string(TopologyKind v) { return topologies().name(v); }
 std::optional<TopologyKind> parse_topology(std::string_view t) { return topologies().parse(t); }
+std::string_view to_string(ClusterInside v) { return cluster_insides().name(v); }
+std::string_view to_string(SourceTargets v) { return source_targets().name(v); }
 std::string_view to_string(GossipMode v) { return gossip_modes().name(v); }
 std::optional<GossipMode> parse_gossip_mode(std::string_view t) { return gossip_modes().parse(t); }
 std::string_view to_string(theory::Scaling v) { return capacity_scalings().name(v); }

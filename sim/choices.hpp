@@ -45,6 +45,8 @@ struct ChoiceTable {
 };
 
 const ChoiceTable<TopologyKind>& topologies();
+const ChoiceTable<ClusterInside>& cluster_insides();
+const ChoiceTable<SourceTargets>& source_targets();
 const ChoiceTable<GossipMode>& gossip_modes();
 const ChoiceTable<GossipPolicyId>& gossip_policies();  // from the registry in sim/gossip_policy.hpp
 const ChoiceTable<theory::Scaling>& capacity_scalings();

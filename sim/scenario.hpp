@@ -102,9 +102,14 @@ struct StalenessSpec {
   std::uint32_t bound = 10;   // B in P(worst staleness > B)
 };
 
+// Whom the source model's pushes go to: every user, or the clustered graph's top-level heads.
+enum class SourceTargets { all, heads };
+std::string_view to_string(SourceTargets);
+
 struct SourceSpec {
   double rate = 1.0;       // lambda_e
-  double push_rate = 1.0;  // lambda_0, total over users
+  double push_rate = 1.0;  // lambda_0, total over the targets
+  SourceTargets targets = SourceTargets::all;
 };
 
 struct RunSpec {

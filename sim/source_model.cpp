@@ -8,6 +8,7 @@
 #include "sim/event_engine.hpp"
 #include "sim/gossip_policy.hpp"
 #include "sim/time_age.hpp"
+#include "sim/topology.hpp"
 #include "sim/users_model.hpp"
 #include "sim/version_histogram.hpp"
 #include "sim/window.hpp"
@@ -57,8 +58,14 @@ template <class G, GossipMode Mode, class Policy>
   };
   Window window(s.run.warmup, s.run.horizon);
   boost::random::exponential_distribution<double> next_gap(total);
-  // Gossip ticks (actor: the caller), source pushes (actor: the receiver), source updates.
-  const EventChoice<3> choice({lambda_total, push_total, s.source.rate}, {n, n, 1});
+  // Whom the source pushes to: every user (empty), or the clustered graph's top-level heads
+  // (source.targets = "heads"), built once per trial.
+  const std::vector<std::uint32_t> targets =
+      s.source.targets == SourceTargets::heads ? clustered_heads(s.network) : std::vector<std::uint32_t>{};
+  // Gossip ticks (actor: the caller), source pushes (actor: the receiver, or its index in
+  // targets), source updates.
+  const EventChoice<3> choice({lambda_total, push_total, s.source.rate},
+                              {n, targets.empty() ? n : static_cast<std::uint32_t>(targets.size()), 1});
   const SourceView<G> view{graph, version, h};
   static_assert(GossipPolicy<Policy, SourceView<G>>);
   TrialResult result;
@@ -130,8 +137,8 @@ template <class G, GossipMode Mode, class Policy>
       }
       contact(i, t);
     } else if (event.kind == 1) {
-      // The source pushes its newest version to a uniformly chosen user.
-      const std::uint32_t j = event.actor;
+      // The source pushes its newest version to a uniformly chosen user (or head).
+      const std::uint32_t j = targets.empty() ? event.actor : targets[event.actor];
       time_age.replace(stamp[j], t, t);
       stamp[j] = t;
       if (version[j] < h.version()) {

@@ -541,6 +541,88 @@ CsrGraph bipartite_graph(const NetworkSpec& spec) {
   return make_csr(n, edges, {}, TopologyKind::bipartite);
 }
 
+// The first user of part i when [a, a + s) is split into k contiguous parts whose sizes
+// differ by at most 1, the first s mod k one user larger.
+std::uint32_t part_start(std::uint32_t a, std::uint32_t s, std::uint32_t k, std::uint32_t i) {
+  return a + i * (s / k) + std::min(i, s % k);
+}
+
+// The clustered graph's edges and weights (docs/model.md §1): every cluster is a star from its
+// head to its members, weight 1 / members, plus the inside graph among the members (a cycle,
+// weight 1/2, or every pair, weight 1 / (members - 1)). Levels nest: a cluster of depth d > 1
+// splits its range into sub-ranges, each a cluster of depth d - 1, whose heads form this
+// level's cluster with the first of them as its head.
+struct ClusterBuilder {
+  ClusterInside inside;
+  std::vector<Edge> edges;
+  std::vector<double> weights;
+
+  void add(std::uint32_t u, std::uint32_t v, double w) {
+    edges.push_back({u, v});
+    weights.push_back(w);
+  }
+  // The head, its members (ascending), and the inside graph among them.
+  void layer(std::uint32_t head, std::span<const std::uint32_t> members) {
+    const auto k = static_cast<std::uint32_t>(members.size());
+    for (const std::uint32_t m : members) add(head, m, 1.0 / k);
+    if (inside == ClusterInside::ring) {
+      if (k == 2) add(members[0], members[1], 0.5);
+      if (k >= 3)
+        for (std::uint32_t i = 0; i < k; ++i) add(members[i], members[(i + 1) % k], 0.5);
+    } else if (inside == ClusterInside::complete) {
+      for (std::uint32_t i = 0; i < k; ++i)
+        for (std::uint32_t j = i + 1; j < k; ++j) add(members[i], members[j], 1.0 / (k - 1));
+    }
+  }
+  // The cluster of depth d on users [a, b), b - a >= 2^d.
+  void cluster(std::uint32_t a, std::uint32_t b, std::uint32_t d) {
+    const std::uint32_t s = b - a;
+    std::vector<std::uint32_t> members;
+    if (d == 1) {
+      for (std::uint32_t u = a + 1; u < b; ++u) members.push_back(u);
+      layer(a, members);
+      return;
+    }
+    // k' sub-ranges, each of at least 2^(d-1) users.
+    auto k = static_cast<std::uint32_t>(
+        std::max<long long>(2, std::llround(std::pow(static_cast<double>(s), 1.0 / d))));
+    k = std::min(k, s >> (d - 1));
+    for (std::uint32_t i = 0; i < k; ++i) {
+      const std::uint32_t begin = part_start(a, s, k, i), end = part_start(a, s, k, i + 1);
+      cluster(begin, end, d - 1);
+      if (i > 0) members.push_back(begin);
+    }
+    layer(a, members);
+  }
+};
+
+CsrGraph clustered_graph(const NetworkSpec& spec) {
+  const std::uint32_t n = spec.n, levels = spec.levels;
+  if (levels < 1 || levels >= 32 || (n >> levels) == 0)
+    fail("network.levels: expected 2^levels <= network.n = " + std::to_string(n) +
+         " (every cluster of depth L needs at least 2^L users), got " + std::to_string(levels));
+  const std::uint64_t m = spec.cluster_count(), most = n >> levels;
+  if (m > most) {
+    const std::string bound = "at most floor(n / 2^levels) = " + std::to_string(most) + " clusters (n = " +
+                              std::to_string(n) + ", levels = " + std::to_string(levels) + ")";
+    if (spec.clusters) fail("network.clusters: expected " + bound + ", got " + std::to_string(m));
+    if (spec.clusters_exponent)
+      fail("network.clusters_exponent: m = round(n^c) = " + std::to_string(m) + ", expected " + bound);
+    fail("network.clusters: the default m = round(sqrt n) = " + std::to_string(m) + " exceeds " + bound +
+         "; set network.clusters or lower network.levels");
+  }
+  ClusterBuilder builder{spec.inside, {}, {}};
+  const auto k = static_cast<std::uint32_t>(m);
+  for (std::uint32_t i = 0; i < k; ++i) builder.cluster(part_start(0, n, k, i), part_start(0, n, k, i + 1), levels);
+  if (spec.head_ring && k >= 2) {
+    const std::vector<std::uint32_t> heads = clustered_heads(spec);
+    if (k == 2) builder.add(heads[0], heads[1], 0.5);
+    else
+      for (std::uint32_t i = 0; i < k; ++i) builder.add(heads[i], heads[(i + 1) % k], 0.5);
+  }
+  return make_csr(n, builder.edges, builder.weights, TopologyKind::clustered);
+}
+
 }  // namespace
 
 CsrGraph make_csr(std::uint32_t n, std::span<const Edge> edges, std::span<const double> weights,
@@ -632,6 +714,8 @@ Graph build_graph(const NetworkSpec& spec, Rng& rng) {
       return generalized_ring_graph(spec);
     case TopologyKind::bipartite:
       return bipartite_graph(spec);
+    case TopologyKind::clustered:
+      return clustered_graph(spec);
   }
   throw std::logic_error("build_graph: unknown topology");
 }
@@ -640,6 +724,23 @@ std::uint64_t NetworkSpec::reach_users() const {
   if (reach) return *reach;
   if (reach_exponent) return static_cast<std::uint64_t>(std::llround(std::pow(static_cast<double>(n), *reach_exponent)));
   return 2;
+}
+
+std::uint64_t NetworkSpec::cluster_count() const {
+  if (clusters) return *clusters;
+  const double c = clusters_exponent.value_or(0.5);
+  return static_cast<std::uint64_t>(std::max<long long>(1, std::llround(std::pow(static_cast<double>(n), c))));
+}
+
+bool NetworkSpec::clusters_apart() const {
+  return topology == TopologyKind::clustered && cluster_count() > 1 && !head_ring;
+}
+
+std::vector<std::uint32_t> clustered_heads(const NetworkSpec& spec) {
+  const auto m = static_cast<std::uint32_t>(std::min<std::uint64_t>(spec.cluster_count(), spec.n));
+  std::vector<std::uint32_t> heads(m);
+  for (std::uint32_t i = 0; i < m; ++i) heads[i] = part_start(0, spec.n, m, i);
+  return heads;
 }
 
 double NetworkSpec::degree_bound() const {

@@ -96,7 +96,8 @@ struct CsrGraph {
   std::uint64_t edge_count() const { return targets.size() / 2; }
   bool weighted() const { return !alias_prob.empty(); }
 
-  // Needs degree(i) >= 1, which every graph from build_graph has (it is connected).
+  // Needs degree(i) >= 1, which every graph from build_graph has (connected, or clustered:
+  // every cluster has >= 2 users).
   template <FullWordGenerator R>
   std::uint32_t pick(std::uint32_t i, R& rng) const {
     const std::uint64_t begin = offsets[i];
@@ -131,10 +132,15 @@ inline constexpr std::size_t max_edges_line_bytes = 4096;
 
 // Validates `spec` and builds its graph; the caller passes
 // make_rng(seed, Stream::graph, 0) so the graph depends on the seed alone. Every graph
-// returned is connected. Throws timely::InputError with one line naming the key.
+// returned is connected, but for the clustered one (below), and every user has degree >= 1.
+// Throws timely::InputError with one line naming the key.
 //  random-regular: pairing model + switch repair, approximately uniform (see .cpp).
 //  erdos-renyi: G(n, p) by geometric skipping, resampled until connected (100 tries).
 //  star: user 0 is the centre.
+//  clustered: deterministic, weighted (docs/model.md §1); the one graph that may come out
+//         disconnected: with m > 1 clusters and no ring among their heads, the clusters are
+//         joined only through the source (NetworkSpec::clusters_apart; scenario checks
+//         refuse it where no source feeds every cluster).
 //  edges: lines "i j [weight]", 0-based ids, '#' comments and blank lines ignored; a line
 //         without a weight has weight 1; weights make partner choice proportional and
 //         must lie in [min_edge_weight, max_edge_weight]. The file must be a regular file
@@ -145,6 +151,11 @@ inline constexpr std::size_t max_edges_line_bytes = 4096;
 Graph build_graph(const NetworkSpec& spec, Rng& rng);
 
 std::uint32_t graph_size(const Graph& graph);
+
+// The clustered graph's top-level heads, ascending: the first user of each of the m balanced
+// contiguous ranges [0, n) is split into (docs/model.md §1). The source model's pushes go to
+// them when source.targets = "heads".
+std::vector<std::uint32_t> clustered_heads(const NetworkSpec& spec);
 
 // Breadth-first search from user 0 (iterative, no recursion). Isolated users make a
 // graph disconnected; an empty graph counts as disconnected, a single user as connected.

@@ -1,7 +1,10 @@
 #include "theory/scaling_laws.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
+#include <numeric>
 #include <span>
 
 namespace timely::theory {
@@ -10,7 +13,7 @@ namespace {
 
 // docs/model.md §3.4. Complete and ring: Yates arXiv 2102.02893 (also §3.2-3.3); 2-D torus (grid):
 // Srivastava & Ulukus arXiv 2307.08670. Clustered networks (Buyukates, Bastopcu & Ulukus
-// arXiv 2109.08669) depend on the cluster layout and have no single entry here.
+// arXiv 2109.08669) depend on the cluster layout: clustered_source_law below.
 constexpr std::array<ScalingLaw, 5> known_laws{{
     {"complete", "log n", 0.0, "Yates, arXiv 2102.02893 (docs/model.md §3.2, §3.4)"},
     {"ring", "sqrt n", 0.5, "Yates, arXiv 2102.02893 (docs/model.md §3.3, §3.4)"},
@@ -59,6 +62,34 @@ std::optional<ShapedLaw> source_scaling_law(std::string_view topology, unsigned 
   const auto table = find_law(known_laws, topology);
   if (!table) return std::nullopt;
   return ShapedLaw{std::string(table->law), table->exponent, std::string(table->reference)};
+}
+
+std::string power_law_text(double e) {
+  constexpr double tolerance = 1e-9;
+  if (std::abs(e) < tolerance) return "log n";
+  if (std::abs(e - 0.5) < tolerance) return "sqrt n";
+  if (std::abs(e - 1.0) < tolerance) return "n";
+  for (long q = 2; q <= 64; ++q) {
+    const long p = std::lround(e * static_cast<double>(q));
+    if (p > 0 && std::gcd(p, q) == 1 && std::abs(static_cast<double>(p) / static_cast<double>(q) - e) < tolerance)
+      return "n^(" + std::to_string(p) + "/" + std::to_string(q) + ")";
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, "n^%g", e);
+  return text;
+}
+
+std::optional<ShapedLaw> clustered_source_law(double c, unsigned levels, std::string_view inside, bool head_ring) {
+  double per_level = 0.0;  // the age one level of clusters of k users adds, as a power of k
+  if (inside == "disconnected") per_level = 1.0;
+  else if (inside == "ring") per_level = 0.5;
+  else if (inside != "complete") return std::nullopt;
+  const double top = head_ring ? c / 2.0 : c;
+  const double within = levels == 0 ? 0.0 : per_level * (1.0 - c) / static_cast<double>(levels);
+  double e = std::max(top, within);
+  if (e < 1e-12) e = 0.0;
+  return ShapedLaw{power_law_text(e), e,
+                   "Buyukates, Bastopcu & Ulukus, arXiv 2109.08669, with timely's cluster layout (docs/model.md §3.11)"};
 }
 
 std::optional<ShapedLaw> staleness_law(bool source_model, std::string_view topology, unsigned dimensions,

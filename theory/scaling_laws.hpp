@@ -33,6 +33,18 @@ std::optional<ShapedLaw> source_scaling_law(std::string_view topology, unsigned 
 std::optional<ShapedLaw> staleness_law(bool source_model, std::string_view topology, unsigned dimensions,
                                        double reach_exponent);
 
+// The clustered graph with the source pushing to its m = n^c top-level heads (Buyukates,
+// Bastopcu & Ulukus, arXiv 2109.08669; docs/model.md §3.11): the heads' age grows like m
+// (c), or sqrt m (c / 2) when the heads form a ring; each of the `levels` levels of clusters
+// of k = n^((1-c)/levels) users adds k ("disconnected"), sqrt k ("ring") or log k
+// ("complete"). The law is the larger of the two powers, "log n" when both are logarithmic
+// or constant. A fixed number of clusters is c = 0. std::nullopt for an unknown `inside`.
+std::optional<ShapedLaw> clustered_source_law(double clusters_exponent, unsigned levels, std::string_view inside,
+                                              bool head_ring);
+// "log n" (e = 0), "sqrt n", "n", "n^(1/3)", "n^(2/3)", or "n^0.37" when e is no fraction with
+// a small denominator.
+std::string power_law_text(double exponent);
+
 // Users model: the source is a user of the graph, so information must travel from it
 // across the graph rather than arrive at random users; on lattices the spread is linear in
 // graph distance, which makes the ring Theta(n) (exactly r n / (2 lambda), see

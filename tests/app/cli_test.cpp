@@ -161,6 +161,37 @@ TEST_CASE("the literature's topologies: every bad value exits 2 naming its key",
   require_rejected({s, "--set", "network.left=3"}, "network.left: read only by network.topology = \"bipartite\"");
 }
 
+TEST_CASE("the clustered topology: every bad value exits 2 naming its key", "[cli][topology]") {
+  const std::vector<std::string> c = {"simulate", "--set", "network.topology=clustered", "--set", "staleness.model=source"};
+  const auto with = [&](std::initializer_list<std::string> more) {
+    std::vector<std::string> args = c;
+    for (const std::string& m : more) args.insert(args.end(), {"--set", m});
+    return args;
+  };
+  require_rejected(with({"network.clusters=0"}), "network.clusters: expected an integer >= 1");
+  require_rejected(with({"network.clusters=60"}), "network.clusters: expected at most floor(n / 2^levels) = 50");
+  require_rejected(with({"network.clusters_exponent=0"}), "network.clusters_exponent: expected a number in (0, 1]");
+  require_rejected(with({"network.clusters_exponent=1"}), "network.clusters_exponent: m = round(n^c) = 100");
+  require_rejected(with({"network.clusters=4", "network.clusters_exponent=0.5"}),
+                   "network.clusters_exponent: network.clusters already gives");
+  require_rejected(with({"network.levels=0"}), "network.levels: expected an integer in [1, 20]");
+  require_rejected(with({"network.levels=7", "network.clusters=1"}), "network.levels: expected 2^levels <= network.n");
+  require_rejected(with({"network.inside=star"}), "network.inside: expected one of disconnected, ring, complete");
+  require_rejected(with({"network.head_ring=3"}), "network.head_ring: expected true or false");
+  require_rejected(with({"source.targets=some"}), "source.targets: expected one of all, heads");
+  require_rejected({"simulate", "--set", "network.topology=clustered"},
+                   "network.head_ring: with network.clusters = 10 clusters and no ring among their heads");
+  require_rejected({"simulate", "--set", "network.topology=clustered", "--set", "network.head_ring=true", "--set",
+                    "source.targets=heads"},
+                   "source.targets: read only by the source model");
+  require_rejected({"simulate", "--set", "staleness.model=source", "--set", "source.targets=heads"},
+                   "source.targets: \"heads\" pushes to the clustered graph's heads");
+  require_rejected({"simulate", "--set", "network.levels=2"}, "network.levels: read only by network.topology = \"clustered\"");
+  require_rejected({"simulate", "--set", "network.clusters=2"}, "network.clusters: read only by");
+  require_rejected({"simulate", "--set", "network.inside=complete"}, "network.inside: read only by");
+  require_rejected({"simulate", "--set", "network.head_ring=true"}, "network.head_ring: read only by");
+}
+
 TEST_CASE("SAPO's keys: every bad value exits 2 naming its key", "[cli][sapo]") {
   const std::vector<std::string> sapo = {"simulate", "--set", "model.kind=logistic", "--set", "learning.protocol=sapo",
                                          "--set", "network.n=8"};

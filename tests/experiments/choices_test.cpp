@@ -32,6 +32,8 @@ void round_trips(const timely::sim::ChoiceTable<E>& table) {
 TEST_CASE("every named choice round-trips through its table", "[choices]") {
   using namespace timely::sim;
   round_trips(topologies());
+  round_trips(cluster_insides());
+  round_trips(source_targets());
   round_trips(gossip_modes());
   round_trips(capacity_scalings());
   round_trips(staleness_models());
@@ -44,7 +46,7 @@ TEST_CASE("every named choice round-trips through its table", "[choices]") {
   round_trips(mixing_rules());
   round_trips(variance_targets());
   round_trips(regression_targets());
-  CHECK(all_choices().size() == 17);
+  CHECK(all_choices().size() == 19);
 }
 
 TEST_CASE("each choice key accepts exactly its table's names and says so in its error", "[choices]") {

@@ -130,7 +130,7 @@ TEST_CASE("topology names round-trip and unknown names are rejected", "[topology
   for (const TopologyKind k : {TopologyKind::complete, TopologyKind::ring, TopologyKind::torus,
                                TopologyKind::random_regular, TopologyKind::erdos_renyi,
                                TopologyKind::star, TopologyKind::edges, TopologyKind::grid, TopologyKind::hypercube,
-                               TopologyKind::generalized_ring, TopologyKind::bipartite})
+                               TopologyKind::generalized_ring, TopologyKind::bipartite, TopologyKind::clustered})
     CHECK(parse_topology(to_string(k)) == k);
   CHECK(to_string(TopologyKind::random_regular) == "random-regular");
   CHECK(to_string(TopologyKind::erdos_renyi) == "erdos-renyi");
