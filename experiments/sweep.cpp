@@ -190,23 +190,45 @@ SweepPlan make_setup_plan(std::string name, const sim::Scenario& base, const std
   for (const auto& setup : setups)
     for (const auto& [key, value] : setup.keys) column_of(key);
   const std::size_t fixed = columns.size();
-  std::size_t product = 1;
   for (const auto& axis : axes) {
     if (axis.values.empty()) throw InputError(fmt::format("sweep.{}: expected a non-empty list of values", axis.key));
-    product *= axis.values.size();
-    if (product * setups.size() > 1'000'000) throw InputError("sweep: more than 10^6 points; split the sweep");
-    columns.push_back(axis);
+    columns.push_back({axis.key, {}});
+  }
+  // Each setup's own axes: the sweep's, with the values the setup gives for some of them.
+  const auto own_axes = [&](const SweepSetup& setup) {
+    std::vector<SweepAxis> own = axes;
+    for (const auto& given : setup.axes) {
+      const auto it = std::find_if(own.begin(), own.end(), [&](const SweepAxis& a) { return a.key == given.key; });
+      if (it == own.end())
+        throw InputError(fmt::format("sweep.setup \"{}\": {}: a list of values is for a sweep axis, and {} is none",
+                                     setup.name, given.key, given.key));
+      it->values = given.values;
+    }
+    return own;
+  };
+  std::size_t total = 0;
+  for (const auto& setup : setups) {
+    std::size_t product = 1;
+    for (const auto& axis : own_axes(setup)) {
+      product *= axis.values.size();
+      if (product > 1'000'000) throw InputError("sweep: more than 10^6 points; split the sweep");
+    }
+    total += product;
+    if (total > 1'000'000) throw InputError("sweep: more than 10^6 points; split the sweep");
   }
   std::vector<std::vector<std::optional<std::string>>> rows;
   for (const auto& setup : setups) {  // setups outermost, in file order
+    const std::vector<SweepAxis> own = own_axes(setup);
+    std::size_t product = 1;
+    for (const auto& axis : own) product *= axis.values.size();
     for (std::size_t index = 0; index < product; ++index) {
       std::vector<std::optional<std::string>> row(columns.size());
       row[0] = setup.name;
       for (const auto& [key, value] : setup.keys) row[column_of(key)] = value;
       std::size_t rest = index;
-      for (std::size_t a = axes.size(); a-- > 0;) {  // last axis varies fastest
-        row[fixed + a] = axes[a].values[rest % axes[a].values.size()];
-        rest /= axes[a].values.size();
+      for (std::size_t a = own.size(); a-- > 0;) {  // last axis varies fastest
+        row[fixed + a] = own[a].values[rest % own[a].values.size()];
+        rest /= own[a].values.size();
       }
       rows.push_back(std::move(row));
     }
@@ -216,6 +238,10 @@ SweepPlan make_setup_plan(std::string name, const sim::Scenario& base, const std
     plan.axes[a].values.clear();
     for (const auto& p : plan.points) plan.axes[a].values.push_back(p.values[a]);
   }
+  for (std::size_t a = fixed; a < plan.axes.size(); ++a)  // each axis's values over all setups, first seen first
+    for (const auto& p : plan.points)
+      if (std::find(plan.axes[a].values.begin(), plan.axes[a].values.end(), p.values[a]) == plan.axes[a].values.end())
+        plan.axes[a].values.push_back(p.values[a]);
   return plan;
 }
 
@@ -238,7 +264,8 @@ std::string setup_value_text(const toml::node& node, std::string_view key) {
   return scalar_text(node, key);
 }
 
-std::vector<SweepSetup> read_setups(const toml::node& node, const sim::Scenario& base, const fs::path& dir) {
+std::vector<SweepSetup> read_setups(const toml::node& node, const sim::Scenario& base, const fs::path& dir,
+                                    const std::vector<SweepAxis>& axes) {
   const auto* list = node.as_array();
   if (!list || list->empty() || !list->is_array_of_tables())
     throw InputError("sweep.setup: expected an array of tables, e.g. [[sweep.setup]] with name = \"quadratic\" and "
@@ -258,6 +285,27 @@ std::vector<SweepSetup> read_setups(const toml::node& node, const sim::Scenario&
     for (const auto& [key, value] : table) {
       if (key.str() == "name") continue;
       const std::string k(key.str());
+      if (std::any_of(axes.begin(), axes.end(), [&](const SweepAxis& a) { return a.key == k; })) {
+        // A sweep axis: this setup's own values for it, a list or a range like the axis's.
+        SweepAxis own{k, {}};
+        if (const auto* list = value.as_array()) {
+          for (const auto& v : *list) own.values.push_back(scalar_text(v, k));
+        } else if (const auto* range = value.as_table()) {
+          own.values = range_values(*range, k);
+        } else {
+          own.values.push_back(scalar_text(value, k));
+        }
+        if (own.values.empty())
+          throw InputError(fmt::format("sweep.setup \"{}\": {}: expected a non-empty list of values", setup.name, k));
+        sim::Scenario check = base;
+        try {
+          for (const auto& v : own.values) apply_value(check, k, v, dir);
+        } catch (const InputError& e) {
+          throw InputError(fmt::format("sweep.setup \"{}\": {}", setup.name, e.what()));
+        }
+        setup.axes.push_back(std::move(own));
+        continue;
+      }
       setup.keys.emplace_back(k, setup_value_text(value, k));
       try {
         apply_value(probe, k, setup.keys.back().second, dir);
@@ -281,10 +329,10 @@ SweepPlan sweep_plan_from(const toml::table& root, const std::string& name, cons
                                  origin));
   // Axes in the order they appear in the file.
   std::vector<std::pair<std::uint32_t, SweepAxis>> ordered;
-  std::vector<SweepSetup> setups;
+  const toml::node* setup_node = nullptr;  // read after the axes, which a setup may give values of its own
   for (const auto& [key, node] : *sweep) {
     if (key.str() == setup_axis) {
-      setups = read_setups(node, base, dir);
+      setup_node = &node;
       continue;
     }
     SweepAxis axis;
@@ -303,6 +351,7 @@ SweepPlan sweep_plan_from(const toml::table& root, const std::string& name, cons
   std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<SweepAxis> axes;
   for (auto& [line, axis] : ordered) axes.push_back(std::move(axis));
+  const std::vector<SweepSetup> setups = setup_node ? read_setups(*setup_node, base, dir, axes) : std::vector<SweepSetup>{};
   options.base_dir = dir;  // a relative path in an axis is relative to the sweep file
   return make_setup_plan(name, base, setups, std::move(axes), options);
 }

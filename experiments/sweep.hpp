@@ -62,6 +62,9 @@ inline constexpr std::string_view setup_axis = "setup";
 struct SweepSetup {
   std::string name;
   SweepCase keys;
+  // A sweep axis given in the setup: that axis's values for this setup alone (a topology's
+  // own network sizes: perfect cubes for a 3-D torus, powers of two for a hypercube).
+  std::vector<SweepAxis> axes;
 };
 SweepPlan make_setup_plan(std::string name, const sim::Scenario& base, const std::vector<SweepSetup>& setups,
                           std::vector<SweepAxis> axes, const PlanOptions& options = {});

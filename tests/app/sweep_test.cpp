@@ -215,8 +215,42 @@ TEST_CASE("setups run setup by setup over the other axes, with a setup column an
   rejected("[[sweep.setup]]\nname = \"a\"\n[[sweep.setup]]\nname = \"a\"\n", "the name \"a\" appears twice");
   rejected("[[sweep.setup]]\nname = \"a\"\n\"updates.speed\" = 2\n", "sweep.setup \"a\": updates.speed: unknown key");
   rejected("[[sweep.setup]]\nname = \"a\"\n\"updates.rate\" = -2\n", "sweep.setup \"a\": updates.rate: expected");
-  rejected("[[sweep.setup]]\nname = \"a\"\n\"network.n\" = 32\n", "network.n is both a sweep axis and set by a setup");
+  rejected("[[sweep.setup]]\nname = \"a\"\n\"network.n\" = [32, -1]\n", "sweep.setup \"a\": network.n: expected");
+  rejected("[[sweep.setup]]\nname = \"a\"\n\"network.n\" = []\n", "sweep.setup \"a\": network.n: expected a non-empty list");
+  rejected("[[sweep.setup]]\nname = \"a\"\n\"network.n\" = { from = 8, to = 64 }\n", "network.n");
   rejected("setup = 3\n", "sweep.setup: expected an array of tables");
+}
+
+TEST_CASE("a setup may give a sweep axis values of its own: each setup runs over its own sizes",
+          "[sweep][setup]") {
+  const fs::path dir = scratch("setup-axes");
+  const fs::path file = dir / "axes.toml";
+  // The torus needs perfect squares, the hypercube powers of two; the ring takes the sweep's list.
+  std::ofstream(file) << "[staleness]\nmodel = \"source\"\n[run]\nhorizon = 40\nwarmup = 5\ntrials = 2\n"
+                         "[sweep]\n\"network.n\" = [8, 12]\n\"gossip.mode\" = [\"push\", \"pull\"]\n"
+                         "[[sweep.setup]]\nname = \"torus\"\n\"network.topology\" = \"torus\"\n\"network.n\" = [9, 16, 25]\n"
+                         "[[sweep.setup]]\nname = \"hypercube\"\n\"network.topology\" = \"hypercube\"\n"
+                         "\"network.n\" = { from = 4, to = 32, times = 2 }\n"
+                         "[[sweep.setup]]\nname = \"ring\"\n\"network.topology\" = \"ring\"\n"
+                         "[[sweep.setup]]\nname = \"one\"\n\"network.topology\" = \"complete\"\n\"gossip.mode\" = \"pull\"\n";
+  REQUIRE(run_cli({"sweep", file.string(), "--out", (dir / "out").string()}) == 0);
+  const auto table = timely::experiments::read_csv((dir / "out" / "results.csv").string());
+  const std::size_t setup = table.column("setup"), n = table.column("network.n"), mode = table.column("gossip.mode");
+  std::vector<std::string> got;
+  for (const auto& row : table.rows) got.push_back(row[setup] + ":" + row[n] + ":" + row[mode]);
+  // Setups outermost, then the sweep's axes in file order, each with the setup's values if it gives them.
+  CHECK(got == std::vector<std::string>{"torus:9:push", "torus:9:pull", "torus:16:push", "torus:16:pull", "torus:25:push",
+                                        "torus:25:pull", "hypercube:4:push", "hypercube:4:pull", "hypercube:8:push",
+                                        "hypercube:8:pull", "hypercube:16:push", "hypercube:16:pull", "hypercube:32:push",
+                                        "hypercube:32:pull", "ring:8:push", "ring:8:pull", "ring:12:push", "ring:12:pull",
+                                        "one:8:pull", "one:12:pull"});
+  // A curve per setup and mode, fitted over that setup's sizes.
+  const auto fits = timely::experiments::read_csv((dir / "out" / "fits.csv").string());
+  bool hypercube_fitted = false;
+  for (const auto& row : fits.rows) hypercube_fitted = hypercube_fitted || row[fits.column("curve")] == "setup=hypercube, gossip.mode=push";
+  CHECK(hypercube_fitted);
+  // Resuming the finished sweep finds the same plan.
+  CHECK(run_cli({"sweep", file.string(), "--out", (dir / "out").string(), "--resume"}) == 0);
 }
 
 TEST_CASE("a learning sweep with setups over n draws one study figure per setup and writes study.csv",
