@@ -102,7 +102,13 @@ Prediction without_exact(const sim::Scenario& s, const sim::Graph& graph, std::s
                            sim::to_string(s.network.topology), why);
     // The first-passage scale beside the topology's own law: Theta(m*) holds there too on a
     // graph of bounded degree, and a sweep can calibrate either.
-    if (s.staleness.model == sim::StalenessModel::source) p.m_star = first_passage_scale(graph, s.run.seed).mean;
+    if (s.staleness.model == sim::StalenessModel::source) {
+      const FirstPassageScale fp = first_passage_scale(graph, s.run.seed);
+      p.m_star = fp.mean;
+      *p.law += fmt::format("; and Theta({}), m* = {:.4g} (max degree {}; Maranzatto & Michelen, arXiv 2409.12710, "
+                            "docs/model.md §3.10)",
+                            scaled_growth("m*", false, s), fp.mean, fp.max_degree);
+    }
   } else if (s.staleness.model == sim::StalenessModel::source)
     first_passage_law(s, graph, why, p);
   else

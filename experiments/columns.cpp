@@ -143,8 +143,9 @@ const std::vector<Column> head_columns = {
     {"seed", "", integer, point, [](const R& r) -> Cell { return r.scenario.run.seed; }},
     {"method", "theory.method", text, point, [](const R& r) -> Cell { return r.theory.method; }},
     {"law", "theory.law", text, point, [](const R& r) { return r.theory.law ? Cell(*r.theory.law) : Cell(); }},
-    // JSON only: results.csv keeps its columns; the law's text in `law` carries the value.
-    {"", "theory.m_star", num, point, [](const R& r) { return number(r.theory.m_star); }},
+    // In results.csv with the source model's other columns (the `age` group): m* is the source
+    // model's (docs/model.md §3.10).
+    {"m_star", "theory.m_star", num, age, [](const R& r) { return number(r.theory.m_star); }},
     // ---- learning (docs/model.md §4) ----
     {"", "learning.final.time", num, learn, [](const R& r) -> Cell { return r.final_time; }},
 };

@@ -14,7 +14,7 @@ namespace {
 // docs/model.md §3.4. Complete and ring: Yates arXiv 2102.02893 (also §3.2-3.3); 2-D torus (grid):
 // Srivastava & Ulukus arXiv 2307.08670. Clustered networks (Buyukates, Bastopcu & Ulukus
 // arXiv 2109.08669) depend on the cluster layout: clustered_source_law below.
-constexpr std::array<ScalingLaw, 5> known_laws{{
+constexpr std::array<ScalingLaw, 7> known_laws{{
     {"complete", "log n", 0.0, "Yates, arXiv 2102.02893 (docs/model.md §3.2, §3.4)"},
     {"ring", "sqrt n", 0.5, "Yates, arXiv 2102.02893 (docs/model.md §3.3, §3.4)"},
     {"torus", "n^(1/3)", 1.0 / 3.0, "Srivastava & Ulukus, arXiv 2307.08670 (docs/model.md §3.4)"},
@@ -22,6 +22,12 @@ constexpr std::array<ScalingLaw, 5> known_laws{{
     {"grid", "n^(1/3)", 1.0 / 3.0, "Srivastava & Ulukus, arXiv 2307.08670 (docs/model.md §3.4)"},
     // "log n in some regimes" (abstract of arXiv 2405.19310).
     {"hypercube", "log n", 0.0, "arXiv 2405.19310, in some regimes (docs/model.md §3.4)"},
+    // Maranzatto, arXiv 2401.11580 (abstract): G(n, d) has logarithmic version age almost surely
+    // for constant d, and G(n, p) a threshold from polynomial to logarithmic. timely resamples
+    // G(n, p) until it is connected, which puts it on the logarithmic side (docs/model.md §3.4).
+    {"random-regular", "log n", 0.0, "Maranzatto, arXiv 2401.11580, constant degree (docs/model.md §3.4)"},
+    {"erdos-renyi", "log n", 0.0,
+     "Maranzatto, arXiv 2401.11580, above the threshold; timely's G(n, p) is connected (docs/model.md §3.4)"},
 }};
 
 // Derived in docs/model.md: complete r H_{n-1} / lambda (§3.5), ring the exact closed form

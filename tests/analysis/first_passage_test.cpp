@@ -2,6 +2,7 @@
 // a deliberately naive reference: all-pairs distances by Floyd-Warshall, then the definition
 // read off literally; and the Theta(m*) law where theory has nothing else.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <filesystem>
@@ -196,24 +197,30 @@ nlohmann::json theory_json(std::vector<std::string> sets) {
   return nlohmann::json::parse(o.out);
 }
 
-void check_m_star_law(const nlohmann::json& j) {
+// `own`: the topology's own law, which comes first with Theta(m*) beside it (random graphs:
+// Theta(log n), Maranzatto arXiv 2401.11580); empty for a graph whose law is Theta(m*) alone.
+void check_m_star_law(const nlohmann::json& j, const std::string& own = "") {
   INFO(j.dump(2));
   REQUIRE(j["m_star"].is_number());
   CHECK(j["m_star"].get<double>() >= 1.0);
   CHECK(j["staleness"].is_null());
-  CHECK(j["law"].get<std::string>().starts_with("Theta(m*)"));
-  CHECK(j["law"].get<std::string>().find("2409.12710") != std::string::npos);
-  CHECK(j["method"].get<std::string>().starts_with("asymptotic: Theta(m*)"));
+  const std::string law = j["law"].get<std::string>();
+  CHECK(law.starts_with(own.empty() ? "Theta(m*)" : own));
+  CHECK(law.find("Theta(m*)") != std::string::npos);
+  CHECK(law.find(fmt::format("m* = {:.4g}", j["m_star"].get<double>())) != std::string::npos);
+  CHECK(law.find("2409.12710") != std::string::npos);
+  CHECK(j["method"].get<std::string>().starts_with("asymptotic: " + (own.empty() ? std::string("Theta(m*)") : own)));
 }
 
 }  // namespace
 
 TEST_CASE("m*: timely theory gives the Theta(m*) law beyond exact theory (source model)", "[m_star][cli]") {
   const auto rr = theory_json({"network.topology=random-regular", "network.n=2000"});
-  check_m_star_law(rr);
+  check_m_star_law(rr, "Theta(log n)");
+  CHECK(rr["law"].get<std::string>().find("2401.11580") != std::string::npos);
   const auto graph = build(sim::TopologyKind::random_regular, 2000, 1, 8);  // the defaults: degree 8, seed 1
   CHECK(rr["m_star"].get<double>() == Approx(analysis::first_passage_scale(graph, 1).mean));
-  check_m_star_law(theory_json({"network.topology=erdos-renyi", "network.n=500"}));
+  check_m_star_law(theory_json({"network.topology=erdos-renyi", "network.n=500"}), "Theta(log n)");
   std::string text;
   for (int u = 0; u < 30; ++u) text += std::to_string(u) + " " + std::to_string((u + 1) % 30) + "\n";
   const auto edges = write_edges("cli", text);
@@ -222,7 +229,12 @@ TEST_CASE("m*: timely theory gives the Theta(m*) law beyond exact theory (source
   CHECK(j["m_star"].get<double>() == 4.0);  // a 30-cycle: 4 * 9 >= 30 > 3 * 7
 
   // Capacity scaling divides the law as for the known laws.
-  CHECK(theory_json({"network.topology=random-regular", "network.n=2000", "gossip.scaling=log"})["law"]
+  const std::string scaled =
+      theory_json({"network.topology=random-regular", "network.n=2000", "gossip.scaling=log"})["law"].get<std::string>();
+  CHECK(scaled.starts_with("Theta(1)"));  // log n / ln n
+  CHECK(scaled.find("Theta(m* / ln n)") != std::string::npos);
+  CHECK(theory_json({"network.topology=edges", "network.n=30", "network.edges_file=" + edges.string(),
+                     "gossip.scaling=log"})["law"]
             .get<std::string>()
             .starts_with("Theta(m* / ln n)"));
   // The text report prints it too.
