@@ -47,6 +47,8 @@ std::optional<std::uint32_t> transitive_m_star(const sim::Graph& graph) {
     return static_cast<std::uint32_t>(theory::ring_first_passage_scale(ring->n));
   if (const auto* torus = std::get_if<sim::TorusGraph>(&graph))
     return static_cast<std::uint32_t>(theory::torus_first_passage_scale(torus->side));
+  if (const auto* circulant = std::get_if<sim::CirculantGraph>(&graph))
+    return static_cast<std::uint32_t>(theory::circulant_first_passage_scale(circulant->n, circulant->f));
   return std::nullopt;
 }
 

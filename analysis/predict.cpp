@@ -73,7 +73,8 @@ std::optional<std::string> law_for(const sim::Scenario& s) {
                        : theory::staleness_law(source, sim::to_string(s.network.topology), s.network.dimensions,
                                                s.network.reach_exponent.value_or(0.0));
   if (!law) return std::nullopt;
-  return fmt::format("Theta({}); {}", scaled_growth(std::string(law->law), law->exponent == 0.0, s), law->reference);
+  return fmt::format("{}({}); {}", law->upper_bound ? "O" : "Theta",
+                     scaled_growth(std::string(law->law), law->exponent == 0.0, s), law->reference);
 }
 
 // Source model on a graph with no exact value and no topology law (docs/model.md §3.10):

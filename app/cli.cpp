@@ -209,7 +209,7 @@ struct Commands {
     validate_app = app.add_subcommand(
         "validate",
         "Check the simulator against the exact values, scaling laws, capacity regimes and rumour-spreading times of "
-        "docs/model.md section 3 and the gossip policies (76 checks); exit 0 only if all pass");
+        "docs/model.md section 3 and the gossip policies (79 checks); exit 0 only if all pass");
     validate_app->add_flag("--quick", validate_options.quick, "Smaller networks and fewer trials (under a minute)");
     validate_app->add_option("--out", validate_out, "Output directory for report.md, CSVs and figures")
         ->type_name("DIR")

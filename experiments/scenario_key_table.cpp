@@ -233,8 +233,9 @@ const std::vector<Key>& registry() {
       {"network.clusters", integers_from(1, max_users, " and at most floor(network.n / 2^network.levels)"),
        "clustered: top-level clusters m (default round(sqrt n), or from network.clusters_exponent)",
        [](S& s, const Value& v, const Key& k) { s.network.clusters = count(v, k); },
-       [](const S& s) -> Json {
-         return s.network.topology == sim::TopologyKind::clustered ? Json(s.network.cluster_count()) : Json();
+       [](const S& s) -> Json {  // null where network.clusters_exponent gives m = round(n^c), which varies with n
+         return s.network.topology == sim::TopologyKind::clustered && s.network.clusters ? Json(*s.network.clusters)
+                                                                                        : Json();
        }},
       {"network.clusters_exponent", numbers(open_closed(0.0, 1.0)),
        "clustered: m = max(1, round(n^c)) top-level clusters instead of network.clusters (default 0.5)",

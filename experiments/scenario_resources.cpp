@@ -55,8 +55,8 @@ void check_events(const Scenario& s, const RunLimits& limits, const ClockRates& 
                                  "{:.3g} (lower these keys, or raise the limit with --max-events)",
                                  keys, churn, events, limits.max_events));
   }
-  // Each event integrates the staleness over the span of versions between a source's newest
-  // and oldest known one, about (rate of versions / gossip rate) ln n of them.
+  // Each event merges the tracked sources' views, and each new version integrates the staleness
+  // over the span of versions between a source's newest and oldest known one (sim/cost.cpp).
   const double work = sim::cost::work(s, rates) * trials;
   if (!(work <= work_per_event_limit * limits.max_events))
     throw InputError(fmt::format("{}, run.trials: the run would simulate about {:.3g} events of about {:.3g} steps each "

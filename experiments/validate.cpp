@@ -161,6 +161,7 @@ std::size_t run_validate(const ValidateOptions& o, std::ostream& out, std::ostre
   Suite suite(o, out, err);
   exact_stage(suite);
   topology_stage(suite);
+  literature_stage(suite);
   regime_stage(suite);
   worst_stage(suite);
   heterogeneous_stage(suite);

@@ -135,6 +135,40 @@ void topology_stage(Suite& suite) {
   }
 }
 
+// The literature's laws on the cheapest of its graphs (docs/model.md §3.4, §3.11, and the
+// study docs/studies/literature.md at larger n): each setup over the sizes its graph exists at.
+void literature_stage(Suite& suite) {
+  sim::Scenario base;
+  base.staleness.model = sim::StalenessModel::source;
+  base.run.horizon = suite.quick() ? 150 : 300;
+  base.run.warmup = suite.quick() ? 80 : 120;
+  base.run.trials = suite.quick() ? 4 : 6;
+  base.run.seed = 5000;
+  const auto sizes = [&](std::initializer_list<int> all, std::size_t quick_count) {
+    std::vector<std::string> values = n_values(all);
+    if (suite.quick()) values.resize(quick_count);
+    return SweepAxis{"network.n", values};
+  };
+  const std::vector<SweepSetup> setups = {
+      {"grid", {{"network.topology", "grid"}}, {}},  // the sweep's sizes
+      {"torus-3d", {{"network.topology", "torus"}, {"network.dimensions", "3"}}, {sizes({512, 4096, 32768}, 3)}},
+      {"clustered-rings", {{"network.topology", "clustered"}, {"network.inside", "ring"}, {"network.head_ring", "true"},
+                           {"network.clusters_exponent", "0.5"}, {"source.targets", "heads"}},
+       {sizes({1024, 4096, 16384}, 3)}},
+  };
+  const auto stage = suite.stage(make_setup_plan("literature", base, setups, {sizes({256, 1024, 4096, 16384}, 3)}));
+  for (const auto& [setup, exponent, law, item] :
+       {std::tuple{"grid", 1.0 / 3.0, "n^(1/3)", "3.4"}, std::tuple{"torus-3d", 0.25, "n^(1/4)", "3.4"},
+        std::tuple{"clustered-rings", 0.25, "n^(1/4)", "3.11"}}) {
+    const CurveFits* f = fits_for(stage.fits, fmt::format("setup={}", setup));
+    const analysis::Fit* power = f ? law_fit(*f, analysis::Law::power) : nullptr;
+    const auto check = power ? analysis::check_exponent(*power, exponent, exponent_tolerance) : analysis::ExponentCheck{};
+    suite.add({fmt::format("source model, {}: fitted exponent within {} of {}", setup, exponent_tolerance, law), item,
+               power ? pm(power->b.value, power->b.ci95) : "no fit", fmt::format("{:.4g}", exponent),
+               power && std::abs(check.difference) <= exponent_tolerance});
+  }
+}
+
 // Users model on the complete graph under one capacity scaling (docs/model.md §3.6).
 Suite::Stage regime(Suite& suite, sim::Scenario base, theory::Scaling scaling, double horizon,
                     const std::vector<std::string>& ns) {

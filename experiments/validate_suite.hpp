@@ -179,6 +179,7 @@ constexpr std::string_view users_eight =
 // The stages, in the order run_validate runs them (validate_stages.cpp).
 void exact_stage(Suite& suite);
 void topology_stage(Suite& suite);
+void literature_stage(Suite& suite);
 void regime_stage(Suite& suite);
 void worst_stage(Suite& suite);
 void heterogeneous_stage(Suite& suite);

@@ -68,11 +68,17 @@ double events(const Scenario& s, const ClockRates& c) {
 
 double work(const Scenario& s, const ClockRates& c) {
   if (swarm(s)) return events(s, c);  // no views to merge: its work is its learning, estimated apart
-  const double version_rate = s.staleness.model == StalenessModel::source ? s.source.rate : c.mean_update;
-  const double span = version_rate / c.min_gossip * std::log(static_cast<double>(s.network.n));
+  const bool source = s.staleness.model == StalenessModel::source;
+  const double version_rate = source ? s.source.rate : c.mean_update;
+  // Each new version of a tracked source closes its histogram's epoch, integrating the span of
+  // versions between the newest and the oldest view (sim/version_histogram.hpp): about (rate of
+  // versions / gossip rate) ln n of them, and never more than the versions made so far.
+  const double span = std::min(version_rate / c.min_gossip * std::log(static_cast<double>(s.network.n)),
+                               version_rate * s.run.horizon + 1.0);
+  const double versions = s.run.horizon * version_rate * (source ? 1.0 : s.tracked_sources());
   // A gossip of the users model also merges the views of all K tracked sources.
-  const double merged = s.staleness.model == StalenessModel::source ? 0.0 : s.tracked_sources();
-  return events(s, c) * (1.0 + merged + span);
+  const double merged = source ? 0.0 : s.tracked_sources();
+  return events(s, c) * (1.0 + merged) + versions * span;
 }
 
 // ---- the network layer -------------------------------------------------------------------

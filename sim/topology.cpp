@@ -514,19 +514,16 @@ CsrGraph hypercube_graph(std::uint32_t n) {
 }
 
 // The circulant graph C_n(1, ..., f) (Srivastava & Ulukus, arXiv 2308.12266): i ~ i +- s mod n.
-CsrGraph generalized_ring_graph(const NetworkSpec& spec) {
+CirculantGraph generalized_ring_graph(const NetworkSpec& spec) {
   const std::uint32_t n = spec.n;
   const std::uint64_t f = spec.reach_users();
   const std::string key = spec.reach_exponent ? "network.reach_exponent" : "network.reach";
   if (f < 1 || 2 * f >= n)
     fail(key + ": the generalized ring needs 1 <= f and 2 f < n (f neighbours on each side, distinct), got f = " +
          std::to_string(f) + " with n = " + std::to_string(n));
-  std::vector<Edge> edges;
-  edges.reserve(static_cast<std::size_t>(n) * f);
-  for (std::uint32_t i = 0; i < n; ++i)
-    for (std::uint64_t step = 1; step <= f; ++step) edges.push_back({i, static_cast<std::uint32_t>((i + step) % n)});
-  return make_csr(n, edges, {}, TopologyKind::generalized_ring);
+  return CirculantGraph{n, static_cast<std::uint32_t>(f)};
 }
+
 
 // K_{L, n-L}: users 0 .. L-1 on the left, each a neighbour of every user on the right.
 CsrGraph bipartite_graph(const NetworkSpec& spec) {
@@ -783,6 +780,9 @@ std::vector<std::uint32_t> neighbours(const Graph& graph, std::uint32_t i) {
             if (j != i) out.push_back(j);
         } else if constexpr (std::is_same_v<G, RingGraph>) {
           out = {i == 0 ? g.n - 1 : i - 1, i + 1 == g.n ? 0 : i + 1};
+        } else if constexpr (std::is_same_v<G, CirculantGraph>) {
+          out.reserve(2 * g.f);
+          for (std::uint32_t k = 0; k < 2 * g.f; ++k) out.push_back(g.neighbour(i, k));  // pick()'s order
         } else if constexpr (std::is_same_v<G, TorusGraph>) {
           const std::uint32_t s = g.side;
           const std::uint32_t row = i / s;
@@ -832,6 +832,8 @@ std::string describe(const Graph& graph) {
           return "complete " + n;
         } else if constexpr (std::is_same_v<G, RingGraph>) {
           return "ring " + n;
+        } else if constexpr (std::is_same_v<G, CirculantGraph>) {
+          return "generalized-ring " + n + " f=" + std::to_string(g.f);
         } else if constexpr (std::is_same_v<G, TorusGraph>) {
           return "torus " + n + " (" + std::to_string(g.side) + "x" + std::to_string(g.side) + ")";
         } else {

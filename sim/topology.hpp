@@ -71,6 +71,26 @@ struct TorusGraph {
   }
 };
 
+// The generalized ring C_n(1, ..., f) (2 f < n): i ~ i +- s mod n for s = 1..f; partner uniform
+// among the 2 f. Computed, not stored, like the ring: f = sqrt n at n = 10^6 would take 8 GB
+// as CSR. Neighbour k in 0..2f-1 is i + k + 1 for k < f and i - (k - f + 1) otherwise.
+struct CirculantGraph {
+  std::uint32_t n;
+  std::uint32_t f;
+
+  std::uint32_t size() const { return n; }
+  std::uint32_t degree(std::uint32_t) const { return 2 * f; }
+  std::uint32_t neighbour(std::uint32_t i, std::uint32_t k) const {
+    const std::uint64_t step = k < f ? std::uint64_t{k} + 1 : std::uint64_t{n} - (k - f + 1);  // -s as n - s
+    const std::uint64_t j = i + step;
+    return static_cast<std::uint32_t>(j >= n ? j - n : j);
+  }
+  template <FullWordGenerator R>
+  std::uint32_t pick(std::uint32_t i, R& rng) const {
+    return neighbour(i, uniform_below(rng, 2 * f));
+  }
+};
+
 // Compressed sparse rows: the neighbours of i are targets[offsets[i] .. offsets[i+1]).
 // Every undirected edge is stored in both rows. When weights are given, alias_prob and
 // alias_index hold one alias table per row, flat in CSR order (alias_index is an index
@@ -109,7 +129,7 @@ struct CsrGraph {
   }
 };
 
-using Graph = std::variant<CompleteGraph, RingGraph, TorusGraph, CsrGraph>;
+using Graph = std::variant<CompleteGraph, RingGraph, TorusGraph, CirculantGraph, CsrGraph>;
 
 struct Edge {
   std::uint32_t u;
@@ -161,7 +181,7 @@ std::vector<std::uint32_t> clustered_heads(const NetworkSpec& spec);
 // graph disconnected; an empty graph counts as disconnected, a single user as connected.
 bool is_connected(const CsrGraph& graph);
 
-// True for complete, ring and torus: every user sees the same graph, so exact theory may
+// True for complete, ring, torus and generalized ring: every user sees the same graph, so exact theory may
 // solve for one source instead of n. False for CsrGraph (not checked, assumed not).
 bool is_vertex_transitive(const Graph& graph);
 

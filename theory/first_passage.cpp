@@ -6,6 +6,10 @@ namespace timely::theory {
 
 std::uint64_t ring_ball_size(std::uint64_t n, std::uint64_t m) { return std::min(2 * m + 1, n); }
 
+std::uint64_t circulant_ball_size(std::uint64_t n, std::uint64_t f, std::uint64_t m) {
+  return std::min(2 * f * m + 1, n);
+}
+
 namespace {
 
 // Offsets on a cycle of `side` at cyclic distance exactly k.
@@ -28,6 +32,10 @@ std::uint64_t torus_ball_size(std::uint64_t side, std::uint64_t m) {
 
 std::uint64_t ring_first_passage_scale(std::uint64_t n) {
   return first_passage_scale(n, [n](std::uint64_t m) { return ring_ball_size(n, m); });
+}
+
+std::uint64_t circulant_first_passage_scale(std::uint64_t n, std::uint64_t f) {
+  return first_passage_scale(n, [n, f](std::uint64_t m) { return circulant_ball_size(n, f, m); });
 }
 
 std::uint64_t torus_first_passage_scale(std::uint64_t side) {

@@ -31,8 +31,13 @@ std::uint64_t ring_ball_size(std::uint64_t n, std::uint64_t m);
 // even). O(side).
 std::uint64_t torus_ball_size(std::uint64_t side, std::uint64_t m);
 
-// m* of any user of the ring (n >= 3) and of the torus (side >= 3): both are vertex-transitive.
+// |B_m| on the generalized ring C_n(1, ..., f): min(2 f m + 1, n).
+std::uint64_t circulant_ball_size(std::uint64_t n, std::uint64_t f, std::uint64_t m);
+
+// m* of any user of the ring (n >= 3), the torus (side >= 3) and the generalized ring (2 f < n):
+// all are vertex-transitive.
 std::uint64_t ring_first_passage_scale(std::uint64_t n);
 std::uint64_t torus_first_passage_scale(std::uint64_t side);
+std::uint64_t circulant_first_passage_scale(std::uint64_t n, std::uint64_t f);
 
 }  // namespace timely::theory

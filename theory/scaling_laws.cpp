@@ -63,7 +63,11 @@ std::optional<ShapedLaw> source_scaling_law(std::string_view topology, unsigned 
       std::snprintf(text, sizeof text, "n^%g", (1.0 - reach_exponent) / 2.0);
       law = text;
     }
-    return ShapedLaw{law, (1.0 - reach_exponent) / 2.0, "Srivastava & Ulukus, arXiv 2308.12266 (docs/model.md §3.4)"};
+    // The abstract proves O(n^((1-a)/2)) for f = n^a, an upper bound; f fixed is the ring's sqrt n.
+    return ShapedLaw{law, (1.0 - reach_exponent) / 2.0,
+                     reach_exponent != 0.0 ? "Srivastava & Ulukus, arXiv 2308.12266, an upper bound (docs/model.md §3.4)"
+                                           : "Srivastava & Ulukus, arXiv 2308.12266 (docs/model.md §3.4)",
+                     reach_exponent != 0.0};
   }
   const auto table = find_law(known_laws, topology);
   if (!table) return std::nullopt;

@@ -26,6 +26,8 @@ struct ShapedLaw {
   std::string law;  // e.g. "n^(1/4)"
   double exponent;
   std::string reference;
+  // The paper proves only an upper bound O(law) (the generalized ring, arXiv 2308.12266), not Theta.
+  bool upper_bound = false;
 };
 std::optional<ShapedLaw> source_scaling_law(std::string_view topology, unsigned dimensions, double reach_exponent);
 // The law a model's staleness follows on a topology: the source model's shaped law, or the
