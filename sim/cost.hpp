@@ -31,8 +31,9 @@ double events(const Scenario& scenario, const ClockRates& rates);
 double sapo_fanout(const Scenario& scenario);
 double sapo_message_rate(const Scenario& scenario, const ClockRates& rates);
 double sapo_pool_bytes(const Scenario& scenario);
-// Events times the steps of each: 1, plus the K tracked sources a users-model gossip merges,
-// plus the expected staleness span integrated, (version rate / gossip rate) ln n.
+// Events times the steps of each (1, plus the K tracked sources a users-model gossip merges),
+// plus, for each new version of a tracked source, the staleness span its histogram integrates:
+// (version rate / gossip rate) ln n, at most the versions made in the run.
 double work(const Scenario& scenario, const ClockRates& rates);
 
 // ---- the network layer (docs/model.md §7) -----------------------------------------------
