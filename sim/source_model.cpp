@@ -69,37 +69,28 @@ template <class G, GossipMode Mode, class Policy>
   const SourceView<G> view{graph, version, h};
   static_assert(GossipPolicy<Policy, SourceView<G>>);
   TrialResult result;
+  // `to` takes what `from` holds, which is newer: its stamp, and its version when that is newer too.
+  const auto take = [&](std::uint32_t from, std::uint32_t to, double t) {
+    time_age.replace(stamp[to], stamp[from], t);
+    stamp[to] = stamp[from];
+    const std::uint32_t a = version[from], b = version[to];
+    if (a > b) {
+      h.move(b, a, t);
+      version[to] = a;
+      acquired(policy, to, a, t);
+    }
+  };
   const auto contact = [&](std::uint32_t i, double t) {
     const std::uint32_t j = policy.partner(view, i, t, rng);
     if constexpr (!Policy::always_contacts) {
       if (j == no_contact) return;
     }
     ++result.gossip_sends;
-    const double ua = stamp[i], ub = stamp[j];
     if constexpr (Mode != GossipMode::pull) {
-      if (ua > ub) {
-        time_age.replace(ub, ua, t);
-        stamp[j] = ua;
-        const std::uint32_t a = version[i], b = version[j];
-        if (a > b) {
-          h.move(b, a, t);
-          version[j] = a;
-          acquired(policy, j, a, t);
-        }
-        return;
-      }
+      if (stamp[i] > stamp[j]) return take(i, j, t);
     }
     if constexpr (Mode != GossipMode::push) {
-      if (ub > ua) {
-        time_age.replace(ua, ub, t);
-        stamp[i] = ub;
-        const std::uint32_t a = version[i], b = version[j];
-        if (b > a) {
-          h.move(a, b, t);
-          version[i] = b;
-          acquired(policy, i, b, t);
-        }
-      }
+      if (stamp[j] > stamp[i]) take(j, i, t);
     }
   };
   double t = 0.0;

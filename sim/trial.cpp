@@ -95,7 +95,8 @@ RumourResult rumour_trial(const Scenario& s, const Graph& graph, std::uint64_t i
 
 std::uint64_t trial_state_bytes(const Scenario& s) {
   const std::uint64_t n = s.network.n;
-  if (s.staleness.model == StalenessModel::source) return n * sizeof(std::uint32_t);
+  // The source model keeps each user's version and the stamp of its information (sim/time_age.hpp).
+  if (s.staleness.model == StalenessModel::source) return n * (sizeof(std::uint32_t) + sizeof(double));
   return n * s.tracked_sources() * sizeof(std::uint32_t);
 }
 
