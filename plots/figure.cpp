@@ -1,5 +1,7 @@
 #include "plots/figure.hpp"
 
+#include "plots/style.hpp"
+
 #include <fmt/format.h>
 
 #include <gnuplot-iostream.h>
@@ -200,8 +202,8 @@ void write_blocks(std::ostream& out, const Figure& figure, std::size_t first, co
 }
 
 // The plot command drawing `figure`'s series from data blocks `first`, `first` + 1, ... of
-// `data`.
-std::string plot_command(const Figure& figure, const std::string& data, std::size_t first) {
+// `data`, each in the style of its key's slot in `slots`.
+std::string plot_command(const Figure& figure, const std::string& data, std::size_t first, style::Slots& slots) {
   std::string command = "plot ";
   for (std::size_t k = 0; k < figure.series.size(); ++k) {
     const Series& s = figure.series[k];
@@ -217,6 +219,8 @@ std::string plot_command(const Figure& figure, const std::string& data, std::siz
     if (k > 0) command += ", \\\n     ";
     command += (k == 0 ? "'" + data + "'" : std::string("''")) + " index " + std::to_string(first + k) +
                " using " + (err ? "1:2:3" : "1:2") + " with " + with;
+    const bool points = s.style != Series::Style::steps && s.style != Series::Style::lines;
+    command += " " + style::options(s, slots(style::identity(s, "\x01series " + std::to_string(first + k))), points);
     command += s.title.empty() ? " notitle" : " title " + quoted(s.title);
   }
   return command + "\n";
@@ -231,6 +235,24 @@ std::string settings(const Figure& figure) {
   if (!figure.ylabel.empty()) out += "set ylabel " + quoted(figure.ylabel) + "\n";
   if (figure.logx) out += "set logscale x\n";
   if (figure.logy) out += "set logscale y\n";
+  // Log axes fit the data (gnuplot's autoscale would widen them to whole decades); the y
+  // range holds the error bars, where they stay positive. `extra` can still set its own.
+  // The data's own x values (not theory or fits) are the x tics when they are few whole numbers.
+  double x_lo = HUGE_VAL, x_hi = -HUGE_VAL, y_lo = HUGE_VAL, y_hi = -HUGE_VAL;
+  std::vector<double> measured;
+  for (const Series& s : figure.series)
+    for (std::size_t i = 0; i < s.x.size(); ++i) {
+      if (s.role == Series::Role::data) measured.push_back(s.x[i]);
+      const double e = s.err.empty() ? 0.0 : s.err[i];
+      x_lo = std::min(x_lo, s.x[i]);
+      x_hi = std::max(x_hi, s.x[i]);
+      y_lo = std::min(y_lo, s.y[i] - e > 0.0 ? s.y[i] - e : s.y[i]);
+      y_hi = std::max(y_hi, s.y[i] + e);
+    }
+  if (figure.logx && x_lo <= x_hi)
+    for (const std::string& line : style::log_axis("x", x_lo, x_hi, measured)) out += line + "\n";
+  if (figure.logy && y_lo <= y_hi)
+    for (const std::string& line : style::log_axis("y", y_lo, y_hi)) out += line + "\n";
   out += "set grid\n";
   for (const std::string& line : figure.extra) out += line + "\n";
   return out;
@@ -239,22 +261,25 @@ std::string settings(const Figure& figure) {
 std::string script_header(const std::string& n, const std::string& blocks) {
   return "# " + n + ".gp -- written by timely. Redraw after restyling with:\n" +
          "#   cd <this directory> && gnuplot " + n + ".gp\n" + "# Reads " + n + ".dat (" + blocks +
-         "); writes " + n + ".png and " + n + ".svg.\n" +
+         "); writes " + n + ".png, " + n + ".svg and " + n + ".pdf.\n" +
          "# Text is shown literally (noenhanced); drop noenhanced below for ^ _ { } markup.\n";
 }
 
-std::string terminal(const char* type, long width, long height) {
-  return std::string("set terminal ") + type + " size " + std::to_string(width) + "," +
-         std::to_string(height) + " font \"sans,11\" noenhanced\n";
+std::string terminal(const char* type, const std::string& size) {
+  return std::string("set terminal ") + type + " size " + size + " font \"" + style::font + "\" noenhanced\n";
 }
+
+std::string pixels(long width, long height) { return std::to_string(width) + "," + std::to_string(height); }
 
 // NAME.gp of a single figure: standalone, every path relative to the directory it lives in.
 std::string script(const Figure& figure) {
   const std::string& n = figure.name;
+  style::Slots slots(figure.key_order);
   return script_header(n, "series k is data block `index k`") + settings(figure) + "\n" +
-         terminal("pngcairo", figure.width, figure.height) + "set output '" + n + ".png'\n" +
-         plot_command(figure, n + ".dat", 0) + "\n" + terminal("svg", figure.width, figure.height) +
-         "set output '" + n + ".svg'\n" + "replot\n" + "unset output\n";
+         terminal("pngcairo", pixels(figure.width, figure.height)) + "set output '" + n + ".png'\n" +
+         plot_command(figure, n + ".dat", 0, slots) + "\n" + terminal("svg", pixels(figure.width, figure.height)) +
+         "set output '" + n + ".svg'\n" + "replot\n" + terminal("pdfcairo", style::pdf_size(figure.width, figure.height)) +
+         "set output '" + n + ".pdf'\n" + "replot\n" + "unset output\n";
 }
 
 std::size_t count_lines(const std::string& text) {
@@ -269,23 +294,28 @@ std::size_t count_lines(const std::string& text) {
 std::string script(const PanelFigure& figure, std::vector<std::pair<std::size_t, std::size_t>>& panel_lines) {
   const std::string& n = figure.name;
   const Layout l = layout(figure);
-  const std::string size = std::to_string(l.width) + "," + std::to_string(l.height);
+  const std::string size = pixels(l.width, l.height);
+  std::vector<std::string> order = figure.key_order;
+  for (const Figure& panel : figure.panels) order.insert(order.end(), panel.key_order.begin(), panel.key_order.end());
+  style::Slots slots(order);
   std::string out =
       script_header(n, "data block b is `index b`; each panel's comment lists its blocks") +
-      "# Run on its own, the script loads itself twice, with timely_image = \"png\" and then\n"
-      "# \"svg\": the commands after this block draw one image, and exist once. Each panel begins\n"
+      "# Run on its own, the script loads itself three times, with timely_image = \"png\", \"svg\"\n"
+      "# and \"pdf\": the commands after this block draw one image, and exist once. Each panel begins\n"
       "# with `reset`, so nothing one panel sets (log axes, ranges, key, extra commands) reaches\n"
       "# the next. Keep the file name: the block loads '" + n + ".gp'.\n"
       "if (!exists(\"timely_image\")) {\n"
       "  timely_image = \"png\"; load '" + n + ".gp'\n"
       "  timely_image = \"svg\"; load '" + n + ".gp'\n"
+      "  timely_image = \"pdf\"; load '" + n + ".gp'\n"
       "  unset output\n"
-      "  undefine timely_image\n"
+      "  undefine timely_image timely_terminal timely_size\n"
       "  exit\n"
       "}\n"
       "\n"
-      "timely_terminal = timely_image eq \"png\" ? \"pngcairo\" : \"svg\"\n"
-      "set terminal @timely_terminal size " + size + " font \"sans,11\" noenhanced\n"
+      "timely_terminal = timely_image eq \"png\" ? \"pngcairo\" : timely_image eq \"pdf\" ? \"pdfcairo\" : \"svg\"\n"
+      "timely_size = timely_image eq \"pdf\" ? \"" + style::pdf_size(l.width, l.height) + "\" : \"" + size + "\"\n"
+      "set terminal @timely_terminal size @timely_size font \"" + style::font + "\" noenhanced\n"
       "set output '" + n + ".'.timely_image\n"
       "set multiplot layout " + std::to_string(l.rows) + "," + std::to_string(l.columns) +
       (figure.title.empty() ? std::string() : " title " + quoted(figure.title)) + "\n";
@@ -300,7 +330,7 @@ std::string script(const PanelFigure& figure, std::vector<std::pair<std::size_t,
     // The comment ends in a digit: a backslash at the end of a title would continue it.
     out += "# panel " + std::to_string(p) + (title.empty() ? "" : " (" + title + ")") + ": blocks " +
            std::to_string(block) + "-" + std::to_string(block + panel.series.size() - 1) + "\n" +
-           "reset\n" + settings(panel) + plot_command(panel, n + ".dat", block);
+           "reset\n" + settings(panel) + plot_command(panel, n + ".dat", block, slots);
     panel_lines.emplace_back(first_line, count_lines(out));
     block += panel.series.size();
   }
@@ -326,14 +356,14 @@ std::uintmax_t size_or_zero(const fs::path& p) {
   return ec ? 0 : size;
 }
 
-// The four paths of figure `n` in `dir`, made absolute; `dir` is created if needed.
+// The five paths of figure `n` in `dir`, made absolute; `dir` is created if needed.
 Rendered paths(const fs::path& dir_in, const std::string& n) {
   const fs::path dir = fs::absolute(dir_in);
   fs::create_directories(dir);
-  return {dir / (n + ".dat"), dir / (n + ".gp"), dir / (n + ".png"), dir / (n + ".svg")};
+  return {dir / (n + ".dat"), dir / (n + ".gp"), dir / (n + ".png"), dir / (n + ".svg"), dir / (n + ".pdf")};
 }
 
-// Runs gnuplot on the script `r.script` in its directory and checks that it drew both images
+// Runs gnuplot on the script `r.script` in its directory and checks that it drew all three images
 // and said nothing; `who` names the figure in errors, and `where(line)` names the part of the
 // script at a line that gnuplot's error message points to ("" = nothing more to say).
 void run_gnuplot(const std::string& who, const Rendered& r,
@@ -343,6 +373,7 @@ void run_gnuplot(const std::string& who, const Rendered& r,
   // Stale images from an earlier run must not pass for fresh ones.
   fs::remove(r.png);
   fs::remove(r.svg);
+  fs::remove(r.pdf);
   fs::remove(log);
 
   // gnuplot runs the script as a file argument from the figure's directory, exactly as a user
@@ -380,7 +411,7 @@ void run_gnuplot(const std::string& who, const Rendered& r,
     throw std::runtime_error("plots: " + who + ": gnuplot reported" + place + ": " + error +
                              " (full log: " + log.string() + ")");
   }
-  for (const fs::path& image : {r.png, r.svg})
+  for (const fs::path& image : {r.png, r.svg, r.pdf})
     if (size_or_zero(image) == 0)
       throw std::runtime_error("plots: " + who + ": gnuplot left " + image.string() + " missing or empty");
   fs::remove(log);

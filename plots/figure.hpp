@@ -1,8 +1,9 @@
 #pragma once
-// Publication figures drawn by gnuplot. Every figure is four files in one directory:
+// Publication figures drawn by gnuplot. Every figure is five files in one directory:
 // NAME.dat (the data, one block per series), NAME.gp (a standalone script reading NAME.dat by
-// relative path), and the NAME.png and NAME.svg it draws; `cd DIR && gnuplot NAME.gp` redraws
-// them after restyling, without rerunning anything.
+// relative path), and the NAME.png, NAME.svg and NAME.pdf it draws; `cd DIR && gnuplot NAME.gp`
+// redraws them after restyling, without rerunning anything. The styles (palette, dashes, log
+// axis ranges and tics, fonts) come from plots/style.hpp.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -17,6 +18,14 @@ struct Series {
   // until the next x (sample paths). With err, points and errorbars draw yerrorbars, lines and
   // linespoints draw yerrorlines; steps cannot carry error bars.
   enum class Style { points, lines, linespoints, errorbars, steps } style = Style::linespoints;
+  // The series' identity, which picks its colour: every series with the same key has the same
+  // colour in every panel of a figure (and, with the same key_order, in every figure). "" =
+  // the title, or for an untitled series a colour of its own. E.g. a curve's label, shared by
+  // its data, its theory and its fitted law.
+  std::string key{};
+  // What the series shows: data is drawn solid with points, theory dashed and a fitted law
+  // dotted, in the colour of its key.
+  enum class Role { data, theory, fit } role = Role::data;
 };
 
 struct Figure {
@@ -25,11 +34,14 @@ struct Figure {
   bool logx = false, logy = false;
   std::vector<Series> series;
   std::vector<std::string> extra;  // gnuplot commands inserted before the plot, e.g. "set key top left"
-  int width = 900, height = 600;   // pixels of the PNG (and SVG units)
+  int width = 900, height = 600;   // pixels of the PNG (and SVG units; the PDF at 72 per inch)
+  // Series keys taking the palette's colours first, in this order (e.g. every curve label of a
+  // run, so that a curve has one colour in all its figures); other keys follow as they appear.
+  std::vector<std::string> key_order{};
 };
 
 struct Rendered {
-  std::filesystem::path data, script, png, svg;
+  std::filesystem::path data, script, png, svg, pdf;
 };
 
 // Writes NAME.dat and NAME.gp into `dir` (created if needed) and runs gnuplot on the script.
@@ -42,9 +54,10 @@ struct Rendered {
 Rendered render(const Figure& figure, const std::filesystem::path& dir);
 
 // Several figures side by side in one image: gnuplot's multiplot, one panel per Figure, in
-// rows of `columns` panels. Still four files: NAME.dat holds every panel's series as
-// consecutive blocks (panel 0's series first, then panel 1's, ...), and NAME.gp draws NAME.png
-// and NAME.svg with `set multiplot layout R,C`. Both images come from one copy of the panel
+// rows of `columns` panels. Still five files: NAME.dat holds every panel's series as
+// consecutive blocks (panel 0's series first, then panel 1's, ...), and NAME.gp draws NAME.png,
+// NAME.svg and NAME.pdf with `set multiplot layout R,C`. Colours are given over the whole
+// figure: a series key has one colour in every panel. Both images come from one copy of the panel
 // commands (the script loads itself once per image, so it must keep its name), so a restyle
 // is one edit, and gnuplot's error messages give the true line of a failing command.
 struct PanelFigure {
@@ -57,6 +70,8 @@ struct PanelFigure {
   std::vector<Figure> panels;
   int columns = 0;      // panels per row; 0 (or more than there are panels) = all in one row
   int panel_width = 500, panel_height = 450;  // pixels per panel (the title adds a strip above)
+  // As Figure::key_order, for every panel (the panels' own key_order follow it).
+  std::vector<std::string> key_order{};
 };
 
 // As render(Figure): writes NAME.dat and NAME.gp into `dir` and runs gnuplot on the script.

@@ -21,10 +21,15 @@ std::string fit_label(const analysis::Fit& fit) {
   return "fit";
 }
 
+// The identity of a curve's data, theory and fit: its label, which picks its colour.
+std::string curve_key(const CurveGroup& g) { return g.label.empty() ? "simulation" : g.label; }
+
 // A smooth curve of the fitted law over the group's range of n (geometric grid).
 Series fit_curve(const CurveGroup& g) {
   Series s;
   s.title = fit_label(*g.fit);
+  s.key = curve_key(g);
+  s.role = Series::Role::fit;
   s.style = Series::Style::lines;
   const auto [lo, hi] = std::minmax_element(g.n.begin(), g.n.end());
   constexpr int steps = 64;
@@ -108,9 +113,11 @@ Figure versus_n_figure(const VersusN& spec) {
   f.logx = true;
   f.logy = spec.logy;
   f.extra = {"set xtics nomirror", "set format x '%g'"};
+  f.key_order = spec.key_order;
   for (const CurveGroup& g : spec.groups) {
     Series points;
     points.title = g.label.empty() ? "simulation (95% CI)" : g.label + " (95% CI)";
+    points.key = curve_key(g);
     points.x = g.n;
     points.y = g.value;
     // Points stand alone beside a theory or fitted line; with neither, a line joins them so
@@ -123,6 +130,8 @@ Figure versus_n_figure(const VersusN& spec) {
     if (!g.theory.empty()) {
       Series theory;
       theory.title = g.label.empty() ? "theory" : g.label + " theory";
+      theory.key = curve_key(g);
+      theory.role = Series::Role::theory;
       theory.x = g.n;
       theory.y = g.theory;
       theory.style = Series::Style::lines;

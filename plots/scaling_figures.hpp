@@ -23,6 +23,9 @@ struct VersusN {
   bool logy = false;
   std::vector<CurveGroup> groups;
   std::string key = "top left";  // gnuplot legend position
+  // Curve labels taking the palette's colours first, in this order (see Figure::key_order):
+  // give every figure of a run the same list and a curve keeps its colour across them.
+  std::vector<std::string> key_order{};
 };
 
 Figure versus_n_figure(const VersusN& spec);

@@ -1,4 +1,4 @@
-// Figures: every style renders to data, a standalone script and two images; gnuplot's errors
+// Figures: every style renders to data, a standalone script and three images (PNG, SVG, PDF); gnuplot's errors
 // surface as exceptions; invalid figures are refused before gnuplot sees them. Multi-panel
 // figures keep every one of these guarantees, panel by panel.
 // The rendering tests REQUIRE gnuplot instead of skipping without it: a figure test that passes
@@ -67,6 +67,11 @@ bool png_signature(const fs::path& p) {
   return bytes.size() > 8 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n", 8) == 0;
 }
 
+bool pdf_signature(const fs::path& p) {
+  const std::string bytes = slurp(p);
+  return bytes.size() > 100 && bytes.compare(0, 5, "%PDF-") == 0;
+}
+
 // Blocks of a gnuplot data file: non-empty runs separated by two blank lines.
 int count_blocks(const std::string& text) {
   int blocks = 0;
@@ -114,7 +119,7 @@ std::size_t series_count(const PanelFigure& f) {
 
 }  // namespace
 
-TEST_CASE("rendering a figure in all five styles writes non-empty data, script, PNG and SVG",
+TEST_CASE("rendering a figure in all five styles writes non-empty data, script, PNG, SVG and PDF",
           "[plots]") {
   REQUIRE(timely::plots::gnuplot_available());
   const fs::path dir = fresh_dir("all_styles");
@@ -122,13 +127,15 @@ TEST_CASE("rendering a figure in all five styles writes non-empty data, script, 
   const auto r = timely::plots::render(f, dir);
 
   CHECK(r.data == fs::absolute(dir / "all_styles.dat"));
-  for (const fs::path& p : {r.data, r.script, r.png, r.svg}) {
+  for (const fs::path& p : {r.data, r.script, r.png, r.svg, r.pdf}) {
     INFO(p);
     REQUIRE(fs::exists(p));
     CHECK(fs::file_size(p) > 0);
   }
-  CHECK_FALSE(fs::exists(dir / "all_styles.log"));  // only the four files remain on success
+  CHECK_FALSE(fs::exists(dir / "all_styles.log"));  // only the five files remain on success
   CHECK(png_signature(r.png));
+  CHECK(r.pdf == fs::absolute(dir / "all_styles.pdf"));
+  CHECK(pdf_signature(r.pdf));
   CHECK(slurp(r.svg).find("<svg") != std::string::npos);
 
   const std::string data = slurp(r.data);
@@ -144,7 +151,7 @@ TEST_CASE("rendering a figure in all five styles writes non-empty data, script, 
   CHECK(script.find(dir.string()) == std::string::npos);  // no absolute paths
 }
 
-TEST_CASE("the script is standalone: gnuplot NAME.gp in its directory redraws both images",
+TEST_CASE("the script is standalone: gnuplot NAME.gp in its directory redraws all three images",
           "[plots]") {
   REQUIRE(timely::plots::gnuplot_available());
   const fs::path dir = fresh_dir("standalone");
@@ -160,9 +167,11 @@ TEST_CASE("the script is standalone: gnuplot NAME.gp in its directory redraws bo
     INFO(name);
     fs::remove(dir / (name + ".png"));
     fs::remove(dir / (name + ".svg"));
+    fs::remove(dir / (name + ".pdf"));
     const std::string command = "cd '" + dir.string() + "' && gnuplot " + name + ".gp";
     CHECK(std::system(command.c_str()) == 0);
     CHECK(png_signature(dir / (name + ".png")));
+    CHECK(pdf_signature(dir / (name + ".pdf")));
     CHECK(slurp(dir / (name + ".svg")).find("<svg") != std::string::npos);
   }
 }
@@ -266,7 +275,7 @@ TEST_CASE("figures with many long legend titles grow to fit them instead of sque
   CHECK(timely::plots::versus_n_figure(spec).height == 600);
 }
 
-TEST_CASE("a four-panel figure renders one data file, a standalone script and both images", "[plots]") {
+TEST_CASE("a four-panel figure renders one data file, a standalone script and all three images", "[plots]") {
   REQUIRE(timely::plots::gnuplot_available());
   const fs::path dir = fresh_dir("panels");
   const PanelFigure f = four_panels("four_panels");
@@ -276,13 +285,14 @@ TEST_CASE("a four-panel figure renders one data file, a standalone script and bo
   const auto r = timely::plots::render(f, dir);
 
   CHECK(r.data == fs::absolute(dir / "four_panels.dat"));
-  for (const fs::path& p : {r.data, r.script, r.png, r.svg}) {
+  for (const fs::path& p : {r.data, r.script, r.png, r.svg, r.pdf}) {
     INFO(p);
     REQUIRE(fs::exists(p));
     CHECK(fs::file_size(p) > 0);
   }
   CHECK_FALSE(fs::exists(dir / "four_panels.log"));
   CHECK(png_signature(r.png));
+  CHECK(pdf_signature(r.pdf));
 
   // Every panel is in the SVG, not only the last one that a `replot` would redraw.
   const std::string svg = slurp(r.svg);
@@ -310,9 +320,11 @@ TEST_CASE("a four-panel figure renders one data file, a standalone script and bo
   const std::string png = slurp(r.png);
   fs::remove(r.png);
   fs::remove(r.svg);
+  fs::remove(r.pdf);
   const std::string command = "cd '" + dir.string() + "' && gnuplot four_panels.gp";
   REQUIRE(std::system(command.c_str()) == 0);
   CHECK(png_signature(r.png));
+  CHECK(pdf_signature(r.pdf));
   CHECK(slurp(r.png) == png);
   CHECK(slurp(r.svg) == svg);
 }
@@ -449,4 +461,135 @@ TEST_CASE("versus_n_panels grows the panels to hold legends moved below them", "
   const PanelFigure small = timely::plots::versus_n_panels("small", "", {few, few});
   CHECK(small.panel_width == 500);
   CHECK(small.panel_height == 450);
+}
+
+namespace {
+
+// The style options of the series titled `title` in a written script: the text between its
+// "with" and its "title".
+std::vector<std::string> styles_of(const std::string& script, const std::string& title) {
+  std::vector<std::string> out;
+  const std::string needle = "title \"" + title + "\"";
+  for (std::size_t at = script.find(needle); at != std::string::npos; at = script.find(needle, at + 1)) {
+    const std::size_t line = script.rfind('\n', at) + 1;
+    const std::size_t with = script.find(" with ", line);
+    out.push_back(script.substr(with, at - with));
+  }
+  return out;
+}
+
+std::string colour_in(const std::string& style) {
+  const std::size_t at = style.find("linecolor rgb '");
+  return at == std::string::npos ? std::string() : style.substr(at + 15, 7);
+}
+
+}  // namespace
+
+TEST_CASE("a series keeps its colour in every panel, its theory dashed and its fit dotted in that colour",
+          "[plots][figure]") {
+  REQUIRE(timely::plots::gnuplot_available());
+  using timely::plots::CurveGroup;
+  using timely::plots::VersusN;
+  const fs::path dir = fresh_dir("colours");
+  const std::vector<double> n{16, 64, 256, 1024};
+  timely::analysis::Fit power;
+  power.law = timely::analysis::Law::power;
+  power.a = {1.0, 0.01};
+  power.b = {0.5, 0.02};
+  const CurveGroup ring{"setup=ring", n, {2, 4, 8, 16}, {0.1, 0.1, 0.2, 0.2}, {2.1, 4.1, 8.1, 16.1}, power};
+  const CurveGroup complete{"setup=complete", n, {1, 1.5, 2, 2.5}, {0.1, 0.1, 0.1, 0.1}, {1.1, 1.6, 2.1, 2.6}, std::nullopt};
+  const CurveGroup star{"setup=star", n, {3, 5, 7, 9}, {}, {}, std::nullopt};
+  // The panels list the curves in different orders, and the second lacks one.
+  const VersusN first{"", "first", "value", true, {ring, complete, star}};
+  const VersusN second{"", "second", "value", false, {star, ring}};
+  const PanelFigure f = timely::plots::versus_n_panels("colours", "", {first, second});
+  const auto r = timely::plots::render(f, dir);
+  CHECK(pdf_signature(r.pdf));
+  const std::string script = slurp(r.script);
+
+  std::vector<std::string> colours;
+  for (const std::string label : {"setup=ring", "setup=complete", "setup=star"}) {
+    INFO(label);
+    const auto data = styles_of(script, label + " (95% CI)");
+    REQUIRE(data.size() == (label == "setup=complete" ? 1u : 2u));
+    const std::string colour = colour_in(data[0]);
+    REQUIRE(colour.size() == 7);
+    CHECK(colour != "#F0E442");  // the palette's yellow is too pale for lines
+    for (const std::string& style : data) {
+      CHECK(colour_in(style) == colour);  // the same in every panel
+      CHECK(style.find("dashtype 1 ") != std::string::npos);
+    }
+    colours.push_back(colour);
+    if (label == "setup=star") continue;
+    const auto theory = styles_of(script, label + " theory");
+    REQUIRE(theory.size() == (label == "setup=ring" ? 2u : 1u));
+    for (const std::string& style : theory) {
+      CHECK(colour_in(style) == colour);
+      CHECK(style.find("dashtype 2 ") != std::string::npos);  // dashed
+    }
+  }
+  // The ring's fitted law: dotted, in the ring's colour, in both panels.
+  std::size_t fits = 0;
+  for (std::size_t at = script.find("title \"fit "); at != std::string::npos; at = script.find("title \"fit ", at + 1)) {
+    const std::size_t line = script.rfind('\n', at) + 1;
+    const std::string style = script.substr(line, at - line);
+    CHECK(colour_in(style) == colours[0]);
+    CHECK(style.find("dashtype 3 ") != std::string::npos);
+    ++fits;
+  }
+  CHECK(fits == 2);
+  // Different series, different colours.
+  CHECK(colours[0] != colours[1]);
+  CHECK(colours[1] != colours[2]);
+  CHECK(colours[0] != colours[2]);
+
+  // The same key order gives the same colours in a single figure whose curves come in another order.
+  VersusN alone{"alone", "alone", "value", false, {complete, star}};
+  alone.key_order = {"setup=ring", "setup=complete", "setup=star"};
+  timely::plots::render(timely::plots::versus_n_figure(alone), dir);
+  const std::string single = slurp(dir / "alone.gp");
+  CHECK(colour_in(styles_of(single, "setup=complete (95% CI)").at(0)) == colours[1]);
+  CHECK(colour_in(styles_of(single, "setup=star (95% CI)").at(0)) == colours[2]);
+}
+
+TEST_CASE("log axes fit the data, within a factor 1.5 of its range, not whole decades", "[plots][figure]") {
+  REQUIRE(timely::plots::gnuplot_available());
+  const fs::path dir = fresh_dir("log_range");
+  timely::plots::VersusN spec{"log_range", "range", "value", true, {}};
+  spec.groups.push_back({"a", {16, 32, 64, 128, 256, 512, 1024}, {3, 4, 5, 6, 7, 8, 9}, {}, {}, std::nullopt});
+  const auto r = timely::plots::render(timely::plots::versus_n_figure(spec), dir);
+  const std::string script = slurp(r.script);
+  const auto range = [&](const std::string& axis) {
+    const std::size_t at = script.find("set " + axis + "range [");
+    REQUIRE(at != std::string::npos);
+    const char* p = script.c_str() + at + 12;
+    char* end = nullptr;
+    const double lo = std::strtod(p, &end);
+    REQUIRE(*end == ':');
+    const double hi = std::strtod(end + 1, nullptr);
+    return std::pair<double, double>{lo, hi};
+  };
+  const auto [x_lo, x_hi] = range("x");
+  CHECK(x_lo < 16);
+  CHECK(x_lo > 16 / 1.5);
+  CHECK(x_hi > 1024);
+  CHECK(x_hi < 1024 * 1.5);
+  const auto [y_lo, y_hi] = range("y");
+  CHECK(y_lo < 3);
+  CHECK(y_lo > 3 / 1.5);
+  CHECK(y_hi > 9);
+  CHECK(y_hi < 9 * 1.5);
+  // Tics at the measured sizes, as plain numbers (the terminals are noenhanced).
+  CHECK(script.find("set xtics (16, 32, 64, 128, 256, 512, 1024)") != std::string::npos);
+  CHECK(script.find("set format x '%g'") != std::string::npos);
+
+  // What gnuplot drew: ask it for the x axis it used, from the written script.
+  const std::string command = "cd '" + dir.string() +
+                              "' && gnuplot -e \"load 'log_range.gp'; set print 'range.txt'; print GPVAL_X_MIN, GPVAL_X_MAX\"";
+  REQUIRE(std::system(command.c_str()) == 0);
+  std::ifstream in(dir / "range.txt");
+  double drawn_lo = 0, drawn_hi = 0;
+  in >> drawn_lo >> drawn_hi;
+  CHECK(drawn_lo == Approx(x_lo).epsilon(1e-3));
+  CHECK(drawn_hi == Approx(x_hi).epsilon(1e-3));
 }

@@ -1,0 +1,106 @@
+#include "plots/style.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "plots/figure.hpp"
+
+namespace timely::plots::style {
+
+const std::vector<std::string>& palette() {
+  static const std::vector<std::string> colours{"#000000", "#E69F00", "#56B4E9", "#009E73",
+                                                "#0072B2", "#D55E00", "#CC79A7"};
+  return colours;
+}
+
+Slot slot(std::size_t k) {
+  // Filled circle, square, upward and downward triangles, diamond, pentagon: six shapes
+  // against seven colours, so slot k and slot k + 7 differ in shape.
+  static constexpr int shapes[] = {7, 5, 9, 11, 13, 15};
+  constexpr std::size_t count = sizeof shapes / sizeof shapes[0];
+  return {palette()[k % palette().size()], shapes[k % count]};
+}
+
+Slots::Slots(const std::vector<std::string>& order) {
+  for (const std::string& key : order)
+    if (std::find(keys_.begin(), keys_.end(), key) == keys_.end()) keys_.push_back(key);
+}
+
+std::size_t Slots::operator()(const std::string& key) {
+  const auto at = std::find(keys_.begin(), keys_.end(), key);
+  if (at != keys_.end()) return static_cast<std::size_t>(at - keys_.begin());
+  keys_.push_back(key);
+  return keys_.size() - 1;
+}
+
+std::string identity(const Series& s, const std::string& fallback) {
+  if (!s.key.empty()) return s.key;
+  if (!s.title.empty()) return s.title;
+  return fallback;
+}
+
+std::string options(const Series& s, std::size_t k, bool points) {
+  const Slot slot = style::slot(k);
+  int dash = 1;  // solid
+  switch (s.role) {
+    case Series::Role::data: dash = 1; break;
+    case Series::Role::theory: dash = 2; break;  // dashed
+    case Series::Role::fit: dash = 3; break;     // dotted
+  }
+  std::string out = fmt::format("linecolor rgb '{}' dashtype {} linewidth {}", slot.colour, dash,
+                                s.role == Series::Role::data ? 1.5 : 2);
+  if (points) out += fmt::format(" pointtype {} pointsize 1", slot.point_type);
+  return out;
+}
+
+std::string pdf_size(long width, long height) {
+  return fmt::format("{:.3g}in,{:.3g}in", static_cast<double>(width) / 72.0, static_cast<double>(height) / 72.0);
+}
+
+namespace {
+
+// The tics 1-2-5 (or 1..9, `fine`) times a power of ten within [lo, hi].
+std::vector<double> tics(double lo, double hi, bool fine) {
+  static const std::vector<double> coarse_steps{1, 2, 5}, fine_steps{1, 2, 3, 4, 5, 6, 7, 8, 9};
+  std::vector<double> out;
+  for (int e = static_cast<int>(std::floor(std::log10(lo))); e <= static_cast<int>(std::ceil(std::log10(hi))); ++e)
+    for (double m : fine ? fine_steps : coarse_steps) {
+      const double t = std::stod(fmt::format("{:g}", m * std::pow(10.0, e)));
+      if (t >= lo && t <= hi) out.push_back(t);
+    }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> log_axis(const char* axis, double lo, double hi, const std::vector<double>& measured) {
+  const double left = lo / log_margin, right = hi * log_margin;
+  std::vector<std::string> out{fmt::format("set {}range [{:.6g}:{:.6g}]", axis, left, right),
+                               fmt::format("set format {} '%g'", axis)};
+  // Decades when 1-2-5 steps would crowd the axis; finer steps when they would leave it bare.
+  std::vector<double> t = tics(left, right, false);
+  if (t.size() > 10) {
+    t.erase(std::remove_if(t.begin(), t.end(), [](double x) { return std::abs(std::log10(x) - std::round(std::log10(x))) > 1e-9; }),
+            t.end());
+    if (t.size() > 12) t.clear();  // many decades: gnuplot's own tics
+  } else if (t.size() < 3) {
+    const std::vector<double> fine = tics(left, right, true);
+    if (fine.size() <= 10) t = fine;
+  }
+  std::vector<double> own = measured;
+  std::sort(own.begin(), own.end());
+  own.erase(std::unique(own.begin(), own.end()), own.end());
+  if (own.size() >= 2 && own.size() <= 10 &&
+      std::all_of(own.begin(), own.end(), [](double x) { return x == std::round(x) && std::abs(x) < 1e15; }))
+    t = own;
+  if (t.size() >= 2) {
+    std::string list;
+    for (double x : t) list += fmt::format("{}{:g}", list.empty() ? "" : ", ", x);
+    out.push_back(fmt::format("set {}tics ({})", axis, list));
+  }
+  return out;
+}
+
+}  // namespace timely::plots::style

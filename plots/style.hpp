@@ -1,0 +1,66 @@
+#pragma once
+// Every style choice of timely's figures, in one place: the palette, how a series' role
+// (data, theory, fitted law) is drawn, the fonts and terminals, and how log axes are ranged
+// and labelled. figure.cpp asks this file and decides nothing of its own.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace timely::plots {
+
+struct Series;
+
+namespace style {
+
+// The Okabe-Ito colour-blind-safe palette without its yellow (#F0E442), which is too pale for
+// lines on white: black, orange, sky blue, bluish green, blue, vermillion, reddish purple.
+const std::vector<std::string>& palette();
+
+// Slot k of the palette: a colour, and a point type that changes once the colours run out, so
+// that two slots below palette().size() * point types never look the same.
+struct Slot {
+  std::string colour;  // "#RRGGBB"
+  int point_type;      // gnuplot pointtype (filled circle, square, triangles, ...)
+};
+Slot slot(std::size_t k);
+
+// Gives each series identity (Series::key, else its title) a palette slot: the keys of
+// `order` first, in that order, then every other key in the order it is first asked for.
+// One Slots for a whole figure (every panel of a PanelFigure) gives a series the same colour
+// wherever it appears; the same `order` gives it the same colour in every figure of a run.
+class Slots {
+ public:
+  explicit Slots(const std::vector<std::string>& order = {});
+  std::size_t operator()(const std::string& key);
+
+ private:
+  std::vector<std::string> keys_;
+};
+
+// The identity a series is coloured by: its key, else its title, else `fallback` (a name no
+// key can take, unique to the series).
+std::string identity(const Series& s, const std::string& fallback);
+
+// The gnuplot style options of a series drawn in `slot` ("linecolor rgb '#E69F00' dashtype 2
+// linewidth 2 pointtype 7 ..."): data solid with points, theory dashed, a fitted law dotted,
+// all in the slot's colour; `points` when the series is drawn with points (gnuplot refuses a
+// point type for lines and steps).
+std::string options(const Series& s, std::size_t slot, bool points);
+
+// The terminals: font, and the PDF's size in inches for a canvas of `width` x `height` pixels
+// (72 pixels to the inch, so the PDF is laid out exactly as the PNG: same fonts against the
+// same canvas, same legend room).
+inline constexpr const char* font = "sans,11";
+std::string pdf_size(long width, long height);
+
+// Log axes: the range that holds [lo, hi] with a margin of `log_margin` on each side (a factor,
+// not whole decades), and its tic marks: 1-2-5 steps when the range is short enough for them to
+// be readable, else decades; labels are plain numbers (the terminals are noenhanced).
+inline constexpr double log_margin = 1.15;
+// "set Xrange [..]", "set Xtics (...)" and "set format X '%g'" for axis "x" or "y". `measured`:
+// the data's own values on the axis (e.g. the network sizes of a sweep); when they are 2 to 10
+// whole numbers they are the tics.
+std::vector<std::string> log_axis(const char* axis, double lo, double hi, const std::vector<double>& measured = {});
+
+}  // namespace style
+}  // namespace timely::plots
