@@ -25,6 +25,14 @@
 namespace timely::experiments {
 namespace {
 
+// The series keys of `curves` in order, for VersusN::key_order: every figure of a run given
+// the same list draws a curve in the same colour.
+std::vector<std::string> curve_keys(const std::vector<Curve>& curves) {
+  std::vector<std::string> keys;
+  for (const Curve& c : curves) keys.push_back(plots::curve_key(c.label));
+  return keys;
+}
+
 namespace fs = std::filesystem;
 
 std::string text_of(const nlohmann::json& v) {
@@ -200,6 +208,17 @@ const analysis::Fit& power_fit(const analysis::LawChoice& c) {
 void report_study(const SweepResults& r, std::vector<std::string>& drawn, std::ostream& log) {
   const auto curves = curves_over_n(r);
   if (curves.empty()) return;
+  // "setup=S, gossip.scaling=log" -> "gossip.scaling=log": the figure names the setup.
+  const auto curve_label = [&](const Curve& c, const std::string& setup) {
+    std::string label = c.label;
+    const std::string prefix = fmt::format("{}={}", setup_axis, setup);
+    if (label.rfind(prefix, 0) == 0) label = label.substr(std::min(label.size(), prefix.size() + 2));
+    if (label.empty()) label = setup;
+    return label;
+  };
+  // One colour per curve label across the setups' figures.
+  std::vector<std::string> key_order;
+  for (const auto& c : curves) key_order.push_back(plots::curve_key(curve_label(c, r.value(c.rows.front(), setup_axis))));
   std::vector<std::string> setups;
   for (const auto& c : curves) {
     const std::string setup = r.value(c.rows.front(), setup_axis);
@@ -223,12 +242,9 @@ void report_study(const SweepResults& r, std::vector<std::string>& drawn, std::o
     plots::VersusN worst{"", "Worst observer's staleness (per source)", "versions behind", true, {}};
     plots::VersusN error{"", "Mean per-user error", std::string(columns->label), true, {}};
     plots::VersusN worst_error{"", "Worst user's error", std::string(columns->label), true, {}};
+    for (auto* figure : {&staleness, &worst, &error, &worst_error}) figure->key_order = key_order;
     for (const Curve* c : mine) {
-      // "setup=S, gossip.scaling=log" -> "gossip.scaling=log": the figure names the setup.
-      std::string label = c->label;
-      const std::string prefix = fmt::format("{}={}", setup_axis, setup);
-      if (label.rfind(prefix, 0) == 0) label = label.substr(std::min(label.size(), prefix.size() + 2));
-      if (label.empty()) label = setup;
+      const std::string label = curve_label(*c, setup);
       const auto add = [&](plots::VersusN& figure, plots::CurveGroup g, std::string_view quantity) {
         g.label = label;
         if (const auto choice = fit_group(g)) {
@@ -339,6 +355,7 @@ void report_learning(const SweepResults& r, std::vector<std::string>& drawn, std
   const auto versus_n = [&](std::string name, std::string title, std::string ylabel, std::string_view column,
                             std::string_view ci) {
     plots::VersusN figure{std::move(name), std::move(title), std::move(ylabel), false, {}};
+    figure.key_order = curve_keys(curves_n);
     for (const Curve& c : curves_n)
       if (auto g = curve_group(r, c, column, ci, false); !g.n.empty()) figure.groups.push_back(std::move(g));
     if (!figure.groups.empty()) render_logged(plots::versus_n_figure(figure), r.dir, drawn, log);
@@ -398,6 +415,13 @@ void draw_versus_n(const SweepResults& r, const std::vector<Curve>& curves, cons
   plots::VersusN worst{"worst_vs_n", "Worst observer: per source and over all tracked pairs", "time-averaged worst staleness", false, {}};
   // Exceedance fractions fill [0, 1] anywhere, so its legend always goes below the plot.
   plots::VersusN exceed{"exceed_vs_n", "", "fraction of time", false, {}, ""};
+  // One colour per curve in all four figures: every curve's key first, then the worst
+  // figure's per-source and all-pairs curves.
+  std::vector<std::string> key_order = curve_keys(curves);
+  for (const Curve& c : curves)
+    for (const char* which : {"per source", "all pairs"})
+      key_order.push_back((c.label.empty() ? "" : c.label + ", ") + which);
+  for (auto* figure : {&staleness, &loglog, &worst, &exceed}) figure->key_order = key_order;
   bool positive = true;
   for (const Curve& c : curves) {
     const auto add = [](plots::VersusN& figure, plots::CurveGroup g) {
@@ -441,6 +465,8 @@ void draw_by_point(const SweepResults& r, std::vector<std::string>& drawn, std::
   f.ylabel = "mean staleness (versions)";
   plots::Series sim{"simulation (95% CI)", {}, {}, {}, plots::Series::Style::errorbars};
   plots::Series th{"theory", {}, {}, {}, plots::Series::Style::points};
+  sim.key = th.key = "staleness";  // one colour: the theory as open points beside the data
+  th.role = plots::Series::Role::theory;
   std::string tics;
   std::size_t longest = 0;
   for (std::size_t row = 0; row < r.table.rows.size(); ++row) {

@@ -57,7 +57,7 @@ Rendered render(const Figure& figure, const std::filesystem::path& dir);
 // rows of `columns` panels. Still five files: NAME.dat holds every panel's series as
 // consecutive blocks (panel 0's series first, then panel 1's, ...), and NAME.gp draws NAME.png,
 // NAME.svg and NAME.pdf with `set multiplot layout R,C`. Colours are given over the whole
-// figure: a series key has one colour in every panel. Both images come from one copy of the panel
+// figure: a series key has one colour in every panel. All three images come from one copy of the panel
 // commands (the script loads itself once per image, so it must keep its name), so a restyle
 // is one edit, and gnuplot's error messages give the true line of a failing command.
 struct PanelFigure {

@@ -21,8 +21,7 @@ std::string fit_label(const analysis::Fit& fit) {
   return "fit";
 }
 
-// The identity of a curve's data, theory and fit: its label, which picks its colour.
-std::string curve_key(const CurveGroup& g) { return g.label.empty() ? "simulation" : g.label; }
+std::string curve_key(const CurveGroup& g) { return plots::curve_key(g.label); }
 
 // A smooth curve of the fitted law over the group's range of n (geometric grid).
 Series fit_curve(const CurveGroup& g) {
@@ -103,6 +102,8 @@ void place_key(Figure& f, const std::string& inside) {
 }
 
 }  // namespace
+
+std::string curve_key(const std::string& label) { return label.empty() ? "simulation" : label; }
 
 Figure versus_n_figure(const VersusN& spec) {
   Figure f;

@@ -28,6 +28,10 @@ struct VersusN {
   std::vector<std::string> key_order{};
 };
 
+// The series key of a curve labelled `label` (its data, theory and fit share it): the label,
+// or "simulation" for an unlabelled curve. For VersusN::key_order.
+std::string curve_key(const std::string& label);
+
 Figure versus_n_figure(const VersusN& spec);
 
 // Several versus-n figures side by side in one image, one panel per spec, each drawn exactly

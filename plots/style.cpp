@@ -51,7 +51,9 @@ std::string options(const Series& s, std::size_t k, bool points) {
   }
   std::string out = fmt::format("linecolor rgb '{}' dashtype {} linewidth {}", slot.colour, dash,
                                 s.role == Series::Role::data ? 1.5 : 2);
-  if (points) out += fmt::format(" pointtype {} pointsize 1", slot.point_type);
+  // Theory or a fit drawn as points: the open shape of the data's filled one.
+  if (points)
+    out += fmt::format(" pointtype {} pointsize 1", s.role == Series::Role::data ? slot.point_type : slot.point_type - 1);
   return out;
 }
 

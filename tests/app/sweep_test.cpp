@@ -75,10 +75,25 @@ TEST_CASE("a sweep writes results.csv, trials.csv and meta.json as docs/interfac
   CHECK(meta["points"] == 6);
   // Figures: each with its data and script, drawn by gnuplot without error.
   for (const char* figure : {"staleness_vs_n", "staleness_loglog", "worst_vs_n", "exceed_vs_n"})
-    for (const char* ext : {".png", ".svg", ".gp", ".dat"}) {
+    for (const char* ext : {".png", ".svg", ".pdf", ".gp", ".dat"}) {
       INFO(figure << ext);
       CHECK(fs::file_size(dir / "out" / (std::string(figure) + ext)) > 0);
     }
+  // A curve has one colour in every figure of the run.
+  for (const char* curve : {"gossip.mode=push", "gossip.mode=exchange"}) {
+    INFO(curve);
+    std::vector<std::string> colours;
+    for (const char* figure : {"staleness_vs_n", "staleness_loglog", "exceed_vs_n"}) {
+      const std::string gp = slurp(dir / "out" / (std::string(figure) + ".gp"));
+      const std::size_t title = gp.find("title \"" + std::string(curve) + " (95% CI)\"");
+      REQUIRE(title != std::string::npos);
+      const std::size_t colour = gp.rfind("linecolor rgb '", title);
+      REQUIRE(colour != std::string::npos);
+      colours.push_back(gp.substr(colour + 15, 7));
+    }
+    CHECK(colours[0] == colours[1]);
+    CHECK(colours[0] == colours[2]);
+  }
   CHECK(fs::exists(dir / "out" / "fits.csv"));
   // timely plot redraws from the files alone.
   fs::remove(dir / "out" / "staleness_vs_n.png");
@@ -264,6 +279,7 @@ TEST_CASE("a learning sweep with setups over n draws one study figure per setup 
   REQUIRE(run_cli({"sweep", file.string(), "--out", (dir / "out").string()}) == 0);
   CHECK(fs::file_size(dir / "out" / "study_quadratic.png") > 0);
   CHECK(fs::file_size(dir / "out" / "study_quadratic.svg") > 0);
+  CHECK(fs::file_size(dir / "out" / "study_quadratic.pdf") > 0);
   const auto study = timely::experiments::read_csv((dir / "out" / "study.csv").string());
   REQUIRE(study.rows.size() == 6);
   const std::size_t error = study.column("error"), theory = study.column("error_theory"), n = study.column("n");
