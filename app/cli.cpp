@@ -155,6 +155,17 @@ class NullStream : public std::ostream {
 
 namespace {
 
+// --out: a directory path. An empty one (`--out ""`, or `--out=` with nothing after the `=`)
+// would write nowhere, and a value that starts with '-' is the next flag taken by mistake
+// (write ./-name for a directory whose name starts so).
+const CLI::Validator directory_path(
+    [](const std::string& value) -> std::string {
+      if (value.empty()) return "expected a directory path, got an empty one";
+      if (value.front() == '-') return "expected a directory path, got the flag-like '" + value + "' (write ./" + value + " for a directory of that name)";
+      return "";
+    },
+    "");
+
 // The command line: every command, its options and the variables they fill.
 struct Commands {
   CLI::App app{std::string(overview) + (ranks::built_with_mpi() ? "" : " This build has no MPI."), "timely"};
@@ -183,7 +194,8 @@ struct Commands {
     simulate_app->add_option("--threads", threads, "Cap on parallel trials (results are identical for every value)")
         ->check(CLI::Range(1u, 4096u));
     simulate_app->add_option("--out", out_dir, "Also write result.json and trials.csv into this directory")
-        ->type_name("DIR");
+        ->type_name("DIR")
+        ->check(directory_path);
 
     theory_app = app.add_subcommand("theory", "Print the exact (or asymptotic) staleness theory gives for a scenario");
     add_scenario_options(*theory_app, theory_args);
@@ -193,7 +205,9 @@ struct Commands {
     sweep_app->add_option("sweep", sweep_args.file, "Sweep file: a scenario plus a [sweep] table of \"key\" = [values]")
         ->type_name("SWEEP.toml")
         ->required();
-    sweep_app->add_option("--out", sweep_args.out, "Output directory (default out/<sweep file name>)")->type_name("DIR");
+    sweep_app->add_option("--out", sweep_args.out, "Output directory (default out/<sweep file name>)")
+        ->type_name("DIR")
+        ->check(directory_path);
     sweep_app->add_flag("--resume", sweep_args.resume, "Continue an interrupted sweep in --out, keeping finished points");
     sweep_app->add_flag("--force", sweep_args.force, "Replace a finished or different sweep in --out");
     sweep_app->add_flag("--quick", sweep_args.quick, "At most 4 trials per point, horizon and warm-up divided by 4");
@@ -213,6 +227,7 @@ struct Commands {
     validate_app->add_flag("--quick", validate_options.quick, "Smaller networks and fewer trials (under a minute)");
     validate_app->add_option("--out", validate_out, "Output directory for report.md, CSVs and figures")
         ->type_name("DIR")
+        ->check(directory_path)
         ->capture_default_str();
     validate_app->add_option("--threads", validate_options.threads, "Cap on parallel trials")->check(CLI::Range(1u, 4096u));
 

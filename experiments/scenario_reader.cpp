@@ -1,5 +1,6 @@
 // The scenario reader: TOML files and text, and --set's KEY=VALUE, turned into the values the
 // key table's setters take (experiments/scenario_key_table.cpp).
+#include <fstream>
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -296,8 +297,16 @@ toml::table parse_toml_text(std::string_view text, std::string_view origin) {
 
 toml::table parse_toml_file(const std::filesystem::path& file, std::string_view what) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec))
+  const auto status = std::filesystem::status(file, ec);
+  if (!std::filesystem::exists(status))
     throw InputError(fmt::format("{}: cannot read the {} (no such file)", file.string(), what));
+  if (std::filesystem::is_directory(status))
+    throw InputError(fmt::format("{}: cannot read the {} (it is a directory, expected a TOML file)", file.string(), what));
+  if (!std::filesystem::is_regular_file(status))
+    throw InputError(fmt::format("{}: cannot read the {} (not a regular file: a FIFO, socket or device; expected a TOML file)",
+                                 file.string(), what));
+  if (!std::ifstream(file))
+    throw InputError(fmt::format("{}: cannot read the {} (permission denied)", file.string(), what));
   try {
     return toml::parse_file(file.string());
   } catch (const toml::parse_error& e) {

@@ -5,6 +5,7 @@
 #include "tests/run_cli.hpp"
 #include "tests/scratch_dir.hpp"
 #include <filesystem>
+#include <sys/stat.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -242,4 +243,20 @@ TEST_CASE("bad scenario files exit 2 naming the key or the file position", "[cli
   require_rejected({"simulate", temp_file("array.toml", "[gossip]\nmode = [1, 2]\n").string()},
                    "gossip.mode: expected one of push, pull, exchange, got an array");
   require_rejected({"simulate", temp_file("syntax.toml", "[network\nn = 10\n").string()}, "syntax.toml:1:");
+}
+
+TEST_CASE("a directory or FIFO as the scenario, and an empty or flag-like --out, exit 2 saying so", "[cli]") {
+  const auto dir = timely::testing::scratch_root("timely_cli_paths");
+  std::filesystem::create_directories(dir / "scenario-dir");
+  require_rejected({"simulate", (dir / "scenario-dir").string()}, "it is a directory, expected a TOML file");
+  const auto fifo = dir / "scenario.fifo";
+  std::filesystem::remove(fifo);
+  if (::mkfifo(fifo.c_str(), 0600) == 0)  // never opened: a FIFO would block a reader
+    require_rejected({"simulate", fifo.string()}, "not a regular file");
+  require_rejected({"simulate", (dir / "missing.toml").string()}, "no such file");
+  // An empty --out wrote nothing and exited 0; `--out=` took the next flag as the directory.
+  require_rejected({"simulate", "--out", "", "--trials", "1"}, "--out: expected a directory path, got an empty one");
+  require_rejected({"simulate", "--out=", "--trials", "1"}, "--out: expected a directory path");
+  require_rejected({"sweep", "examples/sweep-topologies.toml", "--out", ""}, "--out: expected a directory path");
+  require_rejected({"validate", "--out", "--quick"}, "--out: expected a directory path, got the flag-like '--quick'");
 }
