@@ -72,6 +72,7 @@ int simulate_command(const ScenarioArgs& args, unsigned threads, const std::stri
 int theory_command(const ScenarioArgs& args, std::ostream& out) {
   const sim::Scenario scenario = load_scenario(args.path(), args.settings());
   validate(scenario);
+  check_theory_resources(scenario);
   const sim::Graph graph = sim::scenario_graph(scenario);
   const analysis::Prediction prediction = analysis::predict(scenario, graph);
   if (args.json) out << theory_json(scenario, prediction).dump(2) << "\n";

@@ -68,6 +68,14 @@ void check_events(const Scenario& s, const RunLimits& limits, const ClockRates& 
 }
 
 // The quadratic model: its arithmetic, and its n d doubles per trial.
+// The quadratic model's n d doubles (its optima, and in a trial its iterates) against 4 GiB.
+void check_quadratic_memory(const Scenario& s, double bytes, std::string_view what) {
+  if (bytes > 4.0 * gib)
+    throw InputError(fmt::format("network.n, data.features: {} users in {} dimensions need {:.1f} GiB {} "
+                                 "(at most 4 GiB)",
+                                 s.network.n, s.learning.data.features, bytes / gib, what));
+}
+
 void check_quadratic_resources(const Scenario& s, const RunLimits& limits, double events_per_trial) {
   const double operations = sim::cost::quadratic_operations(s, events_per_trial) * s.run.trials;
   const double limit = learning_flops_per_event * limits.max_events;
@@ -77,11 +85,8 @@ void check_quadratic_resources(const Scenario& s, const RunLimits& limits, doubl
                                  "observation), more than the limit of {:.3g} ({:g} per --max-events; lower these keys or "
                                  "raise --max-events)",
                                  operations, limit, learning_flops_per_event));
-  const double bytes = static_cast<double>(std::max(sim::quadratic_state_bytes(s), sim::quadratic_problem_bytes(s)));
-  if (bytes > 4.0 * gib)
-    throw InputError(fmt::format("network.n, data.features: {} users in {} dimensions need {:.1f} GiB per trial "
-                                 "(at most 4 GiB)",
-                                 s.network.n, s.learning.data.features, bytes / gib));
+  check_quadratic_memory(s, static_cast<double>(std::max(sim::quadratic_state_bytes(s), sim::quadratic_problem_bytes(s))),
+                         "per trial");
 }
 
 // A synthetic set is generated in memory as floats: refuse one that cannot fit, or whose
@@ -168,6 +173,12 @@ void check_sapo_memory(const Scenario& s, const ClockRates& rates) {
 }
 
 }  // namespace
+
+void check_theory_resources(const Scenario& s) {
+  // The theory draws the quadratic model's optima (n d doubles) to state its heterogeneity.
+  if (s.learning.model.kind == sim::ModelKind::quadratic)
+    check_quadratic_memory(s, static_cast<double>(sim::quadratic_problem_bytes(s)), "for the theory's optima");
+}
 
 void check_resources(const Scenario& s, const RunLimits& limits) {
   const ClockRates rates = sim::cost::clock_rates(s);

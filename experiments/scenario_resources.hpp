@@ -24,5 +24,8 @@ double estimated_work(const sim::Scenario& scenario);
 // What a simulation of the scenario needs: events and observations within the limits,
 // memory per trial, 32-bit version counters. `timely theory` does not simulate and skips this.
 void check_resources(const sim::Scenario& scenario, const RunLimits& limits = {});
+// What `timely theory` (and Python's theory) allocates before it computes: the quadratic
+// model's optima. Throws InputError naming the keys, as check_resources does.
+void check_theory_resources(const sim::Scenario& scenario);
 
 }  // namespace timely::experiments

@@ -241,6 +241,7 @@ py::dict theory(std::optional<std::string> file, std::optional<std::string> text
       [&](std::ostream&) {
         const timely::sim::Scenario scenario = scenario_of(file, text, base_dir, settings);
         ex::validate(scenario);
+        ex::check_theory_resources(scenario);
         const timely::sim::Graph graph = timely::sim::scenario_graph(scenario);
         json = ex::theory_json(scenario, timely::analysis::predict(scenario, graph));
       });

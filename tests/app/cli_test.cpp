@@ -260,3 +260,13 @@ TEST_CASE("a directory or FIFO as the scenario, and an empty or flag-like --out,
   require_rejected({"sweep", "examples/sweep-topologies.toml", "--out", ""}, "--out: expected a directory path");
   require_rejected({"validate", "--out", "--quick"}, "--out: expected a directory path, got the flag-like '--quick'");
 }
+
+TEST_CASE("theory applies the quadratic model's memory check before drawing its optima", "[cli][robustness]") {
+  // It ended in std::bad_alloc (exit 1): 10^6 users in 10^5 dimensions are 745 GiB of optima.
+  require_rejected({"theory", "--set", "model.kind=quadratic", "--set", "network.n=1000000", "--set", "data.features=100000"},
+                   "network.n, data.features: 1000000 users in 100000 dimensions need 745.1 GiB");
+  // A size that fits still gets its exact theory.
+  const Outcome o = run_cli({"theory", "--json", "--set", "model.kind=quadratic", "--set", "network.n=8", "--set",
+                             "data.features=3"});
+  CHECK(o.status == 0);
+}
