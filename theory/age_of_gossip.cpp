@@ -19,59 +19,55 @@ void check_source_args(std::uint64_t n, std::uint64_t n_min, SourceRates s, doub
 
 }  // namespace
 
-double source_age_complete(std::uint64_t n, SourceRates s, double flow) {
-  check_source_args(n, 2, s, flow);
-  const double nd = static_cast<double>(n);
-  // docs/model.md §3.2 (Yates 2102.02893, complete graph): by symmetry v_S depends only on
-  // j = |S|. Each ordered pair carries flow/(n-1), so the j(n-j) pairs entering S give
-  // b_j = j(n-j) flow/(n-1); the source hits S at rate j lambda_0/n.
-  double v = s.version_rate / s.push_rate;  // v_n: only source pushes reset the whole set
-  for (std::uint64_t j = n - 1; j >= 1; --j) {
-    const double jd = static_cast<double>(j);
-    const double b = jd * (nd - jd) * flow / (nd - 1.0);
-    v = (s.version_rate + b * v) / (jd * s.push_rate / nd + b);
-  }
-  return v;
-}
+namespace {
 
-double source_age_ring(std::uint64_t n, SourceRates s, double flow) {
-  check_source_args(n, 3, s, flow);
-  const double nd = static_cast<double>(n);
-  // docs/model.md §3.3 (Yates 2102.02893, ring): the freshest set is an arc; its two ends each
-  // receive flow/2 from outside, so it grows at rate flow whatever its length j < n.
-  double v = s.version_rate / s.push_rate;  // v_n
-  for (std::uint64_t j = n - 1; j >= 1; --j) {
-    const double jd = static_cast<double>(j);
-    v = (s.version_rate + flow * v) / (jd * s.push_rate / nd + flow);
-  }
-  return v;
-}
+enum class Quantity { age, freshness };
 
-double source_freshness_complete(std::uint64_t n, SourceRates s, double flow) {
-  check_source_args(n, 2, s, flow);
+// The set recursion of docs/model.md §3.1 on a graph where, by symmetry, a freshest set of j
+// users depends on j alone and grows by one user at rate grow(j); the source hits it at rate
+// j lambda_0 / n. Solved from the whole set, j = n, down to one user.
+//   age:       v_j = (lambda_e + b_j v_{j+1}) / (j lambda_0 / n + b_j),  v_n = lambda_e / lambda_0
+//   freshness: F_j = (j lambda_0 / n + b_j F_{j+1}) / (lambda_e + j lambda_0 / n + b_j),
+//              F_n = lambda_0 / (lambda_e + lambda_0)
+template <class Grow>
+double down_the_sizes(std::uint64_t n, SourceRates s, Quantity quantity, Grow grow) {
   const double nd = static_cast<double>(n);
-  // docs/model.md §3.1 with the symmetry of §3.2: F_j for |S| = j; the whole set is fresh
-  // after a push until the next version, F_n = lambda_0 / (lambda_e + lambda_0).
-  double f = s.push_rate / (s.version_rate + s.push_rate);
+  const bool fresh = quantity == Quantity::freshness;
+  double v = fresh ? s.push_rate / (s.version_rate + s.push_rate) : s.version_rate / s.push_rate;
   for (std::uint64_t j = n - 1; j >= 1; --j) {
     const double jd = static_cast<double>(j);
-    const double b = jd * (nd - jd) * flow / (nd - 1.0);
+    const double b = grow(jd, nd);
     const double in = jd * s.push_rate / nd;
-    f = (in + b * f) / (s.version_rate + in + b);
+    v = fresh ? (in + b * v) / (s.version_rate + in + b) : (s.version_rate + b * v) / (in + b);
   }
-  return f;
+  return v;
 }
 
-double source_freshness_ring(std::uint64_t n, SourceRates s, double flow) {
+// docs/model.md §3.2 (Yates 2102.02893, complete graph): each ordered pair carries flow/(n-1),
+// so the j(n-j) pairs entering a set of j give b_j = j(n-j) flow/(n-1).
+double complete_recursion(std::uint64_t n, SourceRates s, double flow, Quantity quantity) {
+  check_source_args(n, 2, s, flow);
+  return down_the_sizes(n, s, quantity, [flow](double j, double nd) { return j * (nd - j) * flow / (nd - 1.0); });
+}
+
+// docs/model.md §3.3 (Yates 2102.02893, ring): the freshest set is an arc; its two ends each
+// receive flow/2 from outside, so it grows at rate flow whatever its length j < n.
+double ring_recursion(std::uint64_t n, SourceRates s, double flow, Quantity quantity) {
   check_source_args(n, 3, s, flow);
-  const double nd = static_cast<double>(n);
-  // docs/model.md §3.1 over arcs, as in §3.3: an arc of j < n users receives flow from outside.
-  double f = s.push_rate / (s.version_rate + s.push_rate);
-  for (std::uint64_t j = n - 1; j >= 1; --j) {
-    const double in = static_cast<double>(j) * s.push_rate / nd;
-    f = (in + flow * f) / (s.version_rate + in + flow);
-  }
-  return f;
+  return down_the_sizes(n, s, quantity, [flow](double, double) { return flow; });
+}
+
+}  // namespace
+
+double source_age_complete(std::uint64_t n, SourceRates s, double flow) {
+  return complete_recursion(n, s, flow, Quantity::age);
+}
+double source_age_ring(std::uint64_t n, SourceRates s, double flow) { return ring_recursion(n, s, flow, Quantity::age); }
+double source_freshness_complete(std::uint64_t n, SourceRates s, double flow) {
+  return complete_recursion(n, s, flow, Quantity::freshness);
+}
+double source_freshness_ring(std::uint64_t n, SourceRates s, double flow) {
+  return ring_recursion(n, s, flow, Quantity::freshness);
 }
 
 }  // namespace timely::theory
