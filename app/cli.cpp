@@ -11,6 +11,8 @@
 #include "experiments/sweep.hpp"
 #include "experiments/sweep_report.hpp"
 #include "experiments/validate.hpp"
+#include "plots/figure.hpp"
+#include "plots/style.hpp"
 #include "sim/input_error.hpp"
 #include "sim/random.hpp"
 
@@ -81,8 +83,8 @@ int theory_command(const ScenarioArgs& args, std::ostream& out) {
 }
 
 // Draws a results directory's figures and prints its scaling fits.
-void print_fits(const SweepResults& results, std::ostream& out, std::ostream& err) {
-  const auto figures = report_sweep(results, err);
+void print_fits(const SweepResults& results, std::ostream& out, std::ostream& err, const plots::Drawing& drawing = {}) {
+  const auto figures = report_sweep(results, err, drawing);
   for (const CurveFits& cf : fit_curves(results)) {
     out << fmt::format("  {}:", cf.curve.label.empty() ? "fit" : one_line(cf.curve.label));
     for (const auto& fit : cf.choice.fits)
@@ -119,7 +121,17 @@ int sweep_command(const SweepArgs& args, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
-int plot_command(const std::string& dir, std::ostream& out, std::ostream& err) {
+struct PlotArgs {
+  std::string dir, style = std::string(plots::style::screen().name);
+  bool latex = false, fit_labels = false;
+};
+
+int plot_command(const PlotArgs& args, std::ostream& out, std::ostream& err) {
+  const std::string& dir = args.dir;
+  plots::Drawing drawing;
+  drawing.look = plots::style::find_look(args.style);  // the option's check accepted it
+  drawing.latex = args.latex;
+  drawing.fit_labels = args.fit_labels;
   namespace fs = std::filesystem;
   std::vector<fs::path> dirs;
   if (fs::exists(fs::path(dir) / "results.csv")) dirs.push_back(dir);
@@ -129,9 +141,9 @@ int plot_command(const std::string& dir, std::ostream& out, std::ostream& err) {
   if (dirs.empty())
     throw InputError(fmt::format("{}: no results.csv here or in its subdirectories (expected a sweep or validate --out)", dir));
   std::sort(dirs.begin(), dirs.end());
-  for (const auto& d : dirs) print_fits(read_sweep_results(d), out, err);
+  for (const auto& d : dirs) print_fits(read_sweep_results(d), out, err, drawing);
   if (is_validate_dir(dir))
-    out << fmt::format("  {} validation figures in {}\n", draw_validate_figures(dir, err).size(), dir);
+    out << fmt::format("  {} validation figures in {}\n", draw_validate_figures(dir, err, drawing).size(), dir);
   return 0;
 }
 
@@ -167,6 +179,14 @@ const CLI::Validator directory_path(
     },
     "");
 
+// --style: a look of plots/style.hpp.
+const CLI::Validator look_name(
+    [](const std::string& value) -> std::string {
+      if (plots::style::find_look(value)) return "";
+      return "expected " + plots::style::looks_accepted() + ", got '" + value + "'";
+    },
+    "");
+
 // The command line: every command, its options and the variables they fill.
 struct Commands {
   CLI::App app{std::string(overview) + (ranks::built_with_mpi() ? "" : " This build has no MPI."), "timely"};
@@ -176,7 +196,7 @@ struct Commands {
   SweepArgs sweep_args;
   ValidateOptions validate_options;
   std::string validate_out = validate_options.out.string();
-  std::string plot_dir;
+  PlotArgs plot_args;
   CLI::App *simulate_app, *theory_app, *sweep_app, *validate_app, *plot_app;
 
   Commands() {
@@ -233,10 +253,25 @@ struct Commands {
     validate_app->add_option("--threads", validate_options.threads, "Cap on parallel trials")->check(CLI::Range(1u, 4096u));
 
     plot_app = app.add_subcommand(
-        "plot", "Redraw every figure (and fits.csv) from a sweep or validate results directory, without simulating");
-    plot_app->add_option("dir", plot_dir, "Results directory (holds results.csv and meta.json)")
+        "plot",
+        "Redraw every figure (and fits.csv) from a sweep or validate results directory, without simulating, in the "
+        "look of --style; the files keep their names, so a paper's figures replace the screen's");
+    plot_app->add_option("dir", plot_args.dir, "Results directory (holds results.csv and meta.json)")
         ->type_name("RESULTS_DIR")
         ->required();
+    std::string looks;
+    for (const auto& look : plots::style::looks())
+      looks += fmt::format("\n  {}: {}", look.name, look.description);
+    plot_app->add_option("--style", plot_args.style, "The look of the figures:" + looks)
+        ->type_name("LOOK")
+        ->check(look_name)
+        ->capture_default_str();
+    plot_app->add_flag("--latex", plot_args.latex,
+                       "Also write NAME_latex.tex and NAME_latex.pdf (gnuplot's cairolatex): \\input{NAME_latex} "
+                       "sets the text in the document's font");
+    plot_app->add_flag("--fit-labels", plot_args.fit_labels,
+                       "List each fitted law in the legend (by default one 'fitted law' entry; the laws are in "
+                       "fits.csv and printed)");
   }
 };
 
@@ -291,7 +326,7 @@ int run(int argc, const char* const* argv, std::ostream& out_stream, std::ostrea
     ranks::done_together();  // theory and plot run on rank 0 alone
     if (!ranks::root()) return 0;
     if (c.theory_app->parsed()) return theory_command(c.theory_args, out);
-    if (c.plot_app->parsed()) return plot_command(c.plot_dir, out, err);
+    if (c.plot_app->parsed()) return plot_command(c.plot_args, out, err);
   } catch (const ranks::QuietExit& e) {
     return e.status;
   } catch (const InputError& e) {

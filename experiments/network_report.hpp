@@ -11,6 +11,7 @@ namespace timely::experiments {
 
 // Draws what applies to the sweep's axes and columns; a figure that cannot be drawn is
 // reported to `log` and skipped. Appends the names drawn.
-void report_network(const SweepResults& results, std::vector<std::string>& drawn, std::ostream& log);
+void report_network(const SweepResults& results, std::vector<std::string>& drawn, std::ostream& log,
+                    const plots::Drawing& drawing = {});
 
 }  // namespace timely::experiments

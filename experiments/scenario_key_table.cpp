@@ -199,44 +199,44 @@ const std::vector<Key>& registry() {
   static const std::vector<Key> keys = {
       {"network.n", integers(2, max_users), "number of users (default 100)",
        [](S& s, const Value& v, const Key& k) { s.network.n = count(v, k); },
-       [](const S& s) -> Json { return s.network.n; }},
+       [](const S& s) -> Json { return s.network.n; }, "n = {}"},
       {"network.topology", choices(sim::topologies()), "graph on which users gossip (default complete)",
        [](S& s, const Value& v, const Key& k) { s.network.topology = choice(v, k, sim::topologies()); },
-       [](const S& s) -> Json { return sim::to_string(s.network.topology); }},
+       [](const S& s) -> Json { return sim::to_string(s.network.topology); }, "{}"},
       {"network.degree", integers_from(1, max_users), "degree of the random-regular graph (default 8)",
        [](S& s, const Value& v, const Key& k) { s.network.degree = count(v, k); },
-       [](const S& s) -> Json { return s.network.degree; }},
+       [](const S& s) -> Json { return s.network.degree; }, "degree {}"},
       {"network.p", numbers(open_closed(0.0, 1.0), "", "a probability"),
        "edge probability of erdos-renyi, resampled until connected (default 2 ln n / n)",
        [](S& s, const Value& v, const Key& k) { s.network.p = number(v, k); },
-       [](const S& s) -> Json { return effective_p(s); }},
+       [](const S& s) -> Json { return effective_p(s); }, "p = {}"},
       {"network.dimensions", integers(2, 16), "torus: dimensions d, n = side^d with side >= 3 (default 2)",
        [](S& s, const Value& v, const Key& k) { s.network.dimensions = count(v, k); },
-       [](const S& s) -> Json { return s.network.dimensions; }},
+       [](const S& s) -> Json { return s.network.dimensions; }, "{}-D"},
       {"network.reach", integers_from(1, max_users, " and < network.n / 2"),
        "generalized-ring: neighbours on each side, f (default 2, or from network.reach_exponent)",
        [](S& s, const Value& v, const Key& k) { s.network.reach = count(v, k); },
        [](const S& s) -> Json {
          return s.network.topology == sim::TopologyKind::generalized_ring ? Json(s.network.reach_users()) : Json();
-       }},
+       }, "f = {}"},
       {"network.reach_exponent", numbers(closed_open(0.0, 1.0)),
        "generalized-ring: f = round(n^a) neighbours on each side (default none: network.reach)",
        [](S& s, const Value& v, const Key& k) { s.network.reach_exponent = number(v, k); },
-       [](const S& s) -> Json { return s.network.reach_exponent ? Json(*s.network.reach_exponent) : Json(); }},
+       [](const S& s) -> Json { return s.network.reach_exponent ? Json(*s.network.reach_exponent) : Json(); }, "f = n^{}"},
       {"network.left", integers_from(1, max_users, " and < network.n"),
        "bipartite: users on the left side of K_{L, n-L} (default floor(n / 2))",
        [](S& s, const Value& v, const Key& k) { s.network.left = count(v, k); },
        [](const S& s) -> Json {
          return s.network.topology == sim::TopologyKind::bipartite ? Json(s.network.left.value_or(s.network.n / 2))
                                                                    : Json();
-       }},
+       }, "{} on the left"},
       {"network.clusters", integers_from(1, max_users, " and at most floor(network.n / 2^network.levels)"),
        "clustered: top-level clusters m (default round(sqrt n), or from network.clusters_exponent)",
        [](S& s, const Value& v, const Key& k) { s.network.clusters = count(v, k); },
        [](const S& s) -> Json {  // null where network.clusters_exponent gives m = round(n^c), which varies with n
          return s.network.topology == sim::TopologyKind::clustered && s.network.clusters ? Json(*s.network.clusters)
                                                                                         : Json();
-       }},
+       }, "{} clusters"},
       {"network.clusters_exponent", numbers(open_closed(0.0, 1.0)),
        "clustered: m = max(1, round(n^c)) top-level clusters instead of network.clusters (default 0.5)",
        [](S& s, const Value& v, const Key& k) { s.network.clusters_exponent = number(v, k); },
@@ -244,23 +244,23 @@ const std::vector<Key>& registry() {
          return s.network.topology == sim::TopologyKind::clustered && !s.network.clusters
                     ? Json(s.network.clusters_growth())
                     : Json();
-       }},
+       }, "m = n^{}"},
       {"network.levels", integers(1, 20, " and 2^levels <= network.n"),
        "clustered: nesting levels L of every cluster (default 1)",
        [](S& s, const Value& v, const Key& k) { s.network.levels = count(v, k); },
        [](const S& s) -> Json {
          return s.network.topology == sim::TopologyKind::clustered ? Json(s.network.levels) : Json();
-       }},
+       }, "{} levels"},
       {"network.inside", choices(sim::cluster_insides()), "clustered: the graph among a cluster's members (default ring)",
        [](S& s, const Value& v, const Key& k) { s.network.inside = choice(v, k, sim::cluster_insides()); },
        [](const S& s) -> Json {
          return s.network.topology == sim::TopologyKind::clustered ? Json(sim::to_string(s.network.inside)) : Json();
-       }},
+       }, "{} inside"},
       {"network.head_ring", flags(), "clustered: the top-level heads form a ring (default false)",
        [](S& s, const Value& v, const Key& k) { s.network.head_ring = flag(v, k); },
        [](const S& s) -> Json {
          return s.network.topology == sim::TopologyKind::clustered ? Json(s.network.head_ring) : Json();
-       }},
+       }, "heads in a ring|heads apart"},
       {"network.edges_file", words("a path to an edge list (one 'i j [weight]' per line, ids from 0)"),
        "edge list for topology edges (default none)",
        [](S& s, const Value& v, const Key& k) { s.network.edges_file = text(v, k); },
@@ -268,25 +268,25 @@ const std::vector<Key>& registry() {
       {"gossip.capacity", numbers_or_law(rates),
        "capacity factor kappa: each user gossips at rate kappa*g(n); a table draws kappa_i per user (default 1)",
        [](S& s, const Value& v, const Key& k) { s.gossip.capacity = per_user(v, k, s.gossip.capacity_law); },
-       [](const S& s) -> Json { return per_user_json(s.gossip.capacity, s.gossip.capacity_law); }},
+       [](const S& s) -> Json { return per_user_json(s.gossip.capacity, s.gossip.capacity_law); }, "kappa = {}"},
       {"gossip.scaling", choices(sim::capacity_scalings()), "g(n) = 1, ln n, n or n^gossip.exponent (default constant)",
        [](S& s, const Value& v, const Key& k) { s.gossip.scaling = choice(v, k, sim::capacity_scalings()); },
-       [](const S& s) -> Json { return sim::to_string(s.gossip.scaling); }},
+       [](const S& s) -> Json { return sim::to_string(s.gossip.scaling); }, "{} capacity"},
       {"gossip.exponent", numbers(closed(theory::min_power_exponent, theory::max_power_exponent)),
        "exponent a of gossip.scaling = power: capacity kappa n^a (default 0.5)",
        [](S& s, const Value& v, const Key& k) { s.gossip.exponent = number(v, k); },
-       [](const S& s) -> Json { return s.gossip.exponent; }},
+       [](const S& s) -> Json { return s.gossip.exponent; }, "g(n) = n^{}"},
       {"gossip.mode", choices(sim::gossip_modes()), "who merges on a contact (default push)",
        [](S& s, const Value& v, const Key& k) { s.gossip.mode = choice(v, k, sim::gossip_modes()); },
-       [](const S& s) -> Json { return sim::to_string(s.gossip.mode); }},
+       [](const S& s) -> Json { return sim::to_string(s.gossip.mode); }, "{} gossip"},
       {"gossip.policy", choices(sim::gossip_policies()), "who gossips when (default uniform)",
        [](S& s, const Value& v, const Key& k) { s.gossip.policy = choice(v, k, sim::gossip_policies()); },
-       [](const S& s) -> Json { return sim::gossip_policies().name(s.gossip.policy); }},
+       [](const S& s) -> Json { return sim::gossip_policies().name(s.gossip.policy); }, "{} policy"},
       // ---- the policies' own keys (docs/model.md §1.1); each refused unless the policy reads it ----
       {"gossip.fanout", integers_from(1, max_users, " and < network.n"),
        "fanout: users each local update is pushed to (default round(kappa g(n) / r) in [1, n-1])",
        [](S& s, const Value& v, const Key& k) { s.gossip.fanout = count(v, k); },
-       [](const S& s) -> Json { return policy_value(s, "gossip.fanout", [&] { return Json(s.fanout_users()); }); }},
+       [](const S& s) -> Json { return policy_value(s, "gossip.fanout", [&] { return Json(s.fanout_users()); }); }, "fanout {}"},
       {"gossip.burst_rate", numbers(rates), "burst: a user's gossip rate while it bursts (default n kappa g(n), the whole budget)",
        [](S& s, const Value& v, const Key& k) { s.gossip.burst_rate = number(v, k); },
        [](const S& s) -> Json { return policy_value(s, "gossip.burst_rate", [&] { return Json(s.burst_rate()); }); }},
@@ -306,7 +306,7 @@ const std::vector<Key>& registry() {
       {"gossip.latency", numbers_or_law(times, " (exponential, uniform, lognormal, two-point)"),
        "propagation delay of every message; a table draws it per message (default 0)",
        [](S& s, const Value& v, const Key& k) { s.gossip.latency = per_user(v, k, s.gossip.latency_law); },
-       [](const S& s) -> Json { return per_user_json(s.gossip.latency, s.gossip.latency_law); }},
+       [](const S& s) -> Json { return per_user_json(s.gossip.latency, s.gossip.latency_law); }, "latency {}"},
       {"gossip.message_bytes", numbers(closed(0.0, 1e15), " (0 = the default)"),
        "bytes of a staleness-only message; 0 = a vector clock of 4 n bytes; learning sends the model's parameters instead (default 0)",
        [](S& s, const Value& v, const Key& k) { s.gossip.message_bytes = number(v, k); },
@@ -318,16 +318,16 @@ const std::vector<Key>& registry() {
          if (s.gossip.bandwidth_law && !(s.gossip.bandwidth > 0.0))
            throw InputError(fmt::format("{}: a distribution of uplinks needs a mean above 0 (for no transfer time give 0)", k.name));
        },
-       [](const S& s) -> Json { return per_user_json(s.gossip.bandwidth, s.gossip.bandwidth_law); }},
+       [](const S& s) -> Json { return per_user_json(s.gossip.bandwidth, s.gossip.bandwidth_law); }, "bandwidth {}"},
       {"gossip.busy", choices(sim::busy_policies()), "what a gossip tick does while the uplink is sending (default queue)",
        [](S& s, const Value& v, const Key& k) { s.gossip.busy = choice(v, k, sim::busy_policies()); },
        [](const S& s) -> Json { return sim::to_string(s.gossip.busy); }},
       {"gossip.loss", numbers(closed_open(0.0, 1.0)), "probability that a message is lost, independently of all else (default 0)",
        [](S& s, const Value& v, const Key& k) { s.gossip.loss = number(v, k); },
-       [](const S& s) -> Json { return s.gossip.loss; }},
+       [](const S& s) -> Json { return s.gossip.loss; }, "loss {}"},
       {"updates.rate", numbers_or_law(rates), "rate mu of each user's local-update clock; a table draws mu_i per user (default 1)",
        [](S& s, const Value& v, const Key& k) { s.updates.rate = per_user(v, k, s.updates.rate_law); },
-       [](const S& s) -> Json { return per_user_json(s.updates.rate, s.updates.rate_law); }},
+       [](const S& s) -> Json { return per_user_json(s.updates.rate, s.updates.rate_law); }, "mu = {}"},
       {"updates.delay", numbers_or_law(times),
        "deterministic part c of the update interval c + Exp(mu); a table draws c_i per user (default 0)",
        [](S& s, const Value& v, const Key& k) { s.updates.delay = per_user(v, k, s.updates.delay_law); },
@@ -343,7 +343,7 @@ const std::vector<Key>& registry() {
       // ---- churn (docs/model.md §7.3) ----
       {"churn.model", choices(sim::churn_models()), "online and offline periods of the users (default none)",
        [](S& s, const Value& v, const Key& k) { s.churn.model = choice(v, k, sim::churn_models()); },
-       [](const S& s) -> Json { return sim::to_string(s.churn.model); }},
+       [](const S& s) -> Json { return sim::to_string(s.churn.model); }, "{} churn"},
       {"churn.online_mean", numbers(rates), "markov: mean online period (default 100)",
        [](S& s, const Value& v, const Key& k) { s.churn.online_mean = number(v, k); },
        [](const S& s) -> Json { return s.churn.online_mean; }},
@@ -363,31 +363,31 @@ const std::vector<Key>& registry() {
       {"staleness.model", choices(sim::staleness_models()),
        "users: every user is a source; source: Yates' external source (default users)",
        [](S& s, const Value& v, const Key& k) { s.staleness.model = choice(v, k, sim::staleness_models()); },
-       [](const S& s) -> Json { return sim::to_string(s.staleness.model); }},
+       [](const S& s) -> Json { return sim::to_string(s.staleness.model); }, "{} model"},
       {"staleness.tracked", integers_from(0, max_users, " (0 = all users)"),
        "sources K tracked in the users model (default 0 = all)",
        [](S& s, const Value& v, const Key& k) { s.staleness.tracked = count(v, k); },
-       [](const S& s) -> Json { return s.tracked_sources(); }},
+       [](const S& s) -> Json { return s.tracked_sources(); }, "K = {}"},
       {"staleness.bound", integers_from(0, max_count),
        "bound B: reports the fraction of time the worst staleness exceeds B (default 10)",
        [](S& s, const Value& v, const Key& k) { s.staleness.bound = count(v, k); },
        [](const S& s) -> Json { return s.staleness.bound; }},
       {"source.rate", numbers(rates), "lambda_e, version rate of the external source (default 1)",
        [](S& s, const Value& v, const Key& k) { s.source.rate = number(v, k); },
-       [](const S& s) -> Json { return s.source.rate; }},
+       [](const S& s) -> Json { return s.source.rate; }, "lambda_e = {}"},
       {"source.push_rate", numbers(rates), "lambda_0, total rate of the source's pushes to random users (default 1)",
        [](S& s, const Value& v, const Key& k) { s.source.push_rate = number(v, k); },
-       [](const S& s) -> Json { return s.source.push_rate; }},
+       [](const S& s) -> Json { return s.source.push_rate; }, "lambda_0 = {}"},
       {"source.targets", choices(sim::source_targets()),
        "whom the source's pushes go to: every user, or the clustered graph's top-level heads (default all)",
        [](S& s, const Value& v, const Key& k) { s.source.targets = choice(v, k, sim::source_targets()); },
-       [](const S& s) -> Json { return sim::to_string(s.source.targets); }},
+       [](const S& s) -> Json { return sim::to_string(s.source.targets); }, "pushes to {}"},
       {"run.horizon", numbers(above(0.0)), "simulated time per trial (default 1000)",
        [](S& s, const Value& v, const Key& k) { s.run.horizon = number(v, k); },
-       [](const S& s) -> Json { return s.run.horizon; }},
+       [](const S& s) -> Json { return s.run.horizon; }, "horizon {}"},
       {"run.warmup", numbers(at_least(0.0), " and below run.horizon"), "time discarded before averaging (default 100)",
        [](S& s, const Value& v, const Key& k) { s.run.warmup = number(v, k); },
-       [](const S& s) -> Json { return s.run.warmup; }},
+       [](const S& s) -> Json { return s.run.warmup; }, "warm-up {}"},
       {"run.trials", integers(1, 1'000'000), "independent trials (default 16)",
        [](S& s, const Value& v, const Key& k) { s.run.trials = count(v, k); },
        [](const S& s) -> Json { return s.run.trials; }},
@@ -403,7 +403,7 @@ const std::vector<Key>& registry() {
       // ---- learning mode (docs/model.md §4-5) ----
       {"model.kind", choices(sim::model_kinds()), "learning model; none = staleness only (default none)",
        [](S& s, const Value& v, const Key& k) { s.learning.model.kind = choice(v, k, sim::model_kinds()); },
-       [](const S& s) -> Json { return sim::to_string(s.learning.model.kind); }},
+       [](const S& s) -> Json { return sim::to_string(s.learning.model.kind); }, "{} model"},
       {"model.hidden", widths(1, 100000), "hidden layer widths of the MLP (default [128, 64])",
        [](S& s, const Value& v, const Key& k) { s.learning.model.hidden = positive_list(v, k); },
        [](const S& s) -> Json { return s.learning.model.hidden; }},
@@ -418,10 +418,10 @@ const std::vector<Key>& registry() {
        [](const S& s) -> Json { return sim::to_string(s.learning.data.source); }},
       {"data.partition", choices(sim::partitions()), "how training data is split over users (default iid)",
        [](S& s, const Value& v, const Key& k) { s.learning.data.partition = choice(v, k, sim::partitions()); },
-       [](const S& s) -> Json { return sim::to_string(s.learning.data.partition); }},
+       [](const S& s) -> Json { return sim::to_string(s.learning.data.partition); }, "{} partition"},
       {"data.alpha", numbers(above(0.0)), "Dirichlet concentration of the label skew (default 0.5)",
        [](S& s, const Value& v, const Key& k) { s.learning.data.alpha = number(v, k); },
-       [](const S& s) -> Json { return s.learning.data.alpha; }},
+       [](const S& s) -> Json { return s.learning.data.alpha; }, "alpha = {}"},
       {"data.shards_per_user", integers(1, max_count), "sorted-label shards per user for partition shards (default 2)",
        [](S& s, const Value& v, const Key& k) { s.learning.data.shards_per_user = count(v, k); },
        [](const S& s) -> Json { return s.learning.data.shards_per_user; }},
@@ -460,13 +460,13 @@ const std::vector<Key>& registry() {
        [](const S& s) -> Json { return s.learning.data.dir; }},
       {"train.steps", integers(0, 100000), "SGD steps per local update, tau; 0 = no training (default 1)",
        [](S& s, const Value& v, const Key& k) { s.learning.train.steps = count(v, k); },
-       [](const S& s) -> Json { return s.learning.train.steps; }},
+       [](const S& s) -> Json { return s.learning.train.steps; }, "tau = {}"},
       {"train.batch", integers(1, 4096), "mini-batch size (default 32)",
        [](S& s, const Value& v, const Key& k) { s.learning.train.batch = count(v, k); },
-       [](const S& s) -> Json { return s.learning.train.batch; }},
+       [](const S& s) -> Json { return s.learning.train.batch; }, "batch {}"},
       {"train.lr", numbers(above(0.0)), "step size (default 0.05)",
        [](S& s, const Value& v, const Key& k) { s.learning.train.lr = number(v, k); },
-       [](const S& s) -> Json { return s.learning.train.lr; }},
+       [](const S& s) -> Json { return s.learning.train.lr; }, "lr = {}"},
       {"train.schedule", choices(sim::lr_schedules()), "step-size schedule in simulated time (default constant)",
        [](S& s, const Value& v, const Key& k) { s.learning.train.schedule = choice(v, k, sim::lr_schedules()); },
        [](const S& s) -> Json { return sim::to_string(s.learning.train.schedule); }},
@@ -485,14 +485,14 @@ const std::vector<Key>& registry() {
       {"learning.protocol", choices(sim::learning_protocols()),
        "how the users' models learn together (default gossip; mixing.rule = \"fedavg\" is an alias of fedavg)",
        [](S& s, const Value& v, const Key& k) { s.learning.protocol = choice(v, k, sim::learning_protocols()); },
-       [](const S& s) -> Json { return sim::learning_protocols().name(s.learning.protocol); }},
+       [](const S& s) -> Json { return sim::learning_protocols().name(s.learning.protocol); }, "{}"},
       // ---- MoDeST's rounds (docs/model.md §4.1); refused unless learning.protocol = "modest" ----
       {"modest.sample", integers_from(1, max_users, " and at most network.n"), "MoDeST: users that train each round (default 10)",
        [](S& s, const Value& v, const Key& k) { s.learning.modest.sample = count(v, k); },
-       [](const S& s) -> Json { return s.learning.modest.sample; }},
+       [](const S& s) -> Json { return s.learning.modest.sample; }, "MoDeST s = {}"},
       {"modest.aggregators", integers_from(1, max_users), "MoDeST: users that average each round's models (default 1)",
        [](S& s, const Value& v, const Key& k) { s.learning.modest.aggregators = count(v, k); },
-       [](const S& s) -> Json { return s.learning.modest.aggregators; }},
+       [](const S& s) -> Json { return s.learning.modest.aggregators; }, "MoDeST a = {}"},
       {"modest.success_fraction", numbers(open_closed(0.0, 1.0)),
        "MoDeST: an aggregator averages once floor(sample * this) models have arrived (default 0.8)",
        [](S& s, const Value& v, const Key& k) { s.learning.modest.success_fraction = number(v, k); },
@@ -519,16 +519,16 @@ const std::vector<Key>& registry() {
       {"sapo.local", integers(0, 4096, " and at most sapo.questions"),
        "SAPO: own rollouts in each training batch, I (default 4)",
        [](S& s, const Value& v, const Key& k) { s.learning.sapo.local = count(v, k); },
-       [](const S& s) -> Json { return s.learning.sapo.local; }},
+       [](const S& s) -> Json { return s.learning.sapo.local; }, "SAPO I = {}"},
       {"sapo.external", integers(0, 4096), "SAPO: received rollouts drawn into each training batch, J (default 4)",
        [](S& s, const Value& v, const Key& k) { s.learning.sapo.external = count(v, k); },
-       [](const S& s) -> Json { return s.learning.sapo.external; }},
+       [](const S& s) -> Json { return s.learning.sapo.external; }, "SAPO J = {}"},
       {"sapo.share_fanout", integers_from(0, max_users, " (0 = share nothing)"),
        "SAPO: users each rollout is sent to, uniformly among the user's neighbours (default: all of them)",
        [](S& s, const Value& v, const Key& k) { s.learning.sapo.share_fanout = count(v, k); },
        [](const S& s) -> Json {
          return s.learning.sapo.share_fanout ? Json(*s.learning.sapo.share_fanout) : Json("all");
-       }},
+       }, "SAPO fanout {}"},
       {"sapo.clip_low", numbers(closed_open(0.0, 1.0)), "SAPO: GRPO's ratio is clipped below at 1 - clip_low (default 0.2)",
        [](S& s, const Value& v, const Key& k) { s.learning.sapo.clip_low = number(v, k); },
        [](const S& s) -> Json { return s.learning.sapo.clip_low; }},
@@ -544,10 +544,10 @@ const std::vector<Key>& registry() {
        [](const S& s) -> Json { return s.learning.sapo.keep; }},
       {"mixing.rule", choices(sim::mixing_rules()), "how models mix on a gossip contact, or the FedAvg baseline (default average)",
        [](S& s, const Value& v, const Key& k) { s.learning.mixing.rule = choice(v, k, sim::mixing_rules()); },
-       [](const S& s) -> Json { return sim::to_string(s.learning.mixing.rule); }},
+       [](const S& s) -> Json { return sim::to_string(s.learning.mixing.rule); }, "{} mixing"},
       {"mixing.fedavg_fraction", numbers(open_closed(0.0, 1.0)), "fraction of users sampled per FedAvg round (default 0.1)",
        [](S& s, const Value& v, const Key& k) { s.learning.mixing.fedavg_fraction = number(v, k); },
-       [](const S& s) -> Json { return s.learning.mixing.fedavg_fraction; }},
+       [](const S& s) -> Json { return s.learning.mixing.fedavg_fraction; }, "FedAvg fraction {}"},
       {"mixing.variance_target", choices(sim::variance_targets()),
        "variance-corrected: target = mean variance of all contributing models or of the received ones (default contributing)",
        [](S& s, const Value& v, const Key& k) { s.learning.mixing.variance_target = choice(v, k, sim::variance_targets()); },
@@ -592,6 +592,25 @@ const Key* find_key(std::string_view name) {
     if (k.name == name) return &k;
   return nullptr;
 }
+
+}  // namespace timely::experiments::key_table
+
+namespace timely::experiments {
+
+std::string value_label(std::string_view key, std::string_view value) {
+  const key_table::Key* row = key_table::find_key(key);
+  if (!row) return std::string(value);
+  std::string_view label = row->label;
+  if (label.empty()) return fmt::format("{} = {}", key.substr(key.rfind('.') + 1), value);
+  if (const auto bar = label.find('|'); bar != std::string_view::npos)  // a flag: "when true|when false"
+    return std::string(value == "true" ? label.substr(0, bar) : label.substr(bar + 1));
+  const auto at = label.find("{}");
+  return std::string(label.substr(0, at)) + std::string(value) + std::string(label.substr(at + 2));
+}
+
+}  // namespace timely::experiments
+
+namespace timely::experiments::key_table {
 
 std::string keys_of_table(std::string_view table) {
   std::string out;

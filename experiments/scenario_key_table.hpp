@@ -65,6 +65,10 @@ struct Key {
   std::string_view meaning;
   void (*set)(sim::Scenario&, const Value&, const Key&);
   nlohmann::ordered_json (*get)(const sim::Scenario&);
+  // What a curve of this key's value is called in a figure's legend: "{} capacity" makes
+  // "log capacity" of gossip.scaling = log; a flag's reads "when true|when false". "" = the
+  // key's last part and the value ("fedavg_fraction = 0.1").
+  std::string_view label = {};
 
   KeyInfo info() const { return {name, accepts.text, meaning}; }
 };

@@ -28,6 +28,12 @@ struct KeyInfo {
 
 const std::vector<KeyInfo>& scenario_keys();
 
+// What a curve whose scenario key `key` has the value `value` (as results.csv writes it) is
+// called in a figure: the key's label from the registry ("log capacity" for gossip.scaling =
+// log, "MoDeST s = 10" for modest.sample = 10), else the key's last part and the value
+// ("fedavg_fraction = 0.1"); a key that is not a scenario key (a sweep's setup) shows its value.
+std::string value_label(std::string_view key, std::string_view value);
+
 // The effective value of every key, in registry order (the "scenario" JSON object).
 nlohmann::ordered_json scenario_json(const sim::Scenario& scenario);
 

@@ -16,6 +16,7 @@
 #include "analysis/statistics.hpp"
 #include "experiments/columns.hpp"
 #include "experiments/files.hpp"
+#include "experiments/scenario_keys.hpp"
 #include "plots/scaling_figures.hpp"
 #include "sim/choices.hpp"
 #include "sim/input_error.hpp"
@@ -53,8 +54,9 @@ std::vector<double> standard_errors(const SweepResults& r, const Curve& c) {
   return se;
 }
 
-void render_logged(const plots::Figure& figure, const fs::path& dir, std::vector<std::string>& drawn, std::ostream& log) {
-  if (draw_figure(figure, dir, log)) drawn.push_back(figure.name);
+void render_logged(const plots::Figure& figure, const fs::path& dir, std::vector<std::string>& drawn, std::ostream& log,
+                   const plots::Drawing& drawing) {
+  if (draw_figure(figure, dir, log, drawing)) drawn.push_back(figure.name);
 }
 
 std::string yes_no(bool b) { return b ? "true" : "false"; }
@@ -87,7 +89,15 @@ std::vector<Panel> learning_panels(const std::vector<std::string>& varying, cons
                                    const std::vector<std::string>& order,
                                    const std::map<std::string, std::vector<std::string>>& row_of) {
   constexpr std::size_t one_panel_at_most = 6;
-  if (order.size() <= one_panel_at_most || varying.size() < 2) return {Panel{"", "", order, order}};
+  if (order.size() <= one_panel_at_most || varying.size() < 2) {
+    std::vector<std::string> titles;
+    for (const auto& point : order) {
+      std::vector<std::pair<std::string, std::string>> values;
+      for (const auto& axis : varying) values.emplace_back(axis, row_of.at(point)[curves.column(axis)]);
+      titles.push_back(curve_title(values));
+    }
+    return {Panel{"", "", order, titles}};
+  }
   std::vector<Panel> panels;
   std::map<std::string, std::size_t> index;
   for (const auto& point : order) {
@@ -95,7 +105,7 @@ std::vector<Panel> learning_panels(const std::vector<std::string>& varying, cons
     std::string title, suffix;
     for (std::size_t a = 0; a + 1 < varying.size(); ++a) {
       const std::string& v = row[curves.column(varying[a])];
-      title += fmt::format("{}{}={}", title.empty() ? "" : ", ", varying[a], v);
+      title += (title.empty() ? "" : ", ") + value_label(varying[a], v);
       suffix.push_back('_');
       suffix += slug(v);
     }
@@ -109,13 +119,13 @@ std::vector<Panel> learning_panels(const std::vector<std::string>& varying, cons
     }
     Panel& p = panels[it->second];
     p.points.push_back(point);
-    p.curve.push_back(fmt::format("{}={}", varying.back(), row[curves.column(varying.back())]));
+    p.curve.push_back(value_label(varying.back(), row[curves.column(varying.back())]));
   }
   return panels;
 }
 
 void draw_panel(const SweepResults& r, const Panel& p, const std::map<std::string, PointCurves>& points,
-                std::vector<std::string>& drawn, std::ostream& log) {
+                std::vector<std::string>& drawn, std::ostream& log, const plots::Drawing& drawing) {
   const std::string in = p.title.empty() ? "" : "\n" + p.title;
   const std::string observed = observed_model(r);
   std::vector<plots::TimeSeries> acc_series, loss_series, variance_series;
@@ -140,7 +150,7 @@ void draw_panel(const SweepResults& r, const Panel& p, const std::map<std::strin
                                        "Weight variance per layer relative to its initial (Xavier) value" + in,
                                        "variance / initial variance", variance_series, true);
     f.extra.push_back("set arrow from graph 0, first 1 to graph 1, first 1 nohead dashtype 2");
-    render_logged(f, r.dir, drawn, log);
+    render_logged(f, r.dir, drawn, log, drawing);
   }
   if (!acc_series.empty()) {
     auto f = plots::versus_time_figure("accuracy_vs_time" + p.suffix,
@@ -148,12 +158,12 @@ void draw_panel(const SweepResults& r, const Panel& p, const std::map<std::strin
                                        "test accuracy",
                                        acc_series, false);
     f.extra.push_back("set yrange [0:1]");
-    render_logged(f, r.dir, drawn, log);
+    render_logged(f, r.dir, drawn, log, drawing);
   }
   render_logged(plots::versus_time_figure("loss_vs_time" + p.suffix, fmt::format("Test loss of {}", observed) + in,
                                           "test loss",
                                           loss_series, loss_positive),
-                r.dir, drawn, log);
+                r.dir, drawn, log, drawing);
 }
 
 // Learning sweeps: accuracy, loss and weight variance against time per point
@@ -205,7 +215,7 @@ const analysis::Fit& power_fit(const analysis::LawChoice& c) {
   return c.fits.front();
 }
 
-void report_study(const SweepResults& r, std::vector<std::string>& drawn, std::ostream& log) {
+void report_study(const SweepResults& r, std::vector<std::string>& drawn, std::ostream& log, const plots::Drawing& drawing) {
   const auto curves = curves_over_n(r);
   if (curves.empty()) return;
   // "setup=S, gossip.scaling=log" -> "gossip.scaling=log": the figure names the setup.
@@ -245,8 +255,10 @@ void report_study(const SweepResults& r, std::vector<std::string>& drawn, std::o
     for (auto* figure : {&staleness, &worst, &error, &worst_error}) figure->key_order = key_order;
     for (const Curve* c : mine) {
       const std::string label = curve_label(*c, setup);
+      const std::string title = curve_title(c->values, setup_axis);
       const auto add = [&](plots::VersusN& figure, plots::CurveGroup g, std::string_view quantity) {
         g.label = label;
+        g.title = title.empty() ? setup : title;
         if (const auto choice = fit_group(g)) {
           g.fit = power_fit(*choice);
           const auto& p = power_fit(*choice);
@@ -294,7 +306,7 @@ void report_study(const SweepResults& r, std::vector<std::string>& drawn, std::o
         {staleness, worst, error, worst_error});
     panels.columns = 2;
     try {
-      plots::render(panels, r.dir);
+      plots::render(panels, r.dir, drawing);
       log << fmt::format("  figure {}\n", (r.dir / (panels.name + ".png")).string());
       drawn.push_back(panels.name);
     } catch (const std::exception& e) {
@@ -305,7 +317,7 @@ void report_study(const SweepResults& r, std::vector<std::string>& drawn, std::o
   write_file_atomically(r.dir / "study_fits.csv", fits);
 }
 
-void report_learning(const SweepResults& r, std::vector<std::string>& drawn, std::ostream& log) {
+void report_learning(const SweepResults& r, std::vector<std::string>& drawn, std::ostream& log, const plots::Drawing& drawing) {
   const CsvTable curves =
       read_results_file(r.dir / "learning_curves.csv", ResultsFile::curves, r.axes, header_groups(r.table.header));
   const auto varying = r.varying_axes();
@@ -348,7 +360,7 @@ void report_learning(const SweepResults& r, std::vector<std::string>& drawn, std
       c.variance[k].value.push_back(layers[k] / c.initial[k]);
     }
   }
-  for (const Panel& p : learning_panels(varying, curves, order, row_of)) draw_panel(r, p, points, drawn, log);
+  for (const Panel& p : learning_panels(varying, curves, order, row_of)) draw_panel(r, p, points, drawn, log, drawing);
 
   // Time to the target and plateau delay against n, from the trials that reached them.
   const auto curves_n = curves_over_n(r);
@@ -358,7 +370,7 @@ void report_learning(const SweepResults& r, std::vector<std::string>& drawn, std
     figure.key_order = curve_keys(curves_n);
     for (const Curve& c : curves_n)
       if (auto g = curve_group(r, c, column, ci, false); !g.n.empty()) figure.groups.push_back(std::move(g));
-    if (!figure.groups.empty()) render_logged(plots::versus_n_figure(figure), r.dir, drawn, log);
+    if (!figure.groups.empty()) render_logged(plots::versus_n_figure(figure), r.dir, drawn, log, drawing);
   };
   versus_n("convergence_time_vs_n", "Time to the target accuracy (95% CI over the trials that reached it)",
            "time to target", "time_to_target", "time_to_target_ci95");
@@ -409,12 +421,11 @@ void write_fits(const SweepResults& r, const std::vector<CurveFits>& fits) {
 // Staleness, its log-log fit, the worst observer and the exceedance against n, one curve per
 // combination of the other axes.
 void draw_versus_n(const SweepResults& r, const std::vector<Curve>& curves, const std::vector<CurveFits>& fits,
-                   std::vector<std::string>& drawn, std::ostream& log) {
+                   std::vector<std::string>& drawn, std::ostream& log, const plots::Drawing& drawing) {
   plots::VersusN staleness{"staleness_vs_n", "Mean staleness against network size", "mean staleness (versions)", false, {}};
   plots::VersusN loglog{"staleness_loglog", "Mean staleness, log-log, with fitted power laws", "mean staleness (versions)", true, {}};
-  plots::VersusN worst{"worst_vs_n", "Worst observer: per source and over all tracked pairs", "time-averaged worst staleness", false, {}};
-  // Exceedance fractions fill [0, 1] anywhere, so its legend always goes below the plot.
-  plots::VersusN exceed{"exceed_vs_n", "", "fraction of time", false, {}, ""};
+  plots::VersusN worst{"worst_vs_n", "Worst observer (time average): per source and over all tracked pairs", "worst staleness (versions)", false, {}};
+  plots::VersusN exceed{"exceed_vs_n", "", "fraction of time", false, {}};
   // One colour per curve in all four figures: every curve's key first, then the worst
   // figure's per-source and all-pairs curves.
   std::vector<std::string> key_order = curve_keys(curves);
@@ -437,8 +448,10 @@ void draw_versus_n(const SweepResults& r, const std::vector<Curve>& curves, cons
     add(loglog, log_group);
     auto per_source = curve_group(r, c, "max_mean", "max_ci95", false);
     per_source.label = (c.label.empty() ? "" : c.label + ", ") + "per source";
+    per_source.title = (per_source.title.empty() ? "" : per_source.title + ", ") + "per source";
     auto all_pairs = curve_group(r, c, "max_all_mean", "max_all_ci95", false);
     all_pairs.label = (c.label.empty() ? "" : c.label + ", ") + "all pairs";
+    all_pairs.title = (all_pairs.title.empty() ? "" : all_pairs.title + ", ") + "all pairs";
     add(worst, per_source);
     add(worst, all_pairs);
     add(exceed, curve_group(r, c, "exceed_all_pairs", "exceed_all_pairs_ci95", false));
@@ -447,27 +460,26 @@ void draw_versus_n(const SweepResults& r, const std::vector<Curve>& curves, cons
                              r.value(curves.front().rows.front(), "staleness.bound"));
   // A sweep of FedAvg points alone measured no staleness: nothing to draw.
   if (!staleness.groups.empty()) {
-    render_logged(plots::versus_n_figure(staleness), r.dir, drawn, log);
-    if (positive) render_logged(plots::versus_n_figure(loglog), r.dir, drawn, log);
-    render_logged(plots::versus_n_figure(worst), r.dir, drawn, log);
+    render_logged(plots::versus_n_figure(staleness), r.dir, drawn, log, drawing);
+    if (positive) render_logged(plots::versus_n_figure(loglog), r.dir, drawn, log, drawing);
+    render_logged(plots::versus_n_figure(worst), r.dir, drawn, log, drawing);
     auto exceed_figure = plots::versus_n_figure(exceed);
     exceed_figure.extra.push_back("set yrange [-0.05:1.05]");
-    render_logged(exceed_figure, r.dir, drawn, log);
+    render_logged(exceed_figure, r.dir, drawn, log, drawing);
   }
 }
 
 // No n axis: one point per sweep point, labelled by its axis values.
-void draw_by_point(const SweepResults& r, std::vector<std::string>& drawn, std::ostream& log) {
+void draw_by_point(const SweepResults& r, std::vector<std::string>& drawn, std::ostream& log, const plots::Drawing& drawing) {
   plots::Figure f;
   f.name = "staleness_by_point";
   f.title = "Mean staleness per sweep point (95% CI) and theory";
   f.xlabel = "sweep point";
   f.ylabel = "mean staleness (versions)";
-  plots::Series sim{"simulation (95% CI)", {}, {}, {}, plots::Series::Style::errorbars};
+  plots::Series sim{"simulation", {}, {}, {}, plots::Series::Style::errorbars};
   plots::Series th{"theory", {}, {}, {}, plots::Series::Style::points};
   sim.key = th.key = "staleness";  // one colour: the theory as open points beside the data
   th.role = plots::Series::Role::theory;
-  std::string tics;
   std::size_t longest = 0;
   for (std::size_t row = 0; row < r.table.rows.size(); ++row) {
     const auto mean = r.number(row, "mean");
@@ -479,30 +491,30 @@ void draw_by_point(const SweepResults& r, std::vector<std::string>& drawn, std::
       th.x.push_back(static_cast<double>(row));
       th.y.push_back(*t);
     }
-    std::string label;
-    for (const auto& axis : r.axes) label += (label.empty() ? "" : " ") + r.value(row, axis);
+    std::vector<std::pair<std::string, std::string>> values;
+    for (const auto& axis : r.axes) values.emplace_back(axis, r.value(row, axis));
+    const std::string label = curve_title(values);
     longest = std::max(longest, label.size());
-    tics += fmt::format("{}{} {}", tics.empty() ? "" : ", ", plots::quoted(label), row);
+    f.xtic_labels.emplace_back(static_cast<double>(row), label);
   }
   if (!sim.x.empty()) {
     f.series.push_back(sim);
     if (!th.x.empty()) f.series.push_back(th);
-    // Room for every label: the canvas widens with the points and the bottom margin grows
-    // with the longest (rotated) label, so gnuplot never has to squeeze the tics.
+    // Room for every label: the canvas widens with the points and grows taller with the
+    // longest (rotated) label, so gnuplot never has to squeeze the tics.
     f.width = std::max(f.width, static_cast<int>(std::min<std::size_t>(r.table.rows.size(), 400) * 40 + 300));
-    const std::size_t margin = std::min<std::size_t>(6 + longest * 2 / 3, 60);
-    f.height = std::max(f.height, static_cast<int>(400 + 12 * margin));
-    f.extra = {fmt::format("set xtics ({}) rotate by -30", tics), "set key outside right top box",
-               fmt::format("set xrange [-0.5:{}]", r.table.rows.size() - 0.5), fmt::format("set bmargin {}", margin)};
-    render_logged(f, r.dir, drawn, log);
+    f.height = std::max(f.height, static_cast<int>(470 + 8 * std::min<std::size_t>(longest, 120)));
+    f.legend_title = "error bars: 95% CI";
+    f.extra = {fmt::format("set xrange [-0.5:{}]", r.table.rows.size() - 0.5)};
+    render_logged(f, r.dir, drawn, log, drawing);
   }
 }
 
 }  // namespace
 
-bool draw_figure(const plots::Figure& figure, const fs::path& dir, std::ostream& log) {
+bool draw_figure(const plots::Figure& figure, const fs::path& dir, std::ostream& log, const plots::Drawing& drawing) {
   try {
-    plots::render(figure, dir);
+    plots::render(figure, dir, drawing);
   } catch (const std::exception& e) {
     // A figure is a view of results already on disk: one that cannot be drawn is reported
     // and skipped, and the run's exit status stays that of its results.
@@ -517,6 +529,7 @@ plots::CurveGroup curve_group(const SweepResults& r, const Curve& c, std::string
                               bool with_theory, std::string_view theory_column) {
   plots::CurveGroup g;
   g.label = c.label;
+  g.title = curve_title(c.values);
   bool theory_everywhere = with_theory;
   bool ci_everywhere = true;
   for (std::size_t k = 0; k < c.rows.size(); ++k) {
@@ -610,10 +623,14 @@ std::vector<Curve> curves_over_n(const SweepResults& r) {
   std::map<std::string, std::size_t> by_label;
   for (std::size_t row = 0; row < r.table.rows.size(); ++row) {
     std::string label;
+    std::vector<std::pair<std::string, std::string>> values;
     for (const auto& axis : varying)
-      if (axis != "network.n") label += fmt::format("{}{}={}", label.empty() ? "" : ", ", axis, r.value(row, axis));
+      if (axis != "network.n") {
+        label += fmt::format("{}{}={}", label.empty() ? "" : ", ", axis, r.value(row, axis));
+        values.emplace_back(axis, r.value(row, axis));
+      }
     auto [it, inserted] = by_label.emplace(label, curves.size());
-    if (inserted) curves.push_back(Curve{label, {}, {}});
+    if (inserted) curves.push_back(Curve{label, {}, {}, values});
     curves[it->second].rows.push_back(row);
   }
   for (Curve& c : curves) {
@@ -644,18 +661,25 @@ std::vector<CurveFits> fit_curves(const SweepResults& r) {
   return fits;
 }
 
-std::vector<std::string> report_sweep(const SweepResults& r, std::ostream& log) {
+std::string curve_title(const std::vector<std::pair<std::string, std::string>>& values, std::string_view except) {
+  std::string title;
+  for (const auto& [axis, value] : values)
+    if (axis != except) title += (title.empty() ? "" : ", ") + value_label(axis, value);
+  return title;
+}
+
+std::vector<std::string> report_sweep(const SweepResults& r, std::ostream& log, const plots::Drawing& drawing) {
   std::vector<std::string> drawn;
   const auto fits = fit_curves(r);
   write_fits(r, fits);
   if (std::find(r.table.header.begin(), r.table.header.end(), "final_accuracy") != r.table.header.end()) {
-    report_learning(r, drawn, log);
-    if (std::find(r.axes.begin(), r.axes.end(), setup_axis) != r.axes.end()) report_study(r, drawn, log);
+    report_learning(r, drawn, log, drawing);
+    if (std::find(r.axes.begin(), r.axes.end(), setup_axis) != r.axes.end()) report_study(r, drawn, log, drawing);
   }
   const auto curves = curves_over_n(r);
-  if (!curves.empty()) draw_versus_n(r, curves, fits, drawn, log);
-  else draw_by_point(r, drawn, log);
-  report_network(r, drawn, log);
+  if (!curves.empty()) draw_versus_n(r, curves, fits, drawn, log, drawing);
+  else draw_by_point(r, drawn, log, drawing);
+  report_network(r, drawn, log, drawing);
   return drawn;
 }
 

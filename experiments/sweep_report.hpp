@@ -7,10 +7,13 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "analysis/fits.hpp"
 #include "experiments/csv.hpp"
+#include "plots/figure.hpp"
 #include "plots/scaling_figures.hpp"
 
 namespace timely::experiments {
@@ -41,7 +44,13 @@ struct Curve {
   std::string label;  // "key=value, ..." of the other axes ("" when n is the only axis)
   std::vector<std::size_t> rows;
   std::vector<double> n;
+  std::vector<std::pair<std::string, std::string>> values{};  // the other axes and their values
 };
+
+// What a figure calls a curve whose axes take `values` (axis, value), leaving out the axis
+// `except` (e.g. the setup a figure is about): each by its registry label ("log capacity",
+// value_label in scenario_keys.hpp), joined by ", ".
+std::string curve_title(const std::vector<std::pair<std::string, std::string>>& values, std::string_view except = "");
 std::vector<Curve> curves_over_n(const SweepResults& results);
 
 struct CurveFits {
@@ -58,12 +67,14 @@ plots::CurveGroup curve_group(const SweepResults& results, const Curve& curve, s
 
 // Draws one figure into dir and logs it; a figure gnuplot cannot draw is logged as skipped
 // ("figure NAME not drawn: reason") and false is returned instead of an exception.
-bool draw_figure(const plots::Figure& figure, const std::filesystem::path& dir, std::ostream& log);
+bool draw_figure(const plots::Figure& figure, const std::filesystem::path& dir, std::ostream& log,
+                 const plots::Drawing& drawing = {});
 
 // Writes fits.csv and the figures (staleness_vs_n, staleness_loglog, worst_vs_n,
 // exceed_vs_n, or staleness_by_point when n is not swept; for learning sweeps over n with
 // setups, one study_SETUP figure per setup and study.csv) into the results directory;
 // returns the figure names drawn.
-std::vector<std::string> report_sweep(const SweepResults& results, std::ostream& log);
+// `drawing`: the look, the LaTeX variant and fit labels (`timely plot --style`).
+std::vector<std::string> report_sweep(const SweepResults& results, std::ostream& log, const plots::Drawing& drawing = {});
 
 }  // namespace timely::experiments

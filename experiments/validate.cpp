@@ -83,15 +83,15 @@ void write_report(const ValidateOptions& o, const std::vector<Check>& checks, co
 
 bool is_validate_dir(const fs::path& dir) { return fs::exists(dir / "checks.csv"); }
 
-std::vector<std::string> draw_validate_figures(const fs::path& dir, std::ostream& log) {
+std::vector<std::string> draw_validate_figures(const fs::path& dir, std::ostream& log, const plots::Drawing& drawing) {
   std::vector<std::string> drawn;
   const auto render = [&](const plots::Figure& f) {
-    if (draw_figure(f, dir, log)) drawn.push_back(f.name);
+    if (draw_figure(f, dir, log, drawing)) drawn.push_back(f.name);
   };
   // Staleness and worst observer against n for the three capacity regimes, on one figure each.
   plots::VersusN regimes{"regimes_staleness_vs_n",
                          "Users model, complete graph: staleness under constant, log and linear capacity",
-                         "mean staleness (versions)", true, {}, "bottom left"};
+                         "mean staleness (versions)", true, {}};
   plots::VersusN worst{"regimes_worst_vs_n", "Worst staleness over all pairs (every source tracked)",
                        "time-averaged max over all pairs", false, {}};
   for (const auto& scaling : {"constant", "log", "linear"}) {
@@ -109,6 +109,7 @@ std::vector<std::string> draw_validate_figures(const fs::path& dir, std::ostream
     for (const Curve& c : curves_over_n(r)) {
       auto g = curve_group(r, c, "max_all_mean", "max_all_ci95", false);
       g.label = c.label.empty() ? "gossip.scaling=linear" : c.label;
+      g.title = c.label.empty() ? value_label("gossip.scaling", "linear") : curve_title(c.values);
       worst.groups.push_back(g);
     }
   }

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "plots/figure.hpp"
+
 namespace timely::experiments {
 
 struct ValidateOptions {
@@ -25,6 +27,7 @@ bool is_validate_dir(const std::filesystem::path& dir);
 
 // Redraws the suite's combined figures (regimes, worst observer, topologies, sample path)
 // from the stage directories and sample_path.csv; returns the figure names.
-std::vector<std::string> draw_validate_figures(const std::filesystem::path& dir, std::ostream& log);
+std::vector<std::string> draw_validate_figures(const std::filesystem::path& dir, std::ostream& log,
+                                               const plots::Drawing& drawing = {});
 
 }  // namespace timely::experiments

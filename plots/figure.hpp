@@ -2,11 +2,16 @@
 // Publication figures drawn by gnuplot. Every figure is five files in one directory:
 // NAME.dat (the data, one block per series), NAME.gp (a standalone script reading NAME.dat by
 // relative path), and the NAME.png, NAME.svg and NAME.pdf it draws; `cd DIR && gnuplot NAME.gp`
-// redraws them after restyling, without rerunning anything. The styles (palette, dashes, log
-// axis ranges and tics, fonts) come from plots/style.hpp.
+// redraws them after restyling, without rerunning anything. On request (Drawing::latex) a
+// LaTeX variant too: NAME_latex.gp draws NAME_latex.tex and NAME_latex.pdf (gnuplot's
+// cairolatex; `\input{NAME_latex}` sets the text in the document's font). The styles
+// (palette, dashes, looks, log axis ranges and tics) come from plots/style.hpp.
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "plots/style.hpp"
 
 namespace timely::plots {
 
@@ -33,8 +38,19 @@ struct Figure {
   std::string title, xlabel, ylabel;  // shown literally (the terminals are noenhanced)
   bool logx = false, logy = false;
   std::vector<Series> series;
-  std::vector<std::string> extra;  // gnuplot commands inserted before the plot, e.g. "set key top left"
-  int width = 900, height = 600;   // pixels of the PNG (and SVG units; the PDF at 72 per inch)
+  std::vector<std::string> extra;  // gnuplot commands inserted before the plot, e.g. "set yrange [0:1]"
+  // The canvas, relative to a default figure of 900 x 600 (the screen look's pixels): a look
+  // draws a figure of width w at w / 900 of its own width (style::Look), so a wide figure is
+  // wide in every look. The legend, when it goes below the plot, adds its rows on top of this.
+  int width = 900, height = 600;
+  // The legend goes below the plot, where it never covers data, in as many columns as the
+  // canvas holds: one entry per curve (each titled data series), and one "theory" and one
+  // "fitted law" entry for the theory and fits drawn beside data of their key
+  // (Drawing::fit_labels lists each fit's own title instead).
+  std::string legend_title{};  // e.g. "error bars: 95% CI" ("" = none)
+  // Tic labels of the x axis at the given positions (e.g. sweep points by name), in place of
+  // numbers: text set here is escaped for every output, LaTeX included.
+  std::vector<std::pair<double, std::string>> xtic_labels{};
   // Series keys taking the palette's colours first, in this order (e.g. every curve label of a
   // run, so that a curve has one colour in all its figures); other keys follow as they appear.
   std::vector<std::string> key_order{};
@@ -42,6 +58,16 @@ struct Figure {
 
 struct Rendered {
   std::filesystem::path data, script, png, svg, pdf;
+  std::filesystem::path latex_script, latex_tex, latex_pdf;  // empty unless Drawing::latex
+};
+
+// How a run's figures are drawn: in which look, whether the LaTeX variant is written too, and
+// whether fitted laws are listed in the legend (by default they are one "fitted law" entry,
+// their values being in the run's fits table).
+struct Drawing {
+  const style::Look* look = &style::screen();
+  bool latex = false;
+  bool fit_labels = false;
 };
 
 // Writes NAME.dat and NAME.gp into `dir` (created if needed) and runs gnuplot on the script.
@@ -51,15 +77,16 @@ struct Rendered {
 // reports anything on stderr, exits with an error, or leaves an image missing or empty.
 // Warnings count: e.g. a figure whose only data is constant gets "empty y range, adjusting";
 // say the range meant with `extra` ("set yrange [0:3]").
-Rendered render(const Figure& figure, const std::filesystem::path& dir);
+Rendered render(const Figure& figure, const std::filesystem::path& dir, const Drawing& drawing = {});
 
 // Several figures side by side in one image: gnuplot's multiplot, one panel per Figure, in
 // rows of `columns` panels. Still five files: NAME.dat holds every panel's series as
 // consecutive blocks (panel 0's series first, then panel 1's, ...), and NAME.gp draws NAME.png,
-// NAME.svg and NAME.pdf with `set multiplot layout R,C`. Colours are given over the whole
-// figure: a series key has one colour in every panel. All three images come from one copy of the panel
-// commands (the script loads itself once per image, so it must keep its name), so a restyle
-// is one edit, and gnuplot's error messages give the true line of a failing command.
+// NAME.svg and NAME.pdf, each panel placed by `set origin` and `set size`. Colours are given
+// over the whole figure: a series key has one colour in every panel, and the figure has one
+// legend, below the panels, listing each curve once. All three images come from one copy of
+// the panel commands (the script loads itself once per image, so it must keep its name), so a
+// restyle is one edit, and gnuplot's error messages give the true line of a failing command.
 struct PanelFigure {
   std::string name;     // file stem, [A-Za-z0-9_-]+ only
   std::string title;    // overall title above the panels ("" = none), shown literally
@@ -68,8 +95,12 @@ struct PanelFigure {
   // one panel sets, in `extra` or by its log axes, never reaches the next. A panel's name,
   // width and height are ignored.
   std::vector<Figure> panels;
-  int columns = 0;      // panels per row; 0 (or more than there are panels) = all in one row
-  int panel_width = 500, panel_height = 450;  // pixels per panel (the title adds a strip above)
+  // Panels per row; 0 (or more than there are panels) = all in one row. A look with a
+  // largest width (paper: two columns) puts fewer per row when they would not fit.
+  int columns = 0;
+  // A panel's canvas relative to the default 500 x 450 (style::Look's panel size); the title
+  // adds a strip above and the legend one below.
+  int panel_width = 500, panel_height = 450;
   // As Figure::key_order, for every panel (the panels' own key_order follow it).
   std::vector<std::string> key_order{};
 };
@@ -80,7 +111,7 @@ struct PanelFigure {
 // negative `columns`, a panel size outside 100..10000 pixels or a whole canvas beyond 10000
 // pixels is refused too. gnuplot's errors and warnings throw runtime_error as for a single
 // figure; an error located in one panel's commands names that panel.
-Rendered render(const PanelFigure& figure, const std::filesystem::path& dir);
+Rendered render(const PanelFigure& figure, const std::filesystem::path& dir, const Drawing& drawing = {});
 
 // `text` as a double-quoted gnuplot string shown literally (for labels in `extra` commands);
 // nothing in it can end the string or reach gnuplot's command line.

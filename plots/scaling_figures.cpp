@@ -12,11 +12,11 @@ namespace {
 std::string fit_label(const analysis::Fit& fit) {
   switch (fit.law) {
     case analysis::Law::logarithmic:
-      return fmt::format("fit {:.3g} + {:.3g} ln n", fit.a.value, fit.b.value);
+      return fmt::format("{:.3g} + {:.3g} ln n", fit.a.value, fit.b.value);
     case analysis::Law::power:
-      return fmt::format("fit {:.3g} n^{:.3f} (+-{:.3f})", fit.a.value, fit.b.value, fit.b.ci95);
+      return fmt::format("{:.3g} n^{:.3f} (+-{:.3f})", fit.a.value, fit.b.value, fit.b.ci95);
     case analysis::Law::square_root:
-      return fmt::format("fit {:.3g} + {:.3g} sqrt n", fit.a.value, fit.b.value);
+      return fmt::format("{:.3g} + {:.3g} sqrt n", fit.a.value, fit.b.value);
   }
   return "fit";
 }
@@ -68,39 +68,6 @@ void guard_flat_range(Figure& f) {
   }
 }
 
-struct Legend {
-  std::size_t entries = 0, longest = 0;  // titled series, characters of the longest title
-  int width() const { return static_cast<int>(8 * longest + 120); }  // pixels to show it
-};
-
-Legend legend(const Figure& f) {
-  Legend l;
-  for (const Series& s : f.series)
-    if (!s.title.empty()) {
-      ++l.entries;
-      l.longest = std::max(l.longest, s.title.size());
-    }
-  return l;
-}
-
-// Up to a handful of legend entries sit inside the plot at `inside`; more go below it, and the
-// canvas grows to hold them (one row per entry, ~8 px per character of the longest title),
-// so gnuplot never has to squeeze titles into the key, which it reports as a warning.
-void place_key(Figure& f, const std::string& inside) {
-  const std::size_t entries = legend(f).entries;
-  constexpr std::size_t inside_at_most = 6;
-  if (!inside.empty() && entries <= inside_at_most) {
-    f.extra.insert(f.extra.begin(), fmt::format("set key {} box opaque", inside));
-    return;
-  }
-  // An explicit bottom margin (a row per entry, and room for the tics and the x label):
-  // gnuplot's own places a large key's box over the x label.
-  f.extra.insert(f.extra.begin(),
-                 {"set key outside below box vertical maxcols 1", fmt::format("set bmargin {}", entries + 5)});
-  f.height += static_cast<int>(20 * entries);
-  f.width = std::max(f.width, legend(f).width());
-}
-
 }  // namespace
 
 std::string curve_key(const std::string& label) { return label.empty() ? "simulation" : label; }
@@ -116,8 +83,9 @@ Figure versus_n_figure(const VersusN& spec) {
   f.extra = {"set xtics nomirror", "set format x '%g'"};
   f.key_order = spec.key_order;
   for (const CurveGroup& g : spec.groups) {
+    const std::string name = g.title.empty() ? (g.label.empty() ? "simulation" : g.label) : g.title;
     Series points;
-    points.title = g.label.empty() ? "simulation (95% CI)" : g.label + " (95% CI)";
+    points.title = name;
     points.key = curve_key(g);
     points.x = g.n;
     points.y = g.value;
@@ -127,10 +95,11 @@ Figure versus_n_figure(const VersusN& spec) {
     points.err = g.ci95;
     points.style = joined ? Series::Style::linespoints
                           : (g.ci95.empty() ? Series::Style::points : Series::Style::errorbars);
+    if (!g.ci95.empty()) f.legend_title = "error bars: 95% CI";
     f.series.push_back(points);
     if (!g.theory.empty()) {
       Series theory;
-      theory.title = g.label.empty() ? "theory" : g.label + " theory";
+      theory.title = name + " theory";
       theory.key = curve_key(g);
       theory.role = Series::Role::theory;
       theory.x = g.n;
@@ -138,9 +107,12 @@ Figure versus_n_figure(const VersusN& spec) {
       theory.style = Series::Style::lines;
       f.series.push_back(theory);
     }
-    if (g.fit) f.series.push_back(fit_curve(g));
+    if (g.fit) {
+      Series fit = fit_curve(g);
+      if (spec.groups.size() > 1) fit.title = name + ": " + fit.title;
+      f.series.push_back(fit);
+    }
   }
-  place_key(f, spec.key);
   guard_flat_range(f);
   return f;
 }
@@ -149,14 +121,7 @@ PanelFigure versus_n_panels(std::string name, std::string title, const std::vect
   PanelFigure figure;
   figure.name = std::move(name);
   figure.title = std::move(title);
-  const Figure single;  // the canvas versus_n_figure starts from, before place_key grows it
-  const int height = figure.panel_height;
-  for (const VersusN& spec : panels) {
-    Figure panel = versus_n_figure(spec);
-    figure.panel_height = std::max(figure.panel_height, height + panel.height - single.height);
-    figure.panel_width = std::max(figure.panel_width, legend(panel).width());
-    figure.panels.push_back(std::move(panel));
-  }
+  for (const VersusN& spec : panels) figure.panels.push_back(versus_n_figure(spec));
   return figure;
 }
 
@@ -175,9 +140,9 @@ Figure versus_time_figure(const std::string& name, const std::string& title, con
     s.y = t.value;
     s.err = t.ci95;
     s.style = Series::Style::linespoints;
+    if (!t.ci95.empty()) f.legend_title = "error bars: 95% CI";
     f.series.push_back(s);
   }
-  place_key(f, "");
   guard_flat_range(f);
   return f;
 }
@@ -189,7 +154,6 @@ Figure sample_path_figure(const std::string& name, const std::string& title, con
   f.title = title;
   f.xlabel = "time";
   f.ylabel = "staleness S_ik(t) (versions behind)";
-  f.extra = {"set key top left"};
   Series s;
   s.title = "";
   s.x = times;

@@ -12,17 +12,17 @@
 namespace timely::plots {
 
 struct CurveGroup {
-  std::string label;                   // e.g. "gossip.scaling=log"
+  std::string label;                   // the curve's identity (its colour), e.g. "gossip.scaling=log"
   std::vector<double> n, value, ci95;  // ci95 empty: no error bars
   std::vector<double> theory;          // same size as n, or empty
-  std::optional<analysis::Fit> fit;    // drawn as a line, its law in the legend
+  std::optional<analysis::Fit> fit;    // drawn dotted; its law is the series' title (Drawing::fit_labels)
+  std::string title{};                 // what the legend calls it, e.g. "log capacity" ("" = label)
 };
 
 struct VersusN {
   std::string name, title, ylabel;
   bool logy = false;
   std::vector<CurveGroup> groups;
-  std::string key = "top left";  // gnuplot legend position
   // Curve labels taking the palette's colours first, in this order (see Figure::key_order):
   // give every figure of a run the same list and a curve keeps its colour across them.
   std::vector<std::string> key_order{};
@@ -35,10 +35,8 @@ std::string curve_key(const std::string& label);
 Figure versus_n_figure(const VersusN& spec);
 
 // Several versus-n figures side by side in one image, one panel per spec, each drawn exactly
-// as versus_n_figure draws it (the specs' names are ignored). The panels grow as
-// versus_n_figure grows a single figure when a legend moves below a panel: taller by its
-// rows, wide enough for its longest title. All panels sit in one row; set `columns` of the
-// result for a grid.
+// as versus_n_figure draws it (the specs' names are ignored), with one legend for all. All
+// panels sit in one row; set `columns` of the result for a grid.
 PanelFigure versus_n_panels(std::string name, std::string title, const std::vector<VersusN>& panels);
 
 // Learning curves: one quantity against simulated time, one curve per scenario.

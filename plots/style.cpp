@@ -57,8 +57,52 @@ std::string options(const Series& s, std::size_t k, bool points) {
   return out;
 }
 
-std::string pdf_size(long width, long height) {
-  return fmt::format("{:.3g}in,{:.3g}in", static_cast<double>(width) / 72.0, static_cast<double>(height) / 72.0);
+std::span<const Look> looks() {
+  // screen keeps the canvas and 11 pt font of timely's first figures (its PNG is 900 x 600
+  // pixels). paper: 3.5 in is one column of a two-column paper and 7 in the full text width;
+  // 8 pt is the smallest text most venues accept in figures; the caption carries a figure's
+  // title. slides: a 16:9 slide's width less margins,
+  // text readable from the back of a room.
+  static constexpr Look table[] = {
+      {"screen", "for the screen: 900 x 600 PNG, 11 pt text (the default)", 900, 600, 500, 450, 0, 11, 1.0, true},
+      {"paper", "for print: one-column (3.5 in) figures, two-column (7 in) panels, 8 pt text, 300 dpi PNG", 252,
+       189, 252, 200, 504, 8, 300.0 / 72.0, false},
+      {"slides", "for slides: 10 in wide, 18 pt text, 144 dpi PNG", 720, 405, 360, 300, 720, 18, 2.0, true},
+  };
+  return table;
+}
+
+const Look& screen() { return looks()[0]; }
+
+const Look* find_look(std::string_view name) {
+  for (const Look& look : looks())
+    if (look.name == name) return &look;
+  return nullptr;
+}
+
+std::string looks_accepted() {
+  std::string out = "one of ";
+  for (const Look& look : looks()) out += (out.size() > 7 ? ", " : "") + std::string(look.name);
+  return out;
+}
+
+std::string terminal(std::string_view image, double width, double height, const Look& look) {
+  const std::string inches = fmt::format("{:.4g}in,{:.4g}in", width / 72.0, height / 72.0);
+  if (image == "png") {
+    // Scaled as a whole: the PNG is the PDF rasterised at png_scale pixels per point. The
+    // screen look (scale 1) draws at gnuplot's own scales.
+    const double k = look.png_scale;
+    std::string out = fmt::format("set terminal pngcairo size {},{} font \"sans,{:g}\" noenhanced",
+                                  std::lround(width * k), std::lround(height * k), look.font);
+    if (k != 1.0) out += fmt::format(" fontscale {0:.4g} linewidth {0:.4g} pointscale {0:.4g}", k);
+    return out + "\n";
+  }
+  if (image == "svg")
+    return fmt::format("set terminal svg size {},{} font \"sans,{:g}\" noenhanced\n", std::lround(width),
+                       std::lround(height), look.font);
+  if (image == "pdf") return fmt::format("set terminal pdfcairo size {} font \"sans,{:g}\" noenhanced\n", inches, look.font);
+  // cairolatex: the text is typeset by LaTeX in the document's font, at the look's size.
+  return fmt::format("set terminal cairolatex pdf size {} font \",{:g}\"\n", inches, look.font);
 }
 
 namespace {

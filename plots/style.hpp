@@ -3,7 +3,9 @@
 // (data, theory, fitted law) is drawn, the fonts and terminals, and how log axes are ranged
 // and labelled. figure.cpp asks this file and decides nothing of its own.
 #include <cstddef>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace timely::plots {
@@ -47,11 +49,30 @@ std::string identity(const Series& s, const std::string& fallback);
 // point type for lines and steps).
 std::string options(const Series& s, std::size_t slot, bool points);
 
-// The terminals: font, and the PDF's size in inches for a canvas of `width` x `height` pixels
-// (72 pixels to the inch, so the PDF is laid out exactly as the PNG: same fonts against the
-// same canvas, same legend room).
-inline constexpr const char* font = "sans,11";
-std::string pdf_size(long width, long height);
+// A look: the canvas, fonts and output resolution figures are drawn in, chosen per run
+// (`timely plot DIR --style NAME`). Sizes are in points (1/72 in), the unit of the PDF and of
+// fonts, so a look is what it prints at: the PDF is the canvas, the SVG the same in its own
+// units, and the PNG the same layout at `png_scale` pixels per point (fonts, lines and points
+// scaled with it), so the three images always agree.
+struct Look {
+  std::string_view name, description;
+  double width, height;              // one figure's canvas, in points
+  double panel_width, panel_height;  // one panel of a multi-panel figure
+  double max_width;                  // the widest a multi-panel figure may be (0 = no limit)
+  double font;                       // font size, in points
+  double png_scale;                  // PNG pixels per point
+  bool titles;                       // a figure's overall title is drawn (panel titles always are)
+};
+// screen (the default; as on a monitor, 900 x 600 PNG), paper (one-column 3.5 in figures,
+// two-column 7 in multi-panel figures, 8 pt fonts, 300 dpi PNG) and slides (10 in wide, 18 pt).
+std::span<const Look> looks();
+const Look& screen();
+const Look* find_look(std::string_view name);  // null if there is none of that name
+std::string looks_accepted();                  // "one of screen, paper, slides"
+
+// The terminals: "set terminal ..." for an image kind ("png", "svg", "pdf", or "latex" for
+// cairolatex) drawing a canvas of `width` x `height` points in `look`.
+std::string terminal(std::string_view image, double width, double height, const Look& look);
 
 // Log axes: the range that holds [lo, hi] with a margin of `log_margin` on each side (a factor,
 // not whole decades), and its tic marks: 1-2-5 steps when the range is short enough for them to

@@ -79,13 +79,14 @@ TEST_CASE("a sweep writes results.csv, trials.csv and meta.json as docs/interfac
       INFO(figure << ext);
       CHECK(fs::file_size(dir / "out" / (std::string(figure) + ext)) > 0);
     }
-  // A curve has one colour in every figure of the run.
-  for (const char* curve : {"gossip.mode=push", "gossip.mode=exchange"}) {
+  // A curve has one colour in every figure of the run, and its name from the key registry.
+  for (const char* curve : {"push gossip", "exchange gossip"}) {
     INFO(curve);
     std::vector<std::string> colours;
     for (const char* figure : {"staleness_vs_n", "staleness_loglog", "exceed_vs_n"}) {
       const std::string gp = slurp(dir / "out" / (std::string(figure) + ".gp"));
-      const std::size_t title = gp.find("title \"" + std::string(curve) + " (95% CI)\"");
+      CHECK(gp.find("gossip.mode=") == std::string::npos);
+      const std::size_t title = gp.find("title \"" + std::string(curve) + "\"");
       REQUIRE(title != std::string::npos);
       const std::size_t colour = gp.rfind("linecolor rgb '", title);
       REQUIRE(colour != std::string::npos);
@@ -99,6 +100,22 @@ TEST_CASE("a sweep writes results.csv, trials.csv and meta.json as docs/interfac
   fs::remove(dir / "out" / "staleness_vs_n.png");
   CHECK(run_cli({"plot", (dir / "out").string()}) == 0);
   CHECK(fs::file_size(dir / "out" / "staleness_vs_n.png") > 0);
+  // ... in another look: the paper's one-column width, with the LaTeX variant on request.
+  CHECK(run_cli({"plot", (dir / "out").string(), "--style", "paper", "--latex"}) == 0);
+  for (const char* figure : {"staleness_vs_n", "staleness_loglog", "worst_vs_n", "exceed_vs_n"}) {
+    INFO(figure);
+    const std::string gp = slurp(dir / "out" / (std::string(figure) + ".gp"));
+    CHECK(gp.find("(look: paper)") != std::string::npos);
+    CHECK(gp.find("set terminal pdfcairo size 3.5in,") != std::string::npos);
+    CHECK(fs::file_size(dir / "out" / (std::string(figure) + "_latex.tex")) > 0);
+    CHECK(fs::file_size(dir / "out" / (std::string(figure) + "_latex.pdf")) > 0);
+  }
+  std::string err;
+  CHECK(run_cli({"plot", (dir / "out").string(), "--style", "poster"}, nullptr, &err) == 2);
+  CHECK(err.find("--style: expected one of screen, paper, slides, got 'poster'") != std::string::npos);
+  // Back to the screen: the LaTeX files of the paper drawing go with it.
+  CHECK(run_cli({"plot", (dir / "out").string()}) == 0);
+  CHECK_FALSE(fs::exists(dir / "out" / "staleness_vs_n_latex.tex"));
 }
 
 TEST_CASE("sweep results are identical for 1 and 2 threads", "[sweep][determinism]") {
@@ -214,8 +231,9 @@ TEST_CASE("setups run setup by setup over the other axes, with a setup column an
   CHECK(std::stod(cell(2, theory)) == Approx(0.5 * 2.5928571428571425));
   // Curves are labelled by the setup alone, not by the keys it sets.
   const std::string gp = slurp(dir / "out" / "staleness_vs_n.gp");
-  CHECK(gp.find("setup=exchange") != std::string::npos);
+  CHECK(gp.find("title \"exchange\"") != std::string::npos);
   CHECK(gp.find("gossip.mode=") == std::string::npos);
+  CHECK(gp.find("exchange gossip") == std::string::npos);
 
   const auto rejected = [&](const std::string& text, const std::string& names) {
     const fs::path bad = dir / "bad.toml";
@@ -345,7 +363,7 @@ TEST_CASE("a learning sweep writes learning columns, curves and figures, and res
     CHECK(fs::file_size(dir / "out" / (std::string(figure) + ".png")) > 0);
   // FedAvg measures no staleness: its curve is left out of the staleness figures, not drawn at 0.
   const std::string staleness = slurp(dir / "out" / "staleness_vs_n.dat");
-  CHECK(staleness.find("mixing.rule=average") != std::string::npos);
+  CHECK(staleness.find("average mixing") != std::string::npos);
   CHECK(staleness.find("fedavg") == std::string::npos);
   const std::string before = slurp(dir / "out" / "learning_curves.csv");
   std::string text;
@@ -384,8 +402,9 @@ TEST_CASE("a learning sweep of many points draws one set of time figures per pan
       INFO(png);
       REQUIRE(fs::exists(png));
       const std::string script = slurp(out / (std::string(figure) + panel + ".gp"));
-      CHECK(script.find("mixing.rule=average") != std::string::npos);
-      CHECK(script.find("mixing.rule=variance-corrected") != std::string::npos);
+      CHECK(script.find("title \"average mixing") != std::string::npos);  // weight variance: ", W1", ...
+      CHECK(script.find("title \"variance-corrected mixing") != std::string::npos);
+      CHECK(script.find("mixing.rule=") == std::string::npos);
     }
   CHECK_FALSE(fs::exists(out / "accuracy_vs_time.png"));
   for (const char* figure : {"convergence_time_vs_n", "plateau_delay_vs_n"}) CHECK(fs::exists(out / (std::string(figure) + ".png")));

@@ -74,3 +74,29 @@ TEST_CASE("every numeric key accepts exactly the range its text states", "[keys]
   }
   CHECK(checked >= 40);
 }
+
+TEST_CASE("figures name a curve by its key's registry label, else by the key's last part", "[keys][plots]") {
+  using timely::experiments::value_label;
+  CHECK(value_label("gossip.scaling", "constant") == "constant capacity");
+  CHECK(value_label("gossip.policy", "pilot") == "pilot policy");
+  CHECK(value_label("modest.sample", "10") == "MoDeST s = 10");
+  CHECK(value_label("network.topology", "ring") == "ring");
+  CHECK(value_label("network.head_ring", "true") == "heads in a ring");
+  CHECK(value_label("network.head_ring", "false") == "heads apart");
+  CHECK(value_label("mixing.fedavg_fraction", "0.1") == "FedAvg fraction 0.1");
+  CHECK(value_label("observe.every", "5") == "every = 5");  // no label of its own
+  CHECK(value_label("setup", "fast") == "fast");            // not a scenario key: the value
+  // Every label has one placeholder, or is a flag's pair.
+  for (const Key& key : registry()) {
+    INFO(key.name);
+    if (key.label.empty()) continue;
+    const auto bar = key.label.find('|');
+    if (bar != std::string_view::npos) {
+      CHECK(key.accepts.kind == Kind::boolean);
+      CHECK(key.label.find("{}") == std::string_view::npos);
+    } else {
+      CHECK(key.label.find("{}") != std::string_view::npos);
+      CHECK(key.label.find("{}", key.label.find("{}") + 2) == std::string_view::npos);
+    }
+  }
+}
