@@ -123,7 +123,7 @@ int sweep_command(const SweepArgs& args, std::ostream& out, std::ostream& err) {
 
 struct PlotArgs {
   std::string dir, style = std::string(plots::style::screen().name);
-  bool latex = false, fit_labels = false;
+  bool latex = false, fit_labels = false, gnuplot_style = false;
 };
 
 int plot_command(const PlotArgs& args, std::ostream& out, std::ostream& err) {
@@ -132,6 +132,12 @@ int plot_command(const PlotArgs& args, std::ostream& out, std::ostream& err) {
   drawing.look = plots::style::find_look(args.style);  // the option's check accepted it
   drawing.latex = args.latex;
   drawing.fit_labels = args.fit_labels;
+  if (args.gnuplot_style) {
+    if (!dir.empty()) throw InputError("plot: --gnuplot-style prints a style and draws nothing; give it without RESULTS_DIR");
+    out << plots::style::gnuplot_style(*drawing.look);
+    return 0;
+  }
+  if (dir.empty()) throw InputError("plot: expected a RESULTS_DIR (a sweep or validate --out), or --gnuplot-style");
   namespace fs = std::filesystem;
   std::vector<fs::path> dirs;
   if (fs::exists(fs::path(dir) / "results.csv")) dirs.push_back(dir);
@@ -257,8 +263,7 @@ struct Commands {
         "Redraw every figure (and fits.csv) from a sweep or validate results directory, without simulating, in the "
         "look of --style; the files keep their names, so a paper's figures replace the screen's");
     plot_app->add_option("dir", plot_args.dir, "Results directory (holds results.csv and meta.json)")
-        ->type_name("RESULTS_DIR")
-        ->required();
+        ->type_name("RESULTS_DIR");
     std::string looks;
     for (const auto& look : plots::style::looks())
       looks += fmt::format("\n  {}: {}", look.name, look.description);
@@ -272,6 +277,9 @@ struct Commands {
     plot_app->add_flag("--fit-labels", plot_args.fit_labels,
                        "List each fitted law in the legend (by default one 'fitted law' entry; the laws are in "
                        "fits.csv and printed)");
+    plot_app->add_flag("--gnuplot-style", plot_args.gnuplot_style,
+                       "Print the look as a gnuplot file (palette as line types, key, terminals as macros "
+                       "@timely_png, @timely_pdf, ...) for scripts of your own, and draw nothing");
   }
 };
 

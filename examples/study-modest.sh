@@ -126,23 +126,29 @@ for r in churn:
                 if c["point"] == r["point"]:
                     f.write(f"{c['time']} {c['accuracy']} {c['accuracy_ci95']}\n")
 PY
+# Drawn in timely's figure style (the palette, key and terminals of `timely plot --gnuplot-style`),
+# with one legend for both panels.
+"$timely" plot --gnuplot-style > "$out/timely_style.gp"
 gnuplot <<GP
-set terminal pngcairo size 1200,420 font ",11"
+load "$out/timely_style.gp"
+@timely_png_wide
 set output "$out/modest_accuracy.png"
-set multiplot layout 1,2 title "Fashion-MNIST, logistic, IID, n = 1000: 10 users a round (MoDeST, FedAvg) against every user (D-PSGD, gossip)"
-set key bottom right
-set grid
+set multiplot layout 1,2 title "Fashion-MNIST, logistic, IID, n = 1000"
+set bmargin 7
 set yrange [0.5:0.9]
 set xlabel "time (s)"
 set ylabel "test accuracy of the observed model"
 plot for [p in "modest fedavg dpsgd gossip"] "$out/curve_".p.".dat" using 1:2 with linespoints title p
+unset key
 set logscale x
 set xrange [1000:*]
 set xlabel "model bytes sent per user"
-plot for [p in "modest fedavg dpsgd gossip"] "$out/curve_".p.".dat" using 3:2 with linespoints title p
+plot for [p in "modest fedavg dpsgd gossip"] "$out/curve_".p.".dat" using 3:2 with linespoints notitle
 unset multiplot
+@timely_png
 set output "$out/modest_churn.png"
-set terminal pngcairo size 700,420 font ",11"
+set key outside below center horizontal box
+unset bmargin
 unset logscale x
 set xrange [*:*]
 set yrange [0.6:0.9]

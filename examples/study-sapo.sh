@@ -70,12 +70,13 @@ for split in paper:
             if c["point"] == point[f"paper-{split}"] and c["reward"]:
                 f.write(f"{c['time']} {c['reward']} {c['reward_ci95'] or 0}\n")
 PY
+# Drawn in timely's figure style (`timely plot --gnuplot-style`: palette, key, terminals).
+"$timely" plot --gnuplot-style > "$out/timely_style.gp"
 gnuplot <<GP
-set terminal pngcairo size 760,440 font ",11"
+load "$out/timely_style.gp"
+@timely_png
 set output "$out/sapo_reward.png"
 set title "Fashion-MNIST bandit, 8 users: reward per round (last 100 rounds, 95% CI)"
-set key bottom right
-set grid
 set xlabel "round (local updates per user)"
 set ylabel "mean reward per answer"
 plot for [s in "8-0 6-2 4-4 2-6"] "$out/reward_".s.".dat" using 1:2:3 with yerrorlines title "I/J = ".s

@@ -176,6 +176,7 @@ void draw_panel(const SweepResults& r, const Panel& p, const std::map<std::strin
 struct ErrorColumns {
   std::string_view mean, mean_ci, worst, worst_ci, theory, label;
   bool normalized = false;  // divided by each point's heterogeneity zeta^2, so draws compare
+  std::string_view axis = label;  // the figures' y label, short enough for a one-column panel
 };
 
 std::optional<ErrorColumns> error_columns(const SweepResults& r, const std::vector<std::size_t>& rows) {
@@ -186,13 +187,14 @@ std::optional<ErrorColumns> error_columns(const SweepResults& r, const std::vect
   if (all("stationary_error"))
     return ErrorColumns{"stationary_error", "stationary_error_ci95", "stationary_worst_error",
                         "stationary_worst_error_ci95", "stationary_error_theory",
-                        "time-averaged ||x_i - a_bar||^2 / zeta^2", all("heterogeneity")};
+                        "time-averaged ||x_i - a_bar||^2 / zeta^2", all("heterogeneity"),
+                        all("heterogeneity") ? "||x_i - a_bar||^2 / zeta^2" : "||x_i - a_bar||^2"};
   if (all("user_error"))
     return ErrorColumns{"user_error", "user_error_ci95", "worst_user_error", "worst_user_error_ci95", "",
-                        "final ||theta_i - theta*||^2"};
+                        "final ||theta_i - theta*||^2", false, "||theta_i - theta*||^2"};
   if (all("user_loss") && all("worst_user_loss"))
     return ErrorColumns{"user_loss", "user_loss_ci95", "worst_user_loss", "worst_user_loss_ci95", "",
-                        "final test loss of each user's model"};
+                        "final test loss of each user's model", false, "each user's test loss"};
   return std::nullopt;
 }
 
@@ -249,9 +251,9 @@ void report_study(const SweepResults& r, std::vector<std::string>& drawn, std::o
     const auto columns = error_columns(r, rows);
     if (!columns) continue;
     plots::VersusN staleness{"", "Mean staleness", "versions behind", true, {}};
-    plots::VersusN worst{"", "Worst observer's staleness (per source)", "versions behind", true, {}};
-    plots::VersusN error{"", "Mean per-user error", std::string(columns->label), true, {}};
-    plots::VersusN worst_error{"", "Worst user's error", std::string(columns->label), true, {}};
+    plots::VersusN worst{"", "Worst observer, per source", "versions behind", true, {}};
+    plots::VersusN error{"", "Mean per-user error", std::string(columns->axis), true, {}};
+    plots::VersusN worst_error{"", "Worst user's error", std::string(columns->axis), true, {}};
     for (auto* figure : {&staleness, &worst, &error, &worst_error}) figure->key_order = key_order;
     for (const Curve* c : mine) {
       const std::string label = curve_label(*c, setup);

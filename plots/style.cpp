@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "plots/figure.hpp"
 
@@ -66,7 +67,7 @@ std::span<const Look> looks() {
   static constexpr Look table[] = {
       {"screen", "for the screen: 900 x 600 PNG, 11 pt text (the default)", 900, 600, 500, 450, 0, 11, 1.0, true},
       {"paper", "for print: one-column (3.5 in) figures, two-column (7 in) panels, 8 pt text, 300 dpi PNG", 252,
-       189, 252, 200, 504, 8, 300.0 / 72.0, false},
+       189, 252, 216, 504, 8, 300.0 / 72.0, false},
       {"slides", "for slides: 10 in wide, 18 pt text, 144 dpi PNG", 720, 405, 360, 300, 720, 18, 2.0, true},
   };
   return table;
@@ -103,6 +104,33 @@ std::string terminal(std::string_view image, double width, double height, const 
   if (image == "pdf") return fmt::format("set terminal pdfcairo size {} font \"sans,{:g}\" noenhanced\n", inches, look.font);
   // cairolatex: the text is typeset by LaTeX in the document's font, at the look's size.
   return fmt::format("set terminal cairolatex pdf size {} font \",{:g}\"\n", inches, look.font);
+}
+
+std::string gnuplot_style(const Look& look) {
+  std::string out = fmt::format(
+      "# timely's figure style, look '{}' ({}).\n"
+      "# load it in a gnuplot script to draw as timely does: line types 1-{} are the palette (data solid;\n"
+      "# add dashtype 2 for theory, 3 for a fitted law), the key sits below the plot, and the\n"
+      "# terminals are macros: @timely_png, @timely_svg, @timely_pdf (one figure) and\n"
+      "# @timely_png_wide, ... (a row of two panels).\n",
+      look.name, look.description, palette().size());
+  for (std::size_t k = 0; k < palette().size(); ++k)
+    out += fmt::format("set linetype {} linecolor rgb '{}' linewidth 1.5 pointtype {} pointsize 1 dashtype 1\n", k + 1,
+                       slot(k).colour, slot(k).point_type);
+  out += fmt::format("set linetype cycle {}\nset grid\nset key outside below center horizontal box\n", palette().size());
+  // The key's room: a few rows below the plot, as a figure's legend takes.
+  const double key = 1.55 * look.font * 4.0;
+  const double wide = look.max_width > 0.0 ? look.max_width : 2.0 * look.panel_width;
+  for (const auto& [suffix, width, height] :
+       {std::tuple{"", look.width, look.height + key}, std::tuple{"_wide", wide, look.panel_height + key}})
+    for (const char* image : {"png", "svg", "pdf"}) {
+      std::string terminal = style::terminal(image, width, height, look);
+      terminal.pop_back();
+      std::string escaped;
+      for (char c : terminal) escaped += c == '"' ? std::string("\\\"") : std::string(1, c);
+      out += fmt::format("timely_{}{} = \"{}\"\n", image, suffix, escaped);
+    }
+  return out;
 }
 
 namespace {

@@ -74,6 +74,12 @@ std::string looks_accepted();                  // "one of screen, paper, slides"
 // cairolatex) drawing a canvas of `width` x `height` points in `look`.
 std::string terminal(std::string_view image, double width, double height, const Look& look);
 
+// A gnuplot file of the look for hand-written scripts (`load 'timely_style.gp'`): the palette
+// and point shapes as line types 1-7, grid, a boxed key below the plot, and the look's
+// terminals as macros: @timely_png, @timely_svg, @timely_pdf for one figure, and the same with
+// _wide for a row of two panels (with the key's room below them).
+std::string gnuplot_style(const Look& look);
+
 // Log axes: the range that holds [lo, hi] with a margin of `log_margin` on each side (a factor,
 // not whole decades), and its tic marks: 1-2-5 steps when the range is short enough for them to
 // be readable, else decades; labels are plain numbers (the terminals are noenhanced).
