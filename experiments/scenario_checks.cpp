@@ -119,7 +119,7 @@ void check_clustered_source(const Scenario& s) {
 }  // namespace
 
 void validate(const Scenario& s) {
-  if (!(s.run.warmup < s.run.horizon))
+  if (!s.run.warmup_auto && !(s.run.warmup < s.run.horizon))
     throw InputError(fmt::format("run.warmup: expected a value in [0, run.horizon = {}), got {}", s.run.horizon,
                                  s.run.warmup));
   if (s.staleness.tracked > s.network.n)

@@ -385,9 +385,18 @@ const std::vector<Key>& registry() {
       {"run.horizon", numbers(above(0.0)), "simulated time per trial (default 1000)",
        [](S& s, const Value& v, const Key& k) { s.run.horizon = number(v, k); },
        [](const S& s) -> Json { return s.run.horizon; }, "horizon {}"},
-      {"run.warmup", numbers(at_least(0.0), " and below run.horizon"), "time discarded before averaging (default 100)",
-       [](S& s, const Value& v, const Key& k) { s.run.warmup = number(v, k); },
-       [](const S& s) -> Json { return s.run.warmup; }, "warm-up {}"},
+      {"run.warmup", numbers(at_least(0.0), " and below run.horizon, or \"auto\""),
+       "time discarded before averaging; \"auto\": ln 100 times the expected age, from the run's theory (default 100)",
+       [](S& s, const Value& v, const Key& k) {
+         s.run.warmup_chosen = false;
+         if (const auto* text = std::get_if<std::string>(&v); text && *text == "auto") {
+           s.run.warmup_auto = true;
+           return;
+         }
+         s.run.warmup_auto = false;
+         s.run.warmup = number(v, k);
+       },
+       [](const S& s) -> Json { return s.run.warmup_auto ? Json("auto") : Json(s.run.warmup); }, "warm-up {}"},
       {"run.trials", integers(1, 1'000'000), "independent trials (default 16)",
        [](S& s, const Value& v, const Key& k) { s.run.trials = count(v, k); },
        [](const S& s) -> Json { return s.run.trials; }},

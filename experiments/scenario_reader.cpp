@@ -156,6 +156,8 @@ Value from_raw(const Key& key, std::string_view raw) {
       return x;
     }
     case Kind::number: {
+      // A number key that also takes a word (run.warmup = "auto"): the setter decides.
+      if (raw == "auto" || raw == "\"auto\"") return std::string("auto");
       double x = 0;
       const auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), x);
       if (ec != std::errc() || end != raw.data() + raw.size()) reject(key, fmt::format("'{}'", raw));

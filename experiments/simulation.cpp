@@ -1,5 +1,7 @@
 #include "experiments/simulation.hpp"
 
+#include "analysis/warmup.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <fmt/format.h>
@@ -58,20 +60,27 @@ Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostrea
     validate(scenario);
     check_resources(scenario, limits);
     graph = sim::scenario_graph(scenario);
-    if (ranks::root()) result.theory = analysis::predict(scenario, graph);
+    // run.warmup = "auto" takes the warm-up from the theory: every rank settles the same one.
+    if (ranks::root() || scenario.run.warmup_auto) result.theory = analysis::predict(scenario, graph);
+    analysis::settle_warmup(result.scenario, result.theory);
+    if (const auto warning = analysis::warmup_warning(result.scenario, result.theory))
+      result.warnings.push_back(*warning);
     if (scenario.learning.enabled()) {
       data = sim::prepare_learning(scenario);
       check_learning_memory(scenario, data);
     }
   });
+  if (ranks::root())
+    for (const auto& warning : result.warnings) err << "timely: warning: " << warning << "\n" << std::flush;
+  const sim::Scenario& settled = result.scenario;  // the warm-up settled
   Progress progress(err, "simulate", scenario.run.trials, show_progress && ranks::root());
   const auto start = std::chrono::steady_clock::now();
   const auto advance = [&](std::uint32_t done) { progress.advance(done); };
   if (!scenario.learning.enabled()) {
-    result.trials = trials_on_ranks(scenario, graph, threads, advance);
+    result.trials = trials_on_ranks(settled, graph, threads, advance);
   } else {
     if (data.data) result.shards = models::summarize(data.partition, data.data->train);  // quadratic: no data set
-    result.learning = learning_trials_on_ranks(scenario, graph, data, threads, advance);
+    result.learning = learning_trials_on_ranks(settled, graph, data, threads, advance);
     if (sim::learning_protocol(scenario).measures_staleness)
       for (const auto& trial : result.learning) result.trials.push_back(trial.staleness);
   }
@@ -88,6 +97,8 @@ nlohmann::ordered_json theory_json(const sim::Scenario& scenario, const analysis
   j["m_star"] = optional_number(prediction.m_star);
   j["age_time"] = optional_number(prediction.age_time);
   j["freshness"] = optional_number(prediction.freshness);
+  if (const auto w = analysis::warmup_advice(scenario, prediction))
+    j["warmup"] = {{"expected_age", w->age}, {"recommended", w->recommended}};
   if (prediction.regime)
     j["regime"] = {{"scaling", sim::to_string(scenario.gossip.scaling)},
                    {"law", prediction.regime->law},
@@ -177,6 +188,7 @@ nlohmann::ordered_json simulation_json(const Simulation& sim, unsigned threads) 
     }
     if (results.bounded > 0) j["staleness"]["below_bound"] = {{"sources", results.below}, {"of", results.bounded}};
   }
+  j["warnings"] = sim.warnings;
   j["wall_seconds"] = sim.wall_seconds;
   if (!sim.trials.empty()) {
     const double events = j["events"].get<double>();
@@ -197,6 +209,9 @@ void print_theory(std::ostream& out, const sim::Scenario& s, const analysis::Pre
   else out << "  staleness  (no exact value)\n";
   out << fmt::format("  method     {}\n", p.method);
   if (p.law) out << fmt::format("  law        {}\n", *p.law);
+  if (const auto w = analysis::warmup_advice(s, p))
+    out << fmt::format("  warm-up    {:.4g} recommended (ln 100 x the expected age {:.4g}; run.warmup = \"auto\")\n",
+                       w->recommended, w->age);
   if (p.m_star)
     out << fmt::format("  m*         {:.6g} (first-passage scale, mean over users; the Theta(m*) law has no constant)\n",
                        *p.m_star);
@@ -389,8 +404,8 @@ void print_simulation(std::ostream& out, const Simulation& sim, unsigned threads
                            : fmt::format("{:.6g} (one trial: no CI)", x.mean);
   };
   print_theory(out, s, sim.theory);
-  out << fmt::format("  simulated  {} (95% CI over {} trials, window [{:g}, {:g}])\n", pm(t.mean), sim.trials.size(),
-                     s.run.warmup, s.run.horizon);
+  out << fmt::format("  simulated  {} (95% CI over {} trials, window [{:.6g}, {:g}]{})\n", pm(t.mean), sim.trials.size(),
+                     s.run.warmup, s.run.horizon, s.run.warmup_chosen ? ", warm-up chosen by \"auto\"" : "");
   if (sim.theory.staleness && *sim.theory.staleness > 0.0)
     out << fmt::format("  ratio      {:.4f} (simulated / theory)\n", t.mean.mean / *sim.theory.staleness);
   out << fmt::format("  worst      {} per source, {} over all tracked pairs (time averages)\n", pm(t.max_mean),

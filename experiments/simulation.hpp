@@ -26,6 +26,9 @@ struct Simulation {
   sim::Scenario scenario;
   std::vector<sim::TrialResult> trials;  // staleness of every trial (learning runs too, for protocols that measure it)
   analysis::Prediction theory;
+  // One line each, also printed to stderr before the trials: e.g. a warm-up too short for
+  // stationarity (analysis/warmup.hpp).
+  std::vector<std::string> warnings;
   double wall_seconds = 0.0;
   // Learning mode only:
   std::vector<sim::LearningTrialResult> learning;

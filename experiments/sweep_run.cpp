@@ -10,6 +10,7 @@
 #include <tbb/info.h>
 
 #include "analysis/predict.hpp"
+#include "analysis/warmup.hpp"
 #include "experiments/columns.hpp"
 #include "experiments/files.hpp"
 #include "experiments/progress.hpp"
@@ -52,7 +53,8 @@ struct PointRows {
 };
 
 nlohmann::ordered_json meta_json(const SweepPlan& plan, const SweepOptions& options, std::size_t done,
-                                 std::size_t resumed, bool complete, double wall) {
+                                 std::size_t resumed, bool complete, double wall,
+                                 const std::vector<std::string>& warnings) {
   nlohmann::ordered_json j;
   j["sweep"] = plan.name;
   j["timely_version"] = TIMELY_VERSION;
@@ -67,6 +69,7 @@ nlohmann::ordered_json meta_json(const SweepPlan& plan, const SweepOptions& opti
   j["points_resumed"] = resumed;
   j["complete"] = complete;
   j["wall_seconds"] = wall;
+  j["warnings"] = warnings;
   j["base_scenario"] = scenario_json(plan.base);
   auto& axes = j["axes"];
   axes = nlohmann::ordered_json::object();
@@ -130,8 +133,9 @@ std::map<std::size_t, PointRows> load_finished(const fs::path& out, const SweepP
 // leaves whole points, a prefix of the sweep, and the files never depend on thread timing.
 class SweepFiles {
  public:
-  SweepFiles(const fs::path& out, const SweepPlan& plan, const SweepOptions& options, std::size_t resumed)
-      : out_(out), plan_(plan), options_(options), resumed_(resumed) {}
+  SweepFiles(const fs::path& out, const SweepPlan& plan, const SweepOptions& options, std::size_t resumed,
+             std::vector<std::string> warnings)
+      : out_(out), plan_(plan), options_(options), resumed_(resumed), warnings_(std::move(warnings)) {}
 
   // Starts the files with the header and every finished point of `done`, in point order.
   // When `done` has holes (rows deleted or redone by hand), the files are rewritten whole,
@@ -161,7 +165,8 @@ class SweepFiles {
 
   void write_meta(bool complete, double wall) {
     write_file_atomically(out_ / "meta.json",
-                          meta_json(plan_, options_, all_.empty() ? next_ : all_.size(), resumed_, complete, wall)
+                          meta_json(plan_, options_, all_.empty() ? next_ : all_.size(), resumed_, complete, wall,
+                                    warnings_)
                                   .dump(2) +
                               "\n");
     last_meta_ = std::chrono::steady_clock::now();
@@ -187,6 +192,7 @@ class SweepFiles {
   const SweepPlan& plan_;
   const SweepOptions& options_;
   const std::size_t resumed_;
+  const std::vector<std::string> warnings_;  // this run's, one per point that has one
   // Every finished point in point order (replaced atomically): the start, and while holes remain.
   void write_all() {
     const auto axes = plan_.axis_keys();
@@ -216,6 +222,7 @@ struct Prepared {
   sim::Graph graph;
   analysis::Prediction theory;
   sim::LearningData data;
+  std::optional<std::string> warning;  // e.g. a warm-up short of stationarity (rank 0)
 };
 
 // `theory`: rank 0 only; the other ranks of an MPI run only run trials.
@@ -228,7 +235,10 @@ std::vector<Prepared> prepare(const SweepPlan& plan, const std::vector<const Swe
     p.point = pending[k];
     try {
       p.graph = sim::scenario_graph(s);  // random graphs are drawn from the point's own seed
-      if (theory) p.theory = analysis::predict(s, p.graph);
+      if (theory) {
+        p.theory = analysis::predict(s, p.graph);
+        p.warning = analysis::warmup_warning(s, p.theory);
+      }
       if (plan.learning()) {
         auto& split = loaded[sim::learning_data_key(s)];
         if (!split) split = sim::load_learning_data(s);
@@ -353,10 +363,19 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
   std::vector<Prepared> prepared;
   ranks::agree([&] { prepared = prepare(plan, pending, root); });
 
+  // Warnings (rank 0, which has the theory), before the points run: one line on stderr, and
+  // each point's in meta.json.
+  std::vector<std::string> warnings;
+  for (const Prepared& p : prepared)
+    if (p.warning) warnings.push_back(fmt::format("point {} ({}): {}", p.point->index, point_label(plan, *p.point), *p.warning));
+  if (root && !warnings.empty())
+    err << one_line(fmt::format("timely: warning: {} of {} points: {}{}", warnings.size(), pending.size(),
+                                warnings.front(), warnings.size() > 1 ? " (every one in meta.json's warnings)" : ""))
+        << "\n" << std::flush;
   std::optional<SweepFiles> files;
   ranks::agree([&] {
     if (!root) return;
-    files.emplace(out, plan, options, outcome.points_resumed);
+    files.emplace(out, plan, options, outcome.points_resumed, warnings);
     files->start(std::move(done));
   });
 

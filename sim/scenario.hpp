@@ -115,6 +115,9 @@ struct SourceSpec {
 struct RunSpec {
   double horizon = 1000.0;
   double warmup = 100.0;
+  // run.warmup = "auto": chosen from the run's theory before it runs (analysis/warmup.hpp),
+  // which sets `warmup` and clears this; `warmup_chosen` then says the value was chosen.
+  bool warmup_auto = false, warmup_chosen = false;
   std::uint32_t trials = 16;
   std::uint64_t seed = 1;
 };
