@@ -269,7 +269,7 @@ void print_learning(std::ostream& out, const Simulation& sim, const PointResult&
                            : std::string(sim::learning_protocol(s).title),
                        sim.learning.size());
   if (l.diverged > 0) {
-    out << fmt::format("  DIVERGED: {}/{} trials reached a non-finite parameter or loss, the first at t = {:.6g}; "
+    out << fmt::format("  DIVERGED: {}/{} trials reached a non-finite (or overflowing) parameter or loss, the first at t = {:.6g}; "
                        "no accuracy, loss or time to target is reported (e.g. lower train.lr)\n",
                        l.diverged, sim.learning.size(), *l.diverged_at);
     out << fmt::format("  {} local updates, {} gossips, {} server rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
