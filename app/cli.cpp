@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <iostream>
 
+#include "experiments/files.hpp"
 #include "experiments/scenario_keys.hpp"
 #include "experiments/progress.hpp"
 #include "experiments/ranks.hpp"
@@ -59,11 +60,20 @@ void add_scenario_options(CLI::App& command, ScenarioArgs& args) {
 int simulate_command(const ScenarioArgs& args, unsigned threads, const std::string& out_dir, std::ostream& out,
                      std::ostream& err) {
   sim::Scenario scenario;
-  ranks::agree([&] { scenario = load_scenario(args.path(), args.settings()); });
+  // --out is locked before the trials (rank 0 owns it), so a second run into the same
+  // directory is refused at once instead of overwriting the first one's files at the end.
+  std::optional<DirectoryLock> lock;
+  ranks::agree([&] {
+    scenario = load_scenario(args.path(), args.settings());
+    if (out_dir.empty() || !ranks::root()) return;
+    validate(scenario);  // bad keys leave no directory behind
+    create_output_directory(out_dir);
+    lock.emplace(out_dir);
+  });
   const Simulation result = simulate(scenario, threads, err, stderr_is_terminal(), RunLimits{args.max_events});
   ranks::done_together();
   if (!ranks::root()) return 0;  // MPI: rank 0 reports the whole run
-  if (!out_dir.empty()) write_simulation(out_dir, result, threads, err);
+  if (!out_dir.empty()) write_simulation(out_dir, result, threads, err, *lock);
   if (args.json) out << simulation_json(result, threads).dump(2) << "\n";
   else print_simulation(out, result, threads);
   return 0;
@@ -121,11 +131,16 @@ int sweep_command(const SweepArgs& args, std::ostream& out, std::ostream& err) {
 
 int plot_command(const std::string& dir, std::ostream& out, std::ostream& err) {
   namespace fs = std::filesystem;
+  // plot rewrites fits.csv and the figures: not while a run writes the directory, and a
+  // read-only directory is refused (exit 2 naming it) before any figure is attempted.
+  std::optional<DirectoryLock> lock;
+  if (path_exists(dir) && fs::is_directory(dir)) lock.emplace(dir, "plot");
   std::vector<fs::path> dirs;
-  if (fs::exists(fs::path(dir) / "results.csv")) dirs.push_back(dir);
-  else if (fs::is_directory(dir))  // a validation directory: one sweep per subdirectory
+  // path_exists, not fs::exists: a symlink loop is exit 2 naming it, not a filesystem_error.
+  if (path_exists(fs::path(dir) / "results.csv")) dirs.push_back(dir);
+  else if (path_exists(dir) && fs::is_directory(dir))  // a validation directory: one sweep per subdirectory
     for (const auto& entry : fs::directory_iterator(dir))
-      if (fs::exists(entry.path() / "results.csv")) dirs.push_back(entry.path());
+      if (path_exists(entry.path() / "results.csv")) dirs.push_back(entry.path());
   if (dirs.empty())
     throw InputError(fmt::format("{}: no results.csv here or in its subdirectories (expected a sweep or validate --out)", dir));
   std::sort(dirs.begin(), dirs.end());

@@ -603,7 +603,7 @@ SweepResults read_sweep_results(const fs::path& dir) {
   SweepResults r;
   r.dir = dir;
   const fs::path meta_path = dir / "meta.json";
-  if (!fs::exists(meta_path)) throw InputError(fmt::format("{}: no meta.json (not a sweep results directory)", dir.string()));
+  if (!path_exists(meta_path)) throw InputError(fmt::format("{}: no meta.json (not a sweep results directory)", dir.string()));
   nlohmann::ordered_json meta;
   require_regular_file(meta_path.string());
   try {
@@ -615,6 +615,16 @@ SweepResults read_sweep_results(const fs::path& dir) {
   }
   const CsvTable header_only = read_csv_header((dir / "results.csv").string());
   r.table = read_results_file(dir / "results.csv", ResultsFile::results, r.axes, header_groups(header_only.header));
+  // A sweep meta.json calls complete has a row per point: fewer rows (deleted by hand, or a
+  // file copied before the end) would be drawn as if they were the sweep.
+  const auto points = meta.find("points");
+  const auto complete = meta.find("complete");
+  if (points != meta.end() && points->is_number_unsigned() && complete != meta.end() && *complete == true &&
+      r.table.rows.size() != points->get<std::size_t>())
+    throw InputError(fmt::format("{}: {} rows, but {} says the sweep is complete with {} points (rows missing); rerun "
+                                 "the sweep with --resume to redo them",
+                                 (dir / "results.csv").string(), r.table.rows.size(), meta_path.string(),
+                                 points->get<std::size_t>()));
   return r;
 }
 

@@ -81,7 +81,7 @@ nlohmann::ordered_json meta_json(const SweepPlan& plan, const SweepOptions& opti
 std::map<std::size_t, PointRows> load_finished(const fs::path& out, const SweepPlan& plan) {
   std::map<std::size_t, PointRows> done;
   const fs::path meta_path = out / "meta.json";
-  if (!fs::exists(meta_path)) return done;
+  if (!path_exists(meta_path)) return done;
   nlohmann::json meta;
   require_regular_file(meta_path.string());
   try {
@@ -99,8 +99,8 @@ std::map<std::size_t, PointRows> load_finished(const fs::path& out, const SweepP
   const bool learning = plan.learning();
   const TableGroups groups = plan_groups(plan);
   const auto axes = plan.axis_keys();
-  if (!fs::exists(out / "results.csv") || !fs::exists(out / "trials.csv")) return done;
-  if (learning && !fs::exists(out / "learning_curves.csv")) return done;
+  if (!path_exists(out / "results.csv") || !path_exists(out / "trials.csv")) return done;
+  if (learning && !path_exists(out / "learning_curves.csv")) return done;
   const CsvTable results = read_results_file(out / "results.csv", ResultsFile::results, axes, groups, true);
   const CsvTable trials = read_results_file(out / "trials.csv", ResultsFile::trials, axes, groups, true);
   CsvTable curves;
@@ -341,10 +341,19 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
     if (!root) return;
     create_output_directory(out);
     lock.emplace(out);
-    if (!options.resume && !options.force && fs::exists(out / "results.csv"))
+    if (!options.resume && !options.force && path_exists(out / "results.csv"))
       throw InputError(fmt::format("--out: {} already holds a sweep (results.csv); pass --resume to continue it or "
                                    "--force to replace it",
                                    out.string()));
+    // A file timely writes that is a directory, FIFO or device cannot be replaced: refused
+    // before any trial runs (--force ended with exit 1 after the whole sweep).
+    for (const char* name : {"results.csv", "trials.csv", "learning_curves.csv", "meta.json", "fits.csv"}) {
+      const fs::path path = out / name;
+      if (path_exists(path) && !fs::is_regular_file(path))
+        throw InputError(fmt::format("--out: {} is not a regular file (a directory, FIFO or device); timely writes "
+                                     "{} there: remove it or choose another directory",
+                                     path.string(), name));
+    }
     if (options.resume) done = load_finished(out, plan);
   });
   SweepOutcome outcome;

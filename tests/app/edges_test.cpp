@@ -10,8 +10,16 @@
 #include <string>
 #include <vector>
 
+#include <chrono>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "analysis/statistics.hpp"
 #include "experiments/csv.hpp"
+#include "experiments/files.hpp"
+#include "tests/paths.hpp"
 #include "tests/run_cli.hpp"
 #include "tests/scratch_dir.hpp"
 
@@ -46,6 +54,41 @@ void edit_results(const fs::path& out, std::size_t row, const std::string& colum
   std::string text = timely::experiments::csv_line(table.header);
   for (const auto& r : table.rows) text += timely::experiments::csv_line(r);
   std::ofstream(out / "results.csv", std::ios::binary | std::ios::trunc) << text;
+}
+
+// Runs the program on `args` as a user who cannot write `dir`: as root (who writes anywhere),
+// a child process that becomes `nobody` (the scratch directories are root's, mode 0755);
+// otherwise after making `dir` read-only. Returns the exit status; `err` gets stderr.
+int run_without_write_access(const fs::path& dir, const std::vector<std::string>& args, std::string& err) {
+  const fs::path err_file = dir.parent_path() / "stderr.txt";
+  const bool root = ::geteuid() == 0;
+  if (!root) fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec, fs::perm_options::replace);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    const int fd = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || ::dup2(fd, 2) < 0) ::_exit(120);
+    if (root && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(121);
+    std::vector<char*> argv{const_cast<char*>(TIMELY_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(TIMELY_BINARY, argv.data());
+    ::_exit(122);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  if (!root) fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+  err = slurp(err_file);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// A finished staleness sweep over network.n into dir/out.
+fs::path small_sweep(const fs::path& dir) {
+  const fs::path file = dir / "s.toml";
+  std::ofstream(file) << "[run]\nhorizon = 60\nwarmup = 10\ntrials = 2\n[sweep]\n\"network.n\" = [4, 8, 16]\n";
+  const auto o = run_timely({"sweep", file.string(), "--out", (dir / "out").string()});
+  INFO(o.err);
+  REQUIRE(o.status == 0);
+  return file;
 }
 
 }  // namespace
@@ -117,4 +160,99 @@ TEST_CASE("a large finite mean in results.csv is plotted and resumed, without a 
   const auto resume = run_timely({"sweep", file.string(), "--out", out.string(), "--resume"});
   INFO(resume.err);
   CHECK(resume.status == 0);
+}
+
+TEST_CASE("a damaged results directory is exit 2 naming the file, never exit 1", "[edges][sweep]") {
+  const fs::path dir = scratch("damaged");
+  const fs::path file = small_sweep(dir);
+  const fs::path out = dir / "out";
+  const auto refused = [](const timely::testing::CliOutcome& o, const std::string& needle) {
+    timely::testing::refused(o, needle);
+  };
+  SECTION("meta.json a symlink loop") {
+    fs::remove(out / "meta.json");
+    fs::create_symlink("meta.json", out / "meta.json");
+    refused(run_timely({"plot", out.string()}), "meta.json: cannot be read");
+    refused(run_timely({"sweep", file.string(), "--out", out.string(), "--resume"}), "meta.json: cannot be read");
+  }
+  SECTION("results.csv a symlink loop") {
+    fs::remove(out / "results.csv");
+    fs::create_symlink("results.csv", out / "results.csv");
+    refused(run_timely({"plot", out.string()}), "results.csv: cannot be read");
+    refused(run_timely({"sweep", file.string(), "--out", out.string(), "--resume"}), "results.csv: cannot be read");
+  }
+  SECTION("trials.csv a directory, replaced with --force") {
+    fs::remove(out / "trials.csv");
+    fs::create_directory(out / "trials.csv");
+    refused(run_timely({"sweep", file.string(), "--out", out.string(), "--force"}), "trials.csv is not a regular file");
+  }
+  SECTION("results.csv torn: its last line cut short") {
+    std::string text = slurp(out / "results.csv");
+    text.resize(text.size() - 20);
+    std::ofstream(out / "results.csv", std::ios::binary | std::ios::trunc) << text;
+    refused(run_timely({"plot", out.string()}), "results.csv: the last line is cut short");
+    // --resume redoes the torn point.
+    const auto resumed = run_timely({"sweep", file.string(), "--out", out.string(), "--resume"});
+    INFO(resumed.err);
+    CHECK(resumed.status == 0);
+    CHECK(run_timely({"plot", out.string()}).status == 0);
+  }
+  SECTION("results.csv with a row deleted") {
+    std::string text = slurp(out / "results.csv");
+    text.erase(text.rfind('\n', text.size() - 2) + 1);
+    std::ofstream(out / "results.csv", std::ios::binary | std::ios::trunc) << text;
+    refused(run_timely({"plot", out.string()}), "rows missing");
+  }
+}
+
+TEST_CASE("a finished sweep directory that cannot be written is exit 2 naming it", "[edges][sweep]") {
+  const fs::path dir = scratch("read_only");
+  const fs::path file = small_sweep(dir);
+  const fs::path out = dir / "out";
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"plot", out.string()},
+        std::vector<std::string>{"sweep", file.string(), "--out", out.string(), "--resume"},
+        std::vector<std::string>{"sweep", file.string(), "--out", out.string(), "--force"}}) {
+    std::string err;
+    const int status = run_without_write_access(out, args, err);
+    INFO(args[0] << " " << args.back() << ": " << err);
+    CHECK(status == 2);
+    CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+    CHECK(err.find(out.string()) != std::string::npos);
+  }
+}
+
+TEST_CASE("simulate --out locks the directory before its trials; plot takes the lock too", "[edges][lock]") {
+  const fs::path dir = scratch("lock");
+  const fs::path file = small_sweep(dir);
+  const fs::path out = dir / "out";
+  const timely::experiments::DirectoryLock held(out);  // another run writing the directory
+  const auto plot = run_timely({"plot", out.string()});
+  timely::testing::refused(plot, "in use by another timely run");
+  // A simulation of several seconds is refused at once, not after its trials.
+  const auto start = std::chrono::steady_clock::now();
+  const auto sim = run_timely({"simulate", "--out", out.string(), "--set", "network.n=2000", "--set",
+                               "run.horizon=5000", "--set", "run.trials=4"});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  timely::testing::refused(sim, "in use by another timely run");
+  CHECK(seconds < 2.0);
+}
+
+TEST_CASE("a reused simulate --out directory holds only the new run's files", "[edges][lock]") {
+  const fs::path out = scratch("reused") / "out";
+  const auto learning = run_timely({"simulate", "--out", out.string(), "--set", "model.kind=quadratic", "--set",
+                                    "data.features=4", "--set", "network.n=8", "--set", "run.horizon=60", "--set",
+                                    "run.warmup=10", "--set", "run.trials=2"});
+  INFO(learning.err);
+  REQUIRE(learning.status == 0);
+  REQUIRE(fs::exists(out / "learning.csv"));
+  const auto staleness = run_timely({"simulate", "--out", out.string(), "--set", "network.n=8", "--set",
+                                     "run.horizon=60", "--set", "run.warmup=10", "--set", "run.trials=2"});
+  REQUIRE(staleness.status == 0);
+  CHECK(fs::exists(out / "result.json"));
+  CHECK(fs::exists(out / "trials.csv"));
+  CHECK(!fs::exists(out / "learning.csv"));
+  for (const char* name : {"loss_vs_time.png", "loss_vs_time.svg", "loss_vs_time.pdf", "loss_vs_time.dat",
+                           "loss_vs_time.gp"})
+    CHECK(!fs::exists(out / name));
 }
