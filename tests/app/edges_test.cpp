@@ -11,7 +11,9 @@
 #include <vector>
 
 #include <chrono>
+#include <csignal>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +21,7 @@
 #include "analysis/statistics.hpp"
 #include "experiments/csv.hpp"
 #include "experiments/files.hpp"
+#include "plots/figure.hpp"
 #include "tests/paths.hpp"
 #include "tests/run_cli.hpp"
 #include "tests/scratch_dir.hpp"
@@ -56,18 +59,17 @@ void edit_results(const fs::path& out, std::size_t row, const std::string& colum
   std::ofstream(out / "results.csv", std::ios::binary | std::ios::trunc) << text;
 }
 
-// Runs the program on `args` as a user who cannot write `dir`: as root (who writes anywhere),
-// a child process that becomes `nobody` (the scratch directories are root's, mode 0755);
-// otherwise after making `dir` read-only. Returns the exit status; `err` gets stderr.
-int run_without_write_access(const fs::path& dir, const std::vector<std::string>& args, std::string& err) {
-  const fs::path err_file = dir.parent_path() / "stderr.txt";
-  const bool root = ::geteuid() == 0;
-  if (!root) fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec, fs::perm_options::replace);
+// Runs the program on `args` in a child process, after `setup` (in the child); stderr goes
+// to `err_file` and then `err`. The exit status, or 128 + the signal that ended it.
+template <class Setup>
+int run_child(const std::vector<std::string>& args, const fs::path& err_file, std::string& err, Setup setup) {
   const pid_t child = ::fork();
   if (child == 0) {
     const int fd = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0 || ::dup2(fd, 2) < 0) ::_exit(120);
-    if (root && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(121);
+    const int null = ::open("/dev/null", O_WRONLY);
+    if (fd < 0 || ::dup2(fd, 2) < 0 || null < 0 || ::dup2(null, 1) < 0) ::_exit(120);
+    ::signal(SIGXFSZ, SIG_DFL);  // as a shell leaves it
+    setup();
     std::vector<char*> argv{const_cast<char*>(TIMELY_BINARY)};
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -76,9 +78,40 @@ int run_without_write_access(const fs::path& dir, const std::vector<std::string>
   }
   int status = 0;
   ::waitpid(child, &status, 0);
-  if (!root) fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
   err = slurp(err_file);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// A file-size limit of `bytes` (ulimit -f) in the child.
+auto file_size_limit(rlim_t bytes) {
+  return [bytes] {
+    const rlimit limit{bytes, bytes};
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(123);
+  };
+}
+
+// Whether an image ends with its format's trailer (PNG's IEND chunk, SVG's closing tag, PDF's %%EOF).
+bool whole_image(const fs::path& p) {
+  const std::string text = slurp(p);
+  const std::string ext = p.extension().string();
+  if (ext == ".png") return text.size() >= 12 && text.compare(text.size() - 8, 4, "IEND") == 0;
+  if (ext == ".svg") return text.find("</svg>", text.size() > 64 ? text.size() - 64 : 0) != std::string::npos;
+  if (ext == ".pdf") return text.find("%%EOF", text.size() > 64 ? text.size() - 64 : 0) != std::string::npos;
+  return true;
+}
+
+// Runs the program on `args` as a user who cannot write `dir`: as root (who writes anywhere),
+// a child process that becomes `nobody` (the scratch directories are root's, mode 0755);
+// otherwise after making `dir` read-only. Returns the exit status; `err` gets stderr.
+int run_without_write_access(const fs::path& dir, const std::vector<std::string>& args, std::string& err) {
+  const fs::path err_file = dir.parent_path() / "stderr.txt";
+  const bool root = ::geteuid() == 0;
+  if (!root) fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec, fs::perm_options::replace);
+  const int status = run_child(args, err_file, err, [root] {
+    if (root && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(121);
+  });
+  if (!root) fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+  return status;
 }
 
 // A finished staleness sweep over network.n into dir/out.
@@ -255,4 +288,45 @@ TEST_CASE("a reused simulate --out directory holds only the new run's files", "[
   for (const char* name : {"loss_vs_time.png", "loss_vs_time.svg", "loss_vs_time.pdf", "loss_vs_time.dat",
                            "loss_vs_time.gp"})
     CHECK(!fs::exists(out / name));
+}
+
+TEST_CASE("a file-size limit ends a sweep with exit 1 and one line, leaving whole rows and no temporary",
+          "[edges][files]") {
+  const fs::path dir = scratch("fsize");
+  const fs::path file = quadratic_sweep(dir, 3.0, 560);  // learning_curves.csv passes 2 KB at the second point
+  const fs::path out = dir / "out";
+  std::string err;
+  const int status = run_child({"sweep", file.string(), "--out", out.string()}, dir / "stderr.txt", err,
+                               file_size_limit(2048));
+  INFO(err);
+  CHECK(status == 1);  // was 153: killed by SIGXFSZ, without a word
+  REQUIRE(!err.empty());
+  CHECK(err.find("File too large") != std::string::npos);
+  CHECK(err.substr(err.rfind('\n', err.size() - 2) + 1).rfind("timely: failed: ", 0) == 0);
+  for (const auto& entry : fs::directory_iterator(out)) {
+    const std::string name = entry.path().filename().string();
+    INFO(name);
+    CHECK(name.find(".tmp") == std::string::npos);
+    const std::string text = slurp(entry.path());
+    if (entry.path().extension() == ".csv" || name == "meta.json") CHECK((text.empty() || text.back() == '\n'));
+  }
+}
+
+TEST_CASE("a figure cut short by a file-size limit is not left under its name", "[edges][files][plots]") {
+  REQUIRE(timely::plots::gnuplot_available());
+  const fs::path dir = scratch("fsize_figures");
+  small_sweep(dir);
+  const fs::path out = dir / "out";
+  for (const auto& entry : fs::directory_iterator(out))
+    if (entry.path().extension() == ".png" || entry.path().extension() == ".svg" || entry.path().extension() == ".pdf")
+      fs::remove(entry.path());
+  std::string err;
+  const int status = run_child({"plot", out.string()}, dir / "stderr.txt", err, file_size_limit(16 * 1024));
+  INFO(err);
+  CHECK(status == 0);  // figures never fail results
+  CHECK(err.find("not drawn") != std::string::npos);
+  for (const auto& entry : fs::directory_iterator(out)) {
+    INFO(entry.path().string());
+    CHECK(whole_image(entry.path()));
+  }
 }
