@@ -94,7 +94,7 @@ int theory_command(const ScenarioArgs& args, std::ostream& out) {
 void print_fits(const SweepResults& results, std::ostream& out, std::ostream& err) {
   const auto figures = report_sweep(results, err);
   for (const CurveFits& cf : fit_curves(results)) {
-    out << fmt::format("  {}:", cf.curve.label.empty() ? "fit" : one_line(cf.curve.label));
+    out << fmt::format("  {}:", cf.curve.label.empty() ? "fit" : printable_line(cf.curve.label));
     for (const auto& fit : cf.choice.fits)
       out << fmt::format("  {} b = {:.4g} ± {:.2g}{}", analysis::to_string(fit.law), fit.b.value, fit.b.ci95,
                          fit.law == cf.choice.best ? " (best by AIC)" : "");
@@ -163,7 +163,7 @@ class NullStream : public std::ostream {
 // An error outside the points where the ranks agree (ranks.hpp): the others may be waiting
 // for this rank, so the whole run ends here, with the message on this rank's stderr.
 [[noreturn]] void abort_run(std::string_view kind, const std::string& message, int status) {
-  std::cerr << fmt::format("timely: rank {}: {}: {}\n", ranks::rank(), kind, one_line(message)) << std::flush;
+  std::cerr << fmt::format("timely: rank {}: {}: {}\n", ranks::rank(), kind, printable_line(message)) << std::flush;
   ranks::abort(status);
 }
 
@@ -264,7 +264,7 @@ bool unknown_command(const CLI::App& app, int argc, const char* const* argv, std
     if (sub->get_name() == command) return false;
   std::string names;
   for (const CLI::App* sub : app.get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
-  err << "timely: error: " << one_line(command) << ": unknown command (commands: " << names << ")\n";
+  err << "timely: error: " << printable_line(command) << ": unknown command (commands: " << names << ")\n";
   return true;
 }
 
@@ -287,7 +287,7 @@ int run(int argc, const char* const* argv, std::ostream& out_stream, std::ostrea
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e, out, err);
   } catch (const CLI::ParseError& e) {
-    err << "timely: error: " << one_line(e.what()) << " (see timely --help)\n";
+    err << "timely: error: " << printable_line(e.what()) << " (see timely --help)\n";
     return 2;
   }
 
@@ -311,11 +311,11 @@ int run(int argc, const char* const* argv, std::ostream& out_stream, std::ostrea
     return e.status;
   } catch (const InputError& e) {
     if (!alone() && !dynamic_cast<const ranks::Agreed*>(&e)) abort_run("error", e.what(), 2);
-    err << "timely: error: " << one_line(e.what()) << "\n";
+    err << "timely: error: " << printable_line(e.what()) << "\n";
     return 2;
   } catch (const std::exception& e) {
     if (!alone() && !dynamic_cast<const ranks::Agreed*>(&e)) abort_run("failed", e.what(), 1);
-    err << "timely: failed: " << one_line(e.what()) << "\n";
+    err << "timely: failed: " << printable_line(e.what()) << "\n";
     return 1;
   }
   return 1;

@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,7 @@
 #include "experiments/csv.hpp"
 #include "experiments/files.hpp"
 #include "plots/figure.hpp"
+#include "experiments/progress.hpp"
 #include "tests/paths.hpp"
 #include "tests/run_cli.hpp"
 #include "tests/scratch_dir.hpp"
@@ -329,4 +332,49 @@ TEST_CASE("a figure cut short by a file-size limit is not left under its name", 
     INFO(entry.path().string());
     CHECK(whole_image(entry.path()));
   }
+}
+
+TEST_CASE("bytes that are not UTF-8 are escaped in error lines; valid UTF-8 stays", "[edges][robustness]") {
+  CHECK(timely::experiments::printable_line("caf\xc3\xa9 \xff\xfe x") == "caf\xc3\xa9 \\xff\\xfe x");
+  CHECK(timely::experiments::printable_line("\xe2\x82") == "\\xe2\\x82");                 // a cut sequence
+  CHECK(timely::experiments::printable_line("\xed\xa0\x80") == "\\xed\\xa0\\x80");        // a UTF-16 surrogate
+  CHECK(timely::experiments::printable_line("\xc0\xaf") == "\\xc0\\xaf");                 // an overlong '/'
+  CHECK(timely::experiments::printable_line("\xf0\x9f\x99\x82!") == "\xf0\x9f\x99\x82!");  // beyond the BMP
+  timely::testing::refused(run_timely({"simulate", "--set", "network.topology=ri\xffng"}), "ri\\xffng");
+  const fs::path dir = scratch("latin1");
+  std::ofstream(dir / "s.toml") << "[network]\ntopology = \"caf\xe9\"\n";  // Latin-1: not valid TOML text
+  const auto o = run_timely({"simulate", (dir / "s.toml").string()});
+  CHECK(o.status == 2);
+  CHECK(o.err.find('\xe9') == std::string::npos);
+}
+
+TEST_CASE("meta.json's points_done follows the files while a slow point runs", "[edges][sweep]") {
+  const fs::path dir = scratch("points_done");
+  const fs::path file = dir / "s.toml";
+  // Point 0 takes milliseconds, point 1 seconds: points_done must say 1 long before point 1 ends.
+  std::ofstream(file) << "[run]\nhorizon = 2000\nwarmup = 10\ntrials = 2\n[sweep]\n\"network.n\" = [4, 500]\n";
+  const fs::path out = dir / "out";
+  timely::testing::CliOutcome outcome{};
+  std::thread run([&] { outcome = run_timely({"sweep", file.string(), "--out", out.string(), "--threads", "2"}); });
+  const auto start = std::chrono::steady_clock::now();
+  const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  std::optional<double> row_seen, meta_seen;
+  while (elapsed() < 60 && !(row_seen && meta_seen)) {
+    const std::string results = slurp(out / "results.csv");
+    if (!row_seen && std::count(results.begin(), results.end(), '\n') >= 2) row_seen = elapsed();
+    const std::string meta = slurp(out / "meta.json");
+    try {
+      if (!meta_seen && !meta.empty() && nlohmann::json::parse(meta)["points_done"].get<int>() >= 1) meta_seen = elapsed();
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  run.join();
+  INFO(outcome.err);
+  REQUIRE(outcome.status == 0);
+  REQUIRE(row_seen);
+  REQUIRE(meta_seen);
+  const double run_seconds = elapsed();
+  INFO("row at " << *row_seen << " s, points_done at " << *meta_seen << " s, sweep " << run_seconds << " s");
+  CHECK(*meta_seen - *row_seen < 0.5);
 }
