@@ -334,7 +334,7 @@ TEST_CASE("a figure cut short by a file-size limit is not left under its name", 
   }
 }
 
-TEST_CASE("bytes that are not UTF-8 are escaped in error lines; valid UTF-8 stays", "[edges][robustness]") {
+TEST_CASE("bytes that are not UTF-8 are escaped in error lines, valid UTF-8 stays as it is", "[edges][robustness]") {
   CHECK(timely::experiments::printable_line("caf\xc3\xa9 \xff\xfe x") == "caf\xc3\xa9 \\xff\\xfe x");
   CHECK(timely::experiments::printable_line("\xe2\x82") == "\\xe2\\x82");                 // a cut sequence
   CHECK(timely::experiments::printable_line("\xed\xa0\x80") == "\\xed\\xa0\\x80");        // a UTF-16 surrogate
