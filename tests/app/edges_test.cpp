@@ -258,7 +258,7 @@ TEST_CASE("a finished sweep directory that cannot be written is exit 2 naming it
   }
 }
 
-TEST_CASE("simulate --out locks the directory before its trials; plot takes the lock too", "[edges][lock]") {
+TEST_CASE("simulate --out locks the directory before its trials, and plot takes the lock too", "[edges][lock]") {
   const fs::path dir = scratch("lock");
   const fs::path file = small_sweep(dir);
   const fs::path out = dir / "out";
