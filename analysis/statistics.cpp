@@ -1,5 +1,6 @@
 #include "analysis/statistics.hpp"
 
+#include <algorithm>
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <numeric>
@@ -17,12 +18,32 @@ Summary summarize(std::span<const double> samples, double level) {
   Summary s;
   s.count = samples.size();
   if (s.count == 0) return s;
-  s.mean = std::accumulate(samples.begin(), samples.end(), 0.0) / static_cast<double>(s.count);
+  // On the samples divided by the largest magnitude: the plain sum and sum of squares
+  // overflow for finite samples beyond about 1e154 (a sum of squares) or 1e308 / count (a
+  // sum), and gave an infinite CI or mean for a finite set of samples.
+  // The scale is a power of two, so dividing by it is exact: below the extremes the results
+  // are bit for bit those of the plain formulas.
+  double largest = 0.0;
+  for (double x : samples) largest = std::max(largest, std::abs(x));
+  double scale = 1.0;  // all zero, or not finite (reported as it is)
+  if (largest > 0.0 && std::isfinite(largest)) {
+    int exponent = 0;
+    std::frexp(largest, &exponent);  // largest < 2^exponent
+    scale = std::ldexp(1.0, exponent - 1);  // 2^(exponent-1) is finite even for the largest double
+  }
+  double mean = 0.0;
+  for (double x : samples) mean += x / scale;
+  mean /= static_cast<double>(s.count);
+  s.mean = mean * scale;
   if (s.count < 2) return s;
   double squares = 0.0;
-  for (double x : samples) squares += (x - s.mean) * (x - s.mean);
-  s.sd = std::sqrt(squares / static_cast<double>(s.count - 1));
-  s.ci_half_width = student_t_critical(level, s.count - 1) * s.sd / std::sqrt(static_cast<double>(s.count));
+  for (double x : samples) squares += (x / scale - mean) * (x / scale - mean);
+  const double sd = std::sqrt(squares / static_cast<double>(s.count - 1));  // <= sqrt(count) in units of scale
+  s.sd = sd * scale;
+  // The half-width from the scaled sd, so it overflows only where it truly exceeds the
+  // largest double (then it is left empty: no interval can be written).
+  const double half = student_t_critical(level, s.count - 1) * sd / std::sqrt(static_cast<double>(s.count)) * scale;
+  if (std::isfinite(half)) s.ci_half_width = half;
   return s;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// How long a run must discard before its time averages are stationary (docs/model.md §2.3).
+// How long a run must discard before its time averages are stationary (docs/model.md §2).
 //
 // Every user starts holding version 0 of every source, made at time 0. Merging keeps the
 // newer information, and information made after time 0 travels by the same contacts whether

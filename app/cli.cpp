@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <iostream>
 
+#include "experiments/files.hpp"
 #include "experiments/scenario_keys.hpp"
 #include "experiments/progress.hpp"
 #include "experiments/ranks.hpp"
@@ -61,11 +62,20 @@ void add_scenario_options(CLI::App& command, ScenarioArgs& args) {
 int simulate_command(const ScenarioArgs& args, unsigned threads, const std::string& out_dir, std::ostream& out,
                      std::ostream& err) {
   sim::Scenario scenario;
-  ranks::agree([&] { scenario = load_scenario(args.path(), args.settings()); });
+  // --out is locked before the trials (rank 0 owns it), so a second run into the same
+  // directory is refused at once instead of overwriting the first one's files at the end.
+  std::optional<DirectoryLock> lock;
+  ranks::agree([&] {
+    scenario = load_scenario(args.path(), args.settings());
+    if (out_dir.empty() || !ranks::root()) return;
+    validate(scenario);  // bad keys leave no directory behind
+    create_output_directory(out_dir);
+    lock.emplace(out_dir);
+  });
   const Simulation result = simulate(scenario, threads, err, stderr_is_terminal(), RunLimits{args.max_events});
   ranks::done_together();
   if (!ranks::root()) return 0;  // MPI: rank 0 reports the whole run
-  if (!out_dir.empty()) write_simulation(out_dir, result, threads, err);
+  if (!out_dir.empty()) write_simulation(out_dir, result, threads, err, *lock);
   if (args.json) out << simulation_json(result, threads).dump(2) << "\n";
   else print_simulation(out, result, threads);
   return 0;
@@ -86,7 +96,7 @@ int theory_command(const ScenarioArgs& args, std::ostream& out) {
 void print_fits(const SweepResults& results, std::ostream& out, std::ostream& err, const plots::Drawing& drawing = {}) {
   const auto figures = report_sweep(results, err, drawing);
   for (const CurveFits& cf : fit_curves(results)) {
-    out << fmt::format("  {}:", cf.curve.label.empty() ? "fit" : one_line(cf.curve.label));
+    out << fmt::format("  {}:", cf.curve.label.empty() ? "fit" : printable_line(cf.curve.label));
     for (const auto& fit : cf.choice.fits)
       out << fmt::format("  {} b = {:.4g} ± {:.2g}{}", analysis::to_string(fit.law), fit.b.value, fit.b.ci95,
                          fit.law == cf.choice.best ? " (best by AIC)" : "");
@@ -139,11 +149,16 @@ int plot_command(const PlotArgs& args, std::ostream& out, std::ostream& err) {
   }
   if (dir.empty()) throw InputError("plot: expected a RESULTS_DIR (a sweep or validate --out), or --gnuplot-style");
   namespace fs = std::filesystem;
+  // plot rewrites fits.csv and the figures: not while a run writes the directory, and a
+  // read-only directory is refused (exit 2 naming it) before any figure is attempted.
+  std::optional<DirectoryLock> lock;
+  if (path_exists(dir) && fs::is_directory(dir)) lock.emplace(dir, "plot");
   std::vector<fs::path> dirs;
-  if (fs::exists(fs::path(dir) / "results.csv")) dirs.push_back(dir);
-  else if (fs::is_directory(dir))  // a validation directory: one sweep per subdirectory
+  // path_exists, not fs::exists: a symlink loop is exit 2 naming it, not a filesystem_error.
+  if (path_exists(fs::path(dir) / "results.csv")) dirs.push_back(dir);
+  else if (path_exists(dir) && fs::is_directory(dir))  // a validation directory: one sweep per subdirectory
     for (const auto& entry : fs::directory_iterator(dir))
-      if (fs::exists(entry.path() / "results.csv")) dirs.push_back(entry.path());
+      if (path_exists(entry.path() / "results.csv")) dirs.push_back(entry.path());
   if (dirs.empty())
     throw InputError(fmt::format("{}: no results.csv here or in its subdirectories (expected a sweep or validate --out)", dir));
   std::sort(dirs.begin(), dirs.end());
@@ -166,7 +181,7 @@ class NullStream : public std::ostream {
 // An error outside the points where the ranks agree (ranks.hpp): the others may be waiting
 // for this rank, so the whole run ends here, with the message on this rank's stderr.
 [[noreturn]] void abort_run(std::string_view kind, const std::string& message, int status) {
-  std::cerr << fmt::format("timely: rank {}: {}: {}\n", ranks::rank(), kind, one_line(message)) << std::flush;
+  std::cerr << fmt::format("timely: rank {}: {}: {}\n", ranks::rank(), kind, printable_line(message)) << std::flush;
   ranks::abort(status);
 }
 
@@ -292,7 +307,7 @@ bool unknown_command(const CLI::App& app, int argc, const char* const* argv, std
     if (sub->get_name() == command) return false;
   std::string names;
   for (const CLI::App* sub : app.get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
-  err << "timely: error: " << one_line(command) << ": unknown command (commands: " << names << ")\n";
+  err << "timely: error: " << printable_line(command) << ": unknown command (commands: " << names << ")\n";
   return true;
 }
 
@@ -315,7 +330,7 @@ int run(int argc, const char* const* argv, std::ostream& out_stream, std::ostrea
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e, out, err);
   } catch (const CLI::ParseError& e) {
-    err << "timely: error: " << one_line(e.what()) << " (see timely --help)\n";
+    err << "timely: error: " << printable_line(e.what()) << " (see timely --help)\n";
     return 2;
   }
 
@@ -339,11 +354,11 @@ int run(int argc, const char* const* argv, std::ostream& out_stream, std::ostrea
     return e.status;
   } catch (const InputError& e) {
     if (!alone() && !dynamic_cast<const ranks::Agreed*>(&e)) abort_run("error", e.what(), 2);
-    err << "timely: error: " << one_line(e.what()) << "\n";
+    err << "timely: error: " << printable_line(e.what()) << "\n";
     return 2;
   } catch (const std::exception& e) {
     if (!alone() && !dynamic_cast<const ranks::Agreed*>(&e)) abort_run("failed", e.what(), 1);
-    err << "timely: failed: " << one_line(e.what()) << "\n";
+    err << "timely: failed: " << printable_line(e.what()) << "\n";
     return 1;
   }
   return 1;

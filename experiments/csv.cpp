@@ -59,6 +59,9 @@ std::size_t CsvTable::column(std::string_view name) const {
 void require_regular_file(const std::string& path) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
+  // A symlink loop or an unsearchable directory is not "no such file": say what it is.
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    throw InputError(fmt::format("{}: cannot be read ({})", path, ec.message()));
   if (ec || !std::filesystem::exists(status)) throw InputError(fmt::format("{}: no such file", path));
   if (!std::filesystem::is_regular_file(status))
     throw InputError(fmt::format("{}: not a regular file (a directory, FIFO or device cannot be read as results)", path));

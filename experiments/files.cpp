@@ -63,14 +63,26 @@ void append_whole(const std::filesystem::path& path, std::string_view contents) 
   ::close(fd);
 }
 
-DirectoryLock::DirectoryLock(const std::filesystem::path& dir) : path_(dir / ".timely.lock") {
+DirectoryLock::DirectoryLock(const std::filesystem::path& dir, std::string_view who) : path_(dir / ".timely.lock") {
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw InputError(fmt::format("--out: cannot lock {} ({})", dir.string(), reason()));
+  if (fd_ < 0)
+    throw InputError(fmt::format("{}: cannot lock {} ({}; timely writes into the directory, so it must be writable)",
+                                 who, dir.string(), reason()));
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd_);
     fd_ = -1;
-    throw InputError(fmt::format("--out: {} is in use by another timely run; wait for it or choose another directory",
-                                 dir.string()));
+    throw InputError(fmt::format("{}: {} is in use by another timely run; wait for it or choose another directory",
+                                 who, dir.string()));
+  }
+  // The lock file may be writable where the directory is not (made read-only after a run):
+  // the files are replaced by rename, which needs the directory itself.
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    const std::string why = reason();
+    ::close(fd_);
+    fd_ = -1;
+    throw InputError(fmt::format("{}: cannot write into {} ({}; timely writes into the directory, so it must be "
+                                 "writable)",
+                                 who, dir.string(), why));
   }
 }
 
@@ -78,6 +90,18 @@ DirectoryLock::~DirectoryLock() {
   // The file stays: removing it would let a run that opened it just before, and one that
   // creates it anew, both hold "the" lock.
   if (fd_ >= 0) ::close(fd_);
+}
+
+bool path_exists(const std::filesystem::path& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0) return true;
+  if (errno == ENOENT || errno == ENOTDIR) return false;
+  throw InputError(fmt::format("{}: cannot be read ({})", path.string(), reason()));
+}
+
+void remove_if_present(const std::filesystem::path& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    throw std::runtime_error(fmt::format("{}: cannot remove ({})", path.string(), reason()));
 }
 
 void create_output_directory(const std::filesystem::path& dir) {

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <charconv>
 #include <fmt/format.h>
+
 #include <map>
 #include <stdexcept>
 
 #include "experiments/columns.hpp"
+#include "experiments/files.hpp"
 #include "experiments/scenario_keys.hpp"
 #include "plots/figure.hpp"
 
@@ -125,7 +127,7 @@ void report_network(const SweepResults& r, std::vector<std::string>& drawn, std:
 
   // Learning with the network layer: accuracy against the bytes each user sent so far.
   const auto curves_path = r.dir / "learning_curves.csv";
-  if (!has_column(r.table, "bytes_sent_per_user_mean") || !std::filesystem::exists(curves_path)) return;
+  if (!has_column(r.table, "bytes_sent_per_user_mean") || !path_exists(curves_path)) return;
   const CsvTable curves = read_results_file(curves_path, ResultsFile::curves, r.axes, header_groups(r.table.header));
   if (!has_column(curves, "bytes_sent_per_user") || !has_column(curves, "accuracy")) return;
   plots::Figure f;

@@ -7,10 +7,17 @@
 #include <mutex>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include "experiments/run_control.hpp"
 
 namespace timely::experiments {
+
+// An error or log line as printed: timely::one_line's escapes (sim/input_error.hpp), and
+// bytes that are not valid UTF-8 (a Latin-1 file name or value, a binary file) as \xNN.
+// Echoed raw, they made the line invalid text for a terminal, a log reader and Python
+// (which decodes the message as UTF-8). Valid UTF-8 stays as it is.
+std::string printable_line(std::string_view text);
 
 class Progress {
  public:

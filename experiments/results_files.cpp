@@ -76,7 +76,16 @@ CsvTable read_results_file(const std::filesystem::path& path, ResultsFile file, 
   std::stringstream buffer;
   buffer << in.rdbuf();
   std::string content = buffer.str();
-  if (allow_torn_tail && !content.empty() && content.back() != '\n') content.erase(content.rfind('\n') + 1);
+  if (!content.empty() && content.back() != '\n') {
+    // timely ends every row with a newline: a last line without one was cut short by a kill
+    // or a full disk. --resume drops it (the point is redone); a reader of finished results
+    // refuses it, since its last fields may be cut mid-number and still parse.
+    if (!allow_torn_tail)
+      throw InputError(fmt::format("{}: the last line is cut short (no newline at its end: an interrupted write); "
+                                   "rerun the sweep with --resume to complete it",
+                                   name));
+    content.erase(content.rfind('\n') + 1);
+  }
   const std::vector<std::string> expected = file == ResultsFile::results  ? results_header(axes, groups)
                                             : file == ResultsFile::trials ? trials_header(axes, groups)
                                                                           : curves_header(axes, groups);

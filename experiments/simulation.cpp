@@ -284,7 +284,7 @@ void print_learning(std::ostream& out, const Simulation& sim, const PointResult&
                            : std::string(sim::learning_protocol(s).title),
                        sim.learning.size());
   if (l.diverged > 0) {
-    out << fmt::format("  DIVERGED: {}/{} trials reached a non-finite parameter or loss, the first at t = {:.6g}; "
+    out << fmt::format("  DIVERGED: {}/{} trials reached a non-finite (or overflowing) parameter or loss, the first at t = {:.6g}; "
                        "no accuracy, loss or time to target is reported (e.g. lower train.lr)\n",
                        l.diverged, sim.learning.size(), *l.diverged_at);
     out << fmt::format("  {} local updates, {} gossips, {} server rounds in {:.3g} s\n", l.updates, l.gossips, l.rounds,
@@ -520,9 +520,14 @@ std::string table_csv(const ValueTable& table, int digits) {
   return csv;
 }
 
-void write_simulation(const std::filesystem::path& dir, const Simulation& sim, unsigned threads, std::ostream& log) {
-  create_output_directory(dir);
-  const DirectoryLock lock(dir);
+void write_simulation(const std::filesystem::path& dir, const Simulation& sim, unsigned threads, std::ostream& log,
+                      const DirectoryLock&) {
+  // Every file of simulate's besides result.json and trials.csv (always replaced): written
+  // anew below where this run has them, and otherwise gone rather than left from another run.
+  for (const char* figure : {"accuracy_vs_time", "loss_vs_time"})
+    for (const char* extension : {".png", ".svg", ".pdf", ".dat", ".gp", ".log"})
+      remove_if_present(dir / (std::string(figure) + extension));
+  remove_if_present(dir / "learning.csv");
   write_file_atomically(dir / "result.json", simulation_json(sim, threads).dump(2) + "\n");
   {
     const PointResult point = point_result(sim);

@@ -9,6 +9,7 @@
 
 #include "analysis/predict.hpp"
 #include "experiments/columns.hpp"
+#include "experiments/files.hpp"
 #include "experiments/scenario_keys.hpp"
 #include "sim/scenario.hpp"
 #include "sim/learning.hpp"
@@ -70,8 +71,11 @@ std::string table_csv(const ValueTable& table, int digits);
 
 // Writes result.json and trials.csv (and learning.csv, one row per trial and observation,
 // in learning mode) into dir, each replaced atomically.
-// Figures that cannot be drawn are reported on `log` and skipped. Takes the directory's lock.
+// Figures that cannot be drawn are reported on `log` and skipped. The caller holds the
+// directory's lock (taken before the trials; the parameter says so). The files an earlier
+// simulate wrote into `dir` that this one does not (learning.csv and the learning figures
+// after a staleness-only run) are removed first, so the directory shows one run.
 void write_simulation(const std::filesystem::path& dir, const Simulation& simulation, unsigned threads,
-                      std::ostream& log);
+                      std::ostream& log, const DirectoryLock& lock);
 
 }  // namespace timely::experiments

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
+#include <stdexcept>
 
 #include "analysis/statistics.hpp"
 #include "experiments/columns.hpp"
@@ -198,6 +199,19 @@ std::optional<ErrorColumns> error_columns(const SweepResults& r, const std::vect
   return std::nullopt;
 }
 
+// The three laws fitted to a curve, or none where the weighted design is singular (one
+// point's CI so much smaller than the others' that its row alone decides, e.g. a mean of 1e20
+// beside means near 1): "no fit", as for too few sizes, rather than an error that made plot
+// and --resume refuse a directory timely wrote.
+std::optional<analysis::LawChoice> choose_law_or_none(std::span<const double> n, std::span<const double> y,
+                                                      std::span<const double> sigma) {
+  try {
+    return analysis::choose_law(n, y, sigma);
+  } catch (const std::invalid_argument&) {
+    return std::nullopt;
+  }
+}
+
 // The best law by AIC and the power law's exponent, as "law (b = x ± y)"; "" when a curve
 // cannot be fitted (fewer than three sizes, or a value that is not positive).
 std::optional<analysis::LawChoice> fit_group(const plots::CurveGroup& g) {
@@ -205,7 +219,9 @@ std::optional<analysis::LawChoice> fit_group(const plots::CurveGroup& g) {
   std::vector<double> sigma;
   for (double ci : g.ci95) sigma.push_back(ci > 0.0 ? ci / 1.96 : 0.0);
   if (sigma.size() != g.n.size() || std::any_of(sigma.begin(), sigma.end(), [](double x) { return !(x > 0.0); })) sigma.clear();
-  auto choice = analysis::choose_law(g.n, g.value, sigma);
+  auto fitted = choose_law_or_none(g.n, g.value, sigma);
+  if (!fitted) return std::nullopt;
+  auto choice = std::move(*fitted);
   for (const auto& f : choice.fits)
     if (!std::isfinite(f.a.value) || !std::isfinite(f.b.value) || !std::isfinite(f.b.ci95)) return std::nullopt;
   return choice;
@@ -602,7 +618,7 @@ SweepResults read_sweep_results(const fs::path& dir) {
   SweepResults r;
   r.dir = dir;
   const fs::path meta_path = dir / "meta.json";
-  if (!fs::exists(meta_path)) throw InputError(fmt::format("{}: no meta.json (not a sweep results directory)", dir.string()));
+  if (!path_exists(meta_path)) throw InputError(fmt::format("{}: no meta.json (not a sweep results directory)", dir.string()));
   nlohmann::ordered_json meta;
   require_regular_file(meta_path.string());
   try {
@@ -614,6 +630,16 @@ SweepResults read_sweep_results(const fs::path& dir) {
   }
   const CsvTable header_only = read_csv_header((dir / "results.csv").string());
   r.table = read_results_file(dir / "results.csv", ResultsFile::results, r.axes, header_groups(header_only.header));
+  // A sweep meta.json calls complete has a row per point: fewer rows (deleted by hand, or a
+  // file copied before the end) would be drawn as if they were the sweep.
+  const auto points = meta.find("points");
+  const auto complete = meta.find("complete");
+  if (points != meta.end() && points->is_number_unsigned() && complete != meta.end() && *complete == true &&
+      r.table.rows.size() != points->get<std::size_t>())
+    throw InputError(fmt::format("{}: {} rows, but {} says the sweep is complete with {} points (rows missing); rerun "
+                                 "the sweep with --resume to redo them",
+                                 (dir / "results.csv").string(), r.table.rows.size(), meta_path.string(),
+                                 points->get<std::size_t>()));
   return r;
 }
 
@@ -651,7 +677,9 @@ std::vector<CurveFits> fit_curves(const SweepResults& r) {
     std::vector<double> mean;
     for (std::size_t row : c.rows) mean.push_back(r.number(row, "mean").value_or(0.0));
     if (std::any_of(mean.begin(), mean.end(), [](double y) { return !(y > 0.0); })) continue;
-    CurveFits cf{c, analysis::choose_law(c.n, mean, standard_errors(r, c))};
+    auto choice = choose_law_or_none(c.n, mean, standard_errors(r, c));
+    if (!choice) continue;
+    CurveFits cf{c, std::move(*choice)};
     // A degenerate curve (e.g. every mean equal within rounding) can give a non-finite fit:
     // it is left out rather than written as inf or NaN.
     const bool finite = std::all_of(cf.choice.fits.begin(), cf.choice.fits.end(), [](const analysis::Fit& f) {

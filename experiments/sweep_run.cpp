@@ -1,12 +1,17 @@
 // Running a planned sweep: preparation, the (point, trial) pool, the results files and --resume.
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <exception>
 #include <fmt/format.h>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
+#include <thread>
+#include <utility>
 #include <tbb/info.h>
 
 #include "analysis/predict.hpp"
@@ -84,7 +89,7 @@ nlohmann::ordered_json meta_json(const SweepPlan& plan, const SweepOptions& opti
 std::map<std::size_t, PointRows> load_finished(const fs::path& out, const SweepPlan& plan) {
   std::map<std::size_t, PointRows> done;
   const fs::path meta_path = out / "meta.json";
-  if (!fs::exists(meta_path)) return done;
+  if (!path_exists(meta_path)) return done;
   nlohmann::json meta;
   require_regular_file(meta_path.string());
   try {
@@ -102,8 +107,8 @@ std::map<std::size_t, PointRows> load_finished(const fs::path& out, const SweepP
   const bool learning = plan.learning();
   const TableGroups groups = plan_groups(plan);
   const auto axes = plan.axis_keys();
-  if (!fs::exists(out / "results.csv") || !fs::exists(out / "trials.csv")) return done;
-  if (learning && !fs::exists(out / "learning_curves.csv")) return done;
+  if (!path_exists(out / "results.csv") || !path_exists(out / "trials.csv")) return done;
+  if (learning && !path_exists(out / "learning_curves.csv")) return done;
   const CsvTable results = read_results_file(out / "results.csv", ResultsFile::results, axes, groups, true);
   const CsvTable trials = read_results_file(out / "trials.csv", ResultsFile::trials, axes, groups, true);
   CsvTable curves;
@@ -136,19 +141,38 @@ class SweepFiles {
   SweepFiles(const fs::path& out, const SweepPlan& plan, const SweepOptions& options, std::size_t resumed,
              std::vector<std::string> warnings)
       : out_(out), plan_(plan), options_(options), resumed_(resumed), warnings_(std::move(warnings)) {}
+  ~SweepFiles() {
+    {
+      const std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    if (timer_.joinable()) timer_.join();
+    // A run that ends by an error or a stop leaves points_done true to the files if it can.
+    if (meta_stale_ && !timer_error_) try {
+        write_meta_locked(false, 0.0);
+      } catch (...) {
+      }
+  }
+  SweepFiles(const SweepFiles&) = delete;
+  SweepFiles& operator=(const SweepFiles&) = delete;
 
   // Starts the files with the header and every finished point of `done`, in point order.
   // When `done` has holes (rows deleted or redone by hand), the files are rewritten whole,
   // in order, each time a point fills a hole, so no finished point leaves the disk.
   void start(std::map<std::size_t, PointRows> done) {
+    const std::lock_guard lock(mutex_);
+    timer_ = std::thread([this] { keep_meta_current(); });
     all_ = std::move(done);
     while (all_.count(next_)) ++next_;
     write_all();
     if (all_.size() == next_) all_.clear();  // no holes: from here on, points are appended
-    write_meta(false, 0.0);
+    write_meta_locked(false, 0.0);
   }
 
   void finished(std::size_t index, PointRows rows) {
+    const std::lock_guard lock(mutex_);
+    rethrow_timer_error();
     if (all_.empty()) {
       ready_[index] = std::move(rows);
       flush();
@@ -158,18 +182,57 @@ class SweepFiles {
     while (all_.count(next_)) ++next_;
     write_all();
     if (all_.size() == next_) all_.clear();
-    write_meta(false, 0.0);
+    write_meta_locked(false, 0.0);
   }
 
-  std::size_t written() const { return next_; }
-
+  // The final meta.json (complete) or any other, written now.
   void write_meta(bool complete, double wall) {
+    const std::lock_guard lock(mutex_);
+    rethrow_timer_error();
+    write_meta_locked(complete, wall);
+  }
+
+ private:
+  void write_meta_locked(bool complete, double wall) {
+    const auto start = std::chrono::steady_clock::now();
     write_file_atomically(out_ / "meta.json",
                           meta_json(plan_, options_, all_.empty() ? next_ : all_.size(), resumed_, complete, wall,
                                     warnings_)
                                   .dump(2) +
                               "\n");
     last_meta_ = std::chrono::steady_clock::now();
+    meta_cost_ = last_meta_ - start;
+    meta_stale_ = false;
+  }
+
+  // meta.json's points_done follows the files, kept current by a thread of its own.
+  // Rewriting it (with its fsync) after every point would cost more than the rows for sweeps
+  // of thousands of small points, so a rewrite waits until 10 times its own cost has passed
+  // since the last one (at most a 10% share of the writing). A point written meanwhile
+  // leaves it stale, and the thread writes it when that time is up, whether or not another
+  // point or trial finishes: checked only when a point was written (once a second), it
+  // lagged behind a slow next point by seconds.
+  void keep_meta_current() {
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      if (!meta_stale_ || timer_error_) {
+        wake_.wait(lock);
+        continue;
+      }
+      const auto due = last_meta_ + 10 * meta_cost_;
+      if (std::chrono::steady_clock::now() < due) {
+        wake_.wait_until(lock, due);
+        continue;
+      }
+      try {
+        write_meta_locked(false, 0.0);
+      } catch (...) {
+        timer_error_ = std::current_exception();  // reported by the run's next call
+      }
+    }
+  }
+  void rethrow_timer_error() {
+    if (timer_error_) std::rethrow_exception(std::exchange(timer_error_, nullptr));
   }
 
  private:
@@ -183,9 +246,10 @@ class SweepFiles {
       ++next_;
       wrote = true;
     }
-    // meta.json's points_done follows the files, at most once a second (a rewrite per point
-    // would cost more than the rows for sweeps of thousands of small points).
-    if (wrote && std::chrono::steady_clock::now() - last_meta_ > std::chrono::seconds(1)) write_meta(false, 0.0);
+    if (wrote) {
+      meta_stale_ = true;
+      wake_.notify_all();
+    }
   }
 
   const fs::path out_;
@@ -214,6 +278,14 @@ class SweepFiles {
   std::map<std::size_t, PointRows> ready_;  // finished, waiting for the points before them
   std::map<std::size_t, PointRows> all_;    // every finished point, while the files have holes
   std::chrono::steady_clock::time_point last_meta_{};
+  std::chrono::steady_clock::duration meta_cost_{};  // how long the last rewrite took
+  bool meta_stale_ = false;                           // points written since the last rewrite
+  // The thread that keeps meta.json current, and what it shares with the run's thread.
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::exception_ptr timer_error_;
+  std::thread timer_;
 };
 
 // What a pending point needs, prepared before any file is written.
@@ -351,10 +423,19 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options, std::
     if (!root) return;
     create_output_directory(out);
     lock.emplace(out);
-    if (!options.resume && !options.force && fs::exists(out / "results.csv"))
+    if (!options.resume && !options.force && path_exists(out / "results.csv"))
       throw InputError(fmt::format("--out: {} already holds a sweep (results.csv); pass --resume to continue it or "
                                    "--force to replace it",
                                    out.string()));
+    // A file timely writes that is a directory, FIFO or device cannot be replaced: refused
+    // before any trial runs (--force ended with exit 1 after the whole sweep).
+    for (const char* name : {"results.csv", "trials.csv", "learning_curves.csv", "meta.json", "fits.csv"}) {
+      const fs::path path = out / name;
+      if (path_exists(path) && !fs::is_regular_file(path))
+        throw InputError(fmt::format("--out: {} is not a regular file (a directory, FIFO or device); timely writes "
+                                     "{} there: remove it or choose another directory",
+                                     path.string(), name));
+    }
     if (options.resume) done = load_finished(out, plan);
   });
   SweepOutcome outcome;

@@ -81,7 +81,7 @@ void write_report(const ValidateOptions& o, const std::vector<Check>& checks, co
 
 }  // namespace
 
-bool is_validate_dir(const fs::path& dir) { return fs::exists(dir / "checks.csv"); }
+bool is_validate_dir(const fs::path& dir) { return path_exists(dir / "checks.csv"); }
 
 std::vector<std::string> draw_validate_figures(const fs::path& dir, std::ostream& log, const plots::Drawing& drawing) {
   std::vector<std::string> drawn;
@@ -96,7 +96,7 @@ std::vector<std::string> draw_validate_figures(const fs::path& dir, std::ostream
                        "time-averaged max over all pairs", false, {}};
   for (const auto& scaling : {"constant", "log", "linear"}) {
     const fs::path stage = dir / fmt::format("regime-{}", scaling);
-    if (fs::exists(stage / "results.csv")) {
+    if (path_exists(stage / "results.csv")) {
       const SweepResults r = read_sweep_results(stage);
       auto g = curve_group(r, curves_over_n(r).front(), "mean", "ci95", true);
       g.label = fmt::format("{} capacity", scaling);
@@ -104,7 +104,7 @@ std::vector<std::string> draw_validate_figures(const fs::path& dir, std::ostream
     }
   }
   for (const auto& stage : {"worst-constant-log", "worst-linear"}) {
-    if (!fs::exists(dir / stage / "results.csv")) continue;
+    if (!path_exists(dir / stage / "results.csv")) continue;
     const SweepResults r = read_sweep_results(dir / stage);
     for (const Curve& c : curves_over_n(r)) {
       auto g = curve_group(r, c, "max_all_mean", "max_all_ci95", false);
@@ -115,7 +115,7 @@ std::vector<std::string> draw_validate_figures(const fs::path& dir, std::ostream
   }
   if (!regimes.groups.empty()) render(plots::versus_n_figure(regimes));
   if (!worst.groups.empty()) render(plots::versus_n_figure(worst));
-  if (fs::exists(dir / "topologies" / "results.csv")) {
+  if (path_exists(dir / "topologies" / "results.csv")) {
     const SweepResults r = read_sweep_results(dir / "topologies");
     plots::VersusN topologies{"topologies_loglog", "Source model: complete, ring and torus, with fitted power laws",
                               "mean version age", true, {}};
@@ -127,7 +127,7 @@ std::vector<std::string> draw_validate_figures(const fs::path& dir, std::ostream
     }
     render(plots::versus_n_figure(topologies));
   }
-  if (fs::exists(dir / "sample_path.csv")) {
+  if (path_exists(dir / "sample_path.csv")) {
     const CsvTable t = read_csv((dir / "sample_path.csv").string());
     std::vector<double> times, staleness;
     const std::string file = (dir / "sample_path.csv").string();

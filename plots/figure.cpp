@@ -177,7 +177,12 @@ void write_file(const std::string& who, const fs::path& path, const std::string&
   std::ofstream out(path, std::ios::binary);
   out << text;
   out.close();
-  if (!out) throw std::runtime_error("plots: " + who + ": cannot write " + path.string());
+  if (!out) {
+    // No partial file under the final name (a full disk, a file-size limit).
+    std::error_code ignored;
+    fs::remove(path, ignored);
+    throw std::runtime_error("plots: " + who + ": cannot write " + path.string());
+  }
 }
 
 // The series of one figure or panel as data blocks `first`, `first` + 1, ..., each after two
@@ -626,10 +631,24 @@ std::string first_error_line(const std::string& log) {
   return first;
 }
 
-std::uintmax_t size_or_zero(const fs::path& p) {
-  std::error_code ec;
-  const auto size = fs::file_size(p, ec);
-  return ec ? 0 : size;
+// Whether an image gnuplot wrote is whole: it ends with its format's trailer (PNG's IEND
+// chunk, SVG's closing tag, PDF's %%EOF). A full disk or a file-size limit cuts the file short
+// without gnuplot always saying so, and a cut file has some size.
+bool image_is_whole(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return false;
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  const std::streamoff tail_size = std::min<std::streamoff>(size, 64);
+  std::string tail(static_cast<std::size_t>(tail_size), '\0');
+  in.seekg(size - tail_size);
+  in.read(tail.data(), tail_size);
+  if (!in || tail.empty()) return false;
+  const std::string extension = p.extension().string();
+  if (extension == ".png") return tail.size() >= 8 && tail.compare(tail.size() - 8, 4, "IEND") == 0;
+  if (extension == ".svg") return tail.find("</svg>") != std::string::npos;
+  if (extension == ".pdf") return tail.find("%%EOF") != std::string::npos;
+  return true;
 }
 
 // The paths of figure `n` in `dir`, made absolute; `dir` is created if needed.
@@ -673,10 +692,17 @@ void run_gnuplot(const std::string& who, const fs::path& script, const std::vect
     Gnuplot gp(command);
   }  // ~Gnuplot pcloses the pipe, which waits for the shell and gnuplot to exit.
 
+  // A figure not drawn leaves no image under its final name: a cut or stale one would pass
+  // for the figure.
+  const auto fail = [&](const std::string& message) {
+    std::error_code ignored;
+    for (const fs::path& image : outputs) fs::remove(image, ignored);
+    throw std::runtime_error(message);
+  };
   std::string messages;
   {
     std::ifstream in(log);
-    if (!in) throw std::runtime_error("plots: " + who + ": gnuplot did not run (no " + log.string() + ")");
+    if (!in) fail("plots: " + who + ": gnuplot did not run (no " + log.string() + ")");
     std::ostringstream text;
     text << in.rdbuf();
     messages = text.str();
@@ -692,12 +718,11 @@ void run_gnuplot(const std::string& who, const fs::path& script, const std::vect
       const std::string part = where(std::stoul(m[1].str()));
       if (!part.empty()) place = " in " + part;
     }
-    throw std::runtime_error("plots: " + who + ": gnuplot reported" + place + ": " + error +
-                             " (full log: " + log.string() + ")");
+    fail("plots: " + who + ": gnuplot reported" + place + ": " + error + " (full log: " + log.string() + ")");
   }
   for (const fs::path& image : outputs)
-    if (size_or_zero(image) == 0)
-      throw std::runtime_error("plots: " + who + ": gnuplot left " + image.string() + " missing or empty");
+    if (!image_is_whole(image))
+      fail("plots: " + who + ": gnuplot left " + image.string() + " missing, empty or cut short");
   fs::remove(log);
 }
 

@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "experiments/progress.hpp"
 #include "experiments/run_control.hpp"
 #include "experiments/scenario_keys.hpp"
 #include "experiments/simulation.hpp"
@@ -148,9 +149,9 @@ void run_watched(const std::function<void(std::ostream& err)>& job, const py::ob
   try {
     std::rethrow_exception(failure);
   } catch (const timely::InputError& e) {
-    throw py::value_error(timely::one_line(e.what()));
+    throw py::value_error(ex::printable_line(e.what()));
   } catch (const std::exception& e) {
-    throw std::runtime_error(timely::one_line(e.what()));
+    throw std::runtime_error(ex::printable_line(e.what()));
   }
 }
 

@@ -82,6 +82,9 @@ class MaxTree {
 // the server's model to every user after each round, so that the users' metrics are the
 // server's (the average model is the server's, the consensus distance 0), as the neural
 // models report FedAvg; Observed::users hands it to the clients only.
+// The largest squared distance a run may reach and still count as finite (see set_error).
+const double largest_error = std::sqrt(std::numeric_limits<double>::max());
+
 class QuadraticState {
  public:
   QuadraticState(const Scenario& s, const QuadraticProblem& p, Observed observed)
@@ -297,7 +300,10 @@ class QuadraticState {
   void set_error(std::uint32_t u, double error) {
     error_sum_ += error - error_[u];
     error_[u] = error;
-    if (std::isfinite(error)) worst_.set(u, error);
+    // A squared distance above sqrt(largest double) counts as divergence, like a non-finite
+    // one: the statistics over trials square the values, and a run with such errors (an
+    // unstable step, |1 - lr| > 1, before it reaches infinity) printed "1e+288 ± inf".
+    if (error <= largest_error) worst_.set(u, error);
     else nonfinite_ = true;
   }
 

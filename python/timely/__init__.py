@@ -31,7 +31,7 @@ except ImportError as e:  # pragma: no cover - depends on the machine
         "PYTHONPATH=...:/usr/lib/python3/dist-packages)") from e
 
 from . import _timely
-from ._tables import read_table, scenario_toml, setting_text
+from ._tables import read_table, scenario_toml, setting_text, utf8_text
 
 __version__ = _timely.version
 __all__ = ["simulate", "theory", "sweep", "validate", "read_results", "keys"]
@@ -44,7 +44,7 @@ def _scenario(scenario, what="scenario"):
     if scenario is None:
         return None, None, ""
     if isinstance(scenario, (str, os.PathLike)):
-        return os.fspath(scenario), None, ""
+        return utf8_text(os.fspath(scenario), what), None, ""
     if isinstance(scenario, Mapping):
         return None, scenario_toml(scenario), os.getcwd()
     raise TypeError(f"{what}: expected a TOML file's path or a dict of scenario keys, got {type(scenario).__name__}")
@@ -55,13 +55,12 @@ def _settings(set):
     if set is None:
         return []
     if isinstance(set, Mapping):
-        return [f"{key}={setting_text(value, key)}" for key, value in set.items()]
-    if isinstance(set, str):
-        return [set]
-    items = list(set)
+        return [f"{utf8_text(str(key), key)}={setting_text(value, key)}" for key, value in set.items()]
+    items = [set] if isinstance(set, str) else list(set)
     for item in items:
         if not isinstance(item, str):
             raise TypeError(f"set: expected a dict of keys or \"key=value\" strings, got {item!r}")
+        utf8_text(item, item.partition("=")[0] if "=" in item else "set")  # names the key, as --set does
     return items
 
 
@@ -148,18 +147,19 @@ def sweep(sweep, out=None, resume=False, *, force=False, quick=False, threads=No
     (as_frame=None) and a dict of numpy columns otherwise or with as_frame=False;
     read_results(out, "trials") and the like read the other tables."""
     if isinstance(sweep, (str, os.PathLike)):
-        file, text, base_dir = os.fspath(sweep), None, ""
+        file, text, base_dir = utf8_text(os.fspath(sweep), "sweep"), None, ""
         default_out = os.path.join("out", os.path.splitext(os.path.basename(file))[0])
     elif isinstance(sweep, Mapping):
         if not isinstance(name, str):
             raise TypeError(f"name: expected a string, got {type(name).__name__}")
+        utf8_text(name, "name")
         if name in ("", ".", "..") or any(c in name for c in "/\\\n\r"):
             raise ValueError(f"name: expected a file name (no slashes, not . or ..), got {name!r}")
         file, text, base_dir = None, scenario_toml(sweep), os.getcwd()
         default_out = os.path.join("out", name)
     else:
         raise TypeError(f"sweep: expected a sweep file's path or a dict, got {type(sweep).__name__}")
-    out = os.fspath(out) if out is not None else default_out
+    out = utf8_text(os.fspath(out), "out") if out is not None else default_out
     show, callback = _progress(progress)
     try:
         # One line per finished point when no live line shows progress, as the program does.
@@ -179,7 +179,7 @@ def validate(quick=True, *, out="out/validate", threads=None, progress=None, as_
     Returns {"passed": all checks passed, "failed": how many did not, "checks": checks.csv as a
     table, "summary": the text the command prints, "out": the directory with report.md}."""
     show, callback = _progress(progress)
-    out = os.fspath(out)
+    out = utf8_text(os.fspath(out), "out")
     r = _timely.validate(_flag(quick, "quick"), out, _threads(threads), show, callback)
     return {"passed": r["failed"] == 0, "failed": r["failed"],
             "checks": read_results(out, "checks", as_frame=as_frame), "summary": r["summary"], "out": out}

@@ -17,8 +17,21 @@ def _string(text):
     return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007F")
 
 
+def utf8_text(text, name):
+    """`text`, which the engine takes as UTF-8. A str that cannot be encoded so (a lone
+    surrogate: what os.fsdecode returns for a file name that is not UTF-8) is ValueError
+    naming `name`, not pybind11's four-line TypeError that names no argument."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        shown = str(name).encode("utf-8", "backslashreplace").decode("utf-8")
+        raise ValueError(f"{shown}: expected text that can be encoded as UTF-8, got {text!r} (a lone surrogate "
+                         f"at position {e.start}, as os.fsdecode gives for a name that is not UTF-8)") from None
+    return text
+
+
 def _quote(key):
-    return _string(str(key))
+    return _string(utf8_text(str(key), key))
 
 
 def toml_value(value, key):
@@ -37,7 +50,7 @@ def toml_value(value, key):
             return "inf" if x > 0 else "-inf"
         return repr(x)
     if isinstance(value, (str, os.PathLike)):
-        return _string(os.fspath(value))
+        return _string(utf8_text(os.fspath(value), key))
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{_quote(k)} = {toml_value(v, f'{key}.{k}')}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple, np.ndarray)):
@@ -50,7 +63,7 @@ def toml_value(value, key):
 def setting_text(value, key):
     """A value as --set takes it: strings as they are, anything else as TOML."""
     if isinstance(value, (str, os.PathLike)):
-        return os.fspath(value)
+        return utf8_text(os.fspath(value), key)
     return toml_value(value, key)
 
 

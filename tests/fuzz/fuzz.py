@@ -923,8 +923,76 @@ def gen_cli(rng, case):
         case.tags.append(f"plot {target}")
 
 
+def gen_overflow(rng, case):
+    """Values that overflow short of infinity (issue 28): unstable quadratic and regression steps
+    (|1 - lr| > 1) over horizons where the errors reach 1e100..1e300 but stay finite. Every run
+    must report a number or a divergence, never inf or NaN, in simulate's output or in a sweep's
+    files, and the sweep must accept its own files when it reads them back for its fits."""
+    kind = rng.choice(["quadratic", "quadratic", "quadratic", "linear"])
+    settings = {"model.kind": kind, "network.n": rng.choice(["2", "4", "8"]),
+                "run.horizon": rng.choice(["60", "300", "560", "1100", "2000"]), "run.warmup": "10",
+                "run.trials": rng.choice(["2", "3"]), "train.lr": rng.choice(["2", "2.0001", "2.5", "3", "5", "1e3"]),
+                "train.steps": rng.choice(["1", "1", "2", "5"])}
+    if kind == "quadratic":
+        settings.update({"data.spread": rng.choice(["0", "1", "1e6"]), "data.features": rng.choice(["1", "4", "20"])})
+    else:
+        settings.update({"data.source": "synthetic-regression", "data.features": "3", "data.train_samples": "60",
+                         "data.test_samples": "20", "observe.every": "5"})
+    if rng.random() < 0.3:
+        settings["train.schedule"] = rng.choice(["inverse-time", "step"])
+    case.tags += [f"{kind} lr={settings['train.lr']}", f"horizon={settings['run.horizon']}"]
+    if rng.random() < 0.5:
+        case.args = ["simulate", "--json"] + sets(settings)
+        case.json = True
+        return
+    sweep_axis = rng.choice(['"network.n" = [2, 4, 8]', '"train.lr" = [0.5, 3, 5]', '"run.horizon" = [60, 560]'])
+    axis_key = sweep_axis.split('"')[1]
+    case.add("s.toml", toml_text(tables_of(toml_settings({k: v for k, v in settings.items() if k != axis_key})),
+                                 ["[sweep]", sweep_axis]))
+    # The sweep reads its results.csv back for the fits and figures, as plot and --resume do.
+    case.args = ["sweep", "@DIR@/s.toml", "--out", "@DIR@/res"]
+    case.tags.append("sweep " + axis_key)
+
+
+def gen_damaged(rng, case):
+    """A finished sweep's directory damaged as disks and users damage them (issue 28): symlink
+    loops, a directory where a file belongs, a torn last line, rows deleted, a stale temporary.
+    plot, --resume and --force must answer 0 or 2 naming the file, never 1."""
+    if "staleness" not in TEMPLATES:
+        return gen_sweep(rng, case)
+    files = dict(TEMPLATES["staleness"])
+    target = rng.choice(["meta.json", "results.csv", "trials.csv"])
+    damage = rng.choice(["loop", "dir", "torn", "deleted", "temporary"])
+    name = "res/" + target
+    if damage == "loop":
+        del files[name]
+        case.setup.append(f"symlink {target} {name}")
+    elif damage == "dir":
+        del files[name]
+        case.setup.append(f"mkdir {name}")
+    elif damage == "torn" and target != "meta.json":
+        data = files[name]
+        files[name] = data[:rng.randrange(max(1, data.rfind(b"\n", 0, len(data) - 1) + 2), len(data))]
+    elif damage == "deleted" and target != "meta.json":
+        lines = files[name].split(b"\n")
+        if len(lines) > 3:
+            del lines[rng.randrange(1, len(lines) - 1)]
+        files[name] = b"\n".join(lines)
+    else:
+        files[name + ".tmp12345"] = files[name][: len(files[name]) // 2]
+    for path, data in files.items():
+        case.add(path, data)
+    if not any(s.startswith("mkdir res") for s in case.setup):
+        case.setup.insert(0, "mkdir res")
+    command = rng.choice(["plot", "resume", "force"])
+    case.tags += [f"{target} {damage}", command]
+    case.args = {"plot": ["plot", "@DIR@/res"],
+                 "resume": ["sweep", "@DIR@/s.toml", "--out", "@DIR@/res", "--resume"],
+                 "force": ["sweep", "@DIR@/s.toml", "--out", "@DIR@/res", "--force"]}[command]
+
+
 FAMILIES = [(gen_set, 24), (gen_toml, 18), (gen_learning, 12), (gen_sweep, 12), (gen_edges, 12), (gen_resume, 12),
-            (gen_idx, 6), (gen_cli, 4), (gen_churn, 8)]
+            (gen_idx, 6), (gen_cli, 4), (gen_churn, 8), (gen_overflow, 6), (gen_damaged, 6)]
 
 
 def make_case(seed, index):
