@@ -161,16 +161,16 @@ struct DrawnEvent {
 // event. The window is tested in event order, so its start and checkpoints come exactly as
 // in the plain loops. Requires warmup <= horizon (validation refuses the rest), where the
 // window admits exactly the times up to the horizon.
-template <class Draw, class Run, class Start>
+template <std::uint32_t Depth = draw_ahead, class Draw, class Run, class Start>
 [[gnu::always_inline]] inline void run_drawn_ahead(Window& window, Start&& start, Draw&& draw, Run&& run) {
-  std::array<DrawnEvent, draw_ahead> ahead;
+  std::array<DrawnEvent, Depth> ahead;
   std::uint32_t last = 0;  // the slot of the last event drawn
   bool more = true;
-  for (std::uint32_t k = 0; k < draw_ahead && more; ++k) {
+  for (std::uint32_t k = 0; k < Depth && more; ++k) {
     more = draw(ahead[k]);
     last = k;
   }
-  for (std::uint32_t at = 0;; at = at + 1 == draw_ahead ? 0 : at + 1) {
+  for (std::uint32_t at = 0;; at = at + 1 == Depth ? 0 : at + 1) {
     const DrawnEvent e = ahead[at];
     if (!window.admits(e.t, start)) return;
     if (more) {
