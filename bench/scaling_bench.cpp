@@ -17,7 +17,8 @@
 //
 // Usage: timely_scaling_bench [--max-n N] [--reps R] [--events E] [--per-user P]
 //                             [--anchor-mib M] [--csv PATH] [--models source,users]
-//                             [--draw-ahead auto|on|off]
+//                             [--draw-ahead auto|on|off] [--tracked K]
+// --tracked sets the users model's K (default 16; 0: every user, as timely's default).
 // n runs over powers of ten from 10^3 to --max-n (default 10^7; 10^8 needs about 1.3 GB for
 // the source model and 7 GB for the users model). TIMELY_SCALING_MAX_N sets the default.
 #include <sys/wait.h>
@@ -58,6 +59,7 @@ struct Options {
   // auto: the engine's own choice; on/off: force the loop that draws ahead, or the plain
   // one (sim/event_engine.hpp; the same results either way).
   std::string draw_ahead = "auto";
+  std::uint32_t tracked = 16;  // the users model's K (0: every user)
 };
 
 // A kB figure of /proc/self/status (VmRSS, VmHWM), or 0.
@@ -85,11 +87,11 @@ sim::Scenario scenario(bool source, std::uint64_t n, const Options& o) {
   sim::Scenario s;
   s.network.n = static_cast<std::uint32_t>(n);
   s.staleness.model = source ? sim::StalenessModel::source : sim::StalenessModel::users;
-  if (!source) s.staleness.tracked = 16;
+  if (!source) s.staleness.tracked = o.tracked;
   // Total event rate: n gossip clocks, plus the source's push and update clocks, or the K
   // tracked sources' update clocks.
   const double rate = s.gossip_rate() * static_cast<double>(n) +
-                      (source ? s.source.push_rate + s.source.rate : s.updates.rate * s.staleness.tracked);
+                      (source ? s.source.push_rate + s.source.rate : s.updates.rate * s.tracked_sources());
   const double events = std::max(o.events, o.per_user * static_cast<double>(n));
   s.run.horizon = events / rate;
   s.run.warmup = s.run.horizon / 10;
@@ -224,6 +226,7 @@ bool parse(int argc, char** argv, Options& o) {
     else if (arg == "--per-user" && (v = value())) o.per_user = std::atof(v);
     else if (arg == "--anchor-mib" && (v = value())) o.anchor_mib = static_cast<std::size_t>(std::atol(v));
     else if (arg == "--csv" && (v = value())) o.csv = v;
+    else if (arg == "--tracked" && (v = value())) o.tracked = static_cast<std::uint32_t>(std::atol(v));
     else if (arg == "--draw-ahead" && (v = value()) && (std::string(v) == "auto" || std::string(v) == "on" || std::string(v) == "off"))
       o.draw_ahead = v;
     else if (arg == "--models" && (v = value())) {
@@ -233,7 +236,7 @@ bool parse(int argc, char** argv, Options& o) {
     } else {
       std::fprintf(stderr,
                    "usage: timely_scaling_bench [--max-n N] [--reps R] [--events E] [--per-user P] [--anchor-mib M] "
-                   "[--csv PATH] [--models source,users] [--draw-ahead auto|on|off]\n");
+                   "[--csv PATH] [--models source,users] [--draw-ahead auto|on|off] [--tracked K]\n");
       return false;
     }
   }
@@ -297,7 +300,7 @@ int main(int argc, char** argv) {
     return it == rate_at.end() ? std::nan("") : r.rate / it->second;
   };
 
-  std::printf("\nmedians of %d (complete graph, uniform gossip, one thread; users model K = 16)\n", o.reps);
+  std::printf("\nmedians of %d (complete graph, uniform gossip, one thread; users model K = %u, 0: all)\n", o.reps, o.tracked);
   std::printf("%-7s %11s %12s %13s %13s %12s %14s\n", "model", "n", "events", "M events/s", "/ rate(1e5)",
               "/ rate(1e4)", "peak RSS MB");
   for (const Row& r : rows)
