@@ -6,6 +6,9 @@
 // and the one-per-trial dispatch on (graph type, gossip mode). Internal to sim/: not part of
 // the library's interface.
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
 #include <boost/random/exponential_distribution.hpp>
 #include <boost/random/uniform_01.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
@@ -18,6 +21,8 @@
 #include <type_traits>
 #include <variant>
 #include <vector>
+
+#include <unistd.h>
 
 #include "sim/alias_table.hpp"
 #include "sim/clock_model.hpp"
@@ -110,6 +115,74 @@ template <class Policy, class Gap, class Start>
   }
 }
 
+// ---- drawing ahead (issue 29) --------------------------------------------------------
+// At 10^7 users and more almost every event's state misses the caches, and a loop that
+// draws an event, then touches its users, waits for one DRAM access at a time. Under a
+// DrawsAhead policy the draws do not depend on the state, so the loops draw the events
+// `draw_ahead` places ahead (the same draws, in the same order, from the same engine) and
+// prefetch the state each will touch when it is drawn: many misses are then in flight at
+// once (memory-level parallelism), and the state is in cache when its event runs.
+//
+// The engine's stream is untouched: event k's draws are made before event k+1's, as in the
+// plain loop, and the drawing stops at the first event past the horizon, which the plain
+// loop draws too (its gap) before it stops. So the engine ends in the same state (nothing
+// reads it after the loop, but nothing could tell).
+//
+// 16 events ahead: about 25 lines in flight (gossip touches two users), near what one core
+// tracks; measured against 8, 32 and 64 with timely_scaling_bench (docs/performance.md).
+inline constexpr std::uint32_t draw_ahead = 16;
+
+// Whether drawing ahead pays for state of `bytes`: only once it outgrows the core's L2
+// cache (sysconf; 1 MiB where unknown). Below, every access hits and the ring of drawn
+// events only costs (source model at 10^3 users: about 0.75 of the plain loop's rate;
+// docs/performance.md). Either loop gives the same bits, so tests and benchmarks may move
+// the threshold (draw_ahead_from_bytes: 0 always draws ahead, SIZE_MAX never).
+inline std::atomic<std::size_t>& draw_ahead_from_bytes() {
+  static std::atomic<std::size_t> bytes{[] {
+    long size = 0;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    size = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+    return size > 0 ? static_cast<std::size_t>(size) : std::size_t{1} << 20;
+  }()};
+  return bytes;
+}
+inline bool worth_drawing_ahead(std::size_t bytes) {
+  return bytes > draw_ahead_from_bytes().load(std::memory_order_relaxed);
+}
+
+struct DrawnEvent {
+  double t;
+  std::uint32_t kind, actor, partner;
+};
+
+// Runs the events that draw(e) makes, in order: draw fills e (its time first) and returns
+// false for the first event past the horizon, and makes no draw after that; run(e) runs one
+// event. The window is tested in event order, so its start and checkpoints come exactly as
+// in the plain loops. Requires warmup <= horizon (validation refuses the rest), where the
+// window admits exactly the times up to the horizon.
+template <std::uint32_t Depth = draw_ahead, class Draw, class Run, class Start>
+[[gnu::always_inline]] inline void run_drawn_ahead(Window& window, Start&& start, Draw&& draw, Run&& run) {
+  std::array<DrawnEvent, Depth> ahead;
+  std::uint32_t last = 0;  // the slot of the last event drawn
+  bool more = true;
+  for (std::uint32_t k = 0; k < Depth && more; ++k) {
+    more = draw(ahead[k]);
+    last = k;
+  }
+  for (std::uint32_t at = 0;; at = at + 1 == Depth ? 0 : at + 1) {
+    const DrawnEvent e = ahead[at];
+    if (!window.admits(e.t, start)) return;
+    if (more) {
+      more = draw(ahead[at]);
+      last = at;
+    } else if (at == last) [[unlikely]] {
+      throw std::logic_error("run_drawn_ahead: the window admitted an event past the horizon (warmup > horizon?)");
+    }
+    run(e);
+  }
+}
+
 // The loops are kept out of line (noinline): inlined into their caller, GCC's inliner ran out
 // of budget and left the model's gossip() as a call per event (callgrind: +8% instructions
 // on the ring).
@@ -124,6 +197,46 @@ template <ClockModel Model, class Policy>
   boost::random::exponential_distribution<double> next_gap(update_total + gossip_total);
   const EventChoice<2> choice({update_total, gossip_total}, {clocks.count(m), m.size()});
   ClockCounts counts;
+  if constexpr (DrawsAhead<Policy> && requires(const Model& cm, std::uint32_t u) {
+                  cm.prefetch_user(u);
+                  { cm.state_bytes() } -> std::convertible_to<std::size_t>;
+                }) {
+    // The loop below with its draws made draw_ahead events early, and both users of each
+    // contact prefetched then (run_drawn_ahead): the same draws in the same order. Only
+    // models that say what to prefetch (the users model) and make no draws of their own.
+    static_assert(!UpdateClocks<Model, Policy>::every_user);
+    if (worth_drawing_ahead(m.state_bytes())) {
+      const double horizon = window.horizon();
+      double t_drawn = 0.0;
+      run_drawn_ahead(
+          window, [&](double tw) { m.start_window(tw); },
+          [&](DrawnEvent& e) {
+            t_drawn += next_gap(rng);
+            e.t = t_drawn;
+            if (t_drawn > horizon) return false;
+            const auto event = choice.draw(rng);
+            e.kind = event.kind;
+            e.actor = event.actor;
+            if (event.kind == 1) {
+              e.partner = policy.partner(m, event.actor, t_drawn, rng);
+              m.prefetch_user(e.actor);
+              m.prefetch_user(e.partner);
+            }
+            return true;
+          },
+          [&](const DrawnEvent& e) {
+            m.before_event(e.t);
+            ++counts.events;
+            if (e.kind == 0) {
+              counts.sends += clocks.tick(m, policy, e.actor, e.t, rng);
+            } else {
+              m.gossip(e.actor, e.partner, e.t);
+              ++counts.sends;
+            }
+          });
+      return counts;
+    }
+  }
   double t = 0.0;
   for (;;) {
     const Next next = next_event(policy, update_total + gossip_total, next_gap, t, window, rng,

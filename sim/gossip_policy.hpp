@@ -105,6 +105,10 @@ struct UniformGossip {
   static constexpr GossipPolicyInfo info{
       "uniform", "every gossip tick contacts a neighbour drawn by the graph (blind Poisson gossip)", true};
   static constexpr bool always_contacts = true;
+  // Its only draw, the partner, depends on the ticking user and the graph alone, never on
+  // the users' state: the loops may draw events ahead and prefetch what they will touch
+  // (DrawsAhead below).
+  static constexpr bool state_independent_draws = true;
   UniformGossip(const Scenario&, std::uint32_t) {}
   template <GossipView V>
   [[gnu::always_inline]] std::uint32_t partner(const V& v, std::uint32_t i, double, Rng& rng) {
@@ -470,6 +474,17 @@ concept OwnClock = requires(P& p, const P& cp, double t, Rng& rng) {
   p.advance(t);
   { cp.own_actor(rng) } -> std::same_as<std::uint32_t>;
 };
+
+// A policy whose draws the loops may make ahead of the events (issue 29): it says so
+// (state_independent_draws: partner() reads only the user, the graph and the engine, and the
+// policy has no actor(), acquired() or after_update() that could change later draws), always
+// contacts, ticks on the Poisson gossip clocks and has no clock of its own. The loops then
+// draw a window of upcoming events, the same draws in the same order, and prefetch the
+// users' state those events will touch, so that many cache misses are in flight at once.
+template <class P>
+concept DrawsAhead = requires {
+  requires P::state_independent_draws;
+} && P::always_contacts && !OwnClock<P> && has_gossip_clocks<P>();
 
 // A local update of `user` just happened: the policy's after_update, if it has one. Returns
 // its contacts.

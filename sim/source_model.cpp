@@ -7,6 +7,7 @@
 #include "sim/draws.hpp"
 #include "sim/event_engine.hpp"
 #include "sim/gossip_policy.hpp"
+#include "sim/large_array.hpp"
 #include "sim/time_age.hpp"
 #include "sim/topology.hpp"
 #include "sim/users_model.hpp"
@@ -18,16 +19,27 @@ namespace {
 
 using namespace engine;
 
+// One user's state: its version, and when the information it holds left the source
+// (sim/time_age.hpp). Side by side in 12 bytes (packed: the same memory as the two arrays
+// they were), so that one cache miss serves both (two for the one record in 16 that
+// straddles a line boundary); at 10^7 users and more, nearly every event misses (issue 29).
+struct [[gnu::packed]] UserState {
+  double stamp;
+  std::uint32_t version;
+};
+static_assert(sizeof(UserState) == 12);
+using UserStates = LargeVector<UserState>;
+
 // What a gossip policy sees of the source model (sim/clock_model.hpp's GossipView): a
 // user's age is how many versions it is behind the source.
 template <class G>
 struct SourceView {
   const G& g;
-  const std::vector<std::uint32_t>& version;
+  const UserStates& users;
   const VersionHistogram& h;
   std::uint32_t size() const { return g.size(); }
   const G& graph() const { return g; }
-  std::uint64_t age(std::uint32_t i) const { return h.version() - version[i]; }
+  std::uint64_t age(std::uint32_t i) const { return h.version() - users[i].version; }
 };
 
 // Tells a policy that listens (acquired(user, version, t)) that user j now holds version v.
@@ -45,11 +57,10 @@ template <class G, GossipMode Mode, class Policy>
   const double lambda_total = has_gossip_clocks<Policy>() ? s.gossip_rate() * n : 0.0;
   const double push_total = s.source.push_rate;
   const double total = lambda_total + push_total + s.source.rate;
-  std::vector<std::uint32_t> version(n, 0);
-  // When the information each user holds left the source (sim/time_age.hpp). A later stamp
-  // never carries an older version, so merging by stamp moves versions exactly as merging by
-  // version does, and ties (same information) change nothing.
-  std::vector<double> stamp(n, 0.0);
+  // Every user starts with version 0, stamped 0. A later stamp never carries an older
+  // version, so merging by stamp moves versions exactly as merging by version does, and ties
+  // (same information) change nothing.
+  UserStates users(n, UserState{0.0, 0});
   VersionHistogram h(n);
   TimeAgeIntegral time_age(n);
   const auto start_window = [&](double tw) {
@@ -66,18 +77,29 @@ template <class G, GossipMode Mode, class Policy>
   // targets), source updates.
   const EventChoice<3> choice({lambda_total, push_total, s.source.rate},
                               {n, targets.empty() ? n : static_cast<std::uint32_t>(targets.size()), 1});
-  const SourceView<G> view{graph, version, h};
+  const SourceView<G> view{graph, users, h};
   static_assert(GossipPolicy<Policy, SourceView<G>>);
   TrialResult result;
   // `to` takes what `from` holds, which is newer: its stamp, and its version when that is newer too.
   const auto take = [&](std::uint32_t from, std::uint32_t to, double t) {
-    time_age.replace(stamp[to], stamp[from], t);
-    stamp[to] = stamp[from];
-    const std::uint32_t a = version[from], b = version[to];
+    const UserState source = users[from];
+    time_age.replace(users[to].stamp, source.stamp, t);
+    users[to].stamp = source.stamp;
+    const std::uint32_t a = source.version, b = users[to].version;
     if (a > b) {
       h.move(b, a, t);
-      version[to] = a;
+      users[to].version = a;
       acquired(policy, to, a, t);
+    }
+  };
+  // A contact of caller i with partner j.
+  const auto contact_with = [&](std::uint32_t i, std::uint32_t j, double t) {
+    ++result.gossip_sends;
+    if constexpr (Mode != GossipMode::pull) {
+      if (users[i].stamp > users[j].stamp) return take(i, j, t);
+    }
+    if constexpr (Mode != GossipMode::push) {
+      if (users[j].stamp > users[i].stamp) take(j, i, t);
     }
   };
   const auto contact = [&](std::uint32_t i, double t) {
@@ -85,61 +107,108 @@ template <class G, GossipMode Mode, class Policy>
     if constexpr (!Policy::always_contacts) {
       if (j == no_contact) return;
     }
-    ++result.gossip_sends;
-    if constexpr (Mode != GossipMode::pull) {
-      if (stamp[i] > stamp[j]) return take(i, j, t);
-    }
-    if constexpr (Mode != GossipMode::push) {
-      if (stamp[j] > stamp[i]) take(j, i, t);
+    contact_with(i, j, t);
+  };
+  // The source pushes its newest version to user j.
+  const auto push = [&](std::uint32_t j, double t) {
+    time_age.replace(users[j].stamp, t, t);
+    users[j].stamp = t;
+    if (users[j].version < h.version()) {
+      h.move(users[j].version, h.version(), t);
+      users[j].version = h.version();
+      acquired(policy, j, h.version(), t);
     }
   };
+  const auto source_update = [&](double t) {
+    h.source_update(t);
+    if constexpr (requires { policy.source_updated(t, h.version()); }) policy.source_updated(t, h.version());
+  };
   double t = 0.0;
-  for (;;) {
-    double t_next;
-    if constexpr (OwnClock<Policy>) {
-      // The policy's clock joins the superposition at its current rate, redrawn whenever that
-      // changes (exact: every clock is memoryless).
-      const double own = policy.own_rate();
-      t_next = t + boost::random::exponential_distribution<double>(total + own)(rng);
-      if (const double change = policy.next_change(); change <= t_next) {
-        if (!window.admits(change, start_window)) break;
-        t = change;
-        policy.advance(t);
-        continue;
-      }
-      if (own > 0.0 && boost::random::uniform_01<double>()(rng) * (total + own) < own) {
-        if (!window.admits(t_next, start_window)) break;
-        t = t_next;
-        ++result.events;
-        contact(policy.own_actor(rng), t);
-        continue;
-      }
-    } else {
-      t_next = t + next_gap(rng);
+  bool drawn_ahead = false;
+  if constexpr (DrawsAhead<Policy>) {
+    drawn_ahead = worth_drawing_ahead(n * sizeof(UserState));
+    if (drawn_ahead) {
+      // The plain loop below, with its draws made draw_ahead events early and each event's
+      // users prefetched then (sim/event_engine.hpp, run_drawn_ahead): the same draws in the
+      // same order, so the same results to the bit.
+      static_assert(!requires { policy.actor(view, 0u, t, rng); } && !requires { policy.acquired(0u, 0u, t); } &&
+                    !requires { policy.source_updated(t, 0u); });
+      const double horizon = window.horizon();
+      double t_drawn = 0.0;
+      // Both ends of the record: the same line but for one record in 16.
+      const auto prefetch = [&](std::uint32_t u) {
+        const char* p = reinterpret_cast<const char*>(&users[u]);
+        __builtin_prefetch(p, 1, 3);
+        __builtin_prefetch(p + sizeof(UserState) - 1, 1, 3);
+      };
+      run_drawn_ahead(
+          window, start_window,
+          [&](DrawnEvent& e) {
+            t_drawn += next_gap(rng);
+            e.t = t_drawn;
+            if (t_drawn > horizon) return false;
+            const auto event = choice.draw(rng);
+            e.kind = event.kind;
+            if (event.kind == 0) {
+              e.actor = event.actor;
+              e.partner = policy.partner(view, event.actor, t_drawn, rng);
+              prefetch(e.actor);
+              prefetch(e.partner);
+            } else if (event.kind == 1) {
+              e.actor = targets.empty() ? event.actor : targets[event.actor];
+              prefetch(e.actor);
+            }
+            return true;
+          },
+          [&](const DrawnEvent& e) {
+            t = e.t;
+            ++result.events;
+            if (e.kind == 0) contact_with(e.actor, e.partner, t);
+            else if (e.kind == 1) push(e.actor, t);
+            else source_update(t);
+          });
     }
-    if (!window.admits(t_next, start_window)) break;
-    t = t_next;
-    ++result.events;
-    const auto event = choice.draw(rng);
-    if (event.kind == 0) {
-      const std::uint32_t i = tick_actor(policy, view, event.actor, t, rng);
-      if constexpr (!Policy::always_contacts) {
-        if (i == no_contact) continue;
+  }
+  if (!drawn_ahead) {
+    for (;;) {
+      double t_next;
+      if constexpr (OwnClock<Policy>) {
+        // The policy's clock joins the superposition at its current rate, redrawn whenever that
+        // changes (exact: every clock is memoryless).
+        const double own = policy.own_rate();
+        t_next = t + boost::random::exponential_distribution<double>(total + own)(rng);
+        if (const double change = policy.next_change(); change <= t_next) {
+          if (!window.admits(change, start_window)) break;
+          t = change;
+          policy.advance(t);
+          continue;
+        }
+        if (own > 0.0 && boost::random::uniform_01<double>()(rng) * (total + own) < own) {
+          if (!window.admits(t_next, start_window)) break;
+          t = t_next;
+          ++result.events;
+          contact(policy.own_actor(rng), t);
+          continue;
+        }
+      } else {
+        t_next = t + next_gap(rng);
       }
-      contact(i, t);
-    } else if (event.kind == 1) {
-      // The source pushes its newest version to a uniformly chosen user (or head).
-      const std::uint32_t j = targets.empty() ? event.actor : targets[event.actor];
-      time_age.replace(stamp[j], t, t);
-      stamp[j] = t;
-      if (version[j] < h.version()) {
-        h.move(version[j], h.version(), t);
-        version[j] = h.version();
-        acquired(policy, j, version[j], t);
+      if (!window.admits(t_next, start_window)) break;
+      t = t_next;
+      ++result.events;
+      const auto event = choice.draw(rng);
+      if (event.kind == 0) {
+        const std::uint32_t i = tick_actor(policy, view, event.actor, t, rng);
+        if constexpr (!Policy::always_contacts) {
+          if (i == no_contact) continue;
+        }
+        contact(i, t);
+      } else if (event.kind == 1) {
+        // The source pushes its newest version to a uniformly chosen user (or head).
+        push(targets.empty() ? event.actor : targets[event.actor], t);
+      } else {
+        source_update(t);
       }
-    } else {
-      h.source_update(t);
-      if constexpr (requires { policy.source_updated(t, h.version()); }) policy.source_updated(t, h.version());
     }
   }
   h.close(window.horizon());
