@@ -135,6 +135,7 @@ load "$out/timely_style.gp"
 set output "$out/modest_accuracy.png"
 set multiplot layout 1,2 title "Fashion-MNIST, logistic, IID, n = 1000"
 set bmargin 7
+set key at screen 0.5, screen 0.02 center bottom horizontal box
 set yrange [0.5:0.9]
 set xlabel "time (s)"
 set ylabel "test accuracy of the observed model"
@@ -148,7 +149,7 @@ unset multiplot
 @timely_png
 set output "$out/modest_churn.png"
 set key outside below center horizontal box
-unset bmargin
+set bmargin 6
 unset logscale x
 set xrange [*:*]
 set yrange [0.6:0.9]

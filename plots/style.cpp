@@ -112,12 +112,16 @@ std::string gnuplot_style(const Look& look) {
       "# load it in a gnuplot script to draw as timely does: line types 1-{} are the palette (data solid;\n"
       "# add dashtype 2 for theory, 3 for a fitted law), the key sits below the plot, and the\n"
       "# terminals are macros: @timely_png, @timely_svg, @timely_pdf (one figure) and\n"
-      "# @timely_png_wide, ... (a row of two panels).\n",
+      "# @timely_png_wide, ... (a row of two panels). The bottom margin holds two rows of key:\n"
+      "# raise it for more.\n",
       look.name, look.description, palette().size());
   for (std::size_t k = 0; k < palette().size(); ++k)
     out += fmt::format("set linetype {} linecolor rgb '{}' linewidth 1.5 pointtype {} pointsize 1 dashtype 1\n", k + 1,
                        slot(k).colour, slot(k).point_type);
-  out += fmt::format("set linetype cycle {}\nset grid\nset key outside below center horizontal box\n", palette().size());
+  // An explicit bottom margin, as timely's own figures set it: gnuplot's own puts a key below
+  // the plot over the x label. 6 lines hold the tics, the label and two rows of key.
+  out += fmt::format("set linetype cycle {}\nset grid\nset key outside below center horizontal box\nset bmargin 6\n",
+                     palette().size());
   // The key's room: a few rows below the plot, as a figure's legend takes.
   const double key = 1.55 * look.font * 4.0;
   const double wide = look.max_width > 0.0 ? look.max_width : 2.0 * look.panel_width;

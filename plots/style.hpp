@@ -75,7 +75,8 @@ std::string looks_accepted();                  // "one of screen, paper, slides"
 std::string terminal(std::string_view image, double width, double height, const Look& look);
 
 // A gnuplot file of the look for hand-written scripts (`load 'timely_style.gp'`): the palette
-// and point shapes as line types 1-7, grid, a boxed key below the plot, and the look's
+// and point shapes as line types 1-7, grid, a boxed key below the plot (with room for two
+// rows of it), and the look's
 // terminals as macros: @timely_png, @timely_svg, @timely_pdf for one figure, and the same with
 // _wide for a row of two panels (with the key's room below them).
 std::string gnuplot_style(const Look& look);

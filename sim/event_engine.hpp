@@ -156,6 +156,21 @@ struct DrawnEvent {
   std::uint32_t kind, actor, partner;
 };
 
+// Draws the next event of superposed clocks into e: its time t (the gap first, as the plain
+// loops draw it) and, when that is not past the horizon, its kind and actor. False past the
+// horizon, with no draw after the gap.
+template <class Gap, class Choice>
+[[gnu::always_inline]] inline bool draw_next(DrawnEvent& e, double& t, double horizon, Gap& gap, const Choice& choice,
+                                             Rng& rng) {
+  t += gap(rng);
+  e.t = t;
+  if (t > horizon) return false;
+  const auto event = choice.draw(rng);
+  e.kind = event.kind;
+  e.actor = event.actor;
+  return true;
+}
+
 // Runs the events that draw(e) makes, in order: draw fills e (its time first) and returns
 // false for the first event past the horizon, and makes no draw after that; run(e) runs one
 // event. The window is tested in event order, so its start and checkpoints come exactly as
@@ -211,14 +226,9 @@ template <ClockModel Model, class Policy>
       run_drawn_ahead(
           window, [&](double tw) { m.start_window(tw); },
           [&](DrawnEvent& e) {
-            t_drawn += next_gap(rng);
-            e.t = t_drawn;
-            if (t_drawn > horizon) return false;
-            const auto event = choice.draw(rng);
-            e.kind = event.kind;
-            e.actor = event.actor;
-            if (event.kind == 1) {
-              e.partner = policy.partner(m, event.actor, t_drawn, rng);
+            if (!draw_next(e, t_drawn, horizon, next_gap, choice, rng)) return false;
+            if (e.kind == 1) {
+              e.partner = policy.partner(m, e.actor, t_drawn, rng);
               m.prefetch_user(e.actor);
               m.prefetch_user(e.partner);
             }

@@ -144,18 +144,13 @@ template <class G, GossipMode Mode, class Policy>
       run_drawn_ahead(
           window, start_window,
           [&](DrawnEvent& e) {
-            t_drawn += next_gap(rng);
-            e.t = t_drawn;
-            if (t_drawn > horizon) return false;
-            const auto event = choice.draw(rng);
-            e.kind = event.kind;
-            if (event.kind == 0) {
-              e.actor = event.actor;
-              e.partner = policy.partner(view, event.actor, t_drawn, rng);
+            if (!draw_next(e, t_drawn, horizon, next_gap, choice, rng)) return false;
+            if (e.kind == 0) {
+              e.partner = policy.partner(view, e.actor, t_drawn, rng);
               prefetch(e.actor);
               prefetch(e.partner);
-            } else if (event.kind == 1) {
-              e.actor = targets.empty() ? event.actor : targets[event.actor];
+            } else if (e.kind == 1) {
+              if (!targets.empty()) e.actor = targets[e.actor];
               prefetch(e.actor);
             }
             return true;

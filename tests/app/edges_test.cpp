@@ -127,6 +127,16 @@ fs::path small_sweep(const fs::path& dir) {
   return file;
 }
 
+// `plot` and `sweep --resume` accept a finished sweep directory (exit 0).
+void plots_and_resumes(const fs::path& file, const fs::path& out) {
+  const auto plot = run_timely({"plot", out.string()});
+  INFO(plot.err);
+  CHECK(plot.status == 0);
+  const auto resume = run_timely({"sweep", file.string(), "--out", out.string(), "--resume"});
+  INFO(resume.err);
+  CHECK(resume.status == 0);
+}
+
 }  // namespace
 
 TEST_CASE("summaries of huge finite samples stay finite (no overflow in the variance)", "[edges][statistics]") {
@@ -175,12 +185,7 @@ TEST_CASE("a sweep of an unstable quadratic step writes finite files that plot a
   CHECK(!has_non_finite_text(slurp(out / "results.csv")));
   CHECK(!has_non_finite_text(slurp(out / "learning_curves.csv")));
   CHECK(nlohmann::json::parse(slurp(out / "meta.json"))["complete"] == true);
-  const auto plot = run_timely({"plot", out.string()});
-  INFO(plot.err);
-  CHECK(plot.status == 0);
-  const auto resume = run_timely({"sweep", file.string(), "--out", out.string(), "--resume"});
-  INFO(resume.err);
-  CHECK(resume.status == 0);
+  plots_and_resumes(file, out);
 }
 
 TEST_CASE("a large finite mean in results.csv is plotted and resumed, without a fit where none is possible",
@@ -190,12 +195,7 @@ TEST_CASE("a large finite mean in results.csv is plotted and resumed, without a 
   const fs::path out = dir / "out";
   REQUIRE(run_timely({"sweep", file.string(), "--out", out.string()}).status == 0);
   edit_results(out, 1, "mean", "1e+25");  // the singular weighted design of the issue
-  const auto plot = run_timely({"plot", out.string()});
-  INFO(plot.err);
-  CHECK(plot.status == 0);
-  const auto resume = run_timely({"sweep", file.string(), "--out", out.string(), "--resume"});
-  INFO(resume.err);
-  CHECK(resume.status == 0);
+  plots_and_resumes(file, out);
 }
 
 TEST_CASE("a damaged results directory is exit 2 naming the file, never exit 1", "[edges][sweep]") {
