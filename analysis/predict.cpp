@@ -3,6 +3,7 @@
 #include "analysis/first_passage.hpp"
 #include "sim/gossip_policy.hpp"
 
+#include <Eigen/Eigenvalues>
 #include <numeric>
 #include <fmt/format.h>
 
@@ -302,15 +303,39 @@ Prediction::Learning predict_quadratic(const sim::Scenario& s, const sim::Graph&
   if (s.network.n > quadratic_direct_max_users)
     return none(fmt::format("this graph or per-user clocks at n > {} (the direct moment solver's limit)",
                             quadratic_direct_max_users));
-  // Small network: the full moment equations, one dimension at a time (dimensions decouple).
+  // Small network: the full moment equations (docs/model.md §6.3), whose dimensions decouple.
   const Eigen::MatrixXd contact = contact_matrix(graph, clocks.gossip_rate);
   double error = 0.0, consensus = 0.0;
-  std::vector<double> optima(problem.users);
-  for (std::uint32_t k = 0; k < problem.dimension; ++k) {
-    for (std::uint32_t i = 0; i < problem.users; ++i) optima[i] = problem.optimum(i)[k];
+  const std::uint32_t n = problem.users;
+  std::vector<double> optima(n);
+  const auto add = [&](double weight) {
     const auto m = theory::quadratic_stationary_general(contact, clocks.update_rate, rho, quadratic_mixing(s.gossip.mode), optima);
-    error += m.error;
-    consensus += m.consensus;
+    error += weight * m.error;
+    consensus += weight * m.consensus;
+  };
+  if (problem.dimension <= n) {
+    for (std::uint32_t k = 0; k < problem.dimension; ++k) {  // one solve per dimension
+      for (std::uint32_t i = 0; i < n; ++i) optima[i] = problem.optimum(i)[k];
+      add(1.0);
+    }
+  } else {
+    // More dimensions than users: each dimension's moments are a quadratic form b_k^T Q b_k in
+    // its centred optima b_k (the process is linear in b_k, and at b_k = 0 it stays at 0), so
+    // their sum is trace(Q G) with G = sum_k b_k b_k^T = sum_j lambda_j v_j v_j^T, that is
+    // sum_j lambda_j v_j^T Q v_j: one solve per eigenvector of G, at most n, whatever the
+    // dimension (ring n = 20, d = 1e5 took minutes as 1e5 solves).
+    Eigen::MatrixXd centred(n, problem.dimension);
+    for (std::uint32_t i = 0; i < n; ++i)
+      for (std::uint32_t k = 0; k < problem.dimension; ++k) centred(i, k) = problem.optimum(i)[k];
+    centred.rowwise() -= centred.colwise().mean();
+    const Eigen::MatrixXd gram = centred * centred.transpose();
+    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(gram);
+    for (Eigen::Index j = 0; j < eigen.eigenvalues().size(); ++j) {
+      const double lambda = eigen.eigenvalues()(j);
+      if (!(lambda > 1e-14 * gram.trace())) continue;  // the direction of the mean, and rounding
+      for (std::uint32_t i = 0; i < n; ++i) optima[i] = eigen.eigenvectors()(i, j);
+      add(lambda);
+    }
   }
   l.error = error;
   l.consensus = consensus;

@@ -15,7 +15,9 @@
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -103,17 +105,23 @@ bool whole_image(const fs::path& p) {
   return true;
 }
 
-// Runs the program on `args` as a user who cannot write `dir`: as root (who writes anywhere),
-// a child process that becomes `nobody` (the scratch directories are root's, mode 0755);
-// otherwise after making `dir` read-only. Returns the exit status; `err` gets stderr.
+// Runs the program on `args` as a user who cannot write `dir`: `dir` is made read-only, and
+// as root (who writes anywhere) the child drops the capabilities that override file modes
+// from its bounding set,
+// staying root so that it can still reach the binary wherever the build lives (a CI clone
+// in a 0700 temporary directory is out of reach for `nobody`). Returns the exit status;
+// `err` gets stderr.
 int run_without_write_access(const fs::path& dir, const std::vector<std::string>& args, std::string& err) {
   const fs::path err_file = dir.parent_path() / "stderr.txt";
   const bool root = ::geteuid() == 0;
-  if (!root) fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec, fs::perm_options::replace);
+  fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec, fs::perm_options::replace);
   const int status = run_child(args, err_file, err, [root] {
-    if (root && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(121);
+    if (!root) return;
+    // From the bounding set: root regains its permitted set at execve from it.
+    for (const int cap : {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER})
+      if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) ::_exit(121);
   });
-  if (!root) fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
   return status;
 }
 
