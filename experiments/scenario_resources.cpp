@@ -174,13 +174,30 @@ void check_sapo_memory(const Scenario& s, const ClockRates& rates) {
 
 }  // namespace
 
+namespace {
+
+// The random graphs whose keys set their size are refused before they are built.
+void check_graph_memory(const Scenario& s) {
+  const double bytes = sim::graph_build_bytes(s.network);
+  if (!(bytes > 4.0 * gib)) return;
+  const bool gnp = s.network.topology == sim::TopologyKind::erdos_renyi;
+  throw InputError(fmt::format("{}, network.n: building the {} graph of {} users would take about {:.1f} GiB "
+                               "(at most 4 GiB); lower {}",
+                               gnp ? "network.p" : "network.degree", gnp ? "G(n, p)" : "random-regular",
+                               s.network.n, bytes / gib, gnp ? "network.p" : "network.degree"));
+}
+
+}  // namespace
+
 void check_theory_resources(const Scenario& s) {
+  check_graph_memory(s);  // the theory builds the graph too
   // The theory draws the quadratic model's optima (n d doubles) to state its heterogeneity.
   if (s.learning.model.kind == sim::ModelKind::quadratic)
     check_quadratic_memory(s, static_cast<double>(sim::quadratic_problem_bytes(s)), "for the theory's optima");
 }
 
 void check_resources(const Scenario& s, const RunLimits& limits) {
+  check_graph_memory(s);  // the graph is built first
   const ClockRates rates = sim::cost::clock_rates(s);
   check_events(s, limits, rates);
   const double observations = sim::cost::observations(s);

@@ -733,6 +733,21 @@ bool NetworkSpec::clusters_apart() const {
   return topology == TopologyKind::clustered && cluster_count() > 1 && !head_ring;
 }
 
+double graph_build_bytes(const NetworkSpec& spec) {
+  const double n = spec.n;
+  switch (spec.topology) {
+    case TopologyKind::erdos_renyi: {
+      const double p = spec.p == 0.0 ? std::min(1.0, 2.0 * std::log(n) / n) : spec.p;
+      // The edge list (8 bytes an edge, up to twice that while a vector grows) beside the CSR
+      // (both directions, 4 bytes each) and its offsets.
+      return 24.0 * p * n * (n - 1.0) / 2.0 + 8.0 * n;
+    }
+    case TopologyKind::random_regular:
+      return 8.0 * n * spec.degree + 8.0 * n;  // the stub slots and the CSR, 4 bytes a stub each
+    default: return 0.0;
+  }
+}
+
 std::vector<std::uint32_t> clustered_heads(const NetworkSpec& spec) {
   const auto m = static_cast<std::uint32_t>(std::min<std::uint64_t>(spec.cluster_count(), spec.n));
   std::vector<std::uint32_t> heads(m);

@@ -177,6 +177,11 @@ std::uint32_t graph_size(const Graph& graph);
 // them when source.targets = "heads".
 std::vector<std::uint32_t> clustered_heads(const NetworkSpec& spec);
 
+// The most memory building the graph of `spec` takes, in bytes, for the random graphs whose
+// size the keys set (G(n, p): its sampled edge list and CSR; random-regular: its stub slots
+// and CSR); 0 for the others, computed or small.
+double graph_build_bytes(const NetworkSpec& spec);
+
 // Breadth-first search from user 0 (iterative, no recursion). Isolated users make a
 // graph disconnected; an empty graph counts as disconnected, a single user as connected.
 bool is_connected(const CsrGraph& graph);

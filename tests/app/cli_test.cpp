@@ -270,3 +270,14 @@ TEST_CASE("theory applies the quadratic model's memory check before drawing its 
                              "data.features=3"});
   CHECK(o.status == 0);
 }
+
+TEST_CASE("a random graph too large to build is refused before it is built, naming its keys", "[cli][resources]") {
+  // Issue 28: G(n = 1e5, p = 0.1) has 5e8 edges; building it ended in std::bad_alloc, exit 1.
+  for (const char* command : {"simulate", "theory"})
+    require_rejected({command, "--set", "network.n=100000", "--set", "network.topology=erdos-renyi", "--set",
+                      "network.p=0.1", "--set", "run.horizon=1e-6", "--set", "run.warmup=0", "--set", "run.trials=1"},
+                     "network.p, network.n: building the G(n, p) graph of 100000 users would take about");
+  require_rejected({"simulate", "--set", "network.n=40000000", "--set", "network.topology=random-regular", "--set",
+                    "network.degree=64", "--set", "run.horizon=1e-6", "--set", "run.warmup=0", "--set", "run.trials=1"},
+                   "network.degree, network.n: building the random-regular graph");
+}
