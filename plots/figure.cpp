@@ -422,6 +422,14 @@ struct Images {
   }
 };
 
+// The legend's entries as plot elements that draw nothing (gnuplot's keyentry), each after
+// a comma.
+std::string key_entries(const std::vector<Entry>& entries, Text text) {
+  std::string out;
+  for (const Entry& e : entries) out += ", \\\n     keyentry with " + e.with + " " + e.options + " title " + text(e.title);
+  return out;
+}
+
 // The plot command drawing `figure`'s series from data blocks `first`, `first` + 1, ... of
 // `data`, each in the style of its key's slot in `slots`, followed by the legend's entries.
 std::string plot_command(const Figure& figure, const std::string& data, std::size_t first, style::Slots& slots,
@@ -435,9 +443,7 @@ std::string plot_command(const Figure& figure, const std::string& data, std::siz
                d.columns + " with " + d.with + " " + style::options(s, slots(identity(s, first + k)), d.points) +
                " notitle";
   }
-  for (const Entry& e : entries)
-    command += ", \\\n     keyentry with " + e.with + " " + e.options + " title " + text(e.title);
-  return command + "\n";
+  return command + key_entries(entries, text) + "\n";
 }
 
 // Character heights the x tic labels take below the axis: one line, or the longest tic label
@@ -496,7 +502,7 @@ std::string script_header(const Images& images, const std::string& name, const s
 
 // A single figure's canvas in points: its size relative to the default figure, in the look.
 std::pair<double, double> canvas(const Figure& figure, const style::Look& look) {
-  return {look.width * figure.width / 900.0, look.height * figure.height / 600.0};
+  return {look.width * figure.width / default_width, look.height * figure.height / default_height};
 }
 
 // NAME.gp (or NAME_latex.gp) of a single figure: standalone, every path relative to the
@@ -524,10 +530,17 @@ std::size_t count_lines(const std::string& text) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
+// A panel's canvas in points: its size relative to the default panel, in the look.
+std::pair<double, double> panel_canvas(const PanelFigure& figure, const style::Look& look) {
+  return {look.panel_width * figure.panel_width / default_panel_width,
+          look.panel_height * figure.panel_height / default_panel_height};
+}
+
+// Panels per row: as the figure asks, fewer where the look's widest figure holds fewer.
 long columns_in(const PanelFigure& figure, const style::Look& look) {
   const long n = static_cast<long>(figure.panels.size());
   long columns = figure.columns == 0 ? n : std::min<long>(figure.columns, n);
-  const double panel = look.panel_width * figure.panel_width / 500.0;
+  const double panel = panel_canvas(figure, look).first;
   if (look.max_width > 0.0) columns = std::clamp<long>(static_cast<long>(look.max_width / panel), 1, columns);
   return columns;
 }
@@ -551,8 +564,7 @@ std::string script(const PanelFigure& figure, const Images& images,
 
   const long n = static_cast<long>(figure.panels.size());
   const long columns = columns_in(figure, look), rows = (n + columns - 1) / columns;
-  const double panel_w = look.panel_width * figure.panel_width / 500.0;
-  const double panel_h = look.panel_height * figure.panel_height / 450.0;
+  const auto [panel_w, panel_h] = panel_canvas(figure, look);
   const double width = panel_w * static_cast<double>(columns);
   const Placement key = place(l, look, width, 1.0, images.text);
   const double strip = key.rows == 0 ? 0.0 : key.below;
@@ -607,13 +619,7 @@ std::string script(const PanelFigure& figure, const Images& images,
            "set key inside center center " + key.options + "\n" +
            // A curve above the range, never drawn: gnuplot 5.4 fails an assertion on a plot of
            // key entries alone.
-           "plot 2 notitle" + [&] {
-             std::string entries;
-             for (const Entry& e : l.entries)
-               entries += ", \\\n     keyentry with " + e.with + " " +
-                          e.options + " title " + images.text(e.title);
-             return entries;
-           }() + "\n";
+           "plot 2 notitle" + key_entries(l.entries, images.text) + "\n";
   }
   return out + "\nunset multiplot\n";
 }

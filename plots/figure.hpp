@@ -15,6 +15,11 @@
 
 namespace timely::plots {
 
+// The sizes a figure's and a panel's are relative to: a look draws the defaults at its own
+// canvas and panel size (style::Look), which in the screen look are these in pixels.
+inline constexpr int default_width = 900, default_height = 600;
+inline constexpr int default_panel_width = 500, default_panel_height = 450;
+
 struct Series {
   std::string title;        // legend entry ("" = no legend entry)
   std::vector<double> x, y;
@@ -42,7 +47,7 @@ struct Figure {
   // The canvas, relative to a default figure of 900 x 600 (the screen look's pixels): a look
   // draws a figure of width w at w / 900 of its own width (style::Look), so a wide figure is
   // wide in every look. The legend, when it goes below the plot, adds its rows on top of this.
-  int width = 900, height = 600;
+  int width = default_width, height = default_height;
   // The legend goes below the plot, where it never covers data, in as many columns as the
   // canvas holds: one entry per curve (each titled data series), and one "theory" and one
   // "fitted law" entry for the theory and fits drawn beside data of their key
@@ -100,7 +105,7 @@ struct PanelFigure {
   int columns = 0;
   // A panel's canvas relative to the default 500 x 450 (style::Look's panel size); the title
   // adds a strip above and the legend one below.
-  int panel_width = 500, panel_height = 450;
+  int panel_width = default_panel_width, panel_height = default_panel_height;
   // As Figure::key_order, for every panel (the panels' own key_order follow it).
   std::vector<std::string> key_order{};
 };
