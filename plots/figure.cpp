@@ -343,10 +343,6 @@ std::size_t key_characters(const style::Look& look, double width) {
   return static_cast<std::size_t>(std::max(12.0, 1.3 * width / look.font - 16.0));
 }
 
-// gnuplot's character height (the unit of margins and key rows) in the cairo terminals, as a
-// multiple of the font size: measured as the bottom margin's height over its characters.
-constexpr double line_height = 1.55;
-
 // `title` broken into lines of at most `limit` characters: after a comma where one is near,
 // else at a space, else anywhere.
 std::string wrapped(const std::string& title, std::size_t limit) {
@@ -399,7 +395,7 @@ Placement place(Legend& l, const style::Look& look, double canvas_width, double 
                           lines_per_entry > 1 ? fmt::format(" spacing {}", lines_per_entry) : "", key_title(l, text));
   p.commands.push_back("set key outside below center " + p.options);
   p.commands.push_back(fmt::format("set bmargin {:.0f}", static_cast<double>(lines) + tics + 3.0));
-  p.below = line_height * look.font * (static_cast<double>(lines) + 0.5);
+  p.below = style::line_height * look.font * (static_cast<double>(lines) + 0.5);
   return p;
 }
 

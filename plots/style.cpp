@@ -62,8 +62,7 @@ std::span<const Look> looks() {
   // screen keeps the canvas and 11 pt font of timely's first figures (its PNG is 900 x 600
   // pixels). paper: 3.5 in is one column of a two-column paper and 7 in the full text width;
   // 8 pt is the smallest text most venues accept in figures; the caption carries a figure's
-  // title. slides: a 16:9 slide's width less margins,
-  // text readable from the back of a room.
+  // title. slides: a 16:9 slide's width less margins, text readable from the back of a room.
   static constexpr Look table[] = {
       {"screen", "for the screen: 900 x 600 PNG, 11 pt text (the default)", 900, 600, 500, 450, 0, 11, 1.0, true},
       {"paper", "for print: one-column (3.5 in) figures, two-column (7 in) panels, 8 pt text, 300 dpi PNG", 252,
@@ -123,7 +122,7 @@ std::string gnuplot_style(const Look& look) {
   out += fmt::format("set linetype cycle {}\nset grid\nset key outside below center horizontal box\nset bmargin 6\n",
                      palette().size());
   // The key's room: a few rows below the plot, as a figure's legend takes.
-  const double key = 1.55 * look.font * 4.0;
+  const double key = line_height * look.font * 4.0;
   const double wide = look.max_width > 0.0 ? look.max_width : 2.0 * look.panel_width;
   for (const auto& [suffix, width, height] :
        {std::tuple{"", look.width, look.height + key}, std::tuple{"_wide", wide, look.panel_height + key}})

@@ -74,6 +74,10 @@ std::string looks_accepted();                  // "one of screen, paper, slides"
 // cairolatex) drawing a canvas of `width` x `height` points in `look`.
 std::string terminal(std::string_view image, double width, double height, const Look& look);
 
+// gnuplot's character height (the unit of margins and key rows) in the cairo terminals, as a
+// multiple of the font size: measured as the bottom margin's height over its characters.
+inline constexpr double line_height = 1.55;
+
 // A gnuplot file of the look for hand-written scripts (`load 'timely_style.gp'`): the palette
 // and point shapes as line types 1-7, grid, a boxed key below the plot (with room for two
 // rows of it), and the look's
