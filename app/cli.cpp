@@ -72,7 +72,7 @@ int simulate_command(const ScenarioArgs& args, unsigned threads, const std::stri
     create_output_directory(out_dir);
     lock.emplace(out_dir);
   });
-  const Simulation result = simulate(scenario, threads, err, stderr_is_terminal(), RunLimits{args.max_events});
+  const Simulation result = simulate(scenario, threads, err, stderr_is_terminal(), RunLimits{args.max_events, threads});
   ranks::done_together();
   if (!ranks::root()) return 0;  // MPI: rank 0 reports the whole run
   if (!out_dir.empty()) write_simulation(out_dir, result, threads, err, *lock);
@@ -84,7 +84,7 @@ int simulate_command(const ScenarioArgs& args, unsigned threads, const std::stri
 int theory_command(const ScenarioArgs& args, std::ostream& out) {
   const sim::Scenario scenario = load_scenario(args.path(), args.settings());
   validate(scenario);
-  check_theory_resources(scenario);
+  check_theory_resources(scenario, RunLimits{args.max_events, 1});
   const sim::Graph graph = sim::scenario_graph(scenario);
   const analysis::Prediction prediction = analysis::predict(scenario, graph);
   if (args.json) out << theory_json(scenario, prediction).dump(2) << "\n";
@@ -114,7 +114,7 @@ struct SweepArgs {
 
 int sweep_command(const SweepArgs& args, std::ostream& out, std::ostream& err) {
   SweepPlan plan;
-  ranks::agree([&] { plan = load_sweep_plan(args.file, PlanOptions{args.quick, RunLimits{args.max_events}, {}}); });
+  ranks::agree([&] { plan = load_sweep_plan(args.file, PlanOptions{args.quick, RunLimits{args.max_events, args.threads}, {}}); });
   SweepOptions options;
   options.out = args.out.empty() ? std::filesystem::path("out") / std::filesystem::path(args.file).stem()
                                  : std::filesystem::path(args.out);
@@ -241,6 +241,11 @@ struct Commands {
 
     theory_app = app.add_subcommand("theory", "Print the exact (or asymptotic) staleness theory gives for a scenario");
     add_scenario_options(*theory_app, theory_args);
+    theory_app->add_option("--max-events", theory_args.max_events,
+                           "Refuse a graph whose drawing and first-passage searches would take more steps than this "
+                           "(default 1e10)")
+        ->check(CLI::PositiveNumber)
+        ->type_name("N");
 
     sweep_app = app.add_subcommand(
         "sweep", "Run a scenario over axes of values (e.g. network.n) and write results.csv, trials.csv, meta.json");

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <thread>
 #include <fmt/format.h>
 
+#include "experiments/memory_limit.hpp"
 #include "sim/cost.hpp"
 #include "sim/input_error.hpp"
 #include "sim/protocols.hpp"
@@ -181,16 +183,62 @@ void check_graph_memory(const Scenario& s) {
   const double bytes = sim::graph_build_bytes(s.network);
   if (!(bytes > 4.0 * gib)) return;
   const bool gnp = s.network.topology == sim::TopologyKind::erdos_renyi;
+  const bool rr = s.network.topology == sim::TopologyKind::random_regular;
   throw InputError(fmt::format("{}, network.n: building the {} graph of {} users would take about {:.1f} GiB "
-                               "(at most 4 GiB); lower {}",
-                               gnp ? "network.p" : "network.degree", gnp ? "G(n, p)" : "random-regular",
-                               s.network.n, bytes / gib, gnp ? "network.p" : "network.degree"));
+                               "(at most 4 GiB){}",
+                               gnp ? "network.p" : rr ? "network.degree" : "network.topology",
+                               gnp ? std::string_view("G(n, p)") : sim::to_string(s.network.topology), s.network.n, bytes / gib,
+                               gnp ? "; lower network.p" : rr ? "; lower network.degree" : ""));
+}
+
+// Drawing the graph (and, for `theory`, the first-passage searches of its law) is work like
+// simulated events, and counts against the same limit.
+void check_graph_work(const Scenario& s, const RunLimits& limits, double searches) {
+  const double build = sim::graph_build_work(s.network);
+  if (build == 0.0) return;  // a graph computed from its formula, searched by formula too
+  // A search visits at most every user and every edge (analysis/first_passage.cpp).
+  const double work = build + searches * (s.network.n + 2.0 * sim::graph_built_edges(s.network));
+  if (work <= limits.max_events) return;
+  const bool gnp = s.network.topology == sim::TopologyKind::erdos_renyi;
+  const bool rr = s.network.topology == sim::TopologyKind::random_regular;
+  throw InputError(fmt::format("network.n, {}: building the {} graph of {} users{} would take about {:.3g} steps, "
+                               "more than the limit of {:.3g} (lower these keys, or raise the limit with --max-events)",
+                               gnp ? "network.p" : rr ? "network.degree" : "network.topology",
+                               gnp ? std::string_view("G(n, p)") : sim::to_string(s.network.topology), s.network.n,
+                               searches > 0.0 ? " and searching it for the first-passage law" : "", work,
+                               limits.max_events));
+}
+
+// Everything the run allocates (sim/cost.hpp) against what this process may still allocate.
+// The reserve covers what the estimates leave out: the program itself, each thread's stack
+// and malloc arena, and the results.
+void check_memory(const Scenario& s, double concurrent, const ClockRates* rates) {
+  const sim::cost::Memory m = sim::cost::memory(s, rates);
+  const double need = m.total(concurrent);
+  const MemoryLimit limit = memory_limit();
+  const double reserve = 256.0 * (1u << 20) + concurrent * 80.0 * (1u << 20);
+  if (need + reserve <= limit.bytes) return;
+  const sim::cost::MemoryPart most = m.largest(concurrent);
+  throw InputError(fmt::format("{}: the run needs about {:.2f} GiB of memory ({}: {:.2f} GiB{}), more than the {:.2f} GiB "
+                               "left under {} (lower these keys{})",
+                               most.keys, need / gib, most.what, most.bytes / gib,
+                               concurrent > 1.0 ? fmt::format(" for {:g} trials at once", concurrent) : "",
+                               std::max(0.0, limit.bytes - reserve) / gib, limit.what,
+                               concurrent > 1.0 ? ", or run fewer trials at once with --threads" : ""));
 }
 
 }  // namespace
 
-void check_theory_resources(const Scenario& s) {
+double concurrent_trials(unsigned threads, std::uint32_t trials) {
+  const unsigned cores = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
+  return std::max(1.0, std::min<double>(cores, trials));
+}
+
+void check_theory_resources(const Scenario& s, const RunLimits& limits) {
   check_graph_memory(s);  // the theory builds the graph too
+  // Its law searches a sample of users' neighbourhoods (analysis/first_passage.hpp).
+  check_graph_work(s, limits, s.network.n > 4096 ? 64.0 : s.network.n);
+  check_memory(s, 1.0, nullptr);
   // The theory draws the quadratic model's optima (n d doubles) to state its heterogeneity.
   if (s.learning.model.kind == sim::ModelKind::quadratic)
     check_quadratic_memory(s, static_cast<double>(sim::quadratic_problem_bytes(s)), "for the theory's optima");
@@ -198,6 +246,8 @@ void check_theory_resources(const Scenario& s) {
 
 void check_resources(const Scenario& s, const RunLimits& limits) {
   check_graph_memory(s);  // the graph is built first
+  check_graph_work(s, limits, 0.0);
+  check_memory(s, concurrent_trials(limits.threads, s.run.trials), nullptr);  // before the rates, which resolve per-user laws
   const ClockRates rates = sim::cost::clock_rates(s);
   check_events(s, limits, rates);
   const double observations = sim::cost::observations(s);
@@ -212,6 +262,7 @@ void check_resources(const Scenario& s, const RunLimits& limits) {
   check_message_memory(s, rates);
   check_state_memory(s);
   check_sapo_memory(s, rates);
+  check_memory(s, concurrent_trials(limits.threads, s.run.trials), &rates);
 }
 
 }  // namespace timely::experiments

@@ -223,7 +223,7 @@ py::dict simulate(std::optional<std::string> file, std::optional<std::string> te
   run_watched(
       [&](std::ostream& err) {
         const timely::sim::Scenario scenario = scenario_of(file, text, base_dir, settings);
-        result = ex::simulate(scenario, threads, err, show, ex::RunLimits{max_events});
+        result = ex::simulate(scenario, threads, err, show, ex::RunLimits{max_events, threads});
         json = ex::simulation_json(result, threads);
         trials = ex::trial_table(result);
         curves = ex::learning_table(result);
@@ -256,7 +256,7 @@ void sweep(std::optional<std::string> file, std::optional<std::string> text, std
            bool log_points, py::object callback) {
   run_watched(
       [&](std::ostream& err) {
-        const ex::PlanOptions plan_options{quick, ex::RunLimits{max_events}, {}};
+        const ex::PlanOptions plan_options{quick, ex::RunLimits{max_events, threads}, {}};
         const ex::SweepPlan plan = text ? ex::sweep_plan_from_text(*text, name, base_dir, plan_options)
                                         : ex::load_sweep_plan(*file, plan_options);
         ex::SweepOptions options;

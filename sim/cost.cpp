@@ -7,9 +7,12 @@
 #include "models/dataset.hpp"
 #include "models/mlp.hpp"
 #include "sim/learning.hpp"
+#include "sim/message_layer.hpp"
 #include "sim/gossip_policy.hpp"
 #include "sim/protocols.hpp"
 #include "sim/quadratic.hpp"
+#include "sim/topology.hpp"
+#include "sim/trial.hpp"
 #include "sim/user_clocks.hpp"
 
 namespace timely::sim::cost {
@@ -175,6 +178,67 @@ double synthetic_data_bytes(const Scenario& s) {
 double teacher_operations(const Scenario& s) {
   const auto& d = s.learning.data;
   return synthetic_samples(s) * d.teacher_hidden * (d.features + 1.0);
+}
+
+// ---- memory ------------------------------------------------------------------------------
+
+double Memory::total(double concurrent) const {
+  double bytes = 0.0;
+  for (const MemoryPart& p : shared) bytes += p.bytes;
+  for (const MemoryPart& p : per_trial) bytes += concurrent * p.bytes;
+  return bytes;
+}
+
+MemoryPart Memory::largest(double concurrent) const {
+  MemoryPart most;
+  for (const MemoryPart& p : shared)
+    if (p.bytes > most.bytes) most = p;
+  for (const MemoryPart& p : per_trial)
+    if (concurrent * p.bytes > most.bytes) most = MemoryPart{p.what, p.keys, concurrent * p.bytes};
+  return most;
+}
+
+Memory memory(const Scenario& s, const ClockRates* rates) {
+  Memory m;
+  const double n = s.network.n;
+  const auto add = [](std::vector<MemoryPart>& to, std::string_view what, std::string_view keys, double bytes) {
+    if (bytes > 0.0) to.push_back(MemoryPart{what, keys, bytes});
+  };
+  // sim/topology.cpp: the edge list and CSR, or the stub slots.
+  add(m.shared, "building the graph", "network.n, network.topology, network.p, network.degree", graph_build_bytes(s.network));
+  if (s.learning.enabled()) {
+    if (s.learning.model.kind == ModelKind::quadratic) {
+      // sim/quadratic.hpp: the iterates, and the optima drawn once for the run.
+      add(m.per_trial, "the quadratic model's iterates", "network.n, data.features", static_cast<double>(quadratic_state_bytes(s)));
+      add(m.shared, "the quadratic model's optima", "network.n, data.features", static_cast<double>(quadratic_problem_bytes(s)));
+    } else {
+      // sim/learning.cpp (learning_state_bytes): every learner's parameters, and momentum.
+      const double learners = learning_protocol(s).pools_data ? 1.0 : n;
+      add(m.per_trial, "the users' models", "network.n, model.hidden, data.features",
+          learners * model_parameters(s) * sizeof(float) * (s.learning.train.momentum > 0.0 ? 2.0 : 1.0));
+      if (s.learning.data.source != DataSource::fashion_mnist)
+        add(m.shared, "the synthetic data set", "data.train_samples, data.test_samples, data.features", synthetic_data_bytes(s));
+    }
+  } else {
+    // sim/trial.cpp: the source model's records, or the users model's views.
+    add(m.per_trial, "the users' views", "network.n, staleness.tracked", static_cast<double>(trial_state_bytes(s)));
+  }
+  if (s.heterogeneous()) {
+    // sim/user_clocks.hpp and sim/event_engine.hpp (run_heterogeneous): every user's three
+    // rates, a copy of the gossip rates and the alias table over them (12 bytes a user, and
+    // its construction's work lists).
+    add(m.per_trial, "the per-user clock laws", "network.n, users.file, updates.rate, gossip.capacity", 64.0 * n);
+  }
+  if (s.networked()) {
+    add(m.per_trial, "the network layer's per-user state", "network.n, churn.model", engine::network_layer_bytes(s));
+    if (rates) add(m.per_trial, "messages in flight", "gossip.latency, gossip.bandwidth, network.n", message_memory(s, *rates).bytes);
+  }
+  if (rates && swarm(s)) {
+    const double latency = s.gossip.latency_law ? s.gossip.latency_law->mean() : s.gossip.latency;
+    add(m.per_trial, "the swarm's pools of rollouts", "sapo.share_fanout, sapo.keep, network.n",
+        sapo_pool_bytes(s) + sapo_message_rate(s, *rates) * std::min(s.run.horizon, latency) * 32.0);
+  }
+  return m;
 }
 
 }  // namespace timely::sim::cost

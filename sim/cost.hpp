@@ -6,6 +6,9 @@
 // (sim/learning.hpp, sim/quadratic.hpp) or the scenario (Scenario::staleness_message_bytes),
 // a model's parameters from its layout (models/mlp.hpp), a data set's shape from its loader
 // (sim/learning.hpp, models/dataset.hpp), per-user rates from sim/user_clocks.hpp.
+#include <string_view>
+#include <vector>
+
 #include "sim/scenario.hpp"
 
 namespace timely::sim::cost {
@@ -85,5 +88,25 @@ double quadratic_operations(const Scenario& scenario, double events_per_trial);
 double synthetic_samples(const Scenario& scenario);
 double synthetic_data_bytes(const Scenario& scenario);
 double teacher_operations(const Scenario& scenario);
+
+// ---- memory: one model of everything a run allocates ---------------------------------------
+// Each part is sized by the code that allocates it (named beside each part in sim/cost.cpp),
+// with the keys that set it. `shared` parts exist once per process (the graph, a synthetic
+// data set); `per_trial` ones once for every trial running at the same time.
+struct MemoryPart {
+  std::string_view what;  // e.g. "the network layer's per-user state"
+  std::string_view keys;  // the keys that lower it
+  double bytes = 0.0;
+};
+struct Memory {
+  std::vector<MemoryPart> shared, per_trial;
+  double total(double concurrent_trials) const;
+  // The part contributing most to total(concurrent_trials).
+  MemoryPart largest(double concurrent_trials) const;
+};
+// Without `rates`, the parts that need the clocks' rates (messages in flight, a swarm's
+// pools) are left out: per-user clock laws are resolved to compute the rates (O(n) memory
+// themselves), so a first check runs before that.
+Memory memory(const Scenario& scenario, const ClockRates* rates);
 
 }  // namespace timely::sim::cost

@@ -19,7 +19,6 @@
 #include <boost/random/exponential_distribution.hpp>
 #include <boost/random/uniform_01.hpp>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <queue>
 #include <vector>
@@ -28,6 +27,7 @@
 #include "sim/event_engine.hpp"
 #include "sim/random.hpp"
 #include "sim/scenario.hpp"
+#include "sim/send_queues.hpp"
 #include "sim/trial.hpp"
 #include "sim/user_clocks.hpp"
 #include "sim/users_model.hpp"
@@ -44,7 +44,7 @@ class Networked {
         transfer_(transfer_times(s, m.size(), message_bytes)),
         churn_(s.churn.model != ChurnModel::none), online_(n_, 1), epoch_(n_, 0), busy_(n_, 0),
         current_(n_, none), queue_(n_), sent_by_(n_, 0.0), received_by_(n_, 0.0), is_source_(n_, 0),
-        next_interval_(n_, 0) {
+        next_interval_(s.churn.model == ChurnModel::trace ? n_ : 0, 0) {
     if constexpr (requires { m.count_bytes(&comm_.bytes_sent); }) m.count_bytes(&comm_.bytes_sent);
     const auto& users = m.users();
     for (std::uint32_t slot = 0; slot < users.tracked(); ++slot) is_source_[users.tracked_user(slot)] = 1;
@@ -145,6 +145,7 @@ class Networked {
     std::uint32_t index;
     bool operator>(const Due& o) const { return t != o.t ? t > o.t : order > o.order; }
   };
+  static_assert(sizeof(Due) == 24, "network_layer_bytes (below) counts 24 bytes a due event");
 
   void schedule(double t, Event e, std::uint32_t index) { due_.push(Due{t, order_++, e, index}); }
 
@@ -168,7 +169,7 @@ class Networked {
     if (!busy_[from]) {
       start_transfer(from, to, kind, t, t);
     } else if (s_.gossip.busy == BusyPolicy::queue) {
-      queue_[from].push_back(Pending{to, kind, t});
+      queue_.push_back(from, Pending{to, kind, t});
     } else {
       ++comm_.ticks_dropped;
     }
@@ -202,9 +203,8 @@ class Networked {
     busy_[from] = 0;
     current_[from] = none;
     depart(id, t);
-    if (!queue_[from].empty()) {
-      const Pending next = queue_[from].front();
-      queue_[from].pop_front();
+    if (!queue_.empty(from)) {
+      const Pending next = queue_.pop_front(from);
       start_transfer(from, next.to, next.kind, t, next.since);
     }
   }
@@ -313,8 +313,7 @@ class Networked {
       --online_count_;
       observers_online_ -= sources_observed;
       staleness_online_ -= age;
-      comm_.ticks_dropped += queue_[u].size();
-      queue_[u].clear();
+      comm_.ticks_dropped += queue_.clear(u);
       if (busy_[u]) {
         messages_[current_[u]].aborted = true;
         busy_[u] = 0;
@@ -364,10 +363,10 @@ class Networked {
   std::vector<std::uint32_t> epoch_;  // times each user went offline
   std::vector<std::uint8_t> busy_;
   std::vector<std::uint32_t> current_;  // the message each busy uplink transfers
-  std::vector<std::deque<Pending>> queue_;
+  SendQueues<Pending> queue_;
   std::vector<double> sent_by_, received_by_;
   std::vector<std::uint8_t> is_source_;
-  std::vector<std::size_t> next_interval_;  // trace: the user's next interval to open
+  std::vector<std::size_t> next_interval_;  // trace only: the user's next interval to open
   std::vector<Message> messages_;
   std::vector<std::uint32_t> free_messages_;
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
@@ -378,6 +377,19 @@ class Networked {
   double last_ = 0.0, window_start_ = 0.0;
   bool window_started_ = false;
 };
+
+// The bytes the layer keeps per user (the members above: uplink time, online flag, offline
+// count, busy flag, current message, queue ends, bytes sent and received, source flag, and a
+// trace's next interval), and per user with Markov churn (each user's next transition waits
+// in the event heap, 24 bytes, which a vector may hold twice while it grows). Messages in
+// flight are counted by sim/cost.hpp (message_memory).
+inline double network_layer_bytes(const Scenario& s) {
+  const double per_user = sizeof(double) + 1 + sizeof(std::uint32_t) + 1 + sizeof(std::uint32_t) +
+                          SendQueues<int>::bytes_per_user + 2 * sizeof(double) + 1 +
+                          (s.churn.model == ChurnModel::trace ? sizeof(std::size_t) : 0) +
+                          (s.churn.model == ChurnModel::markov ? 2 * 24.0 : 0.0);
+  return per_user * static_cast<double>(s.network.n);
+}
 
 // What a networked run adds to its result.
 struct NetworkOutcome {

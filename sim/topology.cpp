@@ -119,9 +119,26 @@ std::optional<std::vector<std::uint32_t>> regular_slots(std::uint32_t n, std::ui
     return static_cast<int>((a == c && b == e) || (a == e && b == c));
   };
 
+  // The defects, in edge order. Scanning d slots for every edge cost O(n d^2) (minutes at
+  // n = 4e6, d = 64: issue 28); only users with a repeated neighbour or a loop can have a
+  // multi-edge, so one sorted copy of each row (O(n d log d), in row order) flags them, and
+  // only their edges are counted.
+  std::vector<std::uint8_t> suspect;
+  if (!matrix) {
+    suspect.assign(n, 0);
+    std::vector<std::uint32_t> row(d);
+    for (std::uint32_t u = 0; u < n; ++u) {
+      std::copy(slots(u), slots(u) + d, row.begin());
+      std::sort(row.begin(), row.end());
+      suspect[u] = std::adjacent_find(row.begin(), row.end()) != row.end() ? 1 : 0;
+    }
+  }
   std::vector<std::uint64_t> defects;
-  for (std::uint64_t e = 0; e < m; ++e)
-    if (s[2 * e] == s[2 * e + 1] || mult(s[2 * e], s[2 * e + 1]) > 1) defects.push_back(e);
+  for (std::uint64_t e = 0; e < m; ++e) {
+    const std::uint32_t u = s[2 * e], v = s[2 * e + 1];
+    if (u == v || ((matrix || suspect[u]) && mult(u, v) > 1)) defects.push_back(e);
+  }
+  suspect = {};
 
   boost::random::uniform_int_distribution<std::uint64_t> pick_edge(0, m - 1);
   boost::random::uniform_int_distribution<std::uint32_t> coin(0, 1);
@@ -733,19 +750,72 @@ bool NetworkSpec::clusters_apart() const {
   return topology == TopologyKind::clustered && cluster_count() > 1 && !head_ring;
 }
 
-double graph_build_bytes(const NetworkSpec& spec) {
+double graph_built_edges(const NetworkSpec& spec) {
   const double n = spec.n;
   switch (spec.topology) {
     case TopologyKind::erdos_renyi: {
       const double p = spec.p == 0.0 ? std::min(1.0, 2.0 * std::log(n) / n) : spec.p;
-      // The edge list (8 bytes an edge, up to twice that while a vector grows) beside the CSR
-      // (both directions, 4 bytes each) and its offsets.
-      return 24.0 * p * n * (n - 1.0) / 2.0 + 8.0 * n;
+      return p * n * (n - 1.0) / 2.0;
     }
-    case TopologyKind::random_regular:
-      return 8.0 * n * spec.degree + 8.0 * n;  // the stub slots and the CSR, 4 bytes a stub each
+    case TopologyKind::random_regular: return n * spec.degree / 2.0;
+    case TopologyKind::star: return n - 1.0;
+    case TopologyKind::torus: return spec.dimensions == 2 ? 0.0 : n * spec.dimensions;
+    case TopologyKind::grid: return 2.0 * n;
+    case TopologyKind::hypercube: return n * std::log2(n) / 2.0;
+    case TopologyKind::bipartite: {
+      const double l = spec.left.value_or(spec.n / 2);
+      return l * (n - l);
+    }
+    case TopologyKind::clustered: {
+      // Each level adds a star per cluster (under n edges) and, inside, a cycle (under n) or
+      // every pair among a cluster's k members: under n k / 2 with k at most n / clusters.
+      const double k = n / static_cast<double>(spec.cluster_count());
+      const double inside = spec.inside == ClusterInside::complete ? n * k / 2.0
+                            : spec.inside == ClusterInside::ring   ? n
+                                                                   : 0.0;
+      return spec.levels * (n + inside) + static_cast<double>(spec.cluster_count());
+    }
+    case TopologyKind::edges: {
+      // Every edge takes a line of at least four bytes ("0 1\n"); an unreadable file is
+      // refused when it is read.
+      struct stat st{};
+      return ::stat(spec.edges_file.c_str(), &st) == 0 ? static_cast<double>(st.st_size) / 4.0 : 0.0;
+    }
     default: return 0.0;
   }
+}
+
+double graph_build_bytes(const NetworkSpec& spec) {
+  const double n = spec.n;
+  const double m = graph_built_edges(spec);
+  if (m == 0.0) return 0.0;
+  if (spec.topology == TopologyKind::random_regular)
+    return 8.0 * n * spec.degree + 9.0 * n;  // the stub slots and the CSR (4 bytes a stub each), fill and flags
+  // make_csr: the edge list (8 bytes an edge, up to twice that while an unreserved vector
+  // grows), the CSR (both directions, 4 bytes each), its offsets and fill pointers; weighted
+  // graphs (clustered) add 8 bytes a weight in the list, and weights and alias tables (20
+  // bytes a direction) in the CSR.
+  const bool weighted = spec.topology == TopologyKind::clustered;
+  return m * (16.0 + 8.0 + (weighted ? 16.0 + 40.0 : 0.0)) + 16.0 * n;
+}
+
+double graph_build_work(const NetworkSpec& spec) {
+  const double n = spec.n;
+  const double m = graph_built_edges(spec);
+  if (m == 0.0) return 0.0;
+  // Random-regular: a shuffle of the n d stubs and their slots (random accesses), then a
+  // sorted copy of each row; the others: each edge drawn or read, then placed twice in the
+  // CSR. Each graph is searched once for connectivity (n + 2 m).
+  const double build = spec.topology == TopologyKind::random_regular ? 2.0 * n * spec.degree * (2.0 + std::log2(spec.degree))
+                                                                     : 3.0 * m;
+  double samples = 1.0;
+  if (spec.topology == TopologyKind::erdos_renyi) {
+    // G(n, p) is drawn again until connected, with probability about exp(-n e^{-p n})
+    // (Erdos & Renyi 1960): below the threshold every one of the max_samples draws is made.
+    const double isolated = n * std::exp(-2.0 * m / n);
+    samples = isolated > std::log(static_cast<double>(max_samples)) ? max_samples : std::exp(isolated);
+  }
+  return samples * (build + n + 2.0 * m);
 }
 
 std::vector<std::uint32_t> clustered_heads(const NetworkSpec& spec) {

@@ -177,10 +177,14 @@ std::uint32_t graph_size(const Graph& graph);
 // them when source.targets = "heads".
 std::vector<std::uint32_t> clustered_heads(const NetworkSpec& spec);
 
-// The most memory building the graph of `spec` takes, in bytes, for the random graphs whose
-// size the keys set (G(n, p): its sampled edge list and CSR; random-regular: its stub slots
-// and CSR); 0 for the others, computed or small.
+// The most memory building the graph of `spec` takes, in bytes (its edge list and CSR, or
+// random-regular's stub slots), and the work, in steps comparable to simulated events (each
+// edge drawn or read, placed, and searched); both 0 for the graphs computed from a formula
+// (complete, ring, 2-d torus, generalized ring). An edge file is judged by its size.
 double graph_build_bytes(const NetworkSpec& spec);
+double graph_build_work(const NetworkSpec& spec);
+// The edges of the graphs built as a CSR, at most; 0 for those computed from a formula.
+double graph_built_edges(const NetworkSpec& spec);
 
 // Breadth-first search from user 0 (iterative, no recursion). Isolated users make a
 // graph disconnected; an empty graph counts as disconnected, a single user as connected.
