@@ -114,7 +114,7 @@ struct SweepArgs {
 
 int sweep_command(const SweepArgs& args, std::ostream& out, std::ostream& err) {
   SweepPlan plan;
-  ranks::agree([&] { plan = load_sweep_plan(args.file, PlanOptions{args.quick, RunLimits{args.max_events}, {}}); });
+  ranks::agree([&] { plan = load_sweep_plan(args.file, PlanOptions{args.quick, RunLimits{args.max_events}, {}, args.threads}); });
   SweepOptions options;
   options.out = args.out.empty() ? std::filesystem::path("out") / std::filesystem::path(args.file).stem()
                                  : std::filesystem::path(args.out);

@@ -41,6 +41,7 @@ struct PlanOptions {
   bool quick = false;  // at most 4 trials per point, horizon and warm-up divided by 4
   RunLimits limits;    // every point is checked against them before anything runs
   std::filesystem::path base_dir;  // relative paths in axis values are relative to this
+  unsigned threads = 0;            // run.warmup = "auto" pilots' threads (0 = every core; never changes a result)
 };
 
 // Builds the points; each is validated (exit-2 errors name the point and the key). Point p
