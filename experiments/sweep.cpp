@@ -111,7 +111,8 @@ SweepPlan build_plan(std::string name, const sim::Scenario& base, std::vector<Sw
       // graph is drawn again when the point runs).
       if (p.scenario.run.warmup_auto) {
         const auto graph = sim::scenario_graph(p.scenario);
-        settle_warmup(p.scenario, graph, analysis::predict(p.scenario, graph), options.limits, options.threads);
+        p.warmup_pilot = settle_warmup(p.scenario, graph, analysis::predict(p.scenario, graph), options.limits,
+                                       options.threads);
       }
     } catch (const InputError& e) {
       throw InputError(fmt::format("sweep point {} ({}): {}", index, point_label(plan, p), e.what()));

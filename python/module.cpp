@@ -256,7 +256,7 @@ void sweep(std::optional<std::string> file, std::optional<std::string> text, std
            bool log_points, py::object callback) {
   run_watched(
       [&](std::ostream& err) {
-        const ex::PlanOptions plan_options{quick, ex::RunLimits{max_events}, {}};
+        const ex::PlanOptions plan_options{quick, ex::RunLimits{max_events}, {}, threads};
         const ex::SweepPlan plan = text ? ex::sweep_plan_from_text(*text, name, base_dir, plan_options)
                                         : ex::load_sweep_plan(*file, plan_options);
         ex::SweepOptions options;

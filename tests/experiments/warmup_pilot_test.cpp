@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "experiments/warmup_pilot.hpp"
 #include "sim/trials.hpp"
 #include "tests/run_cli.hpp"
+#include "tests/scratch_dir.hpp"
 #include "tests/statistical.hpp"
 
 namespace {
@@ -156,4 +159,36 @@ TEST_CASE("the pilot refuses, naming run.warmup, when the mean still rises at ru
   refused(run_timely(args), "run.warmup: \"auto\" without a staleness theory runs a pilot, which would simulate");
   // Learning mode keeps its refusal: the models converge on their own time.
   refused(run_timely({"simulate", "--set", "run.warmup=auto", "--set", "model.kind=quadratic"}), "learning mode");
+}
+
+TEST_CASE("simulate --json and a sweep's meta.json say the pilot chose the warm-up", "[warmup][warmup_pilot][cli]") {
+  using timely::testing::run_timely;
+  const auto o = run_timely({"simulate", "--set", "gossip.latency=0.5", "--set", "network.n=100", "--set",
+                             "run.warmup=auto", "--set", "run.horizon=100", "--set", "run.trials=2", "--json"});
+  INFO(o.err);
+  REQUIRE(o.status == 0);
+  const auto j = nlohmann::json::parse(o.out);
+  CHECK(j["warmup"]["chosen_by"] == "pilot");
+  CHECK(j["warmup"]["value"] == j["scenario"]["run.warmup"]);
+  CHECK(j["warmup"]["pilot"]["stages"].size() >= 2);
+  CHECK(j["warmup"]["pilot"]["events"].get<double>() > 0);
+  CHECK(j["warnings"].empty());
+  const auto text = run_timely({"simulate", "--set", "gossip.latency=0.5", "--set", "network.n=100", "--set",
+                                "run.warmup=auto", "--set", "run.horizon=100", "--set", "run.trials=2"});
+  CHECK(text.out.find("warm-up chosen by \"auto\" from a pilot of") != std::string::npos);
+
+  const auto dir = timely::testing::scratch_root("timely_warmup_pilot_test");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "w.toml") << "[gossip]\nlatency = 0.5\n[run]\nhorizon = 100\ntrials = 2\nwarmup = \"auto\"\n"
+                                   "[sweep]\n\"network.n\" = [50, 100]\n";
+  const auto s = run_timely({"sweep", (dir / "w.toml").string(), "--out", (dir / "out").string(), "--force"});
+  INFO(s.err);
+  REQUIRE(s.status == 0);
+  nlohmann::json meta;
+  std::ifstream(dir / "out" / "meta.json") >> meta;
+  REQUIRE(meta["warmups_chosen"].size() == 2);
+  for (const auto& w : meta["warmups_chosen"]) {
+    CHECK(w["chosen_by"] == "pilot");
+    CHECK(w["pilot"]["events"].get<double>() > 0);
+  }
 }
