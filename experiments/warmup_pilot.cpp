@@ -84,9 +84,11 @@ WarmupPilot run_warmup_pilot(const sim::Scenario& scenario, const sim::Graph& gr
     // T / window_drift_age(drift) (analysis/warmup.hpp).
     const double drift = (now.mean - before.mean + std::hypot(now.half_width, before.half_width)) / before.mean;
     now.age_bound = horizon / analysis::window_drift_age(drift);
-    // Settled once the pilot has run past the warm-up that age needs (ln 100 ages, as with theory).
+    // Settled once the pilot has run past the warm-up that age needs (ln 100 ages, as with
+    // theory), and that warm-up leaves the run a window (a last stage at T = run.horizon
+    // might not).
     const double needed = *now.age_bound * std::log(1.0 / tolerance);
-    if (needed <= horizon) {
+    if (needed <= horizon && std::max(horizon / 2, needed) < scenario.run.horizon) {
       pilot.warmup = std::max(horizon / 2, needed);
       break;
     }
