@@ -52,17 +52,17 @@ WarmupPilot run_warmup_pilot(const sim::Scenario& scenario, const sim::Graph& gr
   double planned_events = 0.0;  // estimated, checked before each stage runs
   for (double horizon = pilot_first_horizon(s);; horizon *= 2) {
     if (horizon > scenario.run.horizon) {
-      std::string last = fmt::format("its first two stages need a horizon of {:.4g}", 2 * pilot_first_horizon(s));
-      if (pilot.stages.size() >= 2) {
-        const PilotStage &a = pilot.stages[pilot.stages.size() - 2], &b = pilot.stages.back();
-        last = fmt::format("the window mean went from {:.4g} to {:.4g} ± {:.2g} between horizons {:.4g} and {:.4g}",
-                           a.mean, b.mean, std::hypot(a.half_width, b.half_width), a.horizon, b.horizon);
-      }
+      const std::string what = "run.warmup: \"auto\" without a staleness theory runs a pilot that doubles its horizon "
+                               "until the mean staleness stops rising";
+      if (pilot.stages.size() < 2)
+        throw InputError(fmt::format("{}, from {:.4g} (4 / lambda plus the latency): run.horizon = {:.4g} leaves no "
+                                     "room for two stages; raise run.horizon to at least {:.4g} or give run.warmup a number",
+                                     what, pilot_first_horizon(s), scenario.run.horizon, 2 * pilot_first_horizon(s)));
+      const PilotStage &a = pilot.stages[pilot.stages.size() - 2], &b = pilot.stages.back();
       throw InputError(fmt::format(
-          "run.warmup: \"auto\" without a staleness theory runs a pilot that doubles its horizon until the mean "
-          "staleness stops rising, and it was still rising at run.horizon = {:.4g} ({}); raise run.horizon or give "
-          "run.warmup a number",
-          scenario.run.horizon, last));
+          "{}, and it was still rising at run.horizon = {:.4g} (the window mean went from {:.4g} to {:.4g} ± {:.2g} "
+          "between horizons {:.4g} and {:.4g}); raise run.horizon or give run.warmup a number",
+          what, scenario.run.horizon, a.mean, b.mean, std::hypot(a.half_width, b.half_width), a.horizon, b.horizon));
     }
     s.run.horizon = horizon;
     planned_events += estimated_events(s) * pilot_trials;  // estimated_events: one trial's

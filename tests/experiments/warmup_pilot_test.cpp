@@ -152,6 +152,9 @@ TEST_CASE("the pilot refuses, naming run.warmup, when the mean still rises at ru
   args.insert(args.end(), {"--set", "run.horizon=300"});
   refused(run_timely(args), "run.warmup: \"auto\" without a staleness theory runs a pilot");
   refused(run_timely(args), "raise run.horizon or give run.warmup a number");
+  // A horizon too short for the pilot's first two stages (4 and 8 time units at lambda = 1).
+  refused(run_timely({"simulate", "--set", "gossip.latency=0.5", "--set", "run.warmup=auto", "--set", "run.horizon=6"}),
+          "leaves no room for two stages; raise run.horizon to at least 9");
   // Two trials of 1000 time units (about 4e5 events) fit in 5e5 events; the pilot's eight
   // trials per stage, up to a horizon of 512, do not.
   args = star;
