@@ -49,6 +49,8 @@ std::optional<std::string> warmup_warning(const sim::Scenario& scenario, const P
 // Settles run.warmup = "auto": the warm-up becomes the recommended one. Throws InputError
 // naming run.warmup when the run has no staleness theory to take it from (learning mode, or a
 // scenario without theory), or when it does not fit below run.horizon. Nothing to do otherwise.
+// The simulator's callers use experiments::settle_warmup, which runs a pilot where a
+// staleness run has no theory (experiments/warmup_pilot.hpp; analysis does not simulate).
 void settle_warmup(sim::Scenario& scenario, const Prediction& prediction);
 
 }  // namespace timely::analysis
