@@ -1,6 +1,7 @@
 #include "analysis/warmup.hpp"
 
 #include <cmath>
+#include <limits>
 #include <fmt/format.h>
 
 #include "sim/input_error.hpp"
@@ -11,6 +12,25 @@ double Warmup::bias(double warmup, double horizon) const {
   if (!(horizon > warmup)) return std::exp(-warmup / age);
   // (1 / (H - w)) * integral over [w, H] of e^{-t/tau} dt, the exponential tail's share of the mean.
   return age * (std::exp(-warmup / age) - std::exp(-horizon / age)) / (horizon - warmup);
+}
+
+double window_drift(double x) {
+  const Warmup unit{1.0, 0.0};  // ages in units of tau
+  const double before = unit.bias(x / 4, x / 2), now = unit.bias(x / 2, x);
+  return (before - now) / (1.0 - before);
+}
+
+double window_drift_age(double drift) {
+  if (!(drift > 0.0)) return std::numeric_limits<double>::infinity();
+  // window_drift falls monotonically from 1 to 0: bisect on log x over [1e-3, 1e3], where it
+  // spans 0.9998 to below 1e-100 (a larger drift reads as x = 1e-3, an age of 1000 T).
+  double lo = std::log(1e-3), hi = std::log(1e3);
+  if (window_drift(std::exp(lo)) <= drift) return std::exp(lo);
+  for (int i = 0; i < 100; ++i) {
+    const double mid = (lo + hi) / 2;
+    (window_drift(std::exp(mid)) > drift ? lo : hi) = mid;
+  }
+  return std::exp(hi);
 }
 
 std::optional<Warmup> warmup_advice(const sim::Scenario& s, const Prediction& p) {

@@ -27,6 +27,15 @@ struct Warmup {
 // The fraction of the mean above which a run is warned about its warm-up.
 inline constexpr double warmup_tolerance = 0.01;
 
+// The same exponential tail read backwards, for runs without theory (experiments/warmup_pilot.hpp):
+// the relative rise (M(T) - M(T/2)) / M(T/2) of the mean M(T) over the window [T/2, T] when T is
+// x = T / tau expected ages. It falls from 1 (x -> 0, the mean grows like t) to 0; at
+// x = ln(1 / warmup_tolerance) it is 0.183.
+double window_drift(double x);
+// Its inverse: the x whose drift is `drift`, infinity for a drift of 0 or less. A window rising by
+// at most `drift` at horizon T has an expected age of at most T / window_drift_age(drift).
+double window_drift_age(double drift);
+
 // From the run's staleness theory (tau = staleness / version rate, or the source model's exact
 // mean age in time); nullopt without one, and in learning mode, where the models' own
 // convergence sets the warm-up too.
@@ -40,6 +49,8 @@ std::optional<std::string> warmup_warning(const sim::Scenario& scenario, const P
 // Settles run.warmup = "auto": the warm-up becomes the recommended one. Throws InputError
 // naming run.warmup when the run has no staleness theory to take it from (learning mode, or a
 // scenario without theory), or when it does not fit below run.horizon. Nothing to do otherwise.
+// The simulator's callers use experiments::settle_warmup, which runs a pilot where a
+// staleness run has no theory (experiments/warmup_pilot.hpp; analysis does not simulate).
 void settle_warmup(sim::Scenario& scenario, const Prediction& prediction);
 
 }  // namespace timely::analysis

@@ -386,7 +386,8 @@ const std::vector<Key>& registry() {
        [](S& s, const Value& v, const Key& k) { s.run.horizon = number(v, k); },
        [](const S& s) -> Json { return s.run.horizon; }, "horizon {}"},
       {"run.warmup", numbers(at_least(0.0), " and below run.horizon, or \"auto\""),
-       "time discarded before averaging; \"auto\": ln 100 times the expected age, from the run's theory (default 100)",
+       "time discarded before averaging; \"auto\": ln 100 times the expected age, from the run's theory, or without "
+       "theory from a pilot that doubles its horizon until the mean stops rising (default 100)",
        [](S& s, const Value& v, const Key& k) {
          s.run.warmup_chosen = false;
          if (const auto* text = std::get_if<std::string>(&v); text && *text == "auto") {

@@ -60,9 +60,10 @@ Simulation simulate(const sim::Scenario& scenario, unsigned threads, std::ostrea
     validate(scenario);
     check_resources(scenario, limits);
     graph = sim::scenario_graph(scenario);
-    // run.warmup = "auto" takes the warm-up from the theory: every rank settles the same one.
+    // run.warmup = "auto" takes the warm-up from the theory, or without one from a pilot whose
+    // trials depend on the seed alone: every rank settles the same one.
     if (ranks::root() || scenario.run.warmup_auto) result.theory = analysis::predict(scenario, graph);
-    analysis::settle_warmup(result.scenario, result.theory);
+    result.pilot = settle_warmup(result.scenario, graph, result.theory, limits, threads);
     if (const auto warning = analysis::warmup_warning(result.scenario, result.theory))
       result.warnings.push_back(*warning);
     if (scenario.learning.enabled()) {
@@ -169,6 +170,29 @@ PointResult point_result(const Simulation& sim) {
                            shards ? std::optional<models::ShardSummary>(sim.shards) : std::nullopt);
 }
 
+namespace {
+
+// How the run's warm-up was set: given, or chosen by "auto" from the theory or a pilot.
+nlohmann::ordered_json warmup_json(const Simulation& sim) {
+  nlohmann::ordered_json j;
+  j["value"] = sim.scenario.run.warmup;
+  j["chosen_by"] = sim.pilot ? "pilot" : sim.scenario.run.warmup_chosen ? "theory" : "given";
+  if (const auto& p = sim.pilot) {
+    auto& stages = j["pilot"]["stages"] = nlohmann::ordered_json::array();
+    for (const auto& stage : p->stages)
+      stages.push_back({{"horizon", stage.horizon},
+                        {"mean", stage.mean},
+                        {"ci95", stage.half_width},
+                        {"age_bound", optional_number(stage.age_bound)}});
+    j["pilot"]["trials_per_stage"] = pilot_trials;
+    j["pilot"]["events"] = p->events;
+    j["pilot"]["wall_seconds"] = p->seconds;
+  }
+  return j;
+}
+
+}  // namespace
+
 nlohmann::ordered_json simulation_json(const Simulation& sim, unsigned threads) {
   nlohmann::ordered_json j;
   j["scenario"] = scenario_json(sim.scenario);
@@ -189,6 +213,7 @@ nlohmann::ordered_json simulation_json(const Simulation& sim, unsigned threads) 
     if (results.bounded > 0) j["staleness"]["below_bound"] = {{"sources", results.below}, {"of", results.bounded}};
   }
   j["warnings"] = sim.warnings;
+  j["warmup"] = warmup_json(sim);
   j["wall_seconds"] = sim.wall_seconds;
   if (!sim.trials.empty()) {
     const double events = j["events"].get<double>();
@@ -404,8 +429,13 @@ void print_simulation(std::ostream& out, const Simulation& sim, unsigned threads
                            : fmt::format("{:.6g} (one trial: no CI)", x.mean);
   };
   print_theory(out, s, sim.theory);
+  const std::string chosen =
+      sim.pilot ? fmt::format(", warm-up chosen by \"auto\" from a pilot of {} stages, {:.3g} events, {:.2g} s",
+                              sim.pilot->stages.size(), static_cast<double>(sim.pilot->events), sim.pilot->seconds)
+      : s.run.warmup_chosen ? ", warm-up chosen by \"auto\" from the theory"
+                            : "";
   out << fmt::format("  simulated  {} (95% CI over {} trials, window [{:.6g}, {:g}]{})\n", pm(t.mean), sim.trials.size(),
-                     s.run.warmup, s.run.horizon, s.run.warmup_chosen ? ", warm-up chosen by \"auto\"" : "");
+                     s.run.warmup, s.run.horizon, chosen);
   if (sim.theory.staleness && *sim.theory.staleness > 0.0)
     out << fmt::format("  ratio      {:.4f} (simulated / theory)\n", t.mean.mean / *sim.theory.staleness);
   out << fmt::format("  worst      {} per source, {} over all tracked pairs (time averages)\n", pm(t.max_mean),

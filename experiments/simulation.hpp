@@ -11,6 +11,7 @@
 #include "experiments/columns.hpp"
 #include "experiments/files.hpp"
 #include "experiments/scenario_keys.hpp"
+#include "experiments/warmup_pilot.hpp"
 #include "sim/scenario.hpp"
 #include "sim/learning.hpp"
 #include "sim/trial.hpp"
@@ -30,6 +31,8 @@ struct Simulation {
   // One line each, also printed to stderr before the trials: e.g. a warm-up too short for
   // stationarity (analysis/warmup.hpp).
   std::vector<std::string> warnings;
+  // run.warmup = "auto" without theory: the pilot that chose the warm-up (warmup_pilot.hpp).
+  std::optional<WarmupPilot> pilot;
   double wall_seconds = 0.0;
   // Learning mode only:
   std::vector<sim::LearningTrialResult> learning;

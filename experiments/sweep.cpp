@@ -8,6 +8,7 @@
 
 #include "analysis/predict.hpp"
 #include "analysis/warmup.hpp"
+#include "experiments/warmup_pilot.hpp"
 #include "experiments/scenario_keys.hpp"
 #include "sim/trial.hpp"
 #include "sim/input_error.hpp"
@@ -105,10 +106,14 @@ SweepPlan build_plan(std::string name, const sim::Scenario& base, std::vector<Sw
     try {
       validate(p.scenario);
       check_resources(p.scenario, options.limits);
-      // run.warmup = "auto": settled here, from the point's theory, so that every rank and
-      // --resume see the same scenario (the graph is drawn again when the point runs).
-      if (p.scenario.run.warmup_auto)
-        analysis::settle_warmup(p.scenario, analysis::predict(p.scenario, sim::scenario_graph(p.scenario)));
+      // run.warmup = "auto": settled here, from the point's theory or a pilot (whose trials
+      // depend on the seed alone), so that every rank and --resume see the same scenario (the
+      // graph is drawn again when the point runs).
+      if (p.scenario.run.warmup_auto) {
+        const auto graph = sim::scenario_graph(p.scenario);
+        p.warmup_pilot = settle_warmup(p.scenario, graph, analysis::predict(p.scenario, graph), options.limits,
+                                       options.limits.threads);
+      }
     } catch (const InputError& e) {
       throw InputError(fmt::format("sweep point {} ({}): {}", index, point_label(plan, p), e.what()));
     }

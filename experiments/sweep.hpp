@@ -6,10 +6,12 @@
 // the same results.csv and trials.csv as an uninterrupted run.
 #include <filesystem>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "experiments/scenario_keys.hpp"
+#include "experiments/warmup_pilot.hpp"
 #include "sim/scenario.hpp"
 
 namespace timely::experiments {
@@ -23,6 +25,8 @@ struct SweepPoint {
   std::size_t index = 0;
   std::vector<std::string> values;  // one per axis
   sim::Scenario scenario;
+  // run.warmup = "auto" without theory: the pilot that chose the point's warm-up (meta.json).
+  std::optional<WarmupPilot> warmup_pilot;
 };
 
 struct SweepPlan {
@@ -39,7 +43,9 @@ struct SweepPlan {
 
 struct PlanOptions {
   bool quick = false;  // at most 4 trials per point, horizon and warm-up divided by 4
-  RunLimits limits;    // every point is checked against them before anything runs
+  // Every point is checked against them before anything runs; their threads also run the
+  // pilots of run.warmup = "auto" (never changing a result).
+  RunLimits limits;
   std::filesystem::path base_dir;  // relative paths in axis values are relative to this
 };
 

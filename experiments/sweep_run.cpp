@@ -75,6 +75,19 @@ nlohmann::ordered_json meta_json(const SweepPlan& plan, const SweepOptions& opti
   j["complete"] = complete;
   j["wall_seconds"] = wall;
   j["warnings"] = warnings;
+  // run.warmup = "auto": every point's chosen warm-up, and how (as simulate --json's warmup).
+  auto& chosen = j["warmups_chosen"] = nlohmann::ordered_json::array();
+  for (const auto& p : plan.points) {
+    if (!p.scenario.run.warmup_chosen) continue;
+    nlohmann::ordered_json w{{"point", p.index},
+                             {"value", p.scenario.run.warmup},
+                             {"chosen_by", p.warmup_pilot ? "pilot" : "theory"}};
+    if (p.warmup_pilot)
+      w["pilot"] = {{"stages", p.warmup_pilot->stages.size()},
+                    {"events", p.warmup_pilot->events},
+                    {"wall_seconds", p.warmup_pilot->seconds}};
+    chosen.push_back(std::move(w));
+  }
   j["base_scenario"] = scenario_json(plan.base);
   auto& axes = j["axes"];
   axes = nlohmann::ordered_json::object();

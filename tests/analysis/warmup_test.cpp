@@ -91,7 +91,7 @@ TEST_CASE("run.warmup = \"auto\" settles a warm-up after which the mean is the e
   CHECK(nlohmann::json::parse(t.out)["warmup"]["recommended"].get<double>() == Approx(warmup));
 }
 
-TEST_CASE("run.warmup = \"auto\" is refused where there is no theory to take it from, naming the key", "[warmup][cli]") {
+TEST_CASE("run.warmup = \"auto\" is refused in learning mode and past run.horizon, naming the key", "[warmup][cli]") {
   using timely::testing::refused;
   refused(run_timely({"simulate", "--set", "run.warmup=Auto"}), "run.warmup: expected a number >= 0 and below run.horizon, or \"auto\"");
   refused(run_timely({"simulate", "--set", "run.horizon=auto"}), "run.horizon");
@@ -114,4 +114,6 @@ TEST_CASE("a sweep settles \"auto\" per point and lists short warm-ups in meta.j
   std::ifstream(dir / "out" / "meta.json") >> meta;
   REQUIRE(meta["warnings"].size() == 2);  // the two points with run.warmup = 1
   for (const auto& w : meta["warnings"]) CHECK(w.get<std::string>().find("run.warmup = 1 ") != std::string::npos);
+  REQUIRE(meta["warmups_chosen"].size() == 2);  // the two "auto" points, from their theory
+  for (const auto& w : meta["warmups_chosen"]) CHECK(w["chosen_by"] == "theory");
 }
