@@ -1621,6 +1621,10 @@ def signature(case, cls, detail, res):
     err = res["stderr"].decode("utf-8", "replace")
     first = next((l for l in err.splitlines() if l.strip() and not l.startswith("sweep ") and
                   not l.startswith("  figure")), "")
+    if case.family == "large" and cls not in PASSING:
+        # the std::bad_alloc or the hang of one topology and staleness model, whatever n and the other keys
+        model = next(t.split()[0] for t in case.tags if "tracked=" in t)
+        return f"{cls}: large: {case.tags[0]}, {model}: {normalise(first, res['work'])}"
     if cls in ("hang", "memory", "output-blowup"):
         return f"{cls}: {case.family}: {', '.join(sorted(set(t[:40] for t in case.tags)))}"
     if cls == "exit2-lines":
