@@ -7,10 +7,14 @@ The contract checked (docs/interface.md, "Exit statuses" and the robustness audi
           CSV/JSON files the run wrote hold no nan/inf numbers; stdout has no nan/inf token
   exit 2  bad input, with exactly one line on stderr ("timely: error: ...")
   never   exit 1, any other status, a signal, a hang, runaway memory or output
+The large family's runs keep it under an address-space limit (--as-mb). The python family
+checks the module's contract: a result, ValueError, or TypeError naming the argument, each
+with a one-line message.
 
 Usage:
   fuzz.py --binary PATH [--minutes M | --cases N] [--seed S] [--jobs J] [--out DIR]
-          [--timeout SEC] [--mem-mb MB] [--keep K]
+          [--timeout SEC] [--mem-mb MB] [--as-mb MB] [--large-timeout SEC] [--keep K]
+          [--python-path DIR] [--python EXE]
   fuzz.py --binary PATH --replay CORPUS_DIR      # run reproducer cases, report pass/fail
 
 Every case is generated from random.Random(f"{seed}:{index}"), so the cases (and their
@@ -21,6 +25,7 @@ OUT/failures/<class>-<signature hash>-<case>/ in the corpus format of tests/fuzz
 class and every distinct signature go to OUT/summary.json and OUT/summary.txt.
 """
 import argparse
+import ast
 import gzip
 import hashlib
 import io
@@ -1177,6 +1182,14 @@ else:
 '''
 
 
+def py_names(source):
+    """How a message may name a key given as Python source: as the text itself, or as written."""
+    try:
+        return [str(ast.literal_eval(source)), source.strip("'")]
+    except (ValueError, SyntaxError):
+        return [source]
+
+
 def py_dict(entries):
     return "{" + ", ".join(f"{k}: {v}" for k, v in entries) + "}"
 
@@ -1189,7 +1202,7 @@ def py_scenario_entries(rng, case, base):
             key = rng.choice(PY_KEYS)
             entries.append((key, rng.choice(PY_VALUES + ["6", "{'n': 6}"])))
             case.tags.append(f"key {key}")
-            case.names.append(key.strip("'"))
+            case.names += py_names(key)
             continue
         key = rng.choice(sorted(PY_VALID) + ["network.n", "run.horizon", "run.trials"])
         value = rng.choice(PY_VALID.get(key, ["1"])) if rng.random() < 0.25 else rng.choice(PY_VALUES)
@@ -1303,8 +1316,9 @@ def gen_python(rng, case):
         elif name == "set":
             keywords["set"] = py_set(rng, case)
         else:
-            keywords[name] = rng.choice(PY_VALUES + (PY_PATHS if name == "out" else []) +
-                                        PY_VALID_ARGUMENTS.get(name, []))
+            # a callable progress is called: its own exception would come back as itself
+            values = [v for v in PY_VALUES if name != "progress" or v != "len"]
+            keywords[name] = rng.choice(values + (PY_PATHS if name == "out" else []) + PY_VALID_ARGUMENTS.get(name, []))
         case.tags.append(f"{name}={(first if name in ('scenario', 'sweep', 'directory') else keywords[name])[:30]}")
         case.names.append(name)
     positional = ([first] if first is not None else []) + extra_positional
