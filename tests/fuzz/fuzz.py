@@ -1414,9 +1414,10 @@ def kill_group(p):
     p.wait()
 
 
-def execute(binary, args, files, setup, timeout, mem_mb, fsize_mb=512, absent=(), as_mb=None, env=None):
+def execute(binary, args, files, setup, timeout, mem_mb, fsize_mb=512, absent=(), as_mb=None, data_mb=None, env=None):
     """Runs one case in a fresh directory (binary: timely, or the python family's interpreter),
-    under an address-space limit of as_mb when given. Returns a dict with the raw outcome."""
+    under an address-space limit of as_mb and a data-segment limit of data_mb when given.
+    Returns a dict with the raw outcome."""
     top = tempfile.mkdtemp(prefix="timely_fuzz_")
     work = os.path.join(top, "w")
     os.makedirs(work)
@@ -1435,7 +1436,7 @@ def execute(binary, args, files, setup, timeout, mem_mb, fsize_mb=512, absent=()
         cmd = [binary] + argv
         if PRLIMIT:
             cmd = [PRLIMIT, "--core=0", f"--fsize={fsize_mb << 20}"] + ([f"--as={as_mb << 20}"] if as_mb else []) + \
-                ["--"] + cmd
+                ([f"--data={data_mb << 20}"] if data_mb else []) + ["--"] + cmd
         out_path, err_path = os.path.join(top, "stdout"), os.path.join(top, "stderr")
         start = time.monotonic()
         kind = None
@@ -1759,7 +1760,8 @@ def replay(binary, corpus, timeout):
             case = Case(0, "corpus")
             case.args, case.files, case.setup = args, files, setup
             case.json = "--json" in args
-            res = execute(binary, args, files, setup, timeout, 4096, absent=absent)
+            # RLIMIT_DATA as in the corpus test: a runaway allocation fails fast
+            res = execute(binary, args, files, setup, timeout, 4096, absent=absent, data_mb=4096)
         cls, detail = classify(case, res)
         problems = []
         if res["kind"]:
