@@ -1290,16 +1290,21 @@ def gen_python(rng, case):
     elif function == "read_results":
         if "staleness" in TEMPLATES:
             files = dict(TEMPLATES["staleness"])
-            if rng.random() < 0.3:
-                name = rng.choice(["res/results.csv", "res/trials.csv"])
+            name = rng.choice(["res/results.csv", "res/trials.csv"])
+            r = rng.random()
+            if r < 0.3:  # damaged as the resume family damages it
                 data, special = mutate_csv(rng, files[name], case.tags, name[4:])
                 files[name] = data if special is None else b""
+            elif r < 0.5:  # a row that is not UTF-8, a torn quote, a NUL
+                row = rng.choice([b"1,\xff\n", b'1,"torn\n', b"\x00\n", b"\xef\xbb\xbf\n"])
+                files[name] += row
+                case.tags.append(f"{name[4:]} row {row!r}")
             for name, data in files.items():
                 case.add(name, data)
         first = "'res'"
-        keywords.update(table=rng.choice(["'results'", "'trials'"]), as_frame="False")
+        keywords.update(table=rng.choice(["'results'", "'trials'"]), as_frame=rng.choice(["False", "None"]))
     extra_positional = []
-    for _ in range(rng.choice([1, 1, 2])):
+    for _ in range(rng.choice([0, 1, 1, 2])):  # none: the scenario or the files carry the fault, or none does
         if function == "keys" or rng.random() < 0.1:  # an argument the function does not have
             extra = rng.choice(["bogus=1", "1", "scenario=None", "set={}", "x=float('nan')"])
             name, _, value = extra.partition("=")
