@@ -1055,8 +1055,7 @@ def gen_large(rng, case):
         if rng.random() < 0.4:
             settings[key] = rng.choice(values)
             case.tags.append(key)
-    r = rng.random()
-    users_model = r < 0.55
+    users_model = rng.random() < 0.55
     if users_model:
         settings["staleness.model"] = "users"
         if rng.random() < 0.85:
@@ -1889,7 +1888,8 @@ def main():
         for f in pending:
             f.result()
     total = sum(counts.values())
-    summary = {"binary": binary, "python": python_missing or f"{PYTHON['interpreter']}, PYTHONPATH={python_path}",
+    summary = {"binary": binary, "python": f"none ({python_missing})" if python_missing else
+               f"{PYTHON['interpreter']}, PYTHONPATH={python_path}",
                "seed": a.seed, "cases": total, "first": a.first, "last": index - 1,
                "seconds": round(time.monotonic() - started, 1), "jobs": a.jobs, "counts": dict(sorted(counts.items())),
                "signatures": dict(sorted(sigs.items(), key=lambda kv: (kv[1]["class"], -kv[1]["count"])))}
