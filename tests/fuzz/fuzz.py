@@ -7,10 +7,14 @@ The contract checked (docs/interface.md, "Exit statuses" and the robustness audi
           CSV/JSON files the run wrote hold no nan/inf numbers; stdout has no nan/inf token
   exit 2  bad input, with exactly one line on stderr ("timely: error: ...")
   never   exit 1, any other status, a signal, a hang, runaway memory or output
+The large family's runs keep it under an address-space limit (--as-mb). The python family
+checks the module's contract: a result, ValueError, or TypeError naming the argument, each
+with a one-line message.
 
 Usage:
   fuzz.py --binary PATH [--minutes M | --cases N] [--seed S] [--jobs J] [--out DIR]
-          [--timeout SEC] [--mem-mb MB] [--keep K]
+          [--timeout SEC] [--mem-mb MB] [--as-mb MB] [--large-timeout SEC] [--keep K]
+          [--python-path DIR] [--python EXE]
   fuzz.py --binary PATH --replay CORPUS_DIR      # run reproducer cases, report pass/fail
 
 Every case is generated from random.Random(f"{seed}:{index}"), so the cases (and their
@@ -21,6 +25,7 @@ OUT/failures/<class>-<signature hash>-<case>/ in the corpus format of tests/fuzz
 class and every distinct signature go to OUT/summary.json and OUT/summary.txt.
 """
 import argparse
+import ast
 import gzip
 import hashlib
 import io
@@ -228,6 +233,9 @@ class Case:
         self.setup = []      # "mkfifo P", "mkdir P", "symlink TARGET P"
         self.json = False    # stdout must be one JSON object
         self.tags = []       # what was mutated (for signatures of hangs and memory blow-ups)
+        self.program = "timely"  # or "python": args are then the interpreter's (-c SCRIPT)
+        self.script = ""     # the python family's program
+        self.names = []      # what a TypeError of the python family may name: its arguments and keys
 
     def add(self, path, data):
         self.files[path] = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
@@ -991,8 +999,341 @@ def gen_damaged(rng, case):
                  "force": ["sweep", "@DIR@/s.toml", "--out", "@DIR@/res", "--force"]}[command]
 
 
+# ---- large n (issue 28): graphs, trackers, network layers and models of 1e5 to 4e9 users
+
+LARGE_N = ["100000", "100001", "131072", "1000000", "1048576", "4194304", "10000000", "16777216", "67108864",
+           "99999999", "100000000"]
+BEYOND_N = ["100000001", "1000000000", "2147483647", "2147483648", "4294967295", "4294967296", "4294967297",
+            "4000000000", "1e5", "1e8", "4e9"]  # past network.n's range, or not written as an integer
+TORUS_SIDES = {2: [317, 1000, 3163, 10000, 65536], 3: [47, 100, 216, 465, 1626], 4: [18, 32, 100, 256]}
+HYPERCUBE_BITS = [17, 20, 23, 24, 25, 26, 27, 32]
+LARGE_TOPOLOGY_KEYS = {
+    "erdos-renyi": {"network.p": ["1e-6", "1e-5", "1e-4", "0.001", "0.01", "0.1", "0.5"]},
+    "random-regular": {"network.degree": ["3", "4", "8", "16", "64", "255", "256"]},
+    "generalized-ring": {"network.reach": ["1", "2", "100", "10000", "1000000"],
+                         "network.reach_exponent": ["0.1", "0.5", "0.9", "0.99"]},
+    "clustered": {"network.clusters": ["1", "2", "1000", "100000"], "network.levels": ["1", "2", "10", "16"],
+                  "network.inside": ["disconnected", "ring", "complete"], "network.head_ring": ["true"]},
+    "bipartite": {"network.left": ["1", "2", "1000"]},
+}
+PER_USER_LAWS = ['{ dist = "uniform", low = 0.5, high = 1.5 }', '{ dist = "lognormal", median = 1, sigma = 2 }',
+                 '{ dist = "two-point", value = 1, slow_value = 0.001, slow_fraction = 0.5 }']
+LATENCY_LAWS = ['{ dist = "exponential", mean = 0.5 }', '{ dist = "uniform", low = 0, high = 1 }',
+                '{ dist = "lognormal", median = 0.5, sigma = 1 }']
+
+
+def large_n(rng, topology, dimensions):
+    if topology == "torus":
+        return str(rng.choice(TORUS_SIDES[dimensions]) ** dimensions)
+    if topology == "hypercube":
+        return str(2 ** rng.choice(HYPERCUBE_BITS))
+    return rng.choice(LARGE_N if rng.random() < 0.8 else BEYOND_N)
+
+
+def toml_guess(raw):
+    """A --set value as TOML: numbers, booleans, tables and lists as they are, words quoted."""
+    if re.fullmatch(r"[-+0-9.eE]+|true|false|\{.*\}|\[.*\]", raw):
+        return raw
+    return json.dumps(raw)
+
+
+def gen_large(rng, case):
+    """Large n (issue 28): every topology at 1e5 to 4e9 users (just below and above 2^32 too),
+    trackers, the network layer, churn, per-user laws and learning models, over simulate,
+    theory and 2-point sweeps. Horizons are tiny, so an accepted run only builds its state;
+    under the address-space limit (--as-mb) a run must answer 0 or 2 in time, never
+    std::bad_alloc (exit 1), a signal or minutes of graph building."""
+    topology = rng.choice(["complete", "ring", "star", "erdos-renyi", "random-regular", "torus", "hypercube",
+                           "clustered", "generalized-ring", "bipartite"])
+    settings = {"network.topology": topology}
+    dimensions = rng.choice([2, 2, 3, 4])
+    if topology == "torus" and dimensions != 2:
+        settings["network.dimensions"] = str(dimensions)
+    settings["network.n"] = large_n(rng, topology, dimensions)
+    case.tags += [topology, "n=" + settings["network.n"]]
+    for key, values in LARGE_TOPOLOGY_KEYS.get(topology, {}).items():
+        if rng.random() < 0.4:
+            settings[key] = rng.choice(values)
+            case.tags.append(key)
+    users_model = rng.random() < 0.55
+    if users_model:
+        settings["staleness.model"] = "users"
+        if rng.random() < 0.85:
+            settings["staleness.tracked"] = str(rng.choice([1, 1, 2, 8, 64]))
+    else:
+        settings["staleness.model"] = "source"
+        if topology == "clustered" and rng.random() < 0.3:
+            settings["source.targets"] = "heads"
+    case.tags.append(f"{settings['staleness.model']} tracked={settings.get('staleness.tracked', 'default')}")
+    if users_model:  # the network layer and churn belong to the users model
+        layer = {"gossip.latency": ["0.5"] + LATENCY_LAWS, "gossip.bandwidth": ["100", "1e6"] + PER_USER_LAWS,
+                 "gossip.message_bytes": ["0", "1000", "1e9"], "gossip.loss": ["0.1", "0.5"], "gossip.busy": ["queue"],
+                 "churn.model": ["markov"]}
+        for key in rng.sample(sorted(layer), rng.choice([0, 0, 1, 2, 3])):
+            settings[key] = rng.choice(layer[key])
+            case.tags.append(key)
+        if settings.get("churn.model") == "markov" and rng.random() < 0.5:
+            settings["churn.online_mean"] = rng.choice(["1e-9", "1", "100"])
+            settings["churn.offline_mean"] = rng.choice(["1e-9", "1", "10"])
+    for key in rng.sample(["gossip.capacity", "updates.rate", "updates.delay"], rng.choice([0, 0, 1, 2])):
+        if users_model or rng.random() < 0.1:  # the source model takes numbers
+            settings[key] = rng.choice(PER_USER_LAWS)
+            case.tags.append(key + " law")
+    if rng.random() < 0.3:
+        kind = rng.choice(["quadratic", "quadratic", "quadratic", "linear", "logistic", "mlp"])
+        settings["model.kind"] = kind
+        settings["data.features"] = rng.choice(["1", "100", "10000", "100000", "100000", "1000000"])
+        if kind == "quadratic":
+            settings["data.spread"] = rng.choice(["0", "1"])
+        else:
+            settings["data.source"] = "synthetic-regression" if kind == "linear" else "synthetic-mixture"
+            settings["data.train_samples"] = rng.choice(["1000", settings["network.n"]])
+            settings["data.test_samples"] = "100"
+            if kind == "mlp":
+                settings["model.hidden"] = rng.choice(["[4]", "[1000]", "[100000]"])
+        case.tags.append(f"{kind} features={settings['data.features']}")
+    settings.update({"run.horizon": rng.choice(["1e-6", "1e-5", "1e-4", "1e-3"]), "run.warmup": "0",
+                     "run.trials": rng.choice(["1", "1", "2"])})
+    command = rng.choice(["simulate"] * 5 + ["theory"] * 4 + ["sweep"] * 2)
+    case.tags.append(command)
+    if command != "sweep":
+        case.args = [command] + sets(settings)
+        if rng.random() < 0.7:
+            case.args.append("--json")
+            case.json = True
+        return
+    axis = rng.choice(["network.n", "network.n", "run.horizon"] +
+                      (["staleness.tracked"] if "staleness.tracked" in settings else []))
+    values = {"network.n": [settings["network.n"], large_n(rng, topology, dimensions)],
+              "run.horizon": ["1e-6", "1e-5"], "staleness.tracked": ["1", "64"]}[axis]
+    values = sorted(set(values), key=values.index)  # the same n drawn twice: a one-point axis
+    settings.pop(axis, None)
+    case.add("s.toml", toml_text(tables_of({k: toml_guess(v) for k, v in settings.items()}),
+                                 ["[sweep]", f'"{axis}" = [{", ".join(toml_guess(v) for v in values)}]']))
+    case.args = ["sweep", "@DIR@/s.toml", "--out", "@DIR@/res"]
+    case.tags.append("axis " + axis)
+
+
+# ---- the Python module (issue 28): timely.simulate, theory, sweep, read_results and keys
+
+# Python expressions (source text) for an argument or a scenario value: wrong types, huge
+# ints, non-finite floats, lone surrogates (os.fsdecode's text for a name that is not UTF-8),
+# control characters, nested tables, bytes, None. None of them raises on its own.
+PY_VALUES = ["None", "True", "False", "0", "-1", "6", "2**31", "2**63", "2**64", "-2**63 - 1", "10**400", "1e308",
+             "float('nan')", "float('inf')", "float('-inf')", "-0.0", "5e-324", "'\\udcff'", "'s\\udcff.toml'",
+             "'a\\nb'", "'a\\rb'", "'\\x00'", "'\\x1b[31m'", "'\\u2028'", "''", "'x' * 5000", "b'6'",
+             "bytearray(b'6')", "[6]", "[]", "(6,)", "{}", "{'a': {'b': {'c': 1}}}", "{'\\udcff': 1}", "{1: 2}",
+             "{'dist': {'x': float('nan')}}", "object()", "1j", "numpy.int64(6)", "numpy.float64('nan')",
+             "numpy.array([6])", "numpy.bool_(True)", "numpy.uint64(2**64 - 1)", "pathlib.Path('x')", "set()",
+             "range(3)", "len", "...", "fractions.Fraction(10**400, 3)", "decimal.Decimal('nan')"]
+PY_KEYS = ["'\\udcff'", "'network.\\udcff'", "'network.n\\n'", "'network.n\\x00'", "5", "('network', 'n')",
+           "'network'", "'sweep'", "''", "'.'", "'network.'", "b'network.n'", "'network.n=6'", "None"]
+PY_AXES = ["{'network.n': [4, float('nan')]}", "{'network.n': {'from': 4, 'to': 10**400, 'times': 2}}",
+           "{'\\udcff': [1, 2]}", "{'network.n': []}", "{'network.n': 4}", "[4, 6]", "{'network.n': [4, '\\udcff']}",
+           "{'network.n': {'from': 4, 'to': 8, 'step': 1e-300}}", "{'network.topology': ['ring', 'a\\nb']}",
+           "{'network.n': [4, None]}", "{'network.n': {'from': 4, 'to': 8, 'times': 2, 'x': b''}}"]
+PY_SCENARIO = {"network.n": "6", "run.horizon": "10", "run.warmup": "0", "run.trials": "1"}
+PY_VALID = {"network.n": ["4", "6"], "run.horizon": ["5", "10.0"], "run.warmup": ["0", "'auto'"],
+            "run.trials": ["1", "2"], "network.topology": ["'ring'", "'complete'"], "run.seed": ["0", "2**64 - 1"],
+            "gossip.capacity": ["2", "{'dist': 'uniform', 'low': 0.5, 'high': 1.5}"],
+            "gossip.latency": ["0.1", "{'dist': 'exponential', 'mean': 0.2}"], "updates.rate": ["1", "0.5"],
+            "staleness.model": ["'source'", "'users'"], "churn.model": ["'none'", "'markov'"]}
+PY_ARGUMENTS = {  # the arguments of each function (python/timely/__init__.py)
+    "simulate": ["scenario", "set", "trials", "seed", "threads", "max_events", "progress"],
+    "theory": ["scenario", "set"],
+    "sweep": ["sweep", "out", "resume", "force", "quick", "threads", "max_events", "progress", "name", "as_frame"],
+    "read_results": ["directory", "table", "as_frame"],
+    "keys": [],
+}
+PY_VALID_ARGUMENTS = {"trials": ["1", "2"], "seed": ["0", "7", "2**64 - 1"], "threads": ["None", "1", "2"],
+                      "max_events": ["1e7", "10**7"], "progress": ["False", "None", "lambda *a: None"],
+                      "resume": ["False"], "force": ["True", "False"], "quick": ["True", "False"],
+                      "name": ["'sweep'", "'my sweep'"], "as_frame": ["False", "None"], "out": ["'res'"],
+                      "table": ["'results'", "'trials'"], "directory": ["'res'", "pathlib.Path('res')"]}
+PY_PATHS = ["'\\udcff'", "'s\\udcff.toml'", "'a\\nb'", "''", "'.'", "'/'", "'/dev/null'", "'/dev/zero'", "'/proc'",
+            "b's.toml'", "pathlib.Path('s.toml')", "'x' * 5000", "'\\x00'", "'missing.toml'", "5", "None", "['s.toml']"]
+PY_PROGRAM = '''\
+import decimal, fractions, json, math, pathlib, sys
+import numpy
+
+
+def first_nonfinite(node, path="result"):
+    """The first NaN or infinity among a result's dicts and lists (not its numpy columns, where
+    NaN marks a row without the value)."""
+    if isinstance(node, float):
+        return None if math.isfinite(node) else path
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        if key not in ("per_trial", "learning_curves"):
+            found = first_nonfinite(value, f"{path}[{key!r}]")
+            if found:
+                return found
+    return None
+
+
+try:
+    import timely
+    result = CALL
+except BaseException as e:  # the fuzzer judges the class and the message
+    print(json.dumps({"raised": type(e).__name__, "message": str(e)}))
+else:
+    print(json.dumps({"nonfinite": first_nonfinite(result)}))
+'''
+
+
+def py_names(source):
+    """How a message may name a key given as Python source: as the text itself, or as written."""
+    try:
+        return [str(ast.literal_eval(source)), source.strip("'")]
+    except (ValueError, SyntaxError):
+        return [source]
+
+
+def py_dict(entries):
+    return "{" + ", ".join(f"{k}: {v}" for k, v in entries) + "}"
+
+
+def py_scenario_entries(rng, case, base):
+    """A cheap scenario as (key source, value source) pairs, with 0 to 2 keys or values fuzzed."""
+    entries = [(repr(k), v) for k, v in base.items()]
+    for _ in range(rng.choice([0, 1, 1, 2])):
+        if rng.random() < 0.25:
+            key = rng.choice(PY_KEYS)
+            entries.append((key, rng.choice(PY_VALUES + ["6", "{'n': 6}"])))
+            case.tags.append(f"key {key}")
+            case.names += py_names(key)
+            continue
+        key = rng.choice(sorted(PY_VALID) + ["network.n", "run.horizon", "run.trials"])
+        value = rng.choice(PY_VALID.get(key, ["1"])) if rng.random() < 0.25 else rng.choice(PY_VALUES)
+        entries = [(k, v) for k, v in entries if k != repr(key)] + [(repr(key), value)]
+        case.tags.append(f"{key}={value[:30]}")
+        case.names.append(key)
+    return entries
+
+
+def py_scenario(rng, case):
+    """Source text of a scenario argument: a dict (dotted or tables), a TOML file's path, or None."""
+    form = rng.random()
+    entries = py_scenario_entries(rng, case, PY_SCENARIO)
+    if form < 0.55:
+        return py_dict(entries)
+    if form < 0.7:  # tables: {"network": {"n": 6}}
+        tables = {}
+        for k, v in entries:
+            table, _, name = k.strip("'").partition(".")
+            tables.setdefault(repr(table), []).append((repr(name), v) if name else ("'x'", v))
+        return py_dict([(t, py_dict(e)) for t, e in tables.items()])
+    if form < 0.85:
+        name = rng.choice(["s.toml", "s.toml", "s\udcff.toml", "a b.toml", "s\nx.toml"])
+        case.add(name, toml_text(tables_of(toml_settings(PY_SCENARIO))))
+        if rng.random() < 0.3:
+            path = rng.choice(PY_PATHS)
+            case.tags.append(f"path {path}")
+            return path
+        return rng.choice([repr(name), f"pathlib.Path({name!r})"])
+    return "None"
+
+
+def py_set(rng, case):
+    """Source text of set=: a dict, a list of "key=value" strings, one string, or a wrong type."""
+    r = rng.random()
+    if r < 0.5:
+        return py_dict(py_scenario_entries(rng, case, {}))
+    if r < 0.8:
+        items = [repr(f"{k}={v}") for k, v in PY_SCENARIO.items() if rng.random() < 0.3]
+        bad = rng.choice(["'network.n=\\udcff'", "'\\udcff=6'", "'network.n'", "'=6'", "b'network.n=6'", "6", "None",
+                          "'network.n=6\\nrun.trials=2'", "['network.n=6']", "'network.n=' + 'x' * 5000"])
+        items.insert(rng.randrange(len(items) + 1), bad)
+        case.tags.append(f"set item {bad[:30]}")
+        return "[" + ", ".join(items) + "]"
+    value = rng.choice(PY_VALUES + ["'network.n=6'"])
+    case.tags.append(f"set {value[:30]}")
+    return value
+
+
+def gen_python(rng, case):
+    """timely.simulate/theory/sweep/read_results/keys with fuzzed arguments. The Python contract
+    (docs/interface.md, "From Python"): a result, ValueError, or TypeError naming the argument,
+    each with a one-line message; never another exception, a crash or a hang."""
+    if not PYTHON:
+        case.family = "set"
+        return gen_set(rng, case)
+    function = rng.choice(["simulate"] * 4 + ["theory"] * 2 + ["sweep"] * 2 + ["read_results"] * 2 + ["keys"])
+    case.program = "python"
+    case.names.append(function)
+    first = None          # the first positional argument
+    keywords = {}         # name -> source text
+    if function in ("simulate", "theory"):
+        first = py_scenario(rng, case)
+        case.names.append("scenario")
+        if first == "None" or rng.random() < 0.3:
+            # set= carries the cheap scenario when there is none (the default one runs for seconds)
+            keywords["set"] = py_dict([(repr(k), v) for k, v in PY_SCENARIO.items()])
+        if function == "simulate":
+            keywords.update(max_events="1e7", progress="False")
+    elif function == "sweep":
+        axis = rng.choice(["{'network.n': [4, 6]}", "{'network.n': {'from': 4, 'to': 8, 'times': 2}}",
+                           "{'run.horizon': [5, 10]}"])
+        if rng.random() < 0.3:
+            axis = rng.choice(PY_AXES)
+            case.tags.append(f"axis {axis[:40]}")
+        if rng.random() < 0.2:
+            case.add("sw.toml", toml_text(tables_of(toml_settings({**PY_SCENARIO, "run.horizon": "5"})),
+                                          ["[sweep]", '"network.n" = [4, 6]']))
+            first = rng.choice(["'sw.toml'", "pathlib.Path('sw.toml')"])
+        else:
+            entries = py_scenario_entries(rng, case, {**PY_SCENARIO, "run.horizon": "5"})
+            first = py_dict(entries + [("'sweep'", axis)])
+        case.names.append("sweep")
+        keywords.update(out="'res'", progress="False", max_events="1e7", as_frame="False")
+    elif function == "read_results":
+        if "staleness" in TEMPLATES:
+            files = dict(TEMPLATES["staleness"])
+            name = rng.choice(["res/results.csv", "res/trials.csv"])
+            r = rng.random()
+            if r < 0.3:  # damaged as the resume family damages it
+                data, special = mutate_csv(rng, files[name], case.tags, name[4:])
+                files[name] = data if special is None else b""
+            elif r < 0.5:  # a row that is not UTF-8, a torn quote, a NUL
+                row = rng.choice([b"1,\xff\n", b'1,"torn\n', b"\x00\n", b"\xef\xbb\xbf\n"])
+                files[name] += row
+                case.tags.append(f"{name[4:]} row {row!r}")
+            for name, data in files.items():
+                case.add(name, data)
+        first = "'res'"
+        keywords.update(table=rng.choice(["'results'", "'trials'"]), as_frame=rng.choice(["False", "None"]))
+    extra_positional = []
+    for _ in range(rng.choice([0, 1, 1, 2])):  # none: the scenario or the files carry the fault, or none does
+        if function == "keys" or rng.random() < 0.1:  # an argument the function does not have
+            extra = rng.choice(["bogus=1", "1", "scenario=None", "set={}", "x=float('nan')"])
+            name, _, value = extra.partition("=")
+            if value:
+                keywords[name] = value
+            else:
+                extra_positional.append(extra)
+            case.tags.append(f"extra {extra}")
+            case.names.append(name)
+            continue
+        name = rng.choice(PY_ARGUMENTS[function])
+        if name in ("scenario", "sweep", "directory"):
+            first = rng.choice(PY_PATHS + PY_VALUES) if name != "scenario" else py_scenario(rng, case)
+        elif name == "set":
+            keywords["set"] = py_set(rng, case)
+        else:
+            # a callable progress is called: its own exception would come back as itself
+            values = [v for v in PY_VALUES if name != "progress" or v != "len"]
+            keywords[name] = rng.choice(values + (PY_PATHS if name == "out" else []) + PY_VALID_ARGUMENTS.get(name, []))
+        case.tags.append(f"{name}={(first if name in ('scenario', 'sweep', 'directory') else keywords[name])[:30]}")
+        case.names.append(name)
+    positional = ([first] if first is not None else []) + extra_positional
+    call = ", ".join(positional + [f"{k}={v}" for k, v in keywords.items()])
+    case.script = PY_PROGRAM.replace("CALL", f"timely.{function}({call})")
+    case.args = ["-c", case.script]
+
+
 FAMILIES = [(gen_set, 24), (gen_toml, 18), (gen_learning, 12), (gen_sweep, 12), (gen_edges, 12), (gen_resume, 12),
-            (gen_idx, 6), (gen_cli, 4), (gen_churn, 8), (gen_overflow, 6), (gen_damaged, 6)]
+            (gen_idx, 6), (gen_cli, 4), (gen_churn, 8), (gen_overflow, 6), (gen_damaged, 6), (gen_large, 8),
+            (gen_python, 8)]
 
 
 def make_case(seed, index):
@@ -1012,6 +1353,28 @@ def make_case(seed, index):
 
 NAN_TOKEN = re.compile(r"(?<![A-Za-z0-9_.])[-+]?(nan|inf|infinity)(?![A-Za-z0-9_])", re.IGNORECASE)
 PRLIMIT = shutil.which("prlimit")
+PYTHON = {}  # the python family's interpreter, environment and package directory (probe_python)
+
+
+def probe_python(package_dir, interpreter):
+    """Finds an interpreter that imports the timely package in package_dir and keeps it in
+    PYTHON; returns why none does, or None."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (package_dir, os.environ.get("PYTHONPATH")) if p))
+    why = f"{package_dir}/timely does not exist"
+    if not os.path.isdir(os.path.join(package_dir, "timely")):
+        return why
+    for exe in [interpreter] if interpreter else [sys.executable, "/usr/bin/python3"]:
+        try:
+            p = subprocess.run([exe, "-c", "import timely"], env=env, capture_output=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            why = f"{exe}: {e}"
+            continue
+        if p.returncode == 0:
+            PYTHON.update(interpreter=exe, env=env, path=package_dir)
+            return None
+        why = f"{exe} cannot import timely from {package_dir}: " + \
+            (p.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
+    return why
 
 
 def apply_setup(root, lines):
@@ -1055,8 +1418,10 @@ def kill_group(p):
     p.wait()
 
 
-def execute(binary, args, files, setup, timeout, mem_mb, fsize_mb=512, absent=()):
-    """Runs one case in a fresh directory. Returns a dict with the raw outcome."""
+def execute(binary, args, files, setup, timeout, mem_mb, fsize_mb=512, absent=(), as_mb=None, data_mb=None, env=None):
+    """Runs one case in a fresh directory (binary: timely, or the python family's interpreter),
+    under an address-space limit of as_mb and a data-segment limit of data_mb when given.
+    Returns a dict with the raw outcome."""
     top = tempfile.mkdtemp(prefix="timely_fuzz_")
     work = os.path.join(top, "w")
     os.makedirs(work)
@@ -1074,13 +1439,15 @@ def execute(binary, args, files, setup, timeout, mem_mb, fsize_mb=512, absent=()
         argv = [a.replace("@DIR@", work).replace("@NL@", "\n") for a in args]
         cmd = [binary] + argv
         if PRLIMIT:
-            cmd = [PRLIMIT, "--core=0", f"--fsize={fsize_mb << 20}", "--"] + cmd
+            cmd = [PRLIMIT, "--core=0", f"--fsize={fsize_mb << 20}"] + ([f"--as={as_mb << 20}"] if as_mb else []) + \
+                ([f"--data={data_mb << 20}"] if data_mb else []) + ["--"] + cmd
         out_path, err_path = os.path.join(top, "stdout"), os.path.join(top, "stderr")
         start = time.monotonic()
         kind = None
         peak = 0
         with open(out_path, "wb") as so, open(err_path, "wb") as se:
-            p = subprocess.Popen(cmd, cwd=work, stdin=subprocess.DEVNULL, stdout=so, stderr=se, start_new_session=True)
+            p = subprocess.Popen(cmd, cwd=work, stdin=subprocess.DEVNULL, stdout=so, stderr=se, start_new_session=True,
+                                 env=env)
             delay = 0.005
             while True:
                 try:
@@ -1196,6 +1563,8 @@ def classify(case, res):
         if -rc == signal.SIGXFSZ:
             return "output-blowup", "SIGXFSZ (output file above the size limit)"
         return "signal", signal.Signals(-rc).name
+    if case.program == "python":
+        return classify_python(case, res)
     if rc == 0:
         if case.json:
             probs = json_problems(out)
@@ -1203,12 +1572,7 @@ def classify(case, res):
                 return "json-nan-null", "; ".join(probs)
         elif NAN_TOKEN.search(out):
             return "stdout-nan", NAN_TOKEN.search(out).group(0)
-        for name, data in res["written"]:
-            text = data.decode("utf-8", "replace")
-            probs = csv_problems(text) if name.endswith(".csv") else json_problems(text)
-            if probs:
-                return "file-nan-null", f"{name}: {'; '.join(probs)}"
-        return "ok", ""
+        return written_problems(res) or ("ok", "")
     if rc == 2:
         if not err.endswith("\n") or line_breaks(err) != 1:
             return "exit2-lines", f"{line_breaks(err)} line breaks"
@@ -1218,6 +1582,44 @@ def classify(case, res):
     if rc == 1:
         return "exit1", ""
     return f"exit{rc}", ""
+
+
+def written_problems(res):
+    """("file-nan-null", detail) for the first CSV/JSON file the run wrote with nan/inf, else None."""
+    for name, data in res["written"]:
+        text = data.decode("utf-8", "replace")
+        probs = csv_problems(text) if name.endswith(".csv") else json_problems(text)
+        if probs:
+            return "file-nan-null", f"{name}: {'; '.join(probs)}"
+    return None
+
+
+def classify_python(case, res):
+    """The python family's outcome, which the child prints as one JSON line (PY_PROGRAM): the
+    result's first non-finite number, or the exception raised. ValueError, and TypeError naming
+    one of the case's arguments or keys, with a one-line message, are bad input; any other
+    exception (a subclass of ValueError too), a longer message or other output are failures."""
+    lines = res["stdout"].decode("utf-8", "surrogateescape").splitlines()
+    try:
+        outcome = json.loads(lines[0]) if res["rc"] == 0 and len(lines) == 1 else None
+    except ValueError:
+        outcome = None
+    if not isinstance(outcome, dict):
+        return "py-output", f"exit {res['rc']}, {len(lines)} lines on stdout"
+    if "raised" not in outcome:
+        if outcome.get("nonfinite"):
+            return "py-nan", outcome["nonfinite"]
+        return written_problems(res) or ("ok", "")
+    raised = outcome["raised"]
+    message = outcome["message"].encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates shown
+    if line_breaks(message):
+        first_line = re.split(r"[\r\n]", message)[0]
+        return "py-lines", f"{raised} in {line_breaks(message) + 1} lines: {first_line[:300]}"
+    if raised not in ("ValueError", "TypeError"):
+        return "py-exception", f"{raised}: {message[:300]}"
+    if raised == "TypeError" and not any(name and name in message for name in case.names):
+        return "py-typeerror-unnamed", message[:300]
+    return "bad-input", ""
 
 
 PASSING = ("ok", "bad-input")
@@ -1238,6 +1640,10 @@ def signature(case, cls, detail, res):
     err = res["stderr"].decode("utf-8", "replace")
     first = next((l for l in err.splitlines() if l.strip() and not l.startswith("sweep ") and
                   not l.startswith("  figure")), "")
+    if case.family == "large" and cls not in PASSING:
+        # the std::bad_alloc or the hang of one topology and staleness model, whatever n and the other keys
+        model = next(t.split()[0] for t in case.tags if "tracked=" in t)
+        return f"{cls}: large: {case.tags[0]}, {model}: {normalise(first, res['work'])}"
     if cls in ("hang", "memory", "output-blowup"):
         return f"{cls}: {case.family}: {', '.join(sorted(set(t[:40] for t in case.tags)))}"
     if cls == "exit2-lines":
@@ -1248,28 +1654,42 @@ def signature(case, cls, detail, res):
         d = re.sub(r"\[\d+\]", "[i]", detail)
         return f"{cls}: {case.family}: {normalise(d, res['work'])}"
     if cls == "signal":
-        return f"signal {detail}: {normalise(first, res['work'])}"
+        return f"signal {detail}: {case.family}: {normalise(first, res['work'])}"
+    if cls.startswith("py-"):
+        return f"{cls}: {normalise(detail, res['work'])}"
     return f"{cls}: {normalise(first, res['work'])}"
 
 
 def write_reproducer(dest, case, cls, detail, res, expect="0|2"):
+    """A failure in the corpus format; a python case as script.py (run in the directory with
+    PYTHONPATH at the package), which --replay also runs."""
     os.makedirs(dest, exist_ok=True)
     write_inputs(dest, case.files, [])
-    with open(os.path.join(dest, "args"), "w", encoding="utf-8", errors="surrogateescape") as f:
-        for a in case.args:
-            f.write(a.replace("\n", "@NL@") + "\n")  # one argument per line; @NL@ = a newline
+    if case.program == "python":
+        with open(os.path.join(dest, "script.py"), "w", encoding="utf-8", errors="surrogateescape") as f:
+            f.write(case.script)
+    else:
+        with open(os.path.join(dest, "args"), "w", encoding="utf-8", errors="surrogateescape") as f:
+            for a in case.args:
+                f.write(a.replace("\n", "@NL@") + "\n")  # one argument per line; @NL@ = a newline
     if case.setup:
         with open(os.path.join(dest, "setup"), "w") as f:
             f.write("\n".join(case.setup) + "\n")
-    with open(os.path.join(dest, "expect"), "w") as f:
-        f.write(expect + "\n")
+    if case.program != "python":
+        with open(os.path.join(dest, "expect"), "w") as f:
+            f.write(expect + "\n")
     if res.get("injected"):
         with open(os.path.join(dest, "absent"), "w") as f:
             f.write(res["injected"] + "\n")
     with open(os.path.join(dest, "info.txt"), "w", encoding="utf-8") as f:
         f.write(f"case {case.index} family {case.family}\nclass {cls} {detail}\nexit {res['rc']} "
                 f"kind {res['kind']} wall {res['wall']:.2f} s peak rss {res['peak_kib'] // 1024} MiB\n"
-                f"mutated: {case.tags}\nargv: {case.args!r}\n--- stderr (head)\n")
+                f"mutated: {case.tags}\n")
+        if case.program == "python":
+            f.write(f"run: cd {dest} && PYTHONPATH={PYTHON['path']} {PYTHON['interpreter']} script.py\n")
+        else:
+            f.write(f"argv: {case.args!r}\n")
+        f.write("--- stderr (head)\n")
         f.write(res["stderr"][:2000].decode("utf-8", "replace"))
 
 
@@ -1306,15 +1726,46 @@ def load_corpus_case(path):
     return args, expect, setup, absent, stderr_has, files
 
 
+def replay_python(path):
+    """A python reproducer (script.py, see write_reproducer): (case, its input files and setup)."""
+    case = Case(0, "python")
+    case.program = "python"
+    with open(os.path.join(path, "script.py"), encoding="utf-8", errors="surrogateescape") as f:
+        case.script = f.read()
+    case.args = ["-c", case.script]
+    call = next(l for l in case.script.splitlines() if l.startswith("    result = "))
+    case.names = re.findall(r"[\w.]+", call)  # what a TypeError may name: the arguments and keys passed
+    if os.path.exists(os.path.join(path, "setup")):
+        with open(os.path.join(path, "setup")) as f:
+            case.setup = [l.strip() for l in f if l.strip()]
+    for dirpath, _, names in os.walk(path):
+        for n in names:
+            rel = os.path.relpath(os.path.join(dirpath, n), path)
+            if rel not in ("script.py", "setup", "info.txt"):
+                with open(os.path.join(dirpath, n), "rb") as f:
+                    case.files[rel] = f.read()
+    return case
+
+
 def replay(binary, corpus, timeout):
-    failed = 0
+    failed = skipped = 0
     names = sorted(d for d in os.listdir(corpus) if os.path.isdir(os.path.join(corpus, d)))
     for name in names:
-        args, expect, setup, absent, stderr_has, files = load_corpus_case(os.path.join(corpus, name))
-        case = Case(0, "corpus")
-        case.args, case.files, case.setup = args, files, setup
-        case.json = "--json" in args
-        res = execute(binary, args, files, setup, timeout, 4096, absent=absent)
+        if os.path.exists(os.path.join(corpus, name, "script.py")):
+            case = replay_python(os.path.join(corpus, name))
+            if not PYTHON:
+                print(f"SKIP {name}: a python case, and no interpreter imports the timely package")
+                skipped += 1
+                continue
+            res = execute(PYTHON["interpreter"], case.args, case.files, case.setup, timeout, 4096, env=PYTHON["env"])
+            args, expect, absent, stderr_has = case.args, "0", [], None
+        else:
+            args, expect, setup, absent, stderr_has, files = load_corpus_case(os.path.join(corpus, name))
+            case = Case(0, "corpus")
+            case.args, case.files, case.setup = args, files, setup
+            case.json = "--json" in args
+            # RLIMIT_DATA as in the corpus test: a runaway allocation fails fast
+            res = execute(binary, args, files, setup, timeout, 4096, absent=absent, data_mb=4096)
         cls, detail = classify(case, res)
         problems = []
         if res["kind"]:
@@ -1334,7 +1785,7 @@ def replay(binary, corpus, timeout):
         failed += bool(problems)
         print(f"{status} {name} ({res['wall']:.2f} s): {'; '.join(problems) if problems else 'exit ' + str(res['rc'])}"
               + (f"\n      stderr: {err[0][:150]}" if problems and err else ""))
-    print(f"{len(names) - failed}/{len(names)} cases pass")
+    print(f"{len(names) - failed - skipped}/{len(names)} cases pass" + (f", {skipped} skipped" if skipped else ""))
     return 1 if failed else 0
 
 # ----------------------------------------------------------------------------------------
@@ -1354,11 +1805,25 @@ def main():
                     help="passed to simulate and sweep cases that do not set it: the work the program accepts is "
                          "bounded by this flag, so a run past --timeout is a hang, not an accepted long run")
     ap.add_argument("--mem-mb", type=int, default=2048, help="resident memory above which a run is killed")
+    ap.add_argument("--as-mb", type=int, default=4096,
+                    help="address-space limit of the large family's runs (prlimit --as), which must answer 0 or 2 "
+                         "under it; their resident-memory cap is raised to match")
+    ap.add_argument("--large-timeout", type=float, default=60.0,
+                    help="seconds before a large-family run counts as a hang (building a graph for minutes is one)")
+    ap.add_argument("--python-path", help="the directory holding the built timely package, for the python family "
+                                          "(default: python/ next to the binary)")
+    ap.add_argument("--python", help="the interpreter of the python family (default: this one or /usr/bin/python3, "
+                                     "the first that imports the package: the module is built for one)")
     ap.add_argument("--keep", type=int, default=3, help="reproducers kept per distinct signature")
     ap.add_argument("--replay", metavar="CORPUS_DIR", help="run the corpus cases instead of fuzzing")
     ap.add_argument("--show", type=int, metavar="INDEX", help="print the generated case INDEX and exit")
     a = ap.parse_args()
     binary = os.path.abspath(a.binary)
+    python_path = os.path.abspath(a.python_path or os.path.join(os.path.dirname(binary), "python"))
+    python_missing = probe_python(python_path, a.python)
+    if python_missing:
+        print(f"fuzz: no python family (its cases run the set family instead): {python_missing}; "
+              f"see --python-path and --python", file=sys.stderr)
     if a.replay:
         sys.exit(replay(binary, a.replay, a.timeout))
     os.makedirs(a.out, exist_ok=True)
@@ -1377,9 +1842,17 @@ def main():
 
     def one(index):
         case = make_case(a.seed, index)
-        if case.args and case.args[0] in ("simulate", "sweep") and "--max-events" not in case.args:
-            case.args = list(case.args) + ["--max-events", a.max_events]
-        res = execute(binary, case.args, case.files, case.setup, a.timeout, a.mem_mb)
+        if case.program == "python":
+            res = execute(PYTHON["interpreter"], case.args, case.files, case.setup, a.timeout, a.mem_mb,
+                          env=PYTHON["env"])
+        else:
+            if case.args and case.args[0] in ("simulate", "sweep") and "--max-events" not in case.args:
+                case.args = list(case.args) + ["--max-events", a.max_events]
+            if case.family == "large":
+                res = execute(binary, case.args, case.files, case.setup, a.large_timeout, max(a.mem_mb, a.as_mb),
+                              as_mb=a.as_mb)
+            else:
+                res = execute(binary, case.args, case.files, case.setup, a.timeout, a.mem_mb)
         cls, detail = classify(case, res)
         with lock:
             counts[cls] = counts.get(cls, 0) + 1
@@ -1415,13 +1888,15 @@ def main():
         for f in pending:
             f.result()
     total = sum(counts.values())
-    summary = {"binary": binary, "seed": a.seed, "cases": total, "first": a.first, "last": index - 1,
+    summary = {"binary": binary, "python": f"none ({python_missing})" if python_missing else
+               f"{PYTHON['interpreter']}, PYTHONPATH={python_path}",
+               "seed": a.seed, "cases": total, "first": a.first, "last": index - 1,
                "seconds": round(time.monotonic() - started, 1), "jobs": a.jobs, "counts": dict(sorted(counts.items())),
                "signatures": dict(sorted(sigs.items(), key=lambda kv: (kv[1]["class"], -kv[1]["count"])))}
     with open(os.path.join(a.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1, ensure_ascii=False)
     lines = [f"timely fuzz: seed {a.seed}, {total} cases ({a.first}..{index - 1}) in {summary['seconds']} s, "
-             f"{a.jobs} jobs, binary {binary}", "", "counts per class:"]
+             f"{a.jobs} jobs, binary {binary}", f"python family: {summary['python']}", "", "counts per class:"]
     for cls, n in sorted(counts.items(), key=lambda kv: -kv[1]):
         lines.append(f"  {cls:<16} {n}{'' if cls in PASSING else '   FAILURE'}")
     lines += ["", f"{len(sigs)} distinct failure signatures:"]
