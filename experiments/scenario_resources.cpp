@@ -238,16 +238,17 @@ void check_theory_resources(const Scenario& s, const RunLimits& limits) {
   check_graph_memory(s);  // the theory builds the graph too
   // Its law searches a sample of users' neighbourhoods (analysis/first_passage.hpp).
   check_graph_work(s, limits, s.network.n > 4096 ? 64.0 : s.network.n);
-  check_memory(s, 1.0, nullptr);
   // The theory draws the quadratic model's optima (n d doubles) to state its heterogeneity.
   if (s.learning.model.kind == sim::ModelKind::quadratic)
     check_quadratic_memory(s, static_cast<double>(sim::quadratic_problem_bytes(s)), "for the theory's optima");
+  check_memory(s, 1.0, nullptr);
 }
 
 void check_resources(const Scenario& s, const RunLimits& limits) {
   check_graph_memory(s);  // the graph is built first
   check_graph_work(s, limits, 0.0);
-  check_memory(s, concurrent_trials(limits.threads, s.run.trials), nullptr);  // before the rates, which resolve per-user laws
+  // Per-user laws are resolved (O(n) memory) to compute the rates: check what is known first.
+  if (s.heterogeneous()) check_memory(s, concurrent_trials(limits.threads, s.run.trials), nullptr);
   const ClockRates rates = sim::cost::clock_rates(s);
   check_events(s, limits, rates);
   const double observations = sim::cost::observations(s);

@@ -219,10 +219,9 @@ Memory memory(const Scenario& s, const ClockRates* rates) {
       if (s.learning.data.source != DataSource::fashion_mnist)
         add(m.shared, "the synthetic data set", "data.train_samples, data.test_samples, data.features", synthetic_data_bytes(s));
     }
-  } else {
-    // sim/trial.cpp: the source model's records, or the users model's views.
-    add(m.per_trial, "the users' views", "network.n, staleness.tracked", static_cast<double>(trial_state_bytes(s)));
   }
+  // sim/trial.cpp: the source model's records, or the users model's views (learning's too).
+  add(m.per_trial, "the users' views", "network.n, staleness.tracked", static_cast<double>(trial_state_bytes(s)));
   if (s.heterogeneous()) {
     // sim/user_clocks.hpp and sim/event_engine.hpp (run_heterogeneous): every user's three
     // rates, a copy of the gossip rates and the alias table over them (12 bytes a user, and

@@ -2,6 +2,8 @@
 
 #include <boost/random/exponential_distribution.hpp>
 #include <boost/random/uniform_01.hpp>
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "sim/draws.hpp"
@@ -19,16 +21,64 @@ namespace {
 
 using namespace engine;
 
-// One user's state: its version, and when the information it holds left the source
-// (sim/time_age.hpp). Side by side in 12 bytes (packed: the same memory as the two arrays
-// they were), so that one cache miss serves both (two for the one record in 16 that
-// straddles a line boundary); at 10^7 users and more, nearly every event misses (issue 29).
-struct [[gnu::packed]] UserState {
-  double stamp;
-  std::uint32_t version;
+// What a user holds is named by the source push it descends from (sim/source_model.hpp):
+// pushes are numbered in time order, so a later push is newer information, and merging
+// compares two 4-byte indices; the push's stamp and version are read from a table that is
+// small beside the users (one entry a push). At 10^7 users and more nearly every event
+// misses the caches (issue 29); 4 bytes a user instead of 12 puts three times as many users
+// in each cache line, huge page and TLB entry. Push 0 is the start: stamp 0, version 0.
+// Two pushes at one instant (a zero gap between clock ticks, probability about 2^-53 an
+// event) are ordered by index, where comparing their equal stamps kept the older.
+using UserStates = LargeVector<std::uint32_t>;
+
+class Pushes {
+ public:
+  explicit Pushes(std::uint32_t users) : users_(users) {
+    entries_.reserve(first_capacity);
+    entries_.push_back(Entry{0.0, 0});
+  }
+  double stamp(std::uint32_t k) const { return entries_[k].stamp; }
+  std::uint32_t version(std::uint32_t k) const { return entries_[k].version; }
+
+  // A push of `version` at time t; its index. When the table is full, the entries no user
+  // holds any more are dropped and the others renumbered in order (O(n), at most once every
+  // n / 2 pushes), so the table never holds more than about 2 n entries.
+  std::uint32_t add(double t, std::uint32_t version, UserStates& users) {
+    if (entries_.size() == capacity_) compact(users);
+    entries_.push_back(Entry{t, version});
+    return static_cast<std::uint32_t>(entries_.size() - 1);
+  }
+
+  static constexpr double bytes_per_entry = 16;
+  static constexpr std::size_t first_capacity = 1 << 12;
+
+ private:
+  struct Entry {
+    double stamp;
+    std::uint32_t version;
+  };
+  static_assert(sizeof(Entry) == bytes_per_entry);
+
+  [[gnu::cold, gnu::noinline]] void compact(UserStates& users) {
+    constexpr std::uint32_t unused = ~std::uint32_t{0};
+    std::vector<std::uint32_t> renumber(entries_.size(), unused);
+    for (std::uint32_t u = 0; u < users_; ++u) renumber[users[u]] = 0;
+    std::uint32_t kept = 0;
+    for (std::size_t k = 0; k < entries_.size(); ++k)
+      if (renumber[k] == 0) {
+        entries_[kept] = entries_[k];
+        renumber[k] = kept++;
+      }
+    entries_.resize(kept);
+    for (std::uint32_t u = 0; u < users_; ++u) users[u] = renumber[users[u]];
+    // At least n / 2 free entries before the next compaction: O(1) per push amortised.
+    capacity_ = std::max<std::size_t>(capacity_, kept + users_ / 2 + first_capacity);
+  }
+
+  std::uint32_t users_;
+  std::vector<Entry> entries_;
+  std::size_t capacity_ = std::max<std::size_t>(first_capacity, users_ / 2);
 };
-static_assert(sizeof(UserState) == 12);
-using UserStates = LargeVector<UserState>;
 
 // What a gossip policy sees of the source model (sim/clock_model.hpp's GossipView): a
 // user's age is how many versions it is behind the source.
@@ -36,10 +86,11 @@ template <class G>
 struct SourceView {
   const G& g;
   const UserStates& users;
+  const Pushes& pushes;
   const VersionHistogram& h;
   std::uint32_t size() const { return g.size(); }
   const G& graph() const { return g; }
-  std::uint64_t age(std::uint32_t i) const { return h.version() - users[i].version; }
+  std::uint64_t age(std::uint32_t i) const { return h.version() - pushes.version(users[i]); }
 };
 
 // Tells a policy that listens (acquired(user, version, t)) that user j now holds version v.
@@ -57,10 +108,11 @@ template <class G, GossipMode Mode, class Policy>
   const double lambda_total = has_gossip_clocks<Policy>() ? s.gossip_rate() * n : 0.0;
   const double push_total = s.source.push_rate;
   const double total = lambda_total + push_total + s.source.rate;
-  // Every user starts with version 0, stamped 0. A later stamp never carries an older
-  // version, so merging by stamp moves versions exactly as merging by version does, and ties
-  // (same information) change nothing.
-  UserStates users(n, UserState{0.0, 0});
+  // Every user starts with push 0 (version 0, stamped 0). A later push never carries an
+  // older version, so merging by push moves versions exactly as merging by version does, and
+  // ties (same information) change nothing.
+  UserStates users(n, 0);
+  Pushes pushes(n);
   VersionHistogram h(n);
   TimeAgeIntegral time_age(n);
   const auto start_window = [&](double tw) {
@@ -77,18 +129,17 @@ template <class G, GossipMode Mode, class Policy>
   // targets), source updates.
   const EventChoice<3> choice({lambda_total, push_total, s.source.rate},
                               {n, targets.empty() ? n : static_cast<std::uint32_t>(targets.size()), 1});
-  const SourceView<G> view{graph, users, h};
+  const SourceView<G> view{graph, users, pushes, h};
   static_assert(GossipPolicy<Policy, SourceView<G>>);
   TrialResult result;
   // `to` takes what `from` holds, which is newer: its stamp, and its version when that is newer too.
   const auto take = [&](std::uint32_t from, std::uint32_t to, double t) {
-    const UserState source = users[from];
-    time_age.replace(users[to].stamp, source.stamp, t);
-    users[to].stamp = source.stamp;
-    const std::uint32_t a = source.version, b = users[to].version;
+    const std::uint32_t k = users[from], old = users[to];
+    time_age.replace(pushes.stamp(old), pushes.stamp(k), t);
+    users[to] = k;
+    const std::uint32_t a = pushes.version(k), b = pushes.version(old);
     if (a > b) {
       h.move(b, a, t);
-      users[to].version = a;
       acquired(policy, to, a, t);
     }
   };
@@ -96,10 +147,10 @@ template <class G, GossipMode Mode, class Policy>
   const auto contact_with = [&](std::uint32_t i, std::uint32_t j, double t) {
     ++result.gossip_sends;
     if constexpr (Mode != GossipMode::pull) {
-      if (users[i].stamp > users[j].stamp) return take(i, j, t);
+      if (users[i] > users[j]) return take(i, j, t);
     }
     if constexpr (Mode != GossipMode::push) {
-      if (users[j].stamp > users[i].stamp) take(j, i, t);
+      if (users[j] > users[i]) take(j, i, t);
     }
   };
   const auto contact = [&](std::uint32_t i, double t) {
@@ -111,11 +162,12 @@ template <class G, GossipMode Mode, class Policy>
   };
   // The source pushes its newest version to user j.
   const auto push = [&](std::uint32_t j, double t) {
-    time_age.replace(users[j].stamp, t, t);
-    users[j].stamp = t;
-    if (users[j].version < h.version()) {
-      h.move(users[j].version, h.version(), t);
-      users[j].version = h.version();
+    const std::uint32_t k = pushes.add(t, h.version(), users);  // may renumber what users hold
+    const std::uint32_t old = users[j];
+    time_age.replace(pushes.stamp(old), t, t);
+    users[j] = k;
+    if (pushes.version(old) < h.version()) {
+      h.move(pushes.version(old), h.version(), t);
       acquired(policy, j, h.version(), t);
     }
   };
@@ -126,7 +178,7 @@ template <class G, GossipMode Mode, class Policy>
   double t = 0.0;
   bool drawn_ahead = false;
   if constexpr (DrawsAhead<Policy>) {
-    drawn_ahead = worth_drawing_ahead(n * sizeof(UserState));
+    drawn_ahead = worth_drawing_ahead(n * sizeof(std::uint32_t));
     if (drawn_ahead) {
       // The plain loop below, with its draws made draw_ahead events early and each event's
       // users prefetched then (sim/event_engine.hpp, run_drawn_ahead): the same draws in the
@@ -135,12 +187,7 @@ template <class G, GossipMode Mode, class Policy>
                     !requires { policy.source_updated(t, 0u); });
       const double horizon = window.horizon();
       double t_drawn = 0.0;
-      // Both ends of the record: the same line but for one record in 16.
-      const auto prefetch = [&](std::uint32_t u) {
-        const char* p = reinterpret_cast<const char*>(&users[u]);
-        __builtin_prefetch(p, 1, 3);
-        __builtin_prefetch(p + sizeof(UserState) - 1, 1, 3);
-      };
+      const auto prefetch = [&](std::uint32_t u) { __builtin_prefetch(&users[u], 1, 3); };
       run_drawn_ahead(
           window, start_window,
           [&](DrawnEvent& e) {
@@ -218,6 +265,13 @@ template <class G, GossipMode Mode, class Policy>
 }
 
 }  // namespace
+
+double source_state_bytes(const Scenario& s) {
+  const double n = s.network.n;
+  const double pushes = s.source.push_rate * s.run.horizon;
+  const double entries = std::min(pushes + 6.0 * std::sqrt(pushes) + 1.0, 1.5 * n + Pushes::first_capacity);
+  return sizeof(std::uint32_t) * n + 2.0 * Pushes::bytes_per_entry * std::max<double>(entries, Pushes::first_capacity);
+}
 
 TrialResult run_source_trial(const Scenario& s, const Graph& graph, std::uint64_t index) {
   return dispatch(s, graph, index, [&](const auto& g, auto mode, Rng& rng) {

@@ -14,4 +14,9 @@ namespace timely::sim {
 // Trial `index` of the source model; the same engine (run.seed, trial, index) as run_trial.
 TrialResult run_source_trial(const Scenario& scenario, const Graph& graph, std::uint64_t index);
 
+// What a trial holds: 4 bytes a user (the push its information descends from) and the table
+// of pushes, at most about 1.5 n + 4096 entries of 16 bytes, which a growing vector may hold
+// twice over.
+double source_state_bytes(const Scenario& scenario);
+
 }  // namespace timely::sim

@@ -95,8 +95,10 @@ RumourResult rumour_trial(const Scenario& s, const Graph& graph, std::uint64_t i
 
 std::uint64_t trial_state_bytes(const Scenario& s) {
   const std::uint64_t n = s.network.n;
-  // The source model keeps each user's version and the stamp of its information (sim/time_age.hpp).
-  if (s.staleness.model == StalenessModel::source) return n * (sizeof(std::uint32_t) + sizeof(double));
+  // The source model's users and pushes (sim/source_model.cpp); the users model's views, which
+  // learning keeps too (sim/learning_clocks.hpp), whichever staleness.model says.
+  if (s.staleness.model == StalenessModel::source && !s.learning.enabled())
+    return static_cast<std::uint64_t>(source_state_bytes(s));
   return n * s.tracked_sources() * sizeof(std::uint32_t);
 }
 

@@ -1802,7 +1802,7 @@ def main():
     ap.add_argument("--out", default="fuzz-out")
     ap.add_argument("--timeout", type=float, default=20.0, help="seconds before a run counts as a hang")
     ap.add_argument("--max-events", default="1e7",
-                    help="passed to simulate and sweep cases that do not set it: the work the program accepts is "
+                    help="passed to simulate, sweep and theory cases that do not set it: the work the program accepts is "
                          "bounded by this flag, so a run past --timeout is a hang, not an accepted long run")
     ap.add_argument("--mem-mb", type=int, default=2048, help="resident memory above which a run is killed")
     ap.add_argument("--as-mb", type=int, default=4096,
@@ -1846,7 +1846,7 @@ def main():
             res = execute(PYTHON["interpreter"], case.args, case.files, case.setup, a.timeout, a.mem_mb,
                           env=PYTHON["env"])
         else:
-            if case.args and case.args[0] in ("simulate", "sweep") and "--max-events" not in case.args:
+            if case.args and case.args[0] in ("simulate", "sweep", "theory") and "--max-events" not in case.args:
                 case.args = list(case.args) + ["--max-events", a.max_events]
             if case.family == "large":
                 res = execute(binary, case.args, case.files, case.setup, a.large_timeout, max(a.mem_mb, a.as_mb),
