@@ -208,3 +208,27 @@ TEST_CASE("age in time and binary freshness match their exact recursions (source
   u.run.trials = 2;
   for (const auto& t : run(u)) CHECK_FALSE(t.mean_age_time.has_value());
 }
+
+TEST_CASE("source model: many more pushes than users (the push table compacts in order) match Yates' recursion",
+          "[sim][theory][age_time]") {
+  // Each user holds the index of the push its information descends from (sim/source_model.cpp);
+  // the table of pushes is compacted when full (at 4096 entries for so few users), about 60
+  // times a trial here. A renumbering out of order, or a dropped entry still held, would
+  // change which information is newer and move both means off their exact values.
+  Scenario s = base(10, TopologyKind::complete, StalenessModel::source);
+  s.source = {2.0, 40.0};
+  s.run.horizon = 6000;
+  s.run.warmup = 20;
+  REQUIRE(s.source.push_rate * s.run.horizon > 50 * 4096);
+  const auto graph = sim::scenario_graph(s);
+  const auto trials = sim::run_trials(s, graph, 0);
+  testing::require_agreement(trials, theory::source_age_complete(10, {2.0, 40.0}, 1.0), 0.02);
+  const std::vector<double> push(10, 40.0 / 10);
+  double age_theory = 0.0;
+  for (double a : theory::shs_source_ages(sim::partner_probabilities(graph), push, 1.0)) age_theory += a / 10;
+  std::vector<double> age;
+  for (const auto& t : trials) age.push_back(t.mean_age_time.value());
+  const auto a = testing::estimate(age);
+  INFO("age in time " << a.mean << " +- " << a.half_width << " (theory " << age_theory << ")");
+  CHECK(std::abs(a.mean - age_theory) <= a.half_width);
+}
