@@ -10,7 +10,8 @@ with the same engine, scenario keys and results.
 
 Scenarios are a TOML file's path or a dict of dotted keys ({"network.n": 100}) or tables
 ({"network": {"n": 100}}); `timely.keys()` and `timely simulate --help` list the keys. Bad
-input raises ValueError with the message the command line prints. Runs use every core (TBB)
+input raises ValueError with the message the command line prints (or TypeError for an
+argument of the wrong type), one line naming the argument or key. Runs use every core (TBB)
 with the GIL released, and Ctrl-C stops them (a trial at its next checkpoint). Progress
 goes to stderr as on the command line (a live line on a terminal), or to
 progress=callable, called as callable(label, fraction, status) on the calling thread.
@@ -87,7 +88,8 @@ def _integer(value, name, low, high, none_means):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
     if not low <= int(value) <= high:
-        raise ValueError(f"{name}: expected an integer from {low} to {high} ({none_means}), got {described(int(value))}")
+        raise ValueError(f"{name}: expected an integer from {low} to {high} ({none_means}), "
+                         f"got {described(int(value))}")
     return int(value)
 
 
@@ -211,7 +213,7 @@ def sweep(sweep, out=None, resume=False, *, force=False, quick=False, threads=No
         _timely.sweep(file, text, name, base_dir, out, resume, force, quick, threads, max_events, show,
                       progress is None and not show, callback)
     except KeyboardInterrupt:
-        print(f"timely: sweep interrupted; its finished points are in {out} (resume=True continues it)",
+        print(f"timely: sweep interrupted; its finished points are in {shown(out)} (resume=True continues it)",
               file=sys.stderr)
         raise
     return read_results(out, "results", as_frame=as_frame)
@@ -242,7 +244,7 @@ def read_results(directory, table="results", *, as_frame=None):
             tables = sorted(shown(f[:-4]) for f in os.listdir(directory) if f.endswith(".csv"))
         except OSError:
             tables = []
-        raise ValueError(f"table: {shown(path)}: no such table (tables here: {', '.join(tables) if tables else 'none'})")
+        raise ValueError(f"table: {shown(path)}: no such table (tables here: {', '.join(tables) or 'none'})")
     return read_table(path, as_frame)
 
 

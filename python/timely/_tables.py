@@ -60,8 +60,9 @@ def utf8_text(text, name):
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as e:
-        raise ValueError(f"{shown(name)}: expected text that can be encoded as UTF-8, got {described(text)} (a lone "
-                         f"surrogate at position {e.start}, as os.fsdecode gives for a name that is not UTF-8)") from None
+        raise ValueError(f"{shown(name)}: expected text that can be encoded as UTF-8, got {described(text)} "
+                         f"(a lone surrogate at position {e.start}, as os.fsdecode gives for a name that is not "
+                         "UTF-8)") from None
     return text
 
 
@@ -201,7 +202,7 @@ def read_table(path, as_frame=None):
                 return pd.read_csv(path, keep_default_na=False, na_values=[""], float_precision="round_trip")
             except Exception as e:  # noqa: BLE001 - pandas' ParserError, EmptyDataError, ...: a damaged file
                 raise ValueError(f"{shown(path)}: not a table ({_one_line(e)})") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # a torn quoted cell: an error, as in pandas
     try:
         rows = list(reader)
     except csv.Error as e:
