@@ -32,7 +32,8 @@ except ImportError as e:  # pragma: no cover - depends on the machine
         "PYTHONPATH=...:/usr/lib/python3/dist-packages)") from e
 
 from . import _timely
-from ._tables import described, fspath_text, read_table, scenario_toml, setting_text, shown, utf8_text
+from ._tables import (described, fspath_text, read_table, scenario_key, scenario_toml, setting_text, shown,
+                      utf8_text)
 
 __version__ = _timely.version
 __all__ = ["simulate", "theory", "sweep", "validate", "read_results", "keys"]
@@ -68,7 +69,9 @@ def _settings(set):
     if set is None:
         return []
     if isinstance(set, Mapping):
-        return [f"{utf8_text(str(key), key)}={setting_text(value, key)}" for key, value in set.items()]
+        for key in set:
+            scenario_key(key, "set")
+        return [f"{utf8_text(key, key)}={setting_text(value, key)}" for key, value in set.items()]
     if isinstance(set, str):
         items = [set]
     elif isinstance(set, Iterable) and not isinstance(set, (bytes, bytearray)):

@@ -119,18 +119,31 @@ def setting_text(value, key):
     return toml_value(value, key)
 
 
+def scenario_key(key, what):
+    """A key of a scenario dict or of set= as (table, ".", name), or (table, "", "") for a key
+    without a dot; TypeError or ValueError naming the argument `what` for a key that is not a
+    string, or has an empty table or name ("", ".n", "network.")."""
+    if not isinstance(key, str):
+        raise TypeError(f"{what}: keys are strings such as \"network.n\", got {described(key)}")
+    table, dot, name = key.partition(".")
+    if not table or (dot and not name):
+        raise ValueError(f"{what}: {described(key)} is not a scenario key; keys are dotted, such as \"network.n\" "
+                         "(timely.keys() lists them)")
+    return table, dot, name
+
+
 def scenario_toml(scenario, what="scenario"):
     """A dictionary of dotted keys ({"network.n": 100}) or tables ({"network": {"n": 100}}), or
     both, as the TOML text of a scenario file. A "sweep" table keeps its dotted keys, as in a
     sweep file. `what` names the argument in errors."""
     tables = {}
     for key, value in scenario.items():
-        if not isinstance(key, str):
-            raise TypeError(f"{what}: keys are strings such as \"network.n\", got {described(key)}")
-        table, dot, name = key.partition(".")
+        table, dot, name = scenario_key(key, what)
         if dot:
             tables.setdefault(table, {})[name] = value
         elif isinstance(value, Mapping):
+            for inner in value:
+                scenario_key(f"{table}.{inner}" if isinstance(inner, str) else inner, what)
             tables.setdefault(table, {}).update(value)
         else:
             raise ValueError(f"{shown(key)}: not a scenario key; keys are dotted, such as \"network.n\" "
@@ -138,9 +151,8 @@ def scenario_toml(scenario, what="scenario"):
     lines = []
     for table, entries in tables.items():
         lines.append(f"[{_quote(table)}]")
-        for name, value in entries.items():
-            key = name if table == "sweep" else f"{table}.{name}"  # a sweep's axes are keys, as the program names them
-            lines.append(f"{_quote(name, key)} = {toml_value(value, key)}")
+        lines.extend(f"{_quote(name, f'{table}.{name}')} = {toml_value(value, f'{table}.{name}')}"
+                     for name, value in entries.items())
     return "\n".join(lines) + "\n"
 
 
