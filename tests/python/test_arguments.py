@@ -200,6 +200,11 @@ def test_a_directory_whose_name_is_not_utf8_is_read(here):
     directory = damaged(os.fsdecode(b"res\xff"), "results", b"a,b\n1,2\n")
     assert list(timely.read_results(directory, as_frame=False)["b"]) == [2]
     assert list(timely.read_results(os.fsencode(directory), as_frame=False)["b"]) == [2]
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return
+    assert list(timely.read_results(directory, as_frame=True)["b"]) == [2]
 
 
 @pytest.mark.parametrize("as_frame", [False, None])
