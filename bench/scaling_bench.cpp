@@ -22,7 +22,7 @@
 // --tracked sets the users model's K (default 16; 0: every user, as timely's default).
 // Before the timed trial, the child runs the same scenario for 1/1000 of its horizon,
 // untimed, so that the timed set-up finds warm memory; --cold times the first trial.
-// n runs over powers of ten from 10^3 to --max-n (default 10^7; 10^8 needs about 1.3 GB for
+// n runs over powers of ten from 10^3 to --max-n (default 10^7; 10^8 needs about 0.4 GB for
 // the source model and 7 GB for the users model). TIMELY_SCALING_MAX_N sets the default.
 #include <sys/wait.h>
 #include <unistd.h>

@@ -1,6 +1,7 @@
 // Reading results.csv, trials.csv and learning_curves.csv back (plot, --resume, validate):
 // every field checked against its column's type, every header against the sweep's.
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fmt/format.h>
@@ -18,6 +19,15 @@ namespace {
 
 using timely::InputError;
 
+// "nan", "inf", "-Infinity", ...: what a non-finite number prints as, which timely never
+// writes, not even in a text column (a method or a law), so a file holding one was damaged.
+bool nonfinite_token(std::string_view field) {
+  std::string lower;
+  for (const char c : field.substr(field.starts_with('-') || field.starts_with('+') ? 1 : 0))
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "nan" || lower == "inf" || lower == "infinity";
+}
+
 bool valid(std::string_view field, ColumnType type) {
   if (field.empty()) return true;  // no value
   switch (type) {
@@ -32,7 +42,7 @@ bool valid(std::string_view field, ColumnType type) {
       return ec == std::errc() && end == field.data() + field.size() && std::isfinite(x);
     }
     case ColumnType::boolean: return field == "true" || field == "false";
-    case ColumnType::text: return true;
+    case ColumnType::text: return !nonfinite_token(field);
     case ColumnType::number_list:
       for (std::size_t start = 0;;) {
         const std::size_t end = std::min(field.find(';', start), field.size());
@@ -49,7 +59,7 @@ std::string_view type_text(ColumnType type) {
     case ColumnType::integer: return "an integer in [0, 2^64)";
     case ColumnType::number: return "a finite number";
     case ColumnType::boolean: return "true or false";
-    case ColumnType::text: return "text";
+    case ColumnType::text: return "text (not a NaN or infinity)";
     case ColumnType::number_list: return "a ';'-separated list of finite numbers";
   }
   return "";

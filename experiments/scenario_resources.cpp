@@ -212,19 +212,22 @@ void check_graph_work(const Scenario& s, const RunLimits& limits, double searche
 // Everything the run allocates (sim/cost.hpp) against what this process may still allocate.
 // The reserve covers what the estimates leave out: the program itself, each thread's stack
 // and malloc arena, and the results.
-void check_memory(const Scenario& s, double concurrent, const ClockRates* rates) {
-  const sim::cost::Memory m = sim::cost::memory(s, rates);
+void check_memory(const sim::cost::Memory& m, double concurrent, std::string_view run) {
   const double need = m.total(concurrent);
   const MemoryLimit limit = memory_limit();
   const double reserve = 256.0 * (1u << 20) + concurrent * 80.0 * (1u << 20);
   if (need + reserve <= limit.bytes) return;
   const sim::cost::MemoryPart most = m.largest(concurrent);
-  throw InputError(fmt::format("{}: the run needs about {:.2f} GiB of memory ({}: {:.2f} GiB{}), more than the {:.2f} GiB "
+  throw InputError(fmt::format("{}: {} needs about {:.2f} GiB of memory ({}: {:.2f} GiB{}), more than the {:.2f} GiB "
                                "left under {} (lower these keys{})",
-                               most.keys, need / gib, most.what, most.bytes / gib,
+                               most.keys, run, need / gib, most.what, most.bytes / gib,
                                concurrent > 1.0 ? fmt::format(" for {:g} trials at once", concurrent) : "",
                                std::max(0.0, limit.bytes - reserve) / gib, limit.what,
                                concurrent > 1.0 ? ", or run fewer trials at once with --threads" : ""));
+}
+
+void check_memory(const Scenario& s, double concurrent, const ClockRates* rates) {
+  check_memory(sim::cost::memory(s, rates), concurrent, "the run");
 }
 
 }  // namespace
@@ -232,6 +235,21 @@ void check_memory(const Scenario& s, double concurrent, const ClockRates* rates)
 double concurrent_trials(unsigned threads, std::uint32_t trials) {
   const unsigned cores = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
   return std::max(1.0, std::min<double>(cores, trials));
+}
+
+void check_sweep_memory(const std::vector<const Scenario*>& points, const RunLimits& limits) {
+  // Every point's shared parts at once, and the largest point's trials, as many at once as
+  // the threads run (over every point's trials).
+  sim::cost::Memory all;
+  std::uint64_t trials = 0;
+  for (const Scenario* s : points) {
+    const sim::cost::Memory m = sim::cost::memory(*s, nullptr);
+    all.shared.insert(all.shared.end(), m.shared.begin(), m.shared.end());
+    if (m.total(1.0) - m.total(0.0) > all.total(1.0) - all.total(0.0)) all.per_trial = m.per_trial;
+    trials += s->run.trials;
+  }
+  check_memory(all, concurrent_trials(limits.threads, static_cast<std::uint32_t>(std::min<std::uint64_t>(trials, ~0u))),
+               "the sweep (every point's graph and data held at once)");
 }
 
 void check_theory_resources(const Scenario& s, const RunLimits& limits) {

@@ -1,6 +1,7 @@
 #pragma once
 // What a simulation of a scenario will cost, checked against the limits before anything runs.
 #include <cstdint>
+#include <vector>
 
 #include "sim/scenario.hpp"
 
@@ -31,6 +32,9 @@ double estimated_work(const sim::Scenario& scenario);
 // memory (sim/cost.hpp's model of every structure, against experiments/memory_limit.hpp),
 // the graph's construction, 32-bit version counters. Throws InputError naming the keys.
 void check_resources(const sim::Scenario& scenario, const RunLimits& limits = {});
+// A sweep prepares every point before the first trial (each point's graph and data set held
+// at once) and runs trials of different points together: their memory must fit together.
+void check_sweep_memory(const std::vector<const sim::Scenario*>& points, const RunLimits& limits);
 // What `timely theory` (and Python's theory) builds before it computes: the graph, with the
 // first-passage searches of its law, and the quadratic model's optima.
 void check_theory_resources(const sim::Scenario& scenario, const RunLimits& limits = {});

@@ -122,6 +122,9 @@ SweepPlan build_plan(std::string name, const sim::Scenario& base, std::vector<Sw
                        "linear, logistic and mlp, not none");
     plan.points.push_back(std::move(p));
   }
+  std::vector<const sim::Scenario*> scenarios;
+  for (const SweepPoint& p : plan.points) scenarios.push_back(&p.scenario);
+  check_sweep_memory(scenarios, options.limits);
   for (const auto& axis : plan.axes) definition += "|" + axis.key;
   plan.fingerprint = fnv1a(definition);
   return plan;
