@@ -281,3 +281,26 @@ TEST_CASE("a random graph too large to build is refused before it is built, nami
                     "network.degree=64", "--set", "run.horizon=1e-6", "--set", "run.warmup=0", "--set", "run.trials=1"},
                    "network.degree, network.n: building the random-regular graph");
 }
+
+TEST_CASE("drawing a graph counts as work, for simulate and theory alike", "[cli][resources]") {
+  // Issue 28: random-regular at n = 4e6 and degree 64 was still building after 30 s (now
+  // about 4.4e9 steps, under the default limit), and `theory` built graphs with no limit.
+  for (const char* command : {"simulate", "theory"})
+    require_rejected({command, "--set", "staleness.model=source", "--set", "network.n=4000000", "--set",
+                      "network.topology=random-regular", "--set", "network.degree=64", "--max-events", "1e7"},
+                     "network.n, network.degree: building the random-regular graph of 4000000 users");
+  // The theory's first-passage searches count too (64 users' neighbourhoods at this size).
+  require_rejected({"theory", "--set", "staleness.model=source", "--set", "network.n=10000000", "--set",
+                    "network.topology=erdos-renyi"},
+                   "and searching it for the first-passage law would take about");
+}
+
+TEST_CASE("theory counts what it builds, not the trials it does not run", "[cli][resources]") {
+  // The users model's views (4 n K bytes a trial: 3.7 TB here) belong to simulate; the theory
+  // builds the graph alone.
+  const auto o = run_cli({"theory", "--set", "network.n=1000000", "--set", "network.topology=random-regular", "--set",
+                          "network.degree=3"});
+  CHECK(o.status == 0);
+  require_rejected({"simulate", "--set", "network.n=1000000", "--set", "run.horizon=1e-6", "--set", "run.warmup=0"},
+                   "staleness.tracked");
+}
