@@ -100,6 +100,9 @@ CsvTable read_results_file(const std::filesystem::path& path, ResultsFile file, 
                                             : file == ResultsFile::trials ? trials_header(axes, groups)
                                                                           : curves_header(axes, groups);
   const std::vector<ColumnType> types = column_types(file, axes, groups);
+  // The axis columns (after `point`) echo the sweep file's values, which may be any text (a
+  // directory may be called "nan"); timely's own text columns never hold a non-finite number.
+  const auto echoed = [&](std::size_t k) { return k >= 1 && k <= axes.size(); };
   CsvTable table;
   std::set<std::string> seen_points;
   std::size_t line_no = 0, start = 0;
@@ -124,7 +127,7 @@ CsvTable read_results_file(const std::filesystem::path& path, ResultsFile file, 
     if (fields.size() != expected.size())
       throw InputError(fmt::format("{}: line {}: expected {} fields, got {}", name, line_no, expected.size(), fields.size()));
     for (std::size_t k = 0; k < fields.size(); ++k)
-      if (!valid(fields[k], types[k]) || (k == 0 && fields[k].empty()))
+      if (!(echoed(k) || valid(fields[k], types[k])) || (k == 0 && fields[k].empty()))
         throw InputError(fmt::format("{}: line {}: column {}: expected {}, got '{}'", name, line_no, expected[k],
                                      type_text(types[k]), fields[k].substr(0, 40)));
     // results.csv has one row per point: a repeated point (edited by hand) is refused.

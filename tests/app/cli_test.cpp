@@ -304,3 +304,28 @@ TEST_CASE("theory counts what it builds, not the trials it does not run", "[cli]
   require_rejected({"simulate", "--set", "network.n=1000000", "--set", "run.horizon=1e-6", "--set", "run.warmup=0"},
                    "staleness.tracked");
 }
+
+TEST_CASE("a damaged text cell is refused, an axis value that reads 'nan' is not", "[cli][robustness]") {
+  // Issue 28 (the fuzzer): --resume carried a law cell edited to 'nan' into the new results.csv;
+  // timely never writes a non-finite token, so such a cell is damage. An axis column echoes the
+  // sweep file's own values, and a directory may well be called "nan": that sweep must read
+  // its own files back (its fits and --resume) and keep the value.
+  const auto sweep = temp_file("axis-nan.toml", "[network]\nn = 6\n[run]\nhorizon = 20\nwarmup = 0\ntrials = 2\n"
+                                                "[sweep]\n\"data.dir\" = [\"nan\"]\n");
+  const auto out = sweep.parent_path() / "axis-nan-out";
+  std::filesystem::remove_all(out);
+  for (const char* flag : {"--force", "--resume"}) {
+    const Outcome o = run_cli({"sweep", sweep.string(), "--out", out.string(), flag});
+    INFO(flag << ": " << o.err);
+    CHECK(o.status == 0);
+  }
+  std::ifstream in(out / "results.csv");
+  std::string header, row;
+  std::getline(in, header);
+  std::getline(in, row);
+  CHECK(row.starts_with("0,nan,"));
+  // The law column (the last) edited to 'nan': refused, naming file, line and column.
+  std::ofstream(out / "results.csv") << header << "\n" << row.substr(0, row.rfind(',') + 1) << "nan\n";
+  require_rejected({"sweep", sweep.string(), "--out", out.string(), "--resume"},
+                   "results.csv: line 2: column law: expected text (not a NaN or infinity), got 'nan'");
+}
