@@ -164,6 +164,9 @@ Prediction predict_heterogeneous(const sim::Scenario& s, const sim::Graph& graph
   const bool exact = n <= exact_solver_max_users_per_source;
   const bool complete = s.network.topology == TopologyKind::complete;
   const double flow_factor = s.gossip.mode == GossipMode::exchange ? 2.0 : 1.0;
+  // Once, not per source: it scans every user (per source it made theory O(n K), minutes at
+  // n = 4e5 with every user tracked; issue 28's fuzzer).
+  const double min_gossip = clocks.min_gossip_rate();
   const Eigen::MatrixXd flow = exact ? flow_matrix(s, contact_matrix(graph, clocks.gossip_rate)) : Eigen::MatrixXd();
   Prediction p;
   double sum = 0.0;
@@ -181,7 +184,7 @@ Prediction predict_heterogeneous(const sim::Scenario& s, const sim::Graph& graph
     // docs/model.md §3.5: every pair's delivery stream is at least as fast as with every user
     // at the slowest rate, and knowledge is monotone in deliveries.
     if (complete)
-      source.bound = theory::users_staleness_heterogeneous_bound(n, source.update_rate, flow_factor * clocks.min_gossip_rate());
+      source.bound = theory::users_staleness_heterogeneous_bound(n, source.update_rate, flow_factor * min_gossip);
     p.sources.push_back(source);
   }
   if (exact) {
