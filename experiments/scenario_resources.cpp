@@ -8,6 +8,7 @@
 #include <thread>
 #include <fmt/format.h>
 
+#include "analysis/first_passage.hpp"
 #include "experiments/memory_limit.hpp"
 #include "sim/cost.hpp"
 #include "sim/input_error.hpp"
@@ -164,9 +165,7 @@ void check_state_memory(const Scenario& s) {
 // A swarm's pools and the rollouts in flight to them (sim/sapo.hpp).
 void check_sapo_memory(const Scenario& s, const ClockRates& rates) {
   if (!s.learning.enabled() || !sim::learning_protocol(s).reports_experience) return;
-  const double latency = s.gossip.latency_law ? s.gossip.latency_law->mean() : s.gossip.latency;
-  const double in_flight = sim::cost::sapo_message_rate(s, rates) * std::min(s.run.horizon, latency) * 32.0;
-  const double bytes = sim::cost::sapo_pool_bytes(s) + in_flight;
+  const double bytes = sim::cost::sapo_memory_bytes(s, rates);
   if (bytes > 2.0 * gib)
     throw InputError(fmt::format("sapo.share_fanout, sapo.questions, sapo.keep, network.n: every user would hold about "
                                  "{:.3g} received rollouts, {:.1f} GiB per trial with those in flight (at most 2 GiB; "
@@ -178,17 +177,27 @@ void check_sapo_memory(const Scenario& s, const ClockRates& rates) {
 
 namespace {
 
-// The random graphs whose keys set their size are refused before they are built.
+// The key that sizes a built graph besides network.n, and the graph's name in messages.
+struct GraphKey {
+  std::string_view key, name;
+  bool sized;  // network.p or network.degree, which can simply be lowered
+};
+GraphKey graph_key(const Scenario& s) {
+  switch (s.network.topology) {
+    case sim::TopologyKind::erdos_renyi: return {"network.p", "G(n, p)", true};
+    case sim::TopologyKind::random_regular: return {"network.degree", "random-regular", true};
+    default: return {"network.topology", sim::to_string(s.network.topology), false};
+  }
+}
+
+// The graphs built edge by edge are refused before they are built.
 void check_graph_memory(const Scenario& s) {
   const double bytes = sim::graph_build_bytes(s.network);
   if (!(bytes > 4.0 * gib)) return;
-  const bool gnp = s.network.topology == sim::TopologyKind::erdos_renyi;
-  const bool rr = s.network.topology == sim::TopologyKind::random_regular;
+  const GraphKey g = graph_key(s);
   throw InputError(fmt::format("{}, network.n: building the {} graph of {} users would take about {:.1f} GiB "
                                "(at most 4 GiB){}",
-                               gnp ? "network.p" : rr ? "network.degree" : "network.topology",
-                               gnp ? std::string_view("G(n, p)") : sim::to_string(s.network.topology), s.network.n, bytes / gib,
-                               gnp ? "; lower network.p" : rr ? "; lower network.degree" : ""));
+                               g.key, g.name, s.network.n, bytes / gib, g.sized ? fmt::format("; lower {}", g.key) : ""));
 }
 
 // Drawing the graph (and, for `theory`, the first-passage searches of its law) is work like
@@ -199,12 +208,10 @@ void check_graph_work(const Scenario& s, const RunLimits& limits, double searche
   // A search visits at most every user and every edge (analysis/first_passage.cpp).
   const double work = build + searches * (s.network.n + 2.0 * sim::graph_built_edges(s.network));
   if (work <= limits.max_events) return;
-  const bool gnp = s.network.topology == sim::TopologyKind::erdos_renyi;
-  const bool rr = s.network.topology == sim::TopologyKind::random_regular;
+  const GraphKey g = graph_key(s);
   throw InputError(fmt::format("network.n, {}: building the {} graph of {} users{} would take about {:.3g} steps, "
                                "more than the limit of {:.3g} (lower these keys, or raise the limit with --max-events)",
-                               gnp ? "network.p" : rr ? "network.degree" : "network.topology",
-                               gnp ? std::string_view("G(n, p)") : sim::to_string(s.network.topology), s.network.n,
+                               g.key, g.name, s.network.n,
                                searches > 0.0 ? " and searching it for the first-passage law" : "", work,
                                limits.max_events));
 }
@@ -245,7 +252,7 @@ void check_sweep_memory(const std::vector<const Scenario*>& points, const RunLim
   for (const Scenario* s : points) {
     const sim::cost::Memory m = sim::cost::memory(*s, nullptr);
     all.shared.insert(all.shared.end(), m.shared.begin(), m.shared.end());
-    if (m.total(1.0) - m.total(0.0) > all.total(1.0) - all.total(0.0)) all.per_trial = m.per_trial;
+    if (m.per_trial_bytes() > all.per_trial_bytes()) all.per_trial = m.per_trial;
     trials += s->run.trials;
   }
   check_memory(all, concurrent_trials(limits.threads, static_cast<std::uint32_t>(std::min<std::uint64_t>(trials, ~0u))),
@@ -254,8 +261,9 @@ void check_sweep_memory(const std::vector<const Scenario*>& points, const RunLim
 
 void check_theory_resources(const Scenario& s, const RunLimits& limits) {
   check_graph_memory(s);  // the theory builds the graph too
-  // Its law searches a sample of users' neighbourhoods (analysis/first_passage.hpp).
-  check_graph_work(s, limits, s.network.n > 4096 ? 64.0 : s.network.n);
+  // Its law searches every user's neighbourhood, or a sample of them (analysis/first_passage.hpp).
+  check_graph_work(s, limits,
+                   s.network.n > analysis::m_star_all_users_max ? analysis::m_star_sample_users : s.network.n);
   // The theory draws the quadratic model's optima (n d doubles) to state its heterogeneity.
   if (s.learning.model.kind == sim::ModelKind::quadratic)
     check_quadratic_memory(s, static_cast<double>(sim::quadratic_problem_bytes(s)), "for the theory's optima");

@@ -59,6 +59,11 @@ double sapo_pool_bytes(const Scenario& s) {
   return 16.0 * s.network.n * s.learning.sapo.keep * s.learning.sapo.questions * sapo_fanout(s);
 }
 
+double sapo_memory_bytes(const Scenario& s, const ClockRates& rates) {
+  const double latency = s.gossip.latency_law ? s.gossip.latency_law->mean() : s.gossip.latency;
+  return sapo_pool_bytes(s) + sapo_message_rate(s, rates) * std::min(s.run.horizon, latency) * 32.0;
+}
+
 double events(const Scenario& s, const ClockRates& c) {
   const double n = s.network.n;
   // A swarm's events are its users' updates and its rollouts' arrivals; it has no gossip.
@@ -182,10 +187,15 @@ double teacher_operations(const Scenario& s) {
 
 // ---- memory ------------------------------------------------------------------------------
 
-double Memory::total(double concurrent) const {
+double Memory::per_trial_bytes() const {
   double bytes = 0.0;
+  for (const MemoryPart& p : per_trial) bytes += p.bytes;
+  return bytes;
+}
+
+double Memory::total(double concurrent) const {
+  double bytes = concurrent * per_trial_bytes();
   for (const MemoryPart& p : shared) bytes += p.bytes;
-  for (const MemoryPart& p : per_trial) bytes += concurrent * p.bytes;
   return bytes;
 }
 
@@ -212,10 +222,8 @@ Memory memory(const Scenario& s, const ClockRates* rates) {
       add(m.per_trial, "the quadratic model's iterates", "network.n, data.features", static_cast<double>(quadratic_state_bytes(s)));
       add(m.shared, "the quadratic model's optima", "network.n, data.features", static_cast<double>(quadratic_problem_bytes(s)));
     } else {
-      // sim/learning.cpp (learning_state_bytes): every learner's parameters, and momentum.
-      const double learners = learning_protocol(s).pools_data ? 1.0 : n;
       add(m.per_trial, "the users' models", "network.n, model.hidden, data.features",
-          learners * model_parameters(s) * sizeof(float) * (s.learning.train.momentum > 0.0 ? 2.0 : 1.0));
+          static_cast<double>(learning_state_bytes(s, static_cast<std::uint64_t>(model_parameters(s)))));
       if (s.learning.data.source != DataSource::fashion_mnist)
         add(m.shared, "the synthetic data set", "data.train_samples, data.test_samples, data.features", synthetic_data_bytes(s));
     }
@@ -232,11 +240,8 @@ Memory memory(const Scenario& s, const ClockRates* rates) {
     add(m.per_trial, "the network layer's per-user state", "network.n, churn.model", engine::network_layer_bytes(s));
     if (rates) add(m.per_trial, "messages in flight", "gossip.latency, gossip.bandwidth, network.n", message_memory(s, *rates).bytes);
   }
-  if (rates && swarm(s)) {
-    const double latency = s.gossip.latency_law ? s.gossip.latency_law->mean() : s.gossip.latency;
-    add(m.per_trial, "the swarm's pools of rollouts", "sapo.share_fanout, sapo.keep, network.n",
-        sapo_pool_bytes(s) + sapo_message_rate(s, *rates) * std::min(s.run.horizon, latency) * 32.0);
-  }
+  if (rates && swarm(s))
+    add(m.per_trial, "the swarm's pools of rollouts", "sapo.share_fanout, sapo.keep, network.n", sapo_memory_bytes(s, *rates));
   return m;
 }
 

@@ -34,6 +34,8 @@ double events(const Scenario& scenario, const ClockRates& rates);
 double sapo_fanout(const Scenario& scenario);
 double sapo_message_rate(const Scenario& scenario, const ClockRates& rates);
 double sapo_pool_bytes(const Scenario& scenario);
+// The pools and the rollouts in flight to them (32 bytes each, for min(horizon, mean latency)).
+double sapo_memory_bytes(const Scenario& scenario, const ClockRates& rates);
 // Events times the steps of each (1, plus the K tracked sources a users-model gossip merges),
 // plus, for each new version of a tracked source, the staleness span its histogram integrates:
 // (version rate / gossip rate) ln n, at most the versions made in the run.
@@ -101,6 +103,7 @@ struct MemoryPart {
 struct Memory {
   std::vector<MemoryPart> shared, per_trial;
   double total(double concurrent_trials) const;
+  double per_trial_bytes() const;  // one trial's parts
   // The part contributing most to total(concurrent_trials).
   MemoryPart largest(double concurrent_trials) const;
 };

@@ -342,11 +342,14 @@ LearningTrialResult run_learning_trial(const Scenario& s, const Graph& graph, co
   return result;
 }
 
-std::uint64_t learning_state_bytes(const Scenario& s, const LearningData& d) {
+std::uint64_t learning_state_bytes(const Scenario& s, std::uint64_t parameters) {
   if (s.learning.model.kind == ModelKind::quadratic) return quadratic_state_bytes(s);
-  const std::uint64_t per_user = models::Layout(d.architecture).parameters() * sizeof(float);
   const std::uint64_t users = learning_protocol(s).pools_data ? 1 : s.network.n;  // one user holds the pooled data
-  return per_user * users * (s.learning.train.momentum > 0.0 ? 2 : 1);
+  return parameters * sizeof(float) * users * (s.learning.train.momentum > 0.0 ? 2 : 1);
+}
+
+std::uint64_t learning_state_bytes(const Scenario& s, const LearningData& d) {
+  return learning_state_bytes(s, models::Layout(d.architecture).parameters());
 }
 
 }  // namespace timely::sim

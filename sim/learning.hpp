@@ -158,7 +158,10 @@ struct LearningTrialResult {
 LearningTrialResult run_learning_trial(const Scenario& scenario, const Graph& graph, const LearningData& data,
                                        std::uint64_t index);
 
-// Bytes a learning trial allocates: one model per user (and a momentum buffer if used).
+// Bytes a learning trial allocates: one model per user (and a momentum buffer if used), of
+// `parameters` floats each (sim/cost.hpp estimates it from the planned architecture before
+// the data are loaded).
+std::uint64_t learning_state_bytes(const Scenario& scenario, std::uint64_t parameters);
 std::uint64_t learning_state_bytes(const Scenario& scenario, const LearningData& data);
 
 }  // namespace timely::sim
