@@ -349,6 +349,8 @@ std::uint64_t learning_state_bytes(const Scenario& s, std::uint64_t parameters) 
 }
 
 std::uint64_t learning_state_bytes(const Scenario& s, const LearningData& d) {
+  // The quadratic model has no architecture (no layout to ask): its state is sized by its keys.
+  if (s.learning.model.kind == ModelKind::quadratic) return quadratic_state_bytes(s);
   return learning_state_bytes(s, models::Layout(d.architecture).parameters());
 }
 
